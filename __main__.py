@@ -1,0 +1,18 @@
+"""fleet: a multi-region fleet of EKS clusters from one stack's config."""
+
+import datetime as dt
+
+import pulumi
+
+from components.fleet import build_fleet
+from components.stack_config import load_fleet_spec
+from components.validation import version_warnings
+
+spec = load_fleet_spec()
+for warning in version_warnings(spec, dt.date.today()):
+    pulumi.log.warn(warning)
+
+fleet = build_fleet(spec)
+
+pulumi.export("clusters", fleet.summaries())
+pulumi.export("kubeconfig", fleet.kubeconfig)

@@ -1,0 +1,263 @@
+"""One regional EKS cluster: its network, secrets key, control plane and managed node groups."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+
+from . import kubeconfig, naming
+from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec
+from .network import ClusterNetwork, ClusterNetworkArgs
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# Hop limit 1 keeps pods (one network hop away) from reading node credentials through IMDS;
+# workloads get AWS identity from Pod Identity or IRSA instead.
+IMDS_HOP_LIMIT = 1
+
+
+@dataclass(frozen=True)
+class RegionalClusterArgs:
+    spec: ClusterSpec
+    """The validated cluster entry from fleet:clusters."""
+    kubernetes_version: str
+    """The EKS minor version (the entry's own or fleet:kubernetesVersion)."""
+    availability_zones: tuple[str, ...]
+    """The AZ names the cluster spans, in the region of the AWS provider."""
+    api_access_cidrs: tuple[str, ...]
+    """CIDRs allowed to reach the public API endpoint; empty means private endpoint only."""
+    cluster_admins: tuple[str, ...]
+    """IAM principal ARNs given cluster-admin access entries."""
+    kubeconfig_auth: KubeconfigAuth
+    """Profile or role the kubeconfig's get-token call uses, when the stack asks for one."""
+    protect: bool
+    """Protect the cluster, its secrets key and its network from deletion."""
+
+
+class RegionalCluster(pulumi.ComponentResource):
+    cluster_name: str
+    region: str
+    endpoint: pulumi.Output[str]
+    certificate_authority_data: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_provider_url: pulumi.Output[str]
+    node_security_group_id: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    eks_cluster: eks.Cluster
+
+    def __init__(self, name: str, args: RegionalClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:RegionalCluster", name, None, opts)
+        spec = args.spec
+        region = spec.region
+        self.cluster_name = spec.name
+        self.region = region
+        tags = naming.cluster_tags(spec.name, region)
+        guarded = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        child = pulumi.ResourceOptions(parent=self)
+
+        network = ClusterNetwork(
+            f"{name}-network",
+            ClusterNetworkArgs(
+                cluster_name=spec.name,
+                vpc_cidr=spec.vpc_cidr,
+                availability_zones=args.availability_zones,
+                nat_gateways=spec.nat_gateways,
+                tags=tags,
+            ),
+            guarded,
+        )
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            aws.kms.KeyArgs(
+                description=f"EKS secrets envelope encryption for {spec.name}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=tags,
+            ),
+            guarded,
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-node",
+            aws.iam.RoleArgs(
+                assume_role_policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        ],
+                    }
+                ),
+                tags=tags,
+            ),
+            child,
+        )
+        part = naming.partition(region)
+        for policy in NODE_POLICIES:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                aws.iam.RolePolicyAttachmentArgs(role=node_role.name, policy_arn=f"arn:{part}:iam::aws:policy/{policy}"),
+                child,
+            )
+
+        auth = args.kubeconfig_auth
+        cluster = eks.Cluster(
+            f"{name}-eks",
+            eks.ClusterArgs(
+                name=spec.name,
+                version=args.kubernetes_version,
+                authentication_mode=eks.AuthenticationMode.API,
+                access_entries={
+                    f"admin-{naming.short_hash(arn)}": eks.AccessEntryArgs(
+                        principal_arn=arn,
+                        access_policies={
+                            "cluster-admin": eks.AccessPolicyAssociationArgs(
+                                policy_arn=f"arn:{part}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                            )
+                        },
+                    )
+                    for arn in sorted(args.cluster_admins)
+                },
+                vpc_id=network.vpc_id,
+                private_subnet_ids=network.private_subnet_ids,
+                public_subnet_ids=network.public_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=bool(args.api_access_cidrs),
+                public_access_cidrs=list(args.api_access_cidrs) or None,
+                enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+                encryption_config_key_arn=secrets_key.arn,
+                create_oidc_provider=True,
+                kubernetes_service_ip_address_range=str(spec.service_cidr),
+                skip_default_node_group=True,
+                deletion_protection=args.protect,
+                provider_credential_opts=eks.KubeconfigOptionsArgs(profile_name=auth.profile, role_arn=auth.role_arn)
+                if (auth.profile or auth.role_arn)
+                else None,
+                tags=tags,
+            ),
+            guarded,
+        )
+
+        for group in sorted(spec.node_groups, key=lambda g: g.name):
+            self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags)
+
+        endpoint_and_ca = cluster.kubeconfig_json.apply(kubeconfig.endpoint_from_eks_kubeconfig)
+        self.eks_cluster = cluster
+        self.endpoint = endpoint_and_ca.apply(lambda pair: pair[0])
+        self.certificate_authority_data = endpoint_and_ca.apply(lambda pair: pair[1])
+        self.kubeconfig = pulumi.Output.secret(
+            endpoint_and_ca.apply(
+                lambda pair: kubeconfig.render(
+                    kubeconfig.build([self.access(server=pair[0], ca=pair[1], auth=auth)])
+                )
+            )
+        )
+        self.vpc_id = network.vpc_id
+        self.private_subnet_ids = network.private_subnet_ids
+        self.public_subnet_ids = network.public_subnet_ids
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_provider_url = cluster.oidc_provider_url
+        self.node_security_group_id = cluster.node_security_group_id
+        self.cluster_security_group_id = cluster.cluster_security_group_id
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "kubeconfig": self.kubeconfig,
+                "vpcId": self.vpc_id,
+                "oidcProviderArn": self.oidc_provider_arn,
+            }
+        )
+
+    def access(self, server: str, ca: str, auth: KubeconfigAuth) -> kubeconfig.ClusterAccess:
+        """This cluster's kubeconfig entry, for its own provider and the merged fleet kubeconfig."""
+        return kubeconfig.ClusterAccess(
+            name=self.cluster_name,
+            region=self.region,
+            server=server,
+            certificate_authority_data=ca,
+            profile=auth.profile,
+            role_arn=auth.role_arn,
+        )
+
+    def _node_group(
+        self,
+        name: str,
+        group: NodeGroupSpec,
+        cluster: eks.Cluster,
+        node_role: aws.iam.Role,
+        network: ClusterNetwork,
+        tags: dict[str, str],
+    ) -> eks.ManagedNodeGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            aws.ec2.LaunchTemplateArgs(
+                description=f"{name} nodes: IMDSv2 only, encrypted root volume",
+                update_default_version=True,
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled",
+                    http_tokens="required",
+                    http_put_response_hop_limit=IMDS_HOP_LIMIT,
+                ),
+                block_device_mappings=[
+                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                        device_name="/dev/xvda",
+                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                            volume_size=group.disk_size_gib,
+                            volume_type="gp3",
+                            encrypted="true",
+                            delete_on_termination="true",
+                        ),
+                    )
+                ],
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(
+                        resource_type="instance", tags={**tags, "Name": name, "fleet-node-group": group.name}
+                    )
+                ],
+                tags=tags,
+            ),
+            child,
+        )
+        return eks.ManagedNodeGroup(
+            name,
+            eks.ManagedNodeGroupArgs(
+                cluster=cluster,
+                node_role_arn=node_role.arn,
+                subnet_ids=network.private_subnet_ids,
+                instance_types=list(group.instance_types),
+                ami_type=group.ami_type.value,
+                capacity_type=group.capacity_type.value,
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    min_size=group.min_size, max_size=group.max_size, desired_size=group.desired_size
+                ),
+                # The cluster autoscaler owns the running size; desiredSize only seeds it.
+                ignore_scaling_changes=True,
+                labels={**group.labels, "fleet.io/node-group": group.name},
+                taints=[
+                    aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=t.effect.eks_value)
+                    for t in group.effective_taints
+                ],
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)
+                ),
+                tags=tags,
+            ),
+            child,
+        )

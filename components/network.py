@@ -1,0 +1,125 @@
+"""One cluster's VPC: private subnets for nodes, public subnets for load balancers, NAT egress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+import pulumi
+import pulumi_aws as aws
+
+from . import cidr
+from .model import NatGateways
+
+
+@dataclass(frozen=True)
+class ClusterNetworkArgs:
+    cluster_name: str
+    """EKS cluster name, used in the subnet discovery tags."""
+    vpc_cidr: IPv4Network
+    """The VPC range; also the cluster's pod range under the VPC CNI."""
+    availability_zones: tuple[str, ...]
+    """AZ names, one private and one public subnet in each."""
+    nat_gateways: NatGateways
+    """One NAT gateway per AZ (survives an AZ outage) or a single one (cheaper)."""
+    tags: dict[str, str]
+    """Tags for every resource in the network."""
+
+
+class ClusterNetwork(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: ClusterNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:ClusterNetwork", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        plan = cidr.plan_subnets(args.vpc_cidr, len(args.availability_zones))
+        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
+
+        def tags(suffix: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+            return {**args.tags, "Name": f"{name}-{suffix}", **(extra or {})}
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            aws.ec2.VpcArgs(
+                cidr_block=str(args.vpc_cidr),
+                enable_dns_hostnames=True,
+                enable_dns_support=True,
+                tags=tags("vpc"),
+            ),
+            child,
+        )
+        # Take over the VPC's default security group and leave it with no rules (CIS AWS 5.4),
+        # so nothing that falls back to it is reachable.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags=tags("default-sg")), child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", aws.ec2.InternetGatewayArgs(vpc_id=vpc.id, tags=tags("igw")), child)
+
+        public_routes = aws.ec2.RouteTable(f"{name}-public-rt", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags("public-rt")), child)
+        aws.ec2.Route(
+            f"{name}-public-default",
+            aws.ec2.RouteArgs(route_table_id=public_routes.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id),
+            child,
+        )
+
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        nat_ids: list[pulumi.Output[str]] = []
+        for zone, public_range, private_range in zip(args.availability_zones, plan.public, plan.private, strict=True):
+            public = aws.ec2.Subnet(
+                f"{name}-public-{zone}",
+                aws.ec2.SubnetArgs(
+                    vpc_id=vpc.id,
+                    cidr_block=str(public_range),
+                    availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags=tags(f"public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
+                ),
+                child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}",
+                aws.ec2.RouteTableAssociationArgs(subnet_id=public.id, route_table_id=public_routes.id),
+                child,
+            )
+            public_subnets.append(public)
+            if args.nat_gateways is NatGateways.ONE_PER_AZ or not nat_ids:
+                eip = aws.ec2.Eip(f"{name}-nat-{zone}", aws.ec2.EipArgs(domain="vpc", tags=tags(f"nat-{zone}")), child)
+                nat = aws.ec2.NatGateway(
+                    f"{name}-nat-{zone}",
+                    aws.ec2.NatGatewayArgs(allocation_id=eip.id, subnet_id=public.id, tags=tags(f"nat-{zone}")),
+                    pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+                nat_ids.append(nat.id)
+
+            private = aws.ec2.Subnet(
+                f"{name}-private-{zone}",
+                aws.ec2.SubnetArgs(
+                    vpc_id=vpc.id,
+                    cidr_block=str(private_range),
+                    availability_zone=zone,
+                    tags=tags(f"private-{zone}", {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}),
+                ),
+                child,
+            )
+            private_routes = aws.ec2.RouteTable(
+                f"{name}-private-{zone}", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags(f"private-{zone}")), child
+            )
+            aws.ec2.Route(
+                f"{name}-private-{zone}-default",
+                aws.ec2.RouteArgs(route_table_id=private_routes.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1]),
+                child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}",
+                aws.ec2.RouteTableAssociationArgs(subnet_id=private.id, route_table_id=private_routes.id),
+                child,
+            )
+            private_subnets.append(private)
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
+        self.register_outputs(
+            {"vpcId": self.vpc_id, "privateSubnetIds": self.private_subnet_ids, "publicSubnetIds": self.public_subnet_ids}
+        )

@@ -1,0 +1,38 @@
+"""Explicit providers: one AWS provider per region, one Kubernetes provider per cluster.
+
+Every resource gets its provider from here through ``opts.providers``; nothing relies on the
+ambient AWS region or the operator's local kubeconfig (pulumi-eks#555).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from . import naming
+
+
+def aws_providers(regions: Iterable[str]) -> dict[str, aws.Provider]:
+    """One provider per distinct region, shared by every cluster in that region."""
+    stack = pulumi.get_stack()
+    return {
+        region: aws.Provider(
+            naming.aws_provider_name(region),
+            aws.ProviderArgs(
+                region=region,
+                default_tags=aws.ProviderDefaultTagsArgs(tags={**naming.MANAGED_BY_TAG, "fleet-stack": stack}),
+            ),
+        )
+        for region in sorted(set(regions))
+    }
+
+
+def kubernetes_provider(cluster_name: str, kubeconfig: pulumi.Input[str]) -> k8s.Provider:
+    """A provider bound to one cluster's own kubeconfig, never to the local one."""
+    return k8s.Provider(
+        naming.kubernetes_provider_name(cluster_name),
+        k8s.ProviderArgs(kubeconfig=kubeconfig, context=cluster_name),
+    )

@@ -1,0 +1,165 @@
+"""Turns the raw ``fleet:*`` config into a ``FleetSpec``, or one error listing every problem.
+
+Each problem names its config path (``fleet:clusters[2].vpcCidr: ...``) so an operator can go
+straight to the line. Nothing here touches Pulumi resources; it runs before any is registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator, Mapping
+from ipaddress import IPv4Network
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from . import cidr, eks_versions
+from .model import FleetSpec
+
+NAMESPACE = "fleet"
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config. A RunError, so the Pulumi CLI prints the message without a traceback."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"invalid stack config ({len(problems)} {noun}):\n{listing}")
+
+
+def config_path(loc: tuple[int | str, ...]) -> str:
+    """('clusters', 2, 'vpcCidr') -> 'fleet:clusters[2].vpcCidr'."""
+    text = NAMESPACE
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += (":" if index == 0 else ".") + part
+    return text
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    keys: set[str] = set()
+    for field in model.model_fields.values():
+        keys.add(field.alias or "")
+        for arg in _nested_models(field.annotation):
+            keys |= _known_keys(arg)
+    return keys
+
+
+def _nested_models(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _nested_models(arg)
+    for arg in getattr(annotation, "__metadata__", ()):
+        yield from _nested_models(arg)
+    origin = getattr(annotation, "__origin__", None)
+    if origin is not None and origin is not annotation:
+        yield from _nested_models(origin)
+
+
+_KNOWN_KEYS = sorted(_known_keys(FleetSpec))
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        key = str(error["loc"][-1])
+        # Case-insensitive, so that vpcCIDR points at vpcCidr.
+        by_lower = {known.lower(): known for known in _KNOWN_KEYS}
+        close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
+        hint = f"; did you mean {by_lower[close[0]]!r}?" if close else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "is required"
+    if message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool):
+        return f"{message} (got {value!r})"
+    return message
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        # pydantic adds validator names (e.g. 'function-after[...]') to some locations.
+        loc = tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p)
+        problems.append(f"{config_path(loc)}: {_describe(error)}")
+    return problems
+
+
+def _fleet_problems(spec: FleetSpec) -> list[str]:
+    """Rules that span clusters: unique names, one hub, no overlapping ranges anywhere."""
+    problems: list[str] = []
+    first_by_name: dict[str, int] = {}
+    hub_index: int | None = None
+    for i, cluster in enumerate(spec.clusters):
+        if cluster.name in first_by_name:
+            j = first_by_name[cluster.name]
+            problems.append(
+                f"{config_path(('clusters', i, 'name'))}: {cluster.name!r} is already the name of "
+                f"{config_path(('clusters', j))}"
+            )
+        first_by_name.setdefault(cluster.name, i)
+        if cluster.role == "hub":
+            if hub_index is not None:
+                problems.append(
+                    f"{config_path(('clusters', i, 'role'))}: {config_path(('clusters', hub_index))} "
+                    f"({spec.clusters[hub_index].name}) is already the hub; a fleet has at most one"
+                )
+            else:
+                hub_index = i
+        group_names: dict[str, int] = {}
+        for k, group in enumerate(cluster.node_groups):
+            if group.name in group_names:
+                problems.append(
+                    f"{config_path(('clusters', i, 'nodeGroups', k, 'name'))}: {group.name!r} is already "
+                    f"the name of {config_path(('clusters', i, 'nodeGroups', group_names[group.name]))}"
+                )
+            group_names.setdefault(group.name, k)
+
+    ranges: list[tuple[int, str, IPv4Network]] = []
+    for i, cluster in enumerate(spec.clusters):
+        ranges.append((i, "vpcCidr", cluster.vpc_cidr))
+        ranges.append((i, "serviceCidr", cluster.service_cidr))
+    for a, b in cidr.overlapping_pairs([network for _, _, network in ranges]):
+        (ia, key_a, net_a), (ib, key_b, net_b) = ranges[a], ranges[b]
+        if ia == ib:
+            continue  # a cluster's own two ranges are checked by the model, with its own message
+        problems.append(
+            f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps "
+            f"{config_path(('clusters', ia, key_a))} ({net_a})"
+        )
+    return problems
+
+
+def parse_fleet(raw: Mapping[str, object]) -> FleetSpec:
+    """Validate the ``fleet:*`` config (keys without the namespace) into a FleetSpec.
+
+    Raises ConfigError with every problem found. Shape errors come first; fleet-wide rules run
+    once every cluster is individually valid, since they compare values that must parse first.
+    """
+    try:
+        spec = FleetSpec.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc)) from None
+    if problems := _fleet_problems(spec):
+        raise ConfigError(problems)
+    return spec
+
+
+def version_warnings(spec: FleetSpec, today: dt.date) -> list[str]:
+    """Operator warnings for clusters on versions past EKS standard support."""
+    warnings = []
+    for i, cluster in enumerate(spec.clusters):
+        version = spec.version_of(cluster)
+        if message := eks_versions.support_warning(version, today):
+            key = ("clusters", i, "kubernetesVersion") if cluster.kubernetes_version else ("kubernetesVersion",)
+            warnings.append(f"{config_path(key)} ({cluster.name}): {message}")
+    return warnings

@@ -1,0 +1,351 @@
+"""Runs the real fleet program offline under Pulumi mocks and records what it registers.
+
+The stack config is what the Pulumi CLI would hand the program: ``Pulumi.yaml`` defaults
+overlaid by ``Pulumi.<stack>.yaml``, with structured values as JSON text. Every registration
+is recorded with its inputs, provider, parent, protect flag and dependencies, so tests assert
+what a reviewer of ``pulumi preview`` would check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import hashlib
+import json
+import runpy
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PROJECT = "fleet"
+ACCOUNT = "123456789012"
+
+_SIG = rpc._special_sig_key
+_SECRET = rpc._special_secret_sig
+_RESOURCE = rpc._special_resource_sig
+
+
+# ---------------------------------------------------------------- stack config, as the CLI hands it
+
+
+def project_defaults() -> dict[str, Any]:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    return {
+        f"{PROJECT}:{key}": spec["default"]
+        for key, spec in (project.get("config") or {}).items()
+        if isinstance(spec, dict) and "default" in spec
+    }
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return dict(document.get("config") or {})
+
+
+def stack_config(stack: str = "prod") -> dict[str, Any]:
+    """The config values the CLI would pass for ``stack``, as Python values keyed ``fleet:...``."""
+    return {**project_defaults(), **stack_file_config(stack)}
+
+
+def cli_encoded(config: dict[str, Any]) -> dict[str, str]:
+    """Values as the language host receives them: strings as-is, everything else as JSON."""
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+# ---------------------------------------------------------------- recording
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    remote: bool
+    parent: str
+    protect: bool
+    provider: str
+    providers: dict[str, str]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    secret_inputs: set[str]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.split("::")[0] + "::" + "::".join(self.provider.split("::")[1:-1]) if self.provider else ""
+
+
+def _plain(value: Any, path: str, secrets: set[str]) -> Any:
+    """Unwrap Pulumi's wire encoding: secrets to their values (remembering where), refs to URNs."""
+    if isinstance(value, dict):
+        sig = value.get(_SIG)
+        if sig == _SECRET:
+            secrets.add(path)
+            return _plain(value.get("value"), path, secrets)
+        if sig == _RESOURCE:
+            return value["urn"]
+        return {k: _plain(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _urns_for_refs(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(_SIG) == _RESOURCE:
+            return value["urn"]
+        return {k: _urns_for_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_urns_for_refs(v) for v in value]
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Records registrations; replaces resource references in inputs with their URNs.
+
+    The stock monitor rebuilds resource references as live resources on its worker thread,
+    which then fail with 'attached to a different loop' when awaited from the program's loop
+    (seen with an eks.Cluster passed to eks.ManagedNodeGroup); URN strings avoid that.
+    """
+
+    def __init__(self, mocks: FleetMocks) -> None:
+        super().__init__(mocks)
+        mocks.monitor = self
+        self.registrations: dict[str, Registration] = {}
+        self.local = threading.local()
+        self.lock = threading.Lock()
+
+    def RegisterResource(self, request):  # type: ignore[no-untyped-def]  # noqa: N802
+        wire = json_format.MessageToDict(request.object)
+        secrets: set[str] = set()
+        inputs = _plain(wire, "", secrets)
+        request.object.Clear()
+        request.object.update(_urns_for_refs(wire))
+        self.local.request = request
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            remote=request.remote,
+            parent=request.parent,
+            protect=bool(request.protect),
+            provider=request.provider,
+            providers=dict(request.providers),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            inputs=inputs,
+            secret_inputs=secrets,
+            outputs=self.resources[response.urn].state,
+            delete_before_replace=request.deleteBeforeReplace,
+            ignore_changes=list(request.ignoreChanges),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+        )
+        with self.lock:
+            self.registrations[response.urn] = registration
+        return response
+
+    def region_of_provider(self, reference: str) -> str | None:
+        provider_id = reference.rsplit("::", 1)[-1] if reference else ""
+        for registration in self.registrations.values():
+            if registration.type == "pulumi:providers:aws" and f"{registration.name}-id" == provider_id:
+                return str(registration.inputs.get("region"))
+        return None
+
+
+# ---------------------------------------------------------------- mocks
+
+
+def _fake_id(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
+
+
+FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n").decode()
+
+
+class FleetMocks(pulumi.runtime.Mocks):
+    """Plausible outputs for the resources and invokes the fleet program reads."""
+
+    monitor: RecordingMonitor
+
+    def _region(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        request = getattr(self.monitor.local, "request", None)
+        reference = args.provider or (dict(request.providers).get("aws", "") if request is not None else "")
+        return self.monitor.region_of_provider(reference) or "us-east-1"
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = copy.deepcopy(args.inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ == "eks:index:Cluster":
+            region = self._region(args)
+            name = state.get("name", args.name)
+            oidc_id = _fake_id(name, region).upper()
+            server = f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com"
+            state.update(
+                kubeconfigJson=json.dumps(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Config",
+                        "clusters": [{"name": "kubernetes", "cluster": {"server": server, "certificate-authority-data": FAKE_CA}}],
+                        "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+                        "users": [{"name": "aws", "user": {"exec": {"command": "aws"}}}],
+                        "current-context": "aws",
+                    }
+                ),
+                oidcProviderArn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/{oidc_id}",
+                oidcProviderUrl=f"oidc.eks.{region}.amazonaws.com/id/{oidc_id}",
+                oidcIssuer=f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}",
+                clusterSecurityGroupId=f"sg-{_fake_id(name, 'cluster')}",
+                nodeSecurityGroupId=f"sg-{_fake_id(name, 'node')}",
+            )
+        elif args.typ.startswith("aws:"):
+            region = self._region(args)
+            resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
+            service = args.typ.split(":")[1].split("/")[0]
+            state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT}:{args.name}")
+            if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+                state["latestVersion"] = 1
+            if args.typ == "aws:iam/role:Role":
+                state.setdefault("name", args.name)
+                state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{state['name']}"
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            region = self.monitor.region_of_provider(args.provider) or "us-east-1"
+            letters = "abcdef"
+            return {
+                "id": region,
+                "names": [f"{region}{letter}" for letter in reversed(letters)],
+                "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(len(letters))],
+            }
+        return {}
+
+
+# ---------------------------------------------------------------- running the program
+
+
+@dataclass
+class Run:
+    registrations: dict[str, Registration]
+    exports: dict[str, Any]
+    secret_exports: set[str]
+    warnings: list[str]
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return sorted((r for r in self.registrations.values() if r.type == type_token), key=lambda r: r.name)
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.registrations.values() if r.name == name]
+        assert len(matches) == 1, f"{len(matches)} resources named {name!r}"
+        return matches[0]
+
+    def children_of(self, urn: str) -> Iterator[Registration]:
+        """Every registration below ``urn`` in the parent tree."""
+        for registration in self.registrations.values():
+            parent = registration.parent
+            while parent:
+                if parent == urn:
+                    yield registration
+                    break
+                parent = self.registrations[parent].parent if parent in self.registrations else ""
+
+    def ancestors(self, registration: Registration) -> list[Registration]:
+        chain = []
+        parent = registration.parent
+        while parent in self.registrations:
+            chain.append(self.registrations[parent])
+            parent = self.registrations[parent].parent
+        return chain
+
+    def depends_on(self, registration: Registration) -> set[str]:
+        """URNs this registration waits for: explicit and property dependencies, and its parent's."""
+        direct = set(registration.dependencies)
+        for urns in registration.property_dependencies.values():
+            direct |= set(urns)
+        if registration.provider:
+            direct.add(registration.provider_urn)
+        return direct
+
+    def transitive_dependencies(self, registration: Registration) -> set[str]:
+        seen: set[str] = set()
+        stack = list(self.depends_on(registration))
+        while stack:
+            urn = stack.pop()
+            if urn in seen or urn not in self.registrations:
+                continue
+            seen.add(urn)
+            stack.extend(self.depends_on(self.registrations[urn]))
+        return seen
+
+
+class _WarningCollector:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def __call__(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.messages.append(message)
+
+
+def run_program(config: dict[str, Any], stack: str = "prod", preview: bool = False) -> Run:
+    """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``)."""
+    mocks = FleetMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(cli_encoded(config), [])
+
+    exports: dict[str, Any] = {}
+    resolved: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+    warnings = _WarningCollector()
+
+    def record_export(name: str, value: Any) -> None:
+        exports[name] = value
+
+    async def resolve() -> None:
+        for name, value in exports.items():
+            output = pulumi.Output.from_input(value)
+            resolved[name] = await output.future()
+            if await output.is_secret():
+                secret_exports.add(name)
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        original_export, original_warn = pulumi.export, pulumi.log.warn
+        pulumi.export, pulumi.log.warn = record_export, warnings  # type: ignore[assignment]
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
+        finally:
+            pulumi.export, pulumi.log.warn = original_export, original_warn  # type: ignore[assignment]
+        return asyncio.ensure_future(resolve())
+
+    program()
+    return Run(dict(monitor.registrations), resolved, secret_exports, warnings.messages)
+
+
+def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | None = None) -> Run:
+    config = copy.deepcopy(stack_config(stack))
+    if mutate is not None:
+        mutate(config)
+    return run_program(config, stack=stack)
