@@ -24,6 +24,8 @@ CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # Hop limit 1 keeps pods (one network hop away) from reading node credentials through IMDS;
 # workloads get AWS identity from Pod Identity or IRSA instead.
 IMDS_HOP_LIMIT = 1
+# Lets workloads select a node group by its config name; EKS's own label carries a generated name.
+NODE_GROUP_LABEL = "fleet/node-group"
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 ),
                 # The cluster autoscaler owns the running size; desiredSize only seeds it.
                 ignore_scaling_changes=True,
-                labels={**group.labels, "fleet.io/node-group": group.name},
+                labels={**group.labels, NODE_GROUP_LABEL: group.name},
                 taints=[
                     aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=t.effect.eks_value)
                     for t in group.effective_taints

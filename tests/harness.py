@@ -189,6 +189,9 @@ class FleetMocks(pulumi.runtime.Mocks):
 
     monitor: RecordingMonitor
 
+    def __init__(self, zones_per_region: dict[str, int] | None = None) -> None:
+        self.zones_per_region = zones_per_region or {}
+
     def _region(self, args: pulumi.runtime.MockResourceArgs) -> str:
         request = getattr(self.monitor.local, "request", None)
         reference = args.provider or (dict(request.providers).get("aws", "") if request is not None else "")
@@ -234,7 +237,7 @@ class FleetMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self.monitor.region_of_provider(args.provider) or "us-east-1"
-            letters = "abcdef"
+            letters = "abcdef"[: self.zones_per_region.get(region, 6)]
             return {
                 "id": region,
                 "names": [f"{region}{letter}" for letter in reversed(letters)],
@@ -308,9 +311,19 @@ class _WarningCollector:
         self.messages.append(message)
 
 
-def run_program(config: dict[str, Any], stack: str = "prod", preview: bool = False) -> Run:
-    """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``)."""
-    mocks = FleetMocks()
+def run_program(
+    config: dict[str, Any],
+    stack: str = "prod",
+    preview: bool = False,
+    zones_per_region: dict[str, int] | None = None,
+    registrations_on_error: list[str] | None = None,
+) -> Run:
+    """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
+
+    When the program raises, the names of whatever it registered before are appended to
+    ``registrations_on_error`` (if given) and the exception propagates.
+    """
+    mocks = FleetMocks(zones_per_region)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(cli_encoded(config), [])
@@ -340,12 +353,18 @@ def run_program(config: dict[str, Any], stack: str = "prod", preview: bool = Fal
             pulumi.export, pulumi.log.warn = original_export, original_warn  # type: ignore[assignment]
         return asyncio.ensure_future(resolve())
 
-    program()
+    try:
+        program()
+    except Exception:
+        if registrations_on_error is not None:
+            registrations_on_error.extend(sorted(r.name for r in monitor.registrations.values()))
+        raise
     return Run(dict(monitor.registrations), resolved, secret_exports, warnings.messages)
 
 
-def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | None = None) -> Run:
+def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Run:
+    """Run the program with ``stack``'s real config, optionally changed by ``mutate`` first."""
     config = copy.deepcopy(stack_config(stack))
     if mutate is not None:
         mutate(config)
-    return run_program(config, stack=stack)
+    return run_program(config, stack=stack, **options)
