@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from . import kubeconfig, naming
+from . import naming
+from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
 from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec
 from .network import ClusterNetwork, ClusterNetworkArgs
 
@@ -159,16 +160,12 @@ class RegionalCluster(pulumi.ComponentResource):
         for group in sorted(spec.node_groups, key=lambda g: g.name):
             self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags)
 
-        endpoint_and_ca = cluster.kubeconfig_json.apply(kubeconfig.endpoint_from_eks_kubeconfig)
+        endpoint_and_ca = cluster.kubeconfig_json.apply(endpoint_from_eks_kubeconfig)
         self.eks_cluster = cluster
         self.endpoint = endpoint_and_ca.apply(lambda pair: pair[0])
         self.certificate_authority_data = endpoint_and_ca.apply(lambda pair: pair[1])
         self.kubeconfig = pulumi.Output.secret(
-            endpoint_and_ca.apply(
-                lambda pair: kubeconfig.render(
-                    kubeconfig.build([self.access(server=pair[0], ca=pair[1], auth=auth)])
-                )
-            )
+            endpoint_and_ca.apply(lambda pair: render(build([self.access(server=pair[0], ca=pair[1], auth=auth)])))
         )
         self.vpc_id = network.vpc_id
         self.private_subnet_ids = network.private_subnet_ids
@@ -186,9 +183,9 @@ class RegionalCluster(pulumi.ComponentResource):
             }
         )
 
-    def access(self, server: str, ca: str, auth: KubeconfigAuth) -> kubeconfig.ClusterAccess:
+    def access(self, server: str, ca: str, auth: KubeconfigAuth) -> ClusterAccess:
         """This cluster's kubeconfig entry, for its own provider and the merged fleet kubeconfig."""
-        return kubeconfig.ClusterAccess(
+        return ClusterAccess(
             name=self.cluster_name,
             region=self.region,
             server=server,
@@ -256,9 +253,7 @@ class RegionalCluster(pulumi.ComponentResource):
                     aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=t.effect.eks_value)
                     for t in group.effective_taints
                 ],
-                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                    id=template.id, version=template.latest_version.apply(str)
-                ),
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 tags=tags,
             ),
             child,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 _INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)\.(?P<size>[a-z0-9]+)$")
 
@@ -12,7 +12,7 @@ _NVIDIA_FAMILIES = {"g", "gr", "p"}
 _NEURON_FAMILIES = {"inf", "trn"}
 
 
-class AmiType(str, Enum):
+class AmiType(StrEnum):
     """EKS managed node group AMI types this fleet uses (Amazon Linux 2023 only)."""
 
     X86_64 = "AL2023_x86_64_STANDARD"

@@ -16,8 +16,7 @@ def dns1123_label_error(value: str) -> str | None:
         return f"{value!r} is longer than 63 characters"
     if not _DNS1123_LABEL.match(value):
         return (
-            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit)"
+            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)"
         )
     return None
 

@@ -8,14 +8,15 @@ these values and never raw dicts.
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import cidr, eks_versions, instance_types, labels
+from . import cidr, eks_versions, labels
+from .instance_types import AmiType, ami_type_for, is_instance_type
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _VERSION = re.compile(r"^1\.\d{2}$")
@@ -23,9 +24,7 @@ _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True)
 
 
 def _dns_label(value: str) -> str:
@@ -49,7 +48,7 @@ def _version_text(value: object) -> object:
 
 def _version(value: str) -> str:
     if not _VERSION.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes minor version such as \"{eks_versions.NEWEST}\"")
+        raise ValueError(f'{value!r} is not a Kubernetes minor version such as "{eks_versions.NEWEST}"')
     if value not in eks_versions.SUPPORT:
         supported = ", ".join(eks_versions.SUPPORT)
         raise ValueError(f"{value!r} is not a version EKS offers here (supported: {supported})")
@@ -58,10 +57,7 @@ def _version(value: str) -> str:
 
 def _label_map(value: dict[str, str]) -> dict[str, str]:
     problems = [
-        error
-        for key, text in value.items()
-        for error in (labels.label_key_error(key), labels.label_value_error(text))
-        if error
+        error for key, text in value.items() for error in (labels.label_key_error(key), labels.label_value_error(text)) if error
     ]
     if problems:
         raise ValueError("; ".join(problems))
@@ -91,9 +87,7 @@ def _private(network: IPv4Network) -> IPv4Network:
 
 def _not_everywhere(network: IPv4Network) -> IPv4Network:
     if network.prefixlen == 0:
-        raise ValueError(
-            f"{network} opens the Kubernetes API to the whole internet; list the networks that need it"
-        )
+        raise ValueError(f"{network} opens the Kubernetes API to the whole internet; list the networks that need it")
     return network
 
 
@@ -104,7 +98,7 @@ def _iam_principal(value: str) -> str:
 
 
 def _instance_type(value: str) -> str:
-    if not instance_types.is_instance_type(value):
+    if not is_instance_type(value):
         raise ValueError(f"{value!r} is not an EC2 instance type (e.g. m7g.large)")
     return value
 
@@ -116,7 +110,7 @@ IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
 KubernetesVersion = Annotated[str, BeforeValidator(_version_text), AfterValidator(_version)]
 
 
-class TaintEffect(str, Enum):
+class TaintEffect(StrEnum):
     NO_SCHEDULE = "NoSchedule"
     PREFER_NO_SCHEDULE = "PreferNoSchedule"
     NO_EXECUTE = "NoExecute"
@@ -151,7 +145,7 @@ class Taint(_Model):
 GPU_TAINT = Taint(key="nvidia.com/gpu", value="true", effect=TaintEffect.NO_SCHEDULE)
 
 
-class CapacityType(str, Enum):
+class CapacityType(StrEnum):
     ON_DEMAND = "ON_DEMAND"
     SPOT = "SPOT"
 
@@ -177,19 +171,17 @@ class NodeGroupSpec(_Model):
                 f"sizes must satisfy minSize <= desiredSize <= maxSize, got "
                 f"{self.min_size} <= {self.desired_size} <= {self.max_size}"
             )
-        kinds = {instance_types.ami_type_for(t) for t in self.instance_types}
+        kinds = {ami_type_for(t) for t in self.instance_types}
         if len(kinds) > 1:
-            listing = ", ".join(f"{t} ({instance_types.ami_type_for(t).value})" for t in self.instance_types)
-            problems.append(
-                f"instanceTypes mix architectures or accelerators, which one node image cannot serve: {listing}"
-            )
+            listing = ", ".join(f"{t} ({ami_type_for(t).value})" for t in self.instance_types)
+            problems.append(f"instanceTypes mix architectures or accelerators, which one node image cannot serve: {listing}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     @property
-    def ami_type(self) -> instance_types.AmiType:
-        return instance_types.ami_type_for(self.instance_types[0])
+    def ami_type(self) -> AmiType:
+        return ami_type_for(self.instance_types[0])
 
     @property
     def effective_taints(self) -> tuple[Taint, ...]:
@@ -199,7 +191,7 @@ class NodeGroupSpec(_Model):
         return tuple(self.taints)
 
 
-class NatGateways(str, Enum):
+class NatGateways(StrEnum):
     ONE_PER_AZ = "OnePerAz"
     SINGLE = "Single"
 

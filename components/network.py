@@ -52,10 +52,14 @@ class ClusterNetwork(pulumi.ComponentResource):
         )
         # Take over the VPC's default security group and leave it with no rules (CIS AWS 5.4),
         # so nothing that falls back to it is reachable.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags=tags("default-sg")), child)
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags=tags("default-sg")), child
+        )
         igw = aws.ec2.InternetGateway(f"{name}-igw", aws.ec2.InternetGatewayArgs(vpc_id=vpc.id, tags=tags("igw")), child)
 
-        public_routes = aws.ec2.RouteTable(f"{name}-public-rt", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags("public-rt")), child)
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags("public-rt")), child
+        )
         aws.ec2.Route(
             f"{name}-public-default",
             aws.ec2.RouteArgs(route_table_id=public_routes.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id),
@@ -107,7 +111,9 @@ class ClusterNetwork(pulumi.ComponentResource):
             )
             aws.ec2.Route(
                 f"{name}-private-{zone}-default",
-                aws.ec2.RouteArgs(route_table_id=private_routes.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1]),
+                aws.ec2.RouteArgs(
+                    route_table_id=private_routes.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1]
+                ),
                 child,
             )
             aws.ec2.RouteTableAssociation(

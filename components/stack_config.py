@@ -26,11 +26,7 @@ def raw_fleet_config() -> dict[str, Any]:
     """Every ``fleet:*`` key the stack sets, namespace stripped, values decoded."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     prefix = f"{NAMESPACE}:"
-    return {
-        key.removeprefix(prefix): _decode(runtime_config.get_config(key))
-        for key in sorted(keys)
-        if key.startswith(prefix)
-    }
+    return {key.removeprefix(prefix): _decode(runtime_config.get_config(key)) for key in sorted(keys) if key.startswith(prefix)}
 
 
 def load_fleet_spec() -> FleetSpec:

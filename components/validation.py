@@ -67,7 +67,7 @@ _KNOWN_KEYS = sorted(_known_keys(FleetSpec))
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    kind, message = error["type"], error["msg"]
+    kind, message = str(error["type"]), str(error["msg"])
     if kind == "extra_forbidden":
         key = str(error["loc"][-1])
         # Case-insensitive, so that vpcCIDR points at vpcCidr.
@@ -103,8 +103,7 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
         if cluster.name in first_by_name:
             j = first_by_name[cluster.name]
             problems.append(
-                f"{config_path(('clusters', i, 'name'))}: {cluster.name!r} is already the name of "
-                f"{config_path(('clusters', j))}"
+                f"{config_path(('clusters', i, 'name'))}: {cluster.name!r} is already the name of {config_path(('clusters', j))}"
             )
         first_by_name.setdefault(cluster.name, i)
         if cluster.role == "hub":
@@ -133,8 +132,7 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
         if ia == ib:
             continue  # a cluster's own two ranges are checked by the model, with its own message
         problems.append(
-            f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps "
-            f"{config_path(('clusters', ia, key_a))} ({net_a})"
+            f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps {config_path(('clusters', ia, key_a))} ({net_a})"
         )
     return problems
 

@@ -69,6 +69,7 @@ def cli_encoded(config: dict[str, Any]) -> dict[str, str]:
 @dataclass
 class Registration:
     urn: str
+    id: str
     type: str
     name: str
     custom: bool
@@ -133,18 +134,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.local = threading.local()
         self.lock = threading.Lock()
 
-    def RegisterResource(self, request):  # type: ignore[no-untyped-def]  # noqa: N802
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802
         wire = json_format.MessageToDict(request.object)
         secrets: set[str] = set()
         inputs = _plain(wire, "", secrets)
         request.object.Clear()
         request.object.update(_urns_for_refs(wire))
         self.local.request = request
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = Registration(
             urn=response.urn,
+            id=response.id,
             type=request.type,
             name=request.name,
             custom=request.custom,
@@ -210,7 +212,9 @@ class FleetMocks(pulumi.runtime.Mocks):
                     {
                         "apiVersion": "v1",
                         "kind": "Config",
-                        "clusters": [{"name": "kubernetes", "cluster": {"server": server, "certificate-authority-data": FAKE_CA}}],
+                        "clusters": [
+                            {"name": "kubernetes", "cluster": {"server": server, "certificate-authority-data": FAKE_CA}}
+                        ],
                         "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
                         "users": [{"name": "aws", "user": {"exec": {"command": "aws"}}}],
                         "current-context": "aws",
@@ -234,16 +238,17 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{state['name']}"
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self.monitor.region_of_provider(args.provider) or "us-east-1"
             letters = "abcdef"[: self.zones_per_region.get(region, 6)]
-            return {
+            zones = {
                 "id": region,
                 "names": [f"{region}{letter}" for letter in reversed(letters)],
                 "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(len(letters))],
             }
-        return {}
+            return zones, None
+        return {}, None
 
 
 # ---------------------------------------------------------------- running the program
@@ -343,14 +348,14 @@ def run_program(
             if await output.is_secret():
                 secret_exports.add(name)
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def program() -> Any:
         original_export, original_warn = pulumi.export, pulumi.log.warn
         pulumi.export, pulumi.log.warn = record_export, warnings  # type: ignore[assignment]
         try:
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
         finally:
-            pulumi.export, pulumi.log.warn = original_export, original_warn  # type: ignore[assignment]
+            pulumi.export, pulumi.log.warn = original_export, original_warn
         return asyncio.ensure_future(resolve())
 
     try:

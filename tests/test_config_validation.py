@@ -260,7 +260,8 @@ def test_node_group_instance_type_syntax() -> None:
 def test_node_group_cannot_mix_architectures() -> None:
     message = only_problem(lambda raw: cluster(raw, "mgmt")["nodeGroups"][0].update(instanceTypes=["m7g.large", "m7i.large"]))
     assert message.startswith("fleet:clusters[0].nodeGroups[0]: instanceTypes mix architectures or accelerators")
-    assert "m7g.large (AL2023_ARM_64_STANDARD)" in message and "m7i.large (AL2023_x86_64_STANDARD)" in message
+    assert "m7g.large (AL2023_ARM_64_STANDARD)" in message
+    assert "m7i.large (AL2023_x86_64_STANDARD)" in message
 
 
 def test_node_group_names_unique_within_cluster() -> None:
@@ -366,7 +367,7 @@ def test_bad_config_fails_before_any_resource_is_registered() -> None:
         config["fleet:clusters"][2]["vpcCidr"] = "10.20.0.0/16"
 
     with pytest.raises(ConfigError, match=r"fleet:clusters\[2\]\.vpcCidr: 10\.20\.0\.0/16 overlaps") as caught:
-        run_stack("prod", mutate=bad, registrations_on_error=(seen := []))
+        run_stack("prod", mutate=bad, registrations_on_error=(seen := list[str]()))
     assert caught.value.problems
     assert seen == [], f"resources registered despite invalid config: {seen}"
 

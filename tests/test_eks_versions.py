@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import yaml
 
@@ -10,7 +11,7 @@ from tests.harness import ROOT, run_stack
 def test_pulumi_yaml_default_is_the_newest_supported_version() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["config"]["kubernetesVersion"]["default"] == eks_versions.NEWEST
-    assert eks_versions.NEWEST == max(eks_versions.SUPPORT, key=lambda v: int(v.split(".")[1]))
+    assert max(eks_versions.SUPPORT, key=lambda v: int(v.split(".")[1])) == eks_versions.NEWEST
 
 
 def test_newest_version_is_in_standard_support_today() -> None:
@@ -25,10 +26,12 @@ def test_standard_then_extended_then_past_support() -> None:
 
 
 def test_program_warns_about_a_version_past_standard_support() -> None:
-    def old(config: dict) -> None:  # type: ignore[type-arg]
+    def old(config: dict[str, Any]) -> None:
         config["fleet:clusters"][2]["kubernetesVersion"] = "1.33"
 
     run = run_stack("prod", mutate=old)
-    assert any(w.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): Kubernetes 1.33 left EKS") for w in run.warnings), run.warnings
+    assert any(w.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): Kubernetes 1.33 left EKS") for w in run.warnings), (
+        run.warnings
+    )
     assert run.named("prod-eu-eks").inputs["version"] == "1.33"
     assert run.named("prod-us-eks").inputs["version"] == eks_versions.NEWEST

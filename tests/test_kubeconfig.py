@@ -33,7 +33,16 @@ def test_one_context_per_cluster_named_after_it() -> None:
 def test_get_token_names_cluster_and_region_and_nothing_else() -> None:
     users = {u["name"]: u["user"]["exec"] for u in kubeconfig.build([US, EU])["users"]}
     assert users["prod-eu"]["command"] == "aws"
-    assert users["prod-eu"]["args"] == ["--region", "eu-west-1", "eks", "get-token", "--cluster-name", "prod-eu", "--output", "json"]
+    assert users["prod-eu"]["args"] == [
+        "--region",
+        "eu-west-1",
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "prod-eu",
+        "--output",
+        "json",
+    ]
     assert users["prod-eu"]["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert "env" not in users["prod-eu"], "no profile unless the stack config asks for one"
 
@@ -67,7 +76,9 @@ def test_text_does_not_depend_on_order(order: list[ClusterAccess]) -> None:
 
 
 def test_endpoint_from_the_pulumi_eks_kubeconfig() -> None:
-    rendered = json.dumps({"clusters": [{"name": "kubernetes", "cluster": {"server": "https://S", "certificate-authority-data": "Q0E="}}]})
+    rendered = json.dumps(
+        {"clusters": [{"name": "kubernetes", "cluster": {"server": "https://S", "certificate-authority-data": "Q0E="}}]}
+    )
     assert kubeconfig.endpoint_from_eks_kubeconfig(rendered) == ("https://S", "Q0E=")
 
 
@@ -77,12 +88,16 @@ def test_kubectl_reads_the_merged_kubeconfig(tmp_path: Path) -> None:
     path.write_text(kubeconfig.render(kubeconfig.build([US, EU], current="prod-us")))
     contexts = subprocess.run(
         ["kubectl", "config", "get-contexts", "-o", "name", "--kubeconfig", str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert contexts == ["prod-eu", "prod-us"]
     view = subprocess.run(
         ["kubectl", "config", "view", "--minify", "--context", "prod-eu", "-o", "json", "--kubeconfig", str(path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     minified = json.loads(view)
     assert minified["clusters"][0]["cluster"]["server"] == EU.server
@@ -97,6 +112,8 @@ def test_kubectl_merges_it_with_another_kubeconfig(tmp_path: Path) -> None:
     merged = subprocess.run(
         ["kubectl", "config", "view", "--flatten", "-o", "json"],
         env={"KUBECONFIG": f"{fleet}:{other}", "PATH": "/usr/bin:/bin:/usr/local/bin"},
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert sorted(c["name"] for c in json.loads(merged)["contexts"]) == ["prod-eu", "prod-us", "staging"]

@@ -1,0 +1,426 @@
+"""The prod stack, evaluated under mocks: what a reviewer of `pulumi preview` would check."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from ipaddress import IPv4Network
+from typing import Any
+
+import pytest
+import yaml
+
+from components.cluster import CONTROL_PLANE_LOG_TYPES, NODE_GROUP_LABEL
+from tests.harness import Registration, Run, run_stack
+
+CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
+
+
+def cluster_of(run: Run, registration: Registration) -> str | None:
+    """The fleet cluster a registration belongs to (through its parents), if any."""
+    for ancestor in [registration, *run.ancestors(registration)]:
+        if ancestor.type == "fleet:index:RegionalCluster":
+            return ancestor.name
+    if registration.type == "pulumi:providers:kubernetes":
+        return registration.name.removesuffix("-k8s")
+    return None
+
+
+def provider_region(run: Run, reference: str) -> str:
+    urn = reference.rsplit("::", 1)[0]
+    return str(run.registrations[urn].inputs["region"])
+
+
+# ---------------------------------------------------------------- topology and providers
+
+
+def test_three_clusters_in_two_regions(prod: Run) -> None:
+    components = prod.of_type("fleet:index:RegionalCluster")
+    assert {c.name for c in components} == set(CLUSTERS)
+    assert {c.name: c.inputs.get("name") for c in prod.of_type("eks:index:Cluster")} == {f"{name}-eks": name for name in CLUSTERS}
+    assert sorted(p.inputs["region"] for p in prod.of_type("pulumi:providers:aws")) == ["eu-west-1", "us-east-1"]
+
+
+def test_one_aws_provider_per_region_named_for_it(prod: Run) -> None:
+    assert {p.name: p.inputs["region"] for p in prod.of_type("pulumi:providers:aws")} == {
+        "aws-eu-west-1": "eu-west-1",
+        "aws-us-east-1": "us-east-1",
+    }
+
+
+def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> None:
+    checked = 0
+    for registration in prod.registrations.values():
+        cluster = cluster_of(prod, registration)
+        if cluster is None or registration.type.startswith("pulumi:providers:"):
+            continue
+        if registration.custom:
+            assert registration.provider, f"{registration.name} uses the default provider"
+            region = provider_region(prod, registration.provider)
+        else:
+            assert "aws" in registration.providers, f"{registration.name} has no explicit aws provider"
+            region = provider_region(prod, registration.providers["aws"])
+        assert region == CLUSTERS[cluster], f"{registration.name} ({registration.type}) is in {region}"
+        checked += 1
+    assert checked > 100
+
+
+def test_availability_zones_come_from_the_clusters_region(prod: Run) -> None:
+    for name, region in CLUSTERS.items():
+        zones = sorted(
+            r.inputs["availabilityZone"]
+            for r in prod.of_type("aws:ec2/subnet:Subnet")
+            if r.name.startswith(f"{name}-network-private-")
+        )
+        assert zones == [f"{region}a", f"{region}b", f"{region}c"]
+
+
+def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(prod: Run) -> None:
+    providers = {p.name: p for p in prod.of_type("pulumi:providers:kubernetes")}
+    assert set(providers) == {f"{name}-k8s" for name in CLUSTERS}
+    for name, region in CLUSTERS.items():
+        provider = providers[f"{name}-k8s"]
+        assert "kubeconfig" in provider.secret_inputs
+        document = yaml.safe_load(provider.inputs["kubeconfig"])
+        assert [c["name"] for c in document["contexts"]] == [name]
+        assert provider.inputs["context"] == name
+        endpoint = json.loads(prod.named(f"{name}-eks").outputs["kubeconfigJson"])["clusters"][0]["cluster"]["server"]
+        assert document["clusters"][0]["cluster"]["server"] == endpoint
+        args = document["users"][0]["user"]["exec"]["args"]
+        assert args[:6] == ["--region", region, "eks", "get-token", "--cluster-name", name]
+
+
+# ---------------------------------------------------------------- networks
+
+
+def test_each_cluster_has_its_own_vpc_with_its_cidr(prod: Run) -> None:
+    vpcs = {r.name: r.inputs for r in prod.of_type("aws:ec2/vpc:Vpc")}
+    assert {name: vpc["cidrBlock"] for name, vpc in vpcs.items()} == {
+        "mgmt-network-vpc": "10.10.0.0/16",
+        "prod-us-network-vpc": "10.20.0.0/16",
+        "prod-eu-network-vpc": "10.30.0.0/16",
+    }
+    assert all(vpc["enableDnsHostnames"] and vpc["enableDnsSupport"] for vpc in vpcs.values())
+
+
+@pytest.mark.parametrize("name", list(CLUSTERS))
+def test_subnets_tagged_for_load_balancer_discovery(prod: Run, name: str) -> None:
+    subnets = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
+    vpc = IPv4Network(prod.named(f"{name}-network-vpc").inputs["cidrBlock"])
+    public = [s for s in subnets if "-public-" in s.name]
+    private = [s for s in subnets if "-private-" in s.name]
+    assert len(public) == len(private) == 3
+    for subnet in subnets:
+        assert IPv4Network(subnet.inputs["cidrBlock"]).subnet_of(vpc)
+        assert subnet.inputs["tags"][f"kubernetes.io/cluster/{name}"] == "shared"
+    assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in public)
+    assert all(s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in private)
+    assert all(not s.inputs.get("mapPublicIpOnLaunch") for s in subnets)
+
+
+@pytest.mark.parametrize("name", list(CLUSTERS))
+def test_private_egress_through_a_nat_per_zone(prod: Run, name: str) -> None:
+    nats = [r for r in prod.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith(f"{name}-network-")]
+    public_ids = {r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-public-")}
+    assert len(nats) == 3
+    assert {n.inputs["subnetId"] for n in nats} == public_ids
+    routes = {r.name: r.inputs for r in prod.of_type("aws:ec2/route:Route") if r.name.startswith(f"{name}-network-")}
+    private_defaults = [r for n, r in routes.items() if "-private-" in n]
+    assert len(private_defaults) == 3
+    assert all(r["destinationCidrBlock"] == "0.0.0.0/0" for r in private_defaults)
+    assert {r["natGatewayId"] for r in private_defaults} == {n.id for n in nats}
+    public_default = routes[f"{name}-network-public-default"]
+    assert public_default["gatewayId"] == prod.named(f"{name}-network-igw").id
+    assert "natGatewayId" not in public_default
+
+
+def test_single_nat_gateway_when_asked() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2].update(natGateways="Single"))
+    nats = [r for r in run.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith("prod-eu-")]
+    assert [n.name for n in nats] == ["prod-eu-network-nat-eu-west-1a"]
+    routes = [
+        r.inputs["natGatewayId"] for r in run.of_type("aws:ec2/route:Route") if r.name.startswith("prod-eu-network-private-")
+    ]
+    assert len(routes) == 3
+    assert len(set(routes)) == 1
+
+
+def test_default_security_group_has_no_rules(prod: Run) -> None:
+    for group in prod.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+        assert not group.inputs.get("ingress")
+        assert not group.inputs.get("egress")
+
+
+# ---------------------------------------------------------------- EKS control planes
+
+
+@pytest.mark.parametrize("name", list(CLUSTERS))
+def test_control_plane_security_settings(prod: Run, name: str) -> None:
+    eks = prod.named(f"{name}-eks").inputs
+    assert eks["name"] == name
+    assert eks["authenticationMode"] == "API"
+    assert eks["endpointPrivateAccess"] is True
+    assert eks["endpointPublicAccess"] is True
+    assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert eks["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
+    assert set(eks["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
+    assert eks["createOidcProvider"] is True
+    assert eks["skipDefaultNodeGroup"] is True
+    assert eks["deletionProtection"] is True
+    assert "roleMappings" not in eks, "no aws-auth ConfigMap entries"
+    assert "userMappings" not in eks, "no aws-auth ConfigMap entries"
+
+
+@pytest.mark.parametrize("name", list(CLUSTERS))
+def test_secrets_encrypted_with_a_rotating_key_of_its_own(prod: Run, name: str) -> None:
+    key = prod.named(f"{name}-secrets")
+    assert key.type == "aws:kms/key:Key"
+    assert key.inputs["enableKeyRotation"] is True
+    assert prod.named(f"{name}-eks").inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
+
+
+def test_version_and_service_range_per_cluster(prod: Run) -> None:
+    assert {name: prod.named(f"{name}-eks").inputs["version"] for name in CLUSTERS} == dict.fromkeys(CLUSTERS, "1.35")
+    assert {name: prod.named(f"{name}-eks").inputs["kubernetesServiceIpAddressRange"] for name in CLUSTERS} == {
+        "mgmt": "172.20.0.0/16",
+        "prod-us": "172.21.0.0/16",
+        "prod-eu": "172.22.0.0/16",
+    }
+
+
+def test_cluster_uses_its_own_network(prod: Run) -> None:
+    for name in CLUSTERS:
+        eks = prod.named(f"{name}-eks").inputs
+        own_subnets = {r.name: r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")}
+        assert eks["vpcId"] == prod.named(f"{name}-network-vpc").id
+        assert sorted(eks["privateSubnetIds"]) == sorted(s.id for n, s in own_subnets.items() if "-private-" in n)
+        assert sorted(eks["publicSubnetIds"]) == sorted(s.id for n, s in own_subnets.items() if "-public-" in n)
+
+
+def test_public_endpoint_off_when_no_cidrs_are_allowed() -> None:
+    run = run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": []}))
+    eks = run.named("prod-eu-eks").inputs
+    assert eks["endpointPublicAccess"] is False
+    assert eks["endpointPrivateAccess"] is True
+    assert "publicAccessCidrs" not in eks
+
+
+def test_cluster_admins_get_access_entries_with_the_admin_policy() -> None:
+    arn = "arn:aws:iam::123456789012:role/platform-admins"
+    run = run_stack("prod", mutate=lambda c: c.update({"fleet:clusterAdmins": [arn]}))
+    for name in CLUSTERS:
+        entries = list(run.named(f"{name}-eks").inputs["accessEntries"].values())
+        assert len(entries) == 1
+        assert entries[0]["principalArn"] == arn
+        policy = entries[0]["accessPolicies"]["cluster-admin"]
+        assert policy["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        assert policy["accessScope"] == {"type": "cluster"}
+
+
+# ---------------------------------------------------------------- node groups
+
+
+def node_groups(run: Run, cluster: str) -> dict[str, dict[str, Any]]:
+    return {
+        r.name.removeprefix(f"{cluster}-"): r.inputs
+        for r in run.of_type("eks:index:ManagedNodeGroup")
+        if r.name.startswith(f"{cluster}-")
+    }
+
+
+def test_node_groups_per_cluster(prod: Run) -> None:
+    assert set(node_groups(prod, "mgmt")) == {"system"}
+    assert set(node_groups(prod, "prod-us")) == {"general", "arm", "gpu"}
+    assert set(node_groups(prod, "prod-eu")) == {"general", "arm"}
+
+
+def test_image_type_follows_architecture_and_accelerator(prod: Run) -> None:
+    assert node_groups(prod, "mgmt")["system"]["amiType"] == "AL2023_ARM_64_STANDARD"
+    us = node_groups(prod, "prod-us")
+    assert us["general"]["amiType"] == "AL2023_x86_64_STANDARD"
+    assert us["arm"]["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert us["gpu"]["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert us["gpu"]["instanceTypes"] == ["g6.xlarge", "g5.xlarge"]
+
+
+def test_gpu_nodes_are_tainted(prod: Run) -> None:
+    gpu = node_groups(prod, "prod-us")["gpu"]
+    assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+
+
+def test_gpu_taint_is_added_when_the_config_forgets_it() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"][2].update(taints=[]))
+    assert node_groups(run, "prod-us")["gpu"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+
+
+def test_configured_taints_labels_sizes_and_capacity(prod: Run) -> None:
+    arm = node_groups(prod, "prod-us")["arm"]
+    assert arm["capacityType"] == "SPOT"
+    assert arm["scalingConfig"] == {"minSize": 0, "maxSize": 12, "desiredSize": 2}
+    assert arm["labels"] == {"workload": "arm", NODE_GROUP_LABEL: "arm"}
+    assert arm["taints"] == []
+    general = node_groups(prod, "prod-eu")["general"]
+    assert general["capacityType"] == "ON_DEMAND"
+    assert general["scalingConfig"] == {"minSize": 3, "maxSize": 12, "desiredSize": 3}
+
+
+def test_taint_effects_use_the_eks_api_spelling() -> None:
+    taint = {"key": "dedicated", "value": "batch", "effect": "PreferNoSchedule"}
+    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][1].update(taints=[taint]))
+    assert node_groups(run, "prod-eu")["arm"]["taints"] == [
+        {"key": "dedicated", "value": "batch", "effect": "PREFER_NO_SCHEDULE"}
+    ]
+
+
+def test_nodes_in_private_subnets_of_their_cluster(prod: Run) -> None:
+    for cluster in CLUSTERS:
+        private = [r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-private-")]
+        public = [r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-")]
+        for group in node_groups(prod, cluster).values():
+            assert sorted(group["subnetIds"]) == sorted(private)
+            assert not set(group["subnetIds"]) & set(public)
+
+
+def test_nodes_require_imdsv2_and_encrypt_their_disks(prod: Run) -> None:
+    templates = {r.id: r.inputs for r in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    for cluster in CLUSTERS:
+        for name, group in node_groups(prod, cluster).items():
+            template = templates[group["launchTemplate"]["id"]]
+            assert template["metadataOptions"]["httpTokens"] == "required", f"{cluster}/{name}"
+            assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
+            assert template["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+
+
+def test_node_role_and_its_managed_policies(prod: Run) -> None:
+    for cluster in CLUSTERS:
+        role = prod.named(f"{cluster}-node")
+        assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+        policies = sorted(
+            r.inputs["policyArn"]
+            for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if r.name.startswith(f"{cluster}-node-")
+        )
+        assert policies == sorted(
+            f"arn:aws:iam::aws:policy/{p}"
+            for p in (
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEKS_CNI_Policy",
+                "AmazonEC2ContainerRegistryReadOnly",
+                "AmazonSSMManagedInstanceCore",
+            )
+        )
+        for group in node_groups(prod, cluster).values():
+            assert group["nodeRoleArn"] == role.outputs["arn"]
+
+
+# ---------------------------------------------------------------- protect
+
+
+PROTECTED_TYPES = {
+    "eks:index:Cluster",
+    "aws:kms/key:Key",
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/natGateway:NatGateway",
+    "aws:ec2/internetGateway:InternetGateway",
+}
+
+
+def test_clusters_keys_and_networks_are_protected(prod: Run) -> None:
+    for registration in prod.registrations.values():
+        if registration.type in PROTECTED_TYPES:
+            assert registration.protect, f"{registration.name} is not protected"
+    unprotected = {r.type for r in prod.registrations.values() if not r.protect}
+    assert "eks:index:ManagedNodeGroup" in unprotected, "node groups stay replaceable"
+
+
+def test_nothing_is_protected_when_protect_is_off() -> None:
+    run = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
+    assert [r.name for r in run.registrations.values() if r.protect] == []
+    assert run.named("prod-eu-eks").inputs["deletionProtection"] is False
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def test_kubeconfig_output_is_secret_with_a_context_per_cluster(prod: Run) -> None:
+    assert "kubeconfig" in prod.secret_exports
+    document = yaml.safe_load(prod.exports["kubeconfig"])
+    assert sorted(c["name"] for c in document["contexts"]) == sorted(CLUSTERS)
+    assert document["current-context"] == "mgmt"
+    users = {u["name"]: u["user"]["exec"]["args"] for u in document["users"]}
+    for name, region in CLUSTERS.items():
+        assert users[name] == ["--region", region, "eks", "get-token", "--cluster-name", name, "--output", "json"]
+
+
+def test_kubeconfig_profile_when_the_stack_asks() -> None:
+    run = run_stack("prod", mutate=lambda c: c.update({"fleet:kubeconfig": {"profile": "fleet-admin"}}))
+    document = yaml.safe_load(run.exports["kubeconfig"])
+    assert all(u["user"]["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "fleet-admin"}] for u in document["users"])
+    assert run.named("prod-eu-eks").inputs["providerCredentialOpts"] == {"profileName": "fleet-admin"}
+
+
+def test_clusters_output(prod: Run) -> None:
+    clusters = prod.exports["clusters"]
+    assert set(clusters) == set(CLUSTERS)
+    eu = clusters["prod-eu"]
+    assert eu["region"] == "eu-west-1"
+    assert eu["role"] == "member"
+    assert clusters["mgmt"]["role"] == "hub"
+    assert eu["version"] == "1.35"
+    assert eu["vpcCidr"] == "10.30.0.0/16"
+    assert eu["serviceCidr"] == "172.22.0.0/16"
+    assert eu["endpoint"].startswith("https://")
+    assert eu["endpoint"].endswith(".eu-west-1.eks.amazonaws.com")
+    assert eu["vpcId"] == prod.named("prod-eu-network-vpc").id
+    assert eu["labels"] == {"environment": "production", "overlay": "production-eu"}
+
+
+# ---------------------------------------------------------------- determinism and independence
+
+
+def fingerprint(run: Run) -> dict[str, Any]:
+    return {urn: (r.inputs, sorted(r.secret_inputs), r.protect, r.provider, r.providers) for urn, r in run.registrations.items()}
+
+
+def test_reordering_clusters_changes_nothing(prod: Run) -> None:
+    reordered = run_stack("prod", mutate=lambda c: c["fleet:clusters"].reverse())
+    assert fingerprint(reordered) == fingerprint(prod)
+    assert reordered.exports == prod.exports
+
+
+def test_reordering_node_groups_changes_nothing(prod: Run) -> None:
+    reordered = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"].reverse())
+    assert fingerprint(reordered) == fingerprint(prod)
+
+
+def changed_resources(before: Run, after: Run) -> set[str]:
+    a, b = fingerprint(before), fingerprint(after)
+    return {urn.rsplit("::", 1)[-1] for urn in set(a) | set(b) if a.get(urn) != b.get(urn)}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(maxSize=20), {"prod-eu-general"}),
+        (lambda c: c["fleet:clusters"][1]["nodeGroups"][1].update(labels={"workload": "batch"}), {"prod-us-arm"}),
+        (lambda c: c["fleet:clusters"][0].update(kubernetesVersion="1.34"), {"mgmt-eks"}),
+    ],
+    ids=["node-group-size", "node-group-labels", "one-clusters-version"],
+)
+def test_one_setting_changes_only_what_it_must(prod: Run, change: Callable[[dict[str, Any]], None], expected: set[str]) -> None:
+    assert changed_resources(prod, run_stack("prod", mutate=change)) == expected
+
+
+def test_clusters_never_wait_on_each_other(prod: Run) -> None:
+    for registration in prod.registrations.values():
+        own = cluster_of(prod, registration)
+        if own is None:
+            continue
+        for urn in prod.transitive_dependencies(registration):
+            other = cluster_of(prod, prod.registrations[urn])
+            assert other in (None, own), f"{registration.name} ({own}) waits on {prod.registrations[urn].name} ({other})"
+
+
+def test_same_config_same_resources(prod: Run) -> None:
+    assert fingerprint(run_stack("prod")) == fingerprint(prod)
