@@ -247,8 +247,8 @@ class FleetMocks(pulumi.runtime.Mocks):
                 "names": [f"{region}{letter}" for letter in reversed(letters)],
                 "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(len(letters))],
             }
-            return zones, None
-        return {}, None
+            return zones, []
+        return {}, []
 
 
 # ---------------------------------------------------------------- running the program
