@@ -16,3 +16,5 @@ fleet = build_fleet(spec)
 
 pulumi.export("clusters", fleet.summaries())
 pulumi.export("kubeconfig", fleet.kubeconfig)
+pulumi.export("dns", fleet.dns_summary())
+pulumi.export("edges", fleet.edge_summary())

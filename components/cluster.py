@@ -148,6 +148,9 @@ class RegionalCluster(pulumi.ComponentResource):
                 create_oidc_provider=True,
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
+                # Managed nodes carry the EKS-created cluster security group; pulumi-eks's own
+                # node/cluster groups would only serve self-managed nodes this fleet never runs.
+                skip_default_security_groups=True,
                 deletion_protection=args.protect,
                 provider_credential_opts=eks.KubeconfigOptionsArgs(profile_name=auth.profile, role_arn=auth.role_arn)
                 if (auth.profile or auth.role_arn)

@@ -9,9 +9,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import kubeconfig, providers
+from . import kubeconfig, naming, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
+from .edge import RegionalEdge, RegionalEdgeArgs
 from .model import FleetSpec
+from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
+
+# Route53 is a global service whose API lives in us-east-1.
+ROUTE53_REGION = "us-east-1"
 from .validation import ConfigError, config_path
 
 
@@ -22,6 +27,8 @@ class Fleet:
     clusters: dict[str, RegionalCluster]
     kubernetes_providers: dict[str, k8s.Provider]
     kubeconfig: pulumi.Output[str]
+    edges: dict[str, EdgeEndpoint]
+    traffic: GlobalTraffic | None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -40,6 +47,33 @@ class Fleet:
                 "nodeGroups": sorted(g.name for g in cluster_spec.node_groups),
             }
         return summary
+
+    def dns_summary(self) -> dict[str, Any]:
+        """The ``dns`` stack output: per record its routing and targets."""
+        if self.spec.dns is None:
+            return {}
+        regions = {c.name: c.region for c in self.spec.clusters}
+        return {
+            record.name: {
+                "routing": record.routing,
+                "targets": [describe_target(record, set_id, cluster, regions[cluster]) for set_id, cluster in record.targets()],
+            }
+            for record in sorted(self.spec.dns.records, key=lambda r: r.name)
+        }
+
+    def edge_summary(self) -> dict[str, Any]:
+        """The ``edges`` stack output: per serving cluster its hostname and health check."""
+        checks = self.traffic.health_check_ids if self.traffic else {}
+        return {
+            cluster: {
+                "region": edge.region,
+                "hostname": edge.hostname,
+                "zoneId": edge.zone_id,
+                "owned": edge.owned,
+                "healthCheckId": checks[cluster],
+            }
+            for cluster, edge in sorted(self.edges.items())
+        }
 
 
 def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, tuple[str, ...]]:
@@ -70,8 +104,9 @@ def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider])
 
 
 def build_fleet(spec: FleetSpec) -> Fleet:
-    aws_providers = providers.aws_providers(c.region for c in spec.clusters)
-    zones = _availability_zones(spec, aws_providers)
+    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
+    aws_providers = providers.aws_providers(regions)
+    zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
     # Sorted by name so registration order, like logical names, never follows list order.
@@ -92,6 +127,19 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         clusters[cluster_spec.name] = cluster
         kubernetes_providers[cluster_spec.name] = providers.kubernetes_provider(cluster_spec.name, cluster.kubeconfig)
 
+    edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
+    traffic = None
+    if spec.dns is not None:
+        route53 = aws_providers[ROUTE53_REGION]
+        zone = aws.route53.get_zone_output(
+            name=spec.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=route53)
+        )
+        traffic = GlobalTraffic(
+            "traffic",
+            GlobalTrafficArgs(dns=spec.dns, zone_id=zone.zone_id, edges=edges),
+            pulumi.ResourceOptions(providers={"aws": route53}),
+        )
+
     hub = spec.hub
     ordered = [clusters[name] for name in sorted(clusters)]
     merged = pulumi.Output.all(*[pulumi.Output.all(c.endpoint, c.certificate_authority_data) for c in ordered]).apply(
@@ -108,4 +156,45 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         clusters=clusters,
         kubernetes_providers=kubernetes_providers,
         kubeconfig=pulumi.Output.secret(merged),
+        edges=edges,
+        traffic=traffic,
     )
+
+
+def _edges(
+    spec: FleetSpec,
+    clusters: dict[str, RegionalCluster],
+    aws_providers: dict[str, aws.Provider],
+    kubernetes_providers: dict[str, k8s.Provider],
+) -> dict[str, EdgeEndpoint]:
+    """An edge for every cluster a DNS record names: an owned NLB, or the load balancer configured."""
+    edges: dict[str, EdgeEndpoint] = {}
+    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+        name, edge = cluster_spec.name, cluster_spec.edge
+        if name not in spec.served_clusters():
+            continue
+        if edge.dns_name is not None and edge.zone_id is not None:
+            edges[name] = EdgeEndpoint(name, cluster_spec.region, edge.dns_name, edge.zone_id, owned=False)
+            continue
+        cluster = clusters[name]
+        owned = RegionalEdge(
+            f"{name}-edge",
+            RegionalEdgeArgs(
+                cluster_name=name,
+                region=cluster_spec.region,
+                vpc_cidr=str(cluster_spec.vpc_cidr),
+                vpc_id=cluster.vpc_id,
+                public_subnet_ids=cluster.public_subnet_ids,
+                cluster_security_group_id=cluster.cluster_security_group_id,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_provider_url=cluster.oidc_provider_url,
+                ingress=edge.ingress,
+                controller_chart_version=spec.load_balancer_controller.chart_version,
+                tags=naming.cluster_tags(name, cluster_spec.region),
+            ),
+            pulumi.ResourceOptions(
+                providers={"aws": aws_providers[cluster_spec.region], "kubernetes": kubernetes_providers[name]}
+            ),
+        )
+        edges[name] = EdgeEndpoint(name, cluster_spec.region, owned.hostname, owned.zone_id, owned=True)
+    return edges

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import cidr, eks_versions, labels
+from . import cidr, eks_versions, geo, labels
 from .instance_types import AmiType, ami_type_for, is_instance_type
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -191,6 +191,171 @@ class NodeGroupSpec(_Model):
         return tuple(self.taints)
 
 
+# ---------------------------------------------------------------- global traffic (fleet:dns, edges)
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _domain(value: str) -> str:
+    value = value.rstrip(".").lower()
+    if not _DOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a DNS name such as api.example.com")
+    return value
+
+
+def _hosted_zone_id(value: str) -> str:
+    if not re.match(r"^Z[A-Z0-9]{4,31}$", value):
+        raise ValueError(f"{value!r} is not a Route53 hosted zone id (Z followed by letters and digits)")
+    return value
+
+
+DomainName = Annotated[str, AfterValidator(_domain)]
+
+
+class HealthCheckSpec(_Model):
+    protocol: Literal["HTTP", "HTTPS", "TCP"] = "HTTPS"
+    port: Annotated[int, Field(ge=1, le=65535)] = 443
+    path: str | None = "/healthz"
+    """Request path for HTTP(S) checks; must be unset for TCP."""
+    failure_threshold: Annotated[int, Field(ge=1, le=10)] = 3
+    request_interval: Literal[10, 30] = 30
+    """Seconds between checks; Route53 offers 10 (fast, billed higher) or 30."""
+
+    @model_validator(mode="after")
+    def _path_fits_protocol(self) -> HealthCheckSpec:
+        if self.protocol == "TCP":
+            if "path" in self.model_fields_set and self.path is not None:
+                raise ValueError("path is only for HTTP and HTTPS health checks")
+            return self
+        path = self.path or ""
+        if not path.startswith("/") or len(path) > 255 or any(c.isspace() for c in path):
+            raise ValueError(f"path {path!r} must start with '/', have no spaces and be at most 255 characters")
+        return self
+
+    @property
+    def resource_path(self) -> str | None:
+        return None if self.protocol == "TCP" else self.path
+
+
+_ROUTING_FIELDS = {
+    "weighted": {"weights"},
+    "failover": {"primary", "secondary"},
+    "latency": {"clusters"},
+    "geolocation": {"locations"},
+}
+
+
+class RecordSpec(_Model):
+    name: DomainName
+    routing: Literal["weighted", "failover", "latency", "geolocation"]
+    weights: dict[str, Annotated[int, Field(ge=0, le=255)]] | None = None
+    """weighted: cluster name -> relative weight 0..255."""
+    primary: str | None = None
+    """failover: the cluster that serves while healthy."""
+    secondary: str | None = None
+    """failover: the cluster that serves when the primary is unhealthy."""
+    clusters: list[str] | None = None
+    """latency: clusters to answer from, each for its region."""
+    locations: dict[str, str] | None = None
+    """geolocation: continent/country code (or default) -> cluster name."""
+
+    @model_validator(mode="after")
+    def _fields_fit_routing(self) -> RecordSpec:
+        wanted = _ROUTING_FIELDS[self.routing]
+        given = {f for f in ("weights", "primary", "secondary", "clusters", "locations") if getattr(self, f) is not None}
+        problems = [f"{f} is not used by {self.routing} routing" for f in sorted(given - wanted)]
+        problems += [f"{self.routing} routing needs {f}" for f in sorted(wanted - given)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        if self.weights is not None:
+            if not self.weights:
+                raise ValueError("weights needs at least one cluster")
+            if not any(self.weights.values()):
+                raise ValueError("weights are all 0: Route53 would answer with every target regardless of weight")
+        if self.primary is not None and self.primary == self.secondary:
+            raise ValueError(f"primary and secondary are both {self.primary!r}; failover needs two clusters")
+        if self.clusters is not None:
+            if not self.clusters:
+                raise ValueError("clusters needs at least one cluster")
+            if len(set(self.clusters)) != len(self.clusters):
+                raise ValueError(f"clusters lists a cluster twice: {self.clusters}")
+        if self.locations is not None:
+            problems = []
+            for code in self.locations:
+                try:
+                    geo.parse_location(code)
+                except ValueError as exc:
+                    problems.append(str(exc))
+            if sum(code == geo.DEFAULT for code in self.locations) != 1:
+                problems.append("locations needs exactly one 'default' entry, for clients no other location matches")
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(set identifier, cluster) pairs, one per Route53 record; stable for a given config."""
+        if self.weights is not None:
+            return sorted((cluster, cluster) for cluster in self.weights)
+        if self.primary is not None and self.secondary is not None:
+            return [(self.primary, self.primary), (self.secondary, self.secondary)]
+        if self.clusters is not None:
+            return sorted((cluster, cluster) for cluster in self.clusters)
+        return sorted((f"{cluster}-{geo.parse_location(code).slug}", cluster) for code, cluster in (self.locations or {}).items())
+
+    def referenced_clusters(self) -> list[tuple[str, str]]:
+        """(config sub-path, cluster name) for every cluster the record names."""
+        if self.weights is not None:
+            return [(f"weights.{c}", c) for c in self.weights]
+        if self.primary is not None and self.secondary is not None:
+            return [("primary", self.primary), ("secondary", self.secondary)]
+        if self.clusters is not None:
+            return [(f"clusters[{i}]", c) for i, c in enumerate(self.clusters)]
+        return [(f"locations.{code}", c) for code, c in (self.locations or {}).items()]
+
+
+class DnsSpec(_Model):
+    zone: DomainName
+    """An existing public hosted zone, looked up by name."""
+    health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+    records: Annotated[list[RecordSpec], Field(min_length=1)]
+
+
+class IngressTarget(_Model):
+    namespace: DnsLabel = "ingress"
+    """Namespace of the in-cluster ingress Service (the program creates it)."""
+    service: DnsLabel = "ingress-gateway"
+    """Name of the in-cluster ingress Service the NLB forwards to."""
+    port: Annotated[int, Field(ge=1, le=65535)] = 443
+    """Service port; also the NLB listener port (TCP pass-through)."""
+
+
+class EdgeSpec(_Model):
+    enabled: bool = True
+    """False: this cluster serves no public traffic and records may not name it."""
+    dns_name: DomainName | None = None
+    """An existing load balancer's DNS name, instead of an NLB the program owns."""
+    zone_id: Annotated[str, AfterValidator(_hosted_zone_id)] | None = None
+    """That load balancer's canonical hosted zone id."""
+    ingress: IngressTarget = Field(default_factory=IngressTarget)
+
+    @model_validator(mode="after")
+    def _external_is_complete(self) -> EdgeSpec:
+        if (self.dns_name is None) != (self.zone_id is None):
+            raise ValueError("an existing load balancer needs both dnsName and zoneId")
+        if self.dns_name is not None and "ingress" in self.model_fields_set:
+            raise ValueError("ingress is only for an edge the program owns; an existing load balancer routes itself")
+        return self
+
+    @property
+    def external(self) -> bool:
+        return self.dns_name is not None
+
+
+class LoadBalancerControllerSpec(_Model):
+    chart_version: str = "1.17.0"
+    """aws-load-balancer-controller chart (eks-charts), pinned; app v2.17.0."""
+
+
 class NatGateways(StrEnum):
     ONE_PER_AZ = "OnePerAz"
     SINGLE = "Single"
@@ -209,6 +374,8 @@ class ClusterSpec(_Model):
     nat_gateways: NatGateways = NatGateways.ONE_PER_AZ
     labels: LabelMap = Field(default_factory=dict)
     node_groups: Annotated[list[NodeGroupSpec], Field(min_length=1)]
+    edge: EdgeSpec = Field(default_factory=EdgeSpec)
+    """Where public traffic for this cluster enters (fleet:dns records point here)."""
 
     @model_validator(mode="after")
     def _service_range_outside_vpc(self) -> ClusterSpec:
@@ -233,6 +400,9 @@ class FleetSpec(_Model):
     """IAM principals given cluster-admin access entries on every cluster."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
     clusters: Annotated[list[ClusterSpec], Field(min_length=1)]
+    dns: DnsSpec | None = None
+    """Route53 records in front of the clusters' edges; none when absent."""
+    load_balancer_controller: LoadBalancerControllerSpec = Field(default_factory=LoadBalancerControllerSpec)
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version
@@ -240,3 +410,9 @@ class FleetSpec(_Model):
     @property
     def hub(self) -> ClusterSpec | None:
         return next((c for c in self.clusters if c.role == "hub"), None)
+
+    def served_clusters(self) -> set[str]:
+        """Clusters that some DNS record sends traffic to."""
+        if self.dns is None:
+            return set()
+        return {cluster for record in self.dns.records for _, cluster in record.referenced_clusters()}

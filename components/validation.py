@@ -123,6 +123,8 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
                 )
             group_names.setdefault(group.name, k)
 
+    problems += _dns_problems(spec)
+
     ranges: list[tuple[int, str, IPv4Network]] = []
     for i, cluster in enumerate(spec.clusters):
         ranges.append((i, "vpcCidr", cluster.vpc_cidr))
@@ -134,6 +136,33 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
         problems.append(
             f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps {config_path(('clusters', ia, key_a))} ({net_a})"
         )
+    return problems
+
+
+def _dns_problems(spec: FleetSpec) -> list[str]:
+    """Records stay inside the zone, are unique, and name clusters that exist and have an edge."""
+    if spec.dns is None:
+        return []
+    problems: list[str] = []
+    clusters = {c.name: c for c in spec.clusters}
+    zone = spec.dns.zone
+    first_by_name: dict[str, int] = {}
+    for i, record in enumerate(spec.dns.records):
+        path = ("dns", "records", i)
+        if record.name != zone and not record.name.endswith(f".{zone}"):
+            problems.append(f"{config_path((*path, 'name'))}: {record.name!r} is not inside the zone {zone!r}")
+        if record.name in first_by_name:
+            problems.append(
+                f"{config_path((*path, 'name'))}: {record.name!r} is already the name of "
+                f"{config_path(('dns', 'records', first_by_name[record.name]))}"
+            )
+        first_by_name.setdefault(record.name, i)
+        for sub_path, name in record.referenced_clusters():
+            where = f"{config_path(path)}.{sub_path}"
+            if name not in clusters:
+                problems.append(f"{where}: no cluster named {name!r} in fleet:clusters")
+            elif not clusters[name].edge.enabled:
+                problems.append(f"{where}: cluster {name!r} has edge.enabled false, so it has no load balancer to route to")
     return problems
 
 

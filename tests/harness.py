@@ -183,6 +183,10 @@ def _fake_id(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
 
 
+# The real canonical hosted zone ids of network (not application) load balancers.
+NLB_ZONE_IDS = {"us-east-1": "Z26RNL4JYFTOTI", "eu-west-1": "Z2IFOLAFXWLO4F", "us-west-2": "Z18D5FSROUN65G"}
+HOSTED_ZONE_ID = "Z0FLEETEXAMPLE1"
+
 FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n").decode()
 
 
@@ -231,6 +235,11 @@ class FleetMocks(pulumi.runtime.Mocks):
             resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT}:{args.name}")
+            if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+                state["dnsName"] = f"{args.name}-{_fake_id(args.name)[:10]}.elb.{region}.amazonaws.com"
+            if args.typ in ("aws:lb/targetGroup:TargetGroup", "aws:lb/loadBalancer:LoadBalancer"):
+                kind = "targetgroup" if "targetGroup" in args.typ else "loadbalancer/net"
+                state["arn"] = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:{kind}/{args.name}/{_fake_id(args.name)}"
             if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 state["latestVersion"] = 1
             if args.typ == "aws:iam/role:Role":
@@ -248,6 +257,11 @@ class FleetMocks(pulumi.runtime.Mocks):
                 "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(len(letters))],
             }
             return zones, []
+        if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
+            region = str(args.args.get("region"))
+            return {"id": NLB_ZONE_IDS[region]}, []
+        if args.token == "aws:route53/getZone:getZone":
+            return {"id": HOSTED_ZONE_ID, "zoneId": HOSTED_ZONE_ID, "name": args.args["name"]}, []
         return {}, []
 
 

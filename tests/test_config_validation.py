@@ -79,8 +79,8 @@ def test_cluster_name_must_be_a_dns_label(bad: str) -> None:
 
 
 def test_cluster_names_are_unique() -> None:
-    message = only_problem(lambda raw: cluster(raw, "prod-eu").update(name="prod-us"))
-    assert message == "fleet:clusters[2].name: 'prod-us' is already the name of fleet:clusters[1]"
+    problems = problems_after(lambda raw: cluster(raw, "mgmt").update(name="prod-us"))
+    assert problems == ["fleet:clusters[1].name: 'prod-us' is already the name of fleet:clusters[0]"]
 
 
 @pytest.mark.parametrize("bad", ["us-east", "useast-1", "US-EAST-1", "us-east-1a"])

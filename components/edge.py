@@ -1,0 +1,204 @@
+"""A cluster's public edge: an NLB the program owns, bound to the in-cluster ingress Service.
+
+The AWS Load Balancer Controller only keeps the target group's pod IPs current (through a
+TargetGroupBinding); it never creates load balancers. So Route53 knows the NLB's name and zone at
+deploy time, and `pulumi destroy` removes everything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .iam_policies import LOAD_BALANCER_CONTROLLER_SA, irsa_trust_policy, load_balancer_controller_policy
+from .model import IngressTarget
+
+LOAD_BALANCER_CONTROLLER_REPO = "https://aws.github.io/eks-charts"
+
+
+@dataclass(frozen=True)
+class RegionalEdgeArgs:
+    cluster_name: str
+    """EKS cluster name, for the controller."""
+    region: str
+    """The cluster's region; the controller is told it so it never asks IMDS."""
+    vpc_cidr: str
+    """The VPC range the NLB forwards into."""
+    vpc_id: pulumi.Input[str]
+    """The cluster's VPC."""
+    public_subnet_ids: pulumi.Input[list[str]]
+    """Subnets the internet-facing NLB lives in."""
+    cluster_security_group_id: pulumi.Input[str]
+    """The EKS-managed security group on the managed nodes (and so on pods)."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider, for the controller's IRSA role."""
+    oidc_provider_url: pulumi.Input[str]
+    """Its issuer URL, for the trust policy's sub/aud conditions."""
+    ingress: IngressTarget
+    """The in-cluster Service the NLB forwards to."""
+    controller_chart_version: str
+    """Pinned aws-load-balancer-controller chart version."""
+    tags: dict[str, str]
+    """Tags for the AWS resources."""
+
+
+class RegionalEdge(pulumi.ComponentResource):
+    hostname: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RegionalEdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:RegionalEdge", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        port = args.ingress.port
+        namespace, service_account = LOAD_BALANCER_CONTROLLER_SA
+
+        nlb_security_group = aws.ec2.SecurityGroup(
+            f"{name}-nlb",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id, description=f"{args.cluster_name} edge NLB", tags={**args.tags, "Name": f"{name}-nlb"}
+            ),
+            child,
+        )
+        # The edge listener is the one port open to the internet; the NLB reaches only pods behind it.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nlb-listener",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=nlb_security_group.id, ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0"
+            ),
+            child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nlb-to-pods",
+            aws.vpc.SecurityGroupEgressRuleArgs(
+                security_group_id=nlb_security_group.id, ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=args.vpc_cidr
+            ),
+            child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-pods-from-nlb",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=args.cluster_security_group_id,
+                referenced_security_group_id=nlb_security_group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+            ),
+            child,
+        )
+
+        load_balancer = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            aws.lb.LoadBalancerArgs(
+                load_balancer_type="network",
+                internal=False,
+                subnets=args.public_subnet_ids,
+                security_groups=[nlb_security_group.id],
+                enable_cross_zone_load_balancing=True,
+                tags=args.tags,
+            ),
+            child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            aws.lb.TargetGroupArgs(
+                vpc_id=args.vpc_id,
+                port=port,
+                protocol="TCP",
+                target_type="ip",
+                deregistration_delay=30,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="traffic-port"),
+                tags=args.tags,
+            ),
+            child,
+        )
+        aws.lb.Listener(
+            f"{name}-listener",
+            aws.lb.ListenerArgs(
+                load_balancer_arn=load_balancer.arn,
+                port=port,
+                protocol="TCP",
+                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+                tags=args.tags,
+            ),
+            child,
+        )
+
+        controller_role = aws.iam.Role(
+            f"{name}-lbc",
+            aws.iam.RoleArgs(
+                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
+                    lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
+                ),
+                tags=args.tags,
+            ),
+            child,
+        )
+        controller_policy = aws.iam.RolePolicy(
+            f"{name}-lbc",
+            aws.iam.RolePolicyArgs(
+                role=controller_role.id,
+                policy=target_group.arn.apply(lambda arn: json.dumps(load_balancer_controller_policy([arn]))),
+            ),
+            child,
+        )
+        controller = k8s.helm.v3.Release(
+            f"{name}-lbc",
+            k8s.helm.v3.ReleaseArgs(
+                name="aws-load-balancer-controller",
+                chart="aws-load-balancer-controller",
+                version=args.controller_chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=LOAD_BALANCER_CONTROLLER_REPO),
+                namespace=namespace,
+                atomic=True,
+                values={
+                    "clusterName": args.cluster_name,
+                    "region": args.region,
+                    "vpcId": args.vpc_id,
+                    "replicaCount": 2,
+                    "serviceAccount": {
+                        "create": True,
+                        "name": service_account,
+                        "annotations": {"eks.amazonaws.com/role-arn": controller_role.arn},
+                    },
+                    # Only TargetGroupBindings: no webhook turning Services into load balancers,
+                    # no security-group management, no WAF/Shield calls it has no permission for.
+                    "enableServiceMutatorWebhook": False,
+                    "enableBackendSecurityGroup": False,
+                    "enableShield": False,
+                    "enableWaf": False,
+                    "enableWafv2": False,
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy]),
+        )
+
+        ingress_namespace = k8s.core.v1.Namespace(
+            f"{name}-ingress",
+            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=args.ingress.namespace)),
+            opts=child,
+        )
+        k8s.apiextensions.CustomResource(
+            f"{name}-binding",
+            api_version="elbv2.k8s.aws/v1beta1",
+            kind="TargetGroupBinding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.ingress.service, namespace=ingress_namespace.metadata.name),
+            spec={
+                "serviceRef": {"name": args.ingress.service, "port": port},
+                "targetGroupARN": target_group.arn,
+                "targetType": "ip",
+            },
+            # The CRD comes with the controller's chart.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),
+        )
+
+        self.hostname = load_balancer.dns_name
+        self.zone_id = aws.lb.get_hosted_zone_id_output(
+            load_balancer_type="network", region=args.region, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).id
+        self.target_group_arn = target_group.arn
+        self.register_outputs({"hostname": self.hostname, "zoneId": self.zone_id, "targetGroupArn": self.target_group_arn})

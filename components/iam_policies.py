@@ -1,0 +1,61 @@
+"""IAM policy documents as pure data, so their scope is tested without mocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOAD_BALANCER_CONTROLLER_SA = ("kube-system", "aws-load-balancer-controller")
+
+# Describe calls have no resource-level permissions in IAM, so they need "*"; every call that
+# changes something is limited to the target groups this program owns.
+_DISCOVERY_ACTIONS = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+)
+_TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets")
+
+
+def load_balancer_controller_policy(target_group_arns: list[str]) -> dict[str, Any]:
+    """What the AWS Load Balancer Controller needs to keep TargetGroupBindings' targets current.
+
+    It may not create, modify or delete load balancers, listeners, target groups or security
+    groups: the program owns those, so nothing in a cluster can leave an unmanaged load balancer behind.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Discover", "Effect": "Allow", "Action": list(_DISCOVERY_ACTIONS), "Resource": "*"},
+            {"Sid": "RegisterTargets", "Effect": "Allow", "Action": list(_TARGET_ACTIONS), "Resource": sorted(target_group_arns)},
+        ],
+    }
+
+
+def irsa_trust_policy(oidc_provider_arn: str, oidc_provider_url: str, namespace: str, service_account: str) -> dict[str, Any]:
+    """Trust for one Kubernetes service account through the cluster's OIDC provider (sub and aud pinned)."""
+    issuer = oidc_provider_url.removeprefix("https://")
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }

@@ -1,0 +1,113 @@
+"""Route53 in front of the regional edges: one health check per edge, records per routing policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import geo
+from .model import DnsSpec, RecordSpec
+
+
+@dataclass(frozen=True)
+class EdgeEndpoint:
+    """Where one cluster's public traffic enters."""
+
+    cluster: str
+    region: str
+    hostname: pulumi.Input[str]
+    zone_id: pulumi.Input[str]
+    owned: bool
+
+
+@dataclass(frozen=True)
+class GlobalTrafficArgs:
+    dns: DnsSpec
+    """Validated fleet:dns."""
+    zone_id: pulumi.Input[str]
+    """The public hosted zone's id (looked up by name)."""
+    edges: dict[str, EdgeEndpoint]
+    """Edge of every cluster a record names, by cluster name."""
+
+
+def _routing_policy(record: RecordSpec, set_identifier: str, cluster: str, region: str) -> dict[str, Any]:
+    """The one routing-policy argument for this record's entry for ``cluster``."""
+    if record.weights is not None:
+        return {"weighted_routing_policies": [aws.route53.RecordWeightedRoutingPolicyArgs(weight=record.weights[cluster])]}
+    if record.primary is not None:
+        role = "PRIMARY" if cluster == record.primary else "SECONDARY"
+        return {"failover_routing_policies": [aws.route53.RecordFailoverRoutingPolicyArgs(type=role)]}
+    if record.clusters is not None:
+        return {"latency_routing_policies": [aws.route53.RecordLatencyRoutingPolicyArgs(region=region)]}
+    code = next(c for c, target in (record.locations or {}).items() if f"{target}-{geo.parse_location(c).slug}" == set_identifier)
+    location = geo.parse_location(code)
+    return {
+        "geolocation_routing_policies": [
+            aws.route53.RecordGeolocationRoutingPolicyArgs(
+                continent=location.continent,
+                country="*" if location.is_default else location.country,
+            )
+        ]
+    }
+
+
+def describe_target(record: RecordSpec, set_identifier: str, cluster: str, region: str) -> dict[str, Any]:
+    """The `dns` stack output entry for one record target."""
+    entry: dict[str, Any] = {"setIdentifier": set_identifier, "cluster": cluster, "region": region}
+    if record.weights is not None:
+        entry["weight"] = record.weights[cluster]
+    elif record.primary is not None:
+        entry["failover"] = "PRIMARY" if cluster == record.primary else "SECONDARY"
+    elif record.locations is not None:
+        entry["location"] = set_identifier.removeprefix(f"{cluster}-")
+    return entry
+
+
+class GlobalTraffic(pulumi.ComponentResource):
+    health_check_ids: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: GlobalTrafficArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:GlobalTraffic", name, None, opts)
+        check = args.dns.health_check
+        self.health_check_ids = {}
+        for cluster, edge in sorted(args.edges.items()):
+            # Checks probe each region's own edge, never the global name, so one region's
+            # failure is seen as that region's.
+            health_check = aws.route53.HealthCheck(
+                f"{name}-{cluster}",
+                aws.route53.HealthCheckArgs(
+                    fqdn=edge.hostname,
+                    port=check.port,
+                    type=check.protocol,
+                    resource_path=check.resource_path,
+                    failure_threshold=check.failure_threshold,
+                    request_interval=check.request_interval,
+                    tags={"Name": f"{cluster} edge", "fleet-cluster": cluster, "fleet-region": edge.region},
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            self.health_check_ids[cluster] = health_check.id
+
+        for record in sorted(args.dns.records, key=lambda r: r.name):
+            for set_identifier, cluster in record.targets():
+                edge = args.edges[cluster]
+                aws.route53.Record(
+                    f"{name}-{record.name}-{set_identifier}",
+                    aws.route53.RecordArgs(
+                        zone_id=args.zone_id,
+                        name=record.name,
+                        type="A",
+                        set_identifier=set_identifier,
+                        aliases=[
+                            aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=True)
+                        ],
+                        health_check_id=self.health_check_ids[cluster],
+                        **_routing_policy(record, set_identifier, cluster, edge.region),
+                    ),
+                    # Route53 cannot change a record set's routing policy in place.
+                    pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+                )
+        self.register_outputs({"healthCheckIds": self.health_check_ids})
