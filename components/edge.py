@@ -58,7 +58,7 @@ class RegionalEdge(pulumi.ComponentResource):
         namespace, service_account = LOAD_BALANCER_CONTROLLER_SA
 
         nlb_security_group = aws.ec2.SecurityGroup(
-            f"{name}-nlb",
+            f"{name}-nlb-sg",
             aws.ec2.SecurityGroupArgs(
                 vpc_id=args.vpc_id, description=f"{args.cluster_name} edge NLB", tags={**args.tags, "Name": f"{name}-nlb"}
             ),
@@ -129,7 +129,7 @@ class RegionalEdge(pulumi.ComponentResource):
         )
 
         controller_role = aws.iam.Role(
-            f"{name}-lbc",
+            f"{name}-lbc-role",
             aws.iam.RoleArgs(
                 assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
                     lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
@@ -139,7 +139,7 @@ class RegionalEdge(pulumi.ComponentResource):
             child,
         )
         controller_policy = aws.iam.RolePolicy(
-            f"{name}-lbc",
+            f"{name}-lbc-policy",
             aws.iam.RolePolicyArgs(
                 role=controller_role.id,
                 policy=target_group.arn.apply(lambda arn: json.dumps(load_balancer_controller_policy([arn]))),

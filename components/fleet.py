@@ -14,10 +14,10 @@ from .cluster import RegionalCluster, RegionalClusterArgs
 from .edge import RegionalEdge, RegionalEdgeArgs
 from .model import FleetSpec
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
+from .validation import ConfigError, config_path
 
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
-from .validation import ConfigError, config_path
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,7 @@ class HealthCheckSpec(_Model):
         return None if self.protocol == "TCP" else self.path
 
 
-_ROUTING_FIELDS = {
+_ROUTING_FIELDS: dict[str, set[str]] = {
     "weighted": {"weights"},
     "failover": {"primary", "secondary"},
     "latency": {"clusters"},

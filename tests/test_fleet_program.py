@@ -21,6 +21,8 @@ def cluster_of(run: Run, registration: Registration) -> str | None:
     for ancestor in [registration, *run.ancestors(registration)]:
         if ancestor.type == "fleet:index:RegionalCluster":
             return ancestor.name
+        if ancestor.type == "fleet:index:RegionalEdge":
+            return ancestor.name.removesuffix("-edge")
     if registration.type == "pulumi:providers:kubernetes":
         return registration.name.removesuffix("-k8s")
     return None
@@ -52,7 +54,7 @@ def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> No
     checked = 0
     for registration in prod.registrations.values():
         cluster = cluster_of(prod, registration)
-        if cluster is None or registration.type.startswith("pulumi:providers:"):
+        if cluster is None or registration.type.startswith(("pulumi:providers:", "kubernetes:")):
             continue
         if registration.custom:
             assert registration.provider, f"{registration.name} uses the default provider"
@@ -62,7 +64,7 @@ def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> No
             region = provider_region(prod, registration.providers["aws"])
         assert region == CLUSTERS[cluster], f"{registration.name} ({registration.type}) is in {region}"
         checked += 1
-    assert checked > 100
+    assert checked > 130
 
 
 def test_availability_zones_come_from_the_clusters_region(prod: Run) -> None:

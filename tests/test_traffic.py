@@ -1,0 +1,443 @@
+"""Global traffic under mocks: edges, health checks and Route53 records; and fleet:dns validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.iam_policies import load_balancer_controller_policy
+from components.validation import ConfigError, parse_fleet
+from tests.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack, stack_config
+
+REGIONS = {"prod-us": "us-east-1", "prod-eu": "eu-west-1"}
+# Application (not network) load balancer zone ids, as in the seed's 70/30 example: wrong for an NLB.
+ALB_ZONE_IDS = {"Z35SXDOTRQ7X7K", "Z32O12XQLNTSW2"}
+
+
+def records(run: Run, name: str) -> dict[str, dict[str, Any]]:
+    return {r.inputs["setIdentifier"]: r.inputs for r in run.of_type("aws:route53/record:Record") if r.inputs["name"] == name}
+
+
+def region_of(run: Run, registration: Registration) -> str:
+    reference = registration.provider or registration.providers.get("aws", "")
+    return str(run.registrations[reference.rsplit("::", 1)[0]].inputs["region"])
+
+
+# ---------------------------------------------------------------- records
+
+
+def test_weighted_70_30(prod: Run) -> None:
+    api = records(prod, "api.example.com")
+    assert set(api) == {"prod-us", "prod-eu"}
+    assert api["prod-us"]["weightedRoutingPolicies"] == [{"weight": 70}]
+    assert api["prod-eu"]["weightedRoutingPolicies"] == [{"weight": 30}]
+    assert all(r["type"] == "A" and r["zoneId"] == HOSTED_ZONE_ID for r in api.values())
+
+
+def test_failover_primary_and_secondary(prod: Run) -> None:
+    app = records(prod, "app.example.com")
+    assert app["prod-us"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert app["prod-eu"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+
+
+def test_latency_one_per_cluster_with_its_region(prod: Run) -> None:
+    www = records(prod, "www.example.com")
+    assert {k: v["latencyRoutingPolicies"] for k, v in www.items()} == {
+        "prod-us": [{"region": "us-east-1"}],
+        "prod-eu": [{"region": "eu-west-1"}],
+    }
+
+
+def test_geolocation_one_per_location_plus_default(prod: Run) -> None:
+    shop = records(prod, "shop.example.com")
+    assert {k: v["geolocationRoutingPolicies"] for k, v in shop.items()} == {
+        "prod-eu-continent-eu": [{"continent": "EU"}],
+        "prod-us-default": [{"country": "*"}],
+    }
+
+
+def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(prod: Run) -> None:
+    edges = prod.exports["edges"]
+    all_records = prod.of_type("aws:route53/record:Record")
+    assert len(all_records) == 8
+    for record in all_records:
+        inputs = record.inputs
+        cluster = next(c for c in REGIONS if inputs["setIdentifier"].startswith(c))
+        (alias,) = inputs["aliases"]
+        assert alias == {
+            "name": edges[cluster]["hostname"],
+            "zoneId": NLB_ZONE_IDS[REGIONS[cluster]],
+            "evaluateTargetHealth": True,
+        }
+        assert alias["zoneId"] not in ALB_ZONE_IDS
+        assert inputs["healthCheckId"] == edges[cluster]["healthCheckId"]
+        assert record.delete_before_replace, "routing policy changes need delete-before-replace"
+
+
+def test_one_health_check_per_edge_against_its_own_hostname(prod: Run) -> None:
+    checks = {r.inputs["tags"]["fleet-cluster"]: r for r in prod.of_type("aws:route53/healthCheck:HealthCheck")}
+    assert set(checks) == set(REGIONS)
+    for cluster, check in checks.items():
+        assert check.inputs["fqdn"] == prod.exports["edges"][cluster]["hostname"]
+        assert check.inputs["fqdn"].endswith(f".elb.{REGIONS[cluster]}.amazonaws.com")
+        assert check.inputs["type"] == "HTTPS"
+        assert check.inputs["port"] == 443
+        assert check.inputs["resourcePath"] == "/healthz"
+        assert check.inputs["failureThreshold"] == 3
+        assert check.inputs["requestInterval"] == 30
+        assert check.inputs["tags"]["fleet-region"] == REGIONS[cluster]
+        assert check.id == prod.exports["edges"][cluster]["healthCheckId"]
+
+
+def test_health_check_settings_follow_config() -> None:
+    def tcp(config: dict[str, Any]) -> None:
+        config["fleet:dns"]["healthCheck"] = {"protocol": "TCP", "port": 8443, "failureThreshold": 2, "requestInterval": 10}
+
+    run = run_stack("prod", mutate=tcp)
+    for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
+        assert check.inputs["type"] == "TCP"
+        assert check.inputs["port"] == 8443
+        assert "resourcePath" not in check.inputs
+        assert (check.inputs["failureThreshold"], check.inputs["requestInterval"]) == (2, 10)
+
+
+def test_dns_resources_use_the_route53_home_provider(prod: Run) -> None:
+    for registration in [*prod.of_type("aws:route53/record:Record"), *prod.of_type("aws:route53/healthCheck:HealthCheck")]:
+        assert region_of(prod, registration) == "us-east-1"
+
+
+def test_dns_output(prod: Run) -> None:
+    dns = prod.exports["dns"]
+    assert dns["api.example.com"] == {
+        "routing": "weighted",
+        "targets": [
+            {"setIdentifier": "prod-eu", "cluster": "prod-eu", "region": "eu-west-1", "weight": 30},
+            {"setIdentifier": "prod-us", "cluster": "prod-us", "region": "us-east-1", "weight": 70},
+        ],
+    }
+    assert [t["failover"] for t in dns["app.example.com"]["targets"]] == ["PRIMARY", "SECONDARY"]
+    assert dns["shop.example.com"]["routing"] == "geolocation"
+
+
+# ---------------------------------------------------------------- change isolation
+
+
+def fingerprint(run: Run) -> dict[str, Any]:
+    return {urn: (r.inputs, r.provider, r.providers, r.protect) for urn, r in run.registrations.items()}
+
+
+def diff(before: Run, after: Run) -> dict[str, str]:
+    a, b = fingerprint(before), fingerprint(after)
+    changed = {}
+    for urn in set(a) | set(b):
+        if a.get(urn) != b.get(urn):
+            changed[urn.rsplit("::", 1)[-1]] = "added" if urn not in a else "removed" if urn not in b else "changed"
+    return changed
+
+
+def test_changing_one_weight_changes_exactly_one_resource(prod: Run) -> None:
+    after = run_stack("prod", mutate=lambda c: c["fleet:dns"]["records"][0]["weights"].update({"prod-eu": 50}))
+    assert diff(prod, after) == {"traffic-api.example.com-prod-eu": "changed"}
+    assert records(after, "api.example.com")["prod-eu"]["weightedRoutingPolicies"] == [{"weight": 50}]
+
+
+def test_adding_a_cluster_to_a_record_adds_one_record() -> None:
+    def without_hub(config: dict[str, Any]) -> None:
+        config["fleet:dns"]["records"][2]["clusters"] = ["prod-us"]
+
+    before = run_stack("prod", mutate=without_hub)
+    after = run_stack("prod")
+    assert diff(before, after) == {"traffic-www.example.com-prod-eu": "added"}
+
+
+# ---------------------------------------------------------------- the owned edge
+
+
+def edge_children(run: Run, cluster: str) -> list[Registration]:
+    return list(run.children_of(run.named(f"{cluster}-edge").urn))
+
+
+def test_only_serving_clusters_get_an_edge(prod: Run) -> None:
+    assert {r.name for r in prod.of_type("fleet:index:RegionalEdge")} == {"prod-us-edge", "prod-eu-edge"}
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_edge_resources_use_the_clusters_providers(prod: Run, cluster: str) -> None:
+    children = edge_children(prod, cluster)
+    assert len(children) >= 12
+    for child in children:
+        if child.type.startswith("aws:"):
+            assert region_of(prod, child) == REGIONS[cluster], child.name
+        elif child.type.startswith("kubernetes:"):
+            assert child.provider.rsplit("::", 2)[-2] == f"{cluster}-k8s", child.name
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_internet_facing_nlb_in_public_subnets_forwarding_to_the_ingress(prod: Run, cluster: str) -> None:
+    nlb = prod.named(f"{cluster}-edge-nlb")
+    assert nlb.type == "aws:lb/loadBalancer:LoadBalancer"
+    assert nlb.inputs["loadBalancerType"] == "network"
+    assert nlb.inputs["internal"] is False
+    public = sorted(r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-"))
+    assert sorted(nlb.inputs["subnets"]) == public
+    target_group = prod.named(f"{cluster}-edge-tg")
+    assert target_group.inputs["targetType"] == "ip"
+    assert target_group.inputs["port"] == 443
+    listener = prod.named(f"{cluster}-edge-listener").inputs
+    assert listener["loadBalancerArn"] == nlb.outputs["arn"]
+    assert listener["defaultActions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
+    binding = prod.named(f"{cluster}-edge-binding")
+    assert binding.inputs["apiVersion"] == "elbv2.k8s.aws/v1beta1"
+    assert binding.inputs["kind"] == "TargetGroupBinding"
+    assert binding.inputs["metadata"] == {"name": "ingress-gateway", "namespace": "ingress"}
+    assert binding.inputs["spec"] == {
+        "serviceRef": {"name": "ingress-gateway", "port": 443},
+        "targetGroupARN": target_group.outputs["arn"],
+        "targetType": "ip",
+    }
+    controller = prod.named(f"{cluster}-edge-lbc")
+    assert controller.urn in binding.dependencies, "the CRD comes with the controller's chart"
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_only_the_listener_port_is_open_to_the_internet(prod: Run, cluster: str) -> None:
+    rules = {r.name: r.inputs for r in edge_children(prod, cluster) if r.type.startswith("aws:vpc/securityGroup")}
+    open_to_all = {name for name, rule in rules.items() if rule.get("cidrIpv4") == "0.0.0.0/0"}
+    assert open_to_all == {f"{cluster}-edge-nlb-listener"}
+    listener_rule = rules[f"{cluster}-edge-nlb-listener"]
+    assert (listener_rule["ipProtocol"], listener_rule["fromPort"], listener_rule["toPort"]) == ("tcp", 443, 443)
+    to_pods = rules[f"{cluster}-edge-pods-from-nlb"]
+    assert to_pods["securityGroupId"] == prod.named(f"{cluster}-eks").outputs["clusterSecurityGroupId"]
+    assert to_pods["referencedSecurityGroupId"] == prod.named(f"{cluster}-edge-nlb-sg").id
+    assert (to_pods["fromPort"], to_pods["toPort"]) == (443, 443)
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_controller_release_pinned_and_told_its_cluster(prod: Run, cluster: str) -> None:
+    release = prod.named(f"{cluster}-edge-lbc")
+    assert release.type == "kubernetes:helm.sh/v3:Release"
+    assert release.inputs["chart"] == "aws-load-balancer-controller"
+    assert release.inputs["version"] == "1.17.0"
+    assert release.inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
+    assert release.inputs["namespace"] == "kube-system"
+    values = release.inputs["values"]
+    assert values["clusterName"] == cluster
+    assert values["region"] == REGIONS[cluster]
+    assert values["vpcId"] == prod.named(f"{cluster}-network-vpc").id, "no IMDS lookup (hop limit 1)"
+    role = prod.named(f"{cluster}-edge-lbc-role")
+    assert values["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    assert values["enableServiceMutatorWebhook"] is False
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_controller_role_trusts_only_its_service_account(prod: Run, cluster: str) -> None:
+    role = prod.named(f"{cluster}-edge-lbc-role")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    eks = prod.named(f"{cluster}-eks").outputs
+    assert statement["Principal"] == {"Federated": eks["oidcProviderArn"]}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{eks['oidcProviderUrl']}:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+            f"{eks['oidcProviderUrl']}:aud": "sts.amazonaws.com",
+        }
+    }
+
+
+@pytest.mark.parametrize("cluster", list(REGIONS))
+def test_controller_policy_mutates_only_its_own_target_group(prod: Run, cluster: str) -> None:
+    policy = prod.named(f"{cluster}-edge-lbc-policy")
+    document = json.loads(policy.inputs["policy"])
+    target_group_arn = prod.named(f"{cluster}-edge-tg").outputs["arn"]
+    assert document == load_balancer_controller_policy([target_group_arn])
+    for statement in document["Statement"]:
+        actions = statement["Action"]
+        if statement["Resource"] == "*":
+            assert all(a.split(":")[1].startswith("Describe") for a in actions), actions
+        else:
+            assert statement["Resource"] == [target_group_arn]
+            assert sorted(actions) == ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"]
+    every_action = {a for s in document["Statement"] for a in s["Action"]}
+    assert not any(
+        a.startswith(("elasticloadbalancing:Create", "elasticloadbalancing:Delete", "ec2:Authorize", "ec2:Create"))
+        for a in every_action
+    )
+
+
+def test_existing_load_balancer_instead_of_an_owned_one() -> None:
+    def external(config: dict[str, Any]) -> None:
+        config["fleet:clusters"][2]["edge"] = {"dnsName": "legacy-eu.elb.eu-west-1.amazonaws.com", "zoneId": "Z2IFOLAFXWLO4F"}
+
+    run = run_stack("prod", mutate=external)
+    assert {r.name for r in run.of_type("fleet:index:RegionalEdge")} == {"prod-us-edge"}
+    (alias,) = records(run, "api.example.com")["prod-eu"]["aliases"]
+    assert alias["name"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
+    check = next(r for r in run.of_type("aws:route53/healthCheck:HealthCheck") if r.inputs["tags"]["fleet-cluster"] == "prod-eu")
+    assert check.inputs["fqdn"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
+    assert run.exports["edges"]["prod-eu"]["owned"] is False
+
+
+def test_no_dns_config_no_traffic_resources() -> None:
+    run = run_stack("prod", mutate=lambda c: c.pop("fleet:dns"))
+    assert not run.of_type("fleet:index:GlobalTraffic")
+    assert not run.of_type("fleet:index:RegionalEdge")
+    assert run.exports["dns"] == {}
+
+
+def test_edges_never_wait_on_another_cluster(prod: Run) -> None:
+    for cluster in REGIONS:
+        other = next(c for c in REGIONS if c != cluster)
+        for child in edge_children(prod, cluster):
+            names = {prod.registrations[u].name for u in prod.transitive_dependencies(child) if u in prod.registrations}
+            assert not any(n.startswith(f"{other}-") for n in names), child.name
+
+
+# ---------------------------------------------------------------- validation of fleet:dns
+
+
+def raw_prod() -> dict[str, Any]:
+    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
+
+
+def dns_problems(change: Callable[[dict[str, Any]], None]) -> list[str]:
+    raw = raw_prod()
+    change(raw)
+    with pytest.raises(ConfigError) as caught:
+        parse_fleet(raw)
+    return caught.value.problems
+
+
+def record(raw: dict[str, Any], index: int) -> dict[str, Any]:
+    return raw["dns"]["records"][index]  # type: ignore[no-any-return]
+
+
+def test_record_outside_the_zone() -> None:
+    assert dns_problems(lambda raw: record(raw, 0).update(name="api.example.org")) == [
+        "fleet:dns.records[0].name: 'api.example.org' is not inside the zone 'example.com'"
+    ]
+
+
+def test_record_names_are_unique() -> None:
+    assert dns_problems(lambda raw: record(raw, 1).update(name="API.example.com.")) == [
+        "fleet:dns.records[1].name: 'api.example.com' is already the name of fleet:dns.records[0]"
+    ]
+
+
+def test_record_name_syntax() -> None:
+    assert dns_problems(lambda raw: record(raw, 0).update(name="api..example.com")) == [
+        "fleet:dns.records[0].name: 'api..example.com' is not a DNS name such as api.example.com"
+    ]
+
+
+def test_routing_value() -> None:
+    (problem,) = dns_problems(lambda raw: record(raw, 0).update(routing="round-robin"))
+    assert problem.startswith("fleet:dns.records[0].routing: Input should be 'weighted', 'failover', 'latency' or 'geolocation'")
+
+
+def test_routing_fields_must_match() -> None:
+    assert dns_problems(lambda raw: record(raw, 0).update(primary="prod-us")) == [
+        "fleet:dns.records[0]: primary is not used by weighted routing"
+    ]
+    assert dns_problems(lambda raw: record(raw, 1).pop("secondary")) == ["fleet:dns.records[1]: failover routing needs secondary"]
+
+
+def test_referenced_cluster_must_exist() -> None:
+    assert dns_problems(lambda raw: record(raw, 0)["weights"].update({"prod-ap": 10})) == [
+        "fleet:dns.records[0].weights.prod-ap: no cluster named 'prod-ap' in fleet:clusters"
+    ]
+    assert dns_problems(lambda raw: record(raw, 2).update(clusters=["prod-us", "prod-ap"])) == [
+        "fleet:dns.records[2].clusters[1]: no cluster named 'prod-ap' in fleet:clusters"
+    ]
+
+
+def test_referenced_cluster_must_have_an_edge() -> None:
+    problems = dns_problems(lambda raw: raw["clusters"][2].update(edge={"enabled": False}))
+    assert (
+        "fleet:dns.records[0].weights.prod-eu: cluster 'prod-eu' has edge.enabled false, so it has no load balancer to route to"
+        in problems
+    )
+    assert len(problems) == 4
+
+
+@pytest.mark.parametrize("weight", [-1, 256])
+def test_weight_range(weight: int) -> None:
+    (problem,) = dns_problems(lambda raw: record(raw, 0)["weights"].update({"prod-eu": weight}))
+    assert problem.startswith("fleet:dns.records[0].weights.prod-eu: Input should be")
+
+
+def test_weights_not_all_zero() -> None:
+    assert dns_problems(lambda raw: record(raw, 0).update(weights={"prod-us": 0, "prod-eu": 0})) == [
+        "fleet:dns.records[0]: weights are all 0: Route53 would answer with every target regardless of weight"
+    ]
+
+
+def test_primary_differs_from_secondary() -> None:
+    assert dns_problems(lambda raw: record(raw, 1).update(secondary="prod-us")) == [
+        "fleet:dns.records[1]: primary and secondary are both 'prod-us'; failover needs two clusters"
+    ]
+
+
+def test_geolocation_codes_are_known() -> None:
+    (problem,) = dns_problems(lambda raw: record(raw, 3)["locations"].update({"EUROPE": "prod-eu"}))
+    assert problem.startswith("fleet:dns.records[3]: 'EUROPE' is not a Route53 geolocation code")
+
+
+def test_geolocation_needs_exactly_one_default() -> None:
+    assert dns_problems(lambda raw: record(raw, 3)["locations"].pop("default")) == [
+        "fleet:dns.records[3]: locations needs exactly one 'default' entry, for clients no other location matches"
+    ]
+
+
+def test_geolocation_country_and_continent_forms() -> None:
+    raw = raw_prod()
+    record(raw, 3)["locations"] = {"country:NA": "prod-eu", "continent:NA": "prod-us", "DE": "prod-eu", "default": "prod-us"}
+    spec = parse_fleet(raw)
+    assert spec.dns is not None
+    assert [s for s, _ in spec.dns.records[3].targets()] == [
+        "prod-eu-country-de",
+        "prod-eu-country-na",
+        "prod-us-continent-na",
+        "prod-us-default",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("health_check", "path", "start"),
+    [
+        ({"port": 0}, "port", "Input should be greater than or equal to 1"),
+        ({"port": 70000}, "port", "Input should be less than or equal to 65535"),
+        ({"failureThreshold": 11}, "failureThreshold", "Input should be less than or equal to 10"),
+        ({"requestInterval": 20}, "requestInterval", "Input should be 10 or 30"),
+        ({"protocol": "HTTP2"}, "protocol", "Input should be 'HTTP', 'HTTPS' or 'TCP'"),
+    ],
+)
+def test_health_check_ranges(health_check: dict[str, Any], path: str, start: str) -> None:
+    (problem,) = dns_problems(lambda raw: raw["dns"]["healthCheck"].update(health_check))
+    assert problem.startswith(f"fleet:dns.healthCheck.{path}: {start}")
+
+
+def test_health_check_path() -> None:
+    assert dns_problems(lambda raw: raw["dns"]["healthCheck"].update(path="healthz")) == [
+        "fleet:dns.healthCheck: path 'healthz' must start with '/', have no spaces and be at most 255 characters"
+    ]
+    assert dns_problems(lambda raw: raw["dns"]["healthCheck"].update(protocol="TCP")) == [
+        "fleet:dns.healthCheck: path is only for HTTP and HTTPS health checks"
+    ]
+
+
+def test_external_edge_needs_dns_name_and_zone() -> None:
+    assert dns_problems(lambda raw: raw["clusters"][2].update(edge={"dnsName": "lb.example.net"})) == [
+        "fleet:clusters[2].edge: an existing load balancer needs both dnsName and zoneId"
+    ]
+    (problem,) = dns_problems(lambda raw: raw["clusters"][2].update(edge={"dnsName": "lb.example.net", "zoneId": "nope"}))
+    assert problem == "fleet:clusters[2].edge.zoneId: 'nope' is not a Route53 hosted zone id (Z followed by letters and digits)"
+
+
+def test_unknown_dns_key() -> None:
+    assert dns_problems(lambda raw: raw["dns"].update(healthcheck={})) == [
+        "fleet:dns.healthcheck: unknown key; did you mean 'healthCheck'?"
+    ]
