@@ -6,7 +6,6 @@ thing, so a rule that stopped firing, or fired on the reference stack, fails her
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -14,19 +13,8 @@ import pytest
 
 from components.model import FleetSpec
 from components.validation import ConfigError, parse_fleet
-from tests.harness import run_stack, stack_config
-
-
-def raw_prod() -> dict[str, Any]:
-    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
-
-
-def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
-    raw = raw_prod()
-    change(raw)
-    with pytest.raises(ConfigError) as caught:
-        parse_fleet(raw)
-    return caught.value.problems
+from tests.config_cases import problems_after, raw_prod
+from tests.harness import run_stack
 
 
 def only_problem(change: Callable[[dict[str, Any]], None]) -> str:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from components.iam_policies import load_balancer_controller_policy
-from components.validation import ConfigError, parse_fleet
-from tests.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack, stack_config
+from components.validation import parse_fleet
+from tests.config_cases import problems_after, raw_prod
+from tests.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack
 
 REGIONS = {"prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 # Application (not network) load balancer zone ids, as in the seed's 70/30 example: wrong for an NLB.
@@ -299,16 +298,7 @@ def test_edges_never_wait_on_another_cluster(prod: Run) -> None:
 # ---------------------------------------------------------------- validation of fleet:dns
 
 
-def raw_prod() -> dict[str, Any]:
-    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
-
-
-def dns_problems(change: Callable[[dict[str, Any]], None]) -> list[str]:
-    raw = raw_prod()
-    change(raw)
-    with pytest.raises(ConfigError) as caught:
-        parse_fleet(raw)
-    return caught.value.problems
+dns_problems = problems_after
 
 
 def record(raw: dict[str, Any], index: int) -> dict[str, Any]:
