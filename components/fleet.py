@@ -56,7 +56,7 @@ class Fleet:
         return {
             record.name: {
                 "routing": record.routing,
-                "targets": [describe_target(record, set_id, cluster, regions[cluster]) for set_id, cluster in record.targets()],
+                "targets": [describe_target(record, target, regions[target.cluster]) for target in record.targets()],
             }
             for record in sorted(self.spec.dns.records, key=lambda r: r.name)
         }
@@ -169,9 +169,10 @@ def _edges(
 ) -> dict[str, EdgeEndpoint]:
     """An edge for every cluster a DNS record names: an owned NLB, or the load balancer configured."""
     edges: dict[str, EdgeEndpoint] = {}
+    served = spec.served_clusters()
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
         name, edge = cluster_spec.name, cluster_spec.edge
-        if name not in spec.served_clusters():
+        if name not in served:
             continue
         if edge.dns_name is not None and edge.zone_id is not None:
             edges[name] = EdgeEndpoint(name, cluster_spec.region, edge.dns_name, edge.zone_id, owned=False)

@@ -8,6 +8,7 @@ these values and never raw dicts.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
@@ -245,6 +246,15 @@ _ROUTING_FIELDS: dict[str, set[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class RecordTarget:
+    """One record set of a DNS name: its stable set identifier, cluster and (geolocation) location."""
+
+    set_identifier: str
+    cluster: str
+    location: geo.Location | None = None
+
+
 class RecordSpec(_Model):
     name: DomainName
     routing: Literal["weighted", "failover", "latency", "geolocation"]
@@ -292,15 +302,19 @@ class RecordSpec(_Model):
                 raise ValueError("; ".join(problems))
         return self
 
-    def targets(self) -> list[tuple[str, str]]:
-        """(set identifier, cluster) pairs, one per Route53 record; stable for a given config."""
+    def targets(self) -> list[RecordTarget]:
+        """One entry per Route53 record set, in a stable order for a given config."""
         if self.weights is not None:
-            return sorted((cluster, cluster) for cluster in self.weights)
+            return [RecordTarget(cluster, cluster) for cluster in sorted(self.weights)]
         if self.primary is not None and self.secondary is not None:
-            return [(self.primary, self.primary), (self.secondary, self.secondary)]
+            return [RecordTarget(self.primary, self.primary), RecordTarget(self.secondary, self.secondary)]
         if self.clusters is not None:
-            return sorted((cluster, cluster) for cluster in self.clusters)
-        return sorted((f"{cluster}-{geo.parse_location(code).slug}", cluster) for code, cluster in (self.locations or {}).items())
+            return [RecordTarget(cluster, cluster) for cluster in sorted(self.clusters)]
+        located = [(geo.parse_location(code), cluster) for code, cluster in (self.locations or {}).items()]
+        return sorted(
+            (RecordTarget(f"{cluster}-{location.slug}", cluster, location) for location, cluster in located),
+            key=lambda target: target.set_identifier,
+        )
 
     def referenced_clusters(self) -> list[tuple[str, str]]:
         """(config sub-path, cluster name) for every cluster the record names."""

@@ -8,8 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import geo
-from .model import DnsSpec, RecordSpec
+from .model import DnsSpec, RecordSpec, RecordTarget
 
 
 @dataclass(frozen=True)
@@ -33,17 +32,17 @@ class GlobalTrafficArgs:
     """Edge of every cluster a record names, by cluster name."""
 
 
-def _routing_policy(record: RecordSpec, set_identifier: str, cluster: str, region: str) -> dict[str, Any]:
-    """The one routing-policy argument for this record's entry for ``cluster``."""
+def _routing_policy(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
+    """The one routing-policy argument for this record set."""
     if record.weights is not None:
-        return {"weighted_routing_policies": [aws.route53.RecordWeightedRoutingPolicyArgs(weight=record.weights[cluster])]}
+        return {"weighted_routing_policies": [aws.route53.RecordWeightedRoutingPolicyArgs(weight=record.weights[target.cluster])]}
     if record.primary is not None:
-        role = "PRIMARY" if cluster == record.primary else "SECONDARY"
+        role = "PRIMARY" if target.cluster == record.primary else "SECONDARY"
         return {"failover_routing_policies": [aws.route53.RecordFailoverRoutingPolicyArgs(type=role)]}
     if record.clusters is not None:
         return {"latency_routing_policies": [aws.route53.RecordLatencyRoutingPolicyArgs(region=region)]}
-    code = next(c for c, target in (record.locations or {}).items() if f"{target}-{geo.parse_location(c).slug}" == set_identifier)
-    location = geo.parse_location(code)
+    location = target.location
+    assert location is not None, "geolocation targets always carry their location"
     return {
         "geolocation_routing_policies": [
             aws.route53.RecordGeolocationRoutingPolicyArgs(
@@ -54,15 +53,15 @@ def _routing_policy(record: RecordSpec, set_identifier: str, cluster: str, regio
     }
 
 
-def describe_target(record: RecordSpec, set_identifier: str, cluster: str, region: str) -> dict[str, Any]:
-    """The `dns` stack output entry for one record target."""
-    entry: dict[str, Any] = {"setIdentifier": set_identifier, "cluster": cluster, "region": region}
+def describe_target(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
+    """The `dns` stack output entry for one record set."""
+    entry: dict[str, Any] = {"setIdentifier": target.set_identifier, "cluster": target.cluster, "region": region}
     if record.weights is not None:
-        entry["weight"] = record.weights[cluster]
+        entry["weight"] = record.weights[target.cluster]
     elif record.primary is not None:
-        entry["failover"] = "PRIMARY" if cluster == record.primary else "SECONDARY"
-    elif record.locations is not None:
-        entry["location"] = set_identifier.removeprefix(f"{cluster}-")
+        entry["failover"] = "PRIMARY" if target.cluster == record.primary else "SECONDARY"
+    elif target.location is not None:
+        entry["location"] = target.location.slug
     return entry
 
 
@@ -92,20 +91,20 @@ class GlobalTraffic(pulumi.ComponentResource):
             self.health_check_ids[cluster] = health_check.id
 
         for record in sorted(args.dns.records, key=lambda r: r.name):
-            for set_identifier, cluster in record.targets():
-                edge = args.edges[cluster]
+            for target in record.targets():
+                edge = args.edges[target.cluster]
                 aws.route53.Record(
-                    f"{name}-{record.name}-{set_identifier}",
+                    f"{name}-{record.name}-{target.set_identifier}",
                     aws.route53.RecordArgs(
                         zone_id=args.zone_id,
                         name=record.name,
                         type="A",
-                        set_identifier=set_identifier,
+                        set_identifier=target.set_identifier,
                         aliases=[
                             aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=True)
                         ],
-                        health_check_id=self.health_check_ids[cluster],
-                        **_routing_policy(record, set_identifier, cluster, edge.region),
+                        health_check_id=self.health_check_ids[target.cluster],
+                        **_routing_policy(record, target, edge.region),
                     ),
                     # Route53 cannot change a record set's routing policy in place.
                     pulumi.ResourceOptions(parent=self, delete_before_replace=True),

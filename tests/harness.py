@@ -89,7 +89,8 @@ class Registration:
 
     @property
     def provider_urn(self) -> str:
-        return self.provider.split("::")[0] + "::" + "::".join(self.provider.split("::")[1:-1]) if self.provider else ""
+        # A provider reference is "<urn>::<id>".
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
 
 def _plain(value: Any, path: str, secrets: set[str]) -> Any:

@@ -120,6 +120,10 @@ def test_dns_output(prod: Run) -> None:
     }
     assert [t["failover"] for t in dns["app.example.com"]["targets"]] == ["PRIMARY", "SECONDARY"]
     assert dns["shop.example.com"]["routing"] == "geolocation"
+    assert [(t["cluster"], t["location"]) for t in dns["shop.example.com"]["targets"]] == [
+        ("prod-eu", "continent-eu"),
+        ("prod-us", "default"),
+    ]
 
 
 # ---------------------------------------------------------------- change isolation
@@ -387,7 +391,7 @@ def test_geolocation_country_and_continent_forms() -> None:
     record(raw, 3)["locations"] = {"country:NA": "prod-eu", "continent:NA": "prod-us", "DE": "prod-eu", "default": "prod-us"}
     spec = parse_fleet(raw)
     assert spec.dns is not None
-    assert [s for s, _ in spec.dns.records[3].targets()] == [
+    assert [t.set_identifier for t in spec.dns.records[3].targets()] == [
         "prod-eu-country-de",
         "prod-eu-country-na",
         "prod-us-continent-na",
