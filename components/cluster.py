@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from . import naming
+from . import naming, nodes
 from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
 from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec
 from .network import ClusterNetwork, ClusterNetworkArgs
+from .nodes import NODE_GROUP_LABEL
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-NODE_POLICIES = (
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonSSMManagedInstanceCore",
-)
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-# Hop limit 1 keeps pods (one network hop away) from reading node credentials through IMDS;
-# workloads get AWS identity from Pod Identity or IRSA instead.
-IMDS_HOP_LIMIT = 1
-# Lets workloads select a node group by its config name; EKS's own label carries a generated name.
-NODE_GROUP_LABEL = "fleet/node-group"
 
 
 @dataclass(frozen=True)
@@ -45,6 +35,12 @@ class RegionalClusterArgs:
     """Profile or role the kubeconfig's get-token call uses, when the stack asks for one."""
     protect: bool
     """Protect the cluster, its secrets key and its network from deletion."""
+    gateway_addresses: int = 0
+    """Elastic IPs to reserve for Submariner gateway nodes (0 when not a clusterset member)."""
+    preserve_coredns_config: bool = False
+    """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
+    peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
+    """Other clusters' egress addresses that must reach this API (Submariner members, on the broker)."""
 
 
 class RegionalCluster(pulumi.ComponentResource):
@@ -56,6 +52,8 @@ class RegionalCluster(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
+    nat_public_ips: pulumi.Output[list[str]]
+    gateway_public_ips: pulumi.Output[list[str]]
     oidc_provider_arn: pulumi.Output[str]
     oidc_provider_url: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
@@ -80,6 +78,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 availability_zones=args.availability_zones,
                 nat_gateways=spec.nat_gateways,
                 tags=tags,
+                gateway_addresses=args.gateway_addresses,
             ),
             guarded,
         )
@@ -95,28 +94,8 @@ class RegionalCluster(pulumi.ComponentResource):
             guarded,
         )
 
-        node_role = aws.iam.Role(
-            f"{name}-node",
-            aws.iam.RoleArgs(
-                assume_role_policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                        ],
-                    }
-                ),
-                tags=tags,
-            ),
-            child,
-        )
         part = naming.partition(region)
-        for policy in NODE_POLICIES:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                aws.iam.RolePolicyAttachmentArgs(role=node_role.name, policy_arn=f"arn:{part}:iam::aws:policy/{policy}"),
-                child,
-            )
+        node_role = nodes.node_role(f"{name}-node", part, tags, child)
 
         auth = args.kubeconfig_auth
         cluster = eks.Cluster(
@@ -142,12 +121,21 @@ class RegionalCluster(pulumi.ComponentResource):
                 public_subnet_ids=network.public_subnet_ids,
                 endpoint_private_access=True,
                 endpoint_public_access=bool(args.api_access_cidrs),
-                public_access_cidrs=list(args.api_access_cidrs) or None,
+                public_access_cidrs=pulumi.Output.from_input(args.peer_api_access_cidrs).apply(
+                    lambda peers: _public_access_cidrs(args.api_access_cidrs, peers)
+                )
+                if args.api_access_cidrs
+                else None,
                 enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
                 encryption_config_key_arn=secrets_key.arn,
                 create_oidc_provider=True,
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
+                coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
+                    resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
+                )
+                if args.preserve_coredns_config
+                else None,
                 # Managed nodes carry the EKS-created cluster security group; pulumi-eks's own
                 # node/cluster groups would only serve self-managed nodes this fleet never runs.
                 skip_default_security_groups=True,
@@ -171,6 +159,8 @@ class RegionalCluster(pulumi.ComponentResource):
             endpoint_and_ca.apply(lambda pair: render(build([self.access(server=pair[0], ca=pair[1], auth=auth)])))
         )
         self.vpc_id = network.vpc_id
+        self.nat_public_ips = network.nat_public_ips
+        self.gateway_public_ips = network.gateway_public_ips
         self.private_subnet_ids = network.private_subnet_ids
         self.public_subnet_ids = network.public_subnet_ids
         self.oidc_provider_arn = cluster.oidc_provider_arn
@@ -212,22 +202,8 @@ class RegionalCluster(pulumi.ComponentResource):
             aws.ec2.LaunchTemplateArgs(
                 description=f"{name} nodes: IMDSv2 only, encrypted root volume",
                 update_default_version=True,
-                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                    http_endpoint="enabled",
-                    http_tokens="required",
-                    http_put_response_hop_limit=IMDS_HOP_LIMIT,
-                ),
-                block_device_mappings=[
-                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                        device_name="/dev/xvda",
-                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                            volume_size=group.disk_size_gib,
-                            volume_type="gp3",
-                            encrypted="true",
-                            delete_on_termination="true",
-                        ),
-                    )
-                ],
+                metadata_options=nodes.imds_v2_only(),
+                block_device_mappings=[nodes.encrypted_root_volume(group.disk_size_gib)],
                 tag_specifications=[
                     aws.ec2.LaunchTemplateTagSpecificationArgs(
                         resource_type="instance", tags={**tags, "Name": name, "fleet-node-group": group.name}
@@ -261,3 +237,9 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             child,
         )
+
+
+def _public_access_cidrs(configured: Sequence[str], peer_addresses: Sequence[str]) -> list[str]:
+    """The configured CIDRs plus one /32 per peer address, each once, in a stable order."""
+    peers = {address if "/" in address else f"{address}/32" for address in peer_addresses}
+    return [*configured, *sorted(peers - set(configured))]

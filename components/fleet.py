@@ -8,16 +8,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from . import kubeconfig, naming, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
+from .clusterset import ClusterSet, plan_clusterset
 from .edge import RegionalEdge, RegionalEdgeArgs
 from .model import FleetSpec
+from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .validation import ConfigError, config_path
 
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
+# 64 alphanumerics: about 380 bits, and no characters that need quoting anywhere the key travels.
+GENERATED_PSK_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class Fleet:
     kubeconfig: pulumi.Output[str]
     edges: dict[str, EdgeEndpoint]
     traffic: GlobalTraffic | None
+    clusterset: ClusterSet | None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -60,6 +66,15 @@ class Fleet:
             }
             for record in sorted(self.spec.dns.records, key=lambda r: r.name)
         }
+
+    def clusterset_summary(self) -> dict[str, Any]:
+        """The ``clusterset`` stack output: broker, cable driver, and per member its ids, ranges and gateways."""
+        if self.clusterset is None:
+            return {}
+        summary = self.clusterset.summary()
+        for name, member in summary["members"].items():
+            member["gatewayIps"] = self.clusters[name].gateway_public_ips
+        return summary
 
     def edge_summary(self) -> dict[str, Any]:
         """The ``edges`` stack output: per serving cluster its hostname and health check."""
@@ -107,10 +122,17 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
     aws_providers = providers.aws_providers(regions)
     zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
+    clusterset = plan_clusterset(spec)
+    members = {m.name for m in clusterset.members} if clusterset else set()
+    broker = clusterset.broker if clusterset else None
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
-    # Sorted by name so registration order, like logical names, never follows list order.
-    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+    # By name, so registration order never follows list order; the broker last, because its API
+    # allow list takes the other members' egress addresses.
+    for cluster_spec in sorted(spec.clusters, key=lambda c: (c.name == broker, c.name)):
+        peer_egress: pulumi.Input[list[str]] = []
+        if cluster_spec.name == broker:
+            peer_egress = _egress_addresses([clusters[m] for m in sorted(members - {broker})])
         cluster = RegionalCluster(
             cluster_spec.name,
             RegionalClusterArgs(
@@ -121,12 +143,17 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 cluster_admins=tuple(spec.cluster_admins),
                 kubeconfig_auth=spec.kubeconfig,
                 protect=spec.protect,
+                gateway_addresses=clusterset.gateways_per_cluster if cluster_spec.name in members and clusterset else 0,
+                preserve_coredns_config=cluster_spec.name in members,
+                peer_api_access_cidrs=peer_egress,
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
         clusters[cluster_spec.name] = cluster
         kubernetes_providers[cluster_spec.name] = providers.kubernetes_provider(cluster_spec.name, cluster.kubeconfig)
 
+    if clusterset is not None:
+        _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     if spec.dns is not None:
@@ -158,7 +185,73 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         kubeconfig=pulumi.Output.secret(merged),
         edges=edges,
         traffic=traffic,
+        clusterset=clusterset,
     )
+
+
+def _egress_addresses(clusters: list[RegionalCluster]) -> pulumi.Output[list[str]]:
+    """Every public address the given clusters reach other APIs from: NAT gateways and gateway nodes."""
+    return pulumi.Output.all(*[pulumi.Output.all(c.nat_public_ips, c.gateway_public_ips) for c in clusters]).apply(
+        lambda per_cluster: sorted({ip for nat, gateways in per_cluster for ip in (*nat, *gateways)})
+    )
+
+
+def _join_clusterset(
+    spec: FleetSpec,
+    clusterset: ClusterSet,
+    clusters: dict[str, RegionalCluster],
+    aws_providers: dict[str, aws.Provider],
+    kubernetes_providers: dict[str, k8s.Provider],
+) -> None:
+    """The broker on its cluster, then every member's join, each waiting only on the broker."""
+    config = spec.clusterset
+    assert config is not None  # a clusterset is only planned from an enabled section
+    broker_cluster = clusters[clusterset.broker]
+    broker = SubmarinerBroker(
+        "submariner-broker",
+        SubmarinerBrokerArgs(
+            members=tuple(m.name for m in clusterset.members),
+            chart_version=config.chart_version,
+            chart_repository=config.chart_repository,
+            endpoint=broker_cluster.endpoint,
+        ),
+        pulumi.ResourceOptions(providers={"kubernetes": kubernetes_providers[clusterset.broker]}),
+    )
+    if config.psk is not None:
+        psk = pulumi.Output.secret(config.psk.get_secret_value())
+    else:
+        psk = random.RandomPassword(
+            "submariner-psk",
+            random.RandomPasswordArgs(length=GENERATED_PSK_LENGTH, special=False, keepers={"version": str(config.psk_version)}),
+        ).result
+    for member in clusterset.members:
+        cluster = clusters[member.name]
+        peers = [clusters[p.name] for p in clusterset.peers_of(member.name)]
+        SubmarinerMember(
+            f"{member.name}-submariner",
+            SubmarinerMemberArgs(
+                member=member,
+                clusterset=clusterset,
+                peer_gateway_ips=pulumi.Output.all(*[p.gateway_public_ips for p in peers]).apply(
+                    lambda per_peer: sorted(ip for ips in per_peer for ip in ips)
+                ),
+                broker_server=broker.server,
+                credential=broker.credentials[member.name],
+                broker_dependencies=(broker.release, broker.token_secrets[member.name]),
+                psk=psk,
+                chart_version=config.chart_version,
+                chart_repository=config.chart_repository,
+                eks_cluster=cluster.eks_cluster,
+                vpc_id=cluster.vpc_id,
+                public_subnet_ids=cluster.public_subnet_ids,
+                cluster_security_group_id=cluster.cluster_security_group_id,
+                gateway_instance_type=config.gateway_instance_type,
+                tags=naming.cluster_tags(member.name, member.region),
+            ),
+            pulumi.ResourceOptions(
+                providers={"aws": aws_providers[member.region], "kubernetes": kubernetes_providers[member.name]}
+            ),
+        )
 
 
 def _edges(

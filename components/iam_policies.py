@@ -59,3 +59,43 @@ def irsa_trust_policy(oidc_provider_arn: str, oidc_provider_url: str, namespace:
             }
         ],
     }
+
+
+GATEWAY_POOL_TAG = "submariner-gateway-pool"
+GATEWAY_NODE_TAG = ("fleet-node-group", "submariner-gateway")
+
+
+def gateway_node_policy(partition: str, region: str, cluster: str) -> dict[str, Any]:
+    """What a Submariner gateway node does to itself at boot: claim a pool address, drop the source/dest check.
+
+    Both changes are limited to this cluster's gateway instances and its own address pool, by tag.
+    """
+    instance_tags = {"aws:ResourceTag/fleet-cluster": cluster, f"aws:ResourceTag/{GATEWAY_NODE_TAG[0]}": GATEWAY_NODE_TAG[1]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            # DescribeAddresses has no resource-level permissions.
+            {"Sid": "FindPoolAddresses", "Effect": "Allow", "Action": ["ec2:DescribeAddresses"], "Resource": "*"},
+            {
+                "Sid": "ClaimPoolAddress",
+                "Effect": "Allow",
+                "Action": ["ec2:AssociateAddress"],
+                "Resource": f"arn:{partition}:ec2:{region}:*:elastic-ip/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{GATEWAY_POOL_TAG}": cluster}},
+            },
+            {
+                "Sid": "ChangeOwnGatewayInstance",
+                "Effect": "Allow",
+                "Action": ["ec2:AssociateAddress", "ec2:ModifyInstanceAttribute"],
+                "Resource": f"arn:{partition}:ec2:{region}:*:instance/*",
+                "Condition": {"StringEquals": instance_tags},
+            },
+            {
+                # Associating an address touches the instance's primary network interface too.
+                "Sid": "UseOwnNetworkInterface",
+                "Effect": "Allow",
+                "Action": ["ec2:AssociateAddress"],
+                "Resource": f"arn:{partition}:ec2:{region}:*:network-interface/*",
+            },
+        ],
+    }

@@ -13,7 +13,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
 from . import cidr, eks_versions, geo, labels
@@ -398,6 +398,74 @@ class ClusterSpec(_Model):
         return self
 
 
+# ---------------------------------------------------------------- cross-cluster networking (fleet:submariner)
+
+
+class CableDriver(StrEnum):
+    LIBRESWAN = "libreswan"
+    WIREGUARD = "wireguard"
+    VXLAN = "vxlan"
+
+
+GLOBALNET_DEFAULT_RANGE = "242.0.0.0/8"
+# Submariner must be able to route between any pair of members, so an IPsec PSK shorter than
+# this is refused rather than silently weakening every tunnel in the clusterset.
+MIN_PSK_LENGTH = 32
+
+
+def _psk(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < MIN_PSK_LENGTH:
+        raise ValueError(f"psk must be at least {MIN_PSK_LENGTH} characters (omit it to have one generated)")
+    return value
+
+
+class SubmarinerSpec(_Model):
+    enabled: bool = True
+    """False: no broker, no joins, no gateways (the rest of the section is still validated)."""
+    broker: DnsLabel | None = None
+    """Cluster hosting the broker; defaults to the hub."""
+    clusters: list[DnsLabel] | None = None
+    """Clusters joined to the clusterset; defaults to every cluster in the stack."""
+    cable_driver: CableDriver = CableDriver.LIBRESWAN
+    """Tunnel implementation between gateways."""
+    globalnet: bool = False
+    """Give each member a global CIDR so overlapping pod/service ranges can still be joined."""
+    globalnet_cidr_range: Network = Field(default_factory=lambda: IPv4Network(GLOBALNET_DEFAULT_RANGE))
+    """The range global CIDRs are cut from."""
+    globalnet_cluster_prefix: Annotated[int, Field(ge=8, le=28)] = 16
+    """Prefix length of each member's global CIDR (16 = Submariner's default 65536 addresses)."""
+    global_cidrs: dict[DnsLabel, Network] = Field(default_factory=dict)
+    """Pinned global CIDRs per cluster; others are allocated from the range."""
+    gateways_per_cluster: Annotated[int, Field(ge=1, le=cidr.MAX_AZS)] = 2
+    """Gateway nodes per member, each in its own AZ; two or more for active/passive HA."""
+    gateway_instance_type: Annotated[str, AfterValidator(_instance_type)] = "c6i.large"
+    """EC2 type of the gateway nodes (IPsec throughput scales with it)."""
+    chart_version: str = "0.24.1"
+    """submariner-k8s-broker and submariner-operator chart version, pinned."""
+    chart_repository: str = "https://submariner-io.github.io/submariner-charts/charts"
+    """Helm repository of both charts."""
+    psk: Annotated[SecretStr, AfterValidator(_psk)] | None = None
+    """The shared IPsec key (a Pulumi secret); generated when absent."""
+    psk_version: Annotated[int, Field(ge=1)] = 1
+    """Bump to rotate the generated PSK."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SubmarinerSpec:
+        problems = []
+        if self.global_cidrs and not self.globalnet:
+            problems.append("globalCidrs is only used with globalnet: true")
+        if self.psk is not None and "psk_version" in self.model_fields_set:
+            problems.append("pskVersion rotates a generated PSK; with psk set, rotate by changing psk")
+        if self.globalnet_cluster_prefix < self.globalnet_cidr_range.prefixlen:
+            problems.append(
+                f"globalnetClusterPrefix /{self.globalnet_cluster_prefix} is larger than "
+                f"globalnetCidrRange {self.globalnet_cidr_range}"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class KubeconfigAuth(_Model):
     profile: str | None = None
     """AWS profile written into every context's get-token call (only when set)."""
@@ -417,6 +485,8 @@ class FleetSpec(_Model):
     dns: DnsSpec | None = None
     """Route53 records in front of the clusters' edges; none when absent."""
     load_balancer_controller: LoadBalancerControllerSpec = Field(default_factory=LoadBalancerControllerSpec)
+    submariner: SubmarinerSpec | None = None
+    """Cross-cluster networking; none when absent."""
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version
@@ -424,6 +494,27 @@ class FleetSpec(_Model):
     @property
     def hub(self) -> ClusterSpec | None:
         return next((c for c in self.clusters if c.role == "hub"), None)
+
+    @property
+    def clusterset(self) -> SubmarinerSpec | None:
+        """The Submariner section when it is enabled."""
+        return self.submariner if self.submariner is not None and self.submariner.enabled else None
+
+    def clusterset_members(self) -> list[str]:
+        """Names of the clusters joined to the clusterset, sorted; empty without Submariner."""
+        if self.clusterset is None:
+            return []
+        if self.clusterset.clusters is None:
+            return sorted(c.name for c in self.clusters)
+        return sorted(set(self.clusterset.clusters))
+
+    def broker_cluster(self) -> str | None:
+        """The cluster hosting the Submariner broker (configured, else the hub)."""
+        if self.clusterset is None:
+            return None
+        if self.clusterset.broker is not None:
+            return self.clusterset.broker
+        return self.hub.name if self.hub else None
 
     def served_clusters(self) -> set[str]:
         """Clusters that some DNS record sends traffic to."""

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import cidr
+from .iam_policies import GATEWAY_POOL_TAG
 from .model import NatGateways
 
 
@@ -24,12 +25,16 @@ class ClusterNetworkArgs:
     """One NAT gateway per AZ (survives an AZ outage) or a single one (cheaper)."""
     tags: dict[str, str]
     """Tags for every resource in the network."""
+    gateway_addresses: int = 0
+    """Elastic IPs reserved for Submariner gateway nodes (claimed by the nodes at boot)."""
 
 
 class ClusterNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
+    nat_public_ips: pulumi.Output[list[str]]
+    gateway_public_ips: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: ClusterNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ClusterNetwork", name, None, opts)
@@ -69,6 +74,7 @@ class ClusterNetwork(pulumi.ComponentResource):
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
         nat_ids: list[pulumi.Output[str]] = []
+        nat_ips: list[pulumi.Output[str]] = []
         for zone, public_range, private_range in zip(args.availability_zones, plan.public, plan.private, strict=True):
             public = aws.ec2.Subnet(
                 f"{name}-public-{zone}",
@@ -95,6 +101,7 @@ class ClusterNetwork(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
                 nat_ids.append(nat.id)
+                nat_ips.append(eip.public_ip)
 
             private = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
@@ -123,9 +130,30 @@ class ClusterNetwork(pulumi.ComponentResource):
             )
             private_subnets.append(private)
 
+        # Numbered, not per AZ: a node claims whichever address is free, wherever it lands.
+        gateway_ips = [
+            aws.ec2.Eip(
+                f"{name}-gateway-{number}",
+                aws.ec2.EipArgs(
+                    domain="vpc",
+                    tags=tags(f"gateway-{number}", {GATEWAY_POOL_TAG: args.cluster_name}),
+                ),
+                child,
+            ).public_ip
+            for number in range(1, args.gateway_addresses + 1)
+        ]
+
         self.vpc_id = vpc.id
+        self.nat_public_ips = pulumi.Output.all(*nat_ips)
+        self.gateway_public_ips = pulumi.Output.all(*gateway_ips)
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public_subnets])
         self.register_outputs(
-            {"vpcId": self.vpc_id, "privateSubnetIds": self.private_subnet_ids, "publicSubnetIds": self.public_subnet_ids}
+            {
+                "vpcId": self.vpc_id,
+                "privateSubnetIds": self.private_subnet_ids,
+                "publicSubnetIds": self.public_subnet_ids,
+                "natPublicIps": self.nat_public_ips,
+                "gatewayPublicIps": self.gateway_public_ips,
+            }
         )

@@ -124,7 +124,16 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
             group_names.setdefault(group.name, k)
 
     problems += _dns_problems(spec)
+    problems += _range_problems(spec)
+    problems += _submariner_problems(spec)
+    return problems
 
+
+def _range_problems(spec: FleetSpec) -> list[str]:
+    """VPC and service ranges are distinct across the fleet, except between Globalnet clusterset members."""
+    problems: list[str] = []
+    members = set(spec.clusterset_members())
+    globalnet = spec.clusterset is not None and spec.clusterset.globalnet
     ranges: list[tuple[int, str, IPv4Network]] = []
     for i, cluster in enumerate(spec.clusters):
         ranges.append((i, "vpcCidr", cluster.vpc_cidr))
@@ -133,8 +142,92 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
         (ia, key_a, net_a), (ib, key_b, net_b) = ranges[a], ranges[b]
         if ia == ib:
             continue  # a cluster's own two ranges are checked by the model, with its own message
+        joined = {spec.clusters[ia].name, spec.clusters[ib].name} <= members
+        if joined and globalnet:
+            continue  # Globalnet gives each member a distinct global range to be reached by
+        hint = (
+            "; Submariner routes these ranges between clusterset members: make them distinct "
+            "or set fleet:submariner.globalnet: true"
+            if joined
+            else ""
+        )
         problems.append(
-            f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps {config_path(('clusters', ia, key_a))} ({net_a})"
+            f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps {config_path(('clusters', ia, key_a))} ({net_a}){hint}"
+        )
+    return problems
+
+
+def _submariner_problems(spec: FleetSpec) -> list[str]:
+    """The broker and members exist, gateways fit the AZs, Globalnet ranges are distinct, the broker is reachable."""
+    config = spec.submariner
+    if config is None or not config.enabled:
+        return []
+    problems: list[str] = []
+    clusters = {c.name: (i, c) for i, c in enumerate(spec.clusters)}
+    if config.broker is None and spec.hub is None:
+        problems.append(f"{config_path(('submariner', 'broker'))}: no hub cluster to default to; name the broker cluster")
+    elif config.broker is not None and config.broker not in clusters:
+        problems.append(f"{config_path(('submariner', 'broker'))}: no cluster named {config.broker!r} in fleet:clusters")
+    if config.clusters is not None:
+        seen: set[str] = set()
+        for k, name in enumerate(config.clusters):
+            where = config_path(("submariner", "clusters", k))
+            if name not in clusters:
+                problems.append(f"{where}: no cluster named {name!r} in fleet:clusters")
+            elif name in seen:
+                problems.append(f"{where}: {name!r} is listed twice")
+            seen.add(name)
+    members = [name for name in spec.clusterset_members() if name in clusters]
+    if len(members) < 2:
+        problems.append(f"{config_path(('submariner', 'clusters'))}: a clusterset needs at least two clusters")
+    for name in members:
+        i, cluster = clusters[name]
+        if config.gateways_per_cluster > cluster.availability_zones:
+            problems.append(
+                f"{config_path(('submariner', 'gatewaysPerCluster'))}: {config.gateways_per_cluster} gateways, one per AZ, "
+                f"but {config_path(('clusters', i))} ({name}) spans {cluster.availability_zones} AZs"
+            )
+    if not spec.api_access_cidrs:
+        problems.append(
+            f"{config_path(('submariner',))}: members join through the broker's public API endpoint, "
+            "but fleet:apiAccessCidrs is [] (private endpoints only)"
+        )
+    if config.globalnet:
+        problems += _globalnet_problems(spec, members)
+    return problems
+
+
+def _globalnet_problems(spec: FleetSpec, members: list[str]) -> list[str]:
+    config = spec.submariner
+    assert config is not None
+    problems: list[str] = []
+    span = config.globalnet_cidr_range
+    for i, cluster in enumerate(spec.clusters):
+        for key, network in (("vpcCidr", cluster.vpc_cidr), ("serviceCidr", cluster.service_cidr)):
+            if network.overlaps(span):
+                problems.append(
+                    f"{config_path(('submariner', 'globalnetCidrRange'))}: {span} overlaps "
+                    f"{config_path(('clusters', i, key))} ({network})"
+                )
+    pinned = sorted(config.global_cidrs.items())
+    for name, network in pinned:
+        where = config_path(("submariner", "globalCidrs", name))
+        if name not in members:
+            problems.append(f"{where}: {name!r} is not a clusterset member")
+        if not network.subnet_of(span):
+            problems.append(f"{where}: {network} is outside globalnetCidrRange {span}")
+        if network.prefixlen != config.globalnet_cluster_prefix:
+            problems.append(f"{where}: {network} must be a /{config.globalnet_cluster_prefix} (globalnetClusterPrefix)")
+    for a, b in cidr.overlapping_pairs([network for _, network in pinned]):
+        problems.append(
+            f"{config_path(('submariner', 'globalCidrs', pinned[b][0]))}: {pinned[b][1]} overlaps "
+            f"{config_path(('submariner', 'globalCidrs', pinned[a][0]))} ({pinned[a][1]})"
+        )
+    slots = 2 ** (config.globalnet_cluster_prefix - span.prefixlen)
+    if len(members) > slots:
+        problems.append(
+            f"{config_path(('submariner', 'globalnetClusterPrefix'))}: {span} holds {slots} "
+            f"/{config.globalnet_cluster_prefix} ranges, fewer than the {len(members)} members"
         )
     return problems
 

@@ -231,6 +231,13 @@ class FleetMocks(pulumi.runtime.Mocks):
                 clusterSecurityGroupId=f"sg-{_fake_id(name, 'cluster')}",
                 nodeSecurityGroupId=f"sg-{_fake_id(name, 'node')}",
             )
+        elif args.typ == "kubernetes:core/v1:Secret" and state.get("type") == "kubernetes.io/service-account-token":
+            # What the token controller fills in (pulumi-kubernetes waits for it).
+            account = state["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+            token = f"eyJhbGciOiJSUzI1NiJ9.{account}.signature"
+            state["data"] = {"token": base64.b64encode(token.encode()).decode(), "ca.crt": FAKE_CA}
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = "P" * int(state["length"])
         elif args.typ.startswith("aws:"):
             region = self._region(args)
             resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
@@ -241,6 +248,9 @@ class FleetMocks(pulumi.runtime.Mocks):
             if args.typ in ("aws:lb/targetGroup:TargetGroup", "aws:lb/loadBalancer:LoadBalancer"):
                 kind = "targetgroup" if "targetGroup" in args.typ else "loadbalancer/net"
                 state["arn"] = f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:{kind}/{args.name}/{_fake_id(args.name)}"
+            if args.typ == "aws:ec2/eip:Eip":
+                digest = hashlib.sha256(args.name.encode()).digest()
+                state["publicIp"] = f"198.51.{digest[0]}.{digest[1] or 1}"
             if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 state["latestVersion"] = 1
             if args.typ == "aws:iam/role:Role":

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.cluster import CONTROL_PLANE_LOG_TYPES, NODE_GROUP_LABEL
+from components.cluster import CONTROL_PLANE_LOG_TYPES
+from components.nodes import NODE_GROUP_LABEL
 from tests.harness import Registration, Run, run_stack
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
+BROKER = "mgmt"
 
 
 def cluster_of(run: Run, registration: Registration) -> str | None:
@@ -23,6 +25,10 @@ def cluster_of(run: Run, registration: Registration) -> str | None:
             return ancestor.name
         if ancestor.type == "fleet:index:RegionalEdge":
             return ancestor.name.removesuffix("-edge")
+        if ancestor.type == "fleet:index:SubmarinerMember":
+            return ancestor.name.removesuffix("-submariner")
+        if ancestor.type == "fleet:index:SubmarinerBroker":
+            return BROKER
     if registration.type == "pulumi:providers:kubernetes":
         return registration.name.removesuffix("-k8s")
     return None
@@ -56,6 +62,8 @@ def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> No
         cluster = cluster_of(prod, registration)
         if cluster is None or registration.type.startswith(("pulumi:providers:", "kubernetes:")):
             continue
+        if registration.type == "fleet:index:SubmarinerBroker":
+            continue  # only Kubernetes resources: tested with the other Submariner providers
         if registration.custom:
             assert registration.provider, f"{registration.name} uses the default provider"
             region = provider_region(prod, registration.provider)
@@ -163,7 +171,10 @@ def test_control_plane_security_settings(prod: Run, name: str) -> None:
     assert eks["authenticationMode"] == "API"
     assert eks["endpointPrivateAccess"] is True
     assert eks["endpointPublicAccess"] is True
-    assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
+    # The broker also admits the Submariner members' egress addresses (tests/test_submariner.py).
+    assert eks["publicAccessCidrs"][:1] == ["203.0.113.0/24"]
+    if name != BROKER:
+        assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert eks["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
     assert set(eks["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
     assert eks["createOidcProvider"] is True
@@ -200,7 +211,8 @@ def test_cluster_uses_its_own_network(prod: Run) -> None:
 
 
 def test_public_endpoint_off_when_no_cidrs_are_allowed() -> None:
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": []}))
+    # Submariner needs the broker's public endpoint, so it goes too.
+    run = run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": []}) or c.pop("fleet:submariner"))
     eks = run.named("prod-eu-eks").inputs
     assert eks["endpointPublicAccess"] is False
     assert eks["endpointPrivateAccess"] is True
@@ -223,10 +235,12 @@ def test_cluster_admins_get_access_entries_with_the_admin_policy() -> None:
 
 
 def node_groups(run: Run, cluster: str) -> dict[str, dict[str, Any]]:
+    """The cluster's configured node groups (Submariner's gateway group is tested on its own)."""
+    component = run.named(cluster)
     return {
         r.name.removeprefix(f"{cluster}-"): r.inputs
         for r in run.of_type("eks:index:ManagedNodeGroup")
-        if r.name.startswith(f"{cluster}-")
+        if r.parent == component.urn
     }
 
 
@@ -415,13 +429,24 @@ def test_one_setting_changes_only_what_it_must(prod: Run, change: Callable[[dict
 
 
 def test_clusters_never_wait_on_each_other(prod: Run) -> None:
+    """Regions deploy in parallel. Two waits are by design, both for Submariner: allow lists
+    take other members' Elastic IPs (the broker's API, the peers' gateway ports: addresses,
+    created in seconds, not clusters), and each member's join waits for the broker's release
+    and its own token there."""
     for registration in prod.registrations.values():
         own = cluster_of(prod, registration)
         if own is None:
             continue
         for urn in prod.transitive_dependencies(registration):
-            other = cluster_of(prod, prod.registrations[urn])
-            assert other in (None, own), f"{registration.name} ({own}) waits on {prod.registrations[urn].name} ({other})"
+            dependency = prod.registrations[urn]
+            other = cluster_of(prod, dependency)
+            if other in (None, own):
+                continue
+            if dependency.type == "aws:ec2/eip:Eip" and not prod.transitive_dependencies(dependency) - {dependency.provider_urn}:
+                continue
+            if other == BROKER and any(a.type == "fleet:index:SubmarinerMember" for a in prod.ancestors(registration)):
+                continue
+            raise AssertionError(f"{registration.name} ({own}) waits on {dependency.name} ({other})")
 
 
 def test_same_config_same_resources(prod: Run) -> None:

@@ -1,0 +1,223 @@
+"""The Submariner clusterset as pure data: members, global CIDRs, gateway ports and chart values.
+
+Nothing here creates resources. The Submariner components turn this plan into Helm releases,
+security-group rules and gateway nodes; tests check the plan without mocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any
+from urllib.parse import urlsplit
+
+from .model import CableDriver, FleetSpec
+
+BROKER_NAMESPACE = "submariner-k8s-broker"
+# The broker chart names its Role "<fullname>-cluster"; with this release name the fullname is
+# the chart name itself, so the Role is predictable and member bindings can point at it.
+BROKER_RELEASE = "submariner-k8s-broker"
+BROKER_ROLE = f"{BROKER_RELEASE}-cluster"
+OPERATOR_NAMESPACE = "submariner-operator"
+OPERATOR_RELEASE = "submariner-operator"
+GATEWAY_LABEL = ("submariner.io/gateway", "true")
+CLUSTERSET_DOMAIN = "clusterset.local"
+IKE_PORT = 500
+NAT_T_PORT = 4500
+NAT_DISCOVERY_PORT = 4490
+VXLAN_PORT = 4800
+ESP_PROTOCOL = "50"
+
+
+@dataclass(frozen=True)
+class PortRule:
+    """One kind of traffic the gateways accept from peer gateways."""
+
+    protocol: str
+    """udp, or an IP protocol number (50 = ESP)."""
+    port: int | None
+    """The UDP port; None for a protocol without ports."""
+    purpose: str
+
+    @property
+    def slug(self) -> str:
+        return f"{self.protocol}-{self.port}" if self.port is not None else f"proto-{self.protocol}"
+
+
+def gateway_ports(cable_driver: CableDriver) -> tuple[PortRule, ...]:
+    """What peer gateways send to a gateway: NAT-T and NAT discovery always; IKE and ESP for IPsec."""
+    rules = [
+        PortRule("udp", NAT_T_PORT, "tunnel traffic (IPsec NAT-T, or the WireGuard/VXLAN cable port)"),
+        PortRule("udp", NAT_DISCOVERY_PORT, "Submariner NAT discovery"),
+    ]
+    if cable_driver is CableDriver.LIBRESWAN:
+        rules += [PortRule("udp", IKE_PORT, "IKE"), PortRule(ESP_PROTOCOL, None, "ESP, when a path is not NATed")]
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One cluster joined to the clusterset."""
+
+    name: str
+    region: str
+    cluster_cidr: IPv4Network
+    """Pod range; the VPC range under the VPC CNI."""
+    service_cidr: IPv4Network
+    global_cidr: IPv4Network | None
+    """Its Globalnet range, when Globalnet is on."""
+    availability_zones: int
+
+    @property
+    def routed_cidrs(self) -> tuple[IPv4Network, ...]:
+        """The ranges peers reach this member by: its global CIDR under Globalnet, else pods and services."""
+        if self.global_cidr is not None:
+            return (self.global_cidr,)
+        return (self.cluster_cidr, self.service_cidr)
+
+
+@dataclass(frozen=True)
+class ClusterSet:
+    broker: str
+    members: tuple[Member, ...]
+    """Sorted by name."""
+    cable_driver: CableDriver
+    globalnet: bool
+    gateways_per_cluster: int
+
+    def member(self, name: str) -> Member:
+        return next(m for m in self.members if m.name == name)
+
+    def peers_of(self, name: str) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.name != name)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``clusterset`` stack output, minus values only known after deploy."""
+        return {
+            "broker": self.broker,
+            "brokerNamespace": BROKER_NAMESPACE,
+            "cableDriver": self.cable_driver.value,
+            "globalnet": self.globalnet,
+            "domain": CLUSTERSET_DOMAIN,
+            "members": {
+                m.name: {
+                    "clusterId": m.name,
+                    "region": m.region,
+                    "clusterCidr": str(m.cluster_cidr),
+                    "serviceCidr": str(m.service_cidr),
+                    **({"globalCidr": str(m.global_cidr)} if m.global_cidr is not None else {}),
+                }
+                for m in self.members
+            },
+        }
+
+
+def _preferred_slot(name: str, slots: int) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % slots
+
+
+def allocate_global_cidrs(
+    members: Sequence[str], cidr_range: IPv4Network, prefix: int, pinned: Mapping[str, IPv4Network]
+) -> dict[str, IPv4Network]:
+    """A distinct ``/prefix`` out of ``cidr_range`` for every member.
+
+    Pinned members keep their range. Every other member starts at a slot derived from a hash of
+    its name and takes the next free one, so its range does not depend on list order and adding
+    a cluster leaves existing ranges alone unless two names hash to the same slot (pin ranges
+    to rule that out for good). Raises ValueError when the range is too small.
+    """
+    if prefix < cidr_range.prefixlen:
+        raise ValueError(f"/{prefix} does not fit in {cidr_range}")
+    slots = 2 ** (prefix - cidr_range.prefixlen)
+    base = int(cidr_range.network_address)
+    size = 2 ** (32 - prefix)
+    unpinned = sorted(set(members) - set(pinned))
+    if len(unpinned) + len(pinned) > slots:
+        raise ValueError(f"{cidr_range} holds {slots} /{prefix} ranges, not {len(unpinned) + len(pinned)}")
+    taken = {(int(network.network_address) - base) // size for network in pinned.values() if network.subnet_of(cidr_range)}
+    allocated = {name: pinned[name] for name in members if name in pinned}
+    for name in unpinned:
+        slot = _preferred_slot(name, slots)
+        while slot in taken:
+            slot = (slot + 1) % slots
+        taken.add(slot)
+        allocated[name] = IPv4Network((base + slot * size, prefix))
+    return allocated
+
+
+def plan_clusterset(spec: FleetSpec) -> ClusterSet | None:
+    """The clusterset a validated spec declares, or None without (enabled) Submariner."""
+    config = spec.clusterset
+    broker = spec.broker_cluster()
+    if config is None or broker is None:
+        return None
+    names = spec.clusterset_members()
+    global_cidrs = (
+        allocate_global_cidrs(names, config.globalnet_cidr_range, config.globalnet_cluster_prefix, config.global_cidrs)
+        if config.globalnet
+        else {}
+    )
+    by_name = {c.name: c for c in spec.clusters}
+    members = tuple(
+        Member(
+            name=name,
+            region=by_name[name].region,
+            cluster_cidr=by_name[name].vpc_cidr,
+            service_cidr=by_name[name].service_cidr,
+            global_cidr=global_cidrs.get(name),
+            availability_zones=by_name[name].availability_zones,
+        )
+        for name in names
+    )
+    return ClusterSet(
+        broker=broker,
+        members=members,
+        cable_driver=config.cable_driver,
+        globalnet=config.globalnet,
+        gateways_per_cluster=config.gateways_per_cluster,
+    )
+
+
+def broker_server(endpoint: str) -> str:
+    """The broker API as Submariner wants it: host:port, no scheme (443 when the URL has none)."""
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    if not parts.hostname:
+        raise ValueError(f"{endpoint!r} has no host")
+    return f"{parts.hostname}:{parts.port or 443}"
+
+
+def operator_values(member: Member, clusterset: ClusterSet, server: Any, token: Any, ca: Any, psk: Any) -> dict[str, Any]:
+    """submariner-operator chart values for one member (token, CA and PSK may be Outputs)."""
+    return {
+        "broker": {
+            "server": server,
+            "token": token,
+            "ca": ca,
+            "namespace": BROKER_NAMESPACE,
+            "insecure": False,
+            "globalnet": clusterset.globalnet,
+        },
+        "submariner": {
+            "clusterId": member.name,
+            "clusterCidr": str(member.cluster_cidr),
+            "serviceCidr": str(member.service_cidr),
+            "globalCidr": str(member.global_cidr) if member.global_cidr is not None else "",
+            # Members talk across regions over the internet: gateways sit behind public IPs.
+            "natEnabled": True,
+            "cableDriver": clusterset.cable_driver.value,
+            "serviceDiscovery": True,
+            "healthcheckEnabled": True,
+        },
+        "ipsec": {"psk": psk, "ikePort": IKE_PORT, "natPort": NAT_T_PORT},
+    }
+
+
+def broker_values() -> dict[str, Any]:
+    """submariner-k8s-broker chart values: CRDs and the broker Role, but no shared client account.
+
+    Each member gets its own ServiceAccount and token instead, so one member can be cut off
+    without re-keying the others.
+    """
+    return {"crd": {"create": True}, "rbac": {"create": True}, "serviceAccounts": {"client": {"create": False}}}

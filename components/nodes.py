@@ -1,0 +1,51 @@
+"""What every EC2 node of the fleet shares: its IAM role, IMDSv2 settings and encrypted root disk."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+NODE_POLICIES = (
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+# Lets workloads select a node group by its config name; EKS's own label carries a generated name.
+NODE_GROUP_LABEL = "fleet/node-group"
+# Hop limit 1 keeps pods (one network hop away) from reading node credentials through IMDS;
+# workloads get AWS identity from Pod Identity or IRSA instead.
+IMDS_HOP_LIMIT = 1
+_EC2_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def node_role(name: str, partition: str, tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.iam.Role:
+    """An EC2 role with the managed policies EKS nodes need, registered as ``name`` plus one attachment per policy."""
+    role = aws.iam.Role(name, aws.iam.RoleArgs(assume_role_policy=json.dumps(_EC2_TRUST), tags=tags), opts)
+    for policy in NODE_POLICIES:
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{policy}",
+            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{policy}"),
+            opts,
+        )
+    return role
+
+
+def imds_v2_only() -> aws.ec2.LaunchTemplateMetadataOptionsArgs:
+    return aws.ec2.LaunchTemplateMetadataOptionsArgs(
+        http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT
+    )
+
+
+def encrypted_root_volume(size_gib: int) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
+    return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+        device_name="/dev/xvda",
+        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+            volume_size=size_gib, volume_type="gp3", encrypted="true", delete_on_termination="true"
+        ),
+    )

@@ -1,0 +1,325 @@
+"""Submariner: the broker on one cluster, and every member's join, gateways and firewall openings."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from . import clusterset as plan
+from . import gateway_boot, nodes
+from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
+from .instance_types import ami_type_for
+from .naming import partition
+
+GATEWAY_NODE_GROUP = "submariner-gateway"
+GATEWAY_DISK_GIB = 50
+
+
+@dataclass(frozen=True)
+class SubmarinerBrokerArgs:
+    members: tuple[str, ...]
+    """Clusters that join through this broker; each gets its own ServiceAccount and token."""
+    chart_version: str
+    """Pinned submariner-k8s-broker chart version."""
+    chart_repository: str
+    """Helm repository of the chart."""
+    endpoint: pulumi.Input[str]
+    """The broker cluster's API endpoint URL."""
+
+
+@dataclass(frozen=True)
+class BrokerCredential:
+    token: pulumi.Output[str]
+    """The member's ServiceAccount token, decoded (secret)."""
+    ca: pulumi.Output[str]
+    """The broker cluster's CA, base64 as Submariner expects it (secret)."""
+
+
+class SubmarinerBroker(pulumi.ComponentResource):
+    """The broker chart plus one revocable ServiceAccount token per member, on the broker cluster."""
+
+    server: pulumi.Output[str]
+    release: k8s.helm.v3.Release
+    credentials: dict[str, BrokerCredential]
+    token_secrets: dict[str, k8s.core.v1.Secret]
+
+    def __init__(self, name: str, args: SubmarinerBrokerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:SubmarinerBroker", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=plan.BROKER_NAMESPACE)),
+            opts=child,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-chart",
+            k8s.helm.v3.ReleaseArgs(
+                name=plan.BROKER_RELEASE,
+                chart="submariner-k8s-broker",
+                version=args.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+                namespace=namespace.metadata.name,
+                values=plan.broker_values(),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        self.credentials = {}
+        self.token_secrets = {}
+        for member in sorted(args.members):
+            account_name = f"submariner-{member}"
+            account = k8s.core.v1.ServiceAccount(
+                f"{name}-{member}-sa",
+                k8s.core.v1.ServiceAccountInitArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=account_name, namespace=namespace.metadata.name, labels={"submariner.io/member": member}
+                    )
+                ),
+                opts=child,
+            )
+            # Since Kubernetes 1.24 a ServiceAccount gets no token Secret by itself; the provider
+            # waits for the token controller to fill this one in before its data is read.
+            secret = k8s.core.v1.Secret(
+                f"{name}-{member}-token",
+                k8s.core.v1.SecretInitArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=f"{account_name}-token",
+                        namespace=namespace.metadata.name,
+                        annotations={"kubernetes.io/service-account.name": account_name},
+                        labels={"submariner.io/member": member},
+                    ),
+                    type="kubernetes.io/service-account-token",
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[account], additional_secret_outputs=["data"]),
+            )
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-{member}-binding",
+                k8s.rbac.v1.RoleBindingInitArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=account_name, namespace=namespace.metadata.name),
+                    role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=plan.BROKER_ROLE),
+                    subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=account_name, namespace=plan.BROKER_NAMESPACE)],
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            )
+            self.token_secrets[member] = secret
+            self.credentials[member] = BrokerCredential(
+                token=pulumi.Output.secret(secret.data.apply(lambda data: base64.b64decode(data["token"]).decode())),
+                ca=pulumi.Output.secret(secret.data.apply(lambda data: data["ca.crt"])),
+            )
+        self.server = pulumi.Output.from_input(args.endpoint).apply(plan.broker_server)
+        self.register_outputs(
+            {
+                "server": self.server,
+                "tokens": pulumi.Output.secret({m: c.token for m, c in self.credentials.items()}),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class SubmarinerMemberArgs:
+    member: plan.Member
+    """This cluster's place in the clusterset (CIDRs, global CIDR)."""
+    clusterset: plan.ClusterSet
+    """The whole clusterset, for peers and cable driver."""
+    peer_gateway_ips: pulumi.Input[list[str]]
+    """Public addresses of every other member's gateways; the only sources of tunnel traffic."""
+    broker_server: pulumi.Input[str]
+    """host:port of the broker API."""
+    credential: BrokerCredential
+    """This member's own broker token and the broker CA."""
+    broker_dependencies: tuple[pulumi.Resource, ...]
+    """The broker release and this member's token: the join waits for these and nothing else."""
+    psk: pulumi.Output[str]
+    """The clusterset's IPsec PSK (secret)."""
+    chart_version: str
+    """Pinned submariner-operator chart version."""
+    chart_repository: str
+    """Helm repository of the chart."""
+    eks_cluster: eks.Cluster
+    """The member's EKS cluster, for the gateway node group."""
+    vpc_id: pulumi.Input[str]
+    """The member's VPC."""
+    public_subnet_ids: pulumi.Input[list[str]]
+    """Where gateway nodes run: they need public addresses to reach peers across regions."""
+    cluster_security_group_id: pulumi.Input[str]
+    """The EKS-managed security group every node carries."""
+    gateway_instance_type: str
+    """EC2 type of the gateway nodes."""
+    tags: dict[str, str]
+    """Tags for the AWS resources."""
+
+
+class SubmarinerMember(pulumi.ComponentResource):
+    """One cluster's join: gateway nodes, the firewall openings Submariner needs, and the operator."""
+
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: SubmarinerMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:SubmarinerMember", name, None, opts)
+        member, clusterset = args.member, args.clusterset
+        child = pulumi.ResourceOptions(parent=self)
+
+        gateway_group = self._gateway_security_group(name, args)
+        self._node_openings(name, args)
+        self._gateway_nodes(name, args, gateway_group)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=plan.OPERATOR_NAMESPACE)),
+            opts=child,
+        )
+        values = plan.operator_values(
+            member,
+            clusterset,
+            server=args.broker_server,
+            token=args.credential.token,
+            ca=args.credential.ca,
+            psk=args.psk,
+        )
+        self.release = k8s.helm.v3.Release(
+            f"{name}-operator",
+            k8s.helm.v3.ReleaseArgs(
+                name=plan.OPERATOR_RELEASE,
+                chart="submariner-operator",
+                version=args.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+                namespace=namespace.metadata.name,
+                # The values carry the broker token and the PSK: keep the whole map secret in state.
+                values=pulumi.Output.secret(values),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.broker_dependencies]),
+        )
+        self.register_outputs({"clusterId": member.name, "release": self.release.status})
+
+    def _gateway_security_group(self, name: str, args: SubmarinerMemberArgs) -> aws.ec2.SecurityGroup:
+        """Tunnel ports on the gateways, open only to the peer gateways' addresses."""
+        child = pulumi.ResourceOptions(parent=self)
+        peers = aws.ec2.ManagedPrefixList(
+            f"{name}-peer-gateways",
+            aws.ec2.ManagedPrefixListArgs(
+                address_family="IPv4",
+                max_entries=max(1, len(args.clusterset.peers_of(args.member.name)) * args.clusterset.gateways_per_cluster),
+                entries=pulumi.Output.from_input(args.peer_gateway_ips).apply(
+                    lambda ips: [
+                        aws.ec2.ManagedPrefixListEntryArgs(cidr=f"{ip}/32", description="Submariner peer gateway")
+                        for ip in sorted(ips)
+                    ]
+                ),
+                tags={**args.tags, "Name": f"{name}-peer-gateways"},
+            ),
+            child,
+        )
+        group = aws.ec2.SecurityGroup(
+            f"{name}-gateway",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"Submariner gateways of {args.member.name}: tunnel ports from peer gateways only",
+                tags={**args.tags, "Name": f"{name}-gateway"},
+            ),
+            child,
+        )
+        for rule in plan.gateway_ports(args.clusterset.cable_driver):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-gateway-{rule.slug}",
+                aws.vpc.SecurityGroupIngressRuleArgs(
+                    security_group_id=group.id,
+                    ip_protocol=rule.protocol,
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    prefix_list_id=peers.id,
+                    description=rule.purpose,
+                ),
+                child,
+            )
+        return group
+
+    def _node_openings(self, name: str, args: SubmarinerMemberArgs) -> None:
+        """VXLAN between this cluster's nodes; the peers' routed ranges into them."""
+        child = pulumi.ResourceOptions(parent=self)
+        # The route agents carry cross-cluster traffic from each node to the active gateway over VXLAN.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-vxlan",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=args.cluster_security_group_id,
+                referenced_security_group_id=args.cluster_security_group_id,
+                ip_protocol="udp",
+                from_port=plan.VXLAN_PORT,
+                to_port=plan.VXLAN_PORT,
+                description="Submariner VXLAN between nodes of this cluster",
+            ),
+            child,
+        )
+        for peer in args.clusterset.peers_of(args.member.name):
+            for network in peer.routed_cidrs:
+                kind = "global" if network == peer.global_cidr else ("pods" if network == peer.cluster_cidr else "services")
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-from-{peer.name}-{kind}",
+                    aws.vpc.SecurityGroupIngressRuleArgs(
+                        security_group_id=args.cluster_security_group_id,
+                        ip_protocol="-1",
+                        cidr_ipv4=str(network),
+                        description=f"Submariner: {kind} of {peer.name}",
+                    ),
+                    child,
+                )
+
+    def _gateway_nodes(self, name: str, args: SubmarinerMemberArgs, gateway_group: aws.ec2.SecurityGroup) -> None:
+        """Gateway nodes in public subnets, one per AZ, kept free of ordinary pods by a taint."""
+        member = args.member
+        child = pulumi.ResourceOptions(parent=self)
+        region_partition = partition(member.region)
+        role = nodes.node_role(f"{name}-gateway-node", region_partition, args.tags, child)
+        aws.iam.RolePolicy(
+            f"{name}-gateway-node-self",
+            aws.iam.RolePolicyArgs(
+                role=role.name, policy=json.dumps(gateway_node_policy(region_partition, member.region, member.name))
+            ),
+            child,
+        )
+        instance_tags = {**args.tags, "Name": f"{name}-gateway", GATEWAY_NODE_TAG[0]: GATEWAY_NODE_TAG[1]}
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-gateway-lt",
+            aws.ec2.LaunchTemplateArgs(
+                description=f"{member.name} Submariner gateways: IMDSv2 only, encrypted root volume, public address",
+                update_default_version=True,
+                metadata_options=nodes.imds_v2_only(),
+                block_device_mappings=[nodes.encrypted_root_volume(GATEWAY_DISK_GIB)],
+                network_interfaces=[
+                    aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                        device_index=0,
+                        # A public address from launch, until the node claims its pool address.
+                        associate_public_ip_address="true",
+                        security_groups=[args.cluster_security_group_id, gateway_group.id],
+                        delete_on_termination="true",
+                    )
+                ],
+                user_data=gateway_boot.gateway_user_data(member.name),
+                tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=instance_tags)],
+                tags=args.tags,
+            ),
+            child,
+        )
+        label_key, label_value = plan.GATEWAY_LABEL
+        count = args.clusterset.gateways_per_cluster
+        eks.ManagedNodeGroup(
+            f"{name}-gateway",
+            eks.ManagedNodeGroupArgs(
+                cluster=args.eks_cluster,
+                node_role_arn=role.arn,
+                subnet_ids=args.public_subnet_ids,
+                instance_types=[args.gateway_instance_type],
+                ami_type=ami_type_for(args.gateway_instance_type).value,
+                capacity_type="ON_DEMAND",
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=count, max_size=count, desired_size=count),
+                labels={label_key: label_value, nodes.NODE_GROUP_LABEL: GATEWAY_NODE_GROUP},
+                taints=[aws.eks.NodeGroupTaintArgs(key=label_key, value=label_value, effect="NO_SCHEDULE")],
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+                tags=args.tags,
+            ),
+            child,
+        )
