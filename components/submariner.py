@@ -215,17 +215,17 @@ class SubmarinerMember(pulumi.ComponentResource):
             child,
         )
         group = aws.ec2.SecurityGroup(
-            f"{name}-gateway",
+            f"{name}-gateway-sg",
             aws.ec2.SecurityGroupArgs(
                 vpc_id=args.vpc_id,
                 description=f"Submariner gateways of {args.member.name}: tunnel ports from peer gateways only",
-                tags={**args.tags, "Name": f"{name}-gateway"},
+                tags={**args.tags, "Name": f"{name}-gateway-sg"},
             ),
             child,
         )
         for rule in plan.gateway_ports(args.clusterset.cable_driver):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-gateway-{rule.slug}",
+                f"{name}-gateway-sg-{rule.slug}",
                 aws.vpc.SecurityGroupIngressRuleArgs(
                     security_group_id=group.id,
                     ip_protocol=rule.protocol,

@@ -1,0 +1,45 @@
+"""Upstream chart values and CRDs from ../shared/reference, to check what the program sends against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def chart_values(chart_path: str) -> dict[str, Any]:
+    """The values.yaml of a reference chart, e.g. ``submariner/submariner-operator``."""
+    documents = [d for d in yaml.safe_load_all((REFERENCE / chart_path / "values.yaml").read_text()) if d is not None]
+    assert len(documents) == 1, f"{chart_path}/values.yaml holds {len(documents)} documents"
+    return dict(documents[0])
+
+
+def key_paths(values: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every leaf key path of a values map, dotted: broker.server, submariner.clusterId, ..."""
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from key_paths(value, f"{path}.")
+        else:
+            yield path
+
+
+def unknown_keys(values: Mapping[str, Any], chart_path: str) -> list[str]:
+    """Key paths in ``values`` that the chart's values.yaml does not have: Helm would ignore them silently."""
+    known = set(key_paths(chart_values(chart_path)))
+    # A key whose default is an empty map ({}) accepts any sub-keys.
+    open_maps = {path for path in known if _lookup(chart_values(chart_path), path) == {}}
+    return sorted(
+        path for path in key_paths(values) if path not in known and not any(path.startswith(f"{m}.") for m in open_maps)
+    )
+
+
+def _lookup(values: Mapping[str, Any], path: str) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        node = node[part]
+    return node

@@ -1,0 +1,355 @@
+"""Submariner in the prod stack under mocks: broker, joins, secrets, gateways, firewall, CoreDNS, outputs."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from components import clusterset as plan
+from components.iam_policies import GATEWAY_POOL_TAG
+from tests.harness import Registration, Run, run_stack
+from tests.reference import unknown_keys
+
+MEMBERS = {"mgmt": "us-east-1", "prod-eu": "eu-west-1", "prod-us": "us-east-1"}
+BROKER = "mgmt"
+VPC = {"mgmt": "10.10.0.0/16", "prod-us": "10.20.0.0/16", "prod-eu": "10.30.0.0/16"}
+SERVICES = {"mgmt": "172.20.0.0/16", "prod-us": "172.21.0.0/16", "prod-eu": "172.22.0.0/16"}
+
+
+def provider_of(run: Run, registration: Registration) -> str:
+    return run.registrations[registration.provider_urn].name
+
+
+def operator(run: Run, member: str) -> Registration:
+    return run.named(f"{member}-submariner-operator")
+
+
+def gateway_ips(run: Run, member: str) -> list[str]:
+    return sorted(
+        r.outputs["publicIp"] for r in run.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")
+    )
+
+
+def nat_ips(run: Run, member: str) -> list[str]:
+    return sorted(r.outputs["publicIp"] for r in run.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-nat-"))
+
+
+def ingress_rules(run: Run, prefix: str) -> dict[str, dict[str, Any]]:
+    return {
+        r.name.removeprefix(prefix): r.inputs
+        for r in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name.startswith(prefix)
+    }
+
+
+# ---------------------------------------------------------------- the broker
+
+
+def test_broker_chart_on_the_broker_cluster_only(prod: Run) -> None:
+    releases = [r for r in prod.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "submariner-k8s-broker"]
+    assert len(releases) == 1
+    release = releases[0]
+    assert provider_of(prod, release) == f"{BROKER}-k8s"
+    assert release.inputs["name"] == plan.BROKER_RELEASE
+    assert release.inputs["namespace"] == plan.BROKER_NAMESPACE
+    assert release.inputs["version"] == "0.24.1"
+    assert release.inputs["repositoryOpts"]["repo"] == "https://submariner-io.github.io/submariner-charts/charts"
+    assert unknown_keys(release.inputs["values"], "submariner/submariner-k8s-broker") == []
+    # No shared client token: each member has its own.
+    assert release.inputs["values"]["serviceAccounts"]["client"]["create"] is False
+    assert prod.named("submariner-broker-ns").inputs["metadata"]["name"] == plan.BROKER_NAMESPACE
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_each_member_has_its_own_broker_account_token_and_binding(prod: Run, member: str) -> None:
+    account = prod.named(f"submariner-broker-{member}-sa")
+    secret = prod.named(f"submariner-broker-{member}-token")
+    binding = prod.named(f"submariner-broker-{member}-binding")
+    for resource in (account, secret, binding):
+        assert provider_of(prod, resource) == f"{BROKER}-k8s"
+    name = account.inputs["metadata"]["name"]
+    assert name == f"submariner-{member}"
+    assert account.inputs["metadata"]["namespace"] == plan.BROKER_NAMESPACE
+    assert secret.inputs["type"] == "kubernetes.io/service-account-token"
+    assert secret.inputs["metadata"]["annotations"] == {"kubernetes.io/service-account.name": name}
+    assert secret.inputs["metadata"]["namespace"] == plan.BROKER_NAMESPACE
+    assert account.urn in prod.depends_on(secret), "the token Secret needs its ServiceAccount first"
+    assert "data" in secret.additional_secret_outputs
+    assert binding.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": plan.BROKER_ROLE}
+    assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": plan.BROKER_NAMESPACE}]
+
+
+# ---------------------------------------------------------------- the joins
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_operator_release_per_member_on_its_own_cluster(prod: Run, member: str) -> None:
+    release = operator(prod, member)
+    assert provider_of(prod, release) == f"{member}-k8s"
+    assert release.inputs["chart"] == "submariner-operator"
+    assert release.inputs["name"] == plan.OPERATOR_RELEASE
+    assert release.inputs["namespace"] == plan.OPERATOR_NAMESPACE
+    assert release.inputs["version"] == "0.24.1"
+    assert prod.named(f"{member}-submariner-ns").inputs["metadata"]["name"] == "submariner-operator"
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_operator_values_for_each_member(prod: Run, member: str) -> None:
+    values = operator(prod, member).inputs["values"]
+    assert unknown_keys(values, "submariner/submariner-operator") == []
+    broker_endpoint = prod.exports["clusters"][BROKER]["endpoint"]
+    assert values["broker"]["server"] == broker_endpoint.removeprefix("https://").lower() + ":443"
+    assert values["broker"]["namespace"] == plan.BROKER_NAMESPACE
+    assert values["broker"]["insecure"] is False
+    assert values["broker"]["globalnet"] is False
+    # Its own token, decoded from the Secret the token controller filled in; the broker's CA as base64.
+    token_data = prod.named(f"submariner-broker-{member}-token").outputs["data"]
+    assert values["broker"]["token"] == base64.b64decode(token_data["token"]).decode()
+    assert values["broker"]["token"].split(".")[1] == f"submariner-{member}"
+    assert values["broker"]["ca"] == token_data["ca.crt"]
+    assert values["submariner"] == {
+        "clusterId": member,
+        "clusterCidr": VPC[member],
+        "serviceCidr": SERVICES[member],
+        "globalCidr": "",
+        "natEnabled": True,
+        "cableDriver": "libreswan",
+        "serviceDiscovery": True,
+        "healthcheckEnabled": True,
+    }
+    assert values["ipsec"]["ikePort"] == 500
+    assert values["ipsec"]["natPort"] == 4500
+
+
+def test_one_psk_for_the_clusterset_generated_and_secret(prod: Run) -> None:
+    (password,) = prod.of_type("random:index/randomPassword:RandomPassword")
+    assert password.name == "submariner-psk"
+    assert password.inputs["length"] == 64
+    assert password.inputs["special"] is False
+    assert {operator(prod, m).inputs["values"]["ipsec"]["psk"] for m in MEMBERS} == {password.outputs["result"]}
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_token_ca_and_psk_are_secret_in_state(prod: Run, member: str) -> None:
+    assert "values" in operator(prod, member).secret_inputs
+
+
+def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
+    psk = "k" * 48
+    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(psk=psk))
+    assert run.of_type("random:index/randomPassword:RandomPassword") == []
+    for member in MEMBERS:
+        release = operator(run, member)
+        assert release.inputs["values"]["ipsec"]["psk"] == psk
+        assert "values" in release.secret_inputs
+
+
+def test_rotating_the_psk_changes_the_key_and_the_joins_only(prod: Run) -> None:
+    from tests.test_fleet_program import changed_resources
+
+    rotated = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(pskVersion=2))
+    assert rotated.named("submariner-psk").inputs["keepers"] == {"version": "2"}
+    assert changed_resources(prod, rotated) == {"submariner-psk"}
+    # The releases change through the new key's result, which is only known at deploy time.
+    for member in MEMBERS:
+        assert rotated.named("submariner-psk").urn in rotated.depends_on(operator(rotated, member))
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: Run, member: str) -> None:
+    release = operator(prod, member)
+    waits = {prod.registrations[urn].name for urn in prod.depends_on(release)}
+    assert "submariner-broker-chart" in waits
+    assert f"submariner-broker-{member}-token" in waits
+    others = {f"submariner-broker-{m}-token" for m in MEMBERS if m != member}
+    assert not waits & others
+    # Addresses are the one exception: the broker's API allow list holds every member's Elastic IPs.
+    foreign = {
+        dependency.name
+        for dependency in (prod.registrations[urn] for urn in prod.transitive_dependencies(release))
+        if dependency.type != "aws:ec2/eip:Eip"
+        and any(dependency.name.startswith(f"{m}-") for m in MEMBERS if m not in (member, BROKER))
+    }
+    assert foreign == set(), f"{member}'s join waits on another member: {foreign}"
+
+
+# ---------------------------------------------------------------- gateways
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_gateway_node_group_in_public_subnets_labelled_and_tainted(prod: Run, member: str) -> None:
+    group = prod.named(f"{member}-submariner-gateway")
+    assert group.type == "eks:index:ManagedNodeGroup"
+    public = sorted(r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-"))
+    assert sorted(group.inputs["subnetIds"]) == public
+    assert group.inputs["scalingConfig"] == {"minSize": 2, "maxSize": 2, "desiredSize": 2}
+    assert group.inputs["labels"]["submariner.io/gateway"] == "true"
+    assert group.inputs["taints"] == [{"key": "submariner.io/gateway", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert group.inputs["instanceTypes"] == ["c6i.large"]
+    assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    assert group.inputs["cluster"] == prod.named(f"{member}-eks").urn
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_gateway_launch_template(prod: Run, member: str) -> None:
+    group = prod.named(f"{member}-submariner-gateway")
+    template = prod.named(f"{member}-submariner-gateway-lt")
+    assert group.inputs["launchTemplate"]["id"] == template.id
+    inputs = template.inputs
+    assert inputs["metadataOptions"]["httpTokens"] == "required"
+    assert inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
+    (interface,) = inputs["networkInterfaces"]
+    assert interface["associatePublicIpAddress"] == "true"
+    cluster_sg = prod.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+    assert interface["securityGroups"] == [cluster_sg, prod.named(f"{member}-submariner-gateway-sg").id]
+    script = base64.b64decode(inputs["userData"]).decode()
+    assert f"Values={member}" in script
+    assert "--no-source-dest-check" in script
+    (tags,) = [t["tags"] for t in inputs["tagSpecifications"] if t["resourceType"] == "instance"]
+    assert tags["fleet-cluster"] == member
+    assert tags["fleet-node-group"] == "submariner-gateway"
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_gateway_nodes_have_their_own_role_scoped_to_themselves(prod: Run, member: str) -> None:
+    role = prod.named(f"{member}-submariner-gateway-node")
+    assert prod.named(f"{member}-submariner-gateway").inputs["nodeRoleArn"] == role.outputs["arn"]
+    inline = prod.named(f"{member}-submariner-gateway-node-self")
+    assert f'"aws:ResourceTag/{GATEWAY_POOL_TAG}": "{member}"' in inline.inputs["policy"]
+    # The ordinary node role gets no EC2 write access.
+    assert not [
+        r
+        for r in prod.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.inputs["role"] == prod.named(f"{member}-node").outputs["name"]
+    ]
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_an_address_pool_per_member_one_address_per_gateway(prod: Run, member: str) -> None:
+    pool = [r for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")]
+    assert len(pool) == 2
+    assert all(r.inputs["tags"][GATEWAY_POOL_TAG] == member for r in pool)
+    assert all(r.protect for r in pool), "gateway addresses are what peers and the broker know: keep them"
+
+
+def test_the_broker_api_admits_the_other_members_egress_addresses(prod: Run) -> None:
+    cidrs = prod.named(f"{BROKER}-eks").inputs["publicAccessCidrs"]
+    peers = [m for m in MEMBERS if m != BROKER]
+    expected = sorted(f"{ip}/32" for m in peers for ip in (*gateway_ips(prod, m), *nat_ips(prod, m)))
+    assert cidrs == ["203.0.113.0/24", *expected]
+    assert len(expected) == 2 * (2 + 3)
+
+
+# ---------------------------------------------------------------- security groups
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_gateway_ports_open_only_to_peer_gateways(prod: Run, member: str) -> None:
+    prefix_list = prod.named(f"{member}-submariner-peer-gateways")
+    peers = [m for m in MEMBERS if m != member]
+    assert sorted(e["cidr"] for e in prefix_list.inputs["entries"]) == sorted(
+        f"{ip}/32" for p in peers for ip in gateway_ips(prod, p)
+    )
+    assert prefix_list.inputs["maxEntries"] == 4
+    group = prod.named(f"{member}-submariner-gateway-sg")
+    rules = ingress_rules(prod, f"{member}-submariner-gateway-sg-")
+    assert all(rule["securityGroupId"] == group.id for rule in rules.values())
+    assert {(r["ipProtocol"], r.get("fromPort"), r.get("toPort")) for r in rules.values()} == {
+        ("udp", 4500, 4500),
+        ("udp", 4490, 4490),
+        ("udp", 500, 500),
+        ("50", None, None),
+    }
+    assert all(r["prefixListId"] == prefix_list.id and "cidrIpv4" not in r for r in rules.values())
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_nodes_accept_vxlan_from_their_cluster_and_peers_pod_and_service_ranges(prod: Run, member: str) -> None:
+    cluster_sg = prod.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+    vxlan = prod.named(f"{member}-submariner-vxlan").inputs
+    assert (vxlan["ipProtocol"], vxlan["fromPort"], vxlan["toPort"]) == ("udp", 4800, 4800)
+    assert vxlan["securityGroupId"] == vxlan["referencedSecurityGroupId"] == cluster_sg
+    peers = [m for m in MEMBERS if m != member]
+    from_peers = {name: r for name, r in ingress_rules(prod, f"{member}-submariner-from-").items()}
+    assert {r["cidrIpv4"] for r in from_peers.values()} == {c for p in peers for c in (VPC[p], SERVICES[p])}
+    assert all(r["securityGroupId"] == cluster_sg and r["ipProtocol"] == "-1" for r in from_peers.values())
+
+
+def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> None:
+    open_rules = [
+        r.name
+        for r in prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
+    ]
+    assert open_rules
+    assert all(name.endswith("-edge-nlb-listener") for name in open_rules)
+
+
+def test_wireguard_opens_no_ike_or_esp() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
+    rules = ingress_rules(run, "prod-us-submariner-gateway-sg-")
+    assert {(r["ipProtocol"], r.get("fromPort")) for r in rules.values()} == {("udp", 4500), ("udp", 4490)}
+    assert operator(run, "prod-us").inputs["values"]["submariner"]["cableDriver"] == "wireguard"
+
+
+# ---------------------------------------------------------------- CoreDNS, Globalnet, outputs, off switch
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_coredns_addon_keeps_lighthouses_forwarding(prod: Run, member: str) -> None:
+    # The managed add-on would overwrite the ConfigMap on update (aws/containers-roadmap#1597).
+    options = prod.named(f"{member}-eks").inputs["corednsAddonOptions"]
+    assert options["resolveConflictsOnUpdate"] == "PRESERVE"
+    assert options["enabled"] is True
+
+
+def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:
+    def overlap(config: dict[str, Any]) -> None:
+        config["fleet:submariner"].update(globalnet=True, globalCidrs={"prod-eu": "242.30.0.0/16"})
+        config["fleet:clusters"][2].update(vpcCidr="10.20.0.0/16", serviceCidr="172.21.0.0/16")
+
+    run = run_stack("prod", mutate=overlap)
+    members = run.exports["clusterset"]["members"]
+    assert members["prod-eu"]["globalCidr"] == "242.30.0.0/16"
+    global_cidrs = {name: m["globalCidr"] for name, m in members.items()}
+    assert len(set(global_cidrs.values())) == 3
+    for name in MEMBERS:
+        values = operator(run, name).inputs["values"]
+        assert values["broker"]["globalnet"] is True
+        assert values["submariner"]["globalCidr"] == global_cidrs[name]
+    from_peers = ingress_rules(run, "prod-us-submariner-from-")
+    assert {r["cidrIpv4"] for r in from_peers.values()} == {global_cidrs["mgmt"], global_cidrs["prod-eu"]}
+
+
+def test_clusterset_output(prod: Run) -> None:
+    clusterset = prod.exports["clusterset"]
+    assert clusterset["broker"] == BROKER
+    assert clusterset["cableDriver"] == "libreswan"
+    assert clusterset["globalnet"] is False
+    assert clusterset["domain"] == "clusterset.local"
+    assert set(clusterset["members"]) == set(MEMBERS)
+    us = clusterset["members"]["prod-us"]
+    assert us["clusterId"] == "prod-us"
+    assert (us["clusterCidr"], us["serviceCidr"]) == (VPC["prod-us"], SERVICES["prod-us"])
+    assert sorted(us["gatewayIps"]) == gateway_ips(prod, "prod-us")
+    assert "clusterset" not in prod.secret_exports
+    assert "psk" not in str(clusterset).lower()
+    assert "token" not in str(clusterset).lower()
+
+
+def test_disabled_submariner_builds_nothing_and_reserves_nothing() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(enabled=False))
+    assert not [r for r in run.registrations.values() if "submariner" in r.name]
+    assert not [r for r in run.of_type("aws:ec2/eip:Eip") if "-gateway-" in r.name]
+    assert run.named("mgmt-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert "corednsAddonOptions" not in run.named("prod-us-eks").inputs
+    assert run.exports["clusterset"] == {}
+
+
+def test_a_member_left_out_gets_no_join() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
+    assert not [r for r in run.registrations.values() if r.name.startswith("prod-eu-submariner")]
+    assert set(run.exports["clusterset"]["members"]) == {"mgmt", "prod-us"}
+    assert {r["cidrIpv4"] for r in ingress_rules(run, "prod-us-submariner-from-").values()} == {VPC["mgmt"], SERVICES["mgmt"]}
