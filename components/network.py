@@ -82,7 +82,10 @@ class ClusterNetwork(pulumi.ComponentResource):
                     vpc_id=vpc.id,
                     cidr_block=str(public_range),
                     availability_zone=zone,
-                    map_public_ip_on_launch=False,
+                    # EKS refuses a managed node group in a public subnet that does not hand out public
+                    # addresses, and Submariner gateways live there; otherwise nothing launched here
+                    # gets one by accident.
+                    map_public_ip_on_launch=args.gateway_addresses > 0,
                     tags=tags(f"public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
                 ),
                 child,

@@ -193,6 +193,16 @@ def test_gateway_node_group_in_public_subnets_labelled_and_tainted(prod: Run, me
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
+def test_public_subnets_of_members_hand_out_public_addresses(prod: Run, member: str) -> None:
+    # EKS fails a managed node group in a public subnet without MapPublicIpOnLaunch (Ec2SubnetInvalidConfiguration).
+    public = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")]
+    assert public
+    assert all(r.inputs["mapPublicIpOnLaunch"] is True for r in public)
+    private = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-private-")]
+    assert not any(r.inputs.get("mapPublicIpOnLaunch") for r in private)
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
 def test_gateway_launch_template(prod: Run, member: str) -> None:
     group = prod.named(f"{member}-submariner-gateway")
     template = prod.named(f"{member}-submariner-gateway-lt")
@@ -345,6 +355,7 @@ def test_disabled_submariner_builds_nothing_and_reserves_nothing() -> None:
     assert not [r for r in run.of_type("aws:ec2/eip:Eip") if "-gateway-" in r.name]
     assert run.named("mgmt-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert "corednsAddonOptions" not in run.named("prod-us-eks").inputs
+    assert not any(r.inputs["mapPublicIpOnLaunch"] for r in run.of_type("aws:ec2/subnet:Subnet") if "-public-" in r.name)
     assert run.exports["clusterset"] == {}
 
 

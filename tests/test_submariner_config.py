@@ -56,7 +56,10 @@ def test_the_cable_driver_is_known() -> None:
 
 
 def test_unknown_keys_are_refused_with_a_hint() -> None:
-    assert only_problem(submariner(cabledriver="wireguard")) == "fleet:submariner.cabledriver: unknown key; did you mean 'cableDriver'?"
+    assert (
+        only_problem(submariner(cabledriver="wireguard"))
+        == "fleet:submariner.cabledriver: unknown key; did you mean 'cableDriver'?"
+    )
 
 
 def test_gateways_fit_the_availability_zones() -> None:
