@@ -19,3 +19,6 @@ pulumi.export("kubeconfig", fleet.kubeconfig)
 pulumi.export("dns", fleet.dns_summary())
 pulumi.export("edges", fleet.edge_summary())
 pulumi.export("clusterset", fleet.clusterset_summary())
+pulumi.export("argocd", fleet.gitops.summary() if fleet.gitops else {})
+for name, value in fleet.hub_exports().items():
+    pulumi.export(name, value)

@@ -14,6 +14,7 @@ from . import kubeconfig, naming, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .clusterset import ClusterSet, plan_clusterset
 from .edge import RegionalEdge, RegionalEdgeArgs
+from .fleet_gitops import HUB_KUBECONFIG_OUTPUT, GitOps, build_gitops
 from .model import FleetSpec
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
@@ -35,6 +36,7 @@ class Fleet:
     edges: dict[str, EdgeEndpoint]
     traffic: GlobalTraffic | None
     clusterset: ClusterSet | None
+    gitops: GitOps | None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -75,6 +77,13 @@ class Fleet:
         for name, member in summary["members"].items():
             member["gatewayIps"] = self.clusters[name].gateway_public_ips
         return summary
+
+    def hub_exports(self) -> dict[str, Any]:
+        """What stacks with ``fleet:hub`` read from this one: the Argo CD hub and its kubeconfig (secret)."""
+        if self.gitops is None or self.gitops.hub is None:
+            return {}
+        hub = self.clusters[self.gitops.hub_name]
+        return {**self.gitops.hub_exports(), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
 
     def edge_summary(self) -> dict[str, Any]:
         """The ``edges`` stack output: per serving cluster its hostname and health check."""
@@ -154,6 +163,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
 
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     if spec.dns is not None:
@@ -186,6 +196,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         edges=edges,
         traffic=traffic,
         clusterset=clusterset,
+        gitops=gitops,
     )
 
 

@@ -99,3 +99,37 @@ def gateway_node_policy(partition: str, region: str, cluster: str) -> dict[str, 
             },
         ],
     }
+
+
+def argocd_hub_trust_policy(
+    oidc_provider_arn: str, oidc_provider_url: str, namespace: str, service_accounts: tuple[str, ...], own_role_arn: str
+) -> dict[str, Any]:
+    """Trust for the hub's Argo CD role: the named service accounts through IRSA (sub and aud pinned),
+    and the role itself, because Argo CD assumes the roleARN of a cluster's awsAuthConfig from its
+    IRSA session before asking EKS for a token."""
+    issuer = oidc_provider_url.removeprefix("https://")
+    account_root = own_role_arn.split(":role/", 1)[0] + ":root"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ArgoCdServiceAccounts",
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                        f"{issuer}:sub": [f"system:serviceaccount:{namespace}:{sa}" for sa in sorted(service_accounts)],
+                    }
+                },
+            },
+            {
+                "Sid": "AssumeSelfForClusterAuth",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root},
+                "Action": "sts:AssumeRole",
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": own_role_arn}},
+            },
+        ],
+    }

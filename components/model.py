@@ -466,6 +466,124 @@ class SubmarinerSpec(_Model):
         return self
 
 
+# ---------------------------------------------------------------- GitOps hub (fleet:argocd, fleet:hub)
+
+_GIT_HTTPS = re.compile(r"^https://[a-z0-9.-]+(:\d+)?(/[\w.~-]+)+/?$", re.IGNORECASE)
+_GIT_SSH = re.compile(r"^(ssh://[\w.-]+@[a-z0-9.-]+(:\d+)?/|[\w.-]+@[a-z0-9.-]+:)[\w.~/-]+$", re.IGNORECASE)
+_REPO_PATH = re.compile(r"^[\w.{}-]+(/[\w.{}-]+)*$")
+_REVISION = re.compile(r"^[\w./-]+$")
+_STACK_NAME = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
+
+
+def _git_url(value: str) -> str:
+    if not (_GIT_HTTPS.match(value) or _GIT_SSH.match(value)):
+        raise ValueError(f"{value!r} is not a git URL (https://host/org/repo or git@host:org/repo)")
+    return value
+
+
+def _repo_path(value: str) -> str:
+    parts = value.split("/")
+    if not _REPO_PATH.match(value) or ".." in parts or "." in parts:
+        raise ValueError(f"{value!r} is not a relative path inside the repository (e.g. apps/myapp/overlays/prod)")
+    return value
+
+
+def _revision(value: str) -> str:
+    if not _REVISION.match(value) or ".." in value:
+        raise ValueError(f"{value!r} is not a git branch, tag or commit")
+    return value
+
+
+def _stack_name(value: str) -> str:
+    if not _STACK_NAME.match(value):
+        raise ValueError(f"{value!r} is not a fully qualified stack name (organization/project/stack)")
+    return value
+
+
+GitUrl = Annotated[str, AfterValidator(_git_url)]
+RepoPath = Annotated[str, AfterValidator(_repo_path)]
+
+
+class GitRepoSpec(_Model):
+    url: GitUrl
+    """The GitOps repository every Application syncs from."""
+    revision: Annotated[str, AfterValidator(_revision)] = "main"
+    """Branch, tag or commit to track."""
+    credentials: SecretStr | None = None
+    """A token (https URL) or an SSH private key (ssh URL) for a private repository (a Pulumi secret)."""
+
+    @property
+    def is_ssh(self) -> bool:
+        return not self.url.lower().startswith("https://")
+
+    @model_validator(mode="after")
+    def _credentials_fit_url(self) -> GitRepoSpec:
+        if self.credentials is None:
+            return self
+        text = self.credentials.get_secret_value()
+        is_key = text.lstrip().startswith("-----BEGIN")
+        if self.is_ssh and not is_key:
+            raise ValueError("credentials for an ssh URL must be an SSH private key (-----BEGIN ... PRIVATE KEY-----)")
+        if not self.is_ssh and (is_key or not text.strip() or any(c.isspace() for c in text.strip())):
+            raise ValueError("credentials for an https URL must be an access token (one word, no key file)")
+        return self
+
+
+class RootAppSpec(_Model):
+    name: DnsLabel = "root"
+    """Name of the app-of-apps Application on the hub."""
+    path: RepoPath
+    """Folder of Argo CD manifests the hub applies to itself."""
+
+
+class ApplicationSetSpec(_Model):
+    name: DnsLabel
+    """ApplicationSet name; Applications are named <name>-<cluster>."""
+    selector: LabelMap = Field(default_factory=dict)
+    """Cluster labels to match (all of them); {} selects every registered cluster."""
+    path: RepoPath
+    """Repository path, may use {{name}}, {{metadata.labels.<key>}} and other cluster parameters."""
+    namespace: Annotated[str, Field(min_length=1)]
+    """Destination namespace (created by the sync), may use cluster parameters."""
+    project: DnsLabel = "default"
+    """Argo CD project of the generated Applications."""
+    revision: Annotated[str, AfterValidator(_revision)] | None = None
+    """Overrides the repository revision for this set."""
+    prune: bool = True
+    """Delete resources removed from git."""
+    self_heal: bool = True
+    """Revert changes made outside git."""
+
+
+class ArgoCdAdminSpec(_Model):
+    enabled: bool = False
+    """The built-in admin account; off by default (use SSO or `argocd --core` with the kubeconfig)."""
+
+
+class ArgoCdSpec(_Model):
+    enabled: bool = True
+    """False: no Argo CD (the rest of the section is still validated)."""
+    chart_version: str = "10.1.1"
+    """argo-cd chart (argo-helm), pinned; Argo CD v3.4.4."""
+    chart_repository: str = "https://argoproj.github.io/argo-helm"
+    """Helm repository of the chart."""
+    ha: bool = False
+    """Replicated controller, repo server, server and applicationset controller, and redis-ha."""
+    expose_server: bool = False
+    """True gives the API server an internet-facing LoadBalancer; by default it is reachable only in-cluster."""
+    admin: ArgoCdAdminSpec = Field(default_factory=ArgoCdAdminSpec)
+    """The local admin account (off, or on with a generated password)."""
+    repo: GitRepoSpec
+    root_app: RootAppSpec | None = None
+    """Optional app-of-apps on the hub."""
+    application_sets: list[ApplicationSetSpec] = Field(default_factory=list)
+
+
+class HubReferenceSpec(_Model):
+    stack: Annotated[str, AfterValidator(_stack_name)]
+    """The stack (organization/project/stack) whose hub this stack's clusters register into."""
+
+
 class KubeconfigAuth(_Model):
     profile: str | None = None
     """AWS profile written into every context's get-token call (only when set)."""
@@ -487,6 +605,10 @@ class FleetSpec(_Model):
     load_balancer_controller: LoadBalancerControllerSpec = Field(default_factory=LoadBalancerControllerSpec)
     submariner: SubmarinerSpec | None = None
     """Cross-cluster networking; none when absent."""
+    argocd: ArgoCdSpec | None = None
+    """Argo CD on this stack's hub; none when absent."""
+    hub_stack: HubReferenceSpec | None = Field(default=None, alias="hub")
+    """fleet:hub: register this stack's clusters into another stack's hub."""
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version
@@ -494,6 +616,11 @@ class FleetSpec(_Model):
     @property
     def hub(self) -> ClusterSpec | None:
         return next((c for c in self.clusters if c.role == "hub"), None)
+
+    @property
+    def gitops(self) -> ArgoCdSpec | None:
+        """The Argo CD section when it is enabled."""
+        return self.argocd if self.argocd is not None and self.argocd.enabled else None
 
     @property
     def clusterset(self) -> SubmarinerSpec | None:

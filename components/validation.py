@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from . import cidr, eks_versions
+from . import cidr, eks_versions, gitops, labels
 from .model import FleetSpec
 
 NAMESPACE = "fleet"
@@ -126,6 +126,7 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
     problems += _dns_problems(spec)
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)
+    problems += _gitops_problems(spec)
     return problems
 
 
@@ -283,3 +284,80 @@ def version_warnings(spec: FleetSpec, today: dt.date) -> list[str]:
             key = ("clusters", i, "kubernetesVersion") if cluster.kubernetes_version else ("kubernetesVersion",)
             warnings.append(f"{config_path(key)} ({cluster.name}): {message}")
     return warnings
+
+
+# redis-ha runs three replicas with hard anti-affinity: three nodes or it never becomes ready.
+REDIS_HA_NODES = 3
+
+
+def _gitops_problems(spec: FleetSpec) -> list[str]:
+    """A hub exists (here or through fleet:hub); templates use only what the cluster generator provides."""
+    problems: list[str] = []
+    hub = spec.hub
+    hub_index = next((i for i, c in enumerate(spec.clusters) if c.role == "hub"), None)
+    if spec.hub_stack is not None:
+        if hub is not None:
+            problems.append(
+                f"{config_path(('hub',))}: this stack has its own hub ({config_path(('clusters', hub_index or 0))}, "
+                f"{hub.name}); a stack either runs a hub or registers into another stack's"
+            )
+        if spec.argocd is not None:
+            problems.append(
+                f"{config_path(('argocd',))}: Argo CD runs in the hub's stack ({spec.hub_stack.stack}); "
+                "declare ApplicationSets there"
+            )
+    config = spec.argocd
+    if config is None or not config.enabled:
+        return problems
+    if hub is None:
+        if spec.hub_stack is None:
+            problems.append(
+                f"{config_path(('argocd',))}: Argo CD runs on the hub, but no cluster has role: hub "
+                "(or register into another stack's hub with fleet:hub)"
+            )
+        return problems
+    if config.ha:
+        nodes = sum(group.min_size for group in hub.node_groups)
+        if nodes < REDIS_HA_NODES:
+            problems.append(
+                f"{config_path(('argocd', 'ha'))}: redis-ha needs {REDIS_HA_NODES} nodes on the hub, but the node groups "
+                f"of {config_path(('clusters', hub_index or 0))} ({hub.name}) have minSize {nodes} in total"
+            )
+    stack = "<stack>"
+    registered = [
+        gitops.RegisteredCluster(c.name, gitops.IN_CLUSTER_SERVER, gitops.cluster_labels(c, stack)) for c in spec.clusters
+    ]
+    first_by_name: dict[str, int] = {}
+    for k, application_set in enumerate(config.application_sets):
+        path = ("argocd", "applicationSets", k)
+        if application_set.name in first_by_name:
+            problems.append(
+                f"{config_path((*path, 'name'))}: {application_set.name!r} is already the name of "
+                f"{config_path(('argocd', 'applicationSets', first_by_name[application_set.name]))}"
+            )
+        first_by_name.setdefault(application_set.name, k)
+        for key in ("path", "namespace"):
+            template = getattr(application_set, key)
+            unknown = gitops.unknown_parameters(template)
+            if unknown:
+                problems.append(
+                    f"{config_path((*path, key))}: {', '.join('{{' + p + '}}' for p in unknown)} is not a cluster generator "
+                    "parameter (use name, nameNormalized, server, metadata.labels.<key>, metadata.annotations.<key>)"
+                )
+                continue
+            for cluster in registered:
+                if not gitops.selects(application_set.selector, cluster.labels):
+                    continue
+                missing = [
+                    p.removeprefix("metadata.labels.")
+                    for p in gitops.template_parameters(template)
+                    if p.startswith("metadata.labels.") and p.removeprefix("metadata.labels.") not in cluster.labels
+                ]
+                if missing:
+                    problems.append(
+                        f"{config_path((*path, key))}: cluster {cluster.name!r} matches the selector but has no "
+                        f"label {', '.join(repr(m) for m in missing)}"
+                    )
+                elif key == "namespace" and (error := labels.dns1123_label_error(gitops.render(template, cluster.parameters()))):
+                    problems.append(f"{config_path((*path, key))}: for cluster {cluster.name!r}: {error}")
+    return problems

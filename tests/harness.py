@@ -196,8 +196,12 @@ class FleetMocks(pulumi.runtime.Mocks):
 
     monitor: RecordingMonitor
 
-    def __init__(self, zones_per_region: dict[str, int] | None = None) -> None:
+    def __init__(
+        self, zones_per_region: dict[str, int] | None = None, stack_outputs: dict[str, dict[str, Any]] | None = None
+    ) -> None:
         self.zones_per_region = zones_per_region or {}
+        # Outputs of other stacks, by fully qualified name, for StackReferences.
+        self.stack_outputs = stack_outputs or {}
 
     def _region(self, args: pulumi.runtime.MockResourceArgs) -> str:
         request = getattr(self.monitor.local, "request", None)
@@ -271,6 +275,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
             region = str(args.args.get("region"))
             return {"id": NLB_ZONE_IDS[region]}, []
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAFLEET", "id": ACCOUNT}, []
         if args.token == "aws:route53/getZone:getZone":
             return {"id": HOSTED_ZONE_ID, "zoneId": HOSTED_ZONE_ID, "name": args.args["name"]}, []
         return {}, []
@@ -347,13 +353,14 @@ def run_program(
     preview: bool = False,
     zones_per_region: dict[str, int] | None = None,
     registrations_on_error: list[str] | None = None,
+    stack_outputs: dict[str, dict[str, Any]] | None = None,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
     When the program raises, the names of whatever it registered before are appended to
     ``registrations_on_error`` (if given) and the exception propagates.
     """
-    mocks = FleetMocks(zones_per_region)
+    mocks = FleetMocks(zones_per_region, stack_outputs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(cli_encoded(config), [])

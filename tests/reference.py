@@ -18,28 +18,33 @@ def chart_values(chart_path: str) -> dict[str, Any]:
     return dict(documents[0])
 
 
-def key_paths(values: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
-    """Every leaf key path of a values map, dotted: broker.server, submariner.clusterId, ..."""
+def key_paths(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every leaf key path of a values map: ("broker", "server"), ("configs", "cm", "admin.enabled"), ..."""
     for key, value in values.items():
-        path = f"{prefix}{key}"
+        path = (*prefix, str(key))
         if isinstance(value, Mapping) and value:
-            yield from key_paths(value, f"{path}.")
+            yield from key_paths(value, path)
         else:
             yield path
 
 
 def unknown_keys(values: Mapping[str, Any], chart_path: str) -> list[str]:
-    """Key paths in ``values`` that the chart's values.yaml does not have: Helm would ignore them silently."""
-    known = set(key_paths(chart_values(chart_path)))
-    # A key whose default is an empty map ({}) accepts any sub-keys.
-    open_maps = {path for path in known if _lookup(chart_values(chart_path), path) == {}}
+    """Key paths in ``values`` that the chart's values.yaml does not have: Helm would ignore them silently.
+
+    A key whose upstream default is an empty map (``annotations: {}``) accepts any sub-keys.
+    """
+    upstream = chart_values(chart_path)
+    known = set(key_paths(upstream))
+    open_maps = {path for path in known if _lookup(upstream, path) == {}}
     return sorted(
-        path for path in key_paths(values) if path not in known and not any(path.startswith(f"{m}.") for m in open_maps)
+        "/".join(path)
+        for path in key_paths(values)
+        if path not in known and not any(path[: len(m)] == m and len(path) > len(m) for m in open_maps)
     )
 
 
-def _lookup(values: Mapping[str, Any], path: str) -> Any:
+def _lookup(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     node: Any = values
-    for part in path.split("."):
+    for part in path:
         node = node[part]
     return node

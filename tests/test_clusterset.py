@@ -172,7 +172,7 @@ def test_broker_values_use_only_keys_the_chart_has() -> None:
 
 def test_the_key_check_catches_a_typo() -> None:
     assert unknown_keys({"submariner": {"clusterID": "x"}, "ipsec": {"psk": "p"}}, "submariner/submariner-operator") == [
-        "submariner.clusterID"
+        "submariner/clusterID"
     ]
 
 

@@ -1,0 +1,234 @@
+"""Argo CD on the hub, and every cluster's registration with it (IAM access, no static tokens)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from . import gitops
+from .iam_policies import argocd_hub_trust_policy
+from .model import ArgoCdSpec
+from .naming import partition
+
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+ADMIN_PASSWORD_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class ArgoCdHubArgs:
+    config: ArgoCdSpec
+    """The validated fleet:argocd section."""
+    hub: gitops.RegisteredCluster
+    """The hub as Argo CD's in-cluster destination (server https://kubernetes.default.svc)."""
+    region: str
+    """The hub's region, for the role ARN's partition."""
+    role_name: str
+    """Explicit IAM role name: the trust policy must name the role itself."""
+    account_id: pulumi.Input[str]
+    """The AWS account the hub runs in."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The hub's IAM OIDC provider, for IRSA."""
+    oidc_provider_url: pulumi.Input[str]
+    """Its issuer URL, for the trust policy's sub/aud conditions."""
+    tags: dict[str, str]
+    """Tags for the AWS resources."""
+
+
+class ArgoCdHub(pulumi.ComponentResource):
+    """The argo-cd release with its IRSA role, repository credentials, the hub's own registration,
+    the ApplicationSets and the optional root app."""
+
+    role_arn: pulumi.Output[str]
+    release: k8s.helm.v3.Release
+    admin_password: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: ArgoCdHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:ArgoCdHub", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        role_arn = pulumi.Output.concat("arn:", partition(args.region), ":iam::", args.account_id, ":role/", args.role_name)
+        role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                name=args.role_name,
+                description="Argo CD on the hub: reaches member clusters through their EKS access entries",
+                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url, role_arn).apply(
+                    lambda values: json.dumps(
+                        argocd_hub_trust_policy(values[0], values[1], gitops.NAMESPACE, gitops.HUB_SERVICE_ACCOUNTS, values[2])
+                    )
+                ),
+                tags=args.tags,
+            ),
+            child,
+        )
+        self.role_arn = role.arn
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=gitops.NAMESPACE)),
+            opts=child,
+        )
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        self.admin_password = None
+        password_hash = None
+        if config.admin.enabled:
+            password = random.RandomPassword(
+                f"{name}-admin-password", random.RandomPasswordArgs(length=ADMIN_PASSWORD_LENGTH, special=False), child
+            )
+            self.admin_password = password.result
+            password_hash = password.bcrypt_hash
+        values: Any = gitops.argocd_values(config, role.arn, password_hash)
+        self.release = k8s.helm.v3.Release(
+            f"{name}-chart",
+            k8s.helm.v3.ReleaseArgs(
+                name="argocd",
+                chart="argo-cd",
+                version=config.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=config.chart_repository),
+                namespace=namespace.metadata.name,
+                values=pulumi.Output.secret(values) if password_hash is not None else values,
+            ),
+            in_namespace,
+        )
+
+        # Credentials belong in a labelled Secret, not in Helm values (which every reader of the release sees).
+        k8s.core.v1.Secret(
+            f"{name}-repo",
+            k8s.core.v1.SecretInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="fleet-gitops-repo",
+                    namespace=gitops.NAMESPACE,
+                    labels={gitops.SECRET_TYPE_LABEL: "repository", gitops.MANAGED_BY_LABEL[0]: gitops.MANAGED_BY_LABEL[1]},
+                ),
+                string_data=pulumi.Output.secret(gitops.repository_secret_data(config.repo)),
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace], additional_secret_outputs=["data", "stringData"]),
+        )
+        register_cluster(
+            f"{name}-cluster-{args.hub.name}",
+            args.hub.name,
+            args.hub.server,
+            args.hub.labels,
+            gitops.IN_CLUSTER_CONFIG,
+            {"fleet/in-cluster": "true"},
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        for application_set in sorted(config.application_sets, key=lambda s: s.name):
+            manifest = gitops.application_set_manifest(application_set, config.repo)
+            k8s.apiextensions.CustomResource(
+                f"{name}-appset-{application_set.name}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
+                spec=manifest["spec"],
+                opts=after_crds,
+            )
+        if config.root_app is not None:
+            manifest = gitops.root_application_manifest(config.root_app, config.repo)
+            k8s.apiextensions.CustomResource(
+                f"{name}-root",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
+                spec=manifest["spec"],
+                opts=after_crds,
+            )
+        self.register_outputs({"roleArn": self.role_arn, "release": self.release.status})
+
+
+def register_cluster(
+    name: str,
+    cluster_name: str,
+    server: pulumi.Input[str],
+    labels: Mapping[str, str],
+    config: pulumi.Input[str],
+    annotations: dict[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
+    """The cluster Secret Argo CD discovers a destination by; its labels are what selectors match."""
+    return k8s.core.v1.Secret(
+        name,
+        k8s.core.v1.SecretInitArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"cluster-{cluster_name}",
+                namespace=gitops.NAMESPACE,
+                labels={gitops.SECRET_TYPE_LABEL: "cluster", **labels},
+                annotations=annotations,
+            ),
+            string_data=pulumi.Output.secret({"name": cluster_name, "server": server, "config": config}),
+        ),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["data", "stringData"])),
+    )
+
+
+@dataclass(frozen=True)
+class ArgoCdMemberArgs:
+    cluster: gitops.RegisteredCluster
+    """Name and labels the member is registered with (its server is the endpoint below)."""
+    endpoint: pulumi.Input[str]
+    """The member's API endpoint URL."""
+    certificate_authority_data: pulumi.Input[str]
+    """The member's CA, base64, for tlsClientConfig.caData."""
+    cluster_arn: pulumi.Input[str]
+    """The member's EKS ARN, for the Secret's annotations."""
+    region: str
+    """The member's region (the AWS provider passed in must be for it)."""
+    hub_role_arn: pulumi.Input[str]
+    """The hub's Argo CD role, granted access here and named in awsAuthConfig."""
+    stack: str
+    """The stack that owns the member, recorded in annotations."""
+    eks_cluster: pulumi.Resource
+    """The member's EKS cluster: its access entry can only be created once the cluster exists."""
+
+
+class ArgoCdMember(pulumi.ComponentResource):
+    """One member's registration: an EKS access entry for the hub's role (on the member's AWS
+    provider) and a cluster Secret on the hub (on the hub's Kubernetes provider)."""
+
+    def __init__(self, name: str, args: ArgoCdMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:ArgoCdMember", name, None, opts)
+        eks_name = args.cluster.name
+        entry = aws.eks.AccessEntry(
+            f"{name}-access",
+            aws.eks.AccessEntryArgs(cluster_name=eks_name, principal_arn=args.hub_role_arn, type="STANDARD"),
+            pulumi.ResourceOptions(parent=self, depends_on=[args.eks_cluster]),
+        )
+        association = aws.eks.AccessPolicyAssociation(
+            f"{name}-admin",
+            aws.eks.AccessPolicyAssociationArgs(
+                cluster_name=eks_name,
+                principal_arn=args.hub_role_arn,
+                policy_arn=f"arn:{partition(args.region)}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+        )
+        config = pulumi.Output.all(args.hub_role_arn, args.certificate_authority_data).apply(
+            lambda values: gitops.cluster_secret_config(eks_name, values[0], values[1])
+        )
+        annotations: dict[str, pulumi.Input[str]] = {
+            "fleet/cluster-arn": args.cluster_arn,
+            "fleet/hub-role-arn": args.hub_role_arn,
+            "fleet/endpoint": args.endpoint,
+            "fleet/stack": args.stack,
+        }
+        # Registered once the hub's role may reach the cluster, so Argo CD's first sync succeeds.
+        register_cluster(
+            f"{name}-cluster",
+            args.cluster.name,
+            args.endpoint,
+            args.cluster.labels,
+            config,
+            annotations,
+            pulumi.ResourceOptions(parent=self, depends_on=[association]),
+        )
+        self.register_outputs({})

@@ -1,0 +1,151 @@
+"""Wires the GitOps hub: Argo CD on this stack's hub, or registration into another stack's hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from . import gitops, naming
+from .argocd import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
+from .cluster import RegionalCluster
+from .model import ClusterSpec, FleetSpec
+
+# What a hub stack exports for the stacks that register into it.
+HUB_OUTPUT = "argocdHub"
+HUB_KUBECONFIG_OUTPUT = "hubKubeconfig"
+MAX_ROLE_NAME = 64
+
+
+@dataclass(frozen=True)
+class GitOps:
+    spec: FleetSpec
+    stack: str
+    hub_name: str
+    """The hub cluster (this stack's) or the hub stack's name."""
+    role_arn: pulumi.Output[str]
+    registered: dict[str, gitops.RegisteredCluster]
+    """This stack's clusters as registered, with their servers filled in at deploy time."""
+    servers: dict[str, pulumi.Output[str]]
+    hub: ArgoCdHub | None
+
+    def summary(self) -> pulumi.Output[dict[str, Any]]:
+        """The ``argocd`` stack output: hub, registered clusters, and the Applications each set will generate."""
+        names = sorted(self.registered)
+        config = self.spec.gitops
+
+        def build(servers: list[str]) -> dict[str, Any]:
+            clusters = [
+                gitops.RegisteredCluster(name, server, self.registered[name].labels)
+                for name, server in zip(names, servers, strict=True)
+            ]
+            summary: dict[str, Any] = {
+                "hub": self.hub_name,
+                "namespace": gitops.NAMESPACE,
+                "registeredClusters": {c.name: {"server": c.server, "labels": dict(c.labels)} for c in clusters},
+            }
+            if config is not None:
+                summary["chartVersion"] = config.chart_version
+                summary["repo"] = {"url": config.repo.url, "revision": config.repo.revision}
+                summary["applicationSets"] = {
+                    s.name: {
+                        "selector": dict(s.selector),
+                        "path": s.path,
+                        "applications": [
+                            {"name": a.name, "cluster": a.cluster, "path": a.path, "namespace": a.namespace}
+                            for a in gitops.generated_applications(s, clusters)
+                        ],
+                    }
+                    for s in sorted(config.application_sets, key=lambda s: s.name)
+                }
+            return summary
+
+        return pulumi.Output.all(*[self.servers[name] for name in names]).apply(build)
+
+    def hub_exports(self) -> dict[str, Any]:
+        """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub)."""
+        if self.hub is None:
+            return {}
+        return {HUB_OUTPUT: {"cluster": self.hub_name, "namespace": gitops.NAMESPACE, "roleArn": self.role_arn}}
+
+
+def build_gitops(
+    spec: FleetSpec,
+    clusters: dict[str, RegionalCluster],
+    aws_providers: dict[str, aws.Provider],
+    kubernetes_providers: dict[str, k8s.Provider],
+) -> GitOps | None:
+    stack = pulumi.get_stack()
+    hub_spec = spec.hub
+    config = spec.gitops
+    if config is not None and hub_spec is not None:
+        hub_cluster = clusters[hub_spec.name]
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[hub_spec.region]))
+        hub = ArgoCdHub(
+            "argocd",
+            ArgoCdHubArgs(
+                config=config,
+                hub=gitops.RegisteredCluster(hub_spec.name, gitops.IN_CLUSTER_SERVER, gitops.cluster_labels(hub_spec, stack)),
+                region=hub_spec.region,
+                role_name=f"{pulumi.get_project()}-{stack}-argocd-hub"[:MAX_ROLE_NAME],
+                account_id=account.account_id,
+                oidc_provider_arn=hub_cluster.oidc_provider_arn,
+                oidc_provider_url=hub_cluster.oidc_provider_url,
+                tags=naming.cluster_tags(hub_spec.name, hub_spec.region),
+            ),
+            pulumi.ResourceOptions(
+                providers={"aws": aws_providers[hub_spec.region], "kubernetes": kubernetes_providers[hub_spec.name]}
+            ),
+        )
+        members = [c for c in spec.clusters if c.name != hub_spec.name]
+        _register(members, clusters, aws_providers, kubernetes_providers[hub_spec.name], hub.role_arn, stack, account.account_id)
+        registered = {c.name: gitops.RegisteredCluster(c.name, "", gitops.cluster_labels(c, stack)) for c in spec.clusters}
+        servers = {c.name: clusters[c.name].endpoint for c in members}
+        servers[hub_spec.name] = pulumi.Output.from_input(gitops.IN_CLUSTER_SERVER)
+        return GitOps(spec, stack, hub_spec.name, hub.role_arn, registered, servers, hub)
+
+    if spec.hub_stack is not None:
+        reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack)
+        hub_kubeconfig: pulumi.Output[str] = pulumi.Output.secret(reference.require_output(HUB_KUBECONFIG_OUTPUT)).apply(str)
+        role_arn = reference.require_output(HUB_OUTPUT).apply(lambda hub: str(hub["roleArn"]))
+        # Built from the hub stack's kubeconfig, whose current context is the hub.
+        hub_provider = k8s.Provider("hub-k8s", k8s.ProviderArgs(kubeconfig=hub_kubeconfig))
+        any_region = sorted({c.region for c in spec.clusters})[0]
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
+        _register(spec.clusters, clusters, aws_providers, hub_provider, role_arn, stack, account.account_id)
+        registered = {c.name: gitops.RegisteredCluster(c.name, "", gitops.cluster_labels(c, stack)) for c in spec.clusters}
+        servers = {c.name: clusters[c.name].endpoint for c in spec.clusters}
+        return GitOps(spec, stack, spec.hub_stack.stack, role_arn, registered, servers, None)
+    return None
+
+
+def _register(
+    members: list[ClusterSpec],
+    clusters: dict[str, RegionalCluster],
+    aws_providers: dict[str, aws.Provider],
+    hub_provider: k8s.Provider,
+    role_arn: pulumi.Input[str],
+    stack: str,
+    account_id: pulumi.Input[str],
+) -> None:
+    for member in sorted(members, key=lambda c: c.name):
+        cluster = clusters[member.name]
+        ArgoCdMember(
+            f"{member.name}-argocd",
+            ArgoCdMemberArgs(
+                cluster=gitops.RegisteredCluster(member.name, "", gitops.cluster_labels(member, stack)),
+                endpoint=cluster.endpoint,
+                certificate_authority_data=cluster.certificate_authority_data,
+                cluster_arn=pulumi.Output.concat(
+                    "arn:", naming.partition(member.region), ":eks:", member.region, ":", account_id, ":cluster/", member.name
+                ),
+                region=member.region,
+                hub_role_arn=role_arn,
+                stack=stack,
+                eks_cluster=cluster.eks_cluster,
+            ),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[member.region], "kubernetes": hub_provider}),
+        )

@@ -1,0 +1,218 @@
+"""Argo CD objects as pure data: cluster registrations, ApplicationSets, the root app, chart values.
+
+Nothing here creates resources. ``generated_applications`` does what Argo CD's cluster generator
+will do with the registered clusters, so a preview can show which Applications an ApplicationSet
+yields before anything is deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import ApplicationSetSpec, ArgoCdSpec, ClusterSpec, GitRepoSpec, RootAppSpec
+
+NAMESPACE = "argocd"
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
+# The service accounts of the chart's components that talk to member clusters.
+HUB_SERVICE_ACCOUNTS = ("argocd-application-controller", "argocd-applicationset-controller", "argocd-server")
+FLEET_LABELS = ("fleet/name", "fleet/region", "fleet/role", "fleet/stack")
+MANAGED_BY_LABEL = ("app.kubernetes.io/managed-by", "pulumi-fleet")
+
+_PARAMETER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_SIMPLE_PARAMETERS = ("name", "nameNormalized", "server")
+_MAP_PARAMETERS = ("metadata.labels.", "metadata.annotations.")
+
+
+@dataclass(frozen=True)
+class RegisteredCluster:
+    """What the cluster generator knows of one registered cluster."""
+
+    name: str
+    server: str
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def parameters(self) -> dict[str, str]:
+        params = {"name": self.name, "nameNormalized": _normalized(self.name), "server": self.server}
+        params |= {f"metadata.labels.{k}": v for k, v in self.labels.items()}
+        params |= {f"metadata.annotations.{k}": v for k, v in self.annotations.items()}
+        return params
+
+
+@dataclass(frozen=True)
+class GeneratedApplication:
+    name: str
+    cluster: str
+    path: str
+    namespace: str
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[^a-z0-9-.]", "-", name.lower())
+
+
+def template_parameters(text: str) -> list[str]:
+    """The ``{{...}}`` parameters a template string uses, in order."""
+    return _PARAMETER.findall(text)
+
+
+def unknown_parameters(text: str) -> list[str]:
+    """Parameters the cluster generator does not provide (name, nameNormalized, server, metadata.labels/annotations.<key>)."""
+    return [
+        p
+        for p in template_parameters(text)
+        if p not in _SIMPLE_PARAMETERS and not any(p.startswith(prefix) and len(p) > len(prefix) for prefix in _MAP_PARAMETERS)
+    ]
+
+
+def render(text: str, parameters: Mapping[str, str]) -> str:
+    """Fill a template the way Argo CD's default (fasttemplate) mode does; unknown parameters stay as written."""
+    return _PARAMETER.sub(lambda m: parameters.get(m.group(1), m.group(0)), text)
+
+
+def cluster_labels(cluster: ClusterSpec, stack: str) -> dict[str, str]:
+    """Labels of a cluster's registration Secret: its config labels plus the fleet's own."""
+    return {
+        **cluster.labels,
+        "fleet/name": cluster.name,
+        "fleet/region": cluster.region,
+        "fleet/role": cluster.role,
+        "fleet/stack": stack,
+    }
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def generated_applications(application_set: ApplicationSetSpec, clusters: list[RegisteredCluster]) -> list[GeneratedApplication]:
+    """The Applications the set's cluster generator yields for these clusters, sorted by name."""
+    apps = []
+    for cluster in clusters:
+        if not selects(application_set.selector, cluster.labels):
+            continue
+        params = cluster.parameters()
+        apps.append(
+            GeneratedApplication(
+                name=render(application_name_template(application_set), params),
+                cluster=cluster.name,
+                path=render(application_set.path, params),
+                namespace=render(application_set.namespace, params),
+            )
+        )
+    return sorted(apps, key=lambda a: a.name)
+
+
+def application_name_template(application_set: ApplicationSetSpec) -> str:
+    return f"{application_set.name}-{{{{name}}}}"
+
+
+def cluster_secret_config(eks_name: str, role_arn: str, ca_data: str) -> str:
+    """The ``config`` of an EKS cluster Secret: IAM authentication and the cluster's CA, never a bearer token."""
+    return json.dumps(
+        {
+            "awsAuthConfig": {"clusterName": eks_name, "roleARN": role_arn},
+            "tlsClientConfig": {"insecure": False, "caData": ca_data},
+        },
+        sort_keys=True,
+    )
+
+
+IN_CLUSTER_CONFIG = json.dumps({"tlsClientConfig": {"insecure": False}}, sort_keys=True)
+
+
+def application_set_manifest(application_set: ApplicationSetSpec, repo: GitRepoSpec) -> dict[str, Any]:
+    """An ApplicationSet with a cluster generator: one Application per selected cluster."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": {
+            "name": application_set.name,
+            "namespace": NAMESPACE,
+            "labels": {MANAGED_BY_LABEL[0]: MANAGED_BY_LABEL[1]},
+        },
+        "spec": {
+            "generators": [{"clusters": {"selector": {"matchLabels": dict(sorted(application_set.selector.items()))}}}],
+            "template": {
+                "metadata": {
+                    "name": application_name_template(application_set),
+                    "labels": {"fleet/application-set": application_set.name},
+                },
+                "spec": {
+                    "project": application_set.project,
+                    "source": {
+                        "repoURL": repo.url,
+                        "targetRevision": application_set.revision or repo.revision,
+                        "path": application_set.path,
+                    },
+                    "destination": {"server": "{{server}}", "namespace": application_set.namespace},
+                    "syncPolicy": {
+                        "automated": {"prune": application_set.prune, "selfHeal": application_set.self_heal},
+                        "syncOptions": ["CreateNamespace=true"],
+                    },
+                },
+            },
+            # Deleting the set (or a cluster's registration) removes its Applications but leaves
+            # the workloads running: an accidental removal must not become an outage.
+            "syncPolicy": {"preserveResourcesOnDeletion": True},
+        },
+    }
+
+
+def root_application_manifest(root: RootAppSpec, repo: GitRepoSpec) -> dict[str, Any]:
+    """The app-of-apps: the hub syncs its own Argo CD manifests from ``root.path``."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": root.name, "namespace": NAMESPACE, "labels": {MANAGED_BY_LABEL[0]: MANAGED_BY_LABEL[1]}},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repo.url, "targetRevision": repo.revision, "path": root.path},
+            "destination": {"server": IN_CLUSTER_SERVER, "namespace": NAMESPACE},
+            "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+        },
+    }
+
+
+def repository_secret_data(repo: GitRepoSpec) -> dict[str, str]:
+    """stringData of the repository Secret (credentials included: the caller keeps it secret)."""
+    data = {"type": "git", "url": repo.url}
+    if repo.credentials is not None:
+        secret = repo.credentials.get_secret_value()
+        if repo.is_ssh:
+            data["sshPrivateKey"] = secret
+        else:
+            # Git hosts accept a token as the password of any non-empty user name.
+            data |= {"username": "git", "password": secret.strip()}
+    return data
+
+
+def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | None) -> dict[str, Any]:
+    """argo-cd chart values: HA when asked, no internet exposure, admin off (or a hashed password), read-only by default."""
+    irsa = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+    replicas = 2 if config.ha else 1
+    values: dict[str, Any] = {
+        "configs": {
+            "cm": {"admin.enabled": config.admin.enabled, "exec.enabled": False},
+            "rbac": {"policy.default": "role:readonly"},
+        },
+        # More than one controller replica shards the registered clusters between them.
+        "controller": {"replicas": replicas, "serviceAccount": irsa},
+        "server": {
+            "replicas": replicas,
+            "serviceAccount": irsa,
+            "service": {"type": "LoadBalancer" if config.expose_server else "ClusterIP"},
+        },
+        "repoServer": {"replicas": replicas},
+        "applicationSet": {"replicas": replicas, "serviceAccount": irsa},
+        "redis-ha": {"enabled": config.ha},
+        "redis": {"enabled": not config.ha},
+    }
+    if admin_password_hash is not None:
+        values["configs"]["secret"] = {"argocdServerAdminPassword": admin_password_hash}
+    return values
