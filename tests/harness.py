@@ -242,6 +242,9 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["data"] = {"token": base64.b64encode(token.encode()).decode(), "ca.crt": FAKE_CA}
         elif args.typ == "random:index/randomPassword:RandomPassword":
             state["result"] = "P" * int(state["length"])
+            state["bcryptHash"] = "$2a$10$" + _fake_id(args.name) * 3
+        elif args.typ == "pulumi:pulumi:StackReference":
+            state["outputs"] = self.stack_outputs.get(str(state.get("name")), {})
         elif args.typ.startswith("aws:"):
             region = self._region(args)
             resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
