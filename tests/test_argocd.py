@@ -1,0 +1,284 @@
+"""The GitOps hub in the prod stack under mocks, and the staging stack registering into it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components import gitops
+from tests.harness import ACCOUNT, Registration, Run, run_stack
+from tests.reference import schema_errors, unknown_keys
+
+HUB = "mgmt"
+MEMBERS = {"prod-us": "us-east-1", "prod-eu": "eu-west-1"}
+CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def provider_name(run: Run, registration: Registration) -> str:
+    return run.registrations[registration.provider_urn].name
+
+
+def region_of(run: Run, registration: Registration) -> str:
+    return str(run.registrations[registration.provider_urn].inputs["region"])
+
+
+def custom_resources(run: Run, kind: str) -> list[Registration]:
+    return [r for r in run.of_type("kubernetes:argoproj.io/v1alpha1:" + kind)]
+
+
+def manifest(registration: Registration) -> dict[str, Any]:
+    return {key: registration.inputs[key] for key in ("apiVersion", "kind", "metadata", "spec")}
+
+
+@pytest.fixture(scope="module")
+def staging(prod: Run) -> Run:
+    """The staging stack, its StackReference answered with the prod run's real exports."""
+    hub_outputs = {"argocdHub": prod.exports["argocdHub"], "hubKubeconfig": prod.exports["hubKubeconfig"]}
+    return run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
+
+
+# ---------------------------------------------------------------- the release
+
+
+def test_argocd_release_on_the_hub(prod: Run) -> None:
+    release = prod.named("argocd-chart")
+    assert provider_name(prod, release) == f"{HUB}-k8s"
+    assert release.inputs["chart"] == "argo-cd"
+    assert release.inputs["version"] == "10.1.1"
+    assert release.inputs["namespace"] == "argocd"
+    assert release.inputs["repositoryOpts"]["repo"] == "https://argoproj.github.io/argo-helm"
+    assert release.type == "kubernetes:helm.sh/v3:Release", "the chart's hooks must run (not helm.v4.Chart)"
+
+
+def test_release_values_exist_upstream_and_are_hardened(prod: Run) -> None:
+    values = prod.named("argocd-chart").inputs["values"]
+    assert unknown_keys(values, "argo-cd") == []
+    assert values["configs"]["cm"]["admin.enabled"] is False
+    assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
+    assert values["server"]["service"]["type"] == "ClusterIP"
+    assert values["redis-ha"]["enabled"] is True
+    assert values["server"]["replicas"] == values["repoServer"]["replicas"] == 2
+    role_arn = prod.named("argocd-role").outputs["arn"]
+    for component in ("controller", "server", "applicationSet"):
+        assert values[component]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
+
+
+def test_enabling_admin_sets_a_generated_password_hash_and_keeps_values_secret() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"].update(admin={"enabled": True}))
+    password = run.named("argocd-admin-password")
+    release = run.named("argocd-chart")
+    assert release.inputs["values"]["configs"]["cm"]["admin.enabled"] is True
+    assert release.inputs["values"]["configs"]["secret"]["argocdServerAdminPassword"] == password.outputs["bcryptHash"]
+    assert "values" in release.secret_inputs
+
+
+def test_exposing_the_server_is_explicit() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"].update(exposeServer=True))
+    assert run.named("argocd-chart").inputs["values"]["server"]["service"]["type"] == "LoadBalancer"
+
+
+# ---------------------------------------------------------------- identity
+
+
+def test_hub_role_trust_is_pinned_to_the_three_service_accounts(prod: Run) -> None:
+    role = prod.named("argocd-role")
+    assert region_of(prod, role) == "us-east-1"
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    irsa, own = trust["Statement"]
+    issuer = prod.named(f"{HUB}-eks").outputs["oidcProviderUrl"]
+    assert irsa["Principal"] == {"Federated": prod.named(f"{HUB}-eks").outputs["oidcProviderArn"]}
+    assert irsa["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert irsa["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:aud": "sts.amazonaws.com",
+            f"{issuer}:sub": [
+                "system:serviceaccount:argocd:argocd-application-controller",
+                "system:serviceaccount:argocd:argocd-applicationset-controller",
+                "system:serviceaccount:argocd:argocd-server",
+            ],
+        }
+    }
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/{role.inputs['name']}"
+    assert own["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert own["Condition"] == {"ArnEquals": {"aws:PrincipalArn": role_arn}}
+    assert role.inputs["name"] == "fleet-prod-argocd-hub"
+
+
+def test_access_entries_on_every_member_and_only_there(prod: Run) -> None:
+    role_arn = prod.named("argocd-role").outputs["arn"]
+    entries = {r.inputs["clusterName"]: r for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert set(entries) == set(MEMBERS)
+    for member, region in MEMBERS.items():
+        entry = entries[member]
+        assert entry.inputs["principalArn"] == role_arn
+        assert region_of(prod, entry) == region
+        assert prod.named(f"{member}-eks").urn in prod.transitive_dependencies(entry)
+        association = prod.named(f"{member}-argocd-admin")
+        assert association.inputs["policyArn"] == CLUSTER_ADMIN
+        assert association.inputs["accessScope"] == {"type": "cluster"}
+        assert entry.urn in prod.depends_on(association)
+
+
+# ---------------------------------------------------------------- registrations
+
+
+def cluster_secrets(run: Run) -> dict[str, Registration]:
+    return {
+        r.inputs["metadata"]["name"]: r
+        for r in run.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"].get("labels", {}).get(gitops.SECRET_TYPE_LABEL) == "cluster"
+    }
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_member_cluster_secret(prod: Run, member: str) -> None:
+    secret = cluster_secrets(prod)[f"cluster-{member}"]
+    assert provider_name(prod, secret) == f"{HUB}-k8s"
+    metadata = secret.inputs["metadata"]
+    assert metadata["namespace"] == "argocd"
+    assert metadata["labels"] == {
+        "argocd.argoproj.io/secret-type": "cluster",
+        "environment": "production",
+        "overlay": f"production-{member.removeprefix('prod-')}",
+        "fleet/name": member,
+        "fleet/region": MEMBERS[member],
+        "fleet/role": "member",
+        "fleet/stack": "prod",
+    }
+    endpoint = prod.exports["clusters"][member]["endpoint"]
+    role_arn = prod.named("argocd-role").outputs["arn"]
+    assert metadata["annotations"] == {
+        "fleet/cluster-arn": f"arn:aws:eks:{MEMBERS[member]}:{ACCOUNT}:cluster/{member}",
+        "fleet/hub-role-arn": role_arn,
+        "fleet/endpoint": endpoint,
+        "fleet/stack": "prod",
+    }
+    data = secret.inputs["stringData"]
+    assert (data["name"], data["server"]) == (member, endpoint)
+    config = json.loads(data["config"])
+    assert config["awsAuthConfig"] == {"clusterName": member, "roleARN": role_arn}
+    assert config["tlsClientConfig"]["insecure"] is False
+    assert config["tlsClientConfig"]["caData"]
+    assert "bearerToken" not in data["config"]
+    assert "stringData" in secret.secret_inputs
+    assert {"data", "stringData"} <= set(secret.additional_secret_outputs)
+    # Registered only once the hub's role may reach the cluster.
+    assert prod.named(f"{member}-argocd-admin").urn in prod.depends_on(secret)
+
+
+def test_the_hub_registers_itself_in_cluster(prod: Run) -> None:
+    secret = cluster_secrets(prod)[f"cluster-{HUB}"]
+    data = secret.inputs["stringData"]
+    assert data["server"] == "https://kubernetes.default.svc"
+    assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
+    assert secret.inputs["metadata"]["labels"]["fleet/role"] == "hub"
+    assert secret.inputs["metadata"]["labels"]["environment"] == "management"
+    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu"}
+
+
+def test_repository_secret_is_labelled_and_secret(prod: Run) -> None:
+    repos = [
+        r
+        for r in prod.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"].get("labels", {}).get(gitops.SECRET_TYPE_LABEL) == "repository"
+    ]
+    assert len(repos) == 1
+    assert repos[0].inputs["stringData"] == {"type": "git", "url": "https://github.com/myorg/gitops"}
+    assert "stringData" in repos[0].secret_inputs
+
+
+def test_repository_credentials_stay_out_of_helm_values() -> None:
+    token = "ghp_0123456789abcdef"
+    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"]["repo"].update(credentials=token))
+    (repo,) = [r for r in run.of_type("kubernetes:core/v1:Secret") if r.name == "argocd-repo"]
+    assert repo.inputs["stringData"]["password"] == token
+    assert "stringData" in repo.secret_inputs
+    assert token not in json.dumps(run.named("argocd-chart").inputs["values"])
+
+
+# ---------------------------------------------------------------- ApplicationSets and the root app
+
+
+def test_applicationsets_validate_against_the_crd_and_wait_for_it(prod: Run) -> None:
+    (appset,) = custom_resources(prod, "ApplicationSet")
+    assert provider_name(prod, appset) == f"{HUB}-k8s"
+    assert schema_errors(manifest(appset), "argo-cd/crd-applicationset.yaml") == []
+    assert prod.named("argocd-chart").urn in prod.depends_on(appset), "its CRD comes with the chart"
+    spec = appset.inputs["spec"]
+    assert spec["generators"][0]["clusters"]["selector"]["matchLabels"] == {"environment": "production"}
+    assert spec["template"]["spec"]["source"] == {
+        "repoURL": "https://github.com/myorg/gitops",
+        "targetRevision": "main",
+        "path": "apps/myapp/overlays/{{metadata.labels.overlay}}",
+    }
+    assert spec["template"]["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert spec["syncPolicy"]["preserveResourcesOnDeletion"] is True
+
+
+def test_root_application_validates_against_the_crd(prod: Run) -> None:
+    (root,) = custom_resources(prod, "Application")
+    assert schema_errors(manifest(root), "argo-cd/crd-application.yaml") == []
+    assert root.inputs["spec"]["source"]["path"] == "clusters/mgmt"
+    assert prod.named("argocd-chart").urn in prod.depends_on(root)
+
+
+def test_argocd_output_lists_the_applications_each_set_generates(prod: Run) -> None:
+    output = prod.exports["argocd"]
+    assert output["hub"] == HUB
+    assert set(output["registeredClusters"]) == {HUB, *MEMBERS}
+    assert output["registeredClusters"]["prod-us"]["labels"]["overlay"] == "production-us"
+    assert output["applicationSets"]["myapp"]["applications"] == [
+        {"name": "myapp-prod-eu", "cluster": "prod-eu", "path": "apps/myapp/overlays/production-eu", "namespace": "myapp"},
+        {"name": "myapp-prod-us", "cluster": "prod-us", "path": "apps/myapp/overlays/production-us", "namespace": "myapp"},
+    ]
+
+
+def test_hub_exports_for_other_stacks(prod: Run) -> None:
+    assert prod.exports["argocdHub"] == {
+        "cluster": HUB,
+        "namespace": "argocd",
+        "roleArn": prod.named("argocd-role").outputs["arn"],
+    }
+    assert "hubKubeconfig" in prod.secret_exports
+    assert "hubKubeconfig" not in json.dumps(prod.exports["argocd"])
+
+
+def test_no_argocd_without_the_section() -> None:
+    run = run_stack("prod", mutate=lambda c: c.pop("fleet:argocd"))
+    assert not [r for r in run.registrations.values() if "argocd" in r.name]
+    assert run.exports["argocd"] == {}
+    assert "argocdHub" not in run.exports
+
+
+# ---------------------------------------------------------------- a stack that joins the hub
+
+
+def test_staging_registers_its_cluster_into_the_prod_hub(prod: Run, staging: Run) -> None:
+    hub_provider = staging.named("hub-k8s")
+    assert hub_provider.inputs["kubeconfig"] == prod.exports["hubKubeconfig"]
+    assert "kubeconfig" in hub_provider.secret_inputs
+    (secret,) = cluster_secrets(staging).values()
+    assert secret.inputs["metadata"]["name"] == "cluster-staging-us"
+    assert provider_name(staging, secret) == "hub-k8s"
+    labels = secret.inputs["metadata"]["labels"]
+    assert (labels["environment"], labels["fleet/stack"], labels["fleet/region"]) == ("staging", "staging", "us-west-2")
+    config = json.loads(secret.inputs["stringData"]["config"])
+    assert config["awsAuthConfig"] == {"clusterName": "staging-us", "roleARN": prod.exports["argocdHub"]["roleArn"]}
+
+
+def test_staging_grants_the_hub_role_on_its_own_cluster(prod: Run, staging: Run) -> None:
+    (entry,) = staging.of_type("aws:eks/accessEntry:AccessEntry")
+    assert entry.inputs["clusterName"] == "staging-us"
+    assert entry.inputs["principalArn"] == prod.exports["argocdHub"]["roleArn"]
+    assert region_of(staging, entry) == "us-west-2"
+
+
+def test_staging_creates_nothing_of_the_hubs_own(staging: Run) -> None:
+    names = {r.name for r in staging.registrations.values()}
+    assert not {"argocd-chart", "argocd-role", "argocd-ns"} & names
+    assert not staging.of_type("kubernetes:helm.sh/v3:Release")
+    assert staging.exports["argocd"]["hub"] == "organization/fleet/prod"
+    assert set(staging.exports["argocd"]["registeredClusters"]) == {"staging-us"}
+    assert "argocdHub" not in staging.exports
