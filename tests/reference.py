@@ -84,9 +84,14 @@ def _pruned_fields(value: Any, schema: Mapping[str, Any], path: str) -> list[str
                 problems += _pruned_fields(item, properties[key], where)
             elif isinstance(additional, Mapping):
                 problems += _pruned_fields(item, additional, where)
-            elif properties is not None and not schema.get("x-kubernetes-preserve-unknown-fields") and key not in (
-                "apiVersion",
-                "kind",
+            elif (
+                properties is not None
+                and not schema.get("x-kubernetes-preserve-unknown-fields")
+                and key
+                not in (
+                    "apiVersion",
+                    "kind",
+                )
             ):
                 problems.append(f"{where}: not in the schema (the API server would drop it)")
     elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):

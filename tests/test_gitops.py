@@ -106,7 +106,7 @@ def test_root_application_validates_against_the_crd() -> None:
 
 @pytest.mark.parametrize("ha", [False, True])
 def test_chart_values_use_only_keys_the_chart_has(ha: bool) -> None:
-    config = ArgoCdSpec(repo=REPO, ha=ha, admin={"enabled": True})  # type: ignore[arg-type]
+    config = ArgoCdSpec(repo=REPO, ha=ha, admin={"enabled": True})
     values = gitops.argocd_values(config, "arn:aws:iam::1:role/hub", "$2a$10$hash")
     assert unknown_keys(values, "argo-cd") == []
 
@@ -162,4 +162,4 @@ def test_service_account_names_match_the_charts() -> None:
     ],
 )
 def test_repository_secret_data(url: str, credentials: str | None, expected: dict[str, str]) -> None:
-    assert gitops.repository_secret_data(GitRepoSpec(url=url, credentials=credentials)) == expected  # type: ignore[arg-type]
+    assert gitops.repository_secret_data(GitRepoSpec(url=url, credentials=credentials)) == expected
