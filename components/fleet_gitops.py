@@ -69,7 +69,12 @@ class GitOps:
         """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub)."""
         if self.hub is None:
             return {}
-        return {HUB_OUTPUT: {"cluster": self.hub_name, "namespace": gitops.NAMESPACE, "roleArn": self.role_arn}}
+        exports: dict[str, Any] = {
+            HUB_OUTPUT: {"cluster": self.hub_name, "namespace": gitops.NAMESPACE, "roleArn": self.role_arn}
+        }
+        if self.hub.admin_password is not None:
+            exports["argocdAdminPassword"] = pulumi.Output.secret(self.hub.admin_password)
+        return exports
 
 
 def build_gitops(

@@ -72,6 +72,8 @@ def test_enabling_admin_sets_a_generated_password_hash_and_keeps_values_secret()
     assert release.inputs["values"]["configs"]["cm"]["admin.enabled"] is True
     assert release.inputs["values"]["configs"]["secret"]["argocdServerAdminPassword"] == password.outputs["bcryptHash"]
     assert "values" in release.secret_inputs
+    assert run.exports["argocdAdminPassword"] == password.outputs["result"]
+    assert "argocdAdminPassword" in run.secret_exports
 
 
 def test_exposing_the_server_is_explicit() -> None:
@@ -243,6 +245,7 @@ def test_hub_exports_for_other_stacks(prod: Run) -> None:
     }
     assert "hubKubeconfig" in prod.secret_exports
     assert "hubKubeconfig" not in json.dumps(prod.exports["argocd"])
+    assert "argocdAdminPassword" not in prod.exports, "admin is off by default"
 
 
 def test_no_argocd_without_the_section() -> None:
