@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from . import gitops
+from . import gitops, k8s_objects
 from .iam_policies import argocd_hub_trust_policy
 from .model import ArgoCdSpec
 from .naming import partition
@@ -70,12 +70,7 @@ class ArgoCdHub(pulumi.ComponentResource):
         )
         self.role_arn = role.arn
 
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=gitops.NAMESPACE)),
-            opts=child,
-        )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        namespace = k8s_objects.namespace(f"{name}-ns", gitops.NAMESPACE, child)
 
         self.admin_password = None
         password_hash = None
@@ -86,17 +81,15 @@ class ArgoCdHub(pulumi.ComponentResource):
             self.admin_password = password.result
             password_hash = password.bcrypt_hash
         values: Any = gitops.argocd_values(config, role.arn, password_hash)
-        self.release = k8s.helm.v3.Release(
+        self.release = k8s_objects.pinned_release(
             f"{name}-chart",
-            k8s.helm.v3.ReleaseArgs(
-                name="argocd",
-                chart="argo-cd",
-                version=config.chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=config.chart_repository),
-                namespace=namespace.metadata.name,
-                values=pulumi.Output.secret(values) if password_hash is not None else values,
-            ),
-            in_namespace,
+            release_name="argocd",
+            chart="argo-cd",
+            version=config.chart_version,
+            repository=config.chart_repository,
+            namespace=namespace,
+            values=pulumi.Output.secret(values) if password_hash is not None else values,
+            opts=child,
         )
 
         # Credentials belong in a labelled Secret, not in Helm values (which every reader of the release sees).
@@ -123,24 +116,14 @@ class ArgoCdHub(pulumi.ComponentResource):
         )
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         for application_set in sorted(config.application_sets, key=lambda s: s.name):
-            manifest = gitops.application_set_manifest(application_set, config.repo)
-            k8s.apiextensions.CustomResource(
+            k8s_objects.custom_resource(
                 f"{name}-appset-{application_set.name}",
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
-                spec=manifest["spec"],
-                opts=after_crds,
+                gitops.application_set_manifest(application_set, config.repo),
+                after_crds,
             )
         if config.root_app is not None:
-            manifest = gitops.root_application_manifest(config.root_app, config.repo)
-            k8s.apiextensions.CustomResource(
-                f"{name}-root",
-                api_version=manifest["apiVersion"],
-                kind=manifest["kind"],
-                metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
-                spec=manifest["spec"],
-                opts=after_crds,
+            k8s_objects.custom_resource(
+                f"{name}-root", gitops.root_application_manifest(config.root_app, config.repo), after_crds
             )
         self.register_outputs({"roleArn": self.role_arn, "release": self.release.status})
 

@@ -12,7 +12,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from . import clusterset as plan
-from . import gateway_boot, nodes
+from . import gateway_boot, k8s_objects, nodes
 from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from .instance_types import ami_type_for
 from .naming import partition
@@ -52,22 +52,16 @@ class SubmarinerBroker(pulumi.ComponentResource):
     def __init__(self, name: str, args: SubmarinerBrokerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:SubmarinerBroker", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=plan.BROKER_NAMESPACE)),
-            opts=child,
-        )
-        self.release = k8s.helm.v3.Release(
+        namespace = k8s_objects.namespace(f"{name}-ns", plan.BROKER_NAMESPACE, child)
+        self.release = k8s_objects.pinned_release(
             f"{name}-chart",
-            k8s.helm.v3.ReleaseArgs(
-                name=plan.BROKER_RELEASE,
-                chart="submariner-k8s-broker",
-                version=args.chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
-                namespace=namespace.metadata.name,
-                values=plan.broker_values(),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            release_name=plan.BROKER_RELEASE,
+            chart="submariner-k8s-broker",
+            version=args.chart_version,
+            repository=args.chart_repository,
+            namespace=namespace,
+            values=plan.broker_values(),
+            opts=child,
         )
         self.credentials = {}
         self.token_secrets = {}
@@ -168,11 +162,7 @@ class SubmarinerMember(pulumi.ComponentResource):
         self._node_openings(name, args)
         self._gateway_nodes(name, args, gateway_group)
 
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
-            k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=plan.OPERATOR_NAMESPACE)),
-            opts=child,
-        )
+        namespace = k8s_objects.namespace(f"{name}-ns", plan.OPERATOR_NAMESPACE, child)
         values = plan.operator_values(
             member,
             clusterset,
@@ -181,18 +171,16 @@ class SubmarinerMember(pulumi.ComponentResource):
             ca=args.credential.ca,
             psk=args.psk,
         )
-        self.release = k8s.helm.v3.Release(
+        self.release = k8s_objects.pinned_release(
             f"{name}-operator",
-            k8s.helm.v3.ReleaseArgs(
-                name=plan.OPERATOR_RELEASE,
-                chart="submariner-operator",
-                version=args.chart_version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
-                namespace=namespace.metadata.name,
-                # The values carry the broker token and the PSK: keep the whole map secret in state.
-                values=pulumi.Output.secret(values),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.broker_dependencies]),
+            release_name=plan.OPERATOR_RELEASE,
+            chart="submariner-operator",
+            version=args.chart_version,
+            repository=args.chart_repository,
+            namespace=namespace,
+            # The values carry the broker token and the PSK: keep the whole map secret in state.
+            values=pulumi.Output.secret(values),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.broker_dependencies)),
         )
         self.register_outputs({"clusterId": member.name, "release": self.release.status})
 

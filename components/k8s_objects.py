@@ -1,0 +1,55 @@
+"""Kubernetes objects every component creates the same way: namespaces, pinned Helm releases, custom resources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+def namespace(resource_name: str, name: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(
+        resource_name, k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(name=name)), opts=opts
+    )
+
+
+def pinned_release(
+    resource_name: str,
+    *,
+    release_name: str,
+    chart: str,
+    version: str,
+    repository: str,
+    namespace: k8s.core.v1.Namespace,
+    values: pulumi.Input[Mapping[str, Any]],
+    opts: pulumi.ResourceOptions,
+) -> k8s.helm.v3.Release:
+    """A real Helm release (hooks run, unlike helm.v4.Chart) of a pinned chart version, in a namespace the program owns."""
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=release_name,
+            chart=chart,
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+            namespace=namespace.metadata.name,
+            values=values,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+    )
+
+
+def custom_resource(
+    resource_name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A custom resource from a plain manifest (apiVersion, kind, metadata, spec)."""
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=manifest["apiVersion"],
+        kind=manifest["kind"],
+        metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
+        spec=manifest["spec"],
+        opts=opts,
+    )
