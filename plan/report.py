@@ -1,0 +1,129 @@
+"""Turns an offline run of the program into a plan: a dict for --json, text for people, Mermaid for --diagram."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from tests.harness import Run
+
+
+def build(stack: str, run: Run) -> dict[str, Any]:
+    """The plan of one stack: clusters with node groups, DNS, clusterset, Argo CD, resource counts."""
+    exports = run.exports
+    clusters: dict[str, Any] = {}
+    components = {r.urn: r.name for r in run.of_type("fleet:index:RegionalCluster")}
+    for name, summary in sorted(exports.get("clusters", {}).items()):
+        clusters[name] = {key: summary[key] for key in ("region", "role", "version", "vpcCidr", "serviceCidr", "labels")}
+        clusters[name]["nodeGroups"] = {}
+    for group in run.of_type("eks:index:ManagedNodeGroup"):
+        owner = components.get(group.parent) or next(
+            (a.name.removesuffix("-submariner") for a in run.ancestors(group) if a.type == "fleet:index:SubmarinerMember"),
+            None,
+        )
+        if owner is None or owner not in clusters:
+            continue
+        scaling = group.inputs.get("scalingConfig", {})
+        clusters[owner]["nodeGroups"][group.name.removeprefix(f"{owner}-")] = {
+            "instanceTypes": group.inputs.get("instanceTypes", []),
+            "amiType": group.inputs.get("amiType"),
+            "min": scaling.get("minSize"),
+            "desired": scaling.get("desiredSize"),
+            "max": scaling.get("maxSize"),
+        }
+    counts = Counter(r.type for r in run.registrations.values())
+    return {
+        "stack": stack,
+        "clusters": clusters,
+        "dns": exports.get("dns", {}),
+        "clusterset": _without_runtime_values(exports.get("clusterset", {})),
+        "argocd": exports.get("argocd", {}),
+        "resources": {"total": sum(counts.values()), "byType": dict(sorted(counts.items()))},
+        "warnings": run.warnings,
+    }
+
+
+def _without_runtime_values(clusterset: dict[str, Any]) -> dict[str, Any]:
+    """Gateway IPs under mocks are made up: leave them out of the plan."""
+    if not clusterset:
+        return {}
+    members = {name: {k: v for k, v in m.items() if k != "gatewayIps"} for name, m in clusterset["members"].items()}
+    return {**clusterset, "members": members}
+
+
+def text(plan: dict[str, Any]) -> str:
+    lines = [f"Stack {plan['stack']}: {len(plan['clusters'])} clusters, {plan['resources']['total']} resources", ""]
+    lines.append("Clusters")
+    for name, cluster in plan["clusters"].items():
+        lines.append(
+            f"  {name}  {cluster['region']}  {cluster['role']}  EKS {cluster['version']}  "
+            f"vpc {cluster['vpcCidr']}  services {cluster['serviceCidr']}"
+        )
+        for group, spec in sorted(cluster["nodeGroups"].items()):
+            lines.append(
+                f"    {group}: {', '.join(spec['instanceTypes'])} ({spec['amiType']}) "
+                f"{spec['min']}/{spec['desired']}/{spec['max']} min/desired/max"
+            )
+    if plan["dns"]:
+        lines += ["", "DNS records"]
+        for record, spec in plan["dns"].items():
+            targets = ", ".join(_describe_target(t) for t in spec["targets"])
+            lines.append(f"  {record}  {spec['routing']}  -> {targets}  (health-checked)")
+    if plan["clusterset"]:
+        clusterset = plan["clusterset"]
+        lines += ["", f"Submariner clusterset (broker {clusterset['broker']}, {clusterset['cableDriver']})"]
+        for name, member in clusterset["members"].items():
+            ranges = member.get("globalCidr") or f"{member['clusterCidr']} + {member['serviceCidr']}"
+            lines.append(f"  {name}  {ranges}")
+    if plan["argocd"]:
+        argocd = plan["argocd"]
+        lines += ["", f"Argo CD (hub {argocd['hub']})"]
+        lines.append(f"  registered: {', '.join(argocd['registeredClusters'])}")
+        for name, spec in argocd.get("applicationSets", {}).items():
+            apps = ", ".join(f"{a['name']} ({a['path']})" for a in spec["applications"]) or "none yet"
+            lines.append(f"  ApplicationSet {name} {spec['selector']}: {apps}")
+    lines += ["", "Resources by type"]
+    lines += [f"  {count:4d}  {kind}" for kind, count in plan["resources"]["byType"].items()]
+    for warning in plan["warnings"]:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines) + "\n"
+
+
+def _describe_target(target: dict[str, Any]) -> str:
+    detail = target.get("weight", target.get("failover", target.get("location", "")))
+    return f"{target['cluster']}" + (f"={detail}" if detail != "" else "")
+
+
+def mermaid(plan: dict[str, Any]) -> str:
+    """The topology: regions holding clusters, the hub's spokes, the clusterset, DNS names."""
+    lines = ["flowchart LR"]
+    by_region: dict[str, list[str]] = {}
+    for name, cluster in plan["clusters"].items():
+        by_region.setdefault(cluster["region"], []).append(name)
+    for region, names in sorted(by_region.items()):
+        lines.append(f'  subgraph {_id(region)}["{region}"]')
+        for name in names:
+            shape = f'{_id(name)}{{{{"{name} (hub)"}}}}' if plan["clusters"][name]["role"] == "hub" else f'{_id(name)}["{name}"]'
+            lines.append(f"    {shape}")
+        lines.append("  end")
+    argocd = plan["argocd"]
+    if argocd:
+        if argocd["hub"] not in plan["clusters"]:
+            lines.append(f'  {_id(argocd["hub"])}{{{{"{argocd["hub"]} (hub stack)"}}}}')
+        for name in argocd["registeredClusters"]:
+            if name != argocd["hub"]:
+                lines.append(f"  {_id(argocd['hub'])} -->|Argo CD| {_id(name)}")
+    clusterset = plan["clusterset"]
+    if clusterset:
+        for name in clusterset["members"]:
+            if name != clusterset["broker"]:
+                lines.append(f"  {_id(name)} -.->|Submariner| {_id(clusterset['broker'])}")
+    for record, spec in plan["dns"].items():
+        lines.append(f'  {_id(record)}(["{record} ({spec["routing"]})"])')
+        for target in spec["targets"]:
+            lines.append(f"  {_id(record)} -->|{_describe_target(target)}| {_id(target['cluster'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _id(text: str) -> str:
+    return "n_" + "".join(c if c.isalnum() else "_" for c in text)

@@ -1,0 +1,87 @@
+"""python -m plan: the offline plan of a stack, as text, JSON and a Mermaid diagram."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plan.__main__ import main
+from tests.harness import ROOT
+
+
+def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prod"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Stack prod: 3 clusters, ")
+    assert "  prod-us  us-east-1  member  EKS 1.35  vpc 10.20.0.0/16  services 172.21.0.0/16" in out
+    assert "    gpu: g6.xlarge, g5.xlarge (AL2023_x86_64_NVIDIA) 0/0/4 min/desired/max" in out
+    assert "  api.example.com  weighted  -> prod-eu=30, prod-us=70  (health-checked)" in out
+    assert "Submariner clusterset (broker mgmt, libreswan)" in out
+    assert "myapp-prod-eu (apps/myapp/overlays/production-eu), myapp-prod-us (apps/myapp/overlays/production-us)" in out
+    assert "aws:ec2/vpc:Vpc" in out
+
+
+def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prod", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert set(plan["clusters"]) == {"mgmt", "prod-us", "prod-eu"}
+    assert plan["clusters"]["mgmt"]["nodeGroups"]["system"] == {
+        "instanceTypes": ["m7g.large"],
+        "amiType": "AL2023_ARM_64_STANDARD",
+        "min": 3,
+        "desired": 3,
+        "max": 4,
+    }
+    assert plan["dns"]["api.example.com"]["routing"] == "weighted"
+    assert set(plan["clusterset"]["members"]) == {"mgmt", "prod-us", "prod-eu"}
+    assert [a["name"] for a in plan["argocd"]["applicationSets"]["myapp"]["applications"]] == ["myapp-prod-eu", "myapp-prod-us"]
+    assert plan["resources"]["byType"]["aws:ec2/vpc:Vpc"] == 3
+    assert plan["resources"]["total"] == sum(plan["resources"]["byType"].values())
+    text = json.dumps(plan)
+    assert "kubeconfig" not in text.lower()
+    assert "psk" not in text.lower()
+
+
+def test_diagram_shows_regions_hub_spokes_clusterset_and_dns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    diagram = tmp_path / "fleet.mmd"
+    assert main(["prod", "--diagram", str(diagram)]) == 0
+    text = diagram.read_text()
+    assert text.startswith("flowchart LR\n")
+    assert '  subgraph n_eu_west_1["eu-west-1"]' in text
+    assert '    n_mgmt{{"mgmt (hub)"}}' in text
+    assert "  n_mgmt -->|Argo CD| n_prod_us" in text
+    assert "  n_prod_eu -.->|Submariner| n_mgmt" in text
+    assert "  n_api_example_com -->|prod-us=70| n_prod_us" in text
+
+
+def test_a_stack_joining_a_hub_is_planned_with_placeholders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    diagram = tmp_path / "staging.mmd"
+    assert main(["staging", "--diagram", str(diagram)]) == 0
+    assert "Argo CD (hub organization/fleet/prod)" in capsys.readouterr().out
+    assert "n_organization_fleet_prod -->|Argo CD| n_staging_us" in diagram.read_text()
+
+
+@pytest.fixture
+def broken_stack() -> Iterator[str]:
+    name = "plan-test-broken"
+    path = ROOT / f"Pulumi.{name}.yaml"
+    path.write_text((ROOT / "Pulumi.prod.yaml").read_text().replace("vpcCidr: 10.30.0.0/16", "vpcCidr: 10.20.0.0/16"))
+    try:
+        yield name
+    finally:
+        path.unlink()
+
+
+def test_bad_config_prints_the_problems_and_exits_non_zero(broken_stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([broken_stack]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "fleet:clusters[2].vpcCidr: 10.20.0.0/16 overlaps fleet:clusters[1].vpcCidr" in captured.err
+
+
+def test_unknown_stack_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nope"]) == 1
+    assert "no Pulumi.nope.yaml" in capsys.readouterr().err
