@@ -155,8 +155,10 @@ def register_cluster(
 
 @dataclass(frozen=True)
 class ArgoCdMemberArgs:
-    cluster: gitops.RegisteredCluster
-    """Name and labels the member is registered with (its server is the endpoint below)."""
+    cluster_name: str
+    """The member's EKS name, also its name in Argo CD."""
+    labels: Mapping[str, str]
+    """Labels of its cluster Secret: what ApplicationSet selectors match."""
     endpoint: pulumi.Input[str]
     """The member's API endpoint URL."""
     certificate_authority_data: pulumi.Input[str]
@@ -179,7 +181,7 @@ class ArgoCdMember(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ArgoCdMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ArgoCdMember", name, None, opts)
-        eks_name = args.cluster.name
+        eks_name = args.cluster_name
         entry = aws.eks.AccessEntry(
             f"{name}-access",
             aws.eks.AccessEntryArgs(cluster_name=eks_name, principal_arn=args.hub_role_arn, type="STANDARD"),
@@ -207,9 +209,9 @@ class ArgoCdMember(pulumi.ComponentResource):
         # Registered once the hub's role may reach the cluster, so Argo CD's first sync succeeds.
         register_cluster(
             f"{name}-cluster",
-            args.cluster.name,
+            args.cluster_name,
             args.endpoint,
-            args.cluster.labels,
+            args.labels,
             config,
             annotations,
             pulumi.ResourceOptions(parent=self, depends_on=[association]),

@@ -27,20 +27,19 @@ class GitOps:
     hub_name: str
     """The hub cluster (this stack's) or the hub stack's name."""
     role_arn: pulumi.Output[str]
-    registered: dict[str, gitops.RegisteredCluster]
-    """This stack's clusters as registered, with their servers filled in at deploy time."""
     servers: dict[str, pulumi.Output[str]]
+    """The server each of this stack's clusters is registered with (known at deploy time)."""
     hub: ArgoCdHub | None
 
     def summary(self) -> pulumi.Output[dict[str, Any]]:
         """The ``argocd`` stack output: hub, registered clusters, and the Applications each set will generate."""
-        names = sorted(self.registered)
+        specs = sorted(self.spec.clusters, key=lambda c: c.name)
         config = self.spec.gitops
 
         def build(servers: list[str]) -> dict[str, Any]:
             clusters = [
-                gitops.RegisteredCluster(name, server, self.registered[name].labels)
-                for name, server in zip(names, servers, strict=True)
+                gitops.RegisteredCluster(c.name, server, gitops.cluster_labels(c, self.stack))
+                for c, server in zip(specs, servers, strict=True)
             ]
             summary: dict[str, Any] = {
                 "hub": self.hub_name,
@@ -63,7 +62,7 @@ class GitOps:
                 }
             return summary
 
-        return pulumi.Output.all(*[self.servers[name] for name in names]).apply(build)
+        return pulumi.Output.all(*[self.servers[c.name] for c in specs]).apply(build)
 
     def hub_exports(self) -> dict[str, Any]:
         """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub)."""
@@ -107,10 +106,9 @@ def build_gitops(
         )
         members = [c for c in spec.clusters if c.name != hub_spec.name]
         _register(members, clusters, aws_providers, kubernetes_providers[hub_spec.name], hub.role_arn, stack, account.account_id)
-        registered = {c.name: gitops.RegisteredCluster(c.name, "", gitops.cluster_labels(c, stack)) for c in spec.clusters}
         servers = {c.name: clusters[c.name].endpoint for c in members}
         servers[hub_spec.name] = pulumi.Output.from_input(gitops.IN_CLUSTER_SERVER)
-        return GitOps(spec, stack, hub_spec.name, hub.role_arn, registered, servers, hub)
+        return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub)
 
     if spec.hub_stack is not None:
         reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack)
@@ -121,9 +119,8 @@ def build_gitops(
         any_region = sorted({c.region for c in spec.clusters})[0]
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
         _register(spec.clusters, clusters, aws_providers, hub_provider, role_arn, stack, account.account_id)
-        registered = {c.name: gitops.RegisteredCluster(c.name, "", gitops.cluster_labels(c, stack)) for c in spec.clusters}
         servers = {c.name: clusters[c.name].endpoint for c in spec.clusters}
-        return GitOps(spec, stack, spec.hub_stack.stack, role_arn, registered, servers, None)
+        return GitOps(spec, stack, spec.hub_stack.stack, role_arn, servers, None)
     return None
 
 
@@ -141,7 +138,8 @@ def _register(
         ArgoCdMember(
             f"{member.name}-argocd",
             ArgoCdMemberArgs(
-                cluster=gitops.RegisteredCluster(member.name, "", gitops.cluster_labels(member, stack)),
+                cluster_name=member.name,
+                labels=gitops.cluster_labels(member, stack),
                 endpoint=cluster.endpoint,
                 certificate_authority_data=cluster.certificate_authority_data,
                 cluster_arn=pulumi.Output.concat(
