@@ -88,7 +88,8 @@ class ArgoCdHub(pulumi.ComponentResource):
             version=config.chart_version,
             repository=config.chart_repository,
             namespace=namespace,
-            values=pulumi.Output.secret(values) if password_hash is not None else values,
+            values=values,
+            secret_values=password_hash is not None,
             opts=child,
         )
 

@@ -25,8 +25,14 @@ def pinned_release(
     namespace: k8s.core.v1.Namespace,
     values: pulumi.Input[Mapping[str, Any]],
     opts: pulumi.ResourceOptions,
+    secret_values: bool = False,
 ) -> k8s.helm.v3.Release:
-    """A real Helm release (hooks run, unlike helm.v4.Chart) of a pinned chart version, in a namespace the program owns."""
+    """A real Helm release (hooks run, unlike helm.v4.Chart) of a pinned chart version, in a namespace the program owns.
+
+    ``secret_values`` keeps the values map a Pulumi secret in state and says so in
+    ``additionalSecretOutputs``, which is what the policy pack can see (its SDK unwraps secrets).
+    """
+    secrecy = pulumi.ResourceOptions(additional_secret_outputs=["values"]) if secret_values else pulumi.ResourceOptions()
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
@@ -35,9 +41,11 @@ def pinned_release(
             version=version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
             namespace=namespace.metadata.name,
-            values=values,
+            values=pulumi.Output.secret(values) if secret_values else values,
         ),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions.merge(secrecy, pulumi.ResourceOptions(depends_on=[namespace]))
+        ),
     )
 
 

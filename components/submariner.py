@@ -179,7 +179,8 @@ class SubmarinerMember(pulumi.ComponentResource):
             repository=args.chart_repository,
             namespace=namespace,
             # The values carry the broker token and the PSK: keep the whole map secret in state.
-            values=pulumi.Output.secret(values),
+            values=values,
+            secret_values=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.broker_dependencies)),
         )
         self.register_outputs({"clusterId": member.name, "release": self.release.status})

@@ -1,0 +1,108 @@
+"""The guardrails as ``pulumi_policy`` policies: the engine's view of a resource turned into a :class:`Resource`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from policy.guardrails import GUARDRAILS, Context, Guardrail, Resource
+
+PACK_NAME = "fleet-guardrails"
+
+
+def _plain(value: Any) -> Any:
+    # The SDK hands out read-only proxies that raise on unknown (preview) values; copying them
+    # raises the same error, which the SDK reads as "not applicable" for a resource policy.
+    if isinstance(value, Mapping):
+        return {key: _plain(child) for key, child in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(child) for child in value]
+    return value
+
+
+def from_validation_args(args: ResourceValidationArgs) -> Resource:
+    return Resource(
+        urn=args.urn,
+        type=args.resource_type,
+        name=args.name,
+        props=_plain(args.props),
+        protect=bool(args.opts.protect),
+        additional_secret_outputs=tuple(args.opts.additional_secret_outputs or ()),
+        parent=args.opts.parent or "",
+    )
+
+
+def from_policy_resource(resource: PolicyResource) -> Resource:
+    return Resource(
+        urn=resource.urn,
+        type=resource.resource_type,
+        name=resource.name,
+        props=_plain(resource.props),
+        protect=bool(resource.opts.protect),
+        additional_secret_outputs=tuple(resource.opts.additional_secret_outputs or ()),
+        property_dependencies={key: tuple(dep.urn for dep in deps) for key, deps in resource.property_dependencies.items()},
+        parent=resource.parent.urn if resource.parent is not None else "",
+    )
+
+
+def _settings(guardrail: Guardrail, config: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: config.get(key, spec["default"]) for key, spec in guardrail.config_schema.items()}
+
+
+def _resource_policy(guardrail: Guardrail) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in guardrail.resource_types:
+            return
+        context = Context(config=_settings(guardrail, args.get_config()))
+        for message in guardrail.violations(from_validation_args(args), context):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(
+        name=guardrail.name,
+        description=guardrail.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PolicyConfigSchema(properties={key: dict(spec) for key, spec in guardrail.config_schema.items()})
+        if guardrail.config_schema
+        else None,
+    )
+
+
+def _stack_policy(guardrail: Guardrail) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        index: dict[str, Resource] = {}
+        for policy_resource in args.resources:
+            try:
+                index[policy_resource.urn] = from_policy_resource(policy_resource)
+            except UnknownValueError:
+                # Not yet known (a preview of new resources): checked on the next run that knows it.
+                continue
+        context = Context(index, _settings(guardrail, args.get_config()))
+        for resource in index.values():
+            for message in guardrail.violations(resource, context):
+                report_violation(message, resource.urn)
+
+    return StackValidationPolicy(
+        name=guardrail.name,
+        description=guardrail.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def policies() -> list[Policy]:
+    """Every guardrail as a mandatory CrossGuard policy, in the order they are declared."""
+    return [_stack_policy(g) if g.needs_stack else _resource_policy(g) for g in GUARDRAILS]
