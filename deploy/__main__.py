@@ -1,0 +1,67 @@
+"""``python -m deploy --stack STACK [--up] ...``: refresh, then preview or up, and print a JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, StackOpener, deploy, select_stack
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy",
+        description="Refresh a stack, then preview (default) or update it, with the policy pack; print a JSON summary on stdout.",
+        epilog=(
+            "Exit codes: 0 done, 1 failed, 2 usage, 3 stack locked by another update, 4 no such stack, "
+            "5 changes pending (--expect-no-changes)."
+        ),
+    )
+    parser.add_argument("--stack", required=True, help="stack name, or org/project/stack")
+    operation = parser.add_mutually_exclusive_group()
+    operation.add_argument(
+        "--preview", dest="operation", action="store_const", const="preview", help="show what would change (default)"
+    )
+    operation.add_argument("--up", dest="operation", action="store_const", const="up", help="apply the changes")
+    parser.add_argument("--no-refresh", dest="refresh", action="store_false", help="skip the refresh before the operation")
+    parser.add_argument(
+        "--policy-pack", action="append", type=Path, help=f"policy pack directory (default: {DEFAULT_POLICY_PACK.name}/)"
+    )
+    parser.add_argument("--no-policy", action="store_true", help="run without any policy pack")
+    parser.add_argument(
+        "--backend-url", help="state backend (e.g. s3://bucket/prefix); default: PULUMI_BACKEND_URL or the logged-in backend"
+    )
+    parser.add_argument("--message", help="update message recorded in the stack's history")
+    parser.add_argument("--expect-no-changes", action="store_true", help="exit 5 when the preview shows changes (drift checks)")
+    parser.add_argument("--summary-file", type=Path, help="also write the JSON summary here")
+    parser.set_defaults(operation="preview")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, open_stack: StackOpener = select_stack) -> int:
+    args = parse_args(argv)
+    packs: tuple[Path, ...] = () if args.no_policy else tuple(args.policy_pack or [DEFAULT_POLICY_PACK])
+    request = DeployRequest(
+        stack=args.stack,
+        operation=args.operation,
+        refresh=args.refresh,
+        policy_packs=packs,
+        message=args.message,
+        backend_url=args.backend_url,
+        expect_no_changes=args.expect_no_changes,
+    )
+    summary = deploy(request, open_stack)
+    document = json.dumps(summary.as_json(), indent=2, sort_keys=True)
+    print(document)
+    if args.summary_file is not None:
+        args.summary_file.write_text(document + "\n")
+    if summary.error:
+        print(f"error: {summary.error}", file=sys.stderr)
+    return int(summary.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Stack deploys through the Automation API, for CI systems that do not run the GitHub workflows.
+
+One run is: select the stack, refresh it (so the diff is against what exists, not what state
+remembers), then preview or up, with the policy pack applied. The result is a JSON summary and an
+exit code a pipeline can branch on; the engine's own progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, TextIO
+
+from pulumi import automation as auto
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_POLICY_PACK = ROOT / "policy"
+
+Operation = Literal["preview", "up"]
+
+
+class ExitCode(enum.IntEnum):
+    """What a pipeline can branch on; 2 is left to argparse's usage errors."""
+
+    OK = 0
+    FAILED = 1
+    LOCKED = 3
+    STACK_NOT_FOUND = 4
+    CHANGES_PENDING = 5
+
+
+class DeployableStack(Protocol):
+    """The part of ``pulumi.automation.Stack`` a deploy uses (tests pass a fake)."""
+
+    def refresh(self, *, on_output: Callable[[str], None] | None = ..., message: str | None = ...) -> auto.RefreshResult: ...
+
+    def preview(
+        self,
+        *,
+        on_output: Callable[[str], None] | None = ...,
+        diff: bool | None = ...,
+        policy_packs: list[str] | None = ...,
+        message: str | None = ...,
+    ) -> auto.PreviewResult: ...
+
+    def up(
+        self,
+        *,
+        on_output: Callable[[str], None] | None = ...,
+        diff: bool | None = ...,
+        policy_packs: list[str] | None = ...,
+        message: str | None = ...,
+    ) -> auto.UpResult: ...
+
+
+StackOpener = Callable[[str, Path, Mapping[str, str]], DeployableStack]
+
+
+def select_stack(stack: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+    """The real workspace: the Pulumi CLI on PATH, run in the project directory."""
+    options = auto.LocalWorkspaceOptions(env_vars=dict(env)) if env else None
+    return auto.select_stack(stack_name=stack, work_dir=str(work_dir), opts=options)
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """What to run: the stack, preview or up, and how."""
+
+    stack: str
+    operation: Operation = "preview"
+    refresh: bool = True
+    policy_packs: tuple[Path, ...] = (DEFAULT_POLICY_PACK,)
+    message: str | None = None
+    backend_url: str | None = None
+    expect_no_changes: bool = False
+
+
+@dataclass
+class DeploySummary:
+    """The JSON a pipeline reads: what changed, how it ended, and why."""
+
+    stack: str
+    operation: Operation
+    exit_code: ExitCode = ExitCode.OK
+    result: str = "succeeded"
+    refresh_changes: dict[str, int] | None = None
+    changes: dict[str, int] = field(default_factory=dict)
+    outputs: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "operation": self.operation,
+            "result": self.result,
+            "exitCode": int(self.exit_code),
+            "refreshChanges": self.refresh_changes,
+            "changes": self.changes,
+            "changed": sum(count for op, count in self.changes.items() if op != "same"),
+            # Names only: values may be secrets, and a CI log is not the place for them.
+            "outputs": self.outputs,
+            "error": self.error,
+        }
+
+
+def _counts(op_map: Mapping[Any, int] | None) -> dict[str, int]:
+    # Preview summaries key by OpType, history summaries by plain strings.
+    return {str(getattr(op, "value", op)): int(count) for op, count in sorted((op_map or {}).items(), key=lambda kv: str(kv[0]))}
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _stderr_tail(error: auto.CommandError) -> str:
+    # CommandError keeps only str(CommandResult): "code: ... stdout: ... stderr: ...".
+    text = str(error)
+    marker = "\n stderr: "
+    return _last_line(text[text.rfind(marker) + len(marker) :] if marker in text else text)
+
+
+def lock_message(stack: str, error: auto.CommandError) -> str:
+    detail = _stderr_tail(error)
+    return (
+        f"stack {stack} is locked: another update is in progress ({detail}). "
+        "Wait for it to finish; if it died, clear the lock with `pulumi cancel` (Pulumi Cloud) "
+        "or by deleting the stack's file under .pulumi/locks/ in a self-managed backend, then run again."
+    )
+
+
+def deploy(
+    request: DeployRequest,
+    open_stack: StackOpener = select_stack,
+    progress: TextIO | None = None,
+) -> DeploySummary:
+    """Run one deploy and say how it went; never raises for an engine failure."""
+    stream = progress if progress is not None else sys.stderr
+    summary = DeploySummary(request.stack, request.operation)
+    env = {"PULUMI_BACKEND_URL": request.backend_url} if request.backend_url else {}
+
+    def echo(line: str) -> None:
+        stream.write(line if line.endswith("\n") else line + "\n")
+
+    packs = [str(path) for path in request.policy_packs]
+    try:
+        stack = open_stack(request.stack, ROOT, env)
+        if request.refresh:
+            refreshed = stack.refresh(on_output=echo, message=request.message)
+            summary.refresh_changes = _counts(refreshed.summary.resource_changes)
+        if request.operation == "up":
+            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message)
+            summary.changes = _counts(result.summary.resource_changes)
+            summary.outputs = sorted(result.outputs)
+        else:
+            preview = stack.preview(on_output=echo, diff=True, policy_packs=packs, message=request.message)
+            summary.changes = _counts(preview.change_summary)
+    except auto.ConcurrentUpdateError as error:
+        return _failed(summary, ExitCode.LOCKED, lock_message(request.stack, error))
+    except auto.StackNotFoundError as error:
+        hint = (
+            f"stack {request.stack} does not exist in this backend ({_stderr_tail(error)}); create it with `pulumi stack init`."
+        )
+        return _failed(summary, ExitCode.STACK_NOT_FOUND, hint)
+    except auto.CommandError as error:
+        return _failed(summary, ExitCode.FAILED, f"{request.operation} of {request.stack} failed: {_stderr_tail(error)}")
+    if request.expect_no_changes and any(op != "same" and count for op, count in summary.changes.items()):
+        summary.exit_code, summary.result = ExitCode.CHANGES_PENDING, "changes-pending"
+        summary.error = f"{request.stack} has changes pending: the stack differs from its program (drift or an unapplied change)."
+    return summary
+
+
+def _failed(summary: DeploySummary, code: ExitCode, message: str) -> DeploySummary:
+    summary.exit_code, summary.result, summary.error = code, "failed", message
+    return summary

@@ -1,0 +1,216 @@
+"""``python -m deploy``: the Automation API flow with the workspace faked (no Pulumi CLI here).
+
+Failures are built by the Automation API's own ``create_command_error`` from the CLI's real error
+text, so the tests exercise the same classification a real run goes through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi import automation as auto
+from pulumi.automation.errors import create_command_error
+from pulumi.automation.events import OpType
+
+from deploy import runner
+from deploy.__main__ import main
+from deploy.runner import ROOT, DeployableStack, ExitCode
+
+LOCKED_DIY = (
+    "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+    "or delete the lock file with `pulumi cancel`.\n  s3://fleet-state/.pulumi/locks/organization/fleet/prod/abc.json: "
+    "created by ci@runner (pid 4242) at 2026-11-24T10:00:00Z"
+)
+LOCKED_CLOUD = "error: [409] Conflict: Another update is currently in progress."
+NOT_FOUND = "error: no stack named 'organization/fleet/qa' found"
+POLICY_FAILED = (
+    "Policies:\n    fleet-guardrails@v0.0.1 (local: policy)\n        - [mandatory]  kms-key-rotation\nerror: preview failed"
+)
+
+
+def summary(changes: Mapping[str, int]) -> auto.UpdateSummary:
+    return auto.UpdateSummary(
+        kind="update",
+        start_time=datetime(2026, 11, 24, 10, 0),
+        message="",
+        environment={},
+        config={},
+        result="succeeded",
+        resource_changes=dict(changes),  # type: ignore[arg-type]
+    )
+
+
+class FakeStack:
+    """Records the calls a deploy makes; each operation returns a result or raises the CLI error given."""
+
+    def __init__(self, fail: dict[str, str] | None = None, preview_changes: Mapping[OpType, int] | None = None) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail = fail or {}
+        self.preview_changes = dict(preview_changes if preview_changes is not None else {OpType.CREATE: 2, OpType.SAME: 180})
+
+    def _record(self, operation: str, kwargs: dict[str, Any]) -> None:
+        self.calls.append((operation, kwargs))
+        kwargs["on_output"](f"{operation}: engine output line")
+        if operation in self.fail:
+            raise create_command_error(auto.CommandResult("", self.fail[operation], 255))
+
+    def refresh(self, **kwargs: Any) -> auto.RefreshResult:
+        self._record("refresh", kwargs)
+        return auto.RefreshResult("", "", summary({"same": 182, "update": 1}))
+
+    def preview(self, **kwargs: Any) -> auto.PreviewResult:
+        self._record("preview", kwargs)
+        return auto.PreviewResult("", "", self.preview_changes)
+
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        self._record("up", kwargs)
+        outputs = {"kubeconfig": auto.OutputValue("apiVersion: v1 # token-material", True), "dns": auto.OutputValue({}, False)}
+        return auto.UpResult("", "", summary({"create": 2, "same": 180}), outputs)
+
+
+Opened = list[tuple[str, Path, Mapping[str, str]]]
+
+
+def opener(stack: FakeStack, opened: Opened | None = None) -> Callable[[str, Path, Mapping[str, str]], DeployableStack]:
+    def open_stack(name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        if opened is not None:
+            opened.append((name, work_dir, env))
+        return stack
+
+    return open_stack
+
+
+def run(
+    argv: list[str], stack: FakeStack, capsys: pytest.CaptureFixture[str], opened: Opened | None = None
+) -> tuple[int, dict[str, Any], str]:
+    code = main(argv, opener(stack, opened))
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out), captured.err
+
+
+def test_preview_refreshes_first_and_applies_the_policy_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    stack = FakeStack()
+    opened: Opened = []
+    code, document, stderr = run(["--stack", "prod"], stack, capsys, opened)
+    assert code == ExitCode.OK
+    assert opened == [("prod", ROOT, {})]
+    assert [name for name, _ in stack.calls] == ["refresh", "preview"]
+    preview_kwargs = stack.calls[1][1]
+    assert preview_kwargs["policy_packs"] == [str(ROOT / "policy")]
+    assert preview_kwargs["diff"] is True
+    assert document == {
+        "stack": "prod",
+        "operation": "preview",
+        "result": "succeeded",
+        "exitCode": 0,
+        "refreshChanges": {"same": 182, "update": 1},
+        "changes": {"create": 2, "same": 180},
+        "changed": 2,
+        "outputs": [],
+        "error": None,
+    }
+    # Engine progress goes to stderr so stdout stays one JSON document.
+    assert "refresh: engine output line" in stderr
+    assert "preview: engine output line" in stderr
+
+
+def test_up_reports_changes_and_output_names_but_never_values(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    stack = FakeStack()
+    summary_file = tmp_path / "summary.json"
+    code, document, _ = run(
+        ["--stack", "org/fleet/prod", "--up", "--message", "deploy abc123", "--summary-file", str(summary_file)], stack, capsys
+    )
+    assert code == ExitCode.OK
+    assert [name for name, _ in stack.calls] == ["refresh", "up"]
+    assert stack.calls[1][1]["message"] == "deploy abc123"
+    assert document["operation"] == "up"
+    assert document["changes"] == {"create": 2, "same": 180}
+    assert document["outputs"] == ["dns", "kubeconfig"]
+    assert "token-material" not in json.dumps(document)
+    assert json.loads(summary_file.read_text()) == document
+
+
+def test_no_refresh_and_no_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    stack = FakeStack()
+    code, document, _ = run(["--stack", "prod", "--no-refresh", "--no-policy"], stack, capsys)
+    assert code == ExitCode.OK
+    assert [name for name, _ in stack.calls] == ["preview"]
+    assert stack.calls[0][1]["policy_packs"] == []
+    assert document["refreshChanges"] is None
+
+
+def test_backend_url_reaches_the_workspace(capsys: pytest.CaptureFixture[str]) -> None:
+    opened: Opened = []
+    run(["--stack", "prod", "--backend-url", "s3://fleet-state"], FakeStack(), capsys, opened)
+    assert opened[0][2] == {"PULUMI_BACKEND_URL": "s3://fleet-state"}
+
+
+@pytest.mark.parametrize("stderr", [LOCKED_DIY, LOCKED_CLOUD], ids=["self-managed-backend", "pulumi-cloud"])
+@pytest.mark.parametrize("operation", ["refresh", "preview"])
+def test_lock_conflict_says_the_stack_is_locked(stderr: str, operation: str, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = FakeStack(fail={operation: stderr})
+    code, document, err = run(["--stack", "prod"], stack, capsys)
+    assert code == ExitCode.LOCKED
+    assert int(ExitCode.LOCKED) == 3
+    assert document["result"] == "failed"
+    assert document["error"].startswith("stack prod is locked: another update is in progress")
+    assert "pulumi cancel" in document["error"]
+    assert document["error"] in err
+    # Nothing runs after the lock is found.
+    assert stack.calls[-1][0] == operation
+
+
+def test_missing_stack_has_its_own_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _ = run(["--stack", "qa"], FakeStack(fail={"refresh": NOT_FOUND}), capsys)
+    assert code == ExitCode.STACK_NOT_FOUND
+    assert int(ExitCode.STACK_NOT_FOUND) == 4
+    assert "stack qa does not exist" in document["error"]
+    assert "pulumi stack init" in document["error"]
+
+
+def test_a_failed_preview_exits_1_with_the_cli_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _ = run(["--stack", "prod"], FakeStack(fail={"preview": POLICY_FAILED}), capsys)
+    assert code == ExitCode.FAILED
+    assert int(ExitCode.FAILED) == 1
+    assert document["error"] == "preview of prod failed: error: preview failed"
+    assert document["changes"] == {}
+
+
+def test_expect_no_changes_flags_drift(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document, _ = run(["--stack", "prod", "--expect-no-changes"], FakeStack(), capsys)
+    assert code == ExitCode.CHANGES_PENDING
+    assert int(ExitCode.CHANGES_PENDING) == 5
+    assert document["result"] == "changes-pending"
+    clean = FakeStack(preview_changes={OpType.SAME: 182})
+    code, document, _ = run(["--stack", "prod", "--expect-no-changes"], clean, capsys)
+    assert code == ExitCode.OK
+    assert document["changed"] == 0
+
+
+@pytest.mark.parametrize("argv", [[], ["--stack", "prod", "--up", "--preview"], ["--stack", "prod", "--apply"]])
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(argv, opener(FakeStack()))
+    assert raised.value.code == 2
+
+
+def test_the_real_workspace_runs_the_cli_in_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    selected: list[dict[str, Any]] = []
+    sentinel = FakeStack()
+
+    def select_stack(**kwargs: Any) -> FakeStack:
+        selected.append(kwargs)
+        return sentinel
+
+    monkeypatch.setattr(auto, "select_stack", select_stack)
+    assert runner.select_stack("prod", ROOT, {"PULUMI_BACKEND_URL": "s3://b"}) is sentinel
+    (call,) = selected
+    assert call["stack_name"] == "prod"
+    assert call["work_dir"] == str(ROOT)
+    assert call["opts"].env_vars == {"PULUMI_BACKEND_URL": "s3://b"}
+    assert (ROOT / "Pulumi.yaml").exists()
