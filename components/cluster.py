@@ -148,8 +148,10 @@ class RegionalCluster(pulumi.ComponentResource):
             guarded,
         )
 
-        for group in sorted(spec.node_groups, key=lambda g: g.name):
+        self.node_groups = [
             self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags)
+            for group in sorted(spec.node_groups, key=lambda g: g.name)
+        ]
 
         endpoint_and_ca = cluster.kubeconfig_json.apply(endpoint_from_eks_kubeconfig)
         self.eks_cluster = cluster

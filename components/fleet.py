@@ -159,7 +159,9 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
         clusters[cluster_spec.name] = cluster
-        kubernetes_providers[cluster_spec.name] = providers.kubernetes_provider(cluster_spec.name, cluster.kubeconfig)
+        kubernetes_providers[cluster_spec.name] = providers.kubernetes_provider(
+            cluster_spec.name, cluster.kubeconfig, cluster.node_groups
+        )
 
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)

@@ -6,7 +6,7 @@ ambient AWS region or the operator's local kubeconfig (pulumi-eks#555).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -30,9 +30,14 @@ def aws_providers(regions: Iterable[str]) -> dict[str, aws.Provider]:
     }
 
 
-def kubernetes_provider(cluster_name: str, kubeconfig: pulumi.Input[str]) -> k8s.Provider:
-    """A provider bound to one cluster's own kubeconfig, never to the local one."""
+def kubernetes_provider(cluster_name: str, kubeconfig: pulumi.Input[str], nodes: Sequence[pulumi.Resource] = ()) -> k8s.Provider:
+    """A provider bound to one cluster's own kubeconfig, never to the local one.
+
+    It waits for the cluster's node groups: Helm releases wait for their pods to be ready, and
+    with no node to schedule on they would race the node groups' create against Helm's timeout.
+    """
     return k8s.Provider(
         naming.kubernetes_provider_name(cluster_name),
         k8s.ProviderArgs(kubeconfig=kubeconfig, context=cluster_name),
+        pulumi.ResourceOptions(depends_on=list(nodes)),
     )

@@ -100,6 +100,18 @@ def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(prod: Run) -> N
         assert args[:6] == ["--region", region, "eks", "get-token", "--cluster-name", name]
 
 
+def test_kubernetes_objects_wait_for_their_clusters_nodes(prod: Run) -> None:
+    # Helm releases wait for ready pods; without nodes they would race the node groups against Helm's timeout.
+    for name in CLUSTERS:
+        provider = prod.named(f"{name}-k8s")
+        node_groups = {r.urn for r in prod.of_type("eks:index:ManagedNodeGroup") if r.name.startswith(f"{name}-")}
+        node_groups -= {prod.named(f"{name}-submariner-gateway").urn}
+        assert node_groups
+        assert node_groups <= set(provider.dependencies)
+    for release in prod.of_type("kubernetes:helm.sh/v3:Release"):
+        assert any(prod.registrations[urn].type == "eks:index:ManagedNodeGroup" for urn in prod.transitive_dependencies(release))
+
+
 # ---------------------------------------------------------------- networks
 
 

@@ -1,0 +1,94 @@
+"""The deploy's critical path: the longest chain of creates, from registrations and their dependencies.
+
+Durations are typical AWS create times. A resource waits for what it depends on (explicit
+dependsOn, the resources its inputs come from, its provider); depending on a component means
+waiting for everything inside it. The chain's length is a lower bound on a first `pulumi up`,
+whatever the parallelism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from tests.harness import Registration, Run
+
+# Minutes, typical for a create in a quiet account (README: Benchmarks documents this table).
+CREATE_MINUTES: Mapping[str, float] = {
+    "eks:index:Cluster": 10.0,
+    "aws:eks/cluster:Cluster": 10.0,
+    "eks:index:ManagedNodeGroup": 4.0,
+    "aws:eks/nodeGroup:NodeGroup": 4.0,
+    "aws:lb/loadBalancer:LoadBalancer": 3.0,
+    "kubernetes:helm.sh/v3:Release": 2.0,
+    "aws:route53/record:Record": 1.0,
+    "aws:route53/healthCheck:HealthCheck": 1.0,
+    "aws:ec2/natGateway:NatGateway": 2.0,
+}
+# Everything else (VPC pieces, IAM, security-group rules, Kubernetes objects) takes seconds.
+OTHER_MINUTES = 0.1
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    type: str
+    minutes: float
+    finishes_at: float
+
+
+@dataclass(frozen=True)
+class CriticalPath:
+    minutes: float
+    steps: tuple[Step, ...]
+
+    def count(self, type_token: str) -> int:
+        return sum(1 for step in self.steps if step.type == type_token)
+
+
+def minutes(registration: Registration) -> float:
+    if registration.type in CREATE_MINUTES:
+        return CREATE_MINUTES[registration.type]
+    return OTHER_MINUTES if registration.custom else 0.0
+
+
+def critical_path(run: Run) -> CriticalPath:
+    registrations = run.registrations
+    children: dict[str, list[str]] = {}
+    for urn, registration in registrations.items():
+        children.setdefault(registration.parent, []).append(urn)
+
+    @cache
+    def waits_for(urn: str) -> frozenset[str]:
+        """The resources (not components) that must finish before ``urn`` is created."""
+        direct = run.depends_on(registrations[urn])
+        return frozenset(leaf for dependency in direct if dependency in registrations for leaf in _leaves(dependency))
+
+    @cache
+    def _leaves(urn: str) -> frozenset[str]:
+        registration = registrations[urn]
+        if registration.custom or registration.type in CREATE_MINUTES:
+            return frozenset({urn})
+        # A component is done when everything inside it is.
+        return frozenset(leaf for child in children.get(urn, []) for leaf in _leaves(child))
+
+    @cache
+    def finish(urn: str) -> float:
+        start = max((finish(dependency) for dependency in waits_for(urn)), default=0.0)
+        return start + minutes(registrations[urn])
+
+    ends = {urn: finish(urn) for urn in registrations}
+    if not ends:
+        return CriticalPath(0.0, ())
+    last = max(sorted(ends), key=lambda u: ends[u])
+    urn = last
+    steps: list[Step] = []
+    while True:
+        registration = registrations[urn]
+        steps.append(Step(registration.name, registration.type, minutes(registration), round(ends[urn], 2)))
+        previous = sorted(waits_for(urn))
+        if not previous:
+            break
+        urn = max(previous, key=lambda u: ends[u])
+    return CriticalPath(round(ends[last], 2), tuple(reversed(steps)))

@@ -1,0 +1,57 @@
+"""Generated fleet configs of any size: the prod stack's settings with N clusters instead of three.
+
+Cluster 0 is the hub (Argo CD, Submariner broker); the rest are production clusters spread over
+the regions round-robin, every one joined to the clusterset and to one weighted record.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.harness import stack_config
+
+REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
+# A /20 each keeps 30 service ranges inside 172.16.0.0/12.
+SERVICE_BLOCKS_PER_16 = 16
+
+
+def _service_cidr(index: int) -> str:
+    return f"172.{20 + index // SERVICE_BLOCKS_PER_16}.{(index % SERVICE_BLOCKS_PER_16) * 16}.0/20"
+
+
+def _cluster(index: int) -> dict[str, Any]:
+    hub = index == 0
+    cluster: dict[str, Any] = {
+        "name": "hub" if hub else f"c{index:02d}",
+        "region": REGIONS[0] if hub else REGIONS[(index - 1) % len(REGIONS)],
+        "vpcCidr": f"10.{10 + index}.0.0/16",
+        "serviceCidr": _service_cidr(index),
+        "availabilityZones": 3,
+        "labels": {"environment": "management" if hub else "production"},
+        "nodeGroups": [
+            {"name": "system" if hub else "general", "instanceTypes": ["m7g.large" if hub else "m7i.xlarge"], "minSize": 3, "maxSize": 6, "desiredSize": 3}
+        ],
+    }
+    if hub:
+        cluster["role"] = "hub"
+    else:
+        cluster["labels"]["overlay"] = "production-us" if cluster["region"] != "eu-west-1" else "production-eu"
+    return cluster
+
+
+def generated_fleet(size: int) -> dict[str, Any]:
+    """Stack config (``fleet:*`` keys, Python values) for a fleet of ``size`` clusters."""
+    if not 1 <= size <= 40:
+        raise ValueError(f"fleet size {size}: between 1 and 40 clusters (one 10.x/16 and service /20 each)")
+    config = copy.deepcopy(stack_config("prod"))
+    clusters = [_cluster(i) for i in range(size)]
+    config["fleet:clusters"] = clusters
+    workloads = [c["name"] for c in clusters if c.get("role") != "hub"] or [clusters[0]["name"]]
+    config["fleet:dns"]["records"] = [{"name": "api.example.com", "routing": "weighted", "weights": dict.fromkeys(workloads, 10)}]
+    submariner = config["fleet:submariner"]
+    submariner.pop("clusters", None)  # every cluster joins
+    submariner["broker"] = clusters[0]["name"]
+    # A clusterset needs two members: one cluster alone runs without Submariner.
+    submariner["enabled"] = size >= 2
+    return config
