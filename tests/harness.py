@@ -86,6 +86,9 @@ class Registration:
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
+    # Resources passed by reference (an eks.Cluster into eks.ManagedNodeGroup): the SDK leaves them
+    # out of a remote component's dependencies, but its provider waits for them all the same.
+    references: set[str] = field(default_factory=set)
 
     @property
     def provider_urn(self) -> str:
@@ -108,6 +111,17 @@ def _plain(value: Any, path: str, secrets: set[str]) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _referenced_urns(value: Any) -> set[str]:
+    """URNs of resources passed as inputs: a remote component's provider waits for them."""
+    if isinstance(value, dict):
+        if value.get(_SIG) == _RESOURCE:
+            return {value["urn"]}
+        return {urn for child in value.values() for urn in _referenced_urns(child)}
+    if isinstance(value, list):
+        return {urn for child in value for urn in _referenced_urns(child)}
+    return set()
 
 
 def _urns_for_refs(value: Any) -> Any:
@@ -139,6 +153,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         wire = json_format.MessageToDict(request.object)
         secrets: set[str] = set()
         inputs = _plain(wire, "", secrets)
+        references = _referenced_urns(wire)
         request.object.Clear()
         request.object.update(_urns_for_refs(wire))
         self.local.request = request
@@ -164,6 +179,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             delete_before_replace=request.deleteBeforeReplace,
             ignore_changes=list(request.ignoreChanges),
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            references=references,
         )
         with self.lock:
             self.registrations[response.urn] = registration
@@ -322,8 +338,8 @@ class Run:
         return chain
 
     def depends_on(self, registration: Registration) -> set[str]:
-        """URNs this registration waits for: explicit and property dependencies, and its parent's."""
-        direct = set(registration.dependencies)
+        """URNs this registration waits for: explicit and property dependencies, references, its provider."""
+        direct = set(registration.dependencies) | registration.references
         for urns in registration.property_dependencies.values():
             direct |= set(urns)
         if registration.provider:
