@@ -30,7 +30,13 @@ def _cluster(index: int) -> dict[str, Any]:
         "availabilityZones": 3,
         "labels": {"environment": "management" if hub else "production"},
         "nodeGroups": [
-            {"name": "system" if hub else "general", "instanceTypes": ["m7g.large" if hub else "m7i.xlarge"], "minSize": 3, "maxSize": 6, "desiredSize": 3}
+            {
+                "name": "system" if hub else "general",
+                "instanceTypes": ["m7g.large" if hub else "m7i.xlarge"],
+                "minSize": 3,
+                "maxSize": 6,
+                "desiredSize": 3,
+            }
         ],
     }
     if hub:

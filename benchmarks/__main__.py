@@ -1,0 +1,81 @@
+"""``python -m benchmarks [--sizes 1 3 10 30] [--repeat 3] [--json]``: the program's cost as the fleet grows.
+
+For each fleet size, in fresh processes: the time to evaluate the program under mocks (median of
+``--repeat`` runs), its peak memory, and the deploy's critical path from typical create times,
+compared with a single cluster's. Prints a Markdown table (the README's) or JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES
+from tests.harness import ROOT
+
+SINGLE = 1
+
+
+def measure_in_fresh_process(size: int) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.measure", str(size)], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def benchmark(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    rows = []
+    for size in sorted(set(sizes) | {SINGLE}):
+        runs = [measure_in_fresh_process(size) for _ in range(repeat)]
+        row = dict(runs[0])
+        row["seconds"] = round(statistics.median(r["seconds"] for r in runs), 2)
+        row["peakRssMiB"] = max(r["peakRssMiB"] for r in runs)
+        rows.append(row)
+    single = next(r for r in rows if r["clusters"] == SINGLE)["criticalPathMinutes"]
+    for row in rows:
+        row["vsSingleCluster"] = round(row["criticalPathMinutes"] / single, 2)
+    return rows
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| clusters | resources | evaluation (s) | peak memory (MiB) | critical path (min) | vs one cluster "
+        "| clusters on the path |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['clusters']} | {row['resources']} | {row['seconds']:.2f} | {row['peakRssMiB']:.0f} | "
+            f"{row['criticalPathMinutes']:g} | {row['vsSingleCluster']:.2f}x | {row['clustersOnPath']} |"
+        )
+    longest = max(rows, key=lambda r: r["clusters"])
+    lines += ["", f"Critical path of the {longest['clusters']}-cluster fleet (steps of a minute or more):"]
+    lines += [f"{i}. {step}" for i, step in enumerate(longest["path"], start=1)]
+    lines += [
+        "",
+        "Create times used (minutes): "
+        + ", ".join(f"{t} {m:g}" for t, m in CREATE_MINUTES.items())
+        + f"; anything else {OTHER_MINUTES:g}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[3, 10, 30], help="fleet sizes (a single cluster is always measured)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="evaluations per size; the median time is reported")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
+    args = parser.parse_args(argv)
+    rows = benchmark(args.sizes, args.repeat)
+    print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="\n" if args.json else "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

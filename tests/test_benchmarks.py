@@ -1,0 +1,105 @@
+"""The benchmark's parts: generated fleets are valid configs, and the critical path is computed right."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+
+import pytest
+
+from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
+from benchmarks.fleets import generated_fleet
+from components.validation import parse_fleet
+from tests.harness import ROOT, Registration, Run, run_program
+
+
+@pytest.mark.parametrize("size", [1, 3, 10, 30])
+def test_generated_fleets_are_valid_configs(size: int) -> None:
+    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size).items()})
+    assert len(spec.clusters) == size
+    assert spec.hub is not None
+    assert bool(spec.submariner and spec.submariner.enabled) is (size >= 2)
+
+
+def test_fleet_sizes_are_bounded() -> None:
+    with pytest.raises(ValueError, match="between 1 and 40"):
+        generated_fleet(41)
+
+
+def registration(name: str, type_token: str, depends: Sequence[str] = (), parent: str = "", custom: bool = True) -> Registration:
+    return Registration(
+        urn=f"urn:{name}",
+        id="",
+        type=type_token,
+        name=name,
+        custom=custom,
+        remote=False,
+        parent=parent,
+        protect=False,
+        provider="",
+        providers={},
+        dependencies=[f"urn:{d}" for d in depends],
+        property_dependencies={},
+        inputs={},
+        secret_inputs=set(),
+    )
+
+
+def test_longest_chain_through_components() -> None:
+    # Two clusters in parallel; a release waits on a component (so on everything inside it).
+    registrations = [
+        registration("vpc", "aws:ec2/vpc:Vpc"),
+        registration("a-eks", "eks:index:Cluster", ["vpc"], custom=False),
+        registration("b-eks", "eks:index:Cluster", ["vpc"], custom=False),
+        registration("a-nodes", "eks:index:ManagedNodeGroup", ["a-eks"], custom=False),
+        registration("edge", "fleet:index:RegionalEdge", custom=False),
+        registration("nlb", "aws:lb/loadBalancer:LoadBalancer", ["vpc"], parent="urn:edge"),
+        registration("release", "kubernetes:helm.sh/v3:Release", ["a-nodes", "edge"]),
+        registration("record", "aws:route53/record:Record", ["nlb"]),
+    ]
+    path = critical_path(Run({r.urn: r for r in registrations}, {}, set(), []))
+    assert [step.name for step in path.steps] == ["vpc", "a-eks", "a-nodes", "release"]
+    assert path.minutes == pytest.approx(OTHER_MINUTES + 10 + 4 + 2)
+    assert path.count("eks:index:Cluster") == 1
+    assert CREATE_MINUTES["aws:lb/loadBalancer:LoadBalancer"] == 3
+
+
+def test_a_serialized_region_shows_on_the_path() -> None:
+    registrations = [
+        registration("a-eks", "eks:index:Cluster", custom=False),
+        registration("b-eks", "eks:index:Cluster", ["a-eks"], custom=False),
+    ]
+    path = critical_path(Run({r.urn: r for r in registrations}, {}, set(), []))
+    assert path.count("eks:index:Cluster") == 2
+    assert path.minutes == 20
+
+
+def test_a_fleet_deploys_in_about_the_time_of_one_cluster(prod: Run) -> None:
+    single = critical_path(run_program(generated_fleet(1)))
+    fleet = critical_path(prod)
+    assert fleet.count("eks:index:Cluster") == 1, [step.name for step in fleet.steps]
+    # The clusterset join (broker chart, then the member's operator) is the only wait beyond one cluster's.
+    assert fleet.minutes <= single.minutes + CREATE_MINUTES["kubernetes:helm.sh/v3:Release"] * 1.5
+    assert [step.type for step in single.steps if step.minutes >= 1] == [
+        "eks:index:Cluster",
+        "eks:index:ManagedNodeGroup",
+        "kubernetes:helm.sh/v3:Release",
+    ]
+
+
+def test_the_benchmark_command_reports_a_table() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sizes", "3", "--repeat", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(result.stdout)
+    assert [row["clusters"] for row in rows] == [1, 3]
+    assert rows[0]["vsSingleCluster"] == 1.0
+    assert rows[1]["clustersOnPath"] == 1
+    assert all(row["peakRssMiB"] > row["baselineRssMiB"] > 0 for row in rows)
+    assert all(row["resources"] > 0 and row["seconds"] > 0 for row in rows)
