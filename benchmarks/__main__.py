@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES
-from tests.harness import ROOT
+from offline.harness import ROOT
 
 SINGLE = 1
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from tests.harness import Registration, Run
+from offline.harness import Registration, Run
 
 # Minutes, typical for a create in a quiet account (README: Benchmarks documents this table).
 CREATE_MINUTES: Mapping[str, float] = {

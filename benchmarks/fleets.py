@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.harness import stack_config
+from offline.harness import stack_config
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
 # A /20 each keeps 30 service ranges inside 172.16.0.0/12.

@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks.critical_path import critical_path
 from benchmarks.fleets import generated_fleet
-from tests.harness import run_program
+from offline.harness import run_program
 
 
 def _peak_rss_mib() -> float:

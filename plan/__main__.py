@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from components.validation import ConfigError
+from offline.harness import ROOT, run_stack
 from plan import report
-from tests.harness import ROOT, run_stack
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
 PLACEHOLDER_HUB = {"argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>"}, "hubKubeconfig": ""}

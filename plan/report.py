@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.harness import Run
+from offline.harness import Run
 
 
 def build(stack: str, run: Run) -> dict[str, Any]:

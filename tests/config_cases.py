@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.validation import ConfigError, parse_fleet
-from tests.harness import stack_config
+from offline.harness import stack_config
 
 
 def raw_prod() -> dict[str, Any]:

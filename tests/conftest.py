@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.harness import Run, run_stack  # noqa: E402
+from offline.harness import Run, run_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components import gitops
-from tests.harness import ACCOUNT, Registration, Run, run_stack
+from offline.harness import ACCOUNT, Registration, Run, run_stack
 from tests.reference import schema_errors, unknown_keys
 
 HUB = "mgmt"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from offline.harness import stack_config
 from tests.config_cases import problems_after, raw_prod
-from tests.harness import stack_config
 
 
 def only_problem(change: Any) -> str:

@@ -12,7 +12,7 @@ import pytest
 from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
 from benchmarks.fleets import generated_fleet
 from components.validation import parse_fleet
-from tests.harness import ROOT, Registration, Run, run_program
+from offline.harness import ROOT, Registration, Run, run_program
 
 
 @pytest.mark.parametrize("size", [1, 3, 10, 30])

@@ -13,8 +13,8 @@ import pytest
 
 from components.model import FleetSpec
 from components.validation import ConfigError, parse_fleet
+from offline.harness import run_stack
 from tests.config_cases import problems_after, raw_prod
-from tests.harness import run_stack
 
 
 def only_problem(change: Callable[[dict[str, Any]], None]) -> str:

@@ -5,7 +5,7 @@ import yaml
 
 from components import eks_versions
 from components.eks_versions import support_warning
-from tests.harness import ROOT, run_stack
+from offline.harness import ROOT, run_stack
 
 
 def test_pulumi_yaml_default_is_the_newest_supported_version() -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from components.cluster import CONTROL_PLANE_LOG_TYPES
 from components.nodes import NODE_GROUP_LABEL
-from tests.harness import Registration, Run, run_stack
+from offline.harness import Registration, Run, run_stack
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 BROKER = "mgmt"

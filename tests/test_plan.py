@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from offline.harness import ROOT
 from plan.__main__ import main
-from tests.harness import ROOT
 
 
 def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,9 +25,9 @@ from pulumi_policy import (
 
 from components.clusterset import gateway_ports
 from components.model import CableDriver
+from offline.harness import ROOT, Registration, Run
 from policy import crossguard, guardrails
 from policy.guardrails import GUARDRAILS, Context, Resource, evaluate
-from tests.harness import ROOT, Registration, Run
 
 GUARDRAIL = {g.name: g for g in GUARDRAILS}
 

@@ -9,7 +9,7 @@ import pytest
 
 from components import clusterset as plan
 from components.iam_policies import GATEWAY_POOL_TAG
-from tests.harness import Registration, Run, run_stack
+from offline.harness import Registration, Run, run_stack
 from tests.reference import unknown_keys
 
 MEMBERS = {"mgmt": "us-east-1", "prod-eu": "eu-west-1", "prod-us": "us-east-1"}

@@ -9,8 +9,8 @@ import pytest
 
 from components.iam_policies import load_balancer_controller_policy
 from components.validation import parse_fleet
+from offline.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack
 from tests.config_cases import problems_after, raw_prod
-from tests.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack
 
 REGIONS = {"prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 # Application (not network) load balancer zone ids, as in the seed's 70/30 example: wrong for an NLB.

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from deploy.touched import stacks_in, touched_stacks
-from tests.harness import ROOT
+from offline.harness import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 BIN = Path(sys.executable).parent
