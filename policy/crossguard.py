@@ -34,27 +34,27 @@ def _plain(value: Any) -> Any:
 
 
 def from_validation_args(args: ResourceValidationArgs) -> Resource:
-    return Resource(
-        urn=args.urn,
-        type=args.resource_type,
-        name=args.name,
-        props=_plain(args.props),
-        protect=bool(args.opts.protect),
-        additional_secret_outputs=tuple(args.opts.additional_secret_outputs or ()),
-        parent=args.opts.parent or "",
-    )
+    return _resource(args, args.opts.parent or "", {})
 
 
 def from_policy_resource(resource: PolicyResource) -> Resource:
+    dependencies = {key: tuple(dep.urn for dep in deps) for key, deps in resource.property_dependencies.items()}
+    return _resource(resource, resource.parent.urn if resource.parent is not None else "", dependencies)
+
+
+def _resource(
+    source: ResourceValidationArgs | PolicyResource, parent: str, property_dependencies: dict[str, tuple[str, ...]]
+) -> Resource:
+    # Both SDK views carry the same fields under the same names; only parent and dependencies differ.
     return Resource(
-        urn=resource.urn,
-        type=resource.resource_type,
-        name=resource.name,
-        props=_plain(resource.props),
-        protect=bool(resource.opts.protect),
-        additional_secret_outputs=tuple(resource.opts.additional_secret_outputs or ()),
-        property_dependencies={key: tuple(dep.urn for dep in deps) for key, deps in resource.property_dependencies.items()},
-        parent=resource.parent.urn if resource.parent is not None else "",
+        urn=source.urn,
+        type=source.resource_type,
+        name=source.name,
+        props=_plain(source.props),
+        protect=bool(source.opts.protect),
+        additional_secret_outputs=tuple(source.opts.additional_secret_outputs or ()),
+        property_dependencies=property_dependencies,
+        parent=parent,
     )
 
 
