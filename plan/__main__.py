@@ -1,7 +1,8 @@
 """python -m plan <stack> [--json] [--diagram FILE]: what a stack declares, offline.
 
 Runs the real program under Pulumi mocks with the stack's real config: no AWS credentials, no
-Pulumi CLI. Exit status 0 with the plan, 1 when the config is invalid (the problems are printed).
+Pulumi CLI. Exit status 0 with the plan; 1 when the config is invalid (the problems are printed)
+or a guardrail of the policy pack fails (the plan says which).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     if args.diagram:
         args.diagram.write_text(report.mermaid(plan))
-    return 0
+    # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan.
+    return 1 if any(plan["policy"].values()) else 0
 
 
 def _hub_stack(stack: str) -> str | None:

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from offline.harness import Run
+from offline.policy_view import violations
 
 
 def build(stack: str, run: Run) -> dict[str, Any]:
@@ -39,6 +40,7 @@ def build(stack: str, run: Run) -> dict[str, Any]:
         "clusterset": _without_runtime_values(exports.get("clusterset", {})),
         "argocd": exports.get("argocd", {}),
         "resources": {"total": sum(counts.values()), "byType": dict(sorted(counts.items()))},
+        "policy": violations(run),
         "warnings": run.warnings,
     }
 
@@ -82,6 +84,10 @@ def text(plan: dict[str, Any]) -> str:
         for name, spec in argocd.get("applicationSets", {}).items():
             apps = ", ".join(f"{a['name']} ({a['path']})" for a in spec["applications"]) or "none yet"
             lines.append(f"  ApplicationSet {name} {spec['selector']}: {apps}")
+    failing = {name: messages for name, messages in plan["policy"].items() if messages}
+    lines += ["", f"Policy pack: {len(plan['policy'])} guardrails, " + (f"{len(failing)} failing" if failing else "all pass")]
+    for name, messages in failing.items():
+        lines += [f"  [mandatory] {name}: {message}" for message in messages]
     lines += ["", "Resources by type"]
     lines += [f"  {count:4d}  {kind}" for kind, count in plan["resources"]["byType"].items()]
     for warning in plan["warnings"]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.harness import ROOT
+import plan.__main__ as plan_main
+from offline.harness import ROOT, run_stack
 from plan.__main__ import main
 
 
@@ -85,3 +86,19 @@ def test_bad_config_prints_the_problems_and_exits_non_zero(broken_stack: str, ca
 def test_unknown_stack_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nope"]) == 1
     assert "no Pulumi.nope.yaml" in capsys.readouterr().err
+
+
+def test_a_failing_guardrail_is_shown_and_fails_the_plan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unprotected = run_stack("prod", mutate=lambda config: config.update({"fleet:protect": False}))
+    monkeypatch.setattr(plan_main, "run_stack", lambda stack, **_: unprotected)
+    assert main(["prod"]) == 1
+    out = capsys.readouterr().out
+    assert "Policy pack: 12 guardrails, 1 failing" in out
+    assert "  [mandatory] prod-clusters-protected: EKS cluster mgmt-eks: stack prod requires protect: true on clusters." in out
+
+
+def test_the_prod_plan_passes_the_policy_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prod", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["policy"]["no-open-ingress"] == []

@@ -25,24 +25,13 @@ from pulumi_policy import (
 
 from components.clusterset import gateway_ports
 from components.model import CableDriver
-from offline.harness import ROOT, Registration, Run
+from offline.harness import ROOT, Run, run_stack
+from offline.policy_view import as_resource
+from offline.policy_view import violations as stack_violations
 from policy import crossguard, guardrails
 from policy.guardrails import GUARDRAILS, Context, Resource, evaluate
 
 GUARDRAIL = {g.name: g for g in GUARDRAILS}
-
-
-def as_resource(registration: Registration) -> Resource:
-    return Resource(
-        urn=registration.urn,
-        type=registration.type,
-        name=registration.name,
-        props=registration.inputs,
-        protect=registration.protect,
-        additional_secret_outputs=tuple(registration.additional_secret_outputs),
-        property_dependencies={key: tuple(urns) for key, urns in registration.property_dependencies.items()},
-        parent=registration.parent,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +61,14 @@ def violations(name: str, resource: Resource, stack: dict[str, Resource], **conf
 
 def test_prod_stack_passes_every_policy(stack: dict[str, Resource]) -> None:
     assert evaluate(stack.values()) == {g.name: [] for g in GUARDRAILS}
+
+
+def test_staging_stack_passes_every_policy(prod: Run) -> None:
+    hub_outputs = {"argocdHub": prod.exports["argocdHub"], "hubKubeconfig": prod.exports["hubKubeconfig"]}
+    staging = run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
+    assert stack_violations(staging) == {g.name: [] for g in GUARDRAILS}
+    # staging turns protection off on purpose; the guardrail only holds the stacks it names to it.
+    assert not any(cluster.protect for cluster in staging.of_type("eks:index:Cluster"))
 
 
 @pytest.mark.parametrize("guardrail", GUARDRAILS, ids=lambda g: g.name)
