@@ -261,9 +261,7 @@ def _join_clusterset(
                 gateway_instance_type=config.gateway_instance_type,
                 tags=naming.cluster_tags(member.name, member.region),
             ),
-            pulumi.ResourceOptions(
-                providers={"aws": aws_providers[member.region], "kubernetes": kubernetes_providers[member.name]}
-            ),
+            providers.for_cluster(member.name, member.region, aws_providers, kubernetes_providers),
         )
 
 
@@ -299,9 +297,7 @@ def _edges(
                 controller_chart_version=spec.load_balancer_controller.chart_version,
                 tags=naming.cluster_tags(name, cluster_spec.region),
             ),
-            pulumi.ResourceOptions(
-                providers={"aws": aws_providers[cluster_spec.region], "kubernetes": kubernetes_providers[name]}
-            ),
+            providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
         edges[name] = EdgeEndpoint(name, cluster_spec.region, owned.hostname, owned.zone_id, owned=True)
     return edges

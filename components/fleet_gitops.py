@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import gitops, naming
+from . import gitops, naming, providers
 from .argocd import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
 from .cluster import RegionalCluster
 from .model import ClusterSpec, FleetSpec
@@ -100,9 +100,7 @@ def build_gitops(
                 oidc_provider_url=hub_cluster.oidc_provider_url,
                 tags=naming.cluster_tags(hub_spec.name, hub_spec.region),
             ),
-            pulumi.ResourceOptions(
-                providers={"aws": aws_providers[hub_spec.region], "kubernetes": kubernetes_providers[hub_spec.name]}
-            ),
+            providers.for_cluster(hub_spec.name, hub_spec.region, aws_providers, kubernetes_providers),
         )
         members = [c for c in spec.clusters if c.name != hub_spec.name]
         _register(members, clusters, aws_providers, kubernetes_providers[hub_spec.name], hub.role_arn, stack, account.account_id)

@@ -32,7 +32,6 @@ def pinned_release(
     ``secret_values`` keeps the values map a Pulumi secret in state and says so in
     ``additionalSecretOutputs``, which is what the policy pack can see (its SDK unwraps secrets).
     """
-    secrecy = pulumi.ResourceOptions(additional_secret_outputs=["values"]) if secret_values else pulumi.ResourceOptions()
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
@@ -44,7 +43,8 @@ def pinned_release(
             values=pulumi.Output.secret(values) if secret_values else values,
         ),
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions.merge(secrecy, pulumi.ResourceOptions(depends_on=[namespace]))
+            opts,
+            pulumi.ResourceOptions(depends_on=[namespace], additional_secret_outputs=["values"] if secret_values else None),
         ),
     )
 

@@ -6,7 +6,7 @@ ambient AWS region or the operator's local kubeconfig (pulumi-eks#555).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -41,3 +41,10 @@ def kubernetes_provider(cluster_name: str, kubeconfig: pulumi.Input[str], nodes:
         k8s.ProviderArgs(kubeconfig=kubeconfig, context=cluster_name),
         pulumi.ResourceOptions(depends_on=list(nodes)),
     )
+
+
+def for_cluster(
+    name: str, region: str, aws_providers: Mapping[str, aws.Provider], kubernetes_providers: Mapping[str, k8s.Provider]
+) -> pulumi.ResourceOptions:
+    """Options for a component that works in one cluster: its region's AWS provider and its own Kubernetes provider."""
+    return pulumi.ResourceOptions(providers={"aws": aws_providers[region], "kubernetes": kubernetes_providers[name]})

@@ -32,6 +32,10 @@ class ExitCode(enum.IntEnum):
     CHANGES_PENDING = 5
 
 
+# What the summary's "result" says for an exit code; every other code is a failure.
+RESULTS = {ExitCode.OK: "succeeded", ExitCode.CHANGES_PENDING: "changes-pending"}
+
+
 class DeployableStack(Protocol):
     """The part of ``pulumi.automation.Stack`` a deploy uses (tests pass a fake)."""
 
@@ -85,7 +89,6 @@ class DeploySummary:
     stack: str
     operation: Operation
     exit_code: ExitCode = ExitCode.OK
-    result: str = "succeeded"
     refresh_changes: dict[str, int] | None = None
     changes: dict[str, int] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
@@ -95,7 +98,7 @@ class DeploySummary:
         return {
             "stack": self.stack,
             "operation": self.operation,
-            "result": self.result,
+            "result": RESULTS.get(self.exit_code, "failed"),
             "exitCode": int(self.exit_code),
             "refreshChanges": self.refresh_changes,
             "changes": self.changes,
@@ -168,11 +171,11 @@ def deploy(
     except auto.CommandError as error:
         return _failed(summary, ExitCode.FAILED, f"{request.operation} of {request.stack} failed: {_stderr_tail(error)}")
     if request.expect_no_changes and any(op != "same" and count for op, count in summary.changes.items()):
-        summary.exit_code, summary.result = ExitCode.CHANGES_PENDING, "changes-pending"
+        summary.exit_code = ExitCode.CHANGES_PENDING
         summary.error = f"{request.stack} has changes pending: the stack differs from its program (drift or an unapplied change)."
     return summary
 
 
 def _failed(summary: DeploySummary, code: ExitCode, message: str) -> DeploySummary:
-    summary.exit_code, summary.result, summary.error = code, "failed", message
+    summary.exit_code, summary.error = code, message
     return summary

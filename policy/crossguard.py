@@ -58,15 +58,11 @@ def _resource(
     )
 
 
-def _settings(guardrail: Guardrail, config: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: config.get(key, spec["default"]) for key, spec in guardrail.config_schema.items()}
-
-
 def _resource_policy(guardrail: Guardrail) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in guardrail.resource_types:
             return
-        context = Context(config=_settings(guardrail, args.get_config()))
+        context = Context(config=guardrail.settings(args.get_config()))
         for message in guardrail.violations(from_validation_args(args), context):
             report_violation(message, None)
 
@@ -90,7 +86,7 @@ def _stack_policy(guardrail: Guardrail) -> StackValidationPolicy:
             except UnknownValueError:
                 # Not yet known (a preview of new resources): checked on the next run that knows it.
                 continue
-        context = Context(index, _settings(guardrail, args.get_config()))
+        context = Context(index, guardrail.settings(args.get_config()))
         for resource in index.values():
             for message in guardrail.violations(resource, context):
                 report_violation(message, resource.urn)

@@ -96,6 +96,10 @@ class Guardrail:
     needs_stack: bool = False
     config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
+    def settings(self, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """This guardrail's config: the schema's defaults overlaid by what the pack was given."""
+        return {key: (config or {}).get(key, spec["default"]) for key, spec in self.config_schema.items()}
+
     def violations(self, resource: Resource, context: Context | None = None) -> list[str]:
         if resource.type not in self.resource_types:
             return []
@@ -459,8 +463,6 @@ def evaluate(resources: Iterable[Resource], config: Mapping[str, Mapping[str, An
     index = {resource.urn: resource for resource in resources}
     results: dict[str, list[str]] = {}
     for guardrail in GUARDRAILS:
-        settings = {key: spec["default"] for key, spec in guardrail.config_schema.items()}
-        settings.update((config or {}).get(guardrail.name, {}))
-        context = Context(index, settings)
+        context = Context(index, guardrail.settings((config or {}).get(guardrail.name)))
         results[guardrail.name] = [message for resource in index.values() for message in guardrail.violations(resource, context)]
     return results

@@ -52,8 +52,7 @@ def with_props(resource: Resource, change: Callable[[dict[str, Any]], None]) -> 
 
 def violations(name: str, resource: Resource, stack: dict[str, Resource], **config: Any) -> list[str]:
     guardrail = GUARDRAIL[name]
-    settings = {key: spec["default"] for key, spec in guardrail.config_schema.items()} | config
-    return guardrail.violations(resource, Context({**stack, resource.urn: resource}, settings))
+    return guardrail.violations(resource, Context({**stack, resource.urn: resource}, guardrail.settings(config)))
 
 
 # ---------------------------------------------------------------- the prod stack
