@@ -28,11 +28,9 @@ class ArgoCdHubArgs:
     hub: gitops.RegisteredCluster
     """The hub as Argo CD's in-cluster destination (server https://kubernetes.default.svc)."""
     region: str
-    """The hub's region, for the role ARN's partition."""
-    role_name: str
-    """Explicit IAM role name: the trust policy must name the role itself."""
-    account_id: pulumi.Input[str]
-    """The AWS account the hub runs in."""
+    """The hub's region."""
+    role_name_prefix: str
+    """Prefix of the IAM role's name (role names are account-wide: the stack is in it)."""
     oidc_provider_arn: pulumi.Input[str]
     """The hub's IAM OIDC provider, for IRSA."""
     oidc_provider_url: pulumi.Input[str]
@@ -53,15 +51,14 @@ class ArgoCdHub(pulumi.ComponentResource):
         super().__init__("fleet:index:ArgoCdHub", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        role_arn = pulumi.Output.concat("arn:", partition(args.region), ":iam::", args.account_id, ":role/", args.role_name)
         role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(
-                name=args.role_name,
+                name_prefix=args.role_name_prefix,
                 description="Argo CD on the hub: reaches member clusters through their EKS access entries",
-                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url, role_arn).apply(
+                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
                     lambda values: json.dumps(
-                        argocd_hub_trust_policy(values[0], values[1], gitops.NAMESPACE, gitops.HUB_SERVICE_ACCOUNTS, values[2])
+                        argocd_hub_trust_policy(values[0], values[1], gitops.NAMESPACE, gitops.HUB_SERVICE_ACCOUNTS)
                     )
                 ),
                 tags=args.tags,
@@ -169,7 +166,7 @@ class ArgoCdMemberArgs:
     region: str
     """The member's region (the AWS provider passed in must be for it)."""
     hub_role_arn: pulumi.Input[str]
-    """The hub's Argo CD role, granted access here and named in awsAuthConfig."""
+    """The hub's Argo CD role (its pods' IRSA identity), granted access here."""
     stack: str
     """The stack that owns the member, recorded in annotations."""
     eks_cluster: pulumi.Resource
@@ -198,8 +195,8 @@ class ArgoCdMember(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[entry]),
         )
-        config = pulumi.Output.all(args.hub_role_arn, args.certificate_authority_data).apply(
-            lambda values: gitops.cluster_secret_config(eks_name, values[0], values[1])
+        config = pulumi.Output.from_input(args.certificate_authority_data).apply(
+            lambda ca: gitops.cluster_secret_config(eks_name, ca)
         )
         annotations: dict[str, pulumi.Input[str]] = {
             "fleet/cluster-arn": args.cluster_arn,

@@ -9,10 +9,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from . import naming, nodes
+from pulumi.stash import StashArgs
+
+from . import identity, naming, nodes
 from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
-from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec
-from .network import ClusterNetwork, ClusterNetworkArgs
+from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
+from .network import ClusterNetwork
 from .nodes import NODE_GROUP_LABEL
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -25,22 +27,24 @@ class RegionalClusterArgs:
     """The validated cluster entry from fleet:clusters."""
     kubernetes_version: str
     """The EKS minor version (the entry's own or fleet:kubernetesVersion)."""
-    availability_zones: tuple[str, ...]
-    """The AZ names the cluster spans, in the region of the AWS provider."""
+    support_type: SupportType
+    """The EKS upgrade policy (STANDARD or billed EXTENDED support)."""
+    network: ClusterNetwork
+    """The cluster's VPC, built beforehand so other clusters' allow lists can name its egress addresses."""
     api_access_cidrs: tuple[str, ...]
     """CIDRs allowed to reach the public API endpoint; empty means private endpoint only."""
     cluster_admins: tuple[str, ...]
     """IAM principal ARNs given cluster-admin access entries."""
+    deployer_arn: str
+    """The IAM principal running this deployment (for an assumed role, the role): EKS makes its admin entry itself."""
     kubeconfig_auth: KubeconfigAuth
     """Profile or role the kubeconfig's get-token call uses, when the stack asks for one."""
     protect: bool
     """Protect the cluster, its secrets key and its network from deletion."""
-    gateway_addresses: int = 0
-    """Elastic IPs to reserve for Submariner gateway nodes (0 when not a clusterset member)."""
     preserve_coredns_config: bool = False
     """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
     peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
-    """Other clusters' egress addresses that must reach this API (Submariner members, on the broker)."""
+    """Egress addresses of every party whose flows reach this API (components/flows.py), as IPs or CIDRs."""
 
 
 class RegionalCluster(pulumi.ComponentResource):
@@ -70,18 +74,7 @@ class RegionalCluster(pulumi.ComponentResource):
         guarded = pulumi.ResourceOptions(parent=self, protect=args.protect)
         child = pulumi.ResourceOptions(parent=self)
 
-        network = ClusterNetwork(
-            f"{name}-network",
-            ClusterNetworkArgs(
-                cluster_name=spec.name,
-                vpc_cidr=spec.vpc_cidr,
-                availability_zones=args.availability_zones,
-                nat_gateways=spec.nat_gateways,
-                tags=tags,
-                gateway_addresses=args.gateway_addresses,
-            ),
-            guarded,
-        )
+        network = args.network
 
         secrets_key = aws.kms.Key(
             f"{name}-secrets",
@@ -95,7 +88,13 @@ class RegionalCluster(pulumi.ComponentResource):
         )
 
         part = naming.partition(region)
-        node_role = nodes.node_role(f"{name}-node", part, tags, child)
+        node_role = nodes.node_role(f"{name}-node", naming.role_name_prefix(f"{spec.name}-node"), part, tags, child)
+
+        # EKS gives whoever creates the cluster an admin entry of its own; a second one for the same
+        # principal fails. The creator is stashed at creation, so a later deploy by someone else still
+        # leaves the creator's entry to EKS (and gives the new deployer theirs, if they are an admin).
+        creator = pulumi.Stash(f"{name}-creator", StashArgs(input=args.deployer_arn), child)
+        access_entries = creator.output.apply(lambda arn: _admin_entries(args.cluster_admins, str(arn), part))
 
         auth = args.kubeconfig_auth
         cluster = eks.Cluster(
@@ -103,19 +102,9 @@ class RegionalCluster(pulumi.ComponentResource):
             eks.ClusterArgs(
                 name=spec.name,
                 version=args.kubernetes_version,
+                upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type.value),
                 authentication_mode=eks.AuthenticationMode.API,
-                access_entries={
-                    f"admin-{naming.short_hash(arn)}": eks.AccessEntryArgs(
-                        principal_arn=arn,
-                        access_policies={
-                            "cluster-admin": eks.AccessPolicyAssociationArgs(
-                                policy_arn=f"arn:{part}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                            )
-                        },
-                    )
-                    for arn in sorted(args.cluster_admins)
-                },
+                access_entries=access_entries,
                 vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 public_subnet_ids=network.public_subnet_ids,
@@ -202,6 +191,7 @@ class RegionalCluster(pulumi.ComponentResource):
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             aws.ec2.LaunchTemplateArgs(
+                name_prefix=naming.launch_template_name_prefix(f"{self.cluster_name}-{group.name}"),
                 description=f"{name} nodes: IMDSv2 only, encrypted root volume",
                 update_default_version=True,
                 metadata_options=nodes.imds_v2_only(),
@@ -219,6 +209,7 @@ class RegionalCluster(pulumi.ComponentResource):
             name,
             eks.ManagedNodeGroupArgs(
                 cluster=cluster,
+                node_group_name_prefix=naming.node_group_name_prefix(self.cluster_name, group.name),
                 node_role_arn=node_role.arn,
                 subnet_ids=network.private_subnet_ids,
                 instance_types=list(group.instance_types),
@@ -239,6 +230,22 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             child,
         )
+
+
+def _admin_entries(admins: Sequence[str], creator: str, part: str) -> dict[str, eks.AccessEntryArgs]:
+    """A cluster-admin access entry per fleet:clusterAdmins principal, except the creator's (EKS made that one)."""
+    return {
+        f"admin-{naming.short_hash(arn)}": eks.AccessEntryArgs(
+            principal_arn=arn,
+            access_policies={
+                "cluster-admin": eks.AccessPolicyAssociationArgs(
+                    policy_arn=f"arn:{part}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                )
+            },
+        )
+        for arn in identity.admins_needing_entries(admins, creator)
+    }
 
 
 def _public_access_cidrs(configured: Sequence[str], peer_addresses: Sequence[str]) -> list[str]:

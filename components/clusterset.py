@@ -20,6 +20,8 @@ BROKER_NAMESPACE = "submariner-k8s-broker"
 # the chart name itself, so the Role is predictable and member bindings can point at it.
 BROKER_RELEASE = "submariner-k8s-broker"
 BROKER_ROLE = f"{BROKER_RELEASE}-cluster"
+# No pod runs as this account and no token exists for it: the chart's own RoleBinding points here.
+BROKER_UNUSED_ACCOUNT = "submariner-k8s-broker-unbound"
 OPERATOR_NAMESPACE = "submariner-operator"
 OPERATOR_RELEASE = "submariner-operator"
 GATEWAY_LABEL = ("submariner.io/gateway", "true")
@@ -29,6 +31,18 @@ NAT_T_PORT = 4500
 NAT_DISCOVERY_PORT = 4490
 VXLAN_PORT = 4800
 ESP_PROTOCOL = "50"
+
+
+# A managed node group update surges new nodes before it drains old ones: "up to twice the number
+# of Availability Zones" the group spans (EKS user guide, managed node update behavior). The
+# gateway group spans one AZ per gateway, so the pool holds the gateways plus that surge.
+UPDATE_SURGE_PER_AZ = 2
+
+
+def gateway_pool_size(gateways: int) -> int:
+    """Elastic IPs per member: every gateway node that can exist at once, during an update too,
+    holds an address that peers and the broker admit."""
+    return gateways + UPDATE_SURGE_PER_AZ * gateways
 
 
 @dataclass(frozen=True)
@@ -188,29 +202,53 @@ def broker_server(endpoint: str) -> str:
     return f"{parts.hostname}:{parts.port or 443}"
 
 
-def operator_values(member: Member, clusterset: ClusterSet, server: Any, token: Any, ca: Any, psk: Any) -> dict[str, Any]:
-    """submariner-operator chart values for one member (token, CA and PSK may be Outputs)."""
+SUBMARINER_CR_NAME = "submariner"
+SUBMARINER_IMAGE_REPOSITORY = "quay.io/submariner"
+
+
+def operator_values(clusterset: ClusterSet) -> dict[str, Any]:
+    """submariner-operator chart values: only what its RBAC templates read. The ``Submariner``
+    object the chart would render from the rest is dropped by a post-renderer and created by the
+    program instead (``submariner_manifest``), so that it is deleted while the operator still runs."""
+    return {"broker": {"globalnet": clusterset.globalnet}, "submariner": {"serviceDiscovery": True}}
+
+
+def submariner_manifest(
+    member: Member, clusterset: ClusterSet, server: Any, token: Any, ca: Any, psk: Any, version: str
+) -> dict[str, Any]:
+    """The ``Submariner`` object for one member, field for field what the chart's template renders
+    (token, CA and PSK may be Outputs; the caller keeps the spec secret)."""
     return {
-        "broker": {
-            "server": server,
-            "token": token,
-            "ca": ca,
-            "namespace": BROKER_NAMESPACE,
-            "insecure": False,
-            "globalnet": clusterset.globalnet,
-        },
-        "submariner": {
-            "clusterId": member.name,
-            "clusterCidr": str(member.cluster_cidr),
-            "serviceCidr": str(member.service_cidr),
-            "globalCidr": str(member.global_cidr) if member.global_cidr is not None else "",
+        "apiVersion": "submariner.io/v1alpha1",
+        "kind": "Submariner",
+        "metadata": {"name": SUBMARINER_CR_NAME, "namespace": OPERATOR_NAMESPACE},
+        "spec": {
+            "broker": "k8s",
+            "brokerK8sApiServer": server,
+            "brokerK8sApiServerToken": token,
+            "brokerK8sCA": ca,
+            "brokerK8sRemoteNamespace": BROKER_NAMESPACE,
+            "brokerK8sInsecure": False,
+            "ceIPSecDebug": False,
+            "ceIPSecForceUDPEncaps": False,
+            "ceIPSecIKEPort": IKE_PORT,
+            "ceIPSecNATTPort": NAT_T_PORT,
+            "ceIPSecPSK": psk,
+            "clusterCIDR": str(member.cluster_cidr),
+            "clusterID": member.name,
+            "colorCodes": "blue",
+            "debug": False,
+            "namespace": OPERATOR_NAMESPACE,
             # Members talk across regions over the internet: gateways sit behind public IPs.
             "natEnabled": True,
+            "repository": SUBMARINER_IMAGE_REPOSITORY,
+            "version": version,
+            "serviceCIDR": str(member.service_cidr),
+            "globalCIDR": str(member.global_cidr) if member.global_cidr is not None else "",
+            "serviceDiscoveryEnabled": True,
             "cableDriver": clusterset.cable_driver.value,
-            "serviceDiscovery": True,
-            "healthcheckEnabled": True,
+            "connectionHealthCheck": {"enabled": True, "intervalSeconds": 1, "maxPacketLossCount": 5},
         },
-        "ipsec": {"psk": psk, "ikePort": IKE_PORT, "natPort": NAT_T_PORT},
     }
 
 
@@ -220,4 +258,10 @@ def broker_values() -> dict[str, Any]:
     Each member gets its own ServiceAccount and token instead, so one member can be cut off
     without re-keying the others.
     """
-    return {"crd": {"create": True}, "rbac": {"create": True}, "serviceAccounts": {"client": {"create": False}}}
+    return {
+        "crd": {"create": True},
+        "rbac": {"create": True},
+        # With create: false the chart binds its Role to this name, else to the namespace's
+        # "default" ServiceAccount, which any pod there would run as.
+        "serviceAccounts": {"client": {"create": False, "name": BROKER_UNUSED_ACCOUNT}},
+    }

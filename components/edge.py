@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from . import naming
 from .iam_policies import LOAD_BALANCER_CONTROLLER_SA, irsa_trust_policy, load_balancer_controller_policy
 from .model import IngressTarget
 
@@ -42,6 +43,8 @@ class RegionalEdgeArgs:
     """The in-cluster Service the NLB forwards to."""
     controller_chart_version: str
     """Pinned aws-load-balancer-controller chart version."""
+    protect: bool
+    """Protect the NLB from deletion (Pulumi protect and the load balancer's deletion protection)."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
 
@@ -55,6 +58,8 @@ class RegionalEdge(pulumi.ComponentResource):
         super().__init__("fleet:index:RegionalEdge", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         port = args.ingress.port
+        # The controller registers pod IP + the Service's targetPort: that is where the NLB connects.
+        target_port = args.ingress.effective_target_port
         namespace, service_account = LOAD_BALANCER_CONTROLLER_SA
 
         nlb_security_group = aws.ec2.SecurityGroup(
@@ -68,14 +73,24 @@ class RegionalEdge(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-nlb-listener",
             aws.vpc.SecurityGroupIngressRuleArgs(
-                security_group_id=nlb_security_group.id, ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4="0.0.0.0/0"
+                security_group_id=nlb_security_group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                description="Public edge listener (clients and Route53 health checkers)",
             ),
             child,
         )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-nlb-to-pods",
             aws.vpc.SecurityGroupEgressRuleArgs(
-                security_group_id=nlb_security_group.id, ip_protocol="tcp", from_port=port, to_port=port, cidr_ipv4=args.vpc_cidr
+                security_group_id=nlb_security_group.id,
+                ip_protocol="tcp",
+                from_port=target_port,
+                to_port=target_port,
+                cidr_ipv4=args.vpc_cidr,
+                description="NLB to ingress pod IPs on the Service's target port",
             ),
             child,
         )
@@ -85,8 +100,9 @@ class RegionalEdge(pulumi.ComponentResource):
                 security_group_id=args.cluster_security_group_id,
                 referenced_security_group_id=nlb_security_group.id,
                 ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+                from_port=target_port,
+                to_port=target_port,
+                description="Ingress pods from the edge NLB only, on the Service's target port",
             ),
             child,
         )
@@ -94,18 +110,21 @@ class RegionalEdge(pulumi.ComponentResource):
         load_balancer = aws.lb.LoadBalancer(
             f"{name}-nlb",
             aws.lb.LoadBalancerArgs(
+                name=naming.load_balancer_name(args.cluster_name),
                 load_balancer_type="network",
+                enable_deletion_protection=args.protect,
                 internal=False,
                 subnets=args.public_subnet_ids,
                 security_groups=[nlb_security_group.id],
                 enable_cross_zone_load_balancing=True,
                 tags=args.tags,
             ),
-            child,
+            pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
             aws.lb.TargetGroupArgs(
+                name=naming.target_group_name(args.cluster_name, port),
                 vpc_id=args.vpc_id,
                 port=port,
                 protocol="TCP",
@@ -172,6 +191,11 @@ class RegionalEdge(pulumi.ComponentResource):
                     "enableShield": False,
                     "enableWaf": False,
                     "enableWafv2": False,
+                    # No ALB IngressClass (its IAM policy cannot create ALBs) and no Service controller
+                    # (nor NLBs): an Ingress or a LoadBalancer Service would sit unserved instead of
+                    # appearing to be handled.
+                    "createIngressClassResource": False,
+                    "controllerConfig": {"featureGates": {"EnableServiceController": False}},
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy]),
@@ -192,8 +216,14 @@ class RegionalEdge(pulumi.ComponentResource):
                 "targetGroupARN": target_group.arn,
                 "targetType": "ip",
             },
-            # The CRD comes with the controller's chart.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller]),
+            # The CRD comes with the controller's chart. Its webhook refuses a changed targetGroupARN
+            # and a second binding to a bound target group: a new target group means delete, then create.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[controller],
+                delete_before_replace=True,
+                replace_on_changes=["spec.targetGroupARN"],
+            ),
         )
 
         self.hostname = load_balancer.dns_name

@@ -10,12 +10,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from . import kubeconfig, naming, providers
+from . import flows, kubeconfig, naming, providers, zones
 from .cluster import RegionalCluster, RegionalClusterArgs
-from .clusterset import ClusterSet, plan_clusterset
+from .clusterset import ClusterSet, gateway_pool_size, plan_clusterset
 from .edge import RegionalEdge, RegionalEdgeArgs
-from .fleet_gitops import HUB_KUBECONFIG_OUTPUT, GitOps, build_gitops
+from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
 from .model import FleetSpec
+from .network import ClusterNetwork, ClusterNetworkArgs
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .validation import ConfigError, config_path
@@ -83,7 +84,7 @@ class Fleet:
         if self.gitops is None or self.gitops.hub is None:
             return {}
         hub = self.clusters[self.gitops.hub_name]
-        return {**self.gitops.hub_exports(), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
+        return {**self.gitops.hub_exports(hub.nat_public_ips), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
 
     def edge_summary(self) -> dict[str, Any]:
         """The ``edges`` stack output: per serving cluster its hostname and health check."""
@@ -100,61 +101,86 @@ class Fleet:
         }
 
 
-def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, tuple[str, ...]]:
-    """Each cluster's AZs: the first N available, opt-in-free zones of its region, by name."""
-    zones_by_region = {
-        region: sorted(
-            aws.get_availability_zones(
-                state="available",
-                filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-                opts=pulumi.InvokeOptions(provider=provider),
-            ).names
+def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, tuple[zones.Zone, ...]]:
+    """Each cluster's zones: the first N by zone ID that are available, need no opt-in and that EKS accepts."""
+    by_region = {}
+    for region, provider in aws_providers.items():
+        found = aws.get_availability_zones(
+            state="available",
+            exclude_zone_ids=list(zones.EKS_UNSUPPORTED_ZONE_IDS),
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            opts=pulumi.InvokeOptions(provider=provider),
         )
-        for region, provider in aws_providers.items()
-    }
+        by_region[region] = (found.names, found.zone_ids)
     problems = []
-    chosen: dict[str, tuple[str, ...]] = {}
+    chosen: dict[str, tuple[zones.Zone, ...]] = {}
     for i, cluster in enumerate(spec.clusters):
-        zones = zones_by_region[cluster.region]
-        if len(zones) < cluster.availability_zones:
-            problems.append(
-                f"{config_path(('clusters', i, 'availabilityZones'))}: {cluster.availability_zones} requested "
-                f"but {cluster.region} has {len(zones)} available ({', '.join(zones)})"
-            )
-        chosen[cluster.name] = tuple(zones[: cluster.availability_zones])
+        try:
+            chosen[cluster.name] = zones.choose_zones(*by_region[cluster.region], cluster.availability_zones)
+        except ValueError as exc:
+            problems.append(f"{config_path(('clusters', i, 'availabilityZones'))}: {cluster.region}: {exc}")
     if problems:
         raise ConfigError(problems)
     return chosen
 
 
+def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
+    """(account id, IAM principal ARN) of whoever runs this deployment; for an assumed role, the role's ARN."""
+    invoke = pulumi.InvokeOptions(provider=provider)
+    caller = aws.get_caller_identity(opts=invoke)
+    return caller.account_id, aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
+
+
 def build_fleet(spec: FleetSpec) -> Fleet:
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
     aws_providers = providers.aws_providers(regions)
-    zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
+    chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
+    account_id, deployer = _deploying_principal(aws_providers[sorted(regions)[0]])
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
-    broker = clusterset.broker if clusterset else None
+    hub_reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack) if spec.hub_stack else None
+
+    # Every VPC first: each cluster's API allow list names other clusters' egress addresses, in both
+    # directions (the hub reaches members, members reach the broker on the hub).
+    networks: dict[str, ClusterNetwork] = {}
+    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+        networks[cluster_spec.name] = ClusterNetwork(
+            f"{cluster_spec.name}-network",
+            ClusterNetworkArgs(
+                cluster_name=cluster_spec.name,
+                region=cluster_spec.region,
+                account_id=account_id,
+                vpc_cidr=cluster_spec.vpc_cidr,
+                availability_zones=chosen_zones[cluster_spec.name],
+                nat_gateways=cluster_spec.nat_gateways,
+                tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
+                flow_logs=spec.flow_logs,
+                gateway_addresses=gateway_pool_size(clusterset.gateways_per_cluster)
+                if clusterset and cluster_spec.name in members
+                else 0,
+            ),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}, protect=spec.protect),
+        )
+
+    fleet_flows = flows.fleet_flows(spec)
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
-    # By name, so registration order never follows list order; the broker last, because its API
-    # allow list takes the other members' egress addresses.
-    for cluster_spec in sorted(spec.clusters, key=lambda c: (c.name == broker, c.name)):
-        peer_egress: pulumi.Input[list[str]] = []
-        if cluster_spec.name == broker:
-            peer_egress = _egress_addresses([clusters[m] for m in sorted(members - {broker})])
+    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+        sources = flows.api_sources(fleet_flows, cluster_spec.name)
         cluster = RegionalCluster(
             cluster_spec.name,
             RegionalClusterArgs(
                 spec=cluster_spec,
                 kubernetes_version=spec.version_of(cluster_spec),
-                availability_zones=zones[cluster_spec.name],
+                support_type=spec.support_of(cluster_spec),
+                network=networks[cluster_spec.name],
                 api_access_cidrs=tuple(str(n) for n in spec.api_access_cidrs),
                 cluster_admins=tuple(spec.cluster_admins),
+                deployer_arn=deployer,
                 kubeconfig_auth=spec.kubeconfig,
                 protect=spec.protect,
-                gateway_addresses=clusterset.gateways_per_cluster if cluster_spec.name in members and clusterset else 0,
                 preserve_coredns_config=cluster_spec.name in members,
-                peer_api_access_cidrs=peer_egress,
+                peer_api_access_cidrs=_egress_addresses(sources, networks, hub_reference),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
@@ -165,7 +191,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
 
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
-    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers)
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     if spec.dns is not None:
@@ -202,11 +228,23 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     )
 
 
-def _egress_addresses(clusters: list[RegionalCluster]) -> pulumi.Output[list[str]]:
-    """Every public address the given clusters reach other APIs from: NAT gateways and gateway nodes."""
-    return pulumi.Output.all(*[pulumi.Output.all(c.nat_public_ips, c.gateway_public_ips) for c in clusters]).apply(
-        lambda per_cluster: sorted({ip for nat, gateways in per_cluster for ip in (*nat, *gateways)})
-    )
+def _egress_addresses(
+    sources: tuple[flows.ApiSource, ...], networks: dict[str, ClusterNetwork], hub_reference: pulumi.StackReference | None
+) -> pulumi.Output[list[str]]:
+    """The public addresses every source of an API flow leaves from, as the flow says (NAT, gateways, another stack's hub)."""
+    parts: list[pulumi.Output[list[str]]] = []
+    for source in sources:
+        network = networks.get(source.source)
+        if network is None:
+            # The only party outside this stack that calls an API is the hub of fleet:hub.
+            assert hub_reference is not None, f"no egress known for {source.source}"
+            parts.append(hub_reference.require_output(HUB_OUTPUT).apply(lambda hub: [str(ip) for ip in hub[HUB_EGRESS_KEY]]))
+            continue
+        if flows.Egress.NAT in source.egress:
+            parts.append(network.nat_public_ips)
+        if flows.Egress.GATEWAY in source.egress:
+            parts.append(network.gateway_public_ips)
+    return pulumi.Output.all(*parts).apply(lambda lists: sorted({ip for ips in lists for ip in ips}))
 
 
 def _join_clusterset(
@@ -295,9 +333,12 @@ def _edges(
                 oidc_provider_url=cluster.oidc_provider_url,
                 ingress=edge.ingress,
                 controller_chart_version=spec.load_balancer_controller.chart_version,
+                protect=spec.protect,
                 tags=naming.cluster_tags(name, cluster_spec.region),
             ),
             providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
-        edges[name] = EdgeEndpoint(name, cluster_spec.region, owned.hostname, owned.zone_id, owned=True)
+        edges[name] = EdgeEndpoint(
+            name, cluster_spec.region, owned.hostname, owned.zone_id, owned=True, listener_port=edge.ingress.port
+        )
     return edges

@@ -17,7 +17,8 @@ from .model import ClusterSpec, FleetSpec
 # What a hub stack exports for the stacks that register into it.
 HUB_OUTPUT = "argocdHub"
 HUB_KUBECONFIG_OUTPUT = "hubKubeconfig"
-MAX_ROLE_NAME = 64
+# Inside HUB_OUTPUT: the hub's NAT addresses, which joining stacks admit to their API endpoints.
+HUB_EGRESS_KEY = "egressIps"
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,21 @@ class GitOps:
 
         return pulumi.Output.all(*[self.servers[c.name] for c in specs]).apply(build)
 
-    def hub_exports(self) -> dict[str, Any]:
-        """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub)."""
+    def hub_exports(self, egress_ips: pulumi.Input[list[str]]) -> dict[str, Any]:
+        """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub).
+
+        ``egress_ips`` are the addresses Argo CD leaves the hub's network from; a joining stack's
+        clusters must admit them to their API endpoints, or the hub can sync nothing there.
+        """
         if self.hub is None:
             return {}
         exports: dict[str, Any] = {
-            HUB_OUTPUT: {"cluster": self.hub_name, "namespace": gitops.NAMESPACE, "roleArn": self.role_arn}
+            HUB_OUTPUT: {
+                "cluster": self.hub_name,
+                "namespace": gitops.NAMESPACE,
+                "roleArn": self.role_arn,
+                HUB_EGRESS_KEY: egress_ips,
+            }
         }
         if self.hub.admin_password is not None:
             exports["argocdAdminPassword"] = pulumi.Output.secret(self.hub.admin_password)
@@ -81,6 +91,7 @@ def build_gitops(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
+    hub_reference: pulumi.StackReference | None,
 ) -> GitOps | None:
     stack = pulumi.get_stack()
     hub_spec = spec.hub
@@ -94,8 +105,7 @@ def build_gitops(
                 config=config,
                 hub=gitops.RegisteredCluster(hub_spec.name, gitops.IN_CLUSTER_SERVER, gitops.cluster_labels(hub_spec, stack)),
                 region=hub_spec.region,
-                role_name=f"{pulumi.get_project()}-{stack}-argocd-hub"[:MAX_ROLE_NAME],
-                account_id=account.account_id,
+                role_name_prefix=naming.role_name_prefix(f"{pulumi.get_project()}-{stack}-argocd-hub"),
                 oidc_provider_arn=hub_cluster.oidc_provider_arn,
                 oidc_provider_url=hub_cluster.oidc_provider_url,
                 tags=naming.cluster_tags(hub_spec.name, hub_spec.region),
@@ -109,7 +119,8 @@ def build_gitops(
         return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub)
 
     if spec.hub_stack is not None:
-        reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack)
+        assert hub_reference is not None  # built from spec.hub_stack by the caller
+        reference = hub_reference
         hub_kubeconfig: pulumi.Output[str] = pulumi.Output.secret(reference.require_output(HUB_KUBECONFIG_OUTPUT)).apply(str)
         role_arn = reference.require_output(HUB_OUTPUT).apply(lambda hub: str(hub["roleArn"]))
         # Built from the hub stack's kubeconfig, whose current context is the hub.

@@ -23,15 +23,27 @@ imds() {{
   token=$(curl -sf -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")
   curl -sf -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1"
 }}
-instance=$(imds instance-id)
-region=$(imds placement/region)
-aws ec2 modify-instance-attribute --region "$region" --instance-id "$instance" --no-source-dest-check
+# Until IMDS, IAM and the EC2 API all answer: a node's first seconds can see any of them fail.
+retry() {{
+  until "$@"; do sleep 10; done
+}}
+primary_interface() {{
+  local mac
+  mac=$(imds mac) && imds "network/interfaces/macs/$mac/interface-id"
+}}
 claim() {{
+  local region interface allocation
+  region=$(retry imds placement/region)
+  # The primary interface, by id: associate-address --instance-id fails once the VPC CNI has
+  # attached a second interface, which it does as soon as an ordinary pod lands here.
+  interface=$(retry primary_interface)
+  retry aws ec2 modify-network-interface-attribute --region "$region" \\
+    --network-interface-id "$interface" --no-source-dest-check
   while true; do
     for allocation in $(aws ec2 describe-addresses --region "$region" \\
         --filters "Name=tag:{pool_tag},Values={cluster}" \\
         --query 'Addresses[?AssociationId==null].AllocationId' --output text); do
-      if aws ec2 associate-address --region "$region" --instance-id "$instance" \\
+      if aws ec2 associate-address --region "$region" --network-interface-id "$interface" \\
           --allocation-id "$allocation" --no-allow-reassociation; then
         return 0
       fi

@@ -112,11 +112,17 @@ def application_name_template(application_set: ApplicationSetSpec) -> str:
     return f"{application_set.name}-{{{{name}}}}"
 
 
-def cluster_secret_config(eks_name: str, role_arn: str, ca_data: str) -> str:
-    """The ``config`` of an EKS cluster Secret: IAM authentication and the cluster's CA, never a bearer token."""
+def cluster_secret_config(eks_name: str, ca_data: str) -> str:
+    """The ``config`` of an EKS cluster Secret: IAM authentication and the cluster's CA, never a bearer token.
+
+    No ``roleARN``: argocd-k8s-auth then signs its token request with the pod's own IRSA
+    credentials (the hub role), which is the principal of each member's access entry. With a
+    roleARN it would first call sts:AssumeRole on it, which a role may not do on itself
+    unless its trust and identity policies both allow it.
+    """
     return json.dumps(
         {
-            "awsAuthConfig": {"clusterName": eks_name, "roleARN": role_arn},
+            "awsAuthConfig": {"clusterName": eks_name},
             "tlsClientConfig": {"insecure": False, "caData": ca_data},
         },
         sort_keys=True,

@@ -66,15 +66,16 @@ GATEWAY_NODE_TAG = ("fleet-node-group", "submariner-gateway")
 
 
 def gateway_node_policy(partition: str, region: str, cluster: str) -> dict[str, Any]:
-    """What a Submariner gateway node does to itself at boot: claim a pool address, drop the source/dest check.
+    """What a Submariner gateway node does to itself at boot: claim a pool address for its primary
+    network interface and turn off that interface's source/destination check.
 
-    Both changes are limited to this cluster's gateway instances and its own address pool, by tag.
+    Every change is limited by tag to this cluster's gateway interfaces and its own address pool.
     """
-    instance_tags = {"aws:ResourceTag/fleet-cluster": cluster, f"aws:ResourceTag/{GATEWAY_NODE_TAG[0]}": GATEWAY_NODE_TAG[1]}
+    own = {"aws:ResourceTag/fleet-cluster": cluster, f"aws:ResourceTag/{GATEWAY_NODE_TAG[0]}": GATEWAY_NODE_TAG[1]}
     return {
         "Version": "2012-10-17",
         "Statement": [
-            # DescribeAddresses has no resource-level permissions.
+            # Describe calls have no resource-level permissions.
             {"Sid": "FindPoolAddresses", "Effect": "Allow", "Action": ["ec2:DescribeAddresses"], "Resource": "*"},
             {
                 "Sid": "ClaimPoolAddress",
@@ -84,31 +85,27 @@ def gateway_node_policy(partition: str, region: str, cluster: str) -> dict[str, 
                 "Condition": {"StringEquals": {f"aws:ResourceTag/{GATEWAY_POOL_TAG}": cluster}},
             },
             {
-                "Sid": "ChangeOwnGatewayInstance",
+                # Associating by interface id authorizes the address and the interface, never the instance:
+                # an instance id is ambiguous once the VPC CNI attaches a second interface.
+                "Sid": "OwnGatewayInterface",
                 "Effect": "Allow",
-                "Action": ["ec2:AssociateAddress", "ec2:ModifyInstanceAttribute"],
-                "Resource": f"arn:{partition}:ec2:{region}:*:instance/*",
-                "Condition": {"StringEquals": instance_tags},
-            },
-            {
-                # Associating an address touches the instance's primary network interface too.
-                "Sid": "UseOwnNetworkInterface",
-                "Effect": "Allow",
-                "Action": ["ec2:AssociateAddress"],
+                "Action": ["ec2:AssociateAddress", "ec2:ModifyNetworkInterfaceAttribute"],
                 "Resource": f"arn:{partition}:ec2:{region}:*:network-interface/*",
+                "Condition": {"StringEquals": own},
             },
         ],
     }
 
 
 def argocd_hub_trust_policy(
-    oidc_provider_arn: str, oidc_provider_url: str, namespace: str, service_accounts: tuple[str, ...], own_role_arn: str
+    oidc_provider_arn: str, oidc_provider_url: str, namespace: str, service_accounts: tuple[str, ...]
 ) -> dict[str, Any]:
-    """Trust for the hub's Argo CD role: the named service accounts through IRSA (sub and aud pinned),
-    and the role itself, because Argo CD assumes the roleARN of a cluster's awsAuthConfig from its
-    IRSA session before asking EKS for a token."""
+    """Trust for the hub's Argo CD role: only the named service accounts, through IRSA (sub and aud pinned).
+
+    Cluster Secrets carry no roleARN, so argocd-k8s-auth signs with these IRSA credentials as
+    they are; nothing ever calls sts:AssumeRole on the role.
+    """
     issuer = oidc_provider_url.removeprefix("https://")
-    account_root = own_role_arn.split(":role/", 1)[0] + ":root"
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -124,12 +121,60 @@ def argocd_hub_trust_policy(
                     }
                 },
             },
+        ],
+    }
+
+
+def flow_logs_trust_policy(account_id: str) -> dict[str, Any]:
+    """Trust for the role VPC Flow Logs delivers to CloudWatch Logs with, from this account only (confused deputy)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Sid": "AssumeSelfForClusterAuth",
                 "Effect": "Allow",
-                "Principal": {"AWS": account_root},
+                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                 "Action": "sts:AssumeRole",
-                "Condition": {"ArnEquals": {"aws:PrincipalArn": own_role_arn}},
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+
+
+def flow_logs_delivery_policy(log_group_arn: str) -> dict[str, Any]:
+    """Write access to one log group's streams, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            }
+        ],
+    }
+
+
+def logs_key_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
+    """A KMS key CloudWatch Logs may use for this account's log groups in this region (and the account administers)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}
+                },
             },
         ],
     }

@@ -215,7 +215,8 @@ DomainName = Annotated[str, AfterValidator(_domain)]
 
 class HealthCheckSpec(_Model):
     protocol: Literal["HTTP", "HTTPS", "TCP"] = "HTTPS"
-    port: Annotated[int, Field(ge=1, le=65535)] = 443
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Defaults to each edge's listener port; when set it must equal every owned edge's listener port."""
     path: str | None = "/healthz"
     """Request path for HTTP(S) checks; must be unset for TCP."""
     failure_threshold: Annotated[int, Field(ge=1, le=10)] = 3
@@ -330,6 +331,8 @@ class RecordSpec(_Model):
 class DnsSpec(_Model):
     zone: DomainName
     """An existing public hosted zone, looked up by name."""
+    edge_subdomain: DnsLabel = "edge"
+    """Each edge also gets <cluster>.<edgeSubdomain>.<zone>: health checks send it as Host/SNI, operators test one region with it."""
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
     records: Annotated[list[RecordSpec], Field(min_length=1)]
 
@@ -340,7 +343,14 @@ class IngressTarget(_Model):
     service: DnsLabel = "ingress-gateway"
     """Name of the in-cluster ingress Service the NLB forwards to."""
     port: Annotated[int, Field(ge=1, le=65535)] = 443
-    """Service port; also the NLB listener port (TCP pass-through)."""
+    """Service port; also the NLB listener port (TCP pass-through) and the health-check port."""
+    target_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """The Service's targetPort (the container port the NLB reaches pods on); defaults to port."""
+
+    @property
+    def effective_target_port(self) -> int:
+        """The controller registers pod IP + the Service's target port, so that is what pods must admit."""
+        return self.target_port if self.target_port is not None else self.port
 
 
 class EdgeSpec(_Model):
@@ -370,6 +380,45 @@ class LoadBalancerControllerSpec(_Model):
     """aws-load-balancer-controller chart (eks-charts), pinned; app v2.17.0."""
 
 
+class SupportType(StrEnum):
+    """EKS upgrade policy: STANDARD upgrades the cluster when standard support ends; EXTENDED pays for 12 more months."""
+
+    STANDARD = "STANDARD"
+    EXTENDED = "EXTENDED"
+
+
+class FlowLogDestination(StrEnum):
+    CLOUDWATCH = "cloudWatch"
+    S3 = "s3"
+
+
+_S3_BUCKET_ARN = re.compile(r"^arn:aws(-[a-z]+)*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[\w./-]*)?$")
+
+
+class FlowLogsSpec(_Model):
+    destination: FlowLogDestination = FlowLogDestination.CLOUDWATCH
+    """cloudWatch: a KMS-encrypted log group per VPC (the program creates both); s3: an existing bucket."""
+    bucket_arn: str | None = None
+    """s3 only: the bucket (or bucket/prefix) ARN; its own policy and encryption govern the logs."""
+    retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    """cloudWatch only: days CloudWatch Logs keeps them (one of the values CloudWatch offers)."""
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    """Which packets are logged."""
+
+    @model_validator(mode="after")
+    def _destination_fields(self) -> FlowLogsSpec:
+        if self.destination is FlowLogDestination.S3:
+            if self.bucket_arn is None:
+                raise ValueError("destination s3 needs bucketArn")
+            if not _S3_BUCKET_ARN.match(self.bucket_arn):
+                raise ValueError(f"bucketArn {self.bucket_arn!r} is not an S3 bucket ARN (arn:aws:s3:::bucket[/prefix])")
+            if "retention_days" in self.model_fields_set:
+                raise ValueError("retentionDays is for cloudWatch; an S3 bucket's lifecycle rules decide retention")
+        elif self.bucket_arn is not None:
+            raise ValueError("bucketArn is only for destination s3")
+        return self
+
+
 class NatGateways(StrEnum):
     ONE_PER_AZ = "OnePerAz"
     SINGLE = "Single"
@@ -390,6 +439,8 @@ class ClusterSpec(_Model):
     node_groups: Annotated[list[NodeGroupSpec], Field(min_length=1)]
     edge: EdgeSpec = Field(default_factory=EdgeSpec)
     """Where public traffic for this cluster enters (fleet:dns records point here)."""
+    support_type: SupportType | None = None
+    """Overrides fleet:supportType for this cluster."""
 
     @model_validator(mode="after")
     def _service_range_outside_vpc(self) -> ClusterSpec:
@@ -560,6 +611,17 @@ class ArgoCdAdminSpec(_Model):
     """The built-in admin account; off by default (use SSO or `argocd --core` with the kubeconfig)."""
 
 
+class ArgoCdSsoSpec(_Model):
+    issuer: Annotated[str, Field(pattern=r"^https://[^\s]+$")]
+    """The OIDC issuer URL (Okta, Entra ID, Google, Cognito, ...); Argo CD talks to it directly, no Dex."""
+    client_id: Annotated[str, Field(min_length=1)]
+    """The OIDC client id registered for Argo CD."""
+    client_secret: SecretStr
+    """Its client secret (a Pulumi secret); stored in argocd-secret, referenced from argocd-cm."""
+    admin_groups: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    """Groups (the token's groups claim) given role:admin; everyone else who signs in is read-only."""
+
+
 class ArgoCdSpec(_Model):
     enabled: bool = True
     """False: no Argo CD (the rest of the section is still validated)."""
@@ -573,6 +635,10 @@ class ArgoCdSpec(_Model):
     """True gives the API server an internet-facing LoadBalancer; by default it is reachable only in-cluster."""
     admin: ArgoCdAdminSpec = Field(default_factory=ArgoCdAdminSpec)
     """The local admin account (off, or on with a generated password)."""
+    sso: ArgoCdSsoSpec | None = None
+    """Single sign-on through an OIDC provider; without it (and without admin) people use `argocd --core`."""
+    notifications: bool = False
+    """The notifications controller; off unless you configure notification services for it."""
     repo: GitRepoSpec
     root_app: RootAppSpec | None = None
     """Optional app-of-apps on the hub."""
@@ -596,6 +662,10 @@ class FleetSpec(_Model):
     api_access_cidrs: list[Annotated[Network, AfterValidator(_not_everywhere)]]
     """Who may reach the public API endpoints; [] makes the endpoints private-only."""
     kubernetes_version: KubernetesVersion = eks_versions.NEWEST
+    support_type: SupportType = SupportType.STANDARD
+    """EKS upgrade policy of every cluster; EXTENDED keeps a version past standard support, billed per hour."""
+    flow_logs: FlowLogsSpec = Field(default_factory=FlowLogsSpec)
+    """VPC flow logs of every cluster's VPC (always on)."""
     cluster_admins: list[IamPrincipalArn] = Field(default_factory=list)
     """IAM principals given cluster-admin access entries on every cluster."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
@@ -612,6 +682,9 @@ class FleetSpec(_Model):
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version
+
+    def support_of(self, cluster: ClusterSpec) -> SupportType:
+        return cluster.support_type or self.support_type
 
     @property
     def hub(self) -> ClusterSpec | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
-from . import cidr
-from .iam_policies import GATEWAY_POOL_TAG
-from .model import NatGateways
+from . import cidr, naming
+from .iam_policies import GATEWAY_POOL_TAG, flow_logs_delivery_policy, flow_logs_trust_policy, logs_key_policy
+from .model import FlowLogDestination, FlowLogsSpec, NatGateways
+from .zones import Zone
 
 
 @dataclass(frozen=True)
@@ -19,12 +22,18 @@ class ClusterNetworkArgs:
     """EKS cluster name, used in the subnet discovery tags."""
     vpc_cidr: IPv4Network
     """The VPC range; also the cluster's pod range under the VPC CNI."""
-    availability_zones: tuple[str, ...]
-    """AZ names, one private and one public subnet in each."""
+    region: str
+    """The region of the AWS provider passed in."""
+    account_id: str
+    """The deploying AWS account, for the flow-log key's and role's conditions."""
+    availability_zones: tuple[Zone, ...]
+    """Zones (placed by ID), one private and one public subnet in each."""
     nat_gateways: NatGateways
     """One NAT gateway per AZ (survives an AZ outage) or a single one (cheaper)."""
     tags: dict[str, str]
     """Tags for every resource in the network."""
+    flow_logs: FlowLogsSpec
+    """Where the VPC's flow logs go."""
     gateway_addresses: int = 0
     """Elastic IPs reserved for Submariner gateway nodes (claimed by the nodes at boot)."""
 
@@ -77,57 +86,57 @@ class ClusterNetwork(pulumi.ComponentResource):
         nat_ips: list[pulumi.Output[str]] = []
         for zone, public_range, private_range in zip(args.availability_zones, plan.public, plan.private, strict=True):
             public = aws.ec2.Subnet(
-                f"{name}-public-{zone}",
+                f"{name}-public-{zone.slug}",
                 aws.ec2.SubnetArgs(
                     vpc_id=vpc.id,
                     cidr_block=str(public_range),
-                    availability_zone=zone,
+                    availability_zone_id=zone.id,
                     # EKS refuses a managed node group in a public subnet that does not hand out public
                     # addresses, and Submariner gateways live there; otherwise nothing launched here
                     # gets one by accident.
                     map_public_ip_on_launch=args.gateway_addresses > 0,
-                    tags=tags(f"public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
+                    tags=tags(f"public-{zone.slug}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
                 ),
                 child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{zone}",
+                f"{name}-public-{zone.slug}",
                 aws.ec2.RouteTableAssociationArgs(subnet_id=public.id, route_table_id=public_routes.id),
                 child,
             )
             public_subnets.append(public)
             if args.nat_gateways is NatGateways.ONE_PER_AZ or not nat_ids:
-                eip = aws.ec2.Eip(f"{name}-nat-{zone}", aws.ec2.EipArgs(domain="vpc", tags=tags(f"nat-{zone}")), child)
+                eip = aws.ec2.Eip(f"{name}-nat-{zone.slug}", aws.ec2.EipArgs(domain="vpc", tags=tags(f"nat-{zone.slug}")), child)
                 nat = aws.ec2.NatGateway(
-                    f"{name}-nat-{zone}",
-                    aws.ec2.NatGatewayArgs(allocation_id=eip.id, subnet_id=public.id, tags=tags(f"nat-{zone}")),
+                    f"{name}-nat-{zone.slug}",
+                    aws.ec2.NatGatewayArgs(allocation_id=eip.id, subnet_id=public.id, tags=tags(f"nat-{zone.slug}")),
                     pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
                 nat_ids.append(nat.id)
                 nat_ips.append(eip.public_ip)
 
             private = aws.ec2.Subnet(
-                f"{name}-private-{zone}",
+                f"{name}-private-{zone.slug}",
                 aws.ec2.SubnetArgs(
                     vpc_id=vpc.id,
                     cidr_block=str(private_range),
-                    availability_zone=zone,
-                    tags=tags(f"private-{zone}", {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}),
+                    availability_zone_id=zone.id,
+                    tags=tags(f"private-{zone.slug}", {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}),
                 ),
                 child,
             )
             private_routes = aws.ec2.RouteTable(
-                f"{name}-private-{zone}", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags(f"private-{zone}")), child
+                f"{name}-private-{zone.slug}", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags(f"private-{zone.slug}")), child
             )
             aws.ec2.Route(
-                f"{name}-private-{zone}-default",
+                f"{name}-private-{zone.slug}-default",
                 aws.ec2.RouteArgs(
                     route_table_id=private_routes.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat_ids[-1]
                 ),
                 child,
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{zone}",
+                f"{name}-private-{zone.slug}",
                 aws.ec2.RouteTableAssociationArgs(subnet_id=private.id, route_table_id=private_routes.id),
                 child,
             )
@@ -146,6 +155,8 @@ class ClusterNetwork(pulumi.ComponentResource):
             for number in range(1, args.gateway_addresses + 1)
         ]
 
+        self._flow_logs(name, args, vpc)
+
         self.vpc_id = vpc.id
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
         self.gateway_public_ips = pulumi.Output.all(*gateway_ips)
@@ -159,4 +170,66 @@ class ClusterNetwork(pulumi.ComponentResource):
                 "natPublicIps": self.nat_public_ips,
                 "gatewayPublicIps": self.gateway_public_ips,
             }
+        )
+
+    def _flow_logs(self, name: str, args: ClusterNetworkArgs, vpc: aws.ec2.Vpc) -> None:
+        """Every VPC logs its traffic: to an existing S3 bucket, or to a KMS-encrypted log group with a retention."""
+        child = pulumi.ResourceOptions(parent=self)
+        config = args.flow_logs
+        tags = {**args.tags, "Name": f"{name}-flow-logs"}
+        common = {"vpc_id": vpc.id, "traffic_type": config.traffic_type, "max_aggregation_interval": 60, "tags": tags}
+        if config.destination is FlowLogDestination.S3:
+            aws.ec2.FlowLog(
+                f"{name}-flow-logs",
+                aws.ec2.FlowLogArgs(log_destination_type="s3", log_destination=config.bucket_arn, **common),
+                child,
+            )
+            return
+        part = naming.partition(args.region)
+        key = aws.kms.Key(
+            f"{name}-flow-logs-key",
+            aws.kms.KeyArgs(
+                description=f"VPC flow logs of {args.cluster_name}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                policy=json.dumps(logs_key_policy(part, args.region, args.account_id)),
+                tags=tags,
+            ),
+            child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=f"/fleet/{args.cluster_name}/vpc-flow-logs",
+                retention_in_days=config.retention_days,
+                kms_key_id=key.arn,
+                tags=tags,
+            ),
+            child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            aws.iam.RoleArgs(
+                name_prefix=naming.role_name_prefix(f"{args.cluster_name}-flow-logs"),
+                assume_role_policy=json.dumps(flow_logs_trust_policy(args.account_id)),
+                tags=tags,
+            ),
+            child,
+        )
+        delivery = aws.iam.RolePolicy(
+            f"{name}-flow-logs-delivery",
+            aws.iam.RolePolicyArgs(
+                role=role.id, policy=log_group.arn.apply(lambda arn: json.dumps(flow_logs_delivery_policy(arn)))
+            ),
+            child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            aws.ec2.FlowLogArgs(
+                log_destination_type="cloud-watch-logs",
+                log_destination=log_group.arn,
+                iam_role_arn=role.arn,
+                **common,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )

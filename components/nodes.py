@@ -24,9 +24,11 @@ _EC2_TRUST = {
 }
 
 
-def node_role(name: str, partition: str, tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.iam.Role:
+def node_role(name: str, name_prefix: str, partition: str, tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.iam.Role:
     """An EC2 role with the managed policies EKS nodes need, registered as ``name`` plus one attachment per policy."""
-    role = aws.iam.Role(name, aws.iam.RoleArgs(assume_role_policy=json.dumps(_EC2_TRUST), tags=tags), opts)
+    role = aws.iam.Role(
+        name, aws.iam.RoleArgs(name_prefix=name_prefix, assume_role_policy=json.dumps(_EC2_TRUST), tags=tags), opts
+    )
     for policy in NODE_POLICIES:
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy}",

@@ -11,14 +11,19 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from pathlib import Path
+
 from . import clusterset as plan
-from . import gateway_boot, k8s_objects, nodes
+from . import gateway_boot, k8s_objects, naming, nodes
 from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from .instance_types import ami_type_for
 from .naming import partition
 
 GATEWAY_NODE_GROUP = "submariner-gateway"
 GATEWAY_DISK_GIB = 50
+# Relative to the project directory, where `pulumi up` runs the program and its providers, so the
+# release's inputs are the same on every machine that deploys the stack.
+POSTRENDER = f"./{Path(__file__).parent.name}/postrender_submariner.py"
 
 
 @dataclass(frozen=True)
@@ -163,25 +168,38 @@ class SubmarinerMember(pulumi.ComponentResource):
         self._gateway_nodes(name, args, gateway_group)
 
         namespace = k8s_objects.namespace(f"{name}-ns", plan.OPERATOR_NAMESPACE, child)
-        values = plan.operator_values(
+        self.release = k8s.helm.v3.Release(
+            f"{name}-operator",
+            k8s.helm.v3.ReleaseArgs(
+                name=plan.OPERATOR_RELEASE,
+                chart="submariner-operator",
+                version=args.chart_version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.chart_repository),
+                namespace=namespace.metadata.name,
+                values=plan.operator_values(clusterset),
+                postrender=POSTRENDER,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.broker_dependencies]),
+        )
+        manifest = plan.submariner_manifest(
             member,
             clusterset,
             server=args.broker_server,
             token=args.credential.token,
             ca=args.credential.ca,
             psk=args.psk,
-        )
-        self.release = k8s_objects.pinned_release(
-            f"{name}-operator",
-            release_name=plan.OPERATOR_RELEASE,
-            chart="submariner-operator",
             version=args.chart_version,
-            repository=args.chart_repository,
-            namespace=namespace,
-            # The values carry the broker token and the PSK: keep the whole map secret in state.
-            values=values,
-            secret_values=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.broker_dependencies)),
+        )
+        # Depends on the release: on removal Pulumi deletes it first and waits while the operator,
+        # still running, clears its finalizer and tears the gateways and agents down.
+        k8s.apiextensions.CustomResource(
+            f"{name}-submariner",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=k8s.meta.v1.ObjectMetaArgs(**manifest["metadata"]),
+            # It carries the broker token and the PSK.
+            spec=pulumi.Output.secret(manifest["spec"]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release], additional_secret_outputs=["spec"]),
         )
         self.register_outputs({"clusterId": member.name, "release": self.release.status})
 
@@ -192,7 +210,11 @@ class SubmarinerMember(pulumi.ComponentResource):
             f"{name}-peer-gateways",
             aws.ec2.ManagedPrefixListArgs(
                 address_family="IPv4",
-                max_entries=max(1, len(args.clusterset.peers_of(args.member.name)) * args.clusterset.gateways_per_cluster),
+                # Every address of every peer's pool, update surge included (clusterset.gateway_pool_size).
+                max_entries=max(
+                    1,
+                    len(args.clusterset.peers_of(args.member.name)) * plan.gateway_pool_size(args.clusterset.gateways_per_cluster),
+                ),
                 entries=pulumi.Output.from_input(args.peer_gateway_ips).apply(
                     lambda ips: [
                         aws.ec2.ManagedPrefixListEntryArgs(cidr=f"{ip}/32", description="Submariner peer gateway")
@@ -262,7 +284,9 @@ class SubmarinerMember(pulumi.ComponentResource):
         member = args.member
         child = pulumi.ResourceOptions(parent=self)
         region_partition = partition(member.region)
-        role = nodes.node_role(f"{name}-gateway-node", region_partition, args.tags, child)
+        role = nodes.node_role(
+            f"{name}-gateway-node", naming.role_name_prefix(f"{member.name}-submariner-gw"), region_partition, args.tags, child
+        )
         aws.iam.RolePolicy(
             f"{name}-gateway-node-self",
             aws.iam.RolePolicyArgs(
@@ -274,6 +298,7 @@ class SubmarinerMember(pulumi.ComponentResource):
         template = aws.ec2.LaunchTemplate(
             f"{name}-gateway-lt",
             aws.ec2.LaunchTemplateArgs(
+                name_prefix=naming.launch_template_name_prefix(f"{member.name}-submariner-gateway"),
                 description=f"{member.name} Submariner gateways: IMDSv2 only, encrypted root volume, public address",
                 update_default_version=True,
                 metadata_options=nodes.imds_v2_only(),
@@ -288,7 +313,11 @@ class SubmarinerMember(pulumi.ComponentResource):
                     )
                 ],
                 user_data=gateway_boot.gateway_user_data(member.name),
-                tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=instance_tags)],
+                # The interface carries the tags too: the node's IAM policy lets it change only its own.
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=instance_tags)
+                    for kind in ("instance", "network-interface")
+                ],
                 tags=args.tags,
             ),
             child,
@@ -299,8 +328,11 @@ class SubmarinerMember(pulumi.ComponentResource):
             f"{name}-gateway",
             eks.ManagedNodeGroupArgs(
                 cluster=args.eks_cluster,
+                node_group_name_prefix=naming.node_group_name_prefix(member.name, GATEWAY_NODE_GROUP),
                 node_role_arn=role.arn,
-                subnet_ids=args.public_subnet_ids,
+                # One AZ per gateway: an update surges two nodes per AZ the group spans, and every
+                # node that can exist at once needs a pool address (clusterset.gateway_pool_size).
+                subnet_ids=pulumi.Output.from_input(args.public_subnet_ids).apply(lambda ids: list(ids)[:count]),
                 instance_types=[args.gateway_instance_type],
                 ami_type=ami_type_for(args.gateway_instance_type).value,
                 capacity_type="ON_DEMAND",

@@ -20,6 +20,24 @@ class EdgeEndpoint:
     hostname: pulumi.Input[str]
     zone_id: pulumi.Input[str]
     owned: bool
+    listener_port: int | None = None
+    """The port the program's NLB listens on; None for a load balancer the program does not own."""
+
+
+def edge_record_name(cluster: str, dns: DnsSpec) -> str:
+    """The per-edge name (<cluster>.<edgeSubdomain>.<zone>): health checks send it as Host and SNI,
+    so the ingress can answer for it, and operators reach one region directly through it."""
+    return f"{cluster}.{dns.edge_subdomain}.{dns.zone}"
+
+
+def health_check_port(edge: EdgeEndpoint, dns: DnsSpec) -> int:
+    """The edge's listener port (validation keeps a configured port equal to it), else the configured or default port."""
+    if edge.listener_port is not None:
+        return edge.listener_port
+    return dns.health_check.port or DEFAULT_HEALTH_CHECK_PORT
+
+
+DEFAULT_HEALTH_CHECK_PORT = 443
 
 
 @dataclass(frozen=True)
@@ -73,13 +91,25 @@ class GlobalTraffic(pulumi.ComponentResource):
         check = args.dns.health_check
         self.health_check_ids = {}
         for cluster, edge in sorted(args.edges.items()):
-            # Checks probe each region's own edge, never the global name, so one region's
-            # failure is seen as that region's.
+            edge_name = edge_record_name(cluster, args.dns)
+            aws.route53.Record(
+                f"{name}-edge-{cluster}",
+                aws.route53.RecordArgs(
+                    zone_id=args.zone_id,
+                    name=edge_name,
+                    type="A",
+                    aliases=[aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=False)],
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            # Checks probe each region's own edge, never the global name, so one region's failure is
+            # seen as that region's; by its own name, since an ingress that routes by host answers the
+            # load balancer's generated hostname with 404.
             health_check = aws.route53.HealthCheck(
                 f"{name}-{cluster}",
                 aws.route53.HealthCheckArgs(
-                    fqdn=edge.hostname,
-                    port=check.port,
+                    fqdn=edge_name,
+                    port=health_check_port(edge, args.dns),
                     type=check.protocol,
                     resource_path=check.resource_path,
                     failure_threshold=check.failure_threshold,

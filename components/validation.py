@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from . import cidr, eks_versions, gitops, labels
+from . import cidr, eks_versions, flows, gitops, labels
 from .model import FleetSpec
 
 NAMESPACE = "fleet"
@@ -127,6 +127,9 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)
     problems += _gitops_problems(spec)
+    if not problems:
+        # Counting allow-list entries needs a consistent fleet (a clusterset plan, known clusters).
+        problems += flows.limit_problems(spec)
     return problems
 
 
@@ -257,6 +260,24 @@ def _dns_problems(spec: FleetSpec) -> list[str]:
                 problems.append(f"{where}: no cluster named {name!r} in fleet:clusters")
             elif not clusters[name].edge.enabled:
                 problems.append(f"{where}: cluster {name!r} has edge.enabled false, so it has no load balancer to route to")
+    edge_names = {f"{c.name}.{spec.dns.edge_subdomain}.{zone}": c.name for c in spec.clusters}
+    for i, record in enumerate(spec.dns.records):
+        if record.name in edge_names:
+            problems.append(
+                f"{config_path(('dns', 'records', i, 'name'))}: {record.name!r} is the per-edge name of "
+                f"{edge_names[record.name]} (fleet:dns.edgeSubdomain); choose another name or edgeSubdomain"
+            )
+    check_port = spec.dns.health_check.port
+    if check_port is not None:
+        for i, cluster in enumerate(spec.clusters):
+            edge = cluster.edge
+            if cluster.name in spec.served_clusters() and not edge.external and edge.ingress.port != check_port:
+                problems.append(
+                    f"{config_path(('dns', 'healthCheck', 'port'))}: {check_port}, but the edge of "
+                    f"{config_path(('clusters', i))} ({cluster.name}) listens on {edge.ingress.port} "
+                    f"({config_path(('clusters', i, 'edge', 'ingress', 'port'))}); health checks must probe the listener, "
+                    "so leave port unset to follow each edge"
+                )
     return problems
 
 

@@ -187,7 +187,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def region_of_provider(self, reference: str) -> str | None:
         provider_id = reference.rsplit("::", 1)[-1] if reference else ""
-        for registration in self.registrations.values():
+        # Worker threads add registrations while others look providers up: read a snapshot.
+        with self.lock:
+            registrations = list(self.registrations.values())
+        for registration in registrations:
             if registration.type == "pulumi:providers:aws" and f"{registration.name}-id" == provider_id:
                 return str(registration.inputs.get("region"))
         return None
@@ -198,6 +201,34 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def _fake_id(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
+
+
+# Zone IDs per region, as AWS lists them; names map onto them differently in every account, which
+# the mocks imitate by pairing names and IDs in an account-specific order (see _zone_names).
+ZONE_IDS = {
+    "us-east-1": ("use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"),
+    "us-west-1": ("usw1-az1", "usw1-az2", "usw1-az3"),
+    "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"),
+    "ca-central-1": ("cac1-az1", "cac1-az2", "cac1-az3", "cac1-az4"),
+    "eu-west-1": ("euw1-az1", "euw1-az2", "euw1-az3"),
+}
+# The deploying identity the mocks report: a CI role, as the README's CI setup uses.
+DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy"
+DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/fleet-deploy/ci-session"
+
+
+def zone_table(region: str, count: int | None = None) -> list[tuple[str, str]]:
+    """(name, zone ID) pairs of a region in the mocked account: names are letters in order, IDs are
+    rotated by an account- and region-specific offset, so a zone's name says nothing about its ID."""
+    ids = ZONE_IDS.get(region) or tuple(f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i + 1}" for i in range(6))
+    ids = ids[: count if count is not None else len(ids)]
+    offset = int(hashlib.sha256(f"{ACCOUNT}/{region}".encode()).hexdigest(), 16) % len(ids)
+    rotated = ids[offset:] + ids[:offset]
+    return [(f"{region}{'abcdef'[i]}", zone_id) for i, zone_id in enumerate(rotated)]
+
+
+class ResourceInUseError(Exception):
+    """What EKS answers when an access entry already exists for a principal."""
 
 
 # The real canonical hosted zone ids of network (not application) load balancers.
@@ -213,11 +244,32 @@ class FleetMocks(pulumi.runtime.Mocks):
     monitor: RecordingMonitor
 
     def __init__(
-        self, zones_per_region: dict[str, int] | None = None, stack_outputs: dict[str, dict[str, Any]] | None = None
+        self,
+        zones_per_region: dict[str, int] | None = None,
+        stack_outputs: dict[str, dict[str, Any]] | None = None,
+        caller_arn: str = DEPLOYER_SESSION_ARN,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
         # Outputs of other stacks, by fully qualified name, for StackReferences.
         self.stack_outputs = stack_outputs or {}
+        self.caller_arn = caller_arn
+
+    @property
+    def deployer(self) -> str:
+        """The principal EKS gives its creator entry to: for an assumed role, the role."""
+        if ":assumed-role/" in self.caller_arn:
+            account = self.caller_arn.split(":")[4]
+            return f"arn:aws:iam::{account}:role/{self.caller_arn.split('/')[1]}"
+        return self.caller_arn
+
+    def _refuse_creator_entry(self, principals: list[str]) -> None:
+        # EKS already made an admin entry for the creator (bootstrapClusterCreatorAdminPermissions).
+        role = self.deployer.split("/")[-1]
+        for principal in principals:
+            if principal.split("/")[-1] == role and principal.split(":")[4] == self.deployer.split(":")[4]:
+                raise ResourceInUseError(
+                    f"ResourceInUseException: The specified access entry resource is already in use on this cluster ({principal})"
+                )
 
     def _region(self, args: pulumi.runtime.MockResourceArgs) -> str:
         request = getattr(self.monitor.local, "request", None)
@@ -227,7 +279,13 @@ class FleetMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = copy.deepcopy(args.inputs)
         resource_id = f"{args.name}-id"
+        if args.typ == "pulumi:index:Stash":
+            state["output"] = state.get("input")
+        elif args.typ == "aws:eks/accessEntry:AccessEntry":
+            self._refuse_creator_entry([str(state.get("principalArn", ""))])
         if args.typ == "eks:index:Cluster":
+            entries = state.get("accessEntries") or {}
+            self._refuse_creator_entry([str(entry.get("principalArn", "")) for entry in entries.values()])
             region = self._region(args)
             name = state.get("name", args.name)
             oidc_id = _fake_id(name, region).upper()
@@ -284,18 +342,20 @@ class FleetMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             region = self.monitor.region_of_provider(args.provider) or "us-east-1"
-            letters = "abcdef"[: self.zones_per_region.get(region, 6)]
-            zones = {
-                "id": region,
-                "names": [f"{region}{letter}" for letter in reversed(letters)],
-                "zoneIds": [f"{region[:3]}{region[-1]}-az{i + 1}" for i in range(len(letters))],
-            }
-            return zones, []
+            excluded = set(args.args.get("excludeZoneIds") or [])
+            pairs = [(n, z) for n, z in zone_table(region, self.zones_per_region.get(region)) if z not in excluded]
+            # AWS lists zones in no promised order.
+            pairs.reverse()
+            return {"id": region, "names": [n for n, _ in pairs], "zoneIds": [z for _, z in pairs]}, []
+        if args.token == "aws:iam/getSessionContext:getSessionContext":
+            arn = str(args.args["arn"])
+            issuer = self.deployer if arn == self.caller_arn else arn
+            return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAFLEET", "issuerName": issuer.split("/")[-1], "id": arn}, []
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
             region = str(args.args.get("region"))
             return {"id": NLB_ZONE_IDS[region]}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "userId": "AIDAFLEET", "id": ACCOUNT}, []
+            return {"accountId": ACCOUNT, "arn": self.caller_arn, "userId": "AROAFLEET:ci-session", "id": ACCOUNT}, []
         if args.token == "aws:route53/getZone:getZone":
             return {"id": HOSTED_ZONE_ID, "zoneId": HOSTED_ZONE_ID, "name": args.args["name"]}, []
         return {}, []
@@ -373,13 +433,14 @@ def run_program(
     zones_per_region: dict[str, int] | None = None,
     registrations_on_error: list[str] | None = None,
     stack_outputs: dict[str, dict[str, Any]] | None = None,
+    caller_arn: str = DEPLOYER_SESSION_ARN,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
     When the program raises, the names of whatever it registered before are appended to
     ``registrations_on_error`` (if given) and the exception propagates.
     """
-    mocks = FleetMocks(zones_per_region, stack_outputs)
+    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(cli_encoded(config), [])

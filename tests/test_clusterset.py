@@ -162,8 +162,9 @@ def test_no_clusterset_when_disabled() -> None:
 
 def test_operator_values_use_only_keys_the_chart_has() -> None:
     clusterset = prod_clusterset(lambda raw: raw["submariner"].update(globalnet=True))
-    values = plan.operator_values(clusterset.member("prod-us"), clusterset, "h:443", "token", "ca", "psk")
+    values = plan.operator_values(clusterset)
     assert unknown_keys(values, "submariner/submariner-operator") == []
+    assert values["broker"]["globalnet"] is True
 
 
 def test_broker_values_use_only_keys_the_chart_has() -> None:
@@ -213,9 +214,12 @@ def test_gateway_node_policy_is_scoped_to_its_cluster() -> None:
     claim = statements["ClaimPoolAddress"]
     assert claim["Resource"] == "arn:aws:ec2:eu-west-1:*:elastic-ip/*"
     assert claim["Condition"] == {"StringEquals": {f"aws:ResourceTag/{GATEWAY_POOL_TAG}": "prod-eu"}}
-    own = statements["ChangeOwnGatewayInstance"]
+    own = statements["OwnGatewayInterface"]
+    assert own["Resource"] == "arn:aws:ec2:eu-west-1:*:network-interface/*"
     assert own["Condition"]["StringEquals"]["aws:ResourceTag/fleet-cluster"] == "prod-eu"
     assert own["Condition"]["StringEquals"]["aws:ResourceTag/fleet-node-group"] == "submariner-gateway"
     every_action = {a for s in policy["Statement"] for a in s["Action"]}
-    assert every_action == {"ec2:DescribeAddresses", "ec2:AssociateAddress", "ec2:ModifyInstanceAttribute"}
+    assert every_action == {"ec2:DescribeAddresses", "ec2:AssociateAddress", "ec2:ModifyNetworkInterfaceAttribute"}
+    # Nothing may touch an instance: the script works on the primary interface by id.
+    assert not [s for s in policy["Statement"] if ":instance/" in str(s["Resource"])]
     json.dumps(policy)

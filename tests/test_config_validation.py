@@ -380,5 +380,5 @@ def test_region_with_too_few_zones_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         run_stack("prod", zones_per_region={"eu-west-1": 2})
     assert caught.value.problems == [
-        "fleet:clusters[2].availabilityZones: 3 requested but eu-west-1 has 2 available (eu-west-1a, eu-west-1b)"
+        "fleet:clusters[2].availabilityZones: eu-west-1: 3 requested but only 2 zones are available to EKS (euw1-az1, euw1-az2)"
     ]

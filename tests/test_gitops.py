@@ -67,9 +67,10 @@ def test_render_leaves_unknown_parameters_as_written() -> None:
 
 
 def test_cluster_secret_config_uses_iam_and_the_ca_never_a_token() -> None:
-    config = json.loads(gitops.cluster_secret_config("prod-us", "arn:aws:iam::1:role/hub", "Q0E="))
+    config = json.loads(gitops.cluster_secret_config("prod-us", "Q0E="))
     assert config == {
-        "awsAuthConfig": {"clusterName": "prod-us", "roleARN": "arn:aws:iam::1:role/hub"},
+        # No roleARN: argocd-k8s-auth signs with the pod's IRSA role, the principal members grant.
+        "awsAuthConfig": {"clusterName": "prod-us"},
         "tlsClientConfig": {"insecure": False, "caData": "Q0E="},
     }
     assert "bearerToken" not in json.dumps(config)

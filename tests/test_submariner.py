@@ -26,6 +26,11 @@ def operator(run: Run, member: str) -> Registration:
     return run.named(f"{member}-submariner-operator")
 
 
+def submariner(run: Run, member: str) -> dict[str, Any]:
+    """The spec of the member's Submariner object (created by the program, not the chart)."""
+    return run.named(f"{member}-submariner-submariner").inputs["spec"]
+
+
 def gateway_ips(run: Run, member: str) -> list[str]:
     return sorted(
         r.outputs["publicIp"] for r in run.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")
@@ -96,31 +101,50 @@ def test_operator_release_per_member_on_its_own_cluster(prod: Run, member: str) 
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_operator_values_for_each_member(prod: Run, member: str) -> None:
-    values = operator(prod, member).inputs["values"]
+def test_operator_values_carry_nothing_but_what_its_rbac_reads(prod: Run, member: str) -> None:
+    release = operator(prod, member)
+    values = release.inputs["values"]
     assert unknown_keys(values, "submariner/submariner-operator") == []
+    assert values == {"broker": {"globalnet": False}, "submariner": {"serviceDiscovery": True}}
+    # No token, no PSK in Helm's release history.
+    assert "token" not in str(values) and "psk" not in str(values)
+    assert release.inputs["postrender"] == "./components/postrender_submariner.py"
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_submariner_object_for_each_member(prod: Run, member: str) -> None:
+    cr = prod.named(f"{member}-submariner-submariner")
+    assert provider_of(prod, cr) == f"{member}-k8s"
+    assert (cr.inputs["apiVersion"], cr.inputs["kind"]) == ("submariner.io/v1alpha1", "Submariner")
+    assert cr.inputs["metadata"] == {"name": "submariner", "namespace": plan.OPERATOR_NAMESPACE}
+    spec = submariner(prod, member)
     broker_endpoint = prod.exports["clusters"][BROKER]["endpoint"]
-    assert values["broker"]["server"] == broker_endpoint.removeprefix("https://").lower() + ":443"
-    assert values["broker"]["namespace"] == plan.BROKER_NAMESPACE
-    assert values["broker"]["insecure"] is False
-    assert values["broker"]["globalnet"] is False
+    assert spec["brokerK8sApiServer"] == broker_endpoint.removeprefix("https://").lower() + ":443"
+    assert spec["brokerK8sRemoteNamespace"] == plan.BROKER_NAMESPACE
+    assert spec["brokerK8sInsecure"] is False
     # Its own token, decoded from the Secret the token controller filled in; the broker's CA as base64.
     token_data = prod.named(f"submariner-broker-{member}-token").outputs["data"]
-    assert values["broker"]["token"] == base64.b64decode(token_data["token"]).decode()
-    assert values["broker"]["token"].split(".")[1] == f"submariner-{member}"
-    assert values["broker"]["ca"] == token_data["ca.crt"]
-    assert values["submariner"] == {
-        "clusterId": member,
-        "clusterCidr": VPC[member],
-        "serviceCidr": SERVICES[member],
-        "globalCidr": "",
-        "natEnabled": True,
-        "cableDriver": "libreswan",
-        "serviceDiscovery": True,
-        "healthcheckEnabled": True,
-    }
-    assert values["ipsec"]["ikePort"] == 500
-    assert values["ipsec"]["natPort"] == 4500
+    assert spec["brokerK8sApiServerToken"] == base64.b64decode(token_data["token"]).decode()
+    assert spec["brokerK8sApiServerToken"].split(".")[1] == f"submariner-{member}"
+    assert spec["brokerK8sCA"] == token_data["ca.crt"]
+    assert (spec["clusterID"], spec["clusterCIDR"], spec["serviceCIDR"], spec["globalCIDR"]) == (
+        member,
+        VPC[member],
+        SERVICES[member],
+        "",
+    )
+    assert spec["natEnabled"] is True
+    assert spec["cableDriver"] == "libreswan"
+    assert spec["serviceDiscoveryEnabled"] is True
+    assert (spec["ceIPSecIKEPort"], spec["ceIPSecNATTPort"]) == (500, 4500)
+    assert spec["version"] == "0.24.1"
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_the_submariner_object_is_deleted_before_the_operator(prod: Run, member: str) -> None:
+    # Pulumi deletes dependents first: the object goes while the operator can still clear its finalizer.
+    cr = prod.named(f"{member}-submariner-submariner")
+    assert operator(prod, member).urn in prod.depends_on(cr)
 
 
 def test_one_psk_for_the_clusterset_generated_and_secret(prod: Run) -> None:
@@ -128,12 +152,14 @@ def test_one_psk_for_the_clusterset_generated_and_secret(prod: Run) -> None:
     assert password.name == "submariner-psk"
     assert password.inputs["length"] == 64
     assert password.inputs["special"] is False
-    assert {operator(prod, m).inputs["values"]["ipsec"]["psk"] for m in MEMBERS} == {password.outputs["result"]}
+    assert {submariner(prod, m)["ceIPSecPSK"] for m in MEMBERS} == {password.outputs["result"]}
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
 def test_token_ca_and_psk_are_secret_in_state(prod: Run, member: str) -> None:
-    assert "values" in operator(prod, member).secret_inputs
+    cr = prod.named(f"{member}-submariner-submariner")
+    assert "spec" in cr.secret_inputs
+    assert "spec" in cr.additional_secret_outputs
 
 
 def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
@@ -141,9 +167,8 @@ def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(psk=psk))
     assert run.of_type("random:index/randomPassword:RandomPassword") == []
     for member in MEMBERS:
-        release = operator(run, member)
-        assert release.inputs["values"]["ipsec"]["psk"] == psk
-        assert "values" in release.secret_inputs
+        assert submariner(run, member)["ceIPSecPSK"] == psk
+        assert "spec" in run.named(f"{member}-submariner-submariner").secret_inputs
 
 
 def test_rotating_the_psk_changes_the_key_and_the_joins_only(prod: Run) -> None:
@@ -152,15 +177,16 @@ def test_rotating_the_psk_changes_the_key_and_the_joins_only(prod: Run) -> None:
     rotated = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(pskVersion=2))
     assert rotated.named("submariner-psk").inputs["keepers"] == {"version": "2"}
     assert changed_resources(prod, rotated) == {"submariner-psk"}
-    # The releases change through the new key's result, which is only known at deploy time.
+    # The Submariner objects change through the new key's result, which is only known at deploy time.
     for member in MEMBERS:
-        assert rotated.named("submariner-psk").urn in rotated.depends_on(operator(rotated, member))
+        assert rotated.named("submariner-psk").urn in rotated.depends_on(rotated.named(f"{member}-submariner-submariner"))
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
 def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: Run, member: str) -> None:
     release = operator(prod, member)
     waits = {prod.registrations[urn].name for urn in prod.depends_on(release)}
+    waits |= {prod.registrations[urn].name for urn in prod.depends_on(prod.named(f"{member}-submariner-submariner"))}
     assert "submariner-broker-chart" in waits
     assert f"submariner-broker-{member}-token" in waits
     others = {f"submariner-broker-{m}-token" for m in MEMBERS if m != member}
@@ -182,8 +208,12 @@ def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: 
 def test_gateway_node_group_in_public_subnets_labelled_and_tainted(prod: Run, member: str) -> None:
     group = prod.named(f"{member}-submariner-gateway")
     assert group.type == "eks:index:ManagedNodeGroup"
-    public = sorted(r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-"))
-    assert sorted(group.inputs["subnetIds"]) == public
+    public = sorted(
+        (r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")),
+        key=lambda r: r.inputs["availabilityZoneId"],
+    )
+    # One AZ per gateway (the first by zone ID): fewer AZs, a smaller update surge to hold addresses for.
+    assert group.inputs["subnetIds"] == [r.id for r in public[:2]]
     assert group.inputs["scalingConfig"] == {"minSize": 2, "maxSize": 2, "desiredSize": 2}
     assert group.inputs["labels"]["submariner.io/gateway"] == "true"
     assert group.inputs["taints"] == [{"key": "submariner.io/gateway", "value": "true", "effect": "NO_SCHEDULE"}]
@@ -217,9 +247,10 @@ def test_gateway_launch_template(prod: Run, member: str) -> None:
     script = base64.b64decode(inputs["userData"]).decode()
     assert f"Values={member}" in script
     assert "--no-source-dest-check" in script
-    (tags,) = [t["tags"] for t in inputs["tagSpecifications"] if t["resourceType"] == "instance"]
-    assert tags["fleet-cluster"] == member
-    assert tags["fleet-node-group"] == "submariner-gateway"
+    for kind in ("instance", "network-interface"):
+        (tags,) = [t["tags"] for t in inputs["tagSpecifications"] if t["resourceType"] == kind]
+        assert tags["fleet-cluster"] == member
+        assert tags["fleet-node-group"] == "submariner-gateway"
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
@@ -237,9 +268,10 @@ def test_gateway_nodes_have_their_own_role_scoped_to_themselves(prod: Run, membe
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_an_address_pool_per_member_one_address_per_gateway(prod: Run, member: str) -> None:
+def test_an_address_pool_per_member_gateways_plus_update_surge(prod: Run, member: str) -> None:
     pool = [r for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")]
-    assert len(pool) == 2
+    # 2 gateways in 2 AZs; an update surges up to 2 nodes per AZ before old ones leave.
+    assert len(pool) == 2 + 2 * 2
     assert all(r.inputs["tags"][GATEWAY_POOL_TAG] == member for r in pool)
     assert all(r.protect for r in pool), "gateway addresses are what peers and the broker know: keep them"
 
@@ -249,7 +281,7 @@ def test_the_broker_api_admits_the_other_members_egress_addresses(prod: Run) -> 
     peers = [m for m in MEMBERS if m != BROKER]
     expected = sorted(f"{ip}/32" for m in peers for ip in (*gateway_ips(prod, m), *nat_ips(prod, m)))
     assert cidrs == ["203.0.113.0/24", *expected]
-    assert len(expected) == 2 * (2 + 3)
+    assert len(expected) == 2 * (6 + 3)
 
 
 # ---------------------------------------------------------------- security groups
@@ -262,7 +294,7 @@ def test_gateway_ports_open_only_to_peer_gateways(prod: Run, member: str) -> Non
     assert sorted(e["cidr"] for e in prefix_list.inputs["entries"]) == sorted(
         f"{ip}/32" for p in peers for ip in gateway_ips(prod, p)
     )
-    assert prefix_list.inputs["maxEntries"] == 4
+    assert prefix_list.inputs["maxEntries"] == 2 * 6
     group = prod.named(f"{member}-submariner-gateway-sg")
     rules = ingress_rules(prod, f"{member}-submariner-gateway-sg-")
     assert all(rule["securityGroupId"] == group.id for rule in rules.values())
@@ -301,7 +333,7 @@ def test_wireguard_opens_no_ike_or_esp() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
     rules = ingress_rules(run, "prod-us-submariner-gateway-sg-")
     assert {(r["ipProtocol"], r.get("fromPort")) for r in rules.values()} == {("udp", 4500), ("udp", 4490)}
-    assert operator(run, "prod-us").inputs["values"]["submariner"]["cableDriver"] == "wireguard"
+    assert submariner(run, "prod-us")["cableDriver"] == "wireguard"
 
 
 # ---------------------------------------------------------------- CoreDNS, Globalnet, outputs, off switch
@@ -326,9 +358,8 @@ def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:
     global_cidrs = {name: m["globalCidr"] for name, m in members.items()}
     assert len(set(global_cidrs.values())) == 3
     for name in MEMBERS:
-        values = operator(run, name).inputs["values"]
-        assert values["broker"]["globalnet"] is True
-        assert values["submariner"]["globalCidr"] == global_cidrs[name]
+        assert operator(run, name).inputs["values"]["broker"]["globalnet"] is True
+        assert submariner(run, name)["globalCIDR"] == global_cidrs[name]
     from_peers = ingress_rules(run, "prod-us-submariner-from-")
     assert {r["cidrIpv4"] for r in from_peers.values()} == {global_cidrs["mgmt"], global_cidrs["prod-eu"]}
 

@@ -1,0 +1,182 @@
+"""Every cross-cluster network flow the fleet needs, as pure data, and the allow lists derived from it.
+
+A flow is "who must reach whom, on what": Argo CD on the hub calls each member's Kubernetes API;
+every clusterset member calls the broker's API; gateways tunnel to each other; the edge NLB
+forwards to pods; Route53's health checkers probe each edge. The program derives every allow
+list and firewall opening from this list (never from a second copy of the same reasoning), the
+offline tests check that each flow has a path in what the program registers, and the fleet-wide
+limits of those allow lists are checked here before any resource exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from . import clusterset
+from .model import ClusterSpec, FleetSpec, NatGateways
+
+# EKS accepts at most 40 CIDR blocks in a cluster's publicAccessCidrs
+# (aws/containers-roadmap#2174; EKS API reference, VpcConfigRequest.publicAccessCidrs).
+EKS_PUBLIC_ACCESS_CIDRS_MAX = 40
+KUBERNETES_API_PORT = 443
+
+# Parties outside this stack's clusters.
+ROUTE53_HEALTH_CHECKERS = "route53-health-checkers"
+# A hub in another stack leaves through at most one NAT gateway per AZ it spans.
+MAX_FOREIGN_HUB_NAT = 6
+EDGE_NLB = "edge-nlb"
+
+
+def hub_stack_party(stack: str) -> str:
+    """A hub that runs in another stack (fleet:hub), as a flow's source."""
+    return f"hub-stack:{stack}"
+
+
+class FlowKind(StrEnum):
+    ARGOCD_API = "argocd-api"
+    """Argo CD on the hub -> a registered member's Kubernetes API."""
+    BROKER_API = "broker-api"
+    """A clusterset member's Submariner agents -> the broker cluster's Kubernetes API."""
+    TUNNEL = "gateway-tunnel"
+    """A member's gateways -> a peer member's gateways (IPsec/WireGuard/VXLAN)."""
+    EDGE_TO_PODS = "nlb-to-pods"
+    """The edge NLB -> the ingress pods it targets (pod IP, the Service's target port)."""
+    HEALTH_CHECK = "health-check"
+    """Route53 health checkers -> a cluster's edge listener."""
+
+
+class Egress(StrEnum):
+    """Which public addresses a cluster's traffic leaves from."""
+
+    NAT = "nat"
+    """Pods on nodes in private subnets: the VPC's NAT gateways."""
+    GATEWAY = "gateway"
+    """Submariner gateway pods: the gateway nodes' Elastic IPs (they sit in public subnets)."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    kind: FlowKind
+    source: str
+    """A cluster of this stack, or an outside party (another stack's hub, Route53, the edge NLB)."""
+    destination: str
+    """A cluster of this stack."""
+    protocol: str
+    ports: tuple[int, ...]
+    egress: tuple[Egress, ...] = ()
+    """For flows from a cluster over the internet: which of its addresses the traffic comes from."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind.value}: {self.source} -> {self.destination}"
+
+    @property
+    def to_api(self) -> bool:
+        return self.kind in (FlowKind.ARGOCD_API, FlowKind.BROKER_API)
+
+
+def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
+    """Every flow the validated spec implies, sorted for a stable order."""
+    flows: list[Flow] = []
+    names = sorted(c.name for c in spec.clusters)
+    hub = spec.hub
+    api = ("tcp", (KUBERNETES_API_PORT,))
+    if spec.gitops is not None and hub is not None:
+        # Argo CD runs on the hub's ordinary (private-subnet) nodes.
+        flows += [Flow(FlowKind.ARGOCD_API, hub.name, name, *api, (Egress.NAT,)) for name in names if name != hub.name]
+    if spec.hub_stack is not None:
+        party = hub_stack_party(spec.hub_stack.stack)
+        flows += [Flow(FlowKind.ARGOCD_API, party, name, *api, (Egress.NAT,)) for name in names]
+    plan = clusterset.plan_clusterset(spec)
+    if plan is not None:
+        # The gateway engine runs on the gateway nodes; Lighthouse and the route agents on ordinary nodes.
+        flows += [
+            Flow(FlowKind.BROKER_API, m.name, plan.broker, *api, (Egress.NAT, Egress.GATEWAY))
+            for m in plan.members
+            if m.name != plan.broker
+        ]
+        ports = tuple(sorted(r.port for r in clusterset.gateway_ports(plan.cable_driver) if r.port is not None))
+        flows += [
+            Flow(FlowKind.TUNNEL, a.name, b.name, "udp", ports, (Egress.GATEWAY,))
+            for a in plan.members
+            for b in plan.members
+            if a.name != b.name
+        ]
+    by_name = {c.name: c for c in spec.clusters}
+    for name in sorted(spec.served_clusters()):
+        cluster = by_name.get(name)
+        if cluster is None or cluster.edge.external:
+            continue  # an edge the program does not own routes itself
+        ingress = cluster.edge.ingress
+        flows.append(Flow(FlowKind.EDGE_TO_PODS, EDGE_NLB, name, "tcp", (ingress.effective_target_port,)))
+        flows.append(Flow(FlowKind.HEALTH_CHECK, ROUTE53_HEALTH_CHECKERS, name, "tcp", (ingress.port,)))
+    return tuple(sorted(flows, key=lambda f: (f.kind.value, f.source, f.destination)))
+
+
+@dataclass(frozen=True)
+class ApiSource:
+    """One party whose addresses a cluster's public API endpoint must admit."""
+
+    source: str
+    egress: tuple[Egress, ...]
+
+
+def api_sources(flows: Iterable[Flow], destination: str) -> tuple[ApiSource, ...]:
+    """Who must reach ``destination``'s API, each once with every egress kind any of its flows uses."""
+    kinds: dict[str, set[Egress]] = {}
+    for flow in flows:
+        if flow.to_api and flow.destination == destination:
+            kinds.setdefault(flow.source, set()).update(flow.egress)
+    return tuple(ApiSource(source, tuple(sorted(kinds[source]))) for source in sorted(kinds))
+
+
+def nat_addresses(cluster: ClusterSpec) -> int:
+    """Public addresses a cluster's private subnets leave from: one per NAT gateway."""
+    return cluster.availability_zones if cluster.nat_gateways is NatGateways.ONE_PER_AZ else 1
+
+
+def egress_addresses(spec: FleetSpec, cluster: ClusterSpec, kinds: Iterable[Egress]) -> int:
+    """How many public addresses of ``cluster`` the given egress kinds stand for."""
+    plan = clusterset.plan_clusterset(spec)
+    count = 0
+    for kind in set(kinds):
+        if kind is Egress.NAT:
+            count += nat_addresses(cluster)
+        elif plan is not None and cluster.name in {m.name for m in plan.members}:
+            count += clusterset.gateway_pool_size(plan.gateways_per_cluster)
+    return count
+
+
+def public_access_entries(spec: FleetSpec, destination: str, flows: Iterable[Flow]) -> int:
+    """How many CIDRs ``destination``'s publicAccessCidrs holds: the configured ones plus each source's addresses.
+
+    A source in another stack (a hub reached through fleet:hub) is counted at its most NAT
+    gateways, one per AZ of the largest region layout, since this stack cannot see its config.
+    """
+    by_name = {c.name: c for c in spec.clusters}
+    total = len(spec.api_access_cidrs)
+    for source in api_sources(flows, destination):
+        cluster = by_name.get(source.source)
+        total += egress_addresses(spec, cluster, source.egress) if cluster is not None else MAX_FOREIGN_HUB_NAT
+    return total
+
+
+def limit_problems(spec: FleetSpec) -> list[str]:
+    """Allow lists that AWS would refuse, each naming the cluster, the limit and the fix."""
+    flows = fleet_flows(spec)
+    problems = []
+    for cluster in sorted(spec.clusters, key=lambda c: c.name):
+        if not spec.api_access_cidrs:
+            continue  # a private-only endpoint has no allow list
+        entries = public_access_entries(spec, cluster.name, flows)
+        if entries > EKS_PUBLIC_ACCESS_CIDRS_MAX:
+            sources = ", ".join(s.source for s in api_sources(flows, cluster.name))
+            problems.append(
+                f"fleet:clusters ({cluster.name}): its public API endpoint would need {entries} allowed CIDRs "
+                f"(fleet:apiAccessCidrs plus the egress addresses of {sources}), but EKS accepts at most "
+                f"{EKS_PUBLIC_ACCESS_CIDRS_MAX} (EKS API: publicAccessCidrs); use fewer apiAccessCidrs, "
+                "natGateways: Single on the sources, or fewer clusterset members"
+            )
+    return problems
