@@ -9,8 +9,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from pulumi.stash import StashArgs
-
 from . import identity, naming, nodes
 from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
 from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
@@ -90,12 +88,6 @@ class RegionalCluster(pulumi.ComponentResource):
         part = naming.partition(region)
         node_role = nodes.node_role(f"{name}-node", naming.role_name_prefix(f"{spec.name}-node"), part, tags, child)
 
-        # EKS gives whoever creates the cluster an admin entry of its own; a second one for the same
-        # principal fails. The creator is stashed at creation, so a later deploy by someone else still
-        # leaves the creator's entry to EKS (and gives the new deployer theirs, if they are an admin).
-        creator = pulumi.Stash(f"{name}-creator", StashArgs(input=args.deployer_arn), child)
-        access_entries = creator.output.apply(lambda arn: _admin_entries(args.cluster_admins, str(arn), part))
-
         auth = args.kubeconfig_auth
         cluster = eks.Cluster(
             f"{name}-eks",
@@ -104,7 +96,10 @@ class RegionalCluster(pulumi.ComponentResource):
                 version=args.kubernetes_version,
                 upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type.value),
                 authentication_mode=eks.AuthenticationMode.API,
-                access_entries=access_entries,
+                # EKS gives whoever creates the cluster an admin entry of its own; a second one for the
+                # same principal fails. pulumi-eks takes these entries as plain values, so the deployer
+                # is known before registration (README: deploy a stack as one identity).
+                access_entries=_admin_entries(args.cluster_admins, args.deployer_arn, part),
                 vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 public_subnet_ids=network.public_subnet_ids,

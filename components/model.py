@@ -332,7 +332,7 @@ class DnsSpec(_Model):
     zone: DomainName
     """An existing public hosted zone, looked up by name."""
     edge_subdomain: DnsLabel = "edge"
-    """Each edge also gets <cluster>.<edgeSubdomain>.<zone>: health checks send it as Host/SNI, operators test one region with it."""
+    """Each edge also gets <cluster>.<edgeSubdomain>.<zone>: health checks send it as Host/SNI; it reaches one region."""
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
     records: Annotated[list[RecordSpec], Field(min_length=1)]
 
@@ -400,7 +400,9 @@ class FlowLogsSpec(_Model):
     """cloudWatch: a KMS-encrypted log group per VPC (the program creates both); s3: an existing bucket."""
     bucket_arn: str | None = None
     """s3 only: the bucket (or bucket/prefix) ARN; its own policy and encryption govern the logs."""
-    retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = 365
     """cloudWatch only: days CloudWatch Logs keeps them (one of the values CloudWatch offers)."""
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
     """Which packets are logged."""

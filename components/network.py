@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from ipaddress import IPv4Network
-
-import json
 
 import pulumi
 import pulumi_aws as aws
@@ -177,11 +176,17 @@ class ClusterNetwork(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config = args.flow_logs
         tags = {**args.tags, "Name": f"{name}-flow-logs"}
-        common = {"vpc_id": vpc.id, "traffic_type": config.traffic_type, "max_aggregation_interval": 60, "tags": tags}
         if config.destination is FlowLogDestination.S3:
             aws.ec2.FlowLog(
                 f"{name}-flow-logs",
-                aws.ec2.FlowLogArgs(log_destination_type="s3", log_destination=config.bucket_arn, **common),
+                aws.ec2.FlowLogArgs(
+                    vpc_id=vpc.id,
+                    traffic_type=config.traffic_type,
+                    max_aggregation_interval=60,
+                    log_destination_type="s3",
+                    log_destination=config.bucket_arn,
+                    tags=tags,
+                ),
                 child,
             )
             return
@@ -226,10 +231,13 @@ class ClusterNetwork(pulumi.ComponentResource):
         aws.ec2.FlowLog(
             f"{name}-flow-logs",
             aws.ec2.FlowLogArgs(
+                vpc_id=vpc.id,
+                traffic_type=config.traffic_type,
+                max_aggregation_interval=60,
                 log_destination_type="cloud-watch-logs",
                 log_destination=log_group.arn,
                 iam_role_arn=role.arn,
-                **common,
+                tags=tags,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
         )

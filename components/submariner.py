@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
-
-from pathlib import Path
 
 from . import clusterset as plan
 from . import gateway_boot, k8s_objects, naming, nodes
@@ -213,7 +212,8 @@ class SubmarinerMember(pulumi.ComponentResource):
                 # Every address of every peer's pool, update surge included (clusterset.gateway_pool_size).
                 max_entries=max(
                     1,
-                    len(args.clusterset.peers_of(args.member.name)) * plan.gateway_pool_size(args.clusterset.gateways_per_cluster),
+                    len(args.clusterset.peers_of(args.member.name))
+                    * plan.gateway_pool_size(args.clusterset.gateways_per_cluster),
                 ),
                 entries=pulumi.Output.from_input(args.peer_gateway_ips).apply(
                     lambda ips: [

@@ -33,7 +33,11 @@ def usable_zones(names: Sequence[str], zone_ids: Sequence[str]) -> list[Zone]:
     if len(names) != len(zone_ids):
         raise ValueError(f"{len(names)} zone names but {len(zone_ids)} zone IDs")
     return sorted(
-        (Zone(id=zone_id, name=name) for name, zone_id in zip(names, zone_ids, strict=True) if zone_id not in EKS_UNSUPPORTED_ZONE_IDS),
+        (
+            Zone(id=zone_id, name=name)
+            for name, zone_id in zip(names, zone_ids, strict=True)
+            if zone_id not in EKS_UNSUPPORTED_ZONE_IDS
+        ),
         key=lambda zone: zone.id,
     )
 

@@ -212,6 +212,8 @@ ZONE_IDS = {
     "ca-central-1": ("cac1-az1", "cac1-az2", "cac1-az3", "cac1-az4"),
     "eu-west-1": ("euw1-az1", "euw1-az2", "euw1-az3"),
 }
+# EKS answers UnsupportedAvailabilityZoneException for cluster subnets in these zone IDs.
+EKS_REFUSED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 # The deploying identity the mocks report: a CI role, as the README's CI setup uses.
 DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy"
 DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/fleet-deploy/ci-session"
@@ -222,9 +224,16 @@ def zone_table(region: str, count: int | None = None) -> list[tuple[str, str]]:
     rotated by an account- and region-specific offset, so a zone's name says nothing about its ID."""
     ids = ZONE_IDS.get(region) or tuple(f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i + 1}" for i in range(6))
     ids = ids[: count if count is not None else len(ids)]
-    offset = int(hashlib.sha256(f"{ACCOUNT}/{region}".encode()).hexdigest(), 16) % len(ids)
+    # This account happens to call a zone EKS refuses by its region's first letter: a program that
+    # picks zones by name walks straight into it.
+    refused = [i for i, zone_id in enumerate(ids) if zone_id in EKS_REFUSED_ZONE_IDS]
+    offset = refused[0] if refused else int(hashlib.sha256(f"{ACCOUNT}/{region}".encode()).hexdigest(), 16) % len(ids)
     rotated = ids[offset:] + ids[:offset]
     return [(f"{region}{'abcdef'[i]}", zone_id) for i, zone_id in enumerate(rotated)]
+
+
+class UnsupportedAvailabilityZoneError(Exception):
+    """What EKS answers for a cluster subnet in a zone it does not support."""
 
 
 class ResourceInUseError(Exception):
@@ -262,6 +271,18 @@ class FleetMocks(pulumi.runtime.Mocks):
             return f"arn:aws:iam::{account}:role/{self.caller_arn.split('/')[1]}"
         return self.caller_arn
 
+    def _refuse_unsupported_zones(self, subnet_ids: list[str], region: str) -> None:
+        names = dict(zone_table(region))
+        with self.monitor.lock:
+            subnets = [r for r in self.monitor.registrations.values() if r.type == "aws:ec2/subnet:Subnet" and r.id in subnet_ids]
+        for subnet in subnets:
+            zone_id = subnet.inputs.get("availabilityZoneId") or names.get(str(subnet.inputs.get("availabilityZone")))
+            if zone_id in EKS_REFUSED_ZONE_IDS:
+                raise UnsupportedAvailabilityZoneError(
+                    f"UnsupportedAvailabilityZoneException: Cannot create cluster because {region} zone {zone_id} "
+                    f"(subnet {subnet.name}) does not currently have sufficient capacity to support the cluster"
+                )
+
     def _refuse_creator_entry(self, principals: list[str]) -> None:
         # EKS already made an admin entry for the creator (bootstrapClusterCreatorAdminPermissions).
         role = self.deployer.split("/")[-1]
@@ -279,13 +300,14 @@ class FleetMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = copy.deepcopy(args.inputs)
         resource_id = f"{args.name}-id"
-        if args.typ == "pulumi:index:Stash":
-            state["output"] = state.get("input")
-        elif args.typ == "aws:eks/accessEntry:AccessEntry":
+        if args.typ == "aws:eks/accessEntry:AccessEntry":
             self._refuse_creator_entry([str(state.get("principalArn", ""))])
         if args.typ == "eks:index:Cluster":
             entries = state.get("accessEntries") or {}
             self._refuse_creator_entry([str(entry.get("principalArn", "")) for entry in entries.values()])
+            self._refuse_unsupported_zones(
+                [*state.get("privateSubnetIds", []), *state.get("publicSubnetIds", [])], self._region(args)
+            )
             region = self._region(args)
             name = state.get("name", args.name)
             oidc_id = _fake_id(name, region).upper()

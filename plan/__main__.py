@@ -17,7 +17,10 @@ from offline.harness import ROOT, run_stack
 from plan import report
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
-PLACEHOLDER_HUB = {"argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>"}, "hubKubeconfig": ""}
+PLACEHOLDER_HUB = {
+    "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
+    "hubKubeconfig": "",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

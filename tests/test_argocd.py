@@ -241,7 +241,9 @@ def test_hub_exports_for_other_stacks(prod: Run) -> None:
         "namespace": "argocd",
         "roleArn": prod.named("argocd-role").outputs["arn"],
         # What a joining stack's clusters admit to their API endpoints: the hub's NAT addresses.
-        "egressIps": sorted(r.outputs["publicIp"] for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{HUB}-network-nat-")),
+        "egressIps": sorted(
+            r.outputs["publicIp"] for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{HUB}-network-nat-")
+        ),
     }
     assert "hubKubeconfig" in prod.secret_exports
     assert "hubKubeconfig" not in json.dumps(prod.exports["argocd"])

@@ -12,7 +12,8 @@ import yaml
 
 from components.cluster import CONTROL_PLANE_LOG_TYPES
 from components.nodes import NODE_GROUP_LABEL
-from offline.harness import Registration, Run, run_stack
+from components.zones import EKS_UNSUPPORTED_ZONE_IDS
+from offline.harness import Registration, Run, run_stack, zone_table
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 BROKER = "mgmt"
@@ -25,6 +26,8 @@ def cluster_of(run: Run, registration: Registration) -> str | None:
             return ancestor.name
         if ancestor.type == "fleet:index:RegionalEdge":
             return ancestor.name.removesuffix("-edge")
+        if ancestor.type == "fleet:index:ClusterNetwork":
+            return ancestor.name.removesuffix("-network")
         if ancestor.type == "fleet:index:SubmarinerMember":
             return ancestor.name.removesuffix("-submariner")
         if ancestor.type == "fleet:index:SubmarinerBroker":
@@ -75,14 +78,24 @@ def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> No
     assert checked > 130
 
 
-def test_availability_zones_come_from_the_clusters_region(prod: Run) -> None:
+def test_subnets_are_placed_by_zone_id_in_zones_eks_accepts(prod: Run) -> None:
     for name, region in CLUSTERS.items():
-        zones = sorted(
-            r.inputs["availabilityZone"]
-            for r in prod.of_type("aws:ec2/subnet:Subnet")
-            if r.name.startswith(f"{name}-network-private-")
-        )
-        assert zones == [f"{region}a", f"{region}b", f"{region}c"]
+        subnets = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
+        assert all("availabilityZone" not in r.inputs for r in subnets), "names map to different zones per account"
+        zone_ids = sorted({r.inputs["availabilityZoneId"] for r in subnets})
+        # The first three usable IDs of the region, whatever names the account gives them.
+        usable = sorted(z for _, z in zone_table(region) if z not in EKS_UNSUPPORTED_ZONE_IDS)
+        assert zone_ids == usable[:3]
+        assert not set(zone_ids) & set(EKS_UNSUPPORTED_ZONE_IDS)
+
+
+def test_a_zone_eks_refuses_is_never_chosen_though_the_account_names_it_first() -> None:
+    # The mocked account calls use1-az3 "us-east-1a" and its EKS refuses clusters there, as AWS does.
+    assert sorted(zone_table("us-east-1"))[0] == ("us-east-1a", "use1-az3")
+    # The prod stack (two us-east-1 clusters) deploys: no subnet of a cluster is in a refused zone.
+    run = run_stack("prod")
+    chosen = {r.inputs["availabilityZoneId"] for r in run.of_type("aws:ec2/subnet:Subnet") if r.name.startswith("prod-us-")}
+    assert chosen == {"use1-az1", "use1-az2", "use1-az4"}
 
 
 def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(prod: Run) -> None:
@@ -160,7 +173,7 @@ def test_private_egress_through_a_nat_per_zone(prod: Run, name: str) -> None:
 def test_single_nat_gateway_when_asked() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2].update(natGateways="Single"))
     nats = [r for r in run.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith("prod-eu-")]
-    assert [n.name for n in nats] == ["prod-eu-network-nat-eu-west-1a"]
+    assert [n.name for n in nats] == ["prod-eu-network-nat-euw1-az1"]
     routes = [
         r.inputs["natGatewayId"] for r in run.of_type("aws:ec2/route:Route") if r.name.startswith("prod-eu-network-private-")
     ]
@@ -184,10 +197,10 @@ def test_control_plane_security_settings(prod: Run, name: str) -> None:
     assert eks["authenticationMode"] == "API"
     assert eks["endpointPrivateAccess"] is True
     assert eks["endpointPublicAccess"] is True
-    # The broker also admits the Submariner members' egress addresses (tests/test_submariner.py).
+    # Besides the operators' CIDRs, each endpoint admits the egress of every flow that reaches it
+    # (tests/test_flows_reachability.py): the broker the members', each member the hub's.
     assert eks["publicAccessCidrs"][:1] == ["203.0.113.0/24"]
-    if name != BROKER:
-        assert eks["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert eks["upgradePolicy"] == {"supportType": "STANDARD"}
     assert eks["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
     assert set(eks["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
     assert eks["createOidcProvider"] is True

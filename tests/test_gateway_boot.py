@@ -77,7 +77,10 @@ def test_claims_a_free_pool_address_for_the_primary_interface(tmp_path: Path) ->
 
 def test_the_fake_api_refuses_what_the_real_one_refuses(tmp_path: Path) -> None:
     # The same fake, driven by a script that associates by instance id, never gets an address.
-    old = gateway_script("prod-us").replace('--network-interface-id "$interface" \\\n          --allocation-id', '--instance-id i-gateway \\\n          --allocation-id')
+    old = gateway_script("prod-us").replace(
+        '--network-interface-id "$interface" \\\n          --allocation-id',
+        "--instance-id i-gateway \\\n          --allocation-id",
+    )
     assert old != gateway_script("prod-us")
     with pytest.raises(subprocess.TimeoutExpired):
         _run(tmp_path, old, timeout=2)

@@ -28,7 +28,8 @@ def operator(run: Run, member: str) -> Registration:
 
 def submariner(run: Run, member: str) -> dict[str, Any]:
     """The spec of the member's Submariner object (created by the program, not the chart)."""
-    return run.named(f"{member}-submariner-submariner").inputs["spec"]
+    spec: dict[str, Any] = run.named(f"{member}-submariner-submariner").inputs["spec"]
+    return spec
 
 
 def gateway_ips(run: Run, member: str) -> list[str]:
@@ -107,7 +108,8 @@ def test_operator_values_carry_nothing_but_what_its_rbac_reads(prod: Run, member
     assert unknown_keys(values, "submariner/submariner-operator") == []
     assert values == {"broker": {"globalnet": False}, "submariner": {"serviceDiscovery": True}}
     # No token, no PSK in Helm's release history.
-    assert "token" not in str(values) and "psk" not in str(values)
+    assert "token" not in str(values)
+    assert "psk" not in str(values)
     assert release.inputs["postrender"] == "./components/postrender_submariner.py"
 
 

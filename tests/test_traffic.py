@@ -18,7 +18,11 @@ ALB_ZONE_IDS = {"Z35SXDOTRQ7X7K", "Z32O12XQLNTSW2"}
 
 
 def records(run: Run, name: str) -> dict[str, dict[str, Any]]:
-    return {r.inputs["setIdentifier"]: r.inputs for r in run.of_type("aws:route53/record:Record") if r.inputs["name"] == name}
+    return {
+        r.inputs["setIdentifier"]: r.inputs
+        for r in run.of_type("aws:route53/record:Record")
+        if r.inputs["name"] == name and "setIdentifier" in r.inputs
+    }
 
 
 def region_of(run: Run, registration: Registration) -> str:
@@ -61,7 +65,7 @@ def test_geolocation_one_per_location_plus_default(prod: Run) -> None:
 
 def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(prod: Run) -> None:
     edges = prod.exports["edges"]
-    all_records = prod.of_type("aws:route53/record:Record")
+    all_records = [r for r in prod.of_type("aws:route53/record:Record") if "setIdentifier" in r.inputs]
     assert len(all_records) == 8
     for record in all_records:
         inputs = record.inputs
@@ -77,12 +81,23 @@ def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(prod: 
         assert record.delete_before_replace, "routing policy changes need delete-before-replace"
 
 
-def test_one_health_check_per_edge_against_its_own_hostname(prod: Run) -> None:
+def test_each_edge_has_its_own_name_in_the_zone(prod: Run) -> None:
+    for cluster in REGIONS:
+        record = prod.named(f"traffic-edge-{cluster}").inputs
+        assert record["name"] == f"{cluster}.edge.example.com"
+        assert "setIdentifier" not in record
+        (alias,) = record["aliases"]
+        assert alias["name"] == prod.exports["edges"][cluster]["hostname"]
+
+
+def test_one_health_check_per_edge_against_its_own_name(prod: Run) -> None:
     checks = {r.inputs["tags"]["fleet-cluster"]: r for r in prod.of_type("aws:route53/healthCheck:HealthCheck")}
     assert set(checks) == set(REGIONS)
     for cluster, check in checks.items():
-        assert check.inputs["fqdn"] == prod.exports["edges"][cluster]["hostname"]
-        assert check.inputs["fqdn"].endswith(f".elb.{REGIONS[cluster]}.amazonaws.com")
+        # Route53 sends the fqdn as SNI and Host: a host-routing ingress answers the NLB's own name with 404,
+        # so the check asks for a name in the zone that the ingress can serve and that aliases this edge only.
+        assert check.inputs["fqdn"] == f"{cluster}.edge.example.com"
+        assert not check.inputs["fqdn"].endswith("amazonaws.com")
         assert check.inputs["type"] == "HTTPS"
         assert check.inputs["port"] == 443
         assert check.inputs["resourcePath"] == "/healthz"
@@ -94,11 +109,14 @@ def test_one_health_check_per_edge_against_its_own_hostname(prod: Run) -> None:
 
 def test_health_check_settings_follow_config() -> None:
     def tcp(config: dict[str, Any]) -> None:
-        config["fleet:dns"]["healthCheck"] = {"protocol": "TCP", "port": 8443, "failureThreshold": 2, "requestInterval": 10}
+        config["fleet:dns"]["healthCheck"] = {"protocol": "TCP", "failureThreshold": 2, "requestInterval": 10}
+        for cluster in config["fleet:clusters"][1:]:
+            cluster["edge"] = {"ingress": {"port": 8443}}
 
     run = run_stack("prod", mutate=tcp)
     for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
         assert check.inputs["type"] == "TCP"
+        # The listener's port: a check on another port would probe nothing the NLB listens on.
         assert check.inputs["port"] == 8443
         assert "resourcePath" not in check.inputs
         assert (check.inputs["failureThreshold"], check.inputs["requestInterval"]) == (2, 10)
@@ -280,7 +298,9 @@ def test_existing_load_balancer_instead_of_an_owned_one() -> None:
     (alias,) = records(run, "api.example.com")["prod-eu"]["aliases"]
     assert alias["name"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
     check = next(r for r in run.of_type("aws:route53/healthCheck:HealthCheck") if r.inputs["tags"]["fleet-cluster"] == "prod-eu")
-    assert check.inputs["fqdn"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
+    assert check.inputs["fqdn"] == "prod-eu.edge.example.com"
+    assert check.inputs["port"] == 443
+    assert run.named("traffic-edge-prod-eu").inputs["aliases"][0]["name"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
     assert run.exports["edges"]["prod-eu"]["owned"] is False
 
 
