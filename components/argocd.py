@@ -86,7 +86,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             repository=config.chart_repository,
             namespace=namespace,
             values=values,
-            secret_values=password_hash is not None,
+            secret_values=gitops.values_carry_credentials(config),
             opts=child,
         )
 

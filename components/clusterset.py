@@ -258,8 +258,8 @@ def broker_values() -> dict[str, Any]:
     Each member gets its own ServiceAccount and token instead, so one member can be cut off
     without re-keying the others.
     """
+    # The chart installs its CRDs from crds/ whatever crd.create says (no template reads it).
     return {
-        "crd": {"create": True},
         "rbac": {"create": True},
         # With create: false the chart binds its Role to this name, else to the namespace's
         # "default" ServiceAccount, which any pod there would run as.

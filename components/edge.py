@@ -150,6 +150,7 @@ class RegionalEdge(pulumi.ComponentResource):
         controller_role = aws.iam.Role(
             f"{name}-lbc-role",
             aws.iam.RoleArgs(
+                name_prefix=naming.role_name_prefix(f"{args.cluster_name}-lb-controller"),
                 assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
                     lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
                 ),

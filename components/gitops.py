@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ApplicationSetSpec, ArgoCdSpec, ClusterSpec, GitRepoSpec, RootAppSpec
+from .model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, GitRepoSpec, RootAppSpec
 
 NAMESPACE = "argocd"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
@@ -198,15 +198,50 @@ def repository_secret_data(repo: GitRepoSpec) -> dict[str, str]:
     return data
 
 
+OIDC_SCOPES = ("openid", "profile", "email", "groups")
+
+
+def oidc_config(sso: ArgoCdSsoSpec) -> str:
+    """argocd-cm ``oidc.config``: Argo CD talks to the provider itself (no Dex); the secret stays in argocd-secret."""
+    return json.dumps(
+        {
+            "name": "SSO",
+            "issuer": sso.issuer,
+            "clientID": sso.client_id,
+            "clientSecret": "$oidc.clientSecret",
+            "requestedScopes": list(OIDC_SCOPES),
+        },
+        sort_keys=True,
+    )
+
+
+def rbac_policy_csv(sso: ArgoCdSsoSpec | None) -> str:
+    """Admin groups of the identity provider get role:admin; everyone else keeps policy.default (read-only)."""
+    groups = sorted(set(sso.admin_groups)) if sso is not None else []
+    return "".join(f"g, {group}, role:admin\n" for group in groups)
+
+
 def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | None) -> dict[str, Any]:
-    """argo-cd chart values: HA when asked, no internet exposure, admin off (or a hashed password), read-only by default."""
+    """argo-cd chart values: HA when asked, no internet exposure, admin off (or a hashed password), read-only by default.
+
+    Dex is off (SSO, when configured, is Argo CD's own OIDC client) and so is the notifications
+    controller unless asked for: with neither admin nor SSO, people reach Argo CD through their
+    kubeconfig (``argocd --core``), and nothing runs that nobody can use.
+    """
     irsa = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
     replicas = 2 if config.ha else 1
+    cm: dict[str, Any] = {"admin.enabled": config.admin.enabled, "exec.enabled": False}
+    rbac: dict[str, Any] = {"policy.default": "role:readonly"}
+    secret: dict[str, Any] = {}
+    if config.sso is not None:
+        cm |= {"url": config.url, "oidc.config": oidc_config(config.sso)}
+        rbac["policy.csv"] = rbac_policy_csv(config.sso)
+        rbac["scopes"] = "[groups]"
+        secret["extra"] = {"oidc.clientSecret": config.sso.client_secret.get_secret_value()}
     values: dict[str, Any] = {
-        "configs": {
-            "cm": {"admin.enabled": config.admin.enabled, "exec.enabled": False},
-            "rbac": {"policy.default": "role:readonly"},
-        },
+        "configs": {"cm": cm, "rbac": rbac},
+        "dex": {"enabled": False},
+        "notifications": {"enabled": config.notifications},
         # More than one controller replica shards the registered clusters between them.
         "controller": {"replicas": replicas, "serviceAccount": irsa},
         "server": {
@@ -220,5 +255,12 @@ def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | 
         "redis": {"enabled": not config.ha},
     }
     if admin_password_hash is not None:
-        values["configs"]["secret"] = {"argocdServerAdminPassword": admin_password_hash}
+        secret["argocdServerAdminPassword"] = admin_password_hash
+    if secret:
+        values["configs"]["secret"] = secret
     return values
+
+
+def values_carry_credentials(config: ArgoCdSpec) -> bool:
+    """Whether the chart values hold something secret (the admin password hash, the OIDC client secret)."""
+    return config.admin.enabled or config.sso is not None

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from . import cidr, eks_versions, geo, labels
-from .instance_types import AmiType, ami_type_for, is_instance_type
+from .instance_types import AmiType, ami_type_for, instance_type_error
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _VERSION = re.compile(r"^1\.\d{2}$")
@@ -99,8 +99,8 @@ def _iam_principal(value: str) -> str:
 
 
 def _instance_type(value: str) -> str:
-    if not is_instance_type(value):
-        raise ValueError(f"{value!r} is not an EC2 instance type (e.g. m7g.large)")
+    if error := instance_type_error(value):
+        raise ValueError(error)
     return value
 
 
@@ -639,12 +639,20 @@ class ArgoCdSpec(_Model):
     """The local admin account (off, or on with a generated password)."""
     sso: ArgoCdSsoSpec | None = None
     """Single sign-on through an OIDC provider; without it (and without admin) people use `argocd --core`."""
+    url: Annotated[str, Field(pattern=r"^https://[a-z0-9.-]+(:\d+)?/?$")] | None = None
+    """The external URL people open Argo CD at (the OIDC redirect goes there); required with sso."""
     notifications: bool = False
     """The notifications controller; off unless you configure notification services for it."""
     repo: GitRepoSpec
     root_app: RootAppSpec | None = None
     """Optional app-of-apps on the hub."""
     application_sets: list[ApplicationSetSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sso_needs_url(self) -> ArgoCdSpec:
+        if self.sso is not None and self.url is None:
+            raise ValueError("sso needs url: the OIDC provider redirects people back to it")
+        return self
 
 
 class HubReferenceSpec(_Model):

@@ -61,6 +61,8 @@ def fit(name: str, limit: int) -> str:
     if len(name) <= limit:
         return name
     digest = short_hash(name, 8)
+    if limit <= len(digest) + 1:
+        return short_hash(name, limit)
     return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 

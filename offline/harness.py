@@ -507,3 +507,21 @@ def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | No
     if mutate is not None:
         mutate(config)
     return run_program(config, stack=stack, **options)
+
+
+# ---------------------------------------------------------------- physical names, as AWS will see them
+
+# Pulumi's auto-name: "<logical name>-<7 random characters>"; name_prefix: the prefix and 26 characters.
+_AUTONAME_SUFFIX = 8
+_NAME_PREFIX_SUFFIX = 26
+_NAME_KEYS = {"eks:index:ManagedNodeGroup": ("nodeGroupName", "nodeGroupNamePrefix")}
+
+
+def physical_name_length(registration: Registration) -> int:
+    """The length of the name AWS receives for this resource: explicit, from a prefix, or auto-named."""
+    name_key, prefix_key = _NAME_KEYS.get(registration.type, ("name", "namePrefix"))
+    if name := registration.inputs.get(name_key):
+        return len(str(name))
+    if prefix := registration.inputs.get(prefix_key):
+        return len(str(prefix)) + _NAME_PREFIX_SUFFIX
+    return len(registration.name) + _AUTONAME_SUFFIX

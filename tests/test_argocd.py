@@ -32,13 +32,6 @@ def manifest(registration: Registration) -> dict[str, Any]:
     return {key: registration.inputs[key] for key in ("apiVersion", "kind", "metadata", "spec")}
 
 
-@pytest.fixture(scope="module")
-def staging(prod: Run) -> Run:
-    """The staging stack, its StackReference answered with the prod run's real exports."""
-    hub_outputs = {"argocdHub": prod.exports["argocdHub"], "hubKubeconfig": prod.exports["hubKubeconfig"]}
-    return run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
-
-
 # ---------------------------------------------------------------- the release
 
 

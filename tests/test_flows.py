@@ -1,0 +1,150 @@
+"""Cross-cluster flows: the pure model, its limits, and a path for every flow in what the program registers."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components import flows
+from components.flows import Egress, FlowKind
+from components.validation import ConfigError, parse_fleet
+from offline.harness import Run, run_stack, stack_config
+from offline.reachability import Graph, check
+
+
+def spec_of(stack: str = "prod", mutate: Any = None) -> Any:
+    raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config(stack)).items()}
+    if mutate is not None:
+        mutate(raw)
+    return parse_fleet(raw)
+
+
+def test_prod_flows() -> None:
+    by_kind: dict[FlowKind, set[tuple[str, str]]] = {}
+    for flow in flows.fleet_flows(spec_of()):
+        by_kind.setdefault(flow.kind, set()).add((flow.source, flow.destination))
+    assert by_kind[FlowKind.ARGOCD_API] == {("mgmt", "prod-us"), ("mgmt", "prod-eu")}
+    assert by_kind[FlowKind.BROKER_API] == {("prod-us", "mgmt"), ("prod-eu", "mgmt")}
+    members = ("mgmt", "prod-us", "prod-eu")
+    assert by_kind[FlowKind.TUNNEL] == {(a, b) for a in members for b in members if a != b}
+    assert by_kind[FlowKind.EDGE_TO_PODS] == {("edge-nlb", "prod-us"), ("edge-nlb", "prod-eu")}
+    assert by_kind[FlowKind.HEALTH_CHECK] == {("route53-health-checkers", c) for c in ("prod-us", "prod-eu")}
+
+
+def test_api_sources_merge_egress_kinds() -> None:
+    spec = spec_of()
+    sources = flows.api_sources(flows.fleet_flows(spec), "mgmt")
+    assert [(s.source, s.egress) for s in sources] == [
+        ("prod-eu", (Egress.GATEWAY, Egress.NAT)),
+        ("prod-us", (Egress.GATEWAY, Egress.NAT)),
+    ]
+    assert [(s.source, s.egress) for s in flows.api_sources(flows.fleet_flows(spec), "prod-us")] == [("mgmt", (Egress.NAT,))]
+
+
+def test_a_joining_stack_admits_the_hubs_egress() -> None:
+    spec = spec_of("staging")
+    (flow,) = [f for f in flows.fleet_flows(spec) if f.to_api]
+    assert (flow.kind, flow.source, flow.destination) == (FlowKind.ARGOCD_API, "hub-stack:organization/fleet/prod", "staging-us")
+
+
+def test_edge_flows_use_the_target_port() -> None:
+    def istio(raw: dict[str, Any]) -> None:
+        raw["clusters"][1]["edge"] = {"ingress": {"port": 443, "targetPort": 8443}}
+
+    edge = {f.destination: f for f in flows.fleet_flows(spec_of(mutate=istio)) if f.kind is FlowKind.EDGE_TO_PODS}
+    assert edge["prod-us"].ports == (8443,)
+    assert edge["prod-eu"].ports == (443,)
+
+
+def test_prod_allow_lists_fit_and_are_counted_exactly(prod: Run) -> None:
+    spec = spec_of()
+    fleet_flows = flows.fleet_flows(spec)
+    assert flows.limit_problems(spec) == []
+    for cluster in ("mgmt", "prod-us", "prod-eu"):
+        registered = prod.named(f"{cluster}-eks").inputs["publicAccessCidrs"]
+        assert flows.public_access_entries(spec, cluster, fleet_flows) == len(registered)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    members=st.integers(2, 12),
+    azs=st.integers(2, 3),
+    single_nat=st.booleans(),
+    gateways=st.integers(1, 2),
+    operators=st.integers(1, 5),
+)
+def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
+    members: int, azs: int, single_nat: bool, gateways: int, operators: int
+) -> None:
+    def fleet(raw: dict[str, Any]) -> None:
+        base = raw["clusters"][1]
+        raw["clusters"] = [raw["clusters"][0]] + [
+            {**copy.deepcopy(base), "name": f"m{i:02d}", "vpcCidr": f"10.{100 + i}.0.0/16", "serviceCidr": f"172.{21 + i}.0.0/16"}
+            for i in range(members - 1)
+        ]
+        for cluster in raw["clusters"]:
+            cluster["availabilityZones"] = azs
+            cluster["natGateways"] = "Single" if single_nat else "OnePerAz"
+        raw["submariner"].update(clusters=None, gatewaysPerCluster=gateways)
+        raw["submariner"].pop("clusters")
+        raw["apiAccessCidrs"] = [f"203.0.{i}.0/24" for i in range(operators)]
+        raw.pop("dns")
+        raw["argocd"]["ha"] = False
+
+    raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config("prod")).items()}
+    fleet(raw)
+    # Counted by hand from AWS's side: the broker admits each other member's NAT gateways and its
+    # gateway pool (gateways plus an update's surge of two per gateway AZ).
+    nat = 1 if single_nat else azs
+    broker_entries = operators + (members - 1) * (nat + 3 * gateways)
+    if broker_entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
+        with pytest.raises(ConfigError, match=rf"\(mgmt\): its public API endpoint would need {broker_entries} allowed CIDRs"):
+            parse_fleet(raw)
+        return
+    spec = parse_fleet(raw)
+    for cluster in spec.clusters:
+        assert flows.public_access_entries(spec, cluster.name, flows.fleet_flows(spec)) <= flows.EKS_PUBLIC_ACCESS_CIDRS_MAX
+
+
+# ---------------------------------------------------------------- every flow has a path in the registered graph
+
+
+@pytest.mark.parametrize("flow", flows.fleet_flows(spec_of()), ids=lambda f: f.name)
+def test_every_prod_flow_has_a_path(prod: Run, flow: flows.Flow) -> None:
+    verdict = check(Graph(prod), flow)
+    assert verdict.path is not None, f"{flow.name}: {verdict.problem}"
+
+
+def test_every_staging_flow_has_a_path(prod: Run, staging: Run) -> None:
+    hub_egress = prod.exports["argocdHub"]["egressIps"]
+    graph = Graph(staging, foreign_egress={"hub-stack:organization/fleet/prod": hub_egress})
+    verdicts = [check(graph, flow) for flow in flows.fleet_flows(spec_of("staging"))]
+    assert verdicts
+    assert all(v.path is not None for v in verdicts), [v.problem for v in verdicts if v.path is None]
+
+
+def test_the_checker_finds_a_missing_path(prod: Run) -> None:
+    # The defect the first review found: members admitted only fleet:apiAccessCidrs, so the hub reached none.
+    broken = copy.deepcopy(prod)
+    member = broken.named("prod-us-eks")
+    member.inputs["publicAccessCidrs"] = ["203.0.113.0/24"]
+    (flow,) = [f for f in flows.fleet_flows(spec_of()) if f.kind is FlowKind.ARGOCD_API and f.destination == "prod-us"]
+    verdict = check(Graph(broken), flow)
+    assert verdict.path is None
+    assert "publicAccessCidrs do not admit" in verdict.problem
+
+
+def test_the_checker_finds_a_target_port_nobody_admits() -> None:
+    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
+    spec = spec_of(mutate=lambda raw: raw["clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
+    (flow,) = [f for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS and f.destination == "prod-us"]
+    assert check(Graph(run), flow).path is not None
+    # The same flow against rules that admit only the Service port (what the program registered before).
+    for rule in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        if rule.name == "prod-us-edge-pods-from-nlb":
+            rule.inputs.update(fromPort=443, toPort=443)
+    assert check(Graph(run), flow).path is None
