@@ -63,11 +63,14 @@ class PortRule:
 def gateway_ports(cable_driver: CableDriver) -> tuple[PortRule, ...]:
     """What peer gateways send to a gateway: NAT-T and NAT discovery always; IKE and ESP for IPsec."""
     rules = [
-        PortRule("udp", NAT_T_PORT, "tunnel traffic (IPsec NAT-T, or the WireGuard/VXLAN cable port)"),
-        PortRule("udp", NAT_DISCOVERY_PORT, "Submariner NAT discovery"),
+        PortRule("udp", NAT_T_PORT, "Submariner tunnel from peer gateways (IPsec NAT-T, or the WireGuard/VXLAN cable port)"),
+        PortRule("udp", NAT_DISCOVERY_PORT, "Submariner NAT discovery from peer gateways"),
     ]
     if cable_driver is CableDriver.LIBRESWAN:
-        rules += [PortRule("udp", IKE_PORT, "IKE"), PortRule(ESP_PROTOCOL, None, "ESP, when a path is not NATed")]
+        rules += [
+            PortRule("udp", IKE_PORT, "Submariner IPsec IKE from peer gateways"),
+            PortRule(ESP_PROTOCOL, None, "Submariner IPsec ESP from peer gateways, when a path is not NATed"),
+        ]
     return tuple(rules)
 
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, GitRepoSpec, RootAppSpec
 
@@ -233,13 +234,17 @@ def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | 
     cm: dict[str, Any] = {"admin.enabled": config.admin.enabled, "exec.enabled": False}
     rbac: dict[str, Any] = {"policy.default": "role:readonly"}
     secret: dict[str, Any] = {}
+    domain: dict[str, Any] = {}
     if config.sso is not None:
-        cm |= {"url": config.url, "oidc.config": oidc_config(config.sso)}
+        # argocd-cm passes every configs.cm key through; its url comes from global.domain.
+        cm["oidc.config"] = oidc_config(config.sso)
+        domain = {"global": {"domain": urlsplit(config.url or "").netloc}}
         rbac["policy.csv"] = rbac_policy_csv(config.sso)
         rbac["scopes"] = "[groups]"
         secret["extra"] = {"oidc.clientSecret": config.sso.client_secret.get_secret_value()}
     values: dict[str, Any] = {
         "configs": {"cm": cm, "rbac": rbac},
+        **domain,
         "dex": {"enabled": False},
         "notifications": {"enabled": config.notifications},
         # More than one controller replica shards the registered clusters between them.

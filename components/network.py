@@ -203,7 +203,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             child,
         )
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
+            f"{name}-flow-logs-group",
             aws.cloudwatch.LogGroupArgs(
                 name=f"/fleet/{args.cluster_name}/vpc-flow-logs",
                 retention_in_days=config.retention_days,

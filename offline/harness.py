@@ -85,6 +85,7 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     # Resources passed by reference (an eks.Cluster into eks.ManagedNodeGroup): the SDK leaves them
     # out of a remote component's dependencies, but its provider waits for them all the same.
@@ -178,6 +179,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             outputs=self.resources[response.urn].state,
             delete_before_replace=request.deleteBeforeReplace,
             ignore_changes=list(request.ignoreChanges),
+            replace_on_changes=list(request.replaceOnChanges),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             references=references,
         )

@@ -9,6 +9,7 @@ import pytest
 
 from components import gitops
 from offline.harness import ACCOUNT, Registration, Run, run_stack
+from tests.config_cases import problems_after
 from tests.reference import schema_errors, unknown_keys
 
 HUB = "mgmt"
@@ -56,6 +57,54 @@ def test_release_values_exist_upstream_and_are_hardened(prod: Run) -> None:
     role_arn = prod.named("argocd-role").outputs["arn"]
     for component in ("controller", "server", "applicationSet"):
         assert values[component]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
+
+
+def test_nothing_runs_that_nobody_can_use(prod: Run) -> None:
+    # Admin off and no SSO: Dex would serve no connector and notifications would have no service.
+    values = prod.named("argocd-chart").inputs["values"]
+    assert values["dex"] == {"enabled": False}
+    assert values["notifications"] == {"enabled": False}
+    assert "oidc.config" not in values["configs"]["cm"]
+    assert "secret" not in values["configs"]
+    assert "values" not in prod.named("argocd-chart").secret_inputs
+
+
+def test_sso_through_oidc_without_dex() -> None:
+    sso = {
+        "issuer": "https://login.example.com/oauth2/default",
+        "clientId": "argocd",
+        "clientSecret": "s3cr3t-client-value",
+        "adminGroups": ["platform-admins"],
+    }
+    run = run_stack(
+        "prod", mutate=lambda c: c["fleet:argocd"].update(sso=sso, url="https://argocd.example.com", notifications=True)
+    )
+    release = run.named("argocd-chart")
+    values = release.inputs["values"]
+    # argocd-cm renders every configs.cm key (templates/_helpers.tpl, argo-cd.config.cm): oidc.config is one.
+    assert unknown_keys(values, "argo-cd") == ["configs/cm/oidc.config"]
+    assert values["dex"] == {"enabled": False}
+    assert values["notifications"] == {"enabled": True}
+    cm = values["configs"]["cm"]
+    # The chart sets argocd-cm's url to https://<global.domain>: the OIDC redirect goes there.
+    assert values["global"] == {"domain": "argocd.example.com"}
+    oidc = json.loads(cm["oidc.config"])
+    assert oidc["issuer"] == sso["issuer"]
+    assert oidc["clientID"] == "argocd"
+    # The secret itself lives in argocd-secret; argocd-cm only refers to it.
+    assert oidc["clientSecret"] == "$oidc.clientSecret"
+    assert values["configs"]["secret"]["extra"] == {"oidc.clientSecret": "s3cr3t-client-value"}
+    assert values["configs"]["rbac"]["policy.csv"] == "g, platform-admins, role:admin\n"
+    assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
+    assert "values" in release.secret_inputs
+    assert "values" in release.additional_secret_outputs
+
+
+def test_sso_needs_the_external_url() -> None:
+    problems = problems_after(
+        lambda raw: raw["argocd"].update(sso={"issuer": "https://idp.example.com", "clientId": "a", "clientSecret": "b"})
+    )
+    assert problems == ["fleet:argocd: sso needs url: the OIDC provider redirects people back to it"]
 
 
 def test_enabling_admin_sets_a_generated_password_hash_and_keeps_values_secret() -> None:

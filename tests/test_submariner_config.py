@@ -169,7 +169,9 @@ def test_a_psk_never_appears_in_an_error() -> None:
 
 def test_gateway_instance_type_is_checked() -> None:
     message = only_problem(submariner(gatewayInstanceType="large"))
-    assert message == "fleet:submariner.gatewayInstanceType: 'large' is not an EC2 instance type (e.g. m7g.large)"
+    assert (
+        message == "fleet:submariner.gatewayInstanceType: 'large' is not an EC2 instance type (e.g. m7g.large, p6-b200.48xlarge)"
+    )
 
 
 def test_disabled_submariner_is_still_validated_but_joins_nothing() -> None:

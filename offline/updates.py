@@ -1,0 +1,85 @@
+"""What an update of a running stack does to a resource, and whether AWS or a controller accepts it.
+
+Mocks give a replaced resource the same id and ARN; the real provider does not. This module says
+which input changes force a replacement (the provider's ForceNew properties), what a replacement
+does to the resources that read its ARN, in which order Pulumi replaces them, and what the AWS
+Load Balancer Controller's TargetGroupBinding webhook says to that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from offline.harness import Registration, Run
+
+# Inputs whose change makes the provider replace the resource (pulumi-aws / Terraform ForceNew).
+FORCE_NEW = {
+    "aws:lb/targetGroup:TargetGroup": ("name", "port", "protocol", "vpcId", "targetType"),
+}
+BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: str
+    """same, update, or replace."""
+    delete_first: bool = False
+    changed: frozenset[str] = frozenset()
+
+
+def _changed(before: Any, after: Any, path: str = "") -> set[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths: set[str] = set()
+        for key in set(before) | set(after):
+            paths |= _changed(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        return paths
+    return set() if before == after else {path}
+
+
+def step(before: Registration, after: Registration, replaced_ids: set[str]) -> Step:
+    """The step Pulumi takes from ``before`` to ``after``; inputs naming a replaced resource's id or ARN change too."""
+    changed = _changed(before.inputs, after.inputs)
+    for path, value in _flatten(after.inputs):
+        if isinstance(value, str) and any(replaced in value for replaced in replaced_ids):
+            changed.add(path)
+    if not changed:
+        return Step(after.name, "same")
+    force_new = set(FORCE_NEW.get(after.type, ()))
+    force_new |= set(after.replace_on_changes)
+    if after.type.startswith("kubernetes:"):
+        force_new.add("metadata.name")
+    replace = any(path == key or path.startswith(f"{key}.") for path in changed for key in force_new)
+    return Step(after.name, "replace" if replace else "update", after.delete_before_replace, frozenset(changed))
+
+
+def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [item for key, child in value.items() for item in _flatten(child, f"{path}.{key}" if path else key)]
+    return [(path, value)]
+
+
+def plan(before: Run, after: Run) -> dict[str, Step]:
+    """Steps for every resource in both runs, following replaced resources' new ARNs into their readers."""
+    replaced: set[str] = set()
+    steps: dict[str, Step] = {}
+    # Registration order is dependency order: a reader comes after what it reads.
+    for urn, new in after.registrations.items():
+        old = before.registrations.get(urn)
+        if old is None:
+            continue
+        result = step(old, new, replaced)
+        if result.action == "replace" and new.custom:
+            replaced |= {new.id, str(new.outputs.get("arn", new.id))}
+        steps[new.name] = result
+    return steps
+
+
+def binding_webhook_verdict(result: Step) -> str | None:
+    """What the controller's webhook answers to this step of a TargetGroupBinding (None: accepted)."""
+    if result.action == "update" and "spec.targetGroupARN" in result.changed:
+        return "admission webhook denied the request: TargetGroupBinding update may not change these fields: spec.targetGroupARN"
+    if result.action == "replace" and not result.delete_first:
+        return f'targetgroupbindings.elbv2.k8s.aws "{result.name}" already exists (the old one is deleted after the new one)'
+    return None
