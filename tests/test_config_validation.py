@@ -258,10 +258,8 @@ def test_node_group_instance_types_not_empty() -> None:
 
 def test_node_group_instance_type_syntax() -> None:
     message = only_problem(lambda raw: cluster(raw, "mgmt")["nodeGroups"][0].update(instanceTypes=["large"]))
-    assert (
-        message
-        == "fleet:clusters[0].nodeGroups[0].instanceTypes[0]: 'large' is not an EC2 instance type (e.g. m7g.large, p6-b200.48xlarge)"
-    )
+    where = "fleet:clusters[0].nodeGroups[0].instanceTypes[0]"
+    assert message == f"{where}: 'large' is not an EC2 instance type (e.g. m7g.large, p6-b200.48xlarge)"
 
 
 def test_node_group_cannot_mix_architectures() -> None:
