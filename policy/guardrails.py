@@ -46,6 +46,9 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 K8S_SECRET = "kubernetes:core/v1:Secret"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 DNS_RECORD = "aws:route53/record:Record"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 # Key names whose string values are credentials; names ending in a reference suffix point at a
 # secret elsewhere (existingSecret, passwordSecretRef, tokenFile) and are fine in plain values.
@@ -380,6 +383,30 @@ def _helm_values_not_plaintext(resource: Resource, _: Context) -> list[str]:
     return []
 
 
+# ---------------------------------------------------------------- network audit
+
+
+def _vpc_flow_logs(resource: Resource, context: Context) -> list[str]:
+    for other in context.resources.values():
+        if other.type == FLOW_LOG and resource.urn in other.property_dependencies.get("vpcId", ()):
+            return []
+    return [f"VPC {resource.name}: no flow log records its traffic."]
+
+
+def _rule_described(resource: Resource, _: Context) -> list[str]:
+    if len(str(resource.props.get("description") or "").strip()) < 10:
+        return [f"Security group rule {resource.name}: its description must say why it exists."]
+    return []
+
+
+def _explicit_upgrade_policy(resource: Resource, _: Context) -> list[str]:
+    support = _get(resource.props, "upgradePolicy", "supportType")
+    if support not in ("STANDARD", "EXTENDED"):
+        # The EKS API defaults to EXTENDED: billed extended support once a version leaves standard support.
+        return [f"EKS cluster {resource.name}: upgradePolicy.supportType must be set (the API default is billed EXTENDED)."]
+    return []
+
+
 # ---------------------------------------------------------------- DNS
 
 
@@ -441,6 +468,19 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "Credentials in Helm values are Pulumi secrets.",
         (HELM_RELEASE,),
         _helm_values_not_plaintext,
+    ),
+    Guardrail(
+        "eks-upgrade-policy-explicit",
+        "EKS clusters choose their support type explicitly instead of the billed EXTENDED default.",
+        EKS_CLUSTER_TYPES,
+        _explicit_upgrade_policy,
+    ),
+    Guardrail("vpc-flow-logs", "Every VPC has a flow log.", (VPC,), _vpc_flow_logs, needs_stack=True),
+    Guardrail(
+        "security-group-rules-described",
+        "Every security group rule says why it exists.",
+        (INGRESS_RULE, EGRESS_RULE),
+        _rule_described,
     ),
     Guardrail(
         "dns-routing-health-checks",

@@ -369,3 +369,26 @@ def test_pack_project_files() -> None:
     program_pins = set(Path(ROOT / "requirements.txt").read_text().splitlines())
     assert set(pins) == {"pulumi", "pulumi-policy"}
     assert set(pins.values()) <= program_pins
+
+
+def test_a_cluster_without_an_explicit_upgrade_policy_fails(stack: dict[str, Resource]) -> None:
+    cluster = with_props(by_name(stack, "prod-us-eks"), lambda p: p.pop("upgradePolicy"))
+    (problem,) = violations("eks-upgrade-policy-explicit", cluster, stack)
+    assert "billed EXTENDED" in problem
+
+
+def test_a_vpc_without_a_flow_log_fails(stack: dict[str, Resource]) -> None:
+    vpc = by_name(stack, "prod-eu-network-vpc")
+    assert violations("vpc-flow-logs", vpc, stack) == []
+    without = {
+        urn: r
+        for urn, r in stack.items()
+        if not (r.type == guardrails.FLOW_LOG and vpc.urn in r.property_dependencies.get("vpcId", ()))
+    }
+    assert violations("vpc-flow-logs", vpc, without) == [f"VPC {vpc.name}: no flow log records its traffic."]
+
+
+def test_a_rule_without_a_description_fails(stack: dict[str, Resource]) -> None:
+    rule = with_props(by_name(stack, "prod-us-edge-pods-from-nlb"), lambda p: p.pop("description"))
+    (problem,) = violations("security-group-rules-described", rule, stack)
+    assert "must say why it exists" in problem
