@@ -110,3 +110,24 @@ def test_the_benchmark_command_reports_a_table() -> None:
     assert rows[1]["clustersOnPath"] == 1
     assert all(row["peakRssMiB"] > row["baselineRssMiB"] > 0 for row in rows)
     assert all(row["resources"] > 0 and row["seconds"] > 0 for row in rows)
+
+
+def test_a_refused_size_is_reported_not_measured() -> None:
+    from benchmarks.__main__ import markdown
+
+    rows = [
+        {
+            "clusters": 1,
+            "resources": 72,
+            "seconds": 0.9,
+            "peakRssMiB": 147,
+            "criticalPathMinutes": 16.6,
+            "vsSingleCluster": 1.0,
+            "clustersOnPath": 1,
+            "path": ["hub-eks"],
+        },
+        {"clusters": 30, "refused": ["fleet:clusters (hub): ... EKS accepts at most 40"]},
+    ]
+    table = markdown(rows)
+    assert "| 30 | refused before deploy: fleet:clusters (hub): ... EKS accepts at most 40 |" in table
+    assert "Critical path of the 1-cluster fleet" in table
