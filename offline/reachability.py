@@ -233,6 +233,10 @@ def _health_check(graph: Graph, flow: Flow) -> Verdict:
     check_inputs = checks[0].inputs
     if check_inputs["port"] != port:
         return Verdict(flow, None, f"the check probes port {check_inputs['port']}, the listener is on {port}")
+    if check_inputs["fqdn"] == nlb.outputs["dnsName"]:
+        return Verdict(
+            flow, None, "the check sends the NLB's generated hostname as SNI and Host: a host-routing ingress answers it with 404"
+        )
     aliases = [
         r
         for r in graph.of_type("aws:route53/record:Record")

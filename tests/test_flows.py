@@ -148,3 +148,15 @@ def test_the_checker_finds_a_target_port_nobody_admits() -> None:
         if rule.name == "prod-us-edge-pods-from-nlb":
             rule.inputs.update(fromPort=443, toPort=443)
     assert check(Graph(run), flow).path is None
+
+
+def test_the_checker_finds_a_health_check_on_the_nlbs_own_hostname(prod: Run) -> None:
+    broken = copy.deepcopy(prod)
+    check_registration = next(
+        r for r in broken.of_type("aws:route53/healthCheck:HealthCheck") if r.inputs["tags"]["fleet-cluster"] == "prod-eu"
+    )
+    check_registration.inputs["fqdn"] = broken.named("prod-eu-edge-nlb").outputs["dnsName"]
+    (flow,) = [f for f in flows.fleet_flows(spec_of()) if f.kind is FlowKind.HEALTH_CHECK and f.destination == "prod-eu"]
+    verdict = check(Graph(broken), flow)
+    assert verdict.path is None
+    assert "answers it with 404" in verdict.problem
