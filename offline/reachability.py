@@ -197,7 +197,7 @@ def _tunnel(graph: Graph, flow: Flow) -> Verdict:
     for port in flow.ports:
         if not any(graph.admits(group, flow.protocol, port, sources) for group in groups):
             return Verdict(flow, None, f"no gateway security group of {flow.destination} admits {flow.protocol}/{port} from it")
-    return Verdict(flow, f"{flow.protocol}/{','.join(map(str, flow.ports))} admitted from {len(sources)} pool addresses")
+    return Verdict(flow, f"gateway security group admits {len(sources)} pool addresses")
 
 
 def _edge(graph: Graph, cluster: str) -> Registration | None:

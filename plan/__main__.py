@@ -11,13 +11,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from components.validation import ConfigError
-from offline.harness import ROOT, run_stack
+from components import flows
+from components.validation import ConfigError, parse_fleet
+from offline.harness import ROOT, run_stack, stack_config
 from plan import report
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
-PLACEHOLDER_HUB = {
+PLACEHOLDER_HUB: dict[str, Any] = {
     "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
     "hubKubeconfig": "",
 }
@@ -38,12 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
-    plan = report.build(args.stack, run)
+    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(args.stack).items()})
+    foreign = {flows.hub_stack_party(hub_stack): PLACEHOLDER_HUB["argocdHub"]["egressIps"]} if hub_stack else None
+    plan = report.build(args.stack, run, report.flow_paths(spec, run, foreign))
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     if args.diagram:
         args.diagram.write_text(report.mermaid(plan))
-    # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan.
-    return 1 if any(plan["policy"].values()) else 0
+    # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
+    # does a flow with no path, which `pulumi up` would not notice at all.
+    return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
 
 
 def _hub_stack(stack: str) -> str | None:

@@ -5,12 +5,35 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from components import flows
+from components.model import FleetSpec
 from offline.harness import Run
 from offline.policy_view import violations
+from offline.reachability import Graph, check
 
 
-def build(stack: str, run: Run) -> dict[str, Any]:
-    """The plan of one stack: clusters with node groups, DNS, clusterset, Argo CD, resource counts."""
+def flow_paths(spec: FleetSpec, run: Run, foreign_egress: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    """Every cross-cluster flow with the path it takes in the registered resources, or why it has none."""
+    graph = Graph(run, foreign_egress)
+    result = []
+    for flow in flows.fleet_flows(spec):
+        verdict = check(graph, flow)
+        result.append(
+            {
+                "kind": flow.kind.value,
+                "source": flow.source,
+                "destination": flow.destination,
+                "protocol": flow.protocol,
+                "ports": list(flow.ports),
+                "path": verdict.path,
+                "problem": verdict.problem or None,
+            }
+        )
+    return result
+
+
+def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The plan of one stack: clusters with node groups, DNS, clusterset, Argo CD, flows, resource counts."""
     exports = run.exports
     clusters: dict[str, Any] = {}
     components = {r.urn: r.name for r in run.of_type("fleet:index:RegionalCluster")}
@@ -39,6 +62,7 @@ def build(stack: str, run: Run) -> dict[str, Any]:
         "dns": exports.get("dns", {}),
         "clusterset": _without_runtime_values(exports.get("clusterset", {})),
         "argocd": exports.get("argocd", {}),
+        "flows": flow_list or [],
         "resources": {"total": sum(counts.values()), "byType": dict(sorted(counts.items()))},
         "policy": violations(run),
         "warnings": run.warnings,
@@ -84,6 +108,16 @@ def text(plan: dict[str, Any]) -> str:
         for name, spec in argocd.get("applicationSets", {}).items():
             apps = ", ".join(f"{a['name']} ({a['path']})" for a in spec["applications"]) or "none yet"
             lines.append(f"  ApplicationSet {name} {spec['selector']}: {apps}")
+    if plan["flows"]:
+        broken = [f for f in plan["flows"] if f["path"] is None]
+        lines += [
+            "",
+            f"Cross-cluster flows ({len(plan['flows'])}, " + (f"{len(broken)} without a path)" if broken else "each has a path)"),
+        ]
+        for flow in plan["flows"]:
+            ports = ",".join(str(p) for p in flow["ports"])
+            how = flow["path"] if flow["path"] is not None else f"NO PATH: {flow['problem']}"
+            lines.append(f"  {flow['kind']}  {flow['source']} -> {flow['destination']}  {flow['protocol']}/{ports}: {how}")
     failing = {name: messages for name, messages in plan["policy"].items() if messages}
     lines += ["", f"Policy pack: {len(plan['policy'])} guardrails, " + (f"{len(failing)} failing" if failing else "all pass")]
     for name, messages in failing.items():

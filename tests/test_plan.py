@@ -23,6 +23,8 @@ def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Submariner clusterset (broker mgmt, libreswan)" in out
     assert "myapp-prod-eu (apps/myapp/overlays/production-eu), myapp-prod-us (apps/myapp/overlays/production-us)" in out
     assert "aws:ec2/vpc:Vpc" in out
+    assert "Cross-cluster flows (14, each has a path)" in out
+    assert "  argocd-api  mgmt -> prod-us  tcp/443: 3 egress addresses in prod-us's publicAccessCidrs" in out
 
 
 def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:
