@@ -256,8 +256,9 @@ def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | 
         },
         "repoServer": {"replicas": replicas},
         "applicationSet": {"replicas": replicas, "serviceAccount": irsa},
+        # With redis-ha on, the chart ignores redis.enabled (its template checks both): set it only without.
         "redis-ha": {"enabled": config.ha},
-        "redis": {"enabled": not config.ha},
+        **({} if config.ha else {"redis": {"enabled": True}}),
     }
     if admin_password_hash is not None:
         secret["argocdServerAdminPassword"] = admin_password_hash
