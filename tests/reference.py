@@ -1,46 +1,54 @@
-"""Upstream chart values and CRDs from ../shared/reference, to check what the program sends against."""
+"""Upstream chart values and CRDs of the pinned charts, to check what the program sends against.
+
+They come from the reference directory (offline/charts.py: ``FLEET_REFERENCE_DIR``, default
+``../shared/reference``), at the versions the program pins.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+from components.model import ArgoCdSpec, LoadBalancerControllerSpec, SubmarinerSpec
+from offline import charts
+
+
+def _default(model: Any, field: str) -> str:
+    return str(model.model_fields[field].default)
+
+
+# Short names the tests use -> (chart, the version the program pins by default).
+PINNED = {
+    "argo-cd": ("argo-cd", _default(ArgoCdSpec, "chart_version")),
+    "aws-load-balancer-controller": ("aws-load-balancer-controller", _default(LoadBalancerControllerSpec, "chart_version")),
+    "submariner/submariner-operator": ("submariner-operator", _default(SubmarinerSpec, "chart_version")),
+    "submariner/submariner-k8s-broker": ("submariner-k8s-broker", _default(SubmarinerSpec, "chart_version")),
+}
 
 
 @cache
-def chart_values(chart_path: str) -> dict[str, Any]:
-    """The values.yaml of a reference chart, e.g. ``submariner/submariner-operator``."""
-    documents = [d for d in yaml.safe_load_all((REFERENCE / chart_path / "values.yaml").read_text()) if d is not None]
-    assert len(documents) == 1, f"{chart_path}/values.yaml holds {len(documents)} documents"
+def chart_values(name: str) -> dict[str, Any]:
+    """The values.yaml of a pinned chart, e.g. ``submariner/submariner-operator``."""
+    path = charts.chart_dir(*PINNED[name]) / "values.yaml"
+    documents = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    assert len(documents) == 1, f"{path} holds {len(documents)} documents"
     return dict(documents[0])
 
 
-def key_paths(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """Every leaf key path of a values map: ("broker", "server"), ("configs", "cm", "admin.enabled"), ..."""
-    for key, value in values.items():
-        path = (*prefix, str(key))
-        if isinstance(value, Mapping) and value:
-            yield from key_paths(value, path)
-        else:
-            yield path
-
-
-def unknown_keys(values: Mapping[str, Any], chart_path: str) -> list[str]:
+def unknown_keys(values: Mapping[str, Any], name: str) -> list[str]:
     """Key paths in ``values`` that the chart's values.yaml does not have: Helm would ignore them silently.
 
     A key whose upstream default is an empty map (``annotations: {}``) accepts any sub-keys.
     """
-    upstream = chart_values(chart_path)
-    known = set(key_paths(upstream))
+    upstream = chart_values(name)
+    known = set(charts.leaf_paths(upstream))
     open_maps = {path for path in known if _lookup(upstream, path) == {}}
     return sorted(
         "/".join(path)
-        for path in key_paths(values)
+        for path in charts.leaf_paths(values)
         if path not in known and not any(path[: len(m)] == m and len(path) > len(m) for m in open_maps)
     )
 
@@ -52,10 +60,24 @@ def _lookup(values: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
+# The Argo CD CRDs by the file name their chart template has.
+_ARGO_CD_CRDS = {
+    "argo-cd/crd-application.yaml": "Application",
+    "argo-cd/crd-applicationset.yaml": "ApplicationSet",
+    "argo-cd/crd-appproject.yaml": "AppProject",
+}
+
+
 @cache
 def crd_schema(file_name: str) -> dict[str, Any]:
-    """The openAPIV3Schema of a reference CRD, e.g. ``argo-cd/crd-applicationset.yaml``."""
-    crd = yaml.safe_load((REFERENCE / file_name).read_text())
+    """The openAPIV3Schema of an Argo CD CRD (``argo-cd/crd-applicationset.yaml``), as the pinned chart renders it."""
+    chart, version = PINNED["argo-cd"]
+    release = charts.Release(chart, version, "argocd", "argocd", "{}", "1.35")
+    (crd,) = [
+        o
+        for o in charts.render(release)
+        if o.get("kind") == "CustomResourceDefinition" and o["spec"]["names"]["kind"] == _ARGO_CD_CRDS[file_name]
+    ]
     return dict(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
 
 
@@ -66,35 +88,4 @@ def schema_errors(manifest: Mapping[str, Any], file_name: str) -> list[str]:
     schema = crd_schema(file_name)
     validator = jsonschema.Draft7Validator(schema)
     errors = [f"{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in validator.iter_errors(dict(manifest))]
-    return sorted(errors + _pruned_fields(manifest, schema, ""))
-
-
-def _pruned_fields(value: Any, schema: Mapping[str, Any], path: str) -> list[str]:
-    """Fields the API server would prune silently: not in ``properties`` of a structural schema.
-
-    jsonschema alone accepts them, because CRD schemas do not say additionalProperties: false.
-    """
-    problems: list[str] = []
-    if isinstance(value, Mapping) and schema.get("type") == "object":
-        properties = schema.get("properties")
-        additional = schema.get("additionalProperties")
-        for key, item in value.items():
-            where = f"{path}/{key}" if path else str(key)
-            if properties is not None and key in properties:
-                problems += _pruned_fields(item, properties[key], where)
-            elif isinstance(additional, Mapping):
-                problems += _pruned_fields(item, additional, where)
-            elif (
-                properties is not None
-                and not schema.get("x-kubernetes-preserve-unknown-fields")
-                and key
-                not in (
-                    "apiVersion",
-                    "kind",
-                )
-            ):
-                problems.append(f"{where}: not in the schema (the API server would drop it)")
-    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        for index, item in enumerate(value):
-            problems += _pruned_fields(item, schema["items"], f"{path}[{index}]")
-    return problems
+    return sorted(errors + charts.pruned_fields(manifest, schema, ""))

@@ -55,7 +55,7 @@ def test_the_controller_serves_target_group_bindings_only(prod: Run) -> None:
     # No alb IngressClass (the controller's IAM policy cannot create ALBs), no Service controller.
     assert values["createIngressClassResource"] is False
     assert values["controllerConfig"] == {"featureGates": {"EnableServiceController": False}}
-    assert unknown_keys(values, "charts/aws-load-balancer-controller-1.17.0") == []
+    assert unknown_keys(values, "aws-load-balancer-controller") == []
 
 
 def test_target_port_is_what_pods_admit_and_the_service_port_what_the_binding_names() -> None:

@@ -12,8 +12,10 @@ import pytest
 
 from components import clusterset as plan
 from components.postrender_submariner import drop_kind
-from offline.harness import ROOT, SHARED, Run, run_stack
+from offline import charts
+from offline.harness import ROOT, Run, run_stack
 from tests.config_cases import problems_after
+from tests.reference import PINNED
 
 CLUSTERS = ("mgmt", "prod-us", "prod-eu")
 
@@ -137,12 +139,12 @@ def test_the_broker_charts_own_binding_names_an_account_nobody_runs_as(prod: Run
     accounts = {r.inputs["metadata"]["name"] for r in prod.of_type("kubernetes:core/v1:ServiceAccount")}
     assert name not in accounts
     # The chart's helper: with create false, the binding names serviceAccounts.client.name, else "default".
-    helper = (SHARED / "reference/charts/submariner-k8s-broker-0.19.0-rc3/templates/_helpers.tpl").read_text()
+    helper = (charts.chart_dir(*PINNED["submariner/submariner-k8s-broker"]) / "templates/_helpers.tpl").read_text()
     assert '{{ default "default" .Values.serviceAccounts.client.name }}' in helper
 
 
 def test_the_post_renderer_drops_only_the_submariner_object() -> None:
-    template = (SHARED / "reference/charts/submariner-operator-0.19.0-rc3/templates/submariner.yaml").read_text()
+    template = (charts.chart_dir(*PINNED["submariner/submariner-operator"]) / "templates/submariner.yaml").read_text()
     rendered = (
         "---\n# Source: submariner-operator/templates/svc-acct.yaml\napiVersion: v1\nkind: ServiceAccount\n"
         "metadata:\n  name: submariner-operator\n"
