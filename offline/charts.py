@@ -11,6 +11,7 @@ Objects are validated strictly: core kinds against the Kubernetes version's Open
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -27,6 +28,8 @@ import yaml
 from offline.harness import ROOT
 
 REFERENCE_ENV = "FLEET_REFERENCE_DIR"
+# libyaml's parser when PyYAML has it: the charts' CRDs are large.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Pinned versions whose own sources are not available offline, and the nearest version that is.
 # The Submariner charts in the reference set are the 0.19 line; the objects they render (the
@@ -123,9 +126,7 @@ class RenderError(Exception):
     pass
 
 
-@cache
-def render_text(release: Release) -> str:
-    """The release's manifests as Helm's post-renderer would receive them (and its output, if one is set)."""
+def _render_uncached(release: Release) -> str:
     from helm_python import Chart, _native
 
     directory = chart_dir(release.chart, release.version)
@@ -156,6 +157,12 @@ def render_text(release: Release) -> str:
     return text
 
 
+@cache
+def render_text(release: Release) -> str:
+    """The release's manifests as Helm's post-renderer receives them (its output, if the release has one)."""
+    return _render_uncached(release)
+
+
 # Helm's own manifest splitter (pkg/release/util SplitManifests): a "---" ends a document even when
 # a template's whitespace trimming glues the next line to it ("---apiVersion: v1").
 _HELM_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
@@ -166,8 +173,16 @@ def split_manifests(text: str) -> list[str]:
 
 
 def render(release: Release) -> list[dict[str, Any]]:
-    """The objects a release renders, split the way Helm splits them (Lists flattened, empty documents dropped)."""
-    return list(_flatten(yaml.safe_load(part) for part in split_manifests(render_text(release))))
+    """The objects a release renders, split the way Helm splits them (Lists flattened, empty documents dropped).
+
+    Parsed once per release: callers get a deep copy, so they may change what they get.
+    """
+    return copy.deepcopy(_parsed(release))
+
+
+@cache
+def _parsed(release: Release) -> list[dict[str, Any]]:
+    return list(_flatten(yaml.load(part, Loader=_LOADER) for part in split_manifests(render_text(release))))
 
 
 def _flatten(documents: Iterable[Any]) -> Iterator[dict[str, Any]]:
@@ -185,7 +200,8 @@ def chart_crds(chart: str, version: str) -> list[dict[str, Any]]:
     crds = chart_dir(chart, version) / "crds"
     found: list[dict[str, Any]] = []
     for path in sorted(crds.glob("*.y*ml")) if crds.is_dir() else []:
-        found += [d for d in _flatten(yaml.safe_load_all(path.read_text())) if d.get("kind") == "CustomResourceDefinition"]
+        documents = yaml.load_all(path.read_text(), Loader=_LOADER)
+        found += [d for d in _flatten(documents) if d.get("kind") == "CustomResourceDefinition"]
     return found
 
 
@@ -231,10 +247,8 @@ def _perturbed(values: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, An
 
 def _noise(release: Release) -> set[str]:
     """Lines that differ between two renders of the same values (generated secrets, certificates)."""
-    render_text.cache_clear()
-    first = render_text(release).splitlines()
-    render_text.cache_clear()
-    second = render_text(release).splitlines()
+    first = _render_uncached(release).splitlines()
+    second = _render_uncached(release).splitlines()
     return set(first) ^ set(second)
 
 

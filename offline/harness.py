@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import gc
 import hashlib
 import json
 import runpy
@@ -494,12 +495,19 @@ def run_program(
             pulumi.export, pulumi.log.warn = original_export, original_warn
         return asyncio.ensure_future(resolve())
 
+    # The collector spends 40-60% of an evaluation walking the SDK's reference cycles; the run is
+    # short-lived, so it runs with the collector off (measured: about half the evaluation time, +1-10% memory).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         program()
     except Exception:
         if registrations_on_error is not None:
             registrations_on_error.extend(sorted(r.name for r in monitor.registrations.values()))
         raise
+    finally:
+        if collecting:
+            gc.enable()
     return Run(dict(monitor.registrations), resolved, secret_exports, warnings.messages)
 
 

@@ -106,10 +106,8 @@ def test_a_chart_that_does_not_render_is_caught(prod: Run, tmp_path: Path, monke
     shutil.copytree(source, broken)
     (broken / "templates" / "broken.yaml").write_text('{{ fail "this chart does not render" }}\n')
     monkeypatch.setenv(charts.REFERENCE_ENV, str(tmp_path))
-    charts.render_text.cache_clear()
     with pytest.raises(charts.RenderError, match="this chart does not render"):
-        charts.render(release)
-    charts.render_text.cache_clear()
+        charts.render_text.__wrapped__(release)
 
 
 def test_a_kube_version_the_chart_refuses_is_caught(prod: Run) -> None:
