@@ -154,3 +154,13 @@ def test_touched_cli_prints_a_github_output_line() -> None:
         [sys.executable, "-m", "deploy.touched"], input="Pulumi.prod.yaml\n", cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout == 'stacks=["prod"]\n'
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_the_test_jobs_fetch_the_pinned_charts_before_the_tests(name: str) -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    steps = [step.get("run", "") for step in workflow["jobs"]["tests"]["steps"]]
+    fetch = next(i for i, run in enumerate(steps) if "python -m offline.fetch_reference" in run)
+    tests = next(i for i, run in enumerate(steps) if "bash .ci/run" in run)
+    assert fetch < tests
+    assert "FLEET_REFERENCE_DIR=" in steps[fetch]
