@@ -28,7 +28,6 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 PROJECT = "fleet"
 ACCOUNT = "123456789012"
 
