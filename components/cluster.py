@@ -9,11 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from . import identity, naming, nodes
+from . import autoscaling, identity, naming, nodes
 from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
 from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
 from .network import ClusterNetwork
-from .nodes import NODE_GROUP_LABEL
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -215,7 +214,8 @@ class RegionalCluster(pulumi.ComponentResource):
                 ),
                 # The cluster autoscaler owns the running size; desiredSize only seeds it.
                 ignore_scaling_changes=True,
-                labels={**group.labels, NODE_GROUP_LABEL: group.name},
+                # The autoscaler reads these (eks:DescribeNodegroup) to scale the group from zero.
+                labels=autoscaling.node_labels(group),
                 taints=[
                     aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value or None, effect=t.effect.eks_value)
                     for t in group.effective_taints

@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from . import flows, kubeconfig, naming, providers, zones
 from .cluster import RegionalCluster, RegionalClusterArgs
+from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .clusterset import ClusterSet, gateway_pool_size, plan_clusterset
 from .edge import RegionalEdge, RegionalEdgeArgs
 from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
@@ -187,6 +188,22 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         clusters[cluster_spec.name] = cluster
         kubernetes_providers[cluster_spec.name] = providers.kubernetes_provider(
             cluster_spec.name, cluster.kubeconfig, cluster.node_groups
+        )
+
+    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+        cluster = clusters[cluster_spec.name]
+        ClusterAddons(
+            f"{cluster_spec.name}-addons",
+            ClusterAddonsArgs(
+                spec=cluster_spec,
+                kubernetes_version=spec.version_of(cluster_spec),
+                versions=spec.addons,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_provider_url=cluster.oidc_provider_url,
+                node_groups=tuple(cluster.node_groups),
+                tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
+            ),
+            providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
 
     if clusterset is not None:

@@ -178,3 +178,69 @@ def logs_key_policy(partition: str, region: str, account_id: str) -> dict[str, A
             },
         ],
     }
+
+
+def cluster_autoscaler_policy(partition: str, region: str, cluster: str) -> dict[str, Any]:
+    """cluster-autoscaler's permissions (its AWS README's recommended policy), scoped to one cluster.
+
+    It may read any group (Describe calls have no resource-level scope), read this cluster's node
+    groups in EKS (labels and taints, to scale from zero), and change only the Auto Scaling groups
+    EKS tags as this cluster's (k8s.io/cluster-autoscaler/<cluster>: owned).
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Discover",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ReadOwnNodeGroups",
+                "Effect": "Allow",
+                "Action": ["eks:DescribeNodegroup"],
+                "Resource": f"arn:{partition}:eks:{region}:*:nodegroup/{cluster}/*/*",
+            },
+            {
+                "Sid": "ScaleOwnGroups",
+                "Effect": "Allow",
+                "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}},
+            },
+        ],
+    }
+
+
+def ebs_key_policy(key_arn: str) -> dict[str, Any]:
+    """What the EBS CSI driver needs on a customer-managed key besides AmazonEBSCSIDriverPolicy: use it, and
+    grant EC2 its use for the volumes it attaches (grants for AWS resources only)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GrantForVolumes",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "UseForVolumes",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": key_arn,
+            },
+        ],
+    }

@@ -22,7 +22,7 @@ def pinned_release(
     chart: str,
     version: str,
     repository: str,
-    namespace: k8s.core.v1.Namespace,
+    namespace: k8s.core.v1.Namespace | str,
     values: pulumi.Input[Mapping[str, Any]],
     opts: pulumi.ResourceOptions,
     secret_values: bool = False,
@@ -31,6 +31,7 @@ def pinned_release(
 
     ``secret_values`` keeps the values map a Pulumi secret in state and says so in
     ``additionalSecretOutputs``, which is what the policy pack can see (its SDK unwraps secrets).
+    ``namespace`` is one the program creates, or the name of one every cluster has (kube-system).
     """
     return k8s.helm.v3.Release(
         resource_name,
@@ -39,12 +40,15 @@ def pinned_release(
             chart=chart,
             version=version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
-            namespace=namespace.metadata.name,
+            namespace=namespace.metadata.name if isinstance(namespace, k8s.core.v1.Namespace) else namespace,
             values=pulumi.Output.secret(values) if secret_values else values,
         ),
         opts=pulumi.ResourceOptions.merge(
             opts,
-            pulumi.ResourceOptions(depends_on=[namespace], additional_secret_outputs=["values"] if secret_values else None),
+            pulumi.ResourceOptions(
+                depends_on=[namespace] if isinstance(namespace, k8s.core.v1.Namespace) else [],
+                additional_secret_outputs=["values"] if secret_values else None,
+            ),
         ),
     )
 

@@ -375,6 +375,28 @@ class EdgeSpec(_Model):
         return self.dns_name is not None
 
 
+_KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+
+
+def _kms_key_arn(value: str) -> str:
+    if not _KMS_KEY_ARN.match(value):
+        raise ValueError(f"{value!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    return value
+
+
+class AddonVersionsSpec(_Model):
+    cluster_autoscaler_chart_version: str = "9.59.0"
+    """cluster-autoscaler chart (kubernetes/autoscaler), pinned; its image follows each cluster's minor version."""
+    nvidia_device_plugin_chart_version: str = "0.20.0"
+    """nvidia-device-plugin chart (NVIDIA/k8s-device-plugin), pinned."""
+    ebs_csi_version: str | None = None
+    """aws-ebs-csi-driver EKS add-on version (v1.x.y-eksbuild.n); unset: EKS's default at creation, then held."""
+    metrics_server_version: str | None = None
+    """metrics-server EKS add-on version; unset: EKS's default at creation, then held."""
+    storage_kms_key_arn: Annotated[str, AfterValidator(_kms_key_arn)] | None = None
+    """KMS key for the default StorageClass's volumes; unset: the account's aws/ebs key (still encrypted)."""
+
+
 class LoadBalancerControllerSpec(_Model):
     chart_version: str = "1.17.0"
     """aws-load-balancer-controller chart (eks-charts), pinned; app v2.17.0."""
@@ -421,6 +443,17 @@ class FlowLogsSpec(_Model):
         return self
 
 
+class ClusterAddonsSpec(_Model):
+    autoscaler: bool = True
+    """cluster-autoscaler: node groups scale between minSize and maxSize (from zero for GPU and Spot groups)."""
+    gpu: bool | None = None
+    """The NVIDIA device plugin on GPU nodes; defaults to on exactly when the cluster has a GPU node group."""
+    ebs_csi: bool = True
+    """The EBS CSI driver add-on and a default encrypted gp3 StorageClass: PersistentVolumeClaims bind."""
+    metrics_server: bool = True
+    """metrics-server add-on: HorizontalPodAutoscalers and `kubectl top` work."""
+
+
 class NatGateways(StrEnum):
     ONE_PER_AZ = "OnePerAz"
     SINGLE = "Single"
@@ -443,6 +476,16 @@ class ClusterSpec(_Model):
     """Where public traffic for this cluster enters (fleet:dns records point here)."""
     support_type: SupportType | None = None
     """Overrides fleet:supportType for this cluster."""
+    addons: ClusterAddonsSpec = Field(default_factory=ClusterAddonsSpec)
+    """Which of the fleet's in-cluster add-ons this cluster runs."""
+
+    @property
+    def has_gpu_group(self) -> bool:
+        return any(group.ami_type.is_gpu for group in self.node_groups)
+
+    @property
+    def runs_gpu_plugin(self) -> bool:
+        return self.addons.gpu if self.addons.gpu is not None else self.has_gpu_group
 
     @model_validator(mode="after")
     def _service_range_outside_vpc(self) -> ClusterSpec:
@@ -683,6 +726,8 @@ class FleetSpec(_Model):
     dns: DnsSpec | None = None
     """Route53 records in front of the clusters' edges; none when absent."""
     load_balancer_controller: LoadBalancerControllerSpec = Field(default_factory=LoadBalancerControllerSpec)
+    addons: AddonVersionsSpec = Field(default_factory=AddonVersionsSpec)
+    """Versions and settings of the in-cluster add-ons (each cluster switches them in its own addons)."""
     submariner: SubmarinerSpec | None = None
     """Cross-cluster networking; none when absent."""
     argocd: ArgoCdSpec | None = None

@@ -123,6 +123,12 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
                 )
             group_names.setdefault(group.name, k)
 
+    for i, cluster in enumerate(spec.clusters):
+        if cluster.addons.gpu and not cluster.has_gpu_group:
+            problems.append(
+                f"{config_path(('clusters', i, 'addons', 'gpu'))}: {cluster.name} has no GPU node group for the NVIDIA "
+                "device plugin to run on; add one (e.g. g6.xlarge) or leave gpu unset"
+            )
     problems += _dns_problems(spec)
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)

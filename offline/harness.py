@@ -378,6 +378,9 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
             region = str(args.args.get("region"))
             return {"id": NLB_ZONE_IDS[region]}, []
+        if args.token == "aws:eks/getAddonVersion:getAddonVersion":
+            # EKS's default build of an add-on for a Kubernetes version.
+            return {"version": f"v0.0.0-{args.args['addonName']}-{args.args['kubernetesVersion']}-eksbuild.1"}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": self.caller_arn, "userId": "AROAFLEET:ci-session", "id": ACCOUNT}, []
         if args.token == "aws:route53/getZone:getZone":

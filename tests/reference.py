@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.model import ArgoCdSpec, LoadBalancerControllerSpec, SubmarinerSpec
+from components.model import AddonVersionsSpec, ArgoCdSpec, LoadBalancerControllerSpec, SubmarinerSpec
 from offline import charts
 
 
@@ -26,6 +26,8 @@ PINNED = {
     "aws-load-balancer-controller": ("aws-load-balancer-controller", _default(LoadBalancerControllerSpec, "chart_version")),
     "submariner/submariner-operator": ("submariner-operator", _default(SubmarinerSpec, "chart_version")),
     "submariner/submariner-k8s-broker": ("submariner-k8s-broker", _default(SubmarinerSpec, "chart_version")),
+    "cluster-autoscaler": ("cluster-autoscaler", _default(AddonVersionsSpec, "cluster_autoscaler_chart_version")),
+    "nvidia-device-plugin": ("nvidia-device-plugin", _default(AddonVersionsSpec, "nvidia_device_plugin_chart_version")),
 }
 
 

@@ -24,9 +24,13 @@ from tests.charts_under_test import raw_objects, release_of
 
 PROD_RELEASES = [
     "argocd-chart",
+    "mgmt-addons-autoscaler",
     "mgmt-submariner-operator",
+    "prod-eu-addons-autoscaler",
     "prod-eu-edge-lbc",
     "prod-eu-submariner-operator",
+    "prod-us-addons-autoscaler",
+    "prod-us-addons-nvidia",
     "prod-us-edge-lbc",
     "prod-us-submariner-operator",
     "submariner-broker-chart",
@@ -44,10 +48,24 @@ def crds(prod: Run) -> dict[tuple[str, str], dict[str, Any]]:
     return charts.crd_index(found)
 
 
-def test_the_prod_releases_are_the_ones_under_test(prod: Run, staging: Run) -> None:
+STAGING_RELEASES = ["staging-us-addons-autoscaler"]
+
+
+def test_the_releases_under_test_are_every_release_of_both_stacks(prod: Run, staging: Run) -> None:
     assert sorted(r.name for r in prod.of_type("kubernetes:helm.sh/v3:Release")) == PROD_RELEASES
-    # Staging installs nothing with Helm (no Submariner, no edge, Argo CD is prod's).
-    assert staging.of_type("kubernetes:helm.sh/v3:Release") == []
+    # Staging's only release is its autoscaler (no Submariner, no edge; Argo CD is prod's).
+    assert sorted(r.name for r in staging.of_type("kubernetes:helm.sh/v3:Release")) == STAGING_RELEASES
+
+
+@pytest.mark.parametrize("name", STAGING_RELEASES)
+def test_staging_releases_render_validate_and_use_every_key(
+    staging: Run, name: str, crds: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    release = release_of(staging, staging.named(name))
+    objects = charts.render(release)
+    assert objects
+    assert [e for obj in objects for e in charts.object_errors(obj, release.kube_version, crds)] == []
+    assert charts.ignored_keys(release) == []
 
 
 @pytest.mark.parametrize("name", PROD_RELEASES)

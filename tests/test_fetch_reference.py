@@ -23,6 +23,8 @@ def test_the_pins_are_exactly_the_releases_of_the_reference_stacks() -> None:
     pins = pins_of()
     assert {(p.chart, p.version) for p in pins} == {
         PINNED["argo-cd"],
+        PINNED["cluster-autoscaler"],
+        PINNED["nvidia-device-plugin"],
         PINNED["aws-load-balancer-controller"],
         PINNED["submariner/submariner-operator"],
         PINNED["submariner/submariner-k8s-broker"],
@@ -30,6 +32,8 @@ def test_the_pins_are_exactly_the_releases_of_the_reference_stacks() -> None:
     assert {p.repository for p in pins} == {
         "https://argoproj.github.io/argo-helm",
         "https://aws.github.io/eks-charts",
+        "https://kubernetes.github.io/autoscaler",
+        "https://nvidia.github.io/k8s-device-plugin",
         "https://submariner-io.github.io/submariner-charts/charts",
     }
 

@@ -1,0 +1,148 @@
+"""Node autoscaling and GPU scheduling as pure data: what cluster-autoscaler sees of a node group, chart values.
+
+Why cluster-autoscaler rather than Karpenter: the fleet's node groups are EKS managed node groups
+whose shape (instance types, capacity type, labels, taints, min/max) is the reviewed config;
+cluster-autoscaler scales exactly those groups within ``minSize``/``maxSize`` and nothing else, so
+the config stays the truth. Karpenter would replace them with NodePools and launch instances
+outside the managed groups (its own node role, interruption queue, EC2NodeClasses).
+
+How it scales a group from zero (cluster-autoscaler's AWS provider README, "Scaling a node group
+to 0"): with no node to copy, it builds a template node from the instance type (CPU, memory, GPUs
+from its built-in EC2 table) plus, for EKS managed node groups, the labels and taints returned by
+``eks:DescribeNodegroup``. So its role needs that permission for the cluster's node groups, and the
+groups' labels and taints in EKS must be the ones pods select and tolerate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import NodeGroupSpec, Taint
+from .nodes import NODE_GROUP_LABEL
+
+AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+NVIDIA_REPO = "https://nvidia.github.io/k8s-device-plugin"
+NVIDIA_NAMESPACE = "nvidia-device-plugin"
+# The device plugin's own chart selects nodes with this label (its default affinity's third term).
+GPU_PRESENT_LABEL = ("nvidia.com/gpu.present", "true")
+GPU_RESOURCE = "nvidia.com/gpu"
+CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
+
+# cluster-autoscaler's image must match the cluster's Kubernetes minor version (its README).
+AUTOSCALER_IMAGE_TAGS = {
+    "1.31": "v1.31.0",
+    "1.32": "v1.32.0",
+    "1.33": "v1.33.0",
+    "1.34": "v1.34.0",
+    "1.35": "v1.35.0",
+}
+
+# GPUs per instance for the NVIDIA families' sizes (EC2 accelerated computing instance specs),
+# as cluster-autoscaler's built-in table has them.
+_GPUS_BY_SIZE = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
+_EIGHT_GPU_FAMILIES = ("p4d", "p4de", "p5", "p5e", "p5en", "p6")
+
+
+def gpus_per_instance(instance_type: str) -> int:
+    family, size = instance_type.split(".", 1)
+    if family.split("-")[0] in _EIGHT_GPU_FAMILIES:
+        return 8
+    return _GPUS_BY_SIZE.get(size, 1)
+
+
+@dataclass(frozen=True)
+class NodeTemplate:
+    """The node cluster-autoscaler imagines for a group with no nodes."""
+
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+    gpus: int
+
+
+def node_template(group: NodeGroupSpec) -> NodeTemplate:
+    """What cluster-autoscaler builds for ``group`` from eks:DescribeNodegroup and the instance type."""
+    labels = dict(node_labels(group))
+    labels[CAPACITY_TYPE_LABEL] = group.capacity_type.value
+    gpus = gpus_per_instance(group.instance_types[0]) if group.ami_type.is_gpu else 0
+    return NodeTemplate(labels=labels, taints=group.effective_taints, gpus=gpus)
+
+
+def node_labels(group: NodeGroupSpec) -> dict[str, str]:
+    """The labels the program gives a node group in EKS (and so its nodes, and its scale-from-zero template)."""
+    labels = {**group.labels, NODE_GROUP_LABEL: group.name}
+    if group.ami_type.is_gpu:
+        labels[GPU_PRESENT_LABEL[0]] = GPU_PRESENT_LABEL[1]
+    return labels
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    operator: str = "Exists"
+    value: str = ""
+    effect: str = ""
+
+    def tolerates(self, taint: Taint) -> bool:
+        if self.key != taint.key or (self.effect and self.effect != taint.effect.value):
+            return False
+        return self.operator == "Exists" or self.value == taint.value
+
+
+@dataclass(frozen=True)
+class PodNeeds:
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Toleration] = ()
+    gpus: int = 0
+
+
+def fits(pod: PodNeeds, template: NodeTemplate) -> bool:
+    """Would the scheduler place ``pod`` on a node like ``template`` (selector, NoSchedule/NoExecute taints, GPUs)?"""
+    if any(template.labels.get(k) != v for k, v in pod.node_selector.items()):
+        return False
+    for taint in template.taints:
+        if taint.effect.value in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in pod.tolerations):
+            return False
+    return pod.gpus <= template.gpus
+
+
+def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_version: str) -> dict[str, Any]:
+    """cluster-autoscaler chart values: auto-discovery of this cluster's groups, IRSA, balanced similar groups."""
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster},
+        "image": {"tag": AUTOSCALER_IMAGE_TAGS[kubernetes_version]},
+        "rbac": {
+            "serviceAccount": {
+                "name": AUTOSCALER_SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            }
+        },
+        "extraArgs": {
+            # Spread capacity over a workload's similar groups (one per AZ or instance family).
+            "balance-similar-node-groups": True,
+            # Among groups that fit, the one that leaves least CPU and memory idle.
+            "expander": "least-waste",
+            # Nodes whose pods use emptyDir can still be scaled down (their data is scratch).
+            "skip-nodes-with-local-storage": False,
+        },
+    }
+
+
+def device_plugin_values() -> dict[str, Any]:
+    """nvidia-device-plugin chart values: on GPU nodes only (their label), tolerating their taint."""
+    key, value = GPU_PRESENT_LABEL
+    return {
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}]
+                }
+            }
+        },
+        "tolerations": [{"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}],
+    }

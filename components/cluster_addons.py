@@ -1,0 +1,183 @@
+"""In-cluster add-ons every cluster needs to run real workloads: node autoscaling, GPUs, storage, metrics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from . import autoscaling, k8s_objects, naming
+from .iam_policies import cluster_autoscaler_policy, ebs_key_policy, irsa_trust_policy
+from .model import AddonVersionsSpec, ClusterSpec
+
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+EBS_CSI_MANAGED_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+METRICS_SERVER_ADDON = "metrics-server"
+DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+
+
+@dataclass(frozen=True)
+class ClusterAddonsArgs:
+    spec: ClusterSpec
+    """The cluster entry, with its addons switches and node groups."""
+    kubernetes_version: str
+    """The cluster's minor version: the autoscaler image and EKS add-on defaults follow it."""
+    versions: AddonVersionsSpec
+    """Pinned chart and add-on versions (fleet:addons)."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider, for the add-ons' IRSA roles."""
+    oidc_provider_url: pulumi.Input[str]
+    """Its issuer URL, for the trust policies' sub/aud conditions."""
+    node_groups: tuple[pulumi.Resource, ...]
+    """The cluster's node groups: EKS add-ons wait for nodes to run on."""
+    tags: dict[str, str]
+    """Tags for the AWS resources."""
+
+
+class ClusterAddons(pulumi.ComponentResource):
+    """cluster-autoscaler, the NVIDIA device plugin, the EBS CSI driver with a default encrypted StorageClass, metrics-server."""
+
+    def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:ClusterAddons", name, None, opts)
+        spec = args.spec
+        addons = spec.addons
+        part = naming.partition(spec.region)
+        if addons.autoscaler:
+            self._autoscaler(name, args, part)
+        if spec.runs_gpu_plugin:
+            namespace = k8s_objects.namespace(
+                f"{name}-nvidia-ns", autoscaling.NVIDIA_NAMESPACE, pulumi.ResourceOptions(parent=self)
+            )
+            k8s_objects.pinned_release(
+                f"{name}-nvidia",
+                release_name="nvidia-device-plugin",
+                chart="nvidia-device-plugin",
+                version=args.versions.nvidia_device_plugin_chart_version,
+                repository=autoscaling.NVIDIA_REPO,
+                namespace=namespace,
+                values=autoscaling.device_plugin_values(),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if addons.ebs_csi:
+            self._storage(name, args, part)
+        if addons.metrics_server:
+            self._eks_addon(name, "metrics-server", METRICS_SERVER_ADDON, args.versions.metrics_server_version, args, None)
+        self.register_outputs({})
+
+    def _irsa_role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
+        namespace, service_account = account
+        return aws.iam.Role(
+            name,
+            aws.iam.RoleArgs(
+                name_prefix=naming.role_name_prefix(f"{args.spec.name}-{purpose}"),
+                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
+                    lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
+                ),
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _autoscaler(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
+        spec = args.spec
+        role = self._irsa_role(
+            f"{name}-autoscaler-role",
+            args,
+            (autoscaling.AUTOSCALER_NAMESPACE, autoscaling.AUTOSCALER_SERVICE_ACCOUNT),
+            "autoscaler",
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-autoscaler-policy",
+            aws.iam.RolePolicyArgs(role=role.id, policy=json.dumps(cluster_autoscaler_policy(part, spec.region, spec.name))),
+            pulumi.ResourceOptions(parent=self),
+        )
+        k8s_objects.pinned_release(
+            f"{name}-autoscaler",
+            release_name="cluster-autoscaler",
+            chart="cluster-autoscaler",
+            version=args.versions.cluster_autoscaler_chart_version,
+            repository=autoscaling.AUTOSCALER_REPO,
+            namespace=autoscaling.AUTOSCALER_NAMESPACE,
+            values=autoscaling.autoscaler_values(spec.name, spec.region, role.arn, args.kubernetes_version),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+    def _storage(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
+        key = args.versions.storage_kms_key_arn
+        role = self._irsa_role(f"{name}-ebs-csi-role", args, EBS_CSI_SERVICE_ACCOUNT, "ebs-csi")
+        attachments: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-ebs-csi-policy",
+                aws.iam.RolePolicyAttachmentArgs(
+                    role=role.name, policy_arn=f"arn:{part}:iam::aws:policy/{EBS_CSI_MANAGED_POLICY}"
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+        ]
+        if key is not None:
+            attachments.append(
+                aws.iam.RolePolicy(
+                    f"{name}-ebs-csi-kms",
+                    aws.iam.RolePolicyArgs(role=role.id, policy=json.dumps(ebs_key_policy(key))),
+                    pulumi.ResourceOptions(parent=self),
+                )
+            )
+        addon = self._eks_addon(name, "ebs-csi", EBS_CSI_ADDON, args.versions.ebs_csi_version, args, role.arn, attachments)
+        parameters = {"type": "gp3", "encrypted": "true", **({"kmsKeyId": key} if key else {})}
+        k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            k8s.storage.v1.StorageClassInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=DEFAULT_STORAGE_CLASS, annotations={"storageclass.kubernetes.io/is-default-class": "true"}
+                ),
+                provisioner="ebs.csi.aws.com",
+                parameters=parameters,
+                # Volumes are zonal: create them where the pod is scheduled, not before.
+                volume_binding_mode="WaitForFirstConsumer",
+                allow_volume_expansion=True,
+                reclaim_policy="Delete",
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[addon]),
+        )
+
+    def _eks_addon(
+        self,
+        name: str,
+        part_name: str,
+        addon_name: str,
+        version: str | None,
+        args: ClusterAddonsArgs,
+        role_arn: pulumi.Input[str] | None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> aws.eks.Addon:
+        """An EKS add-on at a pinned version, or at EKS's default for the cluster version, held after creation."""
+        pinned = version is not None
+        resolved: pulumi.Input[str] = (
+            version
+            if version is not None
+            else aws.eks.get_addon_version_output(
+                addon_name=addon_name, kubernetes_version=args.kubernetes_version, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).version
+        )
+        return aws.eks.Addon(
+            f"{name}-{part_name}",
+            aws.eks.AddonArgs(
+                cluster_name=args.spec.name,
+                addon_name=addon_name,
+                addon_version=resolved,
+                service_account_role_arn=role_arn,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE",
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.node_groups, *(depends_on or [])],
+                # Unpinned: EKS's default at creation stays until a version is set in fleet:addons.
+                ignore_changes=None if pinned else ["addonVersion"],
+            ),
+        )
