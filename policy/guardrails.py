@@ -383,6 +383,40 @@ def _helm_values_not_plaintext(resource: Resource, _: Context) -> list[str]:
     return []
 
 
+# ---------------------------------------------------------------- node groups and autoscaling
+
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+_AUTOSCALING_WRITES = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:*")
+
+
+def _gpu_groups_tainted(resource: Resource, _: Context) -> list[str]:
+    if "NVIDIA" not in str(resource.props.get("amiType") or ""):
+        return []
+    taints = resource.props.get("taints") or []
+    if any(t.get("key") == "nvidia.com/gpu" and t.get("effect") in ("NO_SCHEDULE", "NoSchedule") for t in taints):
+        return []
+    return [f"Node group {resource.name}: GPU nodes need the taint nvidia.com/gpu:NoSchedule, or any pod lands on them."]
+
+
+def _autoscaler_scoped(resource: Resource, _: Context) -> list[str]:
+    try:
+        document = json.loads(str(resource.props.get("policy") or "{}"))
+    except json.JSONDecodeError:
+        return []
+    problems = []
+    for statement in document.get("Statement") or []:
+        actions = _as_list(statement.get("Action"))
+        if statement.get("Effect") != "Allow" or not any(a in _AUTOSCALING_WRITES for a in actions):
+            continue
+        conditions = json.dumps(statement.get("Condition") or {})
+        if statement.get("Resource") in ("*", ["*"]) and "aws:ResourceTag/k8s.io/cluster-autoscaler/" not in conditions:
+            problems.append(
+                f"IAM policy {resource.name}: autoscaling writes on every Auto Scaling group; limit them to the "
+                "cluster's own (Condition aws:ResourceTag/k8s.io/cluster-autoscaler/<cluster>: owned)."
+            )
+    return problems
+
+
 # ---------------------------------------------------------------- network audit
 
 
@@ -474,6 +508,18 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         "EKS clusters choose their support type explicitly instead of the billed EXTENDED default.",
         EKS_CLUSTER_TYPES,
         _explicit_upgrade_policy,
+    ),
+    Guardrail(
+        "gpu-node-groups-tainted",
+        "GPU node groups carry the nvidia.com/gpu NoSchedule taint.",
+        NODE_GROUP_TYPES,
+        _gpu_groups_tainted,
+    ),
+    Guardrail(
+        "autoscaler-iam-scoped",
+        "Autoscaling write permissions are limited to the cluster's own Auto Scaling groups.",
+        (ROLE_POLICY,),
+        _autoscaler_scoped,
     ),
     Guardrail("vpc-flow-logs", "Every VPC has a flow log.", (VPC,), _vpc_flow_logs, needs_stack=True),
     Guardrail(

@@ -97,7 +97,7 @@ def test_a_failing_guardrail_is_shown_and_fails_the_plan(
     monkeypatch.setattr(plan_main, "run_stack", lambda stack, **_: unprotected)
     assert main(["prod"]) == 1
     out = capsys.readouterr().out
-    assert "Policy pack: 15 guardrails, 1 failing" in out
+    assert "Policy pack: 17 guardrails, 1 failing" in out
     assert "  [mandatory] prod-clusters-protected: EKS cluster mgmt-eks: stack prod requires protect: true on clusters." in out
 
 

@@ -392,3 +392,24 @@ def test_a_rule_without_a_description_fails(stack: dict[str, Resource]) -> None:
     rule = with_props(by_name(stack, "prod-us-edge-pods-from-nlb"), lambda p: p.pop("description"))
     (problem,) = violations("security-group-rules-described", rule, stack)
     assert "must say why it exists" in problem
+
+
+def test_a_gpu_group_without_its_taint_fails(stack: dict[str, Resource]) -> None:
+    group = by_name(stack, "prod-us-gpu")
+    assert violations("gpu-node-groups-tainted", group, stack) == []
+    (problem,) = violations("gpu-node-groups-tainted", with_props(group, lambda p: p.update(taints=[])), stack)
+    assert "nvidia.com/gpu:NoSchedule" in problem
+
+
+def test_an_autoscaler_policy_over_every_group_fails(stack: dict[str, Resource]) -> None:
+    policy = by_name(stack, "prod-us-addons-autoscaler-policy")
+    assert violations("autoscaler-iam-scoped", policy, stack) == []
+
+    def unscoped(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        for statement in document["Statement"]:
+            statement.pop("Condition", None)
+        props["policy"] = json.dumps(document)
+
+    (problem,) = violations("autoscaler-iam-scoped", with_props(policy, unscoped), stack)
+    assert "cluster's own" in problem
