@@ -25,6 +25,8 @@ CREATE_MINUTES: Mapping[str, float] = {
     "aws:route53/record:Record": 1.0,
     "aws:route53/healthCheck:HealthCheck": 1.0,
     "aws:ec2/natGateway:NatGateway": 2.0,
+    # An EKS add-on is ACTIVE once its pods run (EBS CSI, metrics-server).
+    "aws:eks/addon:Addon": 2.0,
 }
 # Everything else (VPC pieces, IAM, security-group rules, Kubernetes objects) takes seconds.
 OTHER_MINUTES = 0.1
