@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+
+from offline.stack_files import StackFile, load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "fleet"
@@ -40,7 +41,7 @@ _RESOURCE = rpc._special_resource_sig
 
 
 def project_defaults() -> dict[str, Any]:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    project = load_yaml(ROOT / "Pulumi.yaml")
     return {
         f"{PROJECT}:{key}": spec["default"]
         for key, spec in (project.get("config") or {}).items()
@@ -48,9 +49,25 @@ def project_defaults() -> dict[str, Any]:
     }
 
 
+# Where stack files are read from (the project directory; tests point it elsewhere).
+STACK_DIR = ROOT
+
+
+def stack_path(stack: str) -> Path:
+    return STACK_DIR / f"Pulumi.{stack}.yaml"
+
+
+def available_stacks() -> list[str]:
+    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACK_DIR.glob("Pulumi.*.yaml"))
+
+
+def stack_file(stack: str) -> StackFile:
+    """``Pulumi.<stack>.yaml`` read strictly (StackFileError names file, line and column), secrets as placeholders."""
+    return read_stack_file(stack_path(stack))
+
+
 def stack_file_config(stack: str) -> dict[str, Any]:
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    return dict(document.get("config") or {})
+    return stack_file(stack).config
 
 
 def stack_config(stack: str = "prod") -> dict[str, Any]:

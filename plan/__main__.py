@@ -15,7 +15,9 @@ from typing import Any
 
 from components import flows
 from components.validation import ConfigError, parse_fleet
-from offline.harness import ROOT, run_stack, stack_config
+from offline import harness
+from offline.harness import run_stack, stack_config, stack_file
+from offline.stack_files import StackFileError
 from plan import report
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
@@ -27,35 +29,52 @@ PLACEHOLDER_HUB: dict[str, Any] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m plan", description=__doc__.splitlines()[0])
-    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("stack", help="stack name (reads Pulumi.<stack>.yaml), or the stack file's name")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of the topology to this file")
     args = parser.parse_args(argv)
-    if not (ROOT / f"Pulumi.{args.stack}.yaml").is_file():
-        print(f"no Pulumi.{args.stack}.yaml in {ROOT}", file=sys.stderr)
+    stack = stack_name(args.stack)
+    if not harness.stack_path(stack).is_file():
+        available = ", ".join(harness.available_stacks()) or "none"
+        print(f"no Pulumi.{stack}.yaml in {harness.STACK_DIR} (stacks here: {available})", file=sys.stderr)
         return 1
-    hub_stack = _hub_stack(args.stack)
     try:
-        run = run_stack(args.stack, stack_outputs={hub_stack: PLACEHOLDER_HUB} if hub_stack else None)
-    except ConfigError as error:
+        hub_stack = _hub_stack(stack)
+        run = run_stack(stack, stack_outputs={hub_stack: PLACEHOLDER_HUB} if hub_stack else None)
+        spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
+        secrets = stack_file(stack).secrets
+    except (ConfigError, StackFileError) as error:
         print(str(error), file=sys.stderr)
         return 1
-    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(args.stack).items()})
     foreign = {flows.hub_stack_party(hub_stack): PLACEHOLDER_HUB["argocdHub"]["egressIps"]} if hub_stack else None
-    plan = report.build(args.stack, run, report.flow_paths(spec, run, foreign))
-    print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
+    plan = report.build(stack, run, report.flow_paths(spec, run, foreign))
+    if secrets:
+        plan["warnings"].insert(
+            0,
+            f"encrypted values ({', '.join(secrets)}) cannot be decrypted offline: the plan uses placeholders for them",
+        )
     if args.diagram:
-        args.diagram.write_text(report.mermaid(plan))
+        try:
+            args.diagram.write_text(report.mermaid(plan))
+        except OSError as exc:
+            print(f"cannot write the diagram to {args.diagram}: {exc.strerror}", file=sys.stderr)
+            return 1
+    print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
 
 
-def _hub_stack(stack: str) -> str | None:
-    import yaml
+def stack_name(argument: str) -> str:
+    """``prod``, ``Pulumi.prod.yaml`` or ``./Pulumi.prod.yaml`` all name the stack ``prod``."""
+    name = Path(argument).name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    return argument
 
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
-    hub = config.get("fleet:hub")
+
+def _hub_stack(stack: str) -> str | None:
+    hub = stack_file(stack).config.get("fleet:hub")
     return str(hub["stack"]) if isinstance(hub, dict) and "stack" in hub else None
 
 

@@ -54,6 +54,8 @@ def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -
             "min": scaling.get("minSize"),
             "desired": scaling.get("desiredSize"),
             "max": scaling.get("maxSize"),
+            "labels": group.inputs.get("labels", {}),
+            "taints": [f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in group.inputs.get("taints", [])],
         }
     counts = Counter(r.type for r in run.registrations.values())
     return {
@@ -78,7 +80,9 @@ def _without_runtime_values(clusterset: dict[str, Any]) -> dict[str, Any]:
 
 
 def text(plan: dict[str, Any]) -> str:
-    lines = [f"Stack {plan['stack']}: {len(plan['clusters'])} clusters, {plan['resources']['total']} resources", ""]
+    count = len(plan["clusters"])
+    lines = [f"warning: {warning}" for warning in plan["warnings"]]
+    lines += [f"Stack {plan['stack']}: {count} cluster{'s' if count != 1 else ''}, {plan['resources']['total']} resources", ""]
     lines.append("Clusters")
     for name, cluster in plan["clusters"].items():
         lines.append(
@@ -90,6 +94,8 @@ def text(plan: dict[str, Any]) -> str:
                 f"    {group}: {', '.join(spec['instanceTypes'])} ({spec['amiType']}) "
                 f"{spec['min']}/{spec['desired']}/{spec['max']} min/desired/max"
             )
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(spec["labels"].items()))
+            lines.append(f"      labels: {labels}" + (f"  taints: {', '.join(spec['taints'])}" if spec["taints"] else ""))
     if plan["dns"]:
         lines += ["", "DNS records"]
         for record, spec in plan["dns"].items():
@@ -123,9 +129,7 @@ def text(plan: dict[str, Any]) -> str:
     for name, messages in failing.items():
         lines += [f"  [mandatory] {name}: {message}" for message in messages]
     lines += ["", "Resources by type"]
-    lines += [f"  {count:4d}  {kind}" for kind, count in plan["resources"]["byType"].items()]
-    for warning in plan["warnings"]:
-        lines.append(f"warning: {warning}")
+    lines += [f"  {number:4d}  {kind}" for kind, number in plan["resources"]["byType"].items()]
     return "\n".join(lines) + "\n"
 
 

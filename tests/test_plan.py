@@ -37,6 +37,8 @@ def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[
         "min": 3,
         "desired": 3,
         "max": 4,
+        "labels": {"fleet/node-group": "system", "workload": "system"},
+        "taints": [],
     }
     assert plan["dns"]["api.example.com"]["routing"] == "weighted"
     assert set(plan["clusterset"]["members"]) == {"mgmt", "prod-us", "prod-eu"}

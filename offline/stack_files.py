@@ -1,0 +1,113 @@
+"""Reading Pulumi.<stack>.yaml the way a person needs it read: exact places for mistakes, no silent duplicates.
+
+PyYAML's safe loader keeps the last of two equal keys without a word; the Pulumi CLI refuses
+them. A dedented block that repeats a key (a node group's ``labels:`` one level too far left
+becomes the cluster's second ``labels``) would silently replace the first, so this loader
+refuses duplicates and names both lines. ``secure:`` values are encrypted with the stack's
+secrets provider, which the offline tools cannot decrypt: they stand in as placeholders that
+pass validation, and the tools say which paths they replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode
+
+# Placeholders for encrypted values: long enough for a PSK, one word for a token.
+SECRET_PLACEHOLDER = "offline-placeholder-for-an-encrypted-value-0123456789abcdefghij"
+SSH_KEY_PLACEHOLDER = "-----BEGIN OPENSSH PRIVATE KEY-----\noffline-placeholder\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+class StackFileError(Exception):
+    """A stack file the tools cannot use; the message is file:line:column: what is wrong."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                first = seen[key]
+                raise ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first at line {first.line + 1}, column {first.column + 1}); "
+                    "YAML keeps only the last, so the first would be lost: check the indentation",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: Path) -> Any:
+    """The document in ``path``; StackFileError with file, line and column for anything YAML or duplicates refuse."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise StackFileError(f"{path}: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "\t" in text and "found character '\\t'" in str(exc):
+            problem += " (YAML indents with spaces, never tabs)"
+        raise StackFileError(f"{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path}: {exc}") from None
+
+
+@dataclass
+class StackFile:
+    config: dict[str, Any]
+    secrets: list[str] = field(default_factory=list)
+    """Config paths whose encrypted values were replaced by placeholders."""
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """The ``config:`` of a stack file, with encrypted values replaced by placeholders (and listed)."""
+    document = load_yaml(path)
+    if document is None:
+        raise StackFileError(f"{path}:1:1: the file is empty; a stack file needs a `config:` section (see Pulumi.prod.yaml)")
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path}:1:1: expected a mapping with a `config:` section, found {type(document).__name__}")
+    if "config" not in document:
+        keys = ", ".join(map(str, document)) or "nothing"
+        raise StackFileError(f"{path}:1:1: no `config:` section (found {keys}); put the fleet:* keys under `config:`")
+    config = document["config"] or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path}: `config:` must be a mapping of fleet:* keys")
+    secrets: list[str] = []
+    replaced = {key: _placeholders(value, key, secrets) for key, value in config.items()}
+    fix_credentials(replaced)
+    return StackFile(replaced, secrets)
+
+
+def _placeholders(value: Any, path: str, secrets: list[str]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            secrets.append(path)
+            return SECRET_PLACEHOLDER
+        return {k: _placeholders(v, f"{path}.{k}", secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    return value
+
+
+def fix_credentials(config: dict[str, Any]) -> None:
+    """An ssh repository's credentials are a private key: its placeholder must look like one."""
+    argocd = config.get("fleet:argocd")
+    repo = argocd.get("repo") if isinstance(argocd, dict) else None
+    if (
+        isinstance(repo, dict)
+        and repo.get("credentials") == SECRET_PLACEHOLDER
+        and not str(repo.get("url", "")).startswith("https://")
+    ):
+        repo["credentials"] = SSH_KEY_PLACEHOLDER

@@ -1,0 +1,113 @@
+"""What a newcomer's stack-file mistakes get: file, line, column and what is wrong, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import plan.__main__ as plan_main
+from offline import harness
+from offline.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "Pulumi.mine.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("config:\n  fleet:protect: true\n   fleet:apiAccessCidrs: []\n", "Pulumi.mine.yaml:3:"),
+        (
+            "config:\n\tfleet:protect: true\n",
+            "Pulumi.mine.yaml:2:1: found character '\\t' that cannot start any token (YAML indents with spaces, never tabs)",
+        ),
+        ("", "Pulumi.mine.yaml:1:1: the file is empty; a stack file needs a `config:` section"),
+        (
+            "fleet:protect: true\n",
+            "Pulumi.mine.yaml:1:1: no `config:` section (found fleet:protect); put the fleet:* keys under `config:`",
+        ),
+        ("- a\n- b\n", "expected a mapping with a `config:` section, found list"),
+    ],
+)
+def test_yaml_mistakes_name_the_place(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file(write(tmp_path, text))
+    assert message in str(caught.value)
+
+
+def test_a_duplicated_key_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    # A node group's labels dedented one level: it becomes the cluster's second labels.
+    text = """config:
+  fleet:clusters:
+    - name: a
+      labels:
+        environment: production
+      nodeGroups:
+        - name: general
+      labels:
+        workload: general
+"""
+    with pytest.raises(StackFileError) as caught:
+        load_yaml(write(tmp_path, text))
+    assert str(caught.value) == (
+        f"{tmp_path}/Pulumi.mine.yaml:8:7: duplicate key 'labels' (first at line 4, column 7); "
+        "YAML keeps only the last, so the first would be lost: check the indentation"
+    )
+
+
+def test_encrypted_values_become_placeholders_that_validate(tmp_path: Path) -> None:
+    text = """config:
+  fleet:submariner:
+    psk:
+      secure: v1:AAAABBBBCCCC
+  fleet:argocd:
+    repo:
+      url: git@github.com:myorg/gitops
+      credentials:
+        secure: v1:DDDDEEEE
+"""
+    stack = read_stack_file(write(tmp_path, text))
+    assert stack.secrets == ["fleet:submariner.psk", "fleet:argocd.repo.credentials"]
+    assert stack.config["fleet:submariner"]["psk"] == SECRET_PLACEHOLDER
+    assert stack.config["fleet:argocd"]["repo"]["credentials"] == SSH_KEY_PLACEHOLDER
+
+
+@pytest.fixture
+def own_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A directory of stack files with the test's Pulumi.mine.yaml, as a newcomer adapting prod would write it."""
+    monkeypatch.setattr(harness, "STACK_DIR", tmp_path)
+    return tmp_path / "Pulumi.mine.yaml"
+
+
+def test_the_plan_accepts_secure_values_and_says_so(own_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
+    own_stack.write_text(
+        prod.replace("    gatewaysPerCluster: 2\n", "    gatewaysPerCluster: 2\n    psk:\n      secure: v1:AAAABBBB\n")
+    )
+    assert plan_main.main(["Pulumi.mine.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "warning: encrypted values (fleet:submariner.psk) cannot be decrypted offline: the plan uses placeholders for them\n"
+    )
+
+
+def test_the_plan_prints_yaml_mistakes_without_a_traceback(own_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    own_stack.write_text("config:\n  fleet:protect: true\n\tfleet:apiAccessCidrs: []\n")
+    assert plan_main.main(["mine"]) == 1
+    err = capsys.readouterr().err
+    assert "Pulumi.mine.yaml:3:1: found character '\\t'" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_stack_lists_the_available_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main.main(["nope"]) == 1
+    assert "(stacks here: prod, staging)" in capsys.readouterr().err
+
+
+def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main.main(["staging", "--diagram", str(tmp_path / "missing-dir" / "fleet.mmd")]) == 1
+    assert "cannot write the diagram to" in capsys.readouterr().err
