@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, StackOpener, deploy, select_stack
+from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, ExitCode, StackOpener, deploy, select_stack
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -17,7 +17,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Refresh a stack, then preview (default) or update it, with the policy pack; print a JSON summary on stdout.",
         epilog=(
             "Exit codes: 0 done, 1 failed, 2 usage, 3 stack locked by another update, 4 no such stack, "
-            "5 changes pending (--expect-no-changes)."
+            "5 changes pending (--expect-no-changes), 6 no Pulumi CLI on PATH."
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name, or org/project/stack")
@@ -56,10 +56,14 @@ def main(argv: Sequence[str] | None = None, open_stack: StackOpener = select_sta
     summary = deploy(request, open_stack)
     document = json.dumps(summary.as_json(), indent=2, sort_keys=True)
     print(document)
-    if args.summary_file is not None:
-        args.summary_file.write_text(document + "\n")
     if summary.error:
         print(f"error: {summary.error}", file=sys.stderr)
+    if args.summary_file is not None:
+        try:
+            args.summary_file.write_text(document + "\n")
+        except OSError as exc:
+            print(f"error: cannot write the summary to {args.summary_file}: {exc.strerror}", file=sys.stderr)
+            return int(summary.exit_code) or int(ExitCode.FAILED)
     return int(summary.exit_code)
 
 

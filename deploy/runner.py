@@ -30,6 +30,7 @@ class ExitCode(enum.IntEnum):
     LOCKED = 3
     STACK_NOT_FOUND = 4
     CHANGES_PENDING = 5
+    NO_CLI = 6
 
 
 # What the summary's "result" says for an exit code; every other code is a failure.
@@ -170,6 +171,18 @@ def deploy(
         return _failed(summary, ExitCode.STACK_NOT_FOUND, hint)
     except auto.CommandError as error:
         return _failed(summary, ExitCode.FAILED, f"{request.operation} of {request.stack} failed: {_stderr_tail(error)}")
+    except FileNotFoundError as error:
+        # The Automation API runs the `pulumi` CLI; without it nothing can be selected or deployed.
+        missing = error.filename or "pulumi"
+        return _failed(
+            summary,
+            ExitCode.NO_CLI,
+            f"the Pulumi CLI ({missing}) is not on PATH: install it (https://www.pulumi.com/docs/install/) and run again",
+        )
+    except Exception as error:
+        return _failed(
+            summary, ExitCode.FAILED, f"{request.operation} of {request.stack} failed: {type(error).__name__}: {error}"
+        )
     if request.expect_no_changes and any(op != "same" and count for op, count in summary.changes.items()):
         summary.exit_code = ExitCode.CHANGES_PENDING
         summary.error = f"{request.stack} has changes pending: the stack differs from its program (drift or an unapplied change)."

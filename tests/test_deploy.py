@@ -214,3 +214,37 @@ def test_the_real_workspace_runs_the_cli_in_the_project(monkeypatch: pytest.Monk
     assert call["work_dir"] == str(ROOT)
     assert call["opts"].env_vars == {"PULUMI_BACKEND_URL": "s3://b"}
     assert (ROOT / "Pulumi.yaml").exists()
+
+
+def test_without_the_pulumi_cli_the_summary_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The real workspace with no `pulumi` on PATH: what a newcomer without the CLI gets.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    summary_file = tmp_path / "summary.json"
+    assert main(["--stack", "prod", "--summary-file", str(summary_file)]) == int(ExitCode.NO_CLI) == 6
+    out, err = capsys.readouterr()
+    summary = json.loads(out)
+    assert summary["result"] == "failed"
+    assert summary["error"].startswith("the Pulumi CLI (pulumi) is not on PATH")
+    assert json.loads(summary_file.read_text()) == summary
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, "one line of reason"
+
+
+def test_any_other_failure_still_gives_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken_backend(stack: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        raise RuntimeError("could not read s3://state/fleet: AccessDenied")
+
+    assert main(["--stack", "prod"], open_stack=broken_backend) == ExitCode.FAILED
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["error"] == "preview of prod failed: RuntimeError: could not read s3://state/fleet: AccessDenied"
+
+
+def test_an_unwritable_summary_file_is_a_reason_not_a_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def broken_backend(stack: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        raise RuntimeError("boom")
+
+    code = main(["--stack", "prod", "--summary-file", str(tmp_path / "missing" / "s.json")], open_stack=broken_backend)
+    assert code == ExitCode.FAILED
+    assert "cannot write the summary to" in capsys.readouterr().err
