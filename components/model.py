@@ -7,6 +7,7 @@ these values and never raw dicts.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,8 +17,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import cidr, eks_versions, geo, labels
+from . import cidr, eks_versions, geo, labels, regions
 from .instance_types import AmiType, ami_type_for, instance_type_error
+from .zones import EKS_UNSUPPORTED_ZONE_IDS
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _VERSION = re.compile(r"^1\.\d{2}$")
@@ -37,6 +39,10 @@ def _dns_label(value: str) -> str:
 def _region(value: str) -> str:
     if not _REGION.match(value):
         raise ValueError(f"{value!r} is not an AWS region code (e.g. us-east-1, eu-west-1)")
+    if value not in regions.ZONE_IDS:
+        close = difflib.get_close_matches(value, list(regions.ZONE_IDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{value!r} is not a region AWS has{hint}")
     return value
 
 
@@ -489,8 +495,17 @@ class ClusterSpec(_Model):
 
     @model_validator(mode="after")
     def _service_range_outside_vpc(self) -> ClusterSpec:
+        problems = []
         if self.service_cidr.overlaps(self.vpc_cidr):
-            raise ValueError(f"serviceCidr {self.service_cidr} overlaps this cluster's vpcCidr {self.vpc_cidr}")
+            problems.append(f"serviceCidr {self.service_cidr} overlaps this cluster's vpcCidr {self.vpc_cidr}")
+        usable = regions.usable_zone_count(self.region)
+        if self.availability_zones > usable:
+            problems.append(
+                f"availabilityZones {self.availability_zones}: {self.region} has {usable} zones EKS accepts "
+                f"({', '.join(z for z in regions.ZONE_IDS[self.region] if z not in EKS_UNSUPPORTED_ZONE_IDS)})"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -26,6 +26,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from components.regions import ZONE_IDS
 from offline.stack_files import StackFile, load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,13 +225,6 @@ def _fake_id(*parts: str) -> str:
 
 # Zone IDs per region, as AWS lists them; names map onto them differently in every account, which
 # the mocks imitate by pairing names and IDs in an account-specific order (see _zone_names).
-ZONE_IDS = {
-    "us-east-1": ("use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"),
-    "us-west-1": ("usw1-az1", "usw1-az2", "usw1-az3"),
-    "us-west-2": ("usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"),
-    "ca-central-1": ("cac1-az1", "cac1-az2", "cac1-az3", "cac1-az4"),
-    "eu-west-1": ("euw1-az1", "euw1-az2", "euw1-az3"),
-}
 # EKS answers UnsupportedAvailabilityZoneException for cluster subnets in these zone IDs.
 EKS_REFUSED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 # The deploying identity the mocks report: a CI role, as the README's CI setup uses.
@@ -241,7 +235,7 @@ DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/fleet-deploy/ci-ses
 def zone_table(region: str, count: int | None = None) -> list[tuple[str, str]]:
     """(name, zone ID) pairs of a region in the mocked account: names are letters in order, IDs are
     rotated by an account- and region-specific offset, so a zone's name says nothing about its ID."""
-    ids = ZONE_IDS.get(region) or tuple(f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i + 1}" for i in range(6))
+    ids = ZONE_IDS[region]
     ids = ids[: count if count is not None else len(ids)]
     # This account happens to call a zone EKS refuses by its region's first letter: a program that
     # picks zones by name walks straight into it.
@@ -260,7 +254,17 @@ class ResourceInUseError(Exception):
 
 
 # The real canonical hosted zone ids of network (not application) load balancers.
-NLB_ZONE_IDS = {"us-east-1": "Z26RNL4JYFTOTI", "eu-west-1": "Z2IFOLAFXWLO4F", "us-west-2": "Z18D5FSROUN65G"}
+NLB_ZONE_IDS = {
+    "us-east-1": "Z26RNL4JYFTOTI",
+    "us-east-2": "ZLMOA37VPKANP",
+    "us-west-1": "Z24FKFUX50B4VW",
+    "us-west-2": "Z18D5FSROUN65G",
+    "eu-west-1": "Z2IFOLAFXWLO4F",
+    "eu-central-1": "Z3F0SRJ5LGBH90",
+    "ap-southeast-1": "ZKVM4W9LS7TM",
+    "ap-southeast-2": "ZCT6FZBF4DROD",
+    "ap-northeast-1": "Z31USIVHYNEOWT",
+}
 HOSTED_ZONE_ID = "Z0FLEETEXAMPLE1"
 
 FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n").decode()
@@ -394,7 +398,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAFLEET", "issuerName": issuer.split("/")[-1], "id": arn}, []
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
             region = str(args.args.get("region"))
-            return {"id": NLB_ZONE_IDS[region]}, []
+            # The real id where we know it; a stable stand-in for other regions (offline only).
+            return {"id": NLB_ZONE_IDS.get(region) or "Z" + _fake_id("nlb", region)[:13].upper()}, []
         if args.token == "aws:eks/getAddonVersion:getAddonVersion":
             # EKS's default build of an add-on for a Kubernetes version.
             return {"version": f"v0.0.0-{args.args['addonName']}-{args.args['kubernetesVersion']}-eksbuild.1"}, []

@@ -111,3 +111,49 @@ def test_a_missing_stack_lists_the_available_ones(capsys: pytest.CaptureFixture[
 def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert plan_main.main(["staging", "--diagram", str(tmp_path / "missing-dir" / "fleet.mmd")]) == 1
     assert "cannot write the diagram to" in capsys.readouterr().err
+
+
+def test_a_cluster_in_any_region_plans(capsys: pytest.CaptureFixture[str], own_stack: Path) -> None:
+    # A newcomer's fourth cluster in Singapore, named in a DNS record: the plan used to crash (KeyError).
+    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
+    extra = """
+    - name: prod-ap
+      region: ap-southeast-1
+      vpcCidr: 10.50.0.0/16
+      serviceCidr: 172.24.0.0/16
+      availabilityZones: 3
+      labels:
+        environment: production
+        overlay: production-ap
+      nodeGroups:
+        - name: general
+          instanceTypes: [m7i.xlarge]
+          minSize: 2
+          maxSize: 6
+          desiredSize: 2
+"""
+    text = prod.replace("\n  # Global traffic", extra + "\n  # Global traffic").replace(
+        "          prod-eu: 30\n", "          prod-eu: 30\n          prod-ap: 10\n"
+    )
+    text = text.replace("    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n")
+    own_stack.write_text(text)
+    assert plan_main.main(["mine"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "prod-ap  ap-southeast-1  member" in out
+    assert "prod-ap=10" in out
+
+
+def test_an_unknown_region_is_refused_with_a_suggestion() -> None:
+    from tests.config_cases import problems_after
+
+    problems = problems_after(lambda raw: raw["clusters"][2].update(region="eu-wset-1"))
+    assert problems == ["fleet:clusters[2].region: 'eu-wset-1' is not a region AWS has; did you mean 'eu-west-1'?"]
+
+
+def test_more_zones_than_the_region_has_for_eks_is_refused_before_deploy() -> None:
+    from tests.config_cases import problems_after
+
+    problems = problems_after(lambda raw: raw["clusters"][2].update(availabilityZones=4))
+    assert problems == [
+        "fleet:clusters[2]: availabilityZones 4: eu-west-1 has 3 zones EKS accepts (euw1-az1, euw1-az2, euw1-az3)"
+    ]
