@@ -16,6 +16,8 @@ from .network import ClusterNetwork
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+# The policy pack lets an unprotected production cluster through only with this tag.
+RETIRING_TAG = "fleet-retiring"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class RegionalClusterArgs:
     """Profile or role the kubeconfig's get-token call uses, when the stack asks for one."""
     protect: bool
     """Protect the cluster, its secrets key and its network from deletion."""
+    retiring: bool = False
+    """Being removed on purpose: tagged so, for the policy pack that otherwise insists on protection."""
     preserve_coredns_config: bool = False
     """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
     peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
@@ -67,7 +71,7 @@ class RegionalCluster(pulumi.ComponentResource):
         region = spec.region
         self.cluster_name = spec.name
         self.region = region
-        tags = naming.cluster_tags(spec.name, region)
+        tags = naming.cluster_tags(spec.name, region) | ({RETIRING_TAG: "true"} if args.retiring else {})
         guarded = pulumi.ResourceOptions(parent=self, protect=args.protect)
         child = pulumi.ResourceOptions(parent=self)
 

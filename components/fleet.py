@@ -160,7 +160,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 if clusterset and cluster_spec.name in members
                 else 0,
             ),
-            pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}, protect=spec.protect),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}, protect=spec.protects(cluster_spec)),
         )
 
     fleet_flows = flows.fleet_flows(spec)
@@ -179,7 +179,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 cluster_admins=tuple(spec.cluster_admins),
                 deployer_arn=deployer,
                 kubeconfig_auth=spec.kubeconfig,
-                protect=spec.protect,
+                protect=spec.protects(cluster_spec),
+                retiring=cluster_spec.retiring,
                 preserve_coredns_config=cluster_spec.name in members,
                 peer_api_access_cidrs=_egress_addresses(sources, networks, hub_reference),
             ),
@@ -229,6 +230,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             kubeconfig.build(
                 [c.access(server=server, ca=ca, auth=spec.kubeconfig) for c, (server, ca) in zip(ordered, pairs, strict=True)],
                 current=hub.name if hub else None,
+                prefix=spec.kubeconfig.context_prefix,
             )
         )
     )
@@ -350,7 +352,7 @@ def _edges(
                 oidc_provider_url=cluster.oidc_provider_url,
                 ingress=edge.ingress,
                 controller_chart_version=spec.load_balancer_controller.chart_version,
-                protect=spec.protect,
+                protect=spec.protects(cluster_spec),
                 tags=naming.cluster_tags(name, cluster_spec.region),
             ),
             providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),

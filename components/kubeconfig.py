@@ -52,8 +52,12 @@ def _user(access: ClusterAccess) -> dict[str, Any]:
     return {"exec": exec_config}
 
 
-def build(clusters: Sequence[ClusterAccess], current: str | None = None) -> dict[str, Any]:
-    """A kubeconfig document with one cluster, user and context per entry, sorted by name."""
+def build(clusters: Sequence[ClusterAccess], current: str | None = None, prefix: str = "") -> dict[str, Any]:
+    """A kubeconfig document with one cluster, user and context per entry, sorted by name.
+
+    ``prefix`` goes before every cluster, user and context name (``prod-mgmt``), so merging into a
+    kubeconfig that already has a ``mgmt`` entry keeps both. ``current`` is an unprefixed cluster name.
+    """
     ordered = sorted(clusters, key=lambda c: c.name)
     names = [c.name for c in ordered]
     if len(set(names)) != len(names):
@@ -66,12 +70,14 @@ def build(clusters: Sequence[ClusterAccess], current: str | None = None) -> dict
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {"name": c.name, "cluster": {"server": c.server, "certificate-authority-data": c.certificate_authority_data}}
+            {"name": prefix + c.name, "cluster": {"server": c.server, "certificate-authority-data": c.certificate_authority_data}}
             for c in ordered
         ],
-        "users": [{"name": c.name, "user": _user(c)} for c in ordered],
-        "contexts": [{"name": c.name, "context": {"cluster": c.name, "user": c.name}} for c in ordered],
-        "current-context": current or "",
+        "users": [{"name": prefix + c.name, "user": _user(c)} for c in ordered],
+        "contexts": [
+            {"name": prefix + c.name, "context": {"cluster": prefix + c.name, "user": prefix + c.name}} for c in ordered
+        ],
+        "current-context": prefix + current if current else "",
         "preferences": {},
     }
 

@@ -484,6 +484,8 @@ class ClusterSpec(_Model):
     """Overrides fleet:supportType for this cluster."""
     addons: ClusterAddonsSpec = Field(default_factory=ClusterAddonsSpec)
     """Which of the fleet's in-cluster add-ons this cluster runs."""
+    retiring: bool = False
+    """Lift this cluster's deletion protection (and say so to the policy pack) before removing its entry."""
 
     @property
     def has_gpu_group(self) -> bool:
@@ -723,6 +725,8 @@ class KubeconfigAuth(_Model):
     """AWS profile written into every context's get-token call (only when set)."""
     role_arn: IamPrincipalArn | None = None
     """Role assumed by get-token (only when set)."""
+    context_prefix: Annotated[str, Field(pattern=r"^([a-z0-9][-a-z0-9_.]{0,39})?$")] = ""
+    """Put before every context, cluster and user name of the merged fleet kubeconfig (e.g. "prod-")."""
 
 
 class FleetSpec(_Model):
@@ -755,6 +759,10 @@ class FleetSpec(_Model):
 
     def support_of(self, cluster: ClusterSpec) -> SupportType:
         return cluster.support_type or self.support_type
+
+    def protects(self, cluster: ClusterSpec) -> bool:
+        """Whether the cluster's resources are protected: fleet:protect, unless it is being retired."""
+        return self.protect and not cluster.retiring
 
     @property
     def hub(self) -> ClusterSpec | None:

@@ -33,6 +33,8 @@ EDGE_LISTENER_SUFFIX = "-edge-nlb-listener"
 SUBMARINER_GATEWAY_LABEL = "submariner.io/gateway"
 ARGOCD_SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 DEFAULT_PROTECTED_STACKS = ("prod",)
+# components/cluster.RETIRING_TAG: a cluster being removed on purpose (fleet:clusters[i].retiring).
+RETIRING_TAG = "fleet-retiring"
 
 EKS_CLUSTER_TYPES = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
 NODE_GROUP_TYPES = ("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup")
@@ -204,8 +206,12 @@ def _access_entries_only(resource: Resource, _: Context) -> list[str]:
 
 def _protected_in_prod(resource: Resource, context: Context) -> list[str]:
     stacks = context.config.get("stacks", DEFAULT_PROTECTED_STACKS)
-    if resource.stack in stacks and not resource.protect:
-        return [f"EKS cluster {resource.name}: stack {resource.stack} requires protect: true on clusters."]
+    retiring = str((resource.props.get("tags") or {}).get(RETIRING_TAG, "")).lower() == "true"
+    if resource.stack in stacks and not resource.protect and not retiring:
+        return [
+            f"EKS cluster {resource.name}: stack {resource.stack} requires protect: true on clusters "
+            "(to remove one on purpose, set retiring: true on its entry first)."
+        ]
     return []
 
 

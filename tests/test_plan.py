@@ -100,7 +100,7 @@ def test_a_failing_guardrail_is_shown_and_fails_the_plan(
     assert main(["prod"]) == 1
     out = capsys.readouterr().out
     assert "Policy pack: 17 guardrails, 1 failing" in out
-    assert "  [mandatory] prod-clusters-protected: EKS cluster mgmt-eks: stack prod requires protect: true on clusters." in out
+    assert "  [mandatory] prod-clusters-protected: EKS cluster mgmt-eks: stack prod requires protect: true on clusters " in out
 
 
 def test_the_prod_plan_passes_the_policy_pack(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import plan.__main__ as plan_main
 from offline import harness
+from offline.harness import run_stack
 from offline.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
 
 
@@ -157,3 +159,47 @@ def test_more_zones_than_the_region_has_for_eks_is_refused_before_deploy() -> No
     assert problems == [
         "fleet:clusters[2]: availabilityZones 4: eu-west-1 has 3 zones EKS accepts (euw1-az1, euw1-az2, euw1-az3)"
     ]
+
+
+# ---------------------------------------------------------------- the "tear a cluster down" runbook, offline
+
+
+def test_retiring_a_prod_cluster_step_by_step() -> None:
+    from offline.policy_view import violations
+
+    # Step 0: what the runbook used to say (fleet:protect: false) fails the mandatory policy.
+    unprotected = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
+    assert violations(unprotected)["prod-clusters-protected"]
+
+    # Step 1: take prod-eu out of DNS and the clusterset, mark it retiring: only it loses protection.
+    def step1(config: dict[str, Any]) -> None:
+        api, _failover, www, shop = config["fleet:dns"]["records"]
+        api["weights"] = {"prod-us": 100}
+        www["clusters"] = ["prod-us"]
+        shop["locations"] = {"default": "prod-us"}
+        config["fleet:dns"]["records"] = [api, www, shop]  # failover needs two clusters: app goes
+        config["fleet:submariner"]["clusters"].remove("prod-eu")
+        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True
+
+    run = run_stack("prod", mutate=step1)
+    assert violations(run)["prod-clusters-protected"] == []
+    assert not run.named("prod-eu-eks").protect
+    assert run.named("prod-eu-eks").inputs["deletionProtection"] is False
+    assert not run.named("prod-eu-network-vpc").protect
+    assert run.named("prod-us-eks").protect, "the others keep their protection"
+
+    # Step 2: remove the entry: nothing of prod-eu is left, and the policy still passes.
+    def step2(config: dict[str, Any]) -> None:
+        step1(config)
+        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
+
+    gone = run_stack("prod", mutate=step2)
+    assert not [r for r in gone.registrations.values() if r.name.startswith("prod-eu")]
+    assert not any(violations(gone).values())
+
+
+def test_a_retiring_cluster_still_named_by_dns_is_refused() -> None:
+    from tests.config_cases import problems_after
+
+    problems = problems_after(lambda raw: raw["clusters"][2].update(retiring=True))
+    assert "fleet:dns.records[0].weights.prod-eu: cluster 'prod-eu' is retiring; take it out of the record first" in problems[0]
