@@ -7,6 +7,7 @@ is made of touches every stack; docs, tests and the GitOps template touch none. 
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -38,7 +39,16 @@ def touched_stacks(changed_paths: Iterable[str], stacks: Iterable[str]) -> list[
     return sorted(touched)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.touched",
+        description="Read changed paths on stdin (git diff --name-only A B); print stacks=<JSON list> for $GITHUB_OUTPUT.",
+    )
+    parser.parse_args(argv)
+    if sys.stdin.isatty():
+        parser.print_usage(sys.stderr)
+        print("python -m deploy.touched: pipe the changed paths in (git diff --name-only A B | ...)", file=sys.stderr)
+        return 2
     print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks_in()))}")
     return 0
 

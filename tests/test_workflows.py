@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy.order import deploy_order
 from deploy.touched import stacks_in, touched_stacks
 from offline.harness import ROOT
 
@@ -84,12 +85,14 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
 
-def test_main_deploys_staging_then_prod_behind_an_approval() -> None:
+def test_main_deploys_in_dependency_order_prod_behind_an_approval() -> None:
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
-    assert jobs["staging"]["needs"] == "tests"
-    assert jobs["prod"]["needs"] == "staging"
+    # Staging joins prod's hub: on a new account it can only deploy after prod (python -m deploy.order).
+    assert deploy_order() == ["prod", "staging"]
+    assert jobs["prod"]["needs"] == "tests"
+    assert jobs["staging"]["needs"] == "prod"
     assert jobs["staging"]["environment"] == "staging"
     assert jobs["prod"]["environment"] == "production"
     for stack in ("staging", "prod"):
@@ -164,3 +167,29 @@ def test_the_test_jobs_fetch_the_pinned_charts_before_the_tests(name: str) -> No
     tests = next(i for i, run in enumerate(steps) if "bash .ci/run" in run)
     assert fetch < tests
     assert "FLEET_REFERENCE_DIR=" in steps[fetch]
+
+
+def test_deploy_order_refuses_cycles_and_unknown_hubs(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.a.yaml").write_text("config:\n  fleet:hub:\n    stack: org/fleet/b\n")
+    (tmp_path / "Pulumi.b.yaml").write_text("config:\n  fleet:hub:\n    stack: org/fleet/a\n")
+    with pytest.raises(ValueError, match="cycle"):
+        deploy_order(tmp_path)
+    (tmp_path / "Pulumi.b.yaml").write_text("config:\n  fleet:hub:\n    stack: org/fleet/c\n")
+    with pytest.raises(ValueError, match="joins the hub of stack 'c'"):
+        deploy_order(tmp_path)
+
+
+def test_touched_help_does_not_wait_for_stdin() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.touched", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0
+    assert "changed paths on stdin" in result.stdout
+
+
+def test_touched_on_a_terminal_says_what_to_pipe(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy import touched
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert touched.main([]) == 2
+    assert "pipe the changed paths in" in capsys.readouterr().err
