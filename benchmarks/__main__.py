@@ -73,7 +73,10 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="The program's cost as the fleet grows: evaluation time, peak memory and deploy critical path per size.",
+    )
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[3, 10, 30], help="fleet sizes (a single cluster is always measured)"
     )

@@ -29,17 +29,30 @@ SUPPORT: dict[str, SupportWindow] = {
 }
 
 
+def next_minor(version: str) -> str:
+    """The version to upgrade to next: EKS upgrades a control plane one minor version at a time."""
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) + 1}"
+
+
+def _move(version: str) -> str:
+    target = next_minor(version)
+    if target == NEWEST:
+        return f"Upgrade to {target}."
+    return f"Upgrade to {target} (EKS upgrades one minor version at a time), then on towards {NEWEST}."
+
+
 def support_warning(version: str, today: dt.date) -> str | None:
     """A warning for the operator when ``version`` is past standard support on ``today``."""
     window = SUPPORT[version]
     if today > window.extended_until:
         return (
             f"Kubernetes {version} left EKS extended support on {window.extended_until}: "
-            f"EKS will upgrade it automatically. Move to {NEWEST}."
+            f"EKS will upgrade it automatically. {_move(version)}"
         )
     if today > window.standard_until:
         return (
             f"Kubernetes {version} left EKS standard support on {window.standard_until}: "
-            f"every cluster-hour is billed at the extended-support price. Move to {NEWEST}."
+            f"every cluster-hour is billed at the extended-support price. {_move(version)}"
         )
     return None

@@ -62,6 +62,31 @@ def _version(value: str) -> str:
     return value
 
 
+def _label_scalars(value: object) -> object:
+    # YAML reads true, false, yes, on, 1.5 ... as booleans and numbers; Kubernetes label values are text.
+    if isinstance(value, dict):
+        problems = [
+            f'label {key}: {text!r} is a YAML {_yaml_kind(text)}; quote it: {key}: "{_yaml_text(text)}"'
+            for key, text in value.items()
+            if isinstance(text, bool | int | float)
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+    return value
+
+
+def _yaml_kind(value: object) -> str:
+    return "boolean" if isinstance(value, bool) else "number"
+
+
+def _yaml_kind(value: object) -> str:
+    return "boolean" if isinstance(value, bool) else "number"
+
+
+def _yaml_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _label_map(value: dict[str, str]) -> dict[str, str]:
     problems = [
         error for key, text in value.items() for error in (labels.label_key_error(key), labels.label_value_error(text)) if error
@@ -112,7 +137,7 @@ def _instance_type(value: str) -> str:
 
 Network = Annotated[IPv4Network, BeforeValidator(_network)]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-LabelMap = Annotated[dict[str, str], AfterValidator(_label_map)]
+LabelMap = Annotated[dict[str, str], BeforeValidator(_label_scalars), AfterValidator(_label_map)]
 IamPrincipalArn = Annotated[str, AfterValidator(_iam_principal)]
 KubernetesVersion = Annotated[str, BeforeValidator(_version_text), AfterValidator(_version)]
 

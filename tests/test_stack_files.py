@@ -203,3 +203,21 @@ def test_a_retiring_cluster_still_named_by_dns_is_refused() -> None:
 
     problems = problems_after(lambda raw: raw["clusters"][2].update(retiring=True))
     assert "fleet:dns.records[0].weights.prod-eu: cluster 'prod-eu' is retiring; take it out of the record first" in problems[0]
+
+
+def test_a_yaml_boolean_label_says_quote_it() -> None:
+    from tests.config_cases import problems_after
+
+    problems = problems_after(lambda raw: raw["clusters"][1]["labels"].update(canary=True))
+    assert problems == ['fleet:clusters[1].labels: label canary: True is a YAML boolean; quote it: canary: "true"']
+
+
+def test_a_version_warning_names_the_next_minor() -> None:
+    import datetime as dt
+
+    from components import eks_versions
+
+    warning = eks_versions.support_warning("1.33", dt.date(2026, 11, 24))
+    assert warning is not None
+    assert warning.endswith("Upgrade to 1.34 (EKS upgrades one minor version at a time), then on towards 1.35.")
+    assert (eks_versions.support_warning("1.34", dt.date(2026, 12, 3)) or "").endswith("Upgrade to 1.35.")
