@@ -79,10 +79,6 @@ def _yaml_kind(value: object) -> str:
     return "boolean" if isinstance(value, bool) else "number"
 
 
-def _yaml_kind(value: object) -> str:
-    return "boolean" if isinstance(value, bool) else "number"
-
-
 def _yaml_text(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
