@@ -221,3 +221,17 @@ def test_a_version_warning_names_the_next_minor() -> None:
     assert warning is not None
     assert warning.endswith("Upgrade to 1.34 (EKS upgrades one minor version at a time), then on towards 1.35.")
     assert (eks_versions.support_warning("1.34", dt.date(2026, 12, 3)) or "").endswith("Upgrade to 1.35.")
+
+
+def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:
+    from tests.config_cases import problems_after
+
+    def two_kinds(raw: dict[str, Any]) -> None:
+        raw["clusters"][1]["nodeGroups"][0]["minSize"] = -1  # a shape error
+        raw["clusters"][2]["vpcCidr"] = "10.20.0.0/16"  # overlaps prod-us: a fleet-wide one
+        raw["dns"]["records"][0]["weights"]["prod-ap"] = 5  # names a cluster that does not exist
+
+    problems = problems_after(two_kinds)
+    assert any(p.startswith("fleet:clusters[1].nodeGroups[0].minSize:") for p in problems)
+    assert "fleet:clusters[2].vpcCidr: 10.20.0.0/16 overlaps fleet:clusters[1].vpcCidr (10.20.0.0/16)" in problems
+    assert "fleet:dns.records[0].weights.prod-ap: no cluster named 'prod-ap' in fleet:clusters" in problems
