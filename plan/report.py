@@ -144,10 +144,16 @@ def mermaid(plan: dict[str, Any]) -> str:
     by_region: dict[str, list[str]] = {}
     for name, cluster in plan["clusters"].items():
         by_region.setdefault(cluster["region"], []).append(name)
+    clusterset = plan["clusterset"]
+    broker = clusterset["broker"] if clusterset else None
     for region, names in sorted(by_region.items()):
         lines.append(f'  subgraph {_id(region)}["{region}"]')
         for name in names:
-            shape = f'{_id(name)}{{{{"{name} (hub)"}}}}' if plan["clusters"][name]["role"] == "hub" else f'{_id(name)}["{name}"]'
+            roles = [
+                r for r, on in (("hub", plan["clusters"][name]["role"] == "hub"), ("Submariner broker", name == broker)) if on
+            ]
+            text = f"{name} ({', '.join(roles)})" if roles else name
+            shape = f'{_id(name)}{{{{"{text}"}}}}' if roles else f'{_id(name)}["{text}"]'
             lines.append(f"    {shape}")
         lines.append("  end")
     argocd = plan["argocd"]
@@ -157,11 +163,16 @@ def mermaid(plan: dict[str, Any]) -> str:
         for name in argocd["registeredClusters"]:
             if name != argocd["hub"]:
                 lines.append(f"  {_id(argocd['hub'])} -->|Argo CD| {_id(name)}")
-    clusterset = plan["clusterset"]
     if clusterset:
-        for name in clusterset["members"]:
-            if name != clusterset["broker"]:
-                lines.append(f"  {_id(name)} -.->|Submariner| {_id(clusterset['broker'])}")
+        # Gateways tunnel to every other member (a full mesh); only the agents' API calls go to the broker.
+        members = sorted(clusterset["members"])
+        mode = "Globalnet" if clusterset["globalnet"] else "no Globalnet"
+        lines.append(
+            f'  {_id("clusterset")}[/"Submariner clusterset: {clusterset["cableDriver"]}, {mode}, tunnels between all members"/]'
+        )
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                lines.append(f"  {_id(a)} -.- {_id(b)}")
     for record, spec in plan["dns"].items():
         lines.append(f'  {_id(record)}(["{record} ({spec["routing"]})"])')
         for target in spec["targets"]:

@@ -56,9 +56,11 @@ def test_diagram_shows_regions_hub_spokes_clusterset_and_dns(tmp_path: Path, cap
     text = diagram.read_text()
     assert text.startswith("flowchart LR\n")
     assert '  subgraph n_eu_west_1["eu-west-1"]' in text
-    assert '    n_mgmt{{"mgmt (hub)"}}' in text
+    assert '    n_mgmt{{"mgmt (hub, Submariner broker)"}}' in text
     assert "  n_mgmt -->|Argo CD| n_prod_us" in text
-    assert "  n_prod_eu -.->|Submariner| n_mgmt" in text
+    # Tunnels are a full mesh between members, not a star to the broker.
+    assert {"  n_mgmt -.- n_prod_eu", "  n_mgmt -.- n_prod_us", "  n_prod_eu -.- n_prod_us"} <= set(text.splitlines())
+    assert "libreswan, no Globalnet, tunnels between all members" in text
     assert "  n_api_example_com -->|prod-us=70| n_prod_us" in text
 
 
