@@ -16,8 +16,8 @@ from typing import Any
 from components import flows
 from components.validation import ConfigError, parse_fleet
 from offline import harness
-from offline.harness import run_stack, stack_config, stack_file
-from offline.stack_files import StackFileError
+from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
+from offline.stack_files import StackFileError, read_stack_file
 from plan import report
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", help="stack name (reads Pulumi.<stack>.yaml), or the stack file's name")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of the topology to this file")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="FILE",
+        help="a changed copy of the stack file: also list what would be created, updated and deleted going to it",
+    )
     args = parser.parse_args(argv)
     stack = stack_name(args.stack)
     if not harness.stack_path(stack).is_file():
@@ -40,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         hub_stack = _hub_stack(stack)
-        run = run_stack(stack, stack_outputs={hub_stack: PLACEHOLDER_HUB} if hub_stack else None)
+        outputs = {hub_stack: PLACEHOLDER_HUB} if hub_stack else None
+        run = run_stack(stack, stack_outputs=outputs)
         spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
         secrets = stack_file(stack).secrets
     except (ConfigError, StackFileError) as error:
@@ -59,7 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot write the diagram to {args.diagram}: {exc.strerror}", file=sys.stderr)
             return 1
+    if args.compare is not None:
+        try:
+            proposed = read_stack_file(args.compare)
+            changed = run_program({**project_defaults(), **proposed.config}, stack=stack, stack_outputs=outputs)
+        except (ConfigError, StackFileError) as error:
+            print(f"{args.compare}: {error}", file=sys.stderr)
+            return 1
+        plan["compare"] = report.compare(run, changed)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
+    if "compare" in plan and not args.json:
+        print(report.compare_text(f"Pulumi.{stack}.yaml", plan["compare"]), end="")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0

@@ -182,3 +182,25 @@ def mermaid(plan: dict[str, Any]) -> str:
 
 def _id(text: str) -> str:
     return "n_" + "".join(c if c.isalnum() else "_" for c in text)
+
+
+def compare(before: Run, after: Run) -> dict[str, list[str]]:
+    """What `pulumi up` would do going from ``before`` to ``after``: resources to create, update, delete (by name)."""
+
+    def inputs(run: Run) -> dict[str, Any]:
+        return {urn: (r.inputs, r.protect, r.provider) for urn, r in run.registrations.items()}
+
+    old, new = inputs(before), inputs(after)
+    name = {**{u: r.name for u, r in before.registrations.items()}, **{u: r.name for u, r in after.registrations.items()}}
+    return {
+        "create": sorted(name[u] for u in new.keys() - old.keys()),
+        "update": sorted(name[u] for u in new.keys() & old.keys() if new[u] != old[u]),
+        "delete": sorted(name[u] for u in old.keys() - new.keys()),
+    }
+
+
+def compare_text(against: str, changes: dict[str, list[str]]) -> str:
+    lines = [f"Compared with the stack as it is ({against}): " + ", ".join(f"{len(v)} to {k}" for k, v in changes.items())]
+    for kind, names in changes.items():
+        lines += [f"  {kind}: {name}" for name in names]
+    return "\n".join(lines) + "\n"

@@ -235,3 +235,43 @@ def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:
     assert any(p.startswith("fleet:clusters[1].nodeGroups[0].minSize:") for p in problems)
     assert "fleet:clusters[2].vpcCidr: 10.20.0.0/16 overlaps fleet:clusters[1].vpcCidr (10.20.0.0/16)" in problems
     assert "fleet:dns.records[0].weights.prod-ap: no cluster named 'prod-ap' in fleet:clusters" in problems
+
+
+def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # What the README's "Add a cluster" runbook says: the new cluster's resources, plus the broker's
+    # allow list, every peer's gateway prefix list and the broker's account for it.
+    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
+    extra = """
+    - name: prod-ap
+      region: ap-southeast-1
+      vpcCidr: 10.50.0.0/16
+      serviceCidr: 172.24.0.0/16
+      labels:
+        environment: production
+        overlay: production-ap
+      nodeGroups:
+        - name: general
+          instanceTypes: [m7i.xlarge]
+          minSize: 2
+          maxSize: 6
+          desiredSize: 2
+"""
+    proposed = tmp_path / "Pulumi.prod.yaml"
+    proposed.write_text(
+        prod.replace("\n  # Global traffic", extra + "\n  # Global traffic").replace(
+            "    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n"
+        )
+    )
+    assert plan_main.main(["prod", "--compare", str(proposed)]) == 0
+    out = capsys.readouterr().out
+    compared = out[out.index("Compared with the stack as it is") :]
+    updates = {line.removeprefix("  update: ") for line in compared.splitlines() if line.startswith("  update: ")}
+    assert {
+        "mgmt-eks",
+        "mgmt-submariner-peer-gateways",
+        "prod-us-submariner-peer-gateways",
+        "prod-eu-submariner-peer-gateways",
+    } <= updates
+    assert "  create: prod-ap-eks" in compared
+    assert "  create: submariner-broker-prod-ap-sa" in compared
+    assert compared.splitlines()[0].endswith(", 0 to delete")
