@@ -176,19 +176,30 @@ class ClusterNetwork(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         config = args.flow_logs
         tags = {**args.tags, "Name": f"{name}-flow-logs"}
-        if config.destination is FlowLogDestination.S3:
+
+        def flow_log(
+            destination_type: str,
+            destination: pulumi.Input[str],
+            role_arn: pulumi.Input[str] | None,
+            opts: pulumi.ResourceOptions,
+        ) -> None:
             aws.ec2.FlowLog(
                 f"{name}-flow-logs",
                 aws.ec2.FlowLogArgs(
                     vpc_id=vpc.id,
                     traffic_type=config.traffic_type,
                     max_aggregation_interval=60,
-                    log_destination_type="s3",
-                    log_destination=config.bucket_arn,
+                    log_destination_type=destination_type,
+                    log_destination=destination,
+                    iam_role_arn=role_arn,
                     tags=tags,
                 ),
-                child,
+                opts,
             )
+
+        if config.destination is FlowLogDestination.S3:
+            assert config.bucket_arn is not None  # the model requires it for s3
+            flow_log("s3", config.bucket_arn, None, child)
             return
         part = naming.partition(args.region)
         key = aws.kms.Key(
@@ -228,16 +239,4 @@ class ClusterNetwork(pulumi.ComponentResource):
             ),
             child,
         )
-        aws.ec2.FlowLog(
-            f"{name}-flow-logs",
-            aws.ec2.FlowLogArgs(
-                vpc_id=vpc.id,
-                traffic_type=config.traffic_type,
-                max_aggregation_interval=60,
-                log_destination_type="cloud-watch-logs",
-                log_destination=log_group.arn,
-                iam_role_arn=role.arn,
-                tags=tags,
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=[delivery]),
-        )
+        flow_log("cloud-watch-logs", log_group.arn, role.arn, pulumi.ResourceOptions(parent=self, depends_on=[delivery]))

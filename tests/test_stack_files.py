@@ -12,6 +12,23 @@ from offline import harness
 from offline.harness import run_stack
 from offline.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
 
+# A fourth cluster a newcomer adds to prod, in a region the reference stacks do not use.
+PROD_AP = """
+    - name: prod-ap
+      region: ap-southeast-1
+      vpcCidr: 10.50.0.0/16
+      serviceCidr: 172.24.0.0/16
+      labels:
+        environment: production
+        overlay: production-ap
+      nodeGroups:
+        - name: general
+          instanceTypes: [m7i.xlarge]
+          minSize: 2
+          maxSize: 6
+          desiredSize: 2
+"""
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "Pulumi.mine.yaml"
@@ -118,23 +135,7 @@ def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest
 def test_a_cluster_in_any_region_plans(capsys: pytest.CaptureFixture[str], own_stack: Path) -> None:
     # A newcomer's fourth cluster in Singapore, named in a DNS record: the plan used to crash (KeyError).
     prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
-    extra = """
-    - name: prod-ap
-      region: ap-southeast-1
-      vpcCidr: 10.50.0.0/16
-      serviceCidr: 172.24.0.0/16
-      availabilityZones: 3
-      labels:
-        environment: production
-        overlay: production-ap
-      nodeGroups:
-        - name: general
-          instanceTypes: [m7i.xlarge]
-          minSize: 2
-          maxSize: 6
-          desiredSize: 2
-"""
-    text = prod.replace("\n  # Global traffic", extra + "\n  # Global traffic").replace(
+    text = prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
         "          prod-eu: 30\n", "          prod-eu: 30\n          prod-ap: 10\n"
     )
     text = text.replace("    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n")
@@ -241,24 +242,9 @@ def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: py
     # What the README's "Add a cluster" runbook says: the new cluster's resources, plus the broker's
     # allow list, every peer's gateway prefix list and the broker's account for it.
     prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
-    extra = """
-    - name: prod-ap
-      region: ap-southeast-1
-      vpcCidr: 10.50.0.0/16
-      serviceCidr: 172.24.0.0/16
-      labels:
-        environment: production
-        overlay: production-ap
-      nodeGroups:
-        - name: general
-          instanceTypes: [m7i.xlarge]
-          minSize: 2
-          maxSize: 6
-          desiredSize: 2
-"""
     proposed = tmp_path / "Pulumi.prod.yaml"
     proposed.write_text(
-        prod.replace("\n  # Global traffic", extra + "\n  # Global traffic").replace(
+        prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
             "    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n"
         )
     )
