@@ -10,7 +10,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import autoscaling, k8s_objects, naming
-from .iam_policies import cluster_autoscaler_policy, ebs_key_policy, irsa_trust_policy
+from .iam_policies import cluster_autoscaler_policy, ebs_key_policy
+from .irsa import irsa_role
 from .model import AddonVersionsSpec, ClusterSpec
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
@@ -69,17 +70,15 @@ class ClusterAddons(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _irsa_role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
-        namespace, service_account = account
-        return aws.iam.Role(
+        return irsa_role(
             name,
-            aws.iam.RoleArgs(
-                name_prefix=naming.role_name_prefix(f"{args.spec.name}-{purpose}"),
-                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
-                    lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
-                ),
-                tags=args.tags,
-            ),
-            pulumi.ResourceOptions(parent=self),
+            cluster=args.spec.name,
+            purpose=purpose,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_provider_url=args.oidc_provider_url,
+            service_account=account,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _autoscaler(self, name: str, args: ClusterAddonsArgs, part: str) -> None:

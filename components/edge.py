@@ -15,7 +15,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import naming
-from .iam_policies import LOAD_BALANCER_CONTROLLER_SA, irsa_trust_policy, load_balancer_controller_policy
+from .iam_policies import LOAD_BALANCER_CONTROLLER_SA, load_balancer_controller_policy
+from .irsa import irsa_role
 from .model import IngressTarget
 
 LOAD_BALANCER_CONTROLLER_REPO = "https://aws.github.io/eks-charts"
@@ -147,16 +148,15 @@ class RegionalEdge(pulumi.ComponentResource):
             child,
         )
 
-        controller_role = aws.iam.Role(
+        controller_role = irsa_role(
             f"{name}-lbc-role",
-            aws.iam.RoleArgs(
-                name_prefix=naming.role_name_prefix(f"{args.cluster_name}-lb-controller"),
-                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
-                    lambda oidc: json.dumps(irsa_trust_policy(oidc[0], oidc[1], namespace, service_account))
-                ),
-                tags=args.tags,
-            ),
-            child,
+            cluster=args.cluster_name,
+            purpose="lb-controller",
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_provider_url=args.oidc_provider_url,
+            service_account=LOAD_BALANCER_CONTROLLER_SA,
+            tags=args.tags,
+            opts=child,
         )
         controller_policy = aws.iam.RolePolicy(
             f"{name}-lbc-policy",
