@@ -6,7 +6,7 @@ Nothing here creates resources, so it is property-tested without mocks.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
@@ -77,3 +77,8 @@ def plan_subnets(vpc: IPv4Network, az_count: int) -> SubnetPlan:
     public_block = blocks[-1]
     public = list(public_block.subnets(prefixlen_diff=_PUBLIC_SPLIT_BITS))
     return SubnetPlan(private=tuple(blocks[:az_count]), public=tuple(public[:az_count]))
+
+
+def collapse(networks: Iterable[IPv4Network]) -> tuple[IPv4Network, ...]:
+    """The fewest CIDRs covering exactly the given ranges, sorted: one firewall rule or route each."""
+    return tuple(sorted(ipaddress.collapse_addresses(set(networks))))

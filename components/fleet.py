@@ -296,15 +296,12 @@ def _join_clusterset(
         ).result
     for member in clusterset.members:
         cluster = clusters[member.name]
-        peers = [clusters[p.name] for p in clusterset.peers_of(member.name)]
         SubmarinerMember(
             f"{member.name}-submariner",
             SubmarinerMemberArgs(
                 member=member,
                 clusterset=clusterset,
-                peer_gateway_ips=pulumi.Output.all(*[p.gateway_public_ips for p in peers]).apply(
-                    lambda per_peer: sorted(ip for ips in per_peer for ip in ips)
-                ),
+                peer_gateway_ips={p.name: clusters[p.name].gateway_public_ips for p in clusterset.peers_of(member.name)},
                 broker_server=broker.server,
                 credential=broker.credentials[member.name],
                 broker_dependencies=(broker.release, broker.token_secrets[member.name]),

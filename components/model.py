@@ -736,6 +736,67 @@ class ArgoCdSpec(_Model):
         return self
 
 
+# Fleets up to this size default to interconnect mode none (FleetSpec.interconnect_mode).
+SMALL_FLEET = 3
+
+
+class InterconnectMode(StrEnum):
+    NONE = "none"
+    """Cross-cluster API calls cross the internet to public endpoints that allow-list each caller."""
+    PEERING = "peering"
+    """The hub's VPC is peered with each other cluster's; API calls take the private endpoints."""
+
+
+class InterconnectSpec(_Model):
+    mode: InterconnectMode | None = None
+    """none or peering; unset: peering for fleets of more than three clusters, none otherwise."""
+
+
+Region = Annotated[str, AfterValidator(_region)]
+Quota = Annotated[int, Field(ge=1)]
+
+
+class RegionQuotasSpec(_Model):
+    """An account's raised values of per-region quotas (Service Quotas); unset means AWS's default."""
+
+    elastic_ips: Quota | None = None
+    """EC2-VPC Elastic IPs (L-0263D0A3)."""
+    vpcs: Quota | None = None
+    """VPCs per Region (L-F678F1CE)."""
+    internet_gateways: Quota | None = None
+    """Internet gateways per Region (L-A4707A72)."""
+    nat_gateways_per_az: Quota | None = None
+    """NAT gateways per Availability Zone (L-FE5A380F)."""
+    network_load_balancers: Quota | None = None
+    """Network Load Balancers per Region (L-69A177A2)."""
+    resolver_endpoints: Quota | None = None
+    """Route 53 Resolver endpoints per Region."""
+    peering_connections_per_vpc: Quota | None = None
+    """Active VPC peering connections per VPC (L-7E9ECCDB)."""
+    routes_per_route_table: Quota | None = None
+    """Routes per route table (L-93826ACB)."""
+    inbound_rules_per_security_group: Quota | None = None
+    """Inbound rules per security group (L-0EA8095F)."""
+    security_groups_per_interface: Quota | None = None
+    """Security groups per network interface (L-2AFB9258)."""
+
+
+class AccountQuotasSpec(_Model):
+    """An account's raised values of global quotas; unset means AWS's default."""
+
+    route53_health_checks: Quota | None = None
+    """Route 53 health checks per account."""
+    iam_oidc_providers: Quota | None = None
+    """IAM OpenID Connect providers per account."""
+
+
+class QuotasSpec(_Model):
+    account: AccountQuotasSpec = Field(default_factory=AccountQuotasSpec)
+    """Global quotas the account has raised."""
+    regions: dict[Region, RegionQuotasSpec] = Field(default_factory=dict)
+    """Per region, the quotas the account has raised there."""
+
+
 class HubReferenceSpec(_Model):
     stack: Annotated[str, AfterValidator(_stack_name)]
     """The stack (organization/project/stack) whose hub this stack's clusters register into."""
@@ -774,6 +835,10 @@ class FleetSpec(_Model):
     """Argo CD on this stack's hub; none when absent."""
     hub_stack: HubReferenceSpec | None = Field(default=None, alias="hub")
     """fleet:hub: register this stack's clusters into another stack's hub."""
+    interconnect: InterconnectSpec = Field(default_factory=InterconnectSpec)
+    """How cross-cluster API calls travel: over the internet to allow lists, or over VPC peering."""
+    quotas: QuotasSpec = Field(default_factory=QuotasSpec)
+    """Quotas this account has raised above AWS's defaults; the preflight checks what the stack needs against them."""
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version
@@ -814,6 +879,19 @@ class FleetSpec(_Model):
         if self.clusterset.broker is not None:
             return self.clusterset.broker
         return self.hub.name if self.hub else None
+
+    @property
+    def interconnect_mode(self) -> InterconnectMode:
+        """The configured mode, else the default for the fleet's size.
+
+        Up to three clusters every allow list stays far below EKS's 40 entries and a private path
+        would cost more (peering routes, Route 53 Resolver endpoints) than it saves; from four on,
+        the broker's allow list grows by nine addresses per member and the hub's peering keeps it flat.
+        """
+        if self.interconnect.mode is not None:
+            return self.interconnect.mode
+        center = self.hub is not None or self.broker_cluster() is not None
+        return InterconnectMode.PEERING if center and len(self.clusters) > SMALL_FLEET else InterconnectMode.NONE
 
     def served_clusters(self) -> set[str]:
         """Clusters that some DNS record sends traffic to."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from . import clusterset as plan
-from . import gateway_boot, k8s_objects, naming, nodes
+from . import gateway_boot, k8s_objects, naming, nodes, security_rules
 from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from .instance_types import ami_type_for
 from .naming import partition
@@ -124,8 +125,8 @@ class SubmarinerMemberArgs:
     """This cluster's place in the clusterset (CIDRs, global CIDR)."""
     clusterset: plan.ClusterSet
     """The whole clusterset, for peers and cable driver."""
-    peer_gateway_ips: pulumi.Input[list[str]]
-    """Public addresses of every other member's gateways; the only sources of tunnel traffic."""
+    peer_gateway_ips: Mapping[str, pulumi.Input[list[str]]]
+    """Per other member, its gateways' pool addresses: the only sources of tunnel traffic."""
     broker_server: pulumi.Input[str]
     """host:port of the broker API."""
     credential: BrokerCredential
@@ -162,9 +163,9 @@ class SubmarinerMember(pulumi.ComponentResource):
         member, clusterset = args.member, args.clusterset
         child = pulumi.ResourceOptions(parent=self)
 
-        gateway_group = self._gateway_security_group(name, args)
+        gateway_groups = self._gateway_security_groups(name, args)
         self._node_openings(name, args)
-        self._gateway_nodes(name, args, gateway_group)
+        self._gateway_nodes(name, args, gateway_groups)
 
         namespace = k8s_objects.namespace(f"{name}-ns", plan.OPERATOR_NAMESPACE, child)
         self.release = k8s.helm.v3.Release(
@@ -202,84 +203,75 @@ class SubmarinerMember(pulumi.ComponentResource):
         )
         self.register_outputs({"clusterId": member.name, "release": self.release.status})
 
-    def _gateway_security_group(self, name: str, args: SubmarinerMemberArgs) -> aws.ec2.SecurityGroup:
-        """Tunnel ports on the gateways, open only to the peer gateways' addresses."""
+    def _gateway_security_groups(self, name: str, args: SubmarinerMemberArgs) -> list[aws.ec2.SecurityGroup]:
+        """Peer gateways into this member's gateways, one group per shard of peers.
+
+        A group holds one rule, from one prefix list of its peers' pool addresses, for every
+        protocol: the tunnel's UDP ports and ESP alike. Per-port rules would each count the
+        list's maxEntries again (security_rules), and the peers are this fleet's own gateways.
+        """
         child = pulumi.ResourceOptions(parent=self)
-        peers = aws.ec2.ManagedPrefixList(
-            f"{name}-peer-gateways",
-            aws.ec2.ManagedPrefixListArgs(
-                address_family="IPv4",
-                # Every address of every peer's pool, update surge included (clusterset.gateway_pool_size).
-                max_entries=max(
-                    1,
-                    len(args.clusterset.peers_of(args.member.name))
-                    * plan.gateway_pool_size(args.clusterset.gateways_per_cluster),
+        groups = []
+        for number, shard in enumerate(security_rules.gateway_shards(args.clusterset, args.member.name), start=1):
+            suffix = "" if number == 1 else f"-{number}"
+            addresses = [args.peer_gateway_ips[peer.name] for peer in shard]
+            peers = aws.ec2.ManagedPrefixList(
+                f"{name}-peer-gateways{suffix}",
+                aws.ec2.ManagedPrefixListArgs(
+                    address_family="IPv4",
+                    # Fixed, sized for a full shard of pools (update surge included), so a growing
+                    # clusterset fills lists instead of resizing ones already in use.
+                    max_entries=security_rules.shard_max_entries(args.clusterset),
+                    entries=pulumi.Output.all(*addresses).apply(
+                        lambda pools: [
+                            aws.ec2.ManagedPrefixListEntryArgs(cidr=f"{ip}/32", description="Submariner peer gateway")
+                            for ip in sorted({ip for pool in pools for ip in pool})
+                        ]
+                    ),
+                    tags={**args.tags, "Name": f"{name}-peer-gateways{suffix}"},
                 ),
-                entries=pulumi.Output.from_input(args.peer_gateway_ips).apply(
-                    lambda ips: [
-                        aws.ec2.ManagedPrefixListEntryArgs(cidr=f"{ip}/32", description="Submariner peer gateway")
-                        for ip in sorted(ips)
-                    ]
+                child,
+            )
+            members = ", ".join(peer.name for peer in shard) or "none yet"
+            group = aws.ec2.SecurityGroup(
+                f"{name}-gateway-sg{suffix}",
+                aws.ec2.SecurityGroupArgs(
+                    vpc_id=args.vpc_id,
+                    description=f"Submariner gateways of {args.member.name}: tunnels from peer gateways only",
+                    tags={**args.tags, "Name": f"{name}-gateway-sg{suffix}", "fleet-peers": members[:255]},
                 ),
-                tags={**args.tags, "Name": f"{name}-peer-gateways"},
-            ),
-            child,
-        )
-        group = aws.ec2.SecurityGroup(
-            f"{name}-gateway-sg",
-            aws.ec2.SecurityGroupArgs(
-                vpc_id=args.vpc_id,
-                description=f"Submariner gateways of {args.member.name}: tunnel ports from peer gateways only",
-                tags={**args.tags, "Name": f"{name}-gateway-sg"},
-            ),
-            child,
-        )
-        for rule in plan.gateway_ports(args.clusterset.cable_driver):
+                child,
+            )
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-gateway-sg-{rule.slug}",
+                f"{name}-gateway-sg{suffix}-from-peers",
                 aws.vpc.SecurityGroupIngressRuleArgs(
                     security_group_id=group.id,
-                    ip_protocol=rule.protocol,
-                    from_port=rule.port,
-                    to_port=rule.port,
+                    ip_protocol=security_rules.ALL,
                     prefix_list_id=peers.id,
+                    description="Submariner tunnels (IKE, NAT-T, NAT discovery, ESP) from peer gateways",
+                ),
+                child,
+            )
+            groups.append(group)
+        return groups
+
+    def _node_openings(self, name: str, args: SubmarinerMemberArgs) -> None:
+        """The peers' routed ranges into every node. VXLAN between this cluster's own nodes needs
+        no rule: EKS's cluster security group already admits everything from itself."""
+        child = pulumi.ResourceOptions(parent=self)
+        for rule in security_rules.routed_rules(args.clusterset, args.member.name):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-peers-{rule.slug}",
+                aws.vpc.SecurityGroupIngressRuleArgs(
+                    security_group_id=args.cluster_security_group_id,
+                    ip_protocol=rule.protocol,
+                    cidr_ipv4=str(rule.cidr),
                     description=rule.purpose,
                 ),
                 child,
             )
-        return group
 
-    def _node_openings(self, name: str, args: SubmarinerMemberArgs) -> None:
-        """VXLAN between this cluster's nodes; the peers' routed ranges into them."""
-        child = pulumi.ResourceOptions(parent=self)
-        # The route agents carry cross-cluster traffic from each node to the active gateway over VXLAN.
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-vxlan",
-            aws.vpc.SecurityGroupIngressRuleArgs(
-                security_group_id=args.cluster_security_group_id,
-                referenced_security_group_id=args.cluster_security_group_id,
-                ip_protocol="udp",
-                from_port=plan.VXLAN_PORT,
-                to_port=plan.VXLAN_PORT,
-                description="Submariner VXLAN between nodes of this cluster",
-            ),
-            child,
-        )
-        for peer in args.clusterset.peers_of(args.member.name):
-            for network in peer.routed_cidrs:
-                kind = "global" if network == peer.global_cidr else ("pods" if network == peer.cluster_cidr else "services")
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-from-{peer.name}-{kind}",
-                    aws.vpc.SecurityGroupIngressRuleArgs(
-                        security_group_id=args.cluster_security_group_id,
-                        ip_protocol="-1",
-                        cidr_ipv4=str(network),
-                        description=f"Submariner: {kind} of {peer.name}",
-                    ),
-                    child,
-                )
-
-    def _gateway_nodes(self, name: str, args: SubmarinerMemberArgs, gateway_group: aws.ec2.SecurityGroup) -> None:
+    def _gateway_nodes(self, name: str, args: SubmarinerMemberArgs, gateway_groups: list[aws.ec2.SecurityGroup]) -> None:
         """Gateway nodes in public subnets, one per AZ, kept free of ordinary pods by a taint."""
         member = args.member
         child = pulumi.ResourceOptions(parent=self)
@@ -308,7 +300,7 @@ class SubmarinerMember(pulumi.ComponentResource):
                         device_index=0,
                         # A public address from launch, until the node claims its pool address.
                         associate_public_ip_address="true",
-                        security_groups=[args.cluster_security_group_id, gateway_group.id],
+                        security_groups=[args.cluster_security_group_id, *[g.id for g in gateway_groups]],
                         delete_on_termination="true",
                     )
                 ],

@@ -115,10 +115,10 @@ BAD_PROPS = [
     ("nodes-imdsv2", "prod-us-general-lt", lambda p: p["metadataOptions"].update(httpTokens="optional"), "IMDSv2"),
     ("nodes-imdsv2", "prod-us-general", _drop("launchTemplate"), "needs a launch template"),
     ("kms-key-rotation", "prod-eu-secrets", _set("enableKeyRotation", False), "enableKeyRotation must be true"),
-    ("no-open-ingress", "prod-us-submariner-from-mgmt-pods", _set("cidrIpv4", "0.0.0.0/0"), "is open to 0.0.0.0/0"),
+    ("no-open-ingress", "prod-us-submariner-from-peers-10-10-0-0-16", _set("cidrIpv4", "0.0.0.0/0"), "is open to 0.0.0.0/0"),
     (
         "no-open-ingress",
-        "prod-us-submariner-gateway-sg-udp-4500",
+        "prod-us-submariner-gateway-sg-from-peers",
         lambda p: p.update(cidrIpv6="::/0", ipProtocol="tcp", fromPort=22, toPort=22),
         "open to ::/0",
     ),
@@ -144,13 +144,17 @@ def test_bad_resource_fails_its_policy(
 
 
 def test_open_submariner_gateway_ports_are_the_allowed_exception(stack: dict[str, Resource]) -> None:
-    rule = with_props(by_name(stack, "prod-us-submariner-gateway-sg-udp-4500"), _set("cidrIpv4", "0.0.0.0/0"))
+    gateway = by_name(stack, "prod-us-submariner-gateway-sg-from-peers")
+    rule = with_props(gateway, lambda p: p.update(cidrIpv4="0.0.0.0/0", ipProtocol="udp", fromPort=4500, toPort=4500))
     assert violations("no-open-ingress", rule, stack) == []
+    # Every protocol from anywhere is not a gateway port.
+    assert violations("no-open-ingress", with_props(gateway, _set("cidrIpv4", "0.0.0.0/0")), stack)
     # The same exception does not stretch to a non-gateway rule on the same port.
-    vxlan = with_props(
-        by_name(stack, "prod-us-submariner-vxlan"), lambda p: p.update(cidrIpv4="0.0.0.0/0", fromPort=4500, toPort=4500)
+    routed = with_props(
+        by_name(stack, "prod-us-submariner-from-peers-10-10-0-0-16"),
+        lambda p: p.update(cidrIpv4="0.0.0.0/0", ipProtocol="udp", fromPort=4500, toPort=4500),
     )
-    assert violations("no-open-ingress", vxlan, stack)
+    assert violations("no-open-ingress", routed, stack)
 
 
 def test_legacy_rules_and_inline_ingress_are_checked(stack: dict[str, Resource]) -> None:

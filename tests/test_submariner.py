@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+from ipaddress import IPv4Network
 from typing import Any
 
 import pytest
 
+from components import cidr, flows
 from components import clusterset as plan
 from components.iam_policies import GATEWAY_POOL_TAG
-from offline.harness import Registration, Run, run_stack
+from components.validation import parse_fleet
+from offline import reachability
+from offline.harness import Registration, Run, run_stack, stack_config
 from tests.reference import unknown_keys
+
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 MEMBERS = {"mgmt": "us-east-1", "prod-eu": "eu-west-1", "prod-us": "us-east-1"}
 BROKER = "mgmt"
@@ -296,28 +302,26 @@ def test_gateway_ports_open_only_to_peer_gateways(prod: Run, member: str) -> Non
     assert sorted(e["cidr"] for e in prefix_list.inputs["entries"]) == sorted(
         f"{ip}/32" for p in peers for ip in gateway_ips(prod, p)
     )
-    assert prefix_list.inputs["maxEntries"] == 2 * 6
+    # A full shard: ten peers' pools of six (gateways + update surge), 60 rules' worth, fixed.
+    assert prefix_list.inputs["maxEntries"] == 60
     group = prod.named(f"{member}-submariner-gateway-sg")
     rules = ingress_rules(prod, f"{member}-submariner-gateway-sg-")
-    assert all(rule["securityGroupId"] == group.id for rule in rules.values())
-    assert {(r["ipProtocol"], r.get("fromPort"), r.get("toPort")) for r in rules.values()} == {
-        ("udp", 4500, 4500),
-        ("udp", 4490, 4490),
-        ("udp", 500, 500),
-        ("50", None, None),
+    # One rule for every protocol: per-port rules would each count the list's 60 entries again.
+    assert {name: (r["ipProtocol"], r["prefixListId"], r["securityGroupId"]) for name, r in rules.items()} == {
+        "from-peers": ("-1", prefix_list.id, group.id)
     }
-    assert all(r["prefixListId"] == prefix_list.id and "cidrIpv4" not in r for r in rules.values())
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_nodes_accept_vxlan_from_their_cluster_and_peers_pod_and_service_ranges(prod: Run, member: str) -> None:
+def test_nodes_accept_peers_pod_and_service_ranges_and_leave_vxlan_to_the_eks_self_rule(prod: Run, member: str) -> None:
     cluster_sg = prod.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
-    vxlan = prod.named(f"{member}-submariner-vxlan").inputs
-    assert (vxlan["ipProtocol"], vxlan["fromPort"], vxlan["toPort"]) == ("udp", 4800, 4800)
-    assert vxlan["securityGroupId"] == vxlan["referencedSecurityGroupId"] == cluster_sg
+    # VXLAN runs between this cluster's own nodes, which EKS's cluster security group already admits.
+    assert not [r.name for r in prod.of_type(INGRESS) if "vxlan" in r.name]
     peers = [m for m in MEMBERS if m != member]
     from_peers = {name: r for name, r in ingress_rules(prod, f"{member}-submariner-from-").items()}
-    assert {r["cidrIpv4"] for r in from_peers.values()} == {c for p in peers for c in (VPC[p], SERVICES[p])}
+    # Collapsed to the fewest CIDRs (prod-eu's peers' services, 172.20/16 and 172.21/16, are one /15).
+    expected = cidr.collapse(IPv4Network(c) for p in peers for c in (VPC[p], SERVICES[p]))
+    assert sorted(IPv4Network(r["cidrIpv4"]) for r in from_peers.values()) == list(expected)
     assert all(r["securityGroupId"] == cluster_sg and r["ipProtocol"] == "-1" for r in from_peers.values())
 
 
@@ -331,10 +335,16 @@ def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> No
     assert all(name.endswith("-edge-nlb-listener") for name in open_rules)
 
 
-def test_wireguard_opens_no_ike_or_esp() -> None:
+def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
-    rules = ingress_rules(run, "prod-us-submariner-gateway-sg-")
-    assert {(r["ipProtocol"], r.get("fromPort")) for r in rules.values()} == {("udp", 4500), ("udp", 4490)}
+    spec = parse_fleet(
+        {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+        | {"submariner": {**stack_config("prod")["fleet:submariner"], "cableDriver": "wireguard"}}
+    )
+    tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
+    assert {f.ports for f in tunnels} == {(4490, 4500)}
+    graph = reachability.Graph(run)
+    assert all(reachability.check(graph, f).path for f in tunnels)
     assert submariner(run, "prod-us")["cableDriver"] == "wireguard"
 
 

@@ -1,0 +1,100 @@
+"""The private path for cross-cluster API calls, as pure data: hub-and-spoke VPC peering.
+
+Argo CD on the hub calls every member's API; every clusterset member calls the broker's API on
+the hub. Nothing else crosses between clusters' APIs, so the hub's VPC is peered with each other
+cluster's VPC and members never reach each other (their tunnels stay on the gateways).
+
+What AWS does with it, and what that requires (each fact is enforced by validation, the
+preflight or the offline reachability check):
+
+- A peering connection carries traffic only where both route tables point at it: every route
+  table of the member routes the hub's range to it, every route table of the hub routes the
+  member's range to it. A route table holds one route per destination, and the longest prefix
+  wins, so the hub can route to members only if their ranges are disjoint from its own and from
+  each other's. Globalnet cannot help here: it translates pod traffic between clusters, not the
+  nodes' calls to an API endpoint.
+- AWS refuses to peer VPCs whose CIDRs overlap.
+- EKS answers for a cluster's endpoint name from a private hosted zone associated only with the
+  cluster's own VPC. While the public endpoint is on, the same name resolves to public addresses
+  everywhere else, peered VPCs included (EKS user guide, "Cluster API server endpoint"). So the
+  caller's VPC forwards that one name through a Route 53 Resolver outbound endpoint to an inbound
+  endpoint in the destination's VPC, which answers with the private addresses. With the public
+  endpoint off (``fleet:apiAccessCidrs: []``), EKS publishes the private addresses in public DNS
+  and no resolver is needed.
+- The private endpoint's network interfaces carry the EKS cluster security group: it must admit
+  the caller's VPC range on 443.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+from .model import FleetSpec, InterconnectMode
+
+DNS_PORT = 53
+
+
+@dataclass(frozen=True)
+class Spoke:
+    """A cluster joined to the hub's VPC."""
+
+    name: str
+    region: str
+    vpc_cidr: IPv4Network
+    argocd: bool
+    """Argo CD on the hub calls this cluster's API (it needs an inbound resolver endpoint)."""
+    broker_client: bool
+    """This cluster calls the broker's API on the hub (it needs an outbound resolver endpoint)."""
+
+
+@dataclass(frozen=True)
+class InterconnectPlan:
+    hub: str
+    hub_region: str
+    hub_cidr: IPv4Network
+    spokes: tuple[Spoke, ...]
+    """Sorted by name."""
+    resolvers: bool
+    """Whether endpoint names must be forwarded (the public endpoints are on)."""
+
+    def spoke(self, name: str) -> Spoke:
+        return next(s for s in self.spokes if s.name == name)
+
+    def joins(self, source: str, destination: str) -> bool:
+        """Whether a call from ``source`` to ``destination`` can take the private path."""
+        names = {s.name for s in self.spokes}
+        return (source == self.hub and destination in names) or (destination == self.hub and source in names)
+
+    @property
+    def hub_calls_out(self) -> bool:
+        """The hub resolves spokes' names (an outbound endpoint)."""
+        return any(s.argocd for s in self.spokes)
+
+    @property
+    def hub_is_called(self) -> bool:
+        """Spokes resolve the hub's name (an inbound endpoint)."""
+        return any(s.broker_client for s in self.spokes)
+
+
+def center(spec: FleetSpec) -> str | None:
+    """The cluster every API call starts or ends at: the Argo CD hub, else the Submariner broker."""
+    if spec.hub is not None:
+        return spec.hub.name
+    return spec.broker_cluster()
+
+
+def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
+    """The peering plan of a validated spec, or None when API calls go over the internet."""
+    hub_name = center(spec)
+    if spec.interconnect_mode is InterconnectMode.NONE or hub_name is None:
+        return None
+    by_name = {c.name: c for c in spec.clusters}
+    hub = by_name[hub_name]
+    argocd = {c.name for c in spec.clusters} if spec.gitops is not None and spec.hub is not None else set()
+    clients = set(spec.clusterset_members()) if spec.clusterset is not None else set()
+    spokes = tuple(
+        Spoke(name, by_name[name].region, by_name[name].vpc_cidr, name in argocd, name in clients)
+        for name in sorted((argocd | clients) - {hub_name})
+    )
+    return InterconnectPlan(hub_name, hub.region, hub.vpc_cidr, spokes, resolvers=bool(spec.api_access_cidrs))
