@@ -10,7 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from . import flows, kubeconfig, naming, providers, zones
+from . import flows, interconnect, kubeconfig, naming, providers, security_rules, zones
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .clusterset import ClusterSet, gateway_pool_size, plan_clusterset
@@ -18,6 +18,7 @@ from .edge import RegionalEdge, RegionalEdgeArgs
 from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
 from .model import FleetSpec
 from .network import ClusterNetwork, ClusterNetworkArgs
+from .peering import ClusterEnd, InterconnectHub, InterconnectHubArgs, InterconnectLink, InterconnectLinkArgs
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .validation import ConfigError, config_path
@@ -207,6 +208,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
 
+    _interconnect(spec, clusterset, clusters, networks, aws_providers)
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference)
@@ -264,6 +266,45 @@ def _egress_addresses(
         if flows.Egress.GATEWAY in source.egress:
             parts.append(network.gateway_public_ips)
     return pulumi.Output.all(*parts).apply(lambda lists: sorted({ip for ips in lists for ip in ips}))
+
+
+def _interconnect(
+    spec: FleetSpec,
+    clusterset: ClusterSet | None,
+    clusters: dict[str, RegionalCluster],
+    networks: dict[str, ClusterNetwork],
+    aws_providers: dict[str, aws.Provider],
+) -> None:
+    """The hub's peering with every member that calls or is called by it (components/interconnect.py)."""
+    plan = interconnect.plan_interconnect(spec)
+    if plan is None:
+        return
+    members = {m.name for m in clusterset.members} if clusterset else set()
+
+    def end(name: str) -> ClusterEnd:
+        cluster = clusters[name]
+        routed = security_rules.routed_rules(clusterset, name) if clusterset and name in members else ()
+        return ClusterEnd(name, cluster.region, networks[name], cluster.endpoint, cluster.cluster_security_group_id, routed)
+
+    hub = end(plan.hub)
+    hub_side = InterconnectHub(
+        f"{plan.hub}-interconnect",
+        InterconnectHubArgs(plan=plan, hub=hub, tags=naming.cluster_tags(plan.hub, plan.hub_region)),
+        pulumi.ResourceOptions(providers={"aws": aws_providers[plan.hub_region]}),
+    )
+    for spoke in plan.spokes:
+        InterconnectLink(
+            f"{spoke.name}-interconnect",
+            InterconnectLinkArgs(
+                plan=plan,
+                spoke=spoke,
+                spoke_end=end(spoke.name),
+                hub_end=hub,
+                hub_resolvers=hub_side,
+                tags=naming.cluster_tags(spoke.name, spoke.region),
+            ),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
+        )
 
 
 def _join_clusterset(

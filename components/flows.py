@@ -11,10 +11,10 @@ limits of those allow lists are checked here before any resource exists.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from . import clusterset
+from . import clusterset, interconnect
 from .model import ClusterSpec, FleetSpec, NatGateways
 
 # EKS accepts at most 40 CIDR blocks in a cluster's publicAccessCidrs
@@ -47,6 +47,15 @@ class FlowKind(StrEnum):
     """Route53 health checkers -> a cluster's edge listener."""
 
 
+class Route(StrEnum):
+    """How a flow's packets get from source to destination."""
+
+    INTERNET = "internet"
+    """Over the internet, admitted by the destination's allow list or security group."""
+    PEERING = "peering"
+    """Over the hub's VPC peering, to the destination's private endpoint (components/interconnect.py)."""
+
+
 class Egress(StrEnum):
     """Which public addresses a cluster's traffic leaves from."""
 
@@ -67,6 +76,7 @@ class Flow:
     ports: tuple[int, ...]
     egress: tuple[Egress, ...] = ()
     """For flows from a cluster over the internet: which of its addresses the traffic comes from."""
+    route: Route = Route.INTERNET
 
     @property
     def name(self) -> str:
@@ -81,6 +91,7 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
     """Every flow the validated spec implies, sorted for a stable order."""
     flows: list[Flow] = []
     names = sorted(c.name for c in spec.clusters)
+    private = interconnect.plan_interconnect(spec)
     hub = spec.hub
     api = ("tcp", (KUBERNETES_API_PORT,))
     if spec.gitops is not None and hub is not None:
@@ -112,6 +123,8 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
         ingress = cluster.edge.ingress
         flows.append(Flow(FlowKind.EDGE_TO_PODS, EDGE_NLB, name, "tcp", (ingress.effective_target_port,)))
         flows.append(Flow(FlowKind.HEALTH_CHECK, ROUTE53_HEALTH_CHECKERS, name, "tcp", (ingress.port,)))
+    if private is not None:
+        flows = [replace(f, route=Route.PEERING) if f.to_api and private.joins(f.source, f.destination) else f for f in flows]
     return tuple(sorted(flows, key=lambda f: (f.kind.value, f.source, f.destination)))
 
 
@@ -124,10 +137,10 @@ class ApiSource:
 
 
 def api_sources(flows: Iterable[Flow], destination: str) -> tuple[ApiSource, ...]:
-    """Who must reach ``destination``'s API, each once with every egress kind any of its flows uses."""
+    """Who must reach ``destination``'s public API endpoint, each once with every egress kind any of its flows uses."""
     kinds: dict[str, set[Egress]] = {}
     for flow in flows:
-        if flow.to_api and flow.destination == destination:
+        if flow.to_api and flow.destination == destination and flow.route is Route.INTERNET:
             kinds.setdefault(flow.source, set()).update(flow.egress)
     return tuple(ApiSource(source, tuple(sorted(kinds[source]))) for source in sorted(kinds))
 
@@ -176,7 +189,8 @@ def limit_problems(spec: FleetSpec) -> list[str]:
             problems.append(
                 f"fleet:clusters ({cluster.name}): its public API endpoint would need {entries} allowed CIDRs "
                 f"(fleet:apiAccessCidrs plus the egress addresses of {sources}), but EKS accepts at most "
-                f"{EKS_PUBLIC_ACCESS_CIDRS_MAX} (EKS API: publicAccessCidrs); use fewer apiAccessCidrs, "
-                "natGateways: Single on the sources, or fewer clusterset members"
+                f"{EKS_PUBLIC_ACCESS_CIDRS_MAX} (EKS API: publicAccessCidrs); set fleet:interconnect.mode: peering "
+                "(API calls then take the hub's peering and leave the allow list alone), or use fewer apiAccessCidrs "
+                "or natGateways: Single on the sources"
             )
     return problems

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Network
+from urllib.parse import urlsplit
 
 from .model import FleetSpec, InterconnectMode
 
@@ -98,3 +99,11 @@ def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
         for name in sorted((argocd | clients) - {hub_name})
     )
     return InterconnectPlan(hub_name, hub.region, hub.vpc_cidr, spokes, resolvers=bool(spec.api_access_cidrs))
+
+
+def endpoint_host(endpoint: str) -> str:
+    """The name a Resolver rule forwards: the API endpoint URL's host."""
+    host = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname
+    if not host:
+        raise ValueError(f"{endpoint!r} has no host")
+    return host

@@ -39,6 +39,10 @@ class ClusterNetworkArgs:
 
 class ClusterNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
+    vpc_cidr: IPv4Network
+    route_table_ids: dict[str, pulumi.Output[str]]
+    """Every route table of the VPC, by a stable slug (public, private-<zone>)."""
+    private_subnets: list[pulumi.Output[str]]
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
@@ -79,6 +83,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             child,
         )
 
+        route_tables: dict[str, pulumi.Output[str]] = {"public": public_routes.id}
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
         nat_ids: list[pulumi.Output[str]] = []
@@ -127,6 +132,7 @@ class ClusterNetwork(pulumi.ComponentResource):
             private_routes = aws.ec2.RouteTable(
                 f"{name}-private-{zone.slug}", aws.ec2.RouteTableArgs(vpc_id=vpc.id, tags=tags(f"private-{zone.slug}")), child
             )
+            route_tables[f"private-{zone.slug}"] = private_routes.id
             aws.ec2.Route(
                 f"{name}-private-{zone.slug}-default",
                 aws.ec2.RouteArgs(
@@ -157,6 +163,9 @@ class ClusterNetwork(pulumi.ComponentResource):
         self._flow_logs(name, args, vpc)
 
         self.vpc_id = vpc.id
+        self.vpc_cidr = args.vpc_cidr
+        self.route_table_ids = route_tables
+        self.private_subnets = [s.id for s in private_subnets]
         self.nat_public_ips = pulumi.Output.all(*nat_ips)
         self.gateway_public_ips = pulumi.Output.all(*gateway_ips)
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private_subnets])

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from . import cidr, eks_versions, flows, gitops, labels
-from .model import FleetSpec
+from . import cidr, eks_versions, flows, gitops, interconnect, labels
+from .model import FleetSpec, InterconnectMode
 
 NAMESPACE = "fleet"
 
@@ -133,6 +133,7 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)
     problems += _gitops_problems(spec)
+    problems += _interconnect_problems(spec)
     if not problems:
         # Counting allow-list entries needs a consistent fleet (a clusterset plan, known clusters).
         problems += flows.limit_problems(spec)
@@ -167,6 +168,39 @@ def _range_problems(spec: FleetSpec) -> list[str]:
     return problems
 
 
+def _interconnect_problems(spec: FleetSpec) -> list[str]:
+    """Peering needs a center every API call starts or ends at, and ranges the hub can route to one by one."""
+    plan = interconnect.plan_interconnect(spec)
+    where = config_path(("interconnect", "mode"))
+    if plan is None:
+        if spec.interconnect.mode is InterconnectMode.PEERING:
+            return [f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker"]
+        return []
+    problems: list[str] = []
+    broker = spec.broker_cluster()
+    if broker is not None and broker != plan.hub:
+        problems.append(
+            f"{config_path(('submariner', 'broker'))}: with {where} peering the broker must be the hub ({plan.hub}): "
+            "members reach it over the hub's peering connections"
+        )
+    index = {c.name: i for i, c in enumerate(spec.clusters)}
+    joined = [(plan.hub, plan.hub_cidr)] + [(s.name, s.vpc_cidr) for s in plan.spokes]
+    for a, b in cidr.overlapping_pairs([network for _, network in joined]):
+        (name_a, net_a), (name_b, net_b) = joined[a], joined[b]
+        if {name_a, name_b} & {plan.hub}:
+            why = "AWS refuses to peer VPCs whose ranges overlap"
+        else:
+            why = (
+                "the hub routes to each member by its VPC range, and a route table holds one route per range "
+                "(Globalnet translates pod traffic only, not calls to an API endpoint)"
+            )
+        problems.append(
+            f"{config_path(('clusters', index[name_b], 'vpcCidr'))}: {net_b} overlaps "
+            f"{config_path(('clusters', index[name_a], 'vpcCidr'))} ({net_a}), but with {where} peering {why}"
+        )
+    return problems
+
+
 def _submariner_problems(spec: FleetSpec) -> list[str]:
     """The broker and members exist, gateways fit the AZs, Globalnet ranges are distinct, the broker is reachable."""
     config = spec.submariner
@@ -197,10 +231,11 @@ def _submariner_problems(spec: FleetSpec) -> list[str]:
                 f"{config_path(('submariner', 'gatewaysPerCluster'))}: {config.gateways_per_cluster} gateways, one per AZ, "
                 f"but {config_path(('clusters', i))} ({name}) spans {cluster.availability_zones} AZs"
             )
-    if not spec.api_access_cidrs:
+    if not spec.api_access_cidrs and spec.interconnect_mode is InterconnectMode.NONE:
         problems.append(
             f"{config_path(('submariner',))}: members join through the broker's public API endpoint, "
-            "but fleet:apiAccessCidrs is [] (private endpoints only)"
+            "but fleet:apiAccessCidrs is [] (private endpoints only); set fleet:interconnect.mode: peering "
+            "to join over the hub's peering"
         )
     if config.globalnet:
         problems += _globalnet_problems(spec, members)

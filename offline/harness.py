@@ -18,6 +18,7 @@ import runpy
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +254,14 @@ class ResourceInUseError(Exception):
     """What EKS answers when an access entry already exists for a principal."""
 
 
+class PeeringRefusedError(Exception):
+    """What EC2 answers for a peering connection between VPCs whose ranges overlap."""
+
+
+class RouteAlreadyExistsError(Exception):
+    """What EC2 answers for a second route to the same destination in one route table."""
+
+
 # The real canonical hosted zone ids of network (not application) load balancers.
 NLB_ZONE_IDS = {
     "us-east-1": "Z26RNL4JYFTOTI",
@@ -315,7 +324,41 @@ class FleetMocks(pulumi.runtime.Mocks):
                     f"ResourceInUseException: The specified access entry resource is already in use on this cluster ({principal})"
                 )
 
+    def _registered(self, type_token: str) -> list[Registration]:
+        with self.monitor.lock:
+            return [r for r in self.monitor.registrations.values() if r.type == type_token]
+
+    def _refuse_overlapping_peering(self, state: dict[str, Any]) -> None:
+        vpcs = {r.id: r for r in self._registered("aws:ec2/vpc:Vpc")}
+        ours, theirs = vpcs.get(str(state.get("vpcId"))), vpcs.get(str(state.get("peerVpcId")))
+        if ours is not None and theirs is not None:
+            a, b = IPv4Network(ours.inputs["cidrBlock"]), IPv4Network(theirs.inputs["cidrBlock"])
+            if a.overlaps(b):
+                raise PeeringRefusedError(
+                    f"InvalidParameterValue: overlapping CIDR range ({ours.name} {a}, {theirs.name} {b}): "
+                    "cannot create a VPC peering connection between them"
+                )
+
+    def _refuse_duplicate_route(self, state: dict[str, Any], name: str) -> None:
+        table, destination = state.get("routeTableId"), state.get("destinationCidrBlock")
+        for route in self._registered("aws:ec2/route:Route"):
+            if route.inputs.get("routeTableId") == table and route.inputs.get("destinationCidrBlock") == destination:
+                raise RouteAlreadyExistsError(
+                    f"RouteAlreadyExists: the route table {table} already has a route to {destination} "
+                    f"({route.name}; refused {name})"
+                )
+
+    def _resolver_addresses(self, state: dict[str, Any]) -> None:
+        subnets = {r.id: r for r in self._registered("aws:ec2/subnet:Subnet")}
+        for index, address in enumerate(state.get("ipAddresses") or []):
+            subnet = subnets.get(str(address.get("subnetId")))
+            if subnet is not None and not address.get("ip"):
+                # AWS takes a free address from the subnet; the first four are reserved.
+                address["ip"] = str(IPv4Network(subnet.inputs["cidrBlock"]).network_address + 10 + index)
+
     def _region(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        if region := args.inputs.get("region"):
+            return str(region)  # pulumi-aws v7: a resource may name its region instead of its provider's
         request = getattr(self.monitor.local, "request", None)
         reference = args.provider or (dict(request.providers).get("aws", "") if request is not None else "")
         return self.monitor.region_of_provider(reference) or "us-east-1"
@@ -379,6 +422,12 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["publicIp"] = f"198.51.{digest[0]}.{digest[1] or 1}"
             if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 state["latestVersion"] = 1
+            if args.typ == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
+                self._refuse_overlapping_peering(state)
+            if args.typ == "aws:ec2/route:Route":
+                self._refuse_duplicate_route(state, args.name)
+            if args.typ == "aws:route53/resolverEndpoint:ResolverEndpoint":
+                self._resolver_addresses(state)
             if args.typ == "aws:iam/role:Role":
                 state.setdefault("name", args.name)
                 state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{state['name']}"

@@ -99,6 +99,8 @@ class Graph:
         return addresses
 
     def _region(self, registration: Registration) -> str:
+        if registration.inputs.get("region"):
+            return str(registration.inputs["region"])
         for candidate in [registration, *self.run.ancestors(registration)]:
             reference = candidate.provider or candidate.providers.get("aws", "")
             if reference:

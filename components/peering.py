@@ -1,0 +1,285 @@
+"""The hub's VPC peered with each other cluster's: routes, firewall openings and DNS forwarding.
+
+components/interconnect.py says what is joined and why each piece is needed; this module builds
+it. Spoke-side resources use the spoke's provider; hub-side ones name the hub's region on the
+resource (pulumi-aws ``region``), so each link is one component with one provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import naming, security_rules
+from .interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
+from .network import ClusterNetwork
+from .security_rules import CidrRule
+
+# Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
+RESOLVER_ADDRESSES = 2
+RESOLVER_NAME_MAX = 64
+
+
+@dataclass(frozen=True)
+class ClusterEnd:
+    """What a link needs of one end: its network, API endpoint and cluster security group."""
+
+    name: str
+    region: str
+    network: ClusterNetwork
+    endpoint: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Input[str]
+    routed: tuple[CidrRule, ...]
+    """Submariner's routed-range rules already on its cluster security group (they may cover API rules)."""
+
+
+def _ingress(name: str, group: pulumi.Input[str], rules: Sequence[CidrRule], opts: pulumi.ResourceOptions) -> None:
+    for rule in rules:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-{rule.slug}",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=group,
+                ip_protocol=rule.protocol,
+                from_port=rule.port,
+                to_port=rule.port,
+                cidr_ipv4=str(rule.cidr),
+                description=rule.purpose,
+            ),
+            opts,
+        )
+
+
+def _resolver_endpoint(
+    name: str,
+    end: ClusterEnd,
+    direction: str,
+    rules: Sequence[CidrRule],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.route53.ResolverEndpoint:
+    """An inbound endpoint answers forwarded queries from inside ``end``'s VPC (where EKS's private
+    zone is); an outbound one forwards ``end``'s queries for a peer's endpoint name."""
+    group = aws.ec2.SecurityGroup(
+        f"{name}-sg",
+        aws.ec2.SecurityGroupArgs(
+            vpc_id=end.network.vpc_id,
+            description=f"Route 53 Resolver {direction.lower()} endpoint of {end.name}: DNS with peered clusters only",
+            tags={**tags, "Name": f"{name}-sg"},
+        ),
+        opts,
+    )
+    for rule in rules:
+        if direction == "INBOUND":
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{rule.slug}",
+                aws.vpc.SecurityGroupIngressRuleArgs(
+                    security_group_id=group.id,
+                    ip_protocol=rule.protocol,
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    cidr_ipv4=str(rule.cidr),
+                    description=rule.purpose,
+                ),
+                opts,
+            )
+        else:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{rule.slug}",
+                aws.vpc.SecurityGroupEgressRuleArgs(
+                    security_group_id=group.id,
+                    ip_protocol=rule.protocol,
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    cidr_ipv4=str(rule.cidr),
+                    description=rule.purpose,
+                ),
+                opts,
+            )
+    subnets = end.network.private_subnets
+    return aws.route53.ResolverEndpoint(
+        name,
+        aws.route53.ResolverEndpointArgs(
+            name=naming.fit(name, RESOLVER_NAME_MAX),
+            direction=direction,
+            security_group_ids=[group.id],
+            ip_addresses=[
+                aws.route53.ResolverEndpointIpAddressArgs(subnet_id=subnets[i % len(subnets)]) for i in range(RESOLVER_ADDRESSES)
+            ],
+            protocols=["Do53"],
+            tags={**tags, "Name": name},
+        ),
+        opts,
+    )
+
+
+def _addresses(endpoint: aws.route53.ResolverEndpoint) -> pulumi.Output[list[aws.route53.ResolverRuleTargetIpArgs]]:
+    return endpoint.ip_addresses.apply(
+        lambda addresses: [
+            aws.route53.ResolverRuleTargetIpArgs(ip=str(a.ip), port=DNS_PORT) for a in sorted(addresses, key=lambda a: str(a.ip))
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class InterconnectHubArgs:
+    plan: InterconnectPlan
+    """Who is joined to the hub, and whether endpoint names need forwarding."""
+    hub: ClusterEnd
+    """The hub's network, endpoint and cluster security group."""
+    tags: dict[str, str]
+    """Tags for every resource."""
+
+
+class InterconnectHub(pulumi.ComponentResource):
+    """The hub's end of every link: its API opening for members and its resolver endpoints."""
+
+    inbound: aws.route53.ResolverEndpoint | None
+    outbound: aws.route53.ResolverEndpoint | None
+
+    def __init__(self, name: str, args: InterconnectHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:InterconnectHub", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        plan, hub = args.plan, args.hub
+        _ingress(f"{name}-api", hub.cluster_security_group_id, security_rules.api_rules(plan, hub.name, hub.routed), child)
+        self.inbound = self.outbound = None
+        if plan.resolvers and plan.hub_is_called:
+            rules = security_rules.resolver_inbound_rules(plan, hub.name)
+            self.inbound = _resolver_endpoint(f"{name}-dns-in", hub, "INBOUND", rules, args.tags, child)
+        if plan.resolvers and plan.hub_calls_out:
+            rules = security_rules.resolver_outbound_rules(plan, hub.name)
+            self.outbound = _resolver_endpoint(f"{name}-dns-out", hub, "OUTBOUND", rules, args.tags, child)
+        self.register_outputs(
+            {
+                "inboundEndpointId": self.inbound.id if self.inbound else None,
+                "outboundEndpointId": self.outbound.id if self.outbound else None,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class InterconnectLinkArgs:
+    plan: InterconnectPlan
+    """The whole interconnect, for the hub's range and region."""
+    spoke: Spoke
+    """This link's member end: what it calls and is called by."""
+    spoke_end: ClusterEnd
+    """The member's network, endpoint and cluster security group."""
+    hub_end: ClusterEnd
+    """The hub's network and endpoint (its resources are created in the hub's region)."""
+    hub_resolvers: InterconnectHub
+    """The hub's resolver endpoints, which this link's forwarding rules use."""
+    tags: dict[str, str]
+    """Tags for every resource."""
+
+
+class InterconnectLink(pulumi.ComponentResource):
+    """One member's peering with the hub: the connection, both sides' routes, the member's API
+    opening for the hub, and the DNS forwarding each direction of API calls needs."""
+
+    peering_connection_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: InterconnectLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:InterconnectLink", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        plan, spoke, hub = args.plan, args.spoke_end, args.hub_end
+        tags = {**args.tags, "fleet-interconnect": f"{plan.hub}-{spoke.name}"}
+
+        connection = aws.ec2.VpcPeeringConnection(
+            f"{name}-peering",
+            aws.ec2.VpcPeeringConnectionArgs(
+                vpc_id=spoke.network.vpc_id,
+                peer_vpc_id=hub.network.vpc_id,
+                peer_region=hub.region,
+                tags={**tags, "Name": f"{name}-peering"},
+            ),
+            child,
+        )
+        # Cross-region (and, uniformly, same-region) peering is accepted from the hub's side.
+        accepter = aws.ec2.VpcPeeringConnectionAccepter(
+            f"{name}-peering-accept",
+            aws.ec2.VpcPeeringConnectionAccepterInitArgs(
+                vpc_peering_connection_id=connection.id,
+                auto_accept=True,
+                tags={**tags, "Name": f"{name}-peering"},
+                region=hub.region,
+            ),
+            child,
+        )
+        active = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
+        for slug, table in spoke.network.route_table_ids.items():
+            aws.ec2.Route(
+                f"{name}-to-hub-{slug}",
+                aws.ec2.RouteArgs(
+                    route_table_id=table, destination_cidr_block=str(plan.hub_cidr), vpc_peering_connection_id=connection.id
+                ),
+                active,
+            )
+        for slug, table in hub.network.route_table_ids.items():
+            aws.ec2.Route(
+                f"{name}-from-hub-{slug}",
+                aws.ec2.RouteArgs(
+                    route_table_id=table,
+                    destination_cidr_block=str(spoke.network.vpc_cidr),
+                    vpc_peering_connection_id=connection.id,
+                    region=hub.region,
+                ),
+                active,
+            )
+        api = security_rules.api_rules(plan, spoke.name, spoke.routed)
+        _ingress(f"{name}-api", spoke.cluster_security_group_id, api, child)
+        if plan.resolvers:
+            self._dns(name, args, tags)
+        self.peering_connection_id = connection.id
+        self.register_outputs({"peeringConnectionId": connection.id})
+
+    def _dns(self, name: str, args: InterconnectLinkArgs, tags: dict[str, str]) -> None:
+        """Forward each endpoint name its callers need from the caller's VPC to the owner's."""
+        child = pulumi.ResourceOptions(parent=self)
+        plan, spoke, hub, hub_resolvers = args.plan, args.spoke_end, args.hub_end, args.hub_resolvers
+        if args.spoke.argocd:
+            assert hub_resolvers.outbound is not None  # the hub calls out whenever a spoke is an Argo CD target
+            inbound = _resolver_endpoint(
+                f"{name}-dns-in", spoke, "INBOUND", security_rules.resolver_inbound_rules(plan, spoke.name), tags, child
+            )
+            rule = aws.route53.ResolverRule(
+                f"{name}-hub-resolves",
+                aws.route53.ResolverRuleArgs(
+                    name=naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
+                    domain_name=spoke.endpoint.apply(endpoint_host),
+                    rule_type="FORWARD",
+                    resolver_endpoint_id=hub_resolvers.outbound.id,
+                    target_ips=_addresses(inbound),
+                    tags=tags,
+                    region=hub.region,
+                ),
+                child,
+            )
+            aws.route53.ResolverRuleAssociation(
+                f"{name}-hub-resolves",
+                aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=hub.network.vpc_id, region=hub.region),
+                child,
+            )
+        if args.spoke.broker_client:
+            assert hub_resolvers.inbound is not None  # spokes call the hub whenever one is a broker client
+            outbound = _resolver_endpoint(
+                f"{name}-dns-out", spoke, "OUTBOUND", security_rules.resolver_outbound_rules(plan, spoke.name), tags, child
+            )
+            rule = aws.route53.ResolverRule(
+                f"{name}-resolves-hub",
+                aws.route53.ResolverRuleArgs(
+                    name=naming.fit(f"{spoke.name}-resolves-{plan.hub}", RESOLVER_NAME_MAX),
+                    domain_name=hub.endpoint.apply(endpoint_host),
+                    rule_type="FORWARD",
+                    resolver_endpoint_id=outbound.id,
+                    target_ips=_addresses(hub_resolvers.inbound),
+                ),
+                child,
+            )
+            aws.route53.ResolverRuleAssociation(
+                f"{name}-resolves-hub",
+                aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=spoke.network.vpc_id),
+                child,
+            )
