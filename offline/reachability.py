@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from components.flows import Egress, Flow, FlowKind
+from components.flows import Egress, Flow, FlowKind, Route
+from offline import private_path
 from offline.harness import Registration, Run
 
 _INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -170,6 +171,11 @@ def check(graph: Graph, flow: Flow) -> Verdict:
 
 
 def _api(graph: Graph, flow: Flow) -> Verdict:
+    if flow.route is Route.PEERING:
+        try:
+            return Verdict(flow, private_path.check_private(graph, flow))
+        except private_path.NoPathError as gap:
+            return Verdict(flow, None, str(gap))
     cluster = graph.cluster(flow.destination)
     addresses = graph.egress(flow.source, flow.egress)
     if not addresses:
