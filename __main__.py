@@ -4,6 +4,7 @@ import datetime as dt
 
 import pulumi
 
+from components import preflight
 from components.fleet import build_fleet
 from components.stack_config import load_fleet_spec
 from components.validation import version_warnings
@@ -11,6 +12,12 @@ from components.validation import version_warnings
 spec = load_fleet_spec()
 for warning in version_warnings(spec, dt.date.today()):
     pulumi.log.warn(warning)
+# Every flow's path, every hard limit and quota, before a single resource is registered.
+checked = preflight.run(spec)
+if not checked.passed:
+    raise preflight.PreflightError(checked.errors)
+for warning in checked.warnings:
+    pulumi.log.warn(f"preflight: {warning}")
 
 fleet = build_fleet(spec)
 

@@ -174,23 +174,3 @@ def public_access_entries(spec: FleetSpec, destination: str, flows: Iterable[Flo
         cluster = by_name.get(source.source)
         total += egress_addresses(spec, cluster, source.egress) if cluster is not None else MAX_FOREIGN_HUB_NAT
     return total
-
-
-def limit_problems(spec: FleetSpec) -> list[str]:
-    """Allow lists that AWS would refuse, each naming the cluster, the limit and the fix."""
-    flows = fleet_flows(spec)
-    problems = []
-    for cluster in sorted(spec.clusters, key=lambda c: c.name):
-        if not spec.api_access_cidrs:
-            continue  # a private-only endpoint has no allow list
-        entries = public_access_entries(spec, cluster.name, flows)
-        if entries > EKS_PUBLIC_ACCESS_CIDRS_MAX:
-            sources = ", ".join(s.source for s in api_sources(flows, cluster.name))
-            problems.append(
-                f"fleet:clusters ({cluster.name}): its public API endpoint would need {entries} allowed CIDRs "
-                f"(fleet:apiAccessCidrs plus the egress addresses of {sources}), but EKS accepts at most "
-                f"{EKS_PUBLIC_ACCESS_CIDRS_MAX} (EKS API: publicAccessCidrs); set fleet:interconnect.mode: peering "
-                "(API calls then take the hub's peering and leave the allow list alone), or use fewer apiAccessCidrs "
-                "or natGateways: Single on the sources"
-            )
-    return problems

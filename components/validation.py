@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from . import cidr, eks_versions, flows, gitops, interconnect, labels
+from . import cidr, eks_versions, gitops, interconnect, labels
 from .model import FleetSpec, InterconnectMode
 
 NAMESPACE = "fleet"
@@ -134,9 +134,6 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
     problems += _submariner_problems(spec)
     problems += _gitops_problems(spec)
     problems += _interconnect_problems(spec)
-    if not problems:
-        # Counting allow-list entries needs a consistent fleet (a clusterset plan, known clusters).
-        problems += flows.limit_problems(spec)
     return problems
 
 
@@ -231,12 +228,6 @@ def _submariner_problems(spec: FleetSpec) -> list[str]:
                 f"{config_path(('submariner', 'gatewaysPerCluster'))}: {config.gateways_per_cluster} gateways, one per AZ, "
                 f"but {config_path(('clusters', i))} ({name}) spans {cluster.availability_zones} AZs"
             )
-    if not spec.api_access_cidrs and spec.interconnect_mode is InterconnectMode.NONE:
-        problems.append(
-            f"{config_path(('submariner',))}: members join through the broker's public API endpoint, "
-            "but fleet:apiAccessCidrs is [] (private endpoints only); set fleet:interconnect.mode: peering "
-            "to join over the hub's peering"
-        )
     if config.globalnet:
         problems += _globalnet_problems(spec, members)
     return problems

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components import flows
+from components import flows, preflight
 from components.validation import ConfigError, parse_fleet
 from offline import harness
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
@@ -47,14 +47,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         hub_stack = _hub_stack(stack)
         outputs = {hub_stack: PLACEHOLDER_HUB} if hub_stack else None
-        run = run_stack(stack, stack_outputs=outputs)
         spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
+        checked = preflight.run(spec)
+        if not checked.passed:
+            # What `pulumi up` would stop at, before registering anything: the whole preflight, then exit 1.
+            found = checked.as_dict()
+            print(
+                json.dumps({"stack": stack, "preflight": found}, indent=2) if args.json else preflight.text(found),
+                end="\n" if args.json else "",
+            )
+            return 1
+        run = run_stack(stack, stack_outputs=outputs)
         secrets = stack_file(stack).secrets
     except (ConfigError, StackFileError) as error:
         print(str(error), file=sys.stderr)
         return 1
     foreign = {flows.hub_stack_party(hub_stack): PLACEHOLDER_HUB["argocdHub"]["egressIps"]} if hub_stack else None
     plan = report.build(stack, run, report.flow_paths(spec, run, foreign))
+    plan["preflight"] = checked.as_dict()
+    # The program logged the preflight's warnings too; the plan shows them once, in its own section.
+    plan["warnings"] = [w for w in plan["warnings"] if not w.startswith("preflight: ")]
     if secrets:
         plan["warnings"].insert(
             0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from components import flows
+from components import flows, preflight
 from components.model import FleetSpec
 from offline.harness import Run
 from offline.policy_view import violations
@@ -25,6 +25,7 @@ def flow_paths(spec: FleetSpec, run: Run, foreign_egress: dict[str, list[str]] |
                 "destination": flow.destination,
                 "protocol": flow.protocol,
                 "ports": list(flow.ports),
+                "route": flow.route.value,
                 "path": verdict.path,
                 "problem": verdict.problem or None,
             }
@@ -123,7 +124,12 @@ def text(plan: dict[str, Any]) -> str:
         for flow in plan["flows"]:
             ports = ",".join(str(p) for p in flow["ports"])
             how = flow["path"] if flow["path"] is not None else f"NO PATH: {flow['problem']}"
-            lines.append(f"  {flow['kind']}  {flow['source']} -> {flow['destination']}  {flow['protocol']}/{ports}: {how}")
+            route = flow.get("route", "internet")
+            lines.append(
+                f"  {flow['kind']}  {flow['source']} -> {flow['destination']}  {flow['protocol']}/{ports} ({route}): {how}"
+            )
+    if "preflight" in plan:
+        lines += ["", *preflight.text(plan["preflight"]).rstrip("\n").splitlines()]
     failing = {name: messages for name, messages in plan["policy"].items() if messages}
     lines += ["", f"Policy pack: {len(plan['policy'])} guardrails, " + (f"{len(failing)} failing" if failing else "all pass")]
     for name, messages in failing.items():

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
+from components import flows
 from components.cluster import CONTROL_PLANE_LOG_TYPES
 from components.nodes import NODE_GROUP_LABEL
+from components.preflight import PreflightError
+from components.validation import parse_fleet
 from components.zones import EKS_UNSUPPORTED_ZONE_IDS
-from offline.harness import Registration, Run, run_stack, zone_table
+from offline.harness import Registration, Run, run_stack, stack_config, zone_table
+from offline.reachability import Graph, check
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 BROKER = "mgmt"
@@ -236,13 +240,33 @@ def test_cluster_uses_its_own_network(prod: Run) -> None:
         assert sorted(eks["publicSubnetIds"]) == sorted(s.id for n, s in own_subnets.items() if "-public-" in n)
 
 
-def test_public_endpoint_off_when_no_cidrs_are_allowed() -> None:
-    # Submariner needs the broker's public endpoint, so it goes too.
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": []}) or c.pop("fleet:submariner"))
+def test_private_endpoints_are_reached_over_the_peering_without_resolvers() -> None:
+    def private(config: dict[str, Any]) -> None:
+        config.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "peering"}})
+
+    run = run_stack("prod", mutate=private)
     eks = run.named("prod-eu-eks").inputs
     assert eks["endpointPublicAccess"] is False
     assert eks["endpointPrivateAccess"] is True
     assert "publicAccessCidrs" not in eks
+    # With the public endpoint off EKS publishes the private addresses in public DNS: nothing to forward.
+    assert run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint") == []
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    private(raw)
+    spec = parse_fleet({k.removeprefix("fleet:"): v for k, v in raw.items()})
+    api = [f for f in flows.fleet_flows(spec) if f.to_api]
+    assert api
+    assert all(f.route is flows.Route.PEERING for f in api)
+    graph = Graph(run)
+    assert [check(graph, f).problem for f in api] == [""] * len(api)
+
+
+def test_private_endpoints_without_a_private_path_fail_preflight_naming_each_flow() -> None:
+    with pytest.raises(PreflightError) as refused:
+        run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "none"}}))
+    message = str(refused.value)
+    for flow in ("argocd-api: mgmt -> prod-us", "argocd-api: mgmt -> prod-eu", "broker-api: prod-us -> mgmt"):
+        assert f"{flow}: no path: " in message
 
 
 def test_cluster_admins_get_access_entries_with_the_admin_policy() -> None:

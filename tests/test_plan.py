@@ -24,7 +24,9 @@ def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:
     assert "myapp-prod-eu (apps/myapp/overlays/production-eu), myapp-prod-us (apps/myapp/overlays/production-us)" in out
     assert "aws:ec2/vpc:Vpc" in out
     assert "Cross-cluster flows (14, each has a path)" in out
-    assert "  argocd-api  mgmt -> prod-us  tcp/443: 3 egress addresses in prod-us's publicAccessCidrs" in out
+    assert "  argocd-api  mgmt -> prod-us  tcp/443 (internet): 3 egress addresses in prod-us's publicAccessCidrs" in out
+    assert "Preflight: pass" in out
+    assert "  quota us-east-1 elasticIps: needs 18 of 20 (declared)" in out
 
 
 def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from components import preflight
 from components.validation import parse_fleet
 from tests.config_cases import problems_after, raw_prod
 
@@ -73,12 +74,14 @@ def test_gateways_fit_the_availability_zones() -> None:
     )
 
 
-def test_members_need_the_brokers_public_endpoint() -> None:
-    message = only_problem(lambda raw: raw.update(apiAccessCidrs=[]))
-    assert message == (
-        "fleet:submariner: members join through the broker's public API endpoint, "
-        "but fleet:apiAccessCidrs is [] (private endpoints only)"
-    )
+def test_members_need_a_path_to_the_broker() -> None:
+    raw = raw_prod()
+    raw.update(apiAccessCidrs=[], interconnect={"mode": "none"})
+    errors = preflight.run(parse_fleet(raw)).errors
+    for member in ("prod-us", "prod-eu"):
+        assert any(e.startswith(f"broker-api: {member} -> mgmt: no path: mgmt's endpoint is private-only") for e in errors)
+    raw["interconnect"] = {"mode": "peering"}
+    assert preflight.run(parse_fleet(raw)).errors == []
 
 
 def test_overlapping_members_without_globalnet_name_both_and_suggest_globalnet() -> None:

@@ -1,0 +1,450 @@
+"""Everything a deploy of this stack would run into, proven from the config before any resource exists.
+
+Three parts, each from the same pure models the components build from:
+
+- every cross-cluster flow and the path it takes (an allow-list entry, the hub's peering, a
+  prefix list, a security group); a flow with none is an error naming it;
+- every hard limit (EKS public access CIDRs, rules per security group counting prefix lists'
+  maxEntries, groups per interface and rules x groups, name lengths, weighted records per
+  name): an error naming the resource, the limit, where the limit is documented and the fix;
+- every adjustable quota the stack leans on, per region or account, counted from what the stack
+  registers against AWS's default: a warning saying how to raise it, unless ``fleet:quotas``
+  declares the account's raised value (an error when even that is too low).
+
+``python -m plan`` prints it (text and ``--json``); ``__main__`` runs it before building anything,
+so ``pulumi preview``/``up`` stop here with every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import clusterset, flows, interconnect, naming, security_rules
+from .flows import Flow, FlowKind, Route
+from .model import FleetSpec
+from .validation import ConfigError
+
+EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
+VPC_QUOTAS = "Amazon VPC user guide, Amazon VPC quotas"
+WEIGHTED_RECORDS_PER_NAME = 100
+ROUTE53_QUOTAS = "Route 53 developer guide, Quotas"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """An adjustable quota: its key under fleet:quotas, AWS's default, and how to raise it."""
+
+    key: str
+    title: str
+    default: int
+    scope: str
+    """region or account."""
+    service: str
+    code: str | None = None
+    """The Service Quotas code, where it is one we could confirm."""
+
+    def how_to_raise(self, region: str | None, needed: int) -> str:
+        where = f" --region {region}" if region else " --region us-east-1"
+        if self.code is not None:
+            request = (
+                f"aws service-quotas request-service-quota-increase --service-code {self.service} "
+                f"--quota-code {self.code} --desired-value {needed}{where}"
+            )
+        else:
+            request = f"Service Quotas console ({self.service}: {self.title}){where}"
+        declared = f"fleet:quotas.regions.{region}.{self.key}" if region else f"fleet:quotas.account.{self.key}"
+        return f"request it ({request}), then declare {declared}: {needed}"
+
+
+# Defaults from each service's quota page (Service Quotas shows the account's current values).
+QUOTAS = {
+    q.key: q
+    for q in (
+        Quota("elasticIps", "EC2-VPC Elastic IPs", 5, "region", "ec2", "L-0263D0A3"),
+        Quota("vpcs", "VPCs per Region", 5, "region", "vpc", "L-F678F1CE"),
+        Quota("internetGateways", "Internet gateways per Region", 5, "region", "vpc", "L-A4707A72"),
+        Quota("natGatewaysPerAz", "NAT gateways per Availability Zone", 5, "region", "vpc", "L-FE5A380F"),
+        Quota("networkLoadBalancers", "Network Load Balancers per Region", 50, "region", "elasticloadbalancing", "L-69A177A2"),
+        Quota("resolverEndpoints", "Endpoints per AWS Region (Route 53 Resolver)", 4, "region", "route53resolver"),
+        Quota("peeringConnectionsPerVpc", "Active VPC peering connections per VPC", 50, "region", "vpc", "L-7E9ECCDB"),
+        Quota("routesPerRouteTable", "Routes per route table", 50, "region", "vpc", "L-93826ACB"),
+        Quota("route53HealthChecks", "Health checks per account", 200, "account", "route53", "L-ACB674F3"),
+        Quota("iamOidcProviders", "OpenID Connect providers per account", 100, "account", "iam"),
+    )
+}
+RULES_QUOTA = Quota(
+    "inboundRulesPerSecurityGroup", "Inbound or outbound rules per security group", 60, "region", "vpc", "L-0EA8095F"
+)
+GROUPS_QUOTA = Quota("securityGroupsPerInterface", "Security groups per network interface", 5, "region", "vpc", "L-2AFB9258")
+
+
+@dataclass(frozen=True)
+class FlowPath:
+    flow: Flow
+    path: str | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    quota: Quota
+    region: str | None
+    needed: int
+    limit: int
+    declared: bool
+
+    @property
+    def over_default(self) -> bool:
+        return self.needed > self.quota.default
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "quota": self.quota.key,
+            "title": self.quota.title,
+            "region": self.region,
+            "needed": self.needed,
+            "default": self.quota.default,
+            "limit": self.limit,
+            "declared": self.declared,
+        }
+
+
+@dataclass(frozen=True)
+class GroupUse:
+    """One security group's rule count as AWS counts it."""
+
+    name: str
+    region: str
+    inbound: int
+    outbound: int = 0
+
+
+@dataclass
+class Report:
+    flows: list[FlowPath] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    allow_lists: dict[str, int] = field(default_factory=dict)
+    """Per cluster with a public endpoint: entries in its publicAccessCidrs."""
+    security_groups: list[GroupUse] = field(default_factory=list)
+    quotas: list[QuotaUse] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def largest_allow_list(self) -> tuple[str, int] | None:
+        return max(self.allow_lists.items(), key=lambda kv: (kv[1], kv[0])) if self.allow_lists else None
+
+    def largest_security_group(self) -> GroupUse | None:
+        return max(self.security_groups, key=lambda g: (max(g.inbound, g.outbound), g.name)) if self.security_groups else None
+
+    def quotas_to_raise(self) -> list[QuotaUse]:
+        return [q for q in self.quotas if q.over_default]
+
+    def as_dict(self) -> dict[str, Any]:
+        largest = self.largest_security_group()
+        return {
+            "verdict": "pass" if self.passed else "fail",
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "flows": [
+                {"flow": f.flow.name, "route": f.flow.route.value, "path": f.path, "problem": f.problem or None}
+                for f in self.flows
+            ],
+            "allowLists": dict(sorted(self.allow_lists.items())),
+            "largestSecurityGroup": {"name": largest.name, "inbound": largest.inbound, "outbound": largest.outbound}
+            if largest
+            else None,
+            "quotas": [q.as_dict() for q in self.quotas],
+        }
+
+
+class PreflightError(ConfigError):
+    """The stack would run into a limit or has a flow with no path. A RunError: no traceback."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems)
+        listing = "\n".join(f"  - {p}" for p in problems)
+        self.args = (f"preflight failed ({len(problems)} {'problem' if len(problems) == 1 else 'problems'}):\n{listing}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def run(spec: FleetSpec) -> Report:
+    """The preflight of a validated spec."""
+    report = Report()
+    fleet_flows = flows.fleet_flows(spec)
+    report.flows = [_path(spec, f, fleet_flows) for f in fleet_flows]
+    report.errors += [f"{f.flow.name}: no path: {f.problem}" for f in report.flows if f.path is None]
+    _allow_lists(spec, fleet_flows, report)
+    _security_groups(spec, report)
+    _names(spec, report)
+    _weighted_records(spec, report)
+    _quotas(spec, report)
+    return report
+
+
+# ------------------------------------------------------------------ flows
+
+
+def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
+    by_name = {c.name: c for c in spec.clusters}
+    if flow.route is Route.PEERING:
+        plan = interconnect.plan_interconnect(spec)
+        assert plan is not None
+        spoke = flow.destination if flow.source == plan.hub else flow.source
+        dns = f", {flow.destination}'s endpoint name forwarded by Route 53 Resolver" if plan.resolvers else ""
+        return FlowPath(flow, f"peering {plan.hub} <-> {spoke} to {flow.destination}'s private endpoint on 443{dns}")
+    if flow.to_api:
+        if not spec.api_access_cidrs:
+            return FlowPath(
+                flow,
+                None,
+                f"{flow.destination}'s endpoint is private-only (fleet:apiAccessCidrs: []) and fleet:interconnect.mode is none; "
+                "set fleet:interconnect.mode: peering",
+            )
+        source = by_name.get(flow.source)
+        count = flows.egress_addresses(spec, source, flow.egress) if source else flows.MAX_FOREIGN_HUB_NAT
+        kinds = "+".join(e.value for e in flow.egress)
+        return FlowPath(flow, f"internet: {count} {kinds} addresses of {flow.source} on {flow.destination}'s publicAccessCidrs")
+    if flow.kind is FlowKind.TUNNEL:
+        tunnels = clusterset.plan_clusterset(spec)
+        assert tunnels is not None
+        shards = security_rules.gateway_shards(tunnels, flow.destination)
+        number = next(i for i, shard in enumerate(shards, start=1) if flow.source in {m.name for m in shard})
+        return FlowPath(
+            flow,
+            f"internet: {flow.source}'s gateway pool in {flow.destination}'s peer prefix list {number} (gateway group {number})",
+        )
+    if flow.kind is FlowKind.EDGE_TO_PODS:
+        return FlowPath(flow, f"{flow.destination}'s NLB group -> cluster security group on tcp/{flow.ports[0]}")
+    return FlowPath(flow, f"Route 53 checkers -> {flow.destination}'s edge listener tcp/{flow.ports[0]} (open to the internet)")
+
+
+def _allow_lists(spec: FleetSpec, fleet_flows: tuple[Flow, ...], report: Report) -> None:
+    if not spec.api_access_cidrs:
+        return  # private-only endpoints have no allow list
+    for cluster in sorted(spec.clusters, key=lambda c: c.name):
+        entries = flows.public_access_entries(spec, cluster.name, fleet_flows)
+        report.allow_lists[cluster.name] = entries
+        if entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
+            sources = ", ".join(s.source for s in flows.api_sources(fleet_flows, cluster.name))
+            report.errors.append(
+                f"{cluster.name} public API endpoint: needs {entries} publicAccessCidrs (fleet:apiAccessCidrs plus the "
+                f"egress addresses of {sources}); limit {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX}, not adjustable ({EKS_QUOTAS}); "
+                "fix: fleet:interconnect.mode: peering (API calls then take the hub's peering), fewer apiAccessCidrs, "
+                "or natGateways: Single on the callers"
+            )
+
+
+# ------------------------------------------------------------------ security groups
+
+
+def security_group_uses(spec: FleetSpec) -> list[GroupUse]:
+    """Every security group the stack creates or adds rules to, with its rules as AWS counts them."""
+    plan = clusterset.plan_clusterset(spec)
+    private = interconnect.plan_interconnect(spec)
+    members = {m.name for m in plan.members} if plan else set()
+    owned_edges = {f.destination for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS}
+    groups: list[GroupUse] = []
+    for cluster in sorted(spec.clusters, key=lambda c: c.name):
+        name, region = cluster.name, cluster.region
+        routed = security_rules.routed_rules(plan, name) if plan and name in members else ()
+        api = security_rules.api_rules(private, name, routed) if private else ()
+        edge = 1 if name in owned_edges else 0
+        groups.append(
+            GroupUse(f"{name} cluster security group", region, security_rules.EKS_SELF_RULES + edge + len(routed) + len(api))
+        )
+        if edge:
+            groups.append(GroupUse(f"{name} edge NLB group", region, 1, 1))
+        if plan and name in members:
+            for number, _ in enumerate(security_rules.gateway_shards(plan, name), start=1):
+                groups.append(GroupUse(f"{name} gateway group {number}", region, security_rules.shard_max_entries(plan)))
+        if private and private.resolvers and (name == private.hub or name in {s.name for s in private.spokes}):
+            hub = name == private.hub
+            if (hub and private.hub_is_called) or (not hub and private.spoke(name).argocd):
+                groups.append(
+                    GroupUse(f"{name} inbound resolver group", region, len(security_rules.resolver_inbound_rules(private, name)))
+                )
+            if (hub and private.hub_calls_out) or (not hub and private.spoke(name).broker_client):
+                outbound = len(security_rules.resolver_outbound_rules(private, name))
+                groups.append(GroupUse(f"{name} outbound resolver group", region, 0, outbound))
+    return groups
+
+
+def _security_groups(spec: FleetSpec, report: Report) -> None:
+    report.security_groups = security_group_uses(spec)
+    for group in report.security_groups:
+        limit = _limit(spec, RULES_QUOTA, group.region)
+        for direction, count in (("inbound", group.inbound), ("outbound", group.outbound)):
+            if count > limit:
+                report.errors.append(
+                    f"{group.name} ({group.region}): {count} {direction} rules, counting each prefix list as its maxEntries; "
+                    f"limit {limit} ({VPC_QUOTAS}, {RULES_QUOTA.code}); fix: fleet:submariner.globalnet: true or VPC and "
+                    "service ranges from contiguous blocks (rules from many peers collapse to one per block), or "
+                    + RULES_QUOTA.how_to_raise(group.region, count)
+                )
+    plan = clusterset.plan_clusterset(spec)
+    regions = {c.region for c in spec.clusters}
+    for region in sorted(regions):
+        rules, per_interface = _limit(spec, RULES_QUOTA, region), _limit(spec, GROUPS_QUOTA, region)
+        if rules * per_interface > security_rules.RULES_TIMES_GROUPS:
+            report.errors.append(
+                f"{region}: fleet:quotas declares {rules} rules per group x {per_interface} groups per interface = "
+                f"{rules * per_interface}; AWS caps the product at {security_rules.RULES_TIMES_GROUPS} ({VPC_QUOTAS}); "
+                "fix: lower one of the two declared values to what the account really has"
+            )
+    if plan is None:
+        return
+    for member in plan.members:
+        attached = 1 + len(security_rules.gateway_shards(plan, member.name))
+        limit = _limit(spec, GROUPS_QUOTA, member.region)
+        if attached > limit:
+            report.errors.append(
+                f"{member.name} gateway nodes' interface: {attached} security groups (the cluster group and one per "
+                f"{security_rules.peers_per_shard(plan)} peers); limit {limit} ({VPC_QUOTAS}, {GROUPS_QUOTA.code}); "
+                f"fix: fewer clusterset members (fleet:submariner.clusters), or "
+                + GROUPS_QUOTA.how_to_raise(member.region, attached)
+            )
+
+
+# ------------------------------------------------------------------ names and records
+
+
+def explicit_names(spec: FleetSpec) -> list[tuple[str, str, int]]:
+    """(resource, physical name, limit) for every name the program sets itself, suffixes included."""
+    names: list[tuple[str, str, int]] = []
+    suffix = "x" * naming.NAME_PREFIX_SUFFIX
+    limits = naming.NAME_LIMITS
+    for cluster in spec.clusters:
+        names.append((f"{cluster.name} EKS cluster", cluster.name, 100))
+        names.append(
+            (f"{cluster.name} node role", naming.role_name_prefix(f"{cluster.name}-node") + suffix, limits["aws:iam/role:Role"])
+        )
+        for group in cluster.node_groups:
+            prefix = naming.node_group_name_prefix(cluster.name, group.name)
+            names.append((f"{cluster.name}/{group.name} node group", prefix + suffix, limits["eks:index:ManagedNodeGroup"]))
+        edge = cluster.edge.ingress
+        names.append(
+            (f"{cluster.name} edge NLB", naming.load_balancer_name(cluster.name), limits["aws:lb/loadBalancer:LoadBalancer"])
+        )
+        names.append(
+            (f"{cluster.name} edge target group", naming.target_group_name(cluster.name, edge.effective_target_port), 32)
+        )
+    return names
+
+
+def _names(spec: FleetSpec, report: Report) -> None:
+    for resource, name, limit in explicit_names(spec):
+        if len(name) > limit:
+            report.errors.append(
+                f"{resource}: name {name!r} is {len(name)} characters; limit {limit}; fix: a shorter cluster name"
+            )
+
+
+def _weighted_records(spec: FleetSpec, report: Report) -> None:
+    if spec.dns is None:
+        return
+    for record in spec.dns.records:
+        if record.routing == "weighted" and len(record.targets()) > WEIGHTED_RECORDS_PER_NAME:
+            report.errors.append(
+                f"fleet:dns.records ({record.name}): {len(record.targets())} weighted records; limit "
+                f"{WEIGHTED_RECORDS_PER_NAME} per name and type ({ROUTE53_QUOTAS}); fix: split the name"
+            )
+
+
+# ------------------------------------------------------------------ quotas
+
+
+def _limit(spec: FleetSpec, quota: Quota, region: str | None) -> int:
+    declared = _declared(spec, quota, region)
+    return declared if declared is not None else quota.default
+
+
+def _declared(spec: FleetSpec, quota: Quota, region: str | None) -> int | None:
+    field_name = "".join("_" + c.lower() if c.isupper() else c for c in quota.key)
+    if region is None:
+        return getattr(spec.quotas.account, field_name, None)
+    declared = spec.quotas.regions.get(region)
+    return getattr(declared, field_name, None) if declared is not None else None
+
+
+def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
+    """(quota key, region or None for the account, what this stack registers against it)."""
+    plan = clusterset.plan_clusterset(spec)
+    private = interconnect.plan_interconnect(spec)
+    members = {m.name for m in plan.members} if plan else set()
+    owned_edges = {f.destination for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS}
+    per_region: dict[str, Counter[str]] = {}
+    for cluster in spec.clusters:
+        count = per_region.setdefault(cluster.region, Counter())
+        pool = clusterset.gateway_pool_size(plan.gateways_per_cluster) if plan and cluster.name in members else 0
+        count["elasticIps"] += flows.nat_addresses(cluster) + pool
+        count["vpcs"] += 1
+        count["internetGateways"] += 1
+        # Zones are chosen in the same order for every cluster of a region: the first zone holds a
+        # NAT gateway of each of them, single or one per AZ.
+        count["natGatewaysPerAz"] += 1
+        count["networkLoadBalancers"] += 1 if cluster.name in owned_edges else 0
+    if private is not None:
+        hub = per_region[private.hub_region]
+        hub["peeringConnectionsPerVpc"] = max(hub["peeringConnectionsPerVpc"], len(private.spokes))
+        # The hub's tables: the default route plus one per peered member.
+        hub["routesPerRouteTable"] = max(hub["routesPerRouteTable"], 1 + len(private.spokes))
+        if private.resolvers:
+            hub["resolverEndpoints"] += int(private.hub_is_called) + int(private.hub_calls_out)
+            for spoke in private.spokes:
+                per_region[spoke.region]["resolverEndpoints"] += int(spoke.argocd) + int(spoke.broker_client)
+    needs: list[tuple[str, str | None, int]] = [
+        (key, region, n) for region, counter in sorted(per_region.items()) for key, n in sorted(counter.items()) if n
+    ]
+    needs.append(("route53HealthChecks", None, len(owned_edges) if spec.dns is not None else 0))
+    needs.append(("iamOidcProviders", None, len(spec.clusters)))
+    return [n for n in needs if n[2]]
+
+
+def _quotas(spec: FleetSpec, report: Report) -> None:
+    for key, region, needed in quota_needs(spec):
+        quota = QUOTAS[key]
+        declared = _declared(spec, quota, region)
+        limit = declared if declared is not None else quota.default
+        use = QuotaUse(quota, region, needed, limit, declared is not None)
+        report.quotas.append(use)
+        where = region or "account"
+        if needed <= limit:
+            continue
+        message = f"{where}: {quota.title}: the stack needs {needed}"
+        if declared is not None:
+            report.errors.append(
+                f"{message}, fleet:quotas declares {declared}; fix: raise it further and declare the new value, "
+                "or shrink the fleet in this region"
+            )
+        else:
+            report.warnings.append(
+                f"{message}, AWS's default is {quota.default} (other stacks in the account, and a default VPC, count too); "
+                + quota.how_to_raise(region, needed)
+            )
+
+
+def text(checked: dict[str, Any]) -> str:
+    """The preflight (``Report.as_dict()``) as an operator reads it."""
+    lines = [f"Preflight: {checked['verdict']}"]
+    lines += [f"  error: {e}" for e in checked["errors"]]
+    lines += [f"  warning: {w}" for w in checked["warnings"]]
+    if checked["allowLists"]:
+        cluster, entries = max(checked["allowLists"].items(), key=lambda kv: (kv[1], kv[0]))
+        lines.append(f"  largest allow list: {cluster}, {entries} of {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX} publicAccessCidrs")
+    if group := checked["largestSecurityGroup"]:
+        rules = max(group["inbound"], group["outbound"])
+        lines.append(f"  largest security group: {group['name']}, {rules} rules (default limit {RULES_QUOTA.default})")
+    for quota in checked["quotas"]:
+        state = "declared" if quota["declared"] else "AWS default"
+        lines.append(
+            f"  quota {quota['region'] or 'account'} {quota['quota']}: needs {quota['needed']} of {quota['limit']} ({state})"
+        )
+    return "\n".join(lines) + "\n"
