@@ -46,11 +46,19 @@ def _cluster(index: int) -> dict[str, Any]:
     return cluster
 
 
-def generated_fleet(size: int) -> dict[str, Any]:
-    """Stack config (``fleet:*`` keys, Python values) for a fleet of ``size`` clusters."""
+def generated_fleet(size: int, interconnect: str | None = None) -> dict[str, Any]:
+    """Stack config (``fleet:*`` keys, Python values) for a fleet of ``size`` clusters.
+
+    ``interconnect`` sets fleet:interconnect.mode; by default the fleet's size chooses it. The
+    account is a fresh one: no raised quotas are declared, so the preflight lists what to raise.
+    """
     if not 1 <= size <= 40:
         raise ValueError(f"fleet size {size}: between 1 and 40 clusters (one 10.x/16 and service /20 each)")
     config = copy.deepcopy(stack_config("prod"))
+    config.pop("fleet:quotas", None)
+    config.pop("fleet:interconnect", None)
+    if interconnect is not None:
+        config["fleet:interconnect"] = {"mode": interconnect}
     clusters = [_cluster(i) for i in range(size)]
     config["fleet:clusters"] = clusters
     workloads = [c["name"] for c in clusters if c.get("role") != "hub"] or [clusters[0]["name"]]

@@ -14,7 +14,8 @@ from typing import Any
 
 from benchmarks.critical_path import critical_path
 from benchmarks.fleets import generated_fleet
-from components.validation import ConfigError
+from components import preflight
+from components.validation import parse_fleet
 from offline.harness import run_program
 
 
@@ -23,19 +24,37 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(size: int) -> dict[str, Any]:
-    config = generated_fleet(size)
+def preflight_summary(config: dict[str, Any]) -> dict[str, Any]:
+    """The preflight's verdict for a generated fleet: the largest allow list and group, the quotas to raise."""
+    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
+    checked = preflight.run(spec)
+    allow = checked.largest_allow_list()
+    group = checked.largest_security_group()
+    return {
+        "interconnect": spec.interconnect_mode.value,
+        "preflight": "pass" if checked.passed else "fail",
+        "errors": checked.errors,
+        "largestAllowList": {"cluster": allow[0], "entries": allow[1]} if allow else None,
+        "largestSecurityGroup": {"name": group.name, "rules": max(group.inbound, group.outbound)} if group else None,
+        "quotasToRaise": [
+            f"{q.region or 'account'} {q.quota.key} {q.needed} (default {q.quota.default})" for q in checked.quotas_to_raise()
+        ],
+    }
+
+
+def measure(size: int, interconnect: str | None = None) -> dict[str, Any]:
+    config = generated_fleet(size, interconnect)
+    summary = {"clusters": size, **preflight_summary(config)}
+    if summary["preflight"] == "fail":
+        # A fleet AWS would refuse is reported, not measured: the program stops at the same preflight.
+        return {**summary, "refused": summary["errors"]}
     baseline = _peak_rss_mib()
     started = time.perf_counter()
-    try:
-        run = run_program(config)
-    except ConfigError as exc:
-        # A fleet AWS would refuse (an allow list past its limit) is reported, not measured.
-        return {"clusters": size, "refused": exc.problems}
+    run = run_program(config)
     seconds = time.perf_counter() - started
     path = critical_path(run)
     return {
-        "clusters": size,
+        **summary,
         "resources": len(run.registrations),
         "seconds": round(seconds, 3),
         "peakRssMiB": round(_peak_rss_mib(), 1),
@@ -47,4 +66,4 @@ def measure(size: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]))))
+    print(json.dumps(measure(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None)))

@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
 from benchmarks.fleets import generated_fleet
-from components.validation import ConfigError, parse_fleet
+from components import preflight
+from components.validation import parse_fleet
 from offline.harness import ROOT, Registration, Run, run_program
 
 
@@ -24,10 +26,16 @@ def test_generated_fleets_are_valid_configs(size: int) -> None:
 
 
 @pytest.mark.parametrize("size", [10, 30])
-def test_large_fleets_over_public_endpoints_are_refused_before_deploying(size: int) -> None:
+def test_large_fleets_pass_preflight_over_the_peering_and_are_refused_over_public_endpoints(size: int) -> None:
+    def spec(mode: str | None) -> Any:
+        return parse_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size, mode).items()})
+
+    assert spec(None).interconnect_mode.value == "peering"
+    assert preflight.run(spec(None)).errors == []
     # Every member's NAT and gateway addresses on the broker's allow list: EKS takes 40 entries.
-    with pytest.raises(ConfigError, match=r"fleet:clusters \(hub\): its public API endpoint would need \d+ allowed CIDRs"):
-        parse_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size).items()})
+    errors = preflight.run(spec("none")).errors
+    assert len(errors) == 1
+    assert errors[0].startswith(f"hub public API endpoint: needs {1 + (size - 1) * 9} publicAccessCidrs")
 
 
 def test_fleet_sizes_are_bounded() -> None:
@@ -126,8 +134,20 @@ def test_a_refused_size_is_reported_not_measured() -> None:
             "clustersOnPath": 1,
             "path": ["hub-eks"],
         },
-        {"clusters": 30, "refused": ["fleet:clusters (hub): ... EKS accepts at most 40"]},
+        {
+            "clusters": 30,
+            "interconnect": "none",
+            "preflight": "fail",
+            "largestAllowList": {"cluster": "hub", "entries": 262},
+            "largestSecurityGroup": {"name": "hub gateway group 3", "rules": 60},
+            "quotasToRaise": ["us-east-1 elasticIps 99 (default 5)"],
+            "refused": ["hub public API endpoint: needs 262 publicAccessCidrs; limit 40; fix: peering"],
+        },
     ]
     table = markdown(rows)
-    assert "| 30 | refused before deploy: fleet:clusters (hub): ... EKS accepts at most 40 |" in table
+    assert (
+        "| 30 | none | fail | 262/40 (hub) | 60/60 (hub gateway group 3) | 1 "
+        "| refused before deploy: hub public API endpoint: needs 262 publicAccessCidrs; limit 40 |"
+    ) in table
+    assert "Quotas to raise for 30 clusters: us-east-1 elasticIps 99 (default 5)." in table
     assert "Critical path of the 1-cluster fleet" in table
