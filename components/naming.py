@@ -53,6 +53,8 @@ NAME_LIMITS: dict[str, int] = {
     "aws:cloudwatch/logGroup:LogGroup": 512,
     "aws:eks/nodeGroup:NodeGroup": 63,
     "eks:index:ManagedNodeGroup": 63,
+    "aws:route53/resolverEndpoint:ResolverEndpoint": 64,
+    "aws:route53/resolverRule:ResolverRule": 64,
 }
 
 

@@ -20,7 +20,7 @@ from .security_rules import CidrRule
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
 RESOLVER_ADDRESSES = 2
-RESOLVER_NAME_MAX = 64
+RESOLVER_NAME_MAX = naming.NAME_LIMITS["aws:route53/resolverRule:ResolverRule"]
 
 
 @dataclass(frozen=True)
