@@ -183,7 +183,8 @@ def _interconnect_problems(spec: FleetSpec) -> list[str]:
     index = {c.name: i for i, c in enumerate(spec.clusters)}
     joined = [(plan.hub, plan.hub_cidr)] + [(s.name, s.vpc_cidr) for s in plan.spokes]
     for a, b in cidr.overlapping_pairs([network for _, network in joined]):
-        (name_a, net_a), (name_b, net_b) = joined[a], joined[b]
+        # Name the later entry, as every other range problem does: that is usually the one just added.
+        (name_a, net_a), (name_b, net_b) = sorted((joined[a], joined[b]), key=lambda pair: index[pair[0]])
         if {name_a, name_b} & {plan.hub}:
             why = "AWS refuses to peer VPCs whose ranges overlap"
         else:
