@@ -254,9 +254,9 @@ def test_past_30_clusters_scattered_ranges_overflow_a_cluster_group_and_prefligh
         cluster.update(vpcCidr=f"10.{2 * i + 100}.0.0/16", serviceCidr=f"172.{16 + (2 * i) // 16}.{((2 * i) % 16) * 16}.0/20")
     errors = preflight.run(parse_fleet(raw)).errors
     assert errors
-    # Each member's group takes 2 x 34 peers' ranges; the hub's resolver groups take DNS from 34 VPCs.
+    # Each cluster's group takes 2 x 34 peers' ranges; the hub's resolver groups take DNS from 34 VPCs.
     assert all(" rules, counting each prefix list as its maxEntries; limit 60" in e for e in errors)
-    assert sum("cluster security group" in e for e in errors) == 34
+    assert sum("cluster security group" in e for e in errors) == 35  # every cluster, the hub too
     assert errors[0].startswith("c01 cluster security group (us-east-1): 70 inbound rules")
     assert "fleet:submariner.globalnet: true" in errors[0]
 
