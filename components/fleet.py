@@ -18,11 +18,20 @@ from .edge import RegionalEdge, RegionalEdgeArgs
 from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
 from .model import FleetSpec
 from .network import ClusterNetwork, ClusterNetworkArgs
-from .peering import ClusterEnd, InterconnectHub, InterconnectHubArgs, InterconnectLink, InterconnectLinkArgs
+from .peering import (
+    ClusterEnd,
+    ForeignNetwork,
+    InterconnectHub,
+    InterconnectHubArgs,
+    InterconnectLink,
+    InterconnectLinkArgs,
+)
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .validation import ConfigError, config_path
 
+# What stacks joining this hub (fleet:hub) read to peer with its VPC (components/hub_stack.py).
+INTERCONNECT_OUTPUT = "interconnectHub"
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
 # 64 alphanumerics: about 380 bits, and no characters that need quoting anywhere the key travels.
@@ -40,6 +49,8 @@ class Fleet:
     traffic: GlobalTraffic | None
     clusterset: ClusterSet | None
     gitops: GitOps | None
+    interconnect_hub: InterconnectHub | None = None
+    networks: dict[str, ClusterNetwork] | None = None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -86,7 +97,21 @@ class Fleet:
         if self.gitops is None or self.gitops.hub is None:
             return {}
         hub = self.clusters[self.gitops.hub_name]
-        return {**self.gitops.hub_exports(hub.nat_public_ips), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
+        exports = {**self.gitops.hub_exports(hub.nat_public_ips), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
+        if self.interconnect_hub is not None and self.networks is not None:
+            network = self.networks[self.gitops.hub_name]
+            outbound = self.interconnect_hub.outbound
+            exports[INTERCONNECT_OUTPUT] = {
+                "region": hub.region,
+                "vpcId": network.vpc_id,
+                "vpcCidr": str(network.vpc_cidr),
+                "routeTableIds": dict(network.route_table_ids),
+                "outboundResolverEndpointId": outbound.id if outbound is not None else None,
+                "outboundResolverSecurityGroupId": self.interconnect_hub.outbound_group.id
+                if self.interconnect_hub.outbound_group is not None
+                else None,
+            }
+        return exports
 
     def edge_summary(self) -> dict[str, Any]:
         """The ``edges`` stack output: per serving cluster its hostname and health check."""
@@ -103,17 +128,20 @@ class Fleet:
         }
 
 
+def _zone_table(provider: aws.Provider) -> tuple[list[str], list[str]]:
+    """(names, zone IDs) of the region's zones that are available, need no opt-in and that EKS accepts."""
+    found = aws.get_availability_zones(
+        state="available",
+        exclude_zone_ids=list(zones.EKS_UNSUPPORTED_ZONE_IDS),
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=pulumi.InvokeOptions(provider=provider),
+    )
+    return list(found.names), list(found.zone_ids)
+
+
 def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, tuple[zones.Zone, ...]]:
     """Each cluster's zones: the first N by zone ID that are available, need no opt-in and that EKS accepts."""
-    by_region = {}
-    for region, provider in aws_providers.items():
-        found = aws.get_availability_zones(
-            state="available",
-            exclude_zone_ids=list(zones.EKS_UNSUPPORTED_ZONE_IDS),
-            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-            opts=pulumi.InvokeOptions(provider=provider),
-        )
-        by_region[region] = (found.names, found.zone_ids)
+    by_region = {region: _zone_table(provider) for region, provider in aws_providers.items()}
     problems = []
     chosen: dict[str, tuple[zones.Zone, ...]] = {}
     for i, cluster in enumerate(spec.clusters):
@@ -134,7 +162,8 @@ def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
 
 
 def build_fleet(spec: FleetSpec) -> Fleet:
-    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
+    joined = interconnect.plan_joined(spec)
+    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else []) + ([joined.hub_region] if joined else [])
     aws_providers = providers.aws_providers(regions)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     account_id, deployer = _deploying_principal(aws_providers[sorted(regions)[0]])
@@ -208,7 +237,10 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
 
-    _interconnect(spec, clusterset, clusters, networks, aws_providers)
+    interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers)
+    if joined is not None:
+        assert hub_reference is not None  # joining needs fleet:hub
+        _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, hub_reference)
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference)
@@ -246,6 +278,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         traffic=traffic,
         clusterset=clusterset,
         gitops=gitops,
+        interconnect_hub=interconnect_hub,
+        networks=networks,
     )
 
 
@@ -274,11 +308,11 @@ def _interconnect(
     clusters: dict[str, RegionalCluster],
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
-) -> None:
+) -> InterconnectHub | None:
     """The hub's peering with every member that calls or is called by it (components/interconnect.py)."""
     plan = interconnect.plan_interconnect(spec)
     if plan is None:
-        return
+        return None
     members = {m.name for m in clusterset.members} if clusterset else set()
 
     def end(name: str) -> ClusterEnd:
@@ -300,11 +334,63 @@ def _interconnect(
                 spoke=spoke,
                 spoke_end=end(spoke.name),
                 hub_end=hub,
-                hub_resolvers=hub_side,
+                hub_outbound_endpoint_id=hub_side.outbound.id if hub_side.outbound else None,
+                hub_inbound_endpoint=hub_side.inbound,
                 tags=naming.cluster_tags(spoke.name, spoke.region),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )
+    return hub_side
+
+
+def _join_hub_interconnect(
+    spec: FleetSpec,
+    plan: interconnect.InterconnectPlan,
+    clusters: dict[str, RegionalCluster],
+    networks: dict[str, ClusterNetwork],
+    aws_providers: dict[str, aws.Provider],
+    hub_reference: pulumi.StackReference,
+) -> None:
+    """Each cluster's peering with the hub of the stack it joins: the hub's side from that stack's
+    file (its zones, so one route per hub route table) and outputs (ids)."""
+    hub_spec = spec.joined_hub
+    assert hub_spec is not None
+    assert hub_spec.hub is not None
+    hub_zones = zones.choose_zones(*_zone_table(aws_providers[plan.hub_region]), hub_spec.hub.availability_zones)
+    exported = hub_reference.require_output(INTERCONNECT_OUTPUT)
+    tables = ["public", *(f"private-{zone.slug}" for zone in hub_zones)]
+    hub_network = ForeignNetwork(
+        vpc_id=exported.apply(lambda hub: str(hub["vpcId"])),
+        vpc_cidr=plan.hub_cidr,
+        route_table_ids={slug: _exported_table(exported, slug) for slug in tables},
+    )
+    hub_end = ClusterEnd(plan.hub, plan.hub_region, hub_network, pulumi.Output.from_input(""), "", ())
+    for spoke in plan.spokes:
+        cluster = clusters[spoke.name]
+        InterconnectLink(
+            f"{spoke.name}-interconnect",
+            InterconnectLinkArgs(
+                plan=plan,
+                spoke=spoke,
+                spoke_end=ClusterEnd(
+                    spoke.name, spoke.region, networks[spoke.name], cluster.endpoint, cluster.cluster_security_group_id, ()
+                ),
+                hub_end=hub_end,
+                hub_outbound_endpoint_id=exported.apply(lambda hub: str(hub["outboundResolverEndpointId"]))
+                if plan.resolvers
+                else None,
+                hub_inbound_endpoint=None,
+                hub_outbound_group_id=exported.apply(lambda hub: str(hub["outboundResolverSecurityGroupId"]))
+                if plan.resolvers
+                else None,
+                tags=naming.cluster_tags(spoke.name, spoke.region),
+            ),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
+        )
+
+
+def _exported_table(exported: pulumi.Output[Any], slug: str) -> pulumi.Output[str]:
+    return exported.apply(lambda hub: str(hub["routeTableIds"][slug]))
 
 
 def _join_clusterset(

@@ -125,6 +125,9 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
         flows.append(Flow(FlowKind.HEALTH_CHECK, ROUTE53_HEALTH_CHECKERS, name, "tcp", (ingress.port,)))
     if private is not None:
         flows = [replace(f, route=Route.PEERING) if f.to_api and private.joins(f.source, f.destination) else f for f in flows]
+    if spec.hub_stack is not None and interconnect.plan_joined(spec) is not None:
+        party = hub_stack_party(spec.hub_stack.stack)
+        flows = [replace(f, route=Route.PEERING) if f.to_api and f.source == party else f for f in flows]
     return tuple(sorted(flows, key=lambda f: (f.kind.value, f.source, f.destination)))
 
 

@@ -58,6 +58,8 @@ class InterconnectPlan:
     """Sorted by name."""
     resolvers: bool
     """Whether endpoint names must be forwarded (the public endpoints are on)."""
+    argocd_hub: bool = False
+    """Argo CD runs on the hub: stacks that join it (fleet:hub) are called too."""
 
     def spoke(self, name: str) -> Spoke:
         return next(s for s in self.spokes if s.name == name)
@@ -69,8 +71,8 @@ class InterconnectPlan:
 
     @property
     def hub_calls_out(self) -> bool:
-        """The hub resolves spokes' names (an outbound endpoint)."""
-        return any(s.argocd for s in self.spokes)
+        """The hub resolves spokes' names (an outbound endpoint), its own or joining stacks' clusters'."""
+        return self.argocd_hub or any(s.argocd for s in self.spokes)
 
     @property
     def hub_is_called(self) -> bool:
@@ -98,7 +100,30 @@ def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
         Spoke(name, by_name[name].region, by_name[name].vpc_cidr, name in argocd, name in clients)
         for name in sorted((argocd | clients) - {hub_name})
     )
-    return InterconnectPlan(hub_name, hub.region, hub.vpc_cidr, spokes, resolvers=bool(spec.api_access_cidrs))
+    return InterconnectPlan(
+        hub_name,
+        hub.region,
+        hub.vpc_cidr,
+        spokes,
+        resolvers=bool(spec.api_access_cidrs),
+        argocd_hub=spec.gitops is not None and spec.hub is not None,
+    )
+
+
+def plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
+    """This stack's clusters as spokes of the hub it joins (fleet:hub), when that hub peers its members.
+
+    The hub stays in its own stack: this stack creates the peering, both sides' routes, its own
+    API opening and the forwarding of its endpoint names from the hub's VPC.
+    """
+    hub_spec = spec.joined_hub
+    if spec.hub_stack is None or hub_spec is None:
+        return None
+    hub_plan = plan_interconnect(hub_spec)
+    if hub_plan is None or not hub_plan.argocd_hub:
+        return None
+    spokes = tuple(Spoke(c.name, c.region, c.vpc_cidr, True, False) for c in sorted(spec.clusters, key=lambda c: c.name))
+    return InterconnectPlan(hub_plan.hub, hub_plan.hub_region, hub_plan.hub_cidr, spokes, resolvers=bool(spec.api_access_cidrs))
 
 
 def endpoint_host(endpoint: str) -> str:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
 from . import cidr, eks_versions, geo, labels, regions
@@ -812,6 +812,9 @@ class KubeconfigAuth(_Model):
 
 
 class FleetSpec(_Model):
+    # The hub stack's own config when fleet:hub names a stack of this project (components/hub_stack.py).
+    _joined_hub: FleetSpec | None = PrivateAttr(default=None)
+
     protect: bool = True
     api_access_cidrs: list[Annotated[Network, AfterValidator(_not_everywhere)]]
     """Who may reach the public API endpoints; [] makes the endpoints private-only."""
@@ -839,6 +842,17 @@ class FleetSpec(_Model):
     """How cross-cluster API calls travel: over the internet to allow lists, or over VPC peering."""
     quotas: QuotasSpec = Field(default_factory=QuotasSpec)
     """Quotas this account has raised above AWS's defaults; the preflight checks what the stack needs against them."""
+
+    @property
+    def joined_hub(self) -> FleetSpec | None:
+        """The config of the stack fleet:hub names, when it was read (hub_stack.read_hub_spec)."""
+        return self._joined_hub
+
+    def with_joined_hub(self, hub: FleetSpec | None) -> FleetSpec:
+        """This spec, knowing the hub stack's config."""
+        joined = self.model_copy()
+        joined._joined_hub = hub
+        return joined
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version

@@ -7,20 +7,47 @@ resource (pulumi-aws ``region``), so each link is one component with one provide
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
 
 from . import naming, security_rules
 from .interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
-from .network import ClusterNetwork
 from .security_rules import CidrRule
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
 RESOLVER_ADDRESSES = 2
 RESOLVER_NAME_MAX = naming.NAME_LIMITS["aws:route53/resolverRule:ResolverRule"]
+
+
+class NetworkView(Protocol):
+    """What a link needs of a VPC: a ClusterNetwork here, or a hub's network read from its stack's outputs."""
+
+    @property
+    def vpc_id(self) -> pulumi.Input[str]: ...
+
+    @property
+    def vpc_cidr(self) -> IPv4Network: ...
+
+    @property
+    def route_table_ids(self) -> Mapping[str, pulumi.Input[str]]: ...
+
+    @property
+    def private_subnets(self) -> Sequence[pulumi.Input[str]]: ...
+
+
+@dataclass(frozen=True)
+class ForeignNetwork:
+    """The hub's VPC as another stack exported it (components/hub_stack.py)."""
+
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: IPv4Network
+    route_table_ids: Mapping[str, pulumi.Input[str]]
+    private_subnets: Sequence[pulumi.Input[str]] = ()
 
 
 @dataclass(frozen=True)
@@ -29,7 +56,7 @@ class ClusterEnd:
 
     name: str
     region: str
-    network: ClusterNetwork
+    network: NetworkView
     endpoint: pulumi.Output[str]
     cluster_security_group_id: pulumi.Input[str]
     routed: tuple[CidrRule, ...]
@@ -59,7 +86,7 @@ def _resolver_endpoint(
     rules: Sequence[CidrRule],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
-) -> aws.route53.ResolverEndpoint:
+) -> tuple[aws.route53.ResolverEndpoint, aws.ec2.SecurityGroup]:
     """An inbound endpoint answers forwarded queries from inside ``end``'s VPC (where EKS's private
     zone is); an outbound one forwards ``end``'s queries for a peer's endpoint name."""
     group = aws.ec2.SecurityGroup(
@@ -99,7 +126,7 @@ def _resolver_endpoint(
                 opts,
             )
     subnets = end.network.private_subnets
-    return aws.route53.ResolverEndpoint(
+    endpoint = aws.route53.ResolverEndpoint(
         name,
         aws.route53.ResolverEndpointArgs(
             name=naming.fit(name, RESOLVER_NAME_MAX),
@@ -113,6 +140,7 @@ def _resolver_endpoint(
         ),
         opts,
     )
+    return endpoint, group
 
 
 def _addresses(endpoint: aws.route53.ResolverEndpoint) -> pulumi.Output[list[aws.route53.ResolverRuleTargetIpArgs]]:
@@ -138,19 +166,20 @@ class InterconnectHub(pulumi.ComponentResource):
 
     inbound: aws.route53.ResolverEndpoint | None
     outbound: aws.route53.ResolverEndpoint | None
+    outbound_group: aws.ec2.SecurityGroup | None
 
     def __init__(self, name: str, args: InterconnectHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:InterconnectHub", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan, hub = args.plan, args.hub
         _ingress(f"{name}-api", hub.cluster_security_group_id, security_rules.api_rules(plan, hub.name, hub.routed), child)
-        self.inbound = self.outbound = None
+        self.inbound = self.outbound = self.outbound_group = None
         if plan.resolvers and plan.hub_is_called:
             rules = security_rules.resolver_inbound_rules(plan, hub.name)
-            self.inbound = _resolver_endpoint(f"{name}-dns-in", hub, "INBOUND", rules, args.tags, child)
+            self.inbound, _ = _resolver_endpoint(f"{name}-dns-in", hub, "INBOUND", rules, args.tags, child)
         if plan.resolvers and plan.hub_calls_out:
             rules = security_rules.resolver_outbound_rules(plan, hub.name)
-            self.outbound = _resolver_endpoint(f"{name}-dns-out", hub, "OUTBOUND", rules, args.tags, child)
+            self.outbound, self.outbound_group = _resolver_endpoint(f"{name}-dns-out", hub, "OUTBOUND", rules, args.tags, child)
         self.register_outputs(
             {
                 "inboundEndpointId": self.inbound.id if self.inbound else None,
@@ -169,10 +198,14 @@ class InterconnectLinkArgs:
     """The member's network, endpoint and cluster security group."""
     hub_end: ClusterEnd
     """The hub's network and endpoint (its resources are created in the hub's region)."""
-    hub_resolvers: InterconnectHub
-    """The hub's resolver endpoints, which this link's forwarding rules use."""
+    hub_outbound_endpoint_id: pulumi.Input[str] | None
+    """The hub's outbound resolver endpoint, which forwards the hub's queries for this member's endpoint."""
+    hub_inbound_endpoint: aws.route53.ResolverEndpoint | None
+    """The hub's inbound resolver endpoint, which answers this member's queries for the hub's endpoint."""
     tags: dict[str, str]
     """Tags for every resource."""
+    hub_outbound_group_id: pulumi.Input[str] | None = None
+    """For a hub in another stack: its outbound endpoint's group, which this link opens to the member."""
 
 
 class InterconnectLink(pulumi.ComponentResource):
@@ -238,19 +271,35 @@ class InterconnectLink(pulumi.ComponentResource):
     def _dns(self, name: str, args: InterconnectLinkArgs, tags: dict[str, str]) -> None:
         """Forward each endpoint name its callers need from the caller's VPC to the owner's."""
         child = pulumi.ResourceOptions(parent=self)
-        plan, spoke, hub, hub_resolvers = args.plan, args.spoke_end, args.hub_end, args.hub_resolvers
+        plan, spoke, hub = args.plan, args.spoke_end, args.hub_end
         if args.spoke.argocd:
-            assert hub_resolvers.outbound is not None  # the hub calls out whenever a spoke is an Argo CD target
-            inbound = _resolver_endpoint(
+            assert args.hub_outbound_endpoint_id is not None  # the hub calls out whenever a spoke is an Argo CD target
+            inbound, _ = _resolver_endpoint(
                 f"{name}-dns-in", spoke, "INBOUND", security_rules.resolver_inbound_rules(plan, spoke.name), tags, child
             )
+            if args.hub_outbound_group_id is not None:
+                # A hub in another stack only knows its own members: this stack lets its queries out to us.
+                for dns in security_rules.resolver_outbound_rules(plan, spoke.name):
+                    aws.vpc.SecurityGroupEgressRule(
+                        f"{name}-hub-dns-out-{dns.protocol}",
+                        aws.vpc.SecurityGroupEgressRuleArgs(
+                            security_group_id=args.hub_outbound_group_id,
+                            ip_protocol=dns.protocol,
+                            from_port=dns.port,
+                            to_port=dns.port,
+                            cidr_ipv4=str(spoke.network.vpc_cidr),
+                            description=f"DNS queries forwarded to {spoke.name}'s inbound endpoint (a joining stack)",
+                            region=hub.region,
+                        ),
+                        child,
+                    )
             rule = aws.route53.ResolverRule(
                 f"{name}-hub-resolves",
                 aws.route53.ResolverRuleArgs(
                     name=naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
                     domain_name=spoke.endpoint.apply(endpoint_host),
                     rule_type="FORWARD",
-                    resolver_endpoint_id=hub_resolvers.outbound.id,
+                    resolver_endpoint_id=args.hub_outbound_endpoint_id,
                     target_ips=_addresses(inbound),
                     tags=tags,
                     region=hub.region,
@@ -263,8 +312,8 @@ class InterconnectLink(pulumi.ComponentResource):
                 child,
             )
         if args.spoke.broker_client:
-            assert hub_resolvers.inbound is not None  # spokes call the hub whenever one is a broker client
-            outbound = _resolver_endpoint(
+            assert args.hub_inbound_endpoint is not None  # spokes call the hub whenever one is a broker client
+            outbound, _ = _resolver_endpoint(
                 f"{name}-dns-out", spoke, "OUTBOUND", security_rules.resolver_outbound_rules(plan, spoke.name), tags, child
             )
             rule = aws.route53.ResolverRule(
@@ -274,7 +323,7 @@ class InterconnectLink(pulumi.ComponentResource):
                     domain_name=hub.endpoint.apply(endpoint_host),
                     rule_type="FORWARD",
                     resolver_endpoint_id=outbound.id,
-                    target_ips=_addresses(hub_resolvers.inbound),
+                    target_ips=_addresses(args.hub_inbound_endpoint),
                 ),
                 child,
             )

@@ -182,6 +182,7 @@ def run(spec: FleetSpec) -> Report:
     report.flows = [_path(spec, f, fleet_flows) for f in fleet_flows]
     report.errors += [f"{f.flow.name}: no path: {f.problem}" for f in report.flows if f.path is None]
     _allow_lists(spec, fleet_flows, report)
+    _joined_ranges(spec, report)
     _security_groups(spec, report)
     _names(spec, report)
     _weighted_records(spec, report)
@@ -195,9 +196,10 @@ def run(spec: FleetSpec) -> Report:
 def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
     by_name = {c.name: c for c in spec.clusters}
     if flow.route is Route.PEERING:
-        plan = interconnect.plan_interconnect(spec)
+        party = flows.hub_stack_party(spec.hub_stack.stack) if spec.hub_stack is not None else None
+        plan = interconnect.plan_joined(spec) if flow.source == party else interconnect.plan_interconnect(spec)
         assert plan is not None
-        spoke = flow.destination if flow.source == plan.hub else flow.source
+        spoke = flow.destination if flow.source in (plan.hub, party) else flow.source
         dns = f", {flow.destination}'s endpoint name forwarded by Route 53 Resolver" if plan.resolvers else ""
         return FlowPath(flow, f"peering {plan.hub} <-> {spoke} to {flow.destination}'s private endpoint on 443{dns}")
     if flow.to_api:
@@ -240,6 +242,22 @@ def _allow_lists(spec: FleetSpec, fleet_flows: tuple[Flow, ...], report: Report)
                 "fix: fleet:interconnect.mode: peering (API calls then take the hub's peering), fewer apiAccessCidrs, "
                 "or natGateways: Single on the callers"
             )
+
+
+def _joined_ranges(spec: FleetSpec, report: Report) -> None:
+    """A stack joining a peered hub must not overlap any VPC of the hub's stack: AWS refuses to peer
+    overlapping VPCs, and the hub routes to its own members and to ours by range."""
+    plan, hub_spec = interconnect.plan_joined(spec), spec.joined_hub
+    if plan is None or hub_spec is None or spec.hub_stack is None:
+        return
+    for i, cluster in enumerate(spec.clusters):
+        for theirs in hub_spec.clusters:
+            if cluster.vpc_cidr.overlaps(theirs.vpc_cidr):
+                report.errors.append(
+                    f"fleet:clusters[{i}].vpcCidr: {cluster.vpc_cidr} overlaps {theirs.name} ({theirs.vpc_cidr}) of "
+                    f"{spec.hub_stack.stack}, whose hub this stack joins over VPC peering; AWS refuses to peer "
+                    "overlapping VPCs and the hub routes to every member by its range; fix: a distinct vpcCidr"
+                )
 
 
 # ------------------------------------------------------------------ security groups

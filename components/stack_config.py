@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
+from . import hub_stack
 from .model import FleetSpec
 from .validation import NAMESPACE, parse_fleet
 
@@ -30,5 +31,7 @@ def raw_fleet_config() -> dict[str, Any]:
 
 
 def load_fleet_spec() -> FleetSpec:
-    """Read and validate the stack's fleet config; raises ConfigError listing every problem."""
-    return parse_fleet(raw_fleet_config())
+    """Read and validate the stack's fleet config (and the config of the hub stack it joins, when it
+    is in this project); raises ConfigError listing every problem."""
+    spec = parse_fleet(raw_fleet_config())
+    return spec.with_joined_hub(hub_stack.read_hub_spec(spec))

@@ -51,10 +51,11 @@ class Vpc:
 
 def check_private(graph: Graph, flow: Flow) -> str:
     """The path a peered API flow takes, or NoPathError naming the missing piece."""
-    source, destination = _vpc(graph, flow.source), _vpc(graph, flow.destination)
+    caller = graph.parties.get(flow.source, flow.source)
+    source, destination = _vpc(graph, caller), _vpc(graph, flow.destination)
     cluster = graph.cluster(flow.destination)
-    caller_subnets = {s for group in graph.node_groups(flow.source) for s in group.inputs.get("subnetIds") or []}
-    connection = _routes_to(graph, caller_subnets, destination, source, f"{flow.source}'s nodes")
+    caller_subnets = {s for group in graph.node_groups(caller) for s in group.inputs.get("subnetIds") or []}
+    connection = _routes_to(graph, caller_subnets, destination, source, f"{caller}'s nodes")
     endpoint_subnets = {*cluster.inputs.get("privateSubnetIds", []), *cluster.inputs.get("publicSubnetIds", [])}
     back = _routes_to(graph, endpoint_subnets, source, destination, f"{flow.destination}'s endpoint subnets")
     if back.id != connection.id:

@@ -40,10 +40,14 @@ class Verdict:
 class Graph:
     """Registrations indexed by what AWS identifies them by."""
 
-    def __init__(self, run: Run, foreign_egress: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, run: Run, foreign_egress: dict[str, list[str]] | None = None, parties: dict[str, str] | None = None
+    ) -> None:
         self.run = run
         self.by_id = {r.id: r for r in run.registrations.values() if r.custom}
         self.foreign_egress = foreign_egress or {}
+        # A party outside the stack that is a cluster of a merged run (another stack's hub): its name there.
+        self.parties = parties or {}
 
     def of_type(self, type_token: str) -> list[Registration]:
         return self.run.of_type(type_token)

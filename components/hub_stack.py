@@ -1,0 +1,56 @@
+"""The hub stack a joining stack (``fleet:hub``) registers into, read from its stack file.
+
+A stack that joins another stack's hub joins that hub's interconnect too: its clusters are
+peered with the hub's VPC like the hub's own members. Everything that must be known before a
+resource is registered comes from the hub's stack file in this project (its interconnect mode,
+its hub's region, range and zones, to check ranges and to create one route per hub route table);
+what only exists after the hub's deploy (ids) comes from its stack outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from offline.stack_files import StackFileError, load_yaml, read_stack_file
+
+from .model import FleetSpec
+from .validation import ConfigError, config_path, parse_fleet
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def stack_file_of(reference: str, project_dir: Path | None = None) -> Path | None:
+    """Pulumi.<stack>.yaml of ``organization/project/stack`` when that stack is in this project."""
+    project_dir = project_dir or PROJECT_DIR
+    parts = reference.split("/")
+    project = (load_yaml(project_dir / "Pulumi.yaml") or {}).get("name")
+    if len(parts) != 3 or parts[1] != project:
+        return None
+    path = project_dir / f"Pulumi.{parts[2]}.yaml"
+    return path if path.is_file() else None
+
+
+def read_hub_spec(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec | None:
+    """The validated config of the stack ``fleet:hub`` names, or None when its file is not in this project."""
+    if spec.hub_stack is None:
+        return None
+    path = stack_file_of(spec.hub_stack.stack, project_dir)
+    if path is None:
+        return None
+    where = f"{config_path(('hub', 'stack'))} ({path.name})"
+    try:
+        config = read_stack_file(path).config
+    except StackFileError as exc:
+        raise ConfigError([f"{where}: {exc}"]) from None
+    project = load_yaml(path.parent / "Pulumi.yaml") or {}
+    # Project config keys without a namespace belong to the project (fleet:).
+    defaults = {
+        key.removeprefix("fleet:"): value["default"]
+        for key, value in (project.get("config") or {}).items()
+        if (":" not in key or key.startswith("fleet:")) and isinstance(value, dict) and "default" in value
+    }
+    raw = {**defaults, **{key.removeprefix("fleet:"): value for key, value in config.items() if key.startswith("fleet:")}}
+    try:
+        return parse_fleet(raw)
+    except ConfigError as exc:
+        raise ConfigError([f"{where}: {problem}" for problem in exc.problems]) from None

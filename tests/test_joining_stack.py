@@ -1,0 +1,96 @@
+"""A stack that joins another stack's hub (fleet:hub) joins that hub's interconnect too."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components import flows, hub_stack, preflight
+from components.fleet import INTERCONNECT_OUTPUT
+from components.validation import parse_fleet
+from offline.harness import ROOT, Run, run_stack, stack_config
+from offline.reachability import Graph, check
+
+HUB = "organization/fleet/prod"
+
+
+def peered(config: dict[str, Any]) -> None:
+    config["fleet:interconnect"] = {"mode": "peering"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This project with prod's stack file switched to peering, as the joining stack reads it."""
+    directory = tmp_path_factory.mktemp("project")
+    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    peered(document["config"])
+    (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hub_stack, "PROJECT_DIR", directory)
+        yield directory
+
+
+@pytest.fixture(scope="module")
+def runs(project: Path) -> tuple[Run, Run]:
+    hub = run_stack("prod", mutate=peered)
+    outputs = {key: hub.exports[key] for key in ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)}
+    return hub, run_stack("staging", stack_outputs={HUB: outputs})
+
+
+def staging_spec(project: Path, mutate: Any = None) -> Any:
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
+    if mutate is not None:
+        mutate(raw)
+    spec = parse_fleet(raw)
+    return spec.with_joined_hub(hub_stack.read_hub_spec(spec, project))
+
+
+def test_the_hub_exports_what_joining_stacks_peer_with(runs: tuple[Run, Run]) -> None:
+    hub, _ = runs
+    exported = hub.exports[INTERCONNECT_OUTPUT]
+    assert exported["region"] == "us-east-1"
+    assert exported["vpcCidr"] == "10.10.0.0/16"
+    assert exported["vpcId"] == hub.named("mgmt-network-vpc").id
+    assert set(exported["routeTableIds"]) == {"public", "private-use1-az1", "private-use1-az2", "private-use1-az4"}
+    assert exported["outboundResolverEndpointId"] == hub.named("mgmt-interconnect-dns-out").id
+
+
+def test_argo_cd_reaches_the_joining_clusters_over_the_peering(project: Path, runs: tuple[Run, Run]) -> None:
+    hub, staging = runs
+    spec = staging_spec(project)
+    calls = [f for f in flows.fleet_flows(spec) if f.to_api]
+    assert [(f.source, f.destination, f.route) for f in calls] == [(f"hub-stack:{HUB}", "staging-us", flows.Route.PEERING)]
+    # The hub's NAT addresses leave the allow list: only the operators' CIDRs stay.
+    assert staging.named("staging-us-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
+    both = Run({**hub.registrations, **staging.registrations}, {}, set(), [])
+    graph = Graph(both, parties={f"hub-stack:{HUB}": "mgmt"})
+    verdict = check(graph, calls[0])
+    assert verdict.problem == ""
+    assert "forwarded by staging-us-interconnect-hub-resolves via mgmt-interconnect-dns-out" in str(verdict.path)
+    # The hub's side lives in the hub's region, created by this stack on the hub's exported tables.
+    routes = [r for r in staging.of_type("aws:ec2/route:Route") if "-from-hub-" in r.name]
+    assert {r.inputs["routeTableId"] for r in routes} == set(hub.exports[INTERCONNECT_OUTPUT]["routeTableIds"].values())
+    assert {r.inputs["region"] for r in routes} == {"us-east-1"}
+
+
+def test_a_joining_cluster_overlapping_the_hubs_stack_fails_preflight(project: Path) -> None:
+    spec = staging_spec(project, lambda raw: raw["clusters"][0].update(vpcCidr="10.20.0.0/16"))
+    (error,) = preflight.run(spec).errors
+    assert error.startswith(f"fleet:clusters[0].vpcCidr: 10.20.0.0/16 overlaps prod-us (10.20.0.0/16) of {HUB}")
+
+
+def test_a_hub_over_the_internet_keeps_joining_stacks_on_their_allow_lists() -> None:
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
+    spec = parse_fleet(raw)
+    spec = spec.with_joined_hub(hub_stack.read_hub_spec(spec, ROOT))  # the real prod file: interconnect none
+    assert [f.route for f in flows.fleet_flows(spec) if f.to_api] == [flows.Route.INTERNET]
+
+
+def test_a_hub_in_another_project_cannot_be_read() -> None:
+    assert hub_stack.stack_file_of("organization/other/prod") is None
