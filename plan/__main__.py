@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from components import flows, preflight
+from components import hub_stack as hub_stacks
+from components.fleet import INTERCONNECT_OUTPUT
 from components.validation import ConfigError, parse_fleet
 from offline import harness
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
@@ -25,6 +27,9 @@ PLACEHOLDER_HUB: dict[str, Any] = {
     "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
     "hubKubeconfig": "",
 }
+
+
+HUB_EXPORTS = ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         hub_stack = _hub_stack(stack)
-        outputs = {hub_stack: PLACEHOLDER_HUB} if hub_stack else None
         spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
+        spec = spec.with_joined_hub(hub_stacks.read_hub_spec(spec))
+        # The hub stack of this project is planned too, so a joining stack sees its real outputs.
+        hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1])) if hub_stack and spec.joined_hub else None
+        hub_outputs = {k: hub_run.exports[k] for k in HUB_EXPORTS if k in hub_run.exports} if hub_run else PLACEHOLDER_HUB
+        outputs = {hub_stack: hub_outputs} if hub_stack else None
         checked = preflight.run(spec)
         if not checked.passed:
             # What `pulumi up` would stop at, before registering anything: the whole preflight, then exit 1.
@@ -62,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StackFileError) as error:
         print(str(error), file=sys.stderr)
         return 1
-    foreign = {flows.hub_stack_party(hub_stack): PLACEHOLDER_HUB["argocdHub"]["egressIps"]} if hub_stack else None
-    plan = report.build(stack, run, report.flow_paths(spec, run, foreign))
+    foreign = {flows.hub_stack_party(hub_stack): hub_outputs["argocdHub"]["egressIps"]} if hub_stack else None
+    parties = {flows.hub_stack_party(hub_stack): hub_outputs["argocdHub"]["cluster"]} if hub_stack and hub_run else None
+    graphed = harness.Run({**hub_run.registrations, **run.registrations}, {}, set(), []) if hub_run else run
+    plan = report.build(stack, run, report.flow_paths(spec, graphed, foreign, parties))
     plan["preflight"] = checked.as_dict()
     # The program logged the preflight's warnings too; the plan shows them once, in its own section.
     plan["warnings"] = [w for w in plan["warnings"] if not w.startswith("preflight: ")]

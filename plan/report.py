@@ -12,9 +12,11 @@ from offline.policy_view import violations
 from offline.reachability import Graph, check
 
 
-def flow_paths(spec: FleetSpec, run: Run, foreign_egress: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def flow_paths(
+    spec: FleetSpec, run: Run, foreign_egress: dict[str, list[str]] | None = None, parties: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Every cross-cluster flow with the path it takes in the registered resources, or why it has none."""
-    graph = Graph(run, foreign_egress)
+    graph = Graph(run, foreign_egress, parties)
     result = []
     for flow in flows.fleet_flows(spec):
         verdict = check(graph, flow)

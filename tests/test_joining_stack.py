@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,19 @@ def test_a_hub_over_the_internet_keeps_joining_stacks_on_their_allow_lists() -> 
 
 def test_a_hub_in_another_project_cannot_be_read() -> None:
     assert hub_stack.stack_file_of("organization/other/prod") is None
+
+
+def test_the_plan_of_a_joining_stack_shows_its_flow_over_the_peering(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offline import harness
+    from plan.__main__ import main
+
+    shutil.copy(ROOT / "Pulumi.staging.yaml", project / "Pulumi.staging.yaml")
+    monkeypatch.setattr(harness, "STACK_DIR", project)
+    assert main(["staging", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    (flow,) = [f for f in plan["flows"] if f["kind"] == "argocd-api"]
+    assert flow["route"] == "peering"
+    assert "forwarded by staging-us-interconnect-hub-resolves" in flow["path"]
+    assert plan["preflight"]["verdict"] == "pass"
