@@ -7,6 +7,7 @@ resource (pulumi-aws ``region``), so each link is one component with one provide
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -18,6 +19,7 @@ import pulumi_aws as aws
 from . import naming, security_rules
 from .interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
 from .security_rules import CidrRule
+from .sg_rules import cidr_rules
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
 RESOLVER_ADDRESSES = 2
@@ -63,22 +65,6 @@ class ClusterEnd:
     """Submariner's routed-range rules already on its cluster security group (they may cover API rules)."""
 
 
-def _ingress(name: str, group: pulumi.Input[str], rules: Sequence[CidrRule], opts: pulumi.ResourceOptions) -> None:
-    for rule in rules:
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-{rule.slug}",
-            aws.vpc.SecurityGroupIngressRuleArgs(
-                security_group_id=group,
-                ip_protocol=rule.protocol,
-                from_port=rule.port,
-                to_port=rule.port,
-                cidr_ipv4=str(rule.cidr),
-                description=rule.purpose,
-            ),
-            opts,
-        )
-
-
 def _resolver_endpoint(
     name: str,
     end: ClusterEnd,
@@ -98,33 +84,7 @@ def _resolver_endpoint(
         ),
         opts,
     )
-    for rule in rules:
-        if direction == "INBOUND":
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{rule.slug}",
-                aws.vpc.SecurityGroupIngressRuleArgs(
-                    security_group_id=group.id,
-                    ip_protocol=rule.protocol,
-                    from_port=rule.port,
-                    to_port=rule.port,
-                    cidr_ipv4=str(rule.cidr),
-                    description=rule.purpose,
-                ),
-                opts,
-            )
-        else:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule.slug}",
-                aws.vpc.SecurityGroupEgressRuleArgs(
-                    security_group_id=group.id,
-                    ip_protocol=rule.protocol,
-                    from_port=rule.port,
-                    to_port=rule.port,
-                    cidr_ipv4=str(rule.cidr),
-                    description=rule.purpose,
-                ),
-                opts,
-            )
+    cidr_rules(name, group.id, rules, opts, egress=direction == "OUTBOUND")
     subnets = end.network.private_subnets
     endpoint = aws.route53.ResolverEndpoint(
         name,
@@ -151,6 +111,39 @@ def _addresses(endpoint: aws.route53.ResolverEndpoint) -> pulumi.Output[list[aws
     )
 
 
+def _forward(
+    name: str,
+    rule_name: str,
+    endpoint: pulumi.Output[str],
+    outbound_id: pulumi.Input[str],
+    inbound: aws.route53.ResolverEndpoint,
+    caller_vpc_id: pulumi.Input[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    region: str | None = None,
+) -> None:
+    """The caller's VPC sends queries for ``endpoint``'s name (only that name) out through its
+    outbound endpoint to ``inbound``, inside the VPC where EKS answers with private addresses."""
+    rule = aws.route53.ResolverRule(
+        name,
+        aws.route53.ResolverRuleArgs(
+            name=rule_name,
+            domain_name=endpoint.apply(endpoint_host),
+            rule_type="FORWARD",
+            resolver_endpoint_id=outbound_id,
+            target_ips=_addresses(inbound),
+            tags=tags,
+            region=region,
+        ),
+        opts,
+    )
+    aws.route53.ResolverRuleAssociation(
+        name,
+        aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=caller_vpc_id, region=region),
+        opts,
+    )
+
+
 @dataclass(frozen=True)
 class InterconnectHubArgs:
     plan: InterconnectPlan
@@ -172,7 +165,7 @@ class InterconnectHub(pulumi.ComponentResource):
         super().__init__("fleet:index:InterconnectHub", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan, hub = args.plan, args.hub
-        _ingress(f"{name}-api", hub.cluster_security_group_id, security_rules.api_rules(plan, hub.name, hub.routed), child)
+        cidr_rules(f"{name}-api", hub.cluster_security_group_id, security_rules.api_rules(plan, hub.name, hub.routed), child)
         self.inbound = self.outbound = self.outbound_group = None
         if plan.resolvers and plan.hub_is_called:
             rules = security_rules.resolver_inbound_rules(plan, hub.name)
@@ -262,7 +255,7 @@ class InterconnectLink(pulumi.ComponentResource):
                 active,
             )
         api = security_rules.api_rules(plan, spoke.name, spoke.routed)
-        _ingress(f"{name}-api", spoke.cluster_security_group_id, api, child)
+        cidr_rules(f"{name}-api", spoke.cluster_security_group_id, api, child)
         if plan.resolvers:
             self._dns(name, args, tags)
         self.peering_connection_id = connection.id
@@ -279,56 +272,36 @@ class InterconnectLink(pulumi.ComponentResource):
             )
             if args.hub_outbound_group_id is not None:
                 # A hub in another stack only knows its own members: this stack lets its queries out to us.
-                for dns in security_rules.resolver_outbound_rules(plan, spoke.name):
-                    aws.vpc.SecurityGroupEgressRule(
-                        f"{name}-hub-dns-out-{dns.protocol}",
-                        aws.vpc.SecurityGroupEgressRuleArgs(
-                            security_group_id=args.hub_outbound_group_id,
-                            ip_protocol=dns.protocol,
-                            from_port=dns.port,
-                            to_port=dns.port,
-                            cidr_ipv4=str(spoke.network.vpc_cidr),
-                            description=f"DNS queries forwarded to {spoke.name}'s inbound endpoint (a joining stack)",
-                            region=hub.region,
-                        ),
-                        child,
+                reach = [
+                    dataclasses.replace(
+                        dns, cidr=spoke.network.vpc_cidr, purpose=f"DNS queries forwarded to {spoke.name} (a joining stack)"
                     )
-            rule = aws.route53.ResolverRule(
+                    for dns in security_rules.resolver_outbound_rules(plan, spoke.name)
+                ]
+                cidr_rules(f"{name}-hub-dns-out", args.hub_outbound_group_id, reach, child, egress=True, region=hub.region)
+            _forward(
                 f"{name}-hub-resolves",
-                aws.route53.ResolverRuleArgs(
-                    name=naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
-                    domain_name=spoke.endpoint.apply(endpoint_host),
-                    rule_type="FORWARD",
-                    resolver_endpoint_id=args.hub_outbound_endpoint_id,
-                    target_ips=_addresses(inbound),
-                    tags=tags,
-                    region=hub.region,
-                ),
+                naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
+                spoke.endpoint,
+                args.hub_outbound_endpoint_id,
+                inbound,
+                hub.network.vpc_id,
+                tags,
                 child,
-            )
-            aws.route53.ResolverRuleAssociation(
-                f"{name}-hub-resolves",
-                aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=hub.network.vpc_id, region=hub.region),
-                child,
+                region=hub.region,
             )
         if args.spoke.broker_client:
             assert args.hub_inbound_endpoint is not None  # spokes call the hub whenever one is a broker client
             outbound, _ = _resolver_endpoint(
                 f"{name}-dns-out", spoke, "OUTBOUND", security_rules.resolver_outbound_rules(plan, spoke.name), tags, child
             )
-            rule = aws.route53.ResolverRule(
+            _forward(
                 f"{name}-resolves-hub",
-                aws.route53.ResolverRuleArgs(
-                    name=naming.fit(f"{spoke.name}-resolves-{plan.hub}", RESOLVER_NAME_MAX),
-                    domain_name=hub.endpoint.apply(endpoint_host),
-                    rule_type="FORWARD",
-                    resolver_endpoint_id=outbound.id,
-                    target_ips=_addresses(args.hub_inbound_endpoint),
-                ),
-                child,
-            )
-            aws.route53.ResolverRuleAssociation(
-                f"{name}-resolves-hub",
-                aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=spoke.network.vpc_id),
+                naming.fit(f"{spoke.name}-resolves-{plan.hub}", RESOLVER_NAME_MAX),
+                hub.endpoint,
+                outbound.id,
+                args.hub_inbound_endpoint,
+                spoke.network.vpc_id,
+                tags,
                 child,
             )

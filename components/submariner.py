@@ -18,6 +18,7 @@ from . import gateway_boot, k8s_objects, naming, nodes, security_rules
 from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from .instance_types import ami_type_for
 from .naming import partition
+from .sg_rules import cidr_rules
 
 GATEWAY_NODE_GROUP = "submariner-gateway"
 GATEWAY_DISK_GIB = 50
@@ -259,17 +260,12 @@ class SubmarinerMember(pulumi.ComponentResource):
         """The peers' routed ranges into every node. VXLAN between this cluster's own nodes needs
         no rule: EKS's cluster security group already admits everything from itself."""
         child = pulumi.ResourceOptions(parent=self)
-        for rule in security_rules.routed_rules(args.clusterset, args.member.name):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-peers-{rule.slug}",
-                aws.vpc.SecurityGroupIngressRuleArgs(
-                    security_group_id=args.cluster_security_group_id,
-                    ip_protocol=rule.protocol,
-                    cidr_ipv4=str(rule.cidr),
-                    description=rule.purpose,
-                ),
-                child,
-            )
+        cidr_rules(
+            f"{name}-from-peers",
+            args.cluster_security_group_id,
+            security_rules.routed_rules(args.clusterset, args.member.name),
+            child,
+        )
 
     def _gateway_nodes(self, name: str, args: SubmarinerMemberArgs, gateway_groups: list[aws.ec2.SecurityGroup]) -> None:
         """Gateway nodes in public subnets, one per AZ, kept free of ordinary pods by a taint."""
