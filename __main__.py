@@ -4,10 +4,10 @@ import datetime as dt
 
 import pulumi
 
-from components import preflight
-from components.fleet import build_fleet
-from components.stack_config import load_fleet_spec
-from components.validation import version_warnings
+from components.config.stack_config import load_fleet_spec
+from components.config.validation import version_warnings
+from components.planning import preflight
+from components.resources.fleet import build_fleet
 
 spec = load_fleet_spec()
 for warning in version_warnings(spec, dt.date.today()):

@@ -14,8 +14,8 @@ from typing import Any
 
 from benchmarks.critical_path import critical_path
 from benchmarks.fleets import generated_fleet
-from components import preflight
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import preflight
 from offline.harness import run_program
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import TYPE_CHECKING
 
-from components.flows import Flow
-from components.interconnect import endpoint_host
-from components.kubeconfig import endpoint_from_eks_kubeconfig
+from components.planning.flows import Flow
+from components.planning.interconnect import endpoint_host
+from components.planning.kubeconfig import endpoint_from_eks_kubeconfig
 from offline.harness import Registration
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from components.flows import Egress, Flow, FlowKind, Route
+from components.planning.flows import Egress, Flow, FlowKind, Route
 from offline import private_path
 from offline.harness import Registration, Run
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from components import flows, preflight
-from components.model import FleetSpec
+from components.config.model import FleetSpec
+from components.planning import flows, preflight
 from offline.harness import Run
 from offline.policy_view import violations
 from offline.reachability import Graph, check

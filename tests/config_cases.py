@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.validation import ConfigError, parse_fleet
+from components.config.validation import ConfigError, parse_fleet
 from offline.harness import stack_config
 
 

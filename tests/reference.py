@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from components.model import AddonVersionsSpec, ArgoCdSpec, LoadBalancerControllerSpec, SubmarinerSpec
+from components.config.model import AddonVersionsSpec, ArgoCdSpec, LoadBalancerControllerSpec, SubmarinerSpec
 from offline import charts
 
 

@@ -1,6 +1,6 @@
 """Which Applications Argo CD's cluster generator makes from what the program registers, simulated from Argo CD's docs.
 
-Independent of components/gitops.py: built from the ApplicationSet and cluster Secret objects the
+Independent of components/planning/gitops.py: built from the ApplicationSet and cluster Secret objects the
 program registers, following Argo CD's documented behaviour ("Cluster Generator", "Templates"):
 
 - clusters are the Secrets in Argo CD's namespace labelled argocd.argoproj.io/secret-type=cluster;

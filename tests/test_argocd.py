@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components import gitops
+from components.planning import gitops
 from offline.harness import ACCOUNT, Registration, Run, run_stack
 from tests.config_cases import problems_after
 from tests.reference import schema_errors, unknown_keys

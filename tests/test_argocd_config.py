@@ -50,7 +50,7 @@ def test_a_stack_with_a_hub_cannot_join_another() -> None:
 def test_hub_stack_name_is_fully_qualified() -> None:
     raw = {key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()}
     raw["hub"] = {"stack": "prod"}
-    from components.validation import ConfigError, parse_fleet
+    from components.config.validation import ConfigError, parse_fleet
 
     with pytest.raises(ConfigError) as caught:
         parse_fleet(raw)
@@ -149,7 +149,7 @@ def test_unknown_argocd_keys_are_refused() -> None:
 
 
 def test_the_reference_stacks_are_valid() -> None:
-    from components.validation import parse_fleet
+    from components.config.validation import parse_fleet
 
     assert parse_fleet(raw_prod()).gitops is not None
     staging = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()})

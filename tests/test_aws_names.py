@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import naming
+from components.planning import naming
 from offline.harness import Run, physical_name_length, run_program, stack_config
 
 LONG = "c" * 53 + "-long-name"  # 63 characters: the longest cluster name config accepts (a DNS label)

@@ -12,8 +12,8 @@ import pytest
 
 from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
 from benchmarks.fleets import generated_fleet
-from components import preflight
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import preflight
 from offline.harness import ROOT, Registration, Run, run_program
 
 

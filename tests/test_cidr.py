@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import cidr
+from components.planning import cidr
 
 
 @st.composite

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components import autoscaling
-from components.autoscaling import PodNeeds, Toleration, fits, node_template
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import autoscaling
+from components.planning.autoscaling import PodNeeds, Toleration, fits, node_template
 from offline import charts
 from offline.harness import Run, run_stack
 from tests.charts_under_test import release_of

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import clusterset as plan
-from components.gateway_boot import gateway_script, gateway_user_data
-from components.iam_policies import GATEWAY_POOL_TAG, gateway_node_policy
-from components.model import CableDriver
-from components.validation import parse_fleet
+from components.config.model import CableDriver
+from components.config.validation import parse_fleet
+from components.planning import clusterset as plan
+from components.planning.gateway_boot import gateway_script, gateway_user_data
+from components.planning.iam_policies import GATEWAY_POOL_TAG, gateway_node_policy
 from tests.config_cases import raw_prod
 from tests.reference import chart_values, unknown_keys
 

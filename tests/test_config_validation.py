@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from components.model import FleetSpec
-from components.validation import ConfigError, parse_fleet
+from components.config.model import FleetSpec
+from components.config.validation import ConfigError, parse_fleet
 from offline.harness import run_stack
 from tests.config_cases import problems_after, raw_prod
 

@@ -3,8 +3,8 @@ from typing import Any
 
 import yaml
 
-from components import eks_versions
-from components.eks_versions import support_warning
+from components.planning import eks_versions
+from components.planning.eks_versions import support_warning
 from offline.harness import ROOT, run_stack
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from benchmarks.fleets import generated_fleet
-from components import flows, naming, preflight
-from components.flows import Route
-from components.preflight import PreflightError
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import flows, naming, preflight
+from components.planning.flows import Route
+from components.planning.preflight import PreflightError
 from offline.harness import Registration, Run, physical_name_length, run_program
 from offline.reachability import Graph, check
 

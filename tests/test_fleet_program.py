@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components import flows
-from components.cluster import CONTROL_PLANE_LOG_TYPES
-from components.nodes import NODE_GROUP_LABEL
-from components.preflight import PreflightError
-from components.validation import parse_fleet
-from components.zones import EKS_UNSUPPORTED_ZONE_IDS
+from components.config.validation import parse_fleet
+from components.planning import flows
+from components.planning.autoscaling import NODE_GROUP_LABEL
+from components.planning.preflight import PreflightError
+from components.planning.zones import EKS_UNSUPPORTED_ZONE_IDS
+from components.resources.cluster import CONTROL_PLANE_LOG_TYPES
 from offline.harness import Registration, Run, run_stack, stack_config, zone_table
 from offline.reachability import Graph, check
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components import flows, preflight
-from components.flows import Egress, FlowKind
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import flows, preflight
+from components.planning.flows import Egress, FlowKind
 from offline.harness import Run, run_stack, stack_config
 from offline.reachability import Graph, check
 

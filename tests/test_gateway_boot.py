@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.gateway_boot import gateway_script
+from components.planning.gateway_boot import gateway_script
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import gitops
-from components.model import ApplicationSetSpec, ArgoCdSpec, GitRepoSpec, RootAppSpec
+from components.config.model import ApplicationSetSpec, ArgoCdSpec, GitRepoSpec, RootAppSpec
+from components.planning import gitops
 from tests.reference import chart_values, schema_errors, unknown_keys
 
 REPO = GitRepoSpec(url="https://github.com/myorg/gitops")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components import gitops
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import gitops
 from tests.config_cases import raw_prod
 from tests.reference import schema_errors
 

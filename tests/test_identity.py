@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import identity
+from components.planning import identity
 from offline.argocd_auth import eks_admits, presented_principal
 from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, DEPLOYER_SESSION_ARN, ResourceInUseError, Run, run_stack
 

@@ -1,6 +1,6 @@
 import pytest
 
-from components.instance_types import AmiType, ami_type_for, instance_type_error
+from components.planning.instance_types import AmiType, ami_type_for, instance_type_error
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_refuses_what_eks_has_no_image_for(instance_type: str, reason: str) -> N
 
 
 def test_a_node_group_of_amd_gpus_is_a_config_error_naming_the_path() -> None:
-    from components.validation import ConfigError, parse_fleet
+    from components.config.validation import ConfigError, parse_fleet
     from offline.harness import stack_config
 
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fleets import generated_fleet
-from components import cidr, clusterset, interconnect, preflight, security_rules
-from components.model import CableDriver, InterconnectMode
-from components.security_rules import CidrRule
-from components.validation import parse_fleet
+from components.config.model import CableDriver, InterconnectMode
+from components.config.validation import parse_fleet
+from components.planning import cidr, clusterset, interconnect, preflight, security_rules
+from components.planning.security_rules import CidrRule
 from tests.config_cases import problems_after, raw_prod
 
 

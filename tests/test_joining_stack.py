@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components import flows, hub_stack, preflight
-from components.fleet import INTERCONNECT_OUTPUT
-from components.validation import parse_fleet
+from components.config import hub_stack
+from components.config.validation import parse_fleet
+from components.planning import flows, preflight
+from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline.harness import ROOT, Run, run_stack, stack_config
 from offline.reachability import Graph, check
 

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components import kubeconfig
-from components.kubeconfig import ClusterAccess
+from components.planning import kubeconfig
+from components.planning.kubeconfig import ClusterAccess
 
 US = ClusterAccess("prod-us", "us-east-1", "https://US.gr7.us-east-1.eks.amazonaws.com", "Q0FVUw==")
 EU = ClusterAccess("prod-eu", "eu-west-1", "https://EU.gr7.eu-west-1.eks.amazonaws.com", "Q0FFVQ==")

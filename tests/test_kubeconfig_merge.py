@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.kubeconfig import ClusterAccess, build, render
+from components.planning.kubeconfig import ClusterAccess, build, render
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 

@@ -23,8 +23,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.clusterset import gateway_ports
-from components.model import CableDriver
+from components.config.model import CableDriver
+from components.planning.clusterset import gateway_ports
 from offline.harness import ROOT, Run, run_stack
 from offline.policy_view import as_resource
 from offline.policy_view import violations as stack_violations

@@ -216,7 +216,7 @@ def test_a_yaml_boolean_label_says_quote_it() -> None:
 def test_a_version_warning_names_the_next_minor() -> None:
     import datetime as dt
 
-    from components import eks_versions
+    from components.planning import eks_versions
 
     warning = eks_versions.support_warning("1.33", dt.date(2026, 11, 24))
     assert warning is not None

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from components import cidr, flows
-from components import clusterset as plan
-from components.iam_policies import GATEWAY_POOL_TAG
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import cidr, flows
+from components.planning import clusterset as plan
+from components.planning.iam_policies import GATEWAY_POOL_TAG
 from offline import reachability
 from offline.harness import Registration, Run, run_stack, stack_config
 from tests.reference import unknown_keys
@@ -116,7 +116,7 @@ def test_operator_values_carry_nothing_but_what_its_rbac_reads(prod: Run, member
     # No token, no PSK in Helm's release history.
     assert "token" not in str(values)
     assert "psk" not in str(values)
-    assert release.inputs["postrender"] == "./components/postrender_submariner.py"
+    assert release.inputs["postrender"] == "./components/resources/postrender_submariner.py"
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from components import preflight
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning import preflight
 from tests.config_cases import problems_after, raw_prod
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.iam_policies import load_balancer_controller_policy
-from components.validation import parse_fleet
+from components.config.validation import parse_fleet
+from components.planning.iam_policies import load_balancer_controller_policy
 from offline.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack
 from tests.config_cases import problems_after, raw_prod
 

@@ -137,7 +137,7 @@ STACKS = ["prod", "staging"]
     [
         (["Pulumi.staging.yaml"], ["staging"]),
         (["Pulumi.prod.yaml", "README.md"], ["prod"]),
-        (["components/traffic.py"], STACKS),
+        (["components/resources/traffic.py"], STACKS),
         (["policy/guardrails.py"], STACKS),
         (["Pulumi.yaml"], STACKS),
         (["requirements.txt"], STACKS),

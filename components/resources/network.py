@@ -9,10 +9,10 @@ from ipaddress import IPv4Network
 import pulumi
 import pulumi_aws as aws
 
-from . import cidr, naming
-from .iam_policies import GATEWAY_POOL_TAG, flow_logs_delivery_policy, flow_logs_trust_policy, logs_key_policy
-from .model import FlowLogDestination, FlowLogsSpec, NatGateways
-from .zones import Zone
+from ..config.model import FlowLogDestination, FlowLogsSpec, NatGateways
+from ..planning import cidr, naming
+from ..planning.iam_policies import GATEWAY_POOL_TAG, flow_logs_delivery_policy, flow_logs_trust_policy, logs_key_policy
+from ..planning.zones import Zone
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from . import autoscaling, identity, naming, nodes
-from .kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
-from .model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
+from ..config.model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
+from ..planning import autoscaling, identity, naming
+from ..planning.kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
+from . import nodes
 from .network import ClusterNetwork
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -45,7 +46,7 @@ class RegionalClusterArgs:
     preserve_coredns_config: bool = False
     """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
     peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
-    """Egress addresses of every party whose flows reach this API (components/flows.py), as IPs or CIDRs."""
+    """Egress addresses of every party whose flows reach this API (components/planning/flows.py), as IPs or CIDRs."""
 
 
 class RegionalCluster(pulumi.ComponentResource):

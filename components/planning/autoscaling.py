@@ -19,8 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import NodeGroupSpec, Taint
-from .nodes import NODE_GROUP_LABEL
+from ..config.model import NodeGroupSpec, Taint
+
+# Lets workloads select a node group by its config name; EKS's own label carries a generated name.
+NODE_GROUP_LABEL = "fleet/node-group"
 
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 AUTOSCALER_NAMESPACE = "kube-system"

@@ -1,6 +1,6 @@
 """The hub's VPC peered with each other cluster's: routes, firewall openings and DNS forwarding.
 
-components/interconnect.py says what is joined and why each piece is needed; this module builds
+components/planning/interconnect.py says what is joined and why each piece is needed; this module builds
 it. Spoke-side resources use the spoke's provider; hub-side ones name the hub's region on the
 resource (pulumi-aws ``region``), so each link is one component with one provider.
 """
@@ -16,9 +16,9 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 
-from . import naming, security_rules
-from .interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
-from .security_rules import CidrRule
+from ..planning import naming, security_rules
+from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
+from ..planning.security_rules import CidrRule
 from .sg_rules import cidr_rules
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
@@ -44,7 +44,7 @@ class NetworkView(Protocol):
 
 @dataclass(frozen=True)
 class ForeignNetwork:
-    """The hub's VPC as another stack exported it (components/hub_stack.py)."""
+    """The hub's VPC as another stack exported it (components/config/hub_stack.py)."""
 
     vpc_id: pulumi.Input[str]
     vpc_cidr: IPv4Network

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from urllib.parse import urlsplit
 
-from .model import FleetSpec, InterconnectMode
+from ..config.model import FleetSpec, InterconnectMode
 
 DNS_PORT = 53
 

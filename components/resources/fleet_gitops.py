@@ -9,10 +9,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import gitops, naming, providers
+from ..config.model import ClusterSpec, FleetSpec
+from ..planning import gitops, naming
+from . import providers
 from .argocd import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
 from .cluster import RegionalCluster
-from .model import ClusterSpec, FleetSpec
 
 # What a hub stack exports for the stacks that register into it.
 HUB_OUTPUT = "argocdHub"

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .model import DnsSpec, RecordSpec, RecordTarget
+from ..config.model import DnsSpec, RecordSpec, RecordTarget
 
 
 @dataclass(frozen=True)

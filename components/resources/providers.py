@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import naming
+from ..planning import naming
 
 
 def aws_providers(regions: Iterable[str]) -> dict[str, aws.Provider]:

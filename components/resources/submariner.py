@@ -13,18 +13,21 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from . import clusterset as plan
-from . import gateway_boot, k8s_objects, naming, nodes, security_rules
-from .iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
-from .instance_types import ami_type_for
-from .naming import partition
+from ..planning import clusterset as plan
+from ..planning import gateway_boot, naming, security_rules
+from ..planning.autoscaling import NODE_GROUP_LABEL
+from ..planning.iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
+from ..planning.instance_types import ami_type_for
+from ..planning.naming import partition
+from . import k8s_objects, nodes
 from .sg_rules import cidr_rules
 
 GATEWAY_NODE_GROUP = "submariner-gateway"
 GATEWAY_DISK_GIB = 50
 # Relative to the project directory, where `pulumi up` runs the program and its providers, so the
 # release's inputs are the same on every machine that deploys the stack.
-POSTRENDER = f"./{Path(__file__).parent.name}/postrender_submariner.py"
+_HERE = Path(__file__).resolve()
+POSTRENDER = f"./{(_HERE.parent / 'postrender_submariner.py').relative_to(_HERE.parents[2]).as_posix()}"
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,7 @@ class SubmarinerMember(pulumi.ComponentResource):
                 ami_type=ami_type_for(args.gateway_instance_type).value,
                 capacity_type="ON_DEMAND",
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=count, max_size=count, desired_size=count),
-                labels={label_key: label_value, nodes.NODE_GROUP_LABEL: GATEWAY_NODE_GROUP},
+                labels={label_key: label_value, NODE_GROUP_LABEL: GATEWAY_NODE_GROUP},
                 taints=[aws.eks.NodeGroupTaintArgs(key=label_key, value=label_value, effect="NO_SCHEDULE")],
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 tags=args.tags,

@@ -13,8 +13,6 @@ NODE_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
 )
-# Lets workloads select a node group by its config name; EKS's own label carries a generated name.
-NODE_GROUP_LABEL = "fleet/node-group"
 # Hop limit 1 keeps pods (one network hop away) from reading node credentials through IMDS;
 # workloads get AWS identity from Pod Identity or IRSA instead.
 IMDS_HOP_LIMIT = 1

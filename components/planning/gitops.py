@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, GitRepoSpec, RootAppSpec
+from ..config.model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, GitRepoSpec, RootAppSpec
 
 NAMESPACE = "argocd"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"

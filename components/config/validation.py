@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from . import cidr, eks_versions, gitops, interconnect, labels
+from ..planning import cidr, eks_versions, gitops, interconnect, labels
 from .model import FleetSpec, InterconnectMode
 
 NAMESPACE = "fleet"

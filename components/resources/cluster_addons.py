@@ -9,10 +9,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import autoscaling, k8s_objects, naming
-from .iam_policies import cluster_autoscaler_policy, ebs_key_policy
+from ..config.model import AddonVersionsSpec, ClusterSpec
+from ..planning import autoscaling, naming
+from ..planning.iam_policies import cluster_autoscaler_policy, ebs_key_policy
+from . import k8s_objects
 from .irsa import irsa_role
-from .model import AddonVersionsSpec, ClusterSpec
 
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")

@@ -10,13 +10,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from . import flows, interconnect, kubeconfig, naming, providers, security_rules, zones
+from ..config.model import FleetSpec
+from ..config.validation import ConfigError, config_path
+from ..planning import flows, interconnect, kubeconfig, naming, security_rules, zones
+from ..planning.clusterset import ClusterSet, gateway_pool_size, plan_clusterset
+from . import providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
-from .clusterset import ClusterSet, gateway_pool_size, plan_clusterset
 from .edge import RegionalEdge, RegionalEdgeArgs
 from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
-from .model import FleetSpec
 from .network import ClusterNetwork, ClusterNetworkArgs
 from .peering import (
     ClusterEnd,
@@ -28,9 +30,8 @@ from .peering import (
 )
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
-from .validation import ConfigError, config_path
 
-# What stacks joining this hub (fleet:hub) read to peer with its VPC (components/hub_stack.py).
+# What stacks joining this hub (fleet:hub) read to peer with its VPC (components/config/hub_stack.py).
 INTERCONNECT_OUTPUT = "interconnectHub"
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
@@ -309,7 +310,7 @@ def _interconnect(
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
 ) -> InterconnectHub | None:
-    """The hub's peering with every member that calls or is called by it (components/interconnect.py)."""
+    """The hub's peering with every member that calls or is called by it (components/planning/interconnect.py)."""
     plan = interconnect.plan_interconnect(spec)
     if plan is None:
         return None

@@ -14,10 +14,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from . import naming
-from .iam_policies import LOAD_BALANCER_CONTROLLER_SA, load_balancer_controller_policy
+from ..config.model import IngressTarget
+from ..planning import naming
+from ..planning.iam_policies import LOAD_BALANCER_CONTROLLER_SA, load_balancer_controller_policy
 from .irsa import irsa_role
-from .model import IngressTarget
 
 LOAD_BALANCER_CONTROLLER_REPO = "https://aws.github.io/eks-charts"
 

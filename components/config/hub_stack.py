@@ -16,7 +16,7 @@ from offline.stack_files import StackFileError, load_yaml, read_stack_file
 from .model import FleetSpec
 from .validation import ConfigError, config_path, parse_fleet
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def stack_file_of(reference: str, project_dir: Path | None = None) -> Path | None:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from ..config.model import ClusterSpec, FleetSpec, NatGateways
 from . import clusterset, interconnect
-from .model import ClusterSpec, FleetSpec, NatGateways
 
 # EKS accepts at most 40 CIDR blocks in a cluster's publicAccessCidrs
 # (aws/containers-roadmap#2174; EKS API reference, VpcConfigRequest.publicAccessCidrs).
@@ -53,7 +53,7 @@ class Route(StrEnum):
     INTERNET = "internet"
     """Over the internet, admitted by the destination's allow list or security group."""
     PEERING = "peering"
-    """Over the hub's VPC peering, to the destination's private endpoint (components/interconnect.py)."""
+    """Over the hub's VPC peering, to the destination's private endpoint (components/planning/interconnect.py)."""
 
 
 class Egress(StrEnum):

@@ -7,8 +7,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from . import naming
-from .iam_policies import irsa_trust_policy
+from ..planning import naming
+from ..planning.iam_policies import irsa_trust_policy
 
 
 def irsa_role(

@@ -17,9 +17,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import cidr, eks_versions, geo, labels, regions
-from .instance_types import AmiType, ami_type_for, instance_type_error
-from .zones import EKS_UNSUPPORTED_ZONE_IDS
+from ..planning import cidr, eks_versions, geo, labels, regions
+from ..planning.instance_types import AmiType, ami_type_for, instance_type_error
+from ..planning.zones import EKS_UNSUPPORTED_ZONE_IDS
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _VERSION = re.compile(r"^1\.\d{2}$")
@@ -812,7 +812,7 @@ class KubeconfigAuth(_Model):
 
 
 class FleetSpec(_Model):
-    # The hub stack's own config when fleet:hub names a stack of this project (components/hub_stack.py).
+    # The hub stack's own config when fleet:hub names a stack of this project (components/config/hub_stack.py).
     _joined_hub: FleetSpec | None = PrivateAttr(default=None)
 
     protect: bool = True

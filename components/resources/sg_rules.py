@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .security_rules import CidrRule
+from ..planning.security_rules import CidrRule
 
 
 def cidr_rules(

@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config.model import FleetSpec
+from ..config.validation import ConfigError
 from . import clusterset, flows, interconnect, naming, security_rules
 from .flows import Flow, FlowKind, Route
-from .model import FleetSpec
-from .validation import ConfigError
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
 VPC_QUOTAS = "Amazon VPC user guide, Amazon VPC quotas"

@@ -12,10 +12,11 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from . import gitops, k8s_objects
-from .iam_policies import argocd_hub_trust_policy
-from .model import ArgoCdSpec
-from .naming import partition
+from ..config.model import ArgoCdSpec
+from ..planning import gitops
+from ..planning.iam_policies import argocd_hub_trust_policy
+from ..planning.naming import partition
+from . import k8s_objects
 
 CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 ADMIN_PASSWORD_LENGTH = 32

@@ -13,7 +13,7 @@ from ipaddress import IPv4Network
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import CableDriver, FleetSpec
+from ..config.model import CableDriver, FleetSpec
 
 BROKER_NAMESPACE = "submariner-k8s-broker"
 # The broker chart names its Role "<fullname>-cluster"; with this release name the fullname is
