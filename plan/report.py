@@ -168,9 +168,11 @@ def mermaid(plan: dict[str, Any]) -> str:
     if argocd:
         if argocd["hub"] not in plan["clusters"]:
             lines.append(f'  {_id(argocd["hub"])}{{{{"{argocd["hub"]} (hub stack)"}}}}')
+        peered = {f["destination"] for f in plan["flows"] if f["kind"] == "argocd-api" and f.get("route") == "peering"}
         for name in argocd["registeredClusters"]:
             if name != argocd["hub"]:
-                lines.append(f"  {_id(argocd['hub'])} -->|Argo CD| {_id(name)}")
+                label = "Argo CD over VPC peering" if name in peered else "Argo CD"
+                lines.append(f"  {_id(argocd['hub'])} -->|{label}| {_id(name)}")
     if clusterset:
         # Gateways tunnel to every other member (a full mesh); only the agents' API calls go to the broker.
         members = sorted(clusterset["members"])

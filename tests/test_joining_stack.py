@@ -106,8 +106,10 @@ def test_the_plan_of_a_joining_stack_shows_its_flow_over_the_peering(
 
     shutil.copy(ROOT / "Pulumi.staging.yaml", project / "Pulumi.staging.yaml")
     monkeypatch.setattr(harness, "STACK_DIR", project)
-    assert main(["staging", "--json"]) == 0
+    diagram = project / "staging.mmd"
+    assert main(["staging", "--json", "--diagram", str(diagram)]) == 0
     plan = json.loads(capsys.readouterr().out)
+    assert "-->|Argo CD over VPC peering| n_staging_us" in diagram.read_text()
     (flow,) = [f for f in plan["flows"] if f["kind"] == "argocd-api"]
     assert flow["route"] == "peering"
     assert "forwarded by staging-us-interconnect-hub-resolves" in flow["path"]
