@@ -17,6 +17,7 @@ from components.config.model import CableDriver, InterconnectMode
 from components.config.validation import parse_fleet
 from components.planning import cidr, clusterset, interconnect, preflight, security_rules
 from components.planning.security_rules import CidrRule
+from offline.harness import stack_config
 from tests.config_cases import problems_after, raw_prod
 
 
@@ -290,3 +291,12 @@ def test_undeclared_quotas_warn_with_the_request_to_make() -> None:
         "--quota-code L-0263D0A3 --desired-value 18 --region us-east-1), then declare "
         "fleet:quotas.regions.us-east-1.elasticIps: 18"
     )
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_the_reference_stacks_pass_preflight_with_their_declared_quotas(stack: str) -> None:
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}
+    checked = preflight.run(parse_fleet(raw))
+    assert checked.errors == []
+    assert checked.warnings == []  # every quota above AWS's default is declared
+    assert [q.quota.key for q in checked.quotas if q.declared] == (["elasticIps", "elasticIps"] if stack == "prod" else [])
