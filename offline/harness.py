@@ -262,6 +262,10 @@ class RouteAlreadyExistsError(Exception):
     """What EC2 answers for a second route to the same destination in one route table."""
 
 
+class DuplicateSubnetsInSameZoneError(Exception):
+    """What EC2 answers for a transit gateway attachment given two subnets of one AZ."""
+
+
 # The real canonical hosted zone ids of network (not application) load balancers.
 NLB_ZONE_IDS = {
     "us-east-1": "Z26RNL4JYFTOTI",
@@ -348,6 +352,12 @@ class FleetMocks(pulumi.runtime.Mocks):
                     f"({route.name}; refused {name})"
                 )
 
+    def _refuse_two_subnets_per_zone(self, state: dict[str, Any], name: str) -> None:
+        subnets = {r.id: r for r in self._registered("aws:ec2/subnet:Subnet")}
+        zones = [subnets[s].inputs.get("availabilityZoneId") for s in state.get("subnetIds") or [] if s in subnets]
+        if len(zones) != len(set(zones)):
+            raise DuplicateSubnetsInSameZoneError(f"DuplicateSubnetsInSameZone: {name} names two subnets in one zone ({zones})")
+
     def _resolver_addresses(self, state: dict[str, Any]) -> None:
         subnets = {r.id: r for r in self._registered("aws:ec2/subnet:Subnet")}
         for index, address in enumerate(state.get("ipAddresses") or []):
@@ -428,6 +438,11 @@ class FleetMocks(pulumi.runtime.Mocks):
                 self._refuse_duplicate_route(state, args.name)
             if args.typ == "aws:route53/resolverEndpoint:ResolverEndpoint":
                 self._resolver_addresses(state)
+            if args.typ == "aws:ec2transitgateway/transitGateway:TransitGateway":
+                route_table = f"tgw-rtb-{_fake_id(args.name)}"
+                state.update(associationDefaultRouteTableId=route_table, propagationDefaultRouteTableId=route_table)
+            if args.typ == "aws:ec2transitgateway/vpcAttachment:VpcAttachment":
+                self._refuse_two_subnets_per_zone(state, args.name)
             if args.typ == "aws:iam/role:Role":
                 state.setdefault("name", args.name)
                 state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{state['name']}"

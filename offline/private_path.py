@@ -1,9 +1,12 @@
-"""Does an API call that takes the hub's peering really arrive, as EC2, EKS and Route 53 would have it?
+"""Does an API call on the private path (peering or transit gateways) arrive, as EC2, EKS and Route 53 would have it?
 
 Followed by id through what the program registered, never by how it meant to wire it:
 
 1. the caller's node subnets route the destination's VPC range (longest prefix) to a peering
-   connection that joins exactly the two VPCs and that the other side accepts;
+   connection that joins exactly the two VPCs and that the other side accepts, or to a transit
+   gateway the caller's VPC is attached to in every zone it sends from, which holds the
+   destination's range: propagated from the destination's attachment, or a static route over
+   an accepted transit gateway peering to a gateway the destination is attached to;
 2. the subnets EKS puts its endpoint interfaces in (the cluster's subnets) route the caller's
    range back over the same connection;
 3. the destination's cluster security group admits the caller's whole range on 443;
@@ -33,6 +36,11 @@ _ROUTE = "aws:ec2/route:Route"
 _ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 _PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
 _ACCEPTER = "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
+_TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
+_VPC_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment"
+_TGW_ROUTE = "aws:ec2transitgateway/route:Route"
+_TGW_PEERING = "aws:ec2transitgateway/peeringAttachment:PeeringAttachment"
+_TGW_PEERING_ACCEPTER = "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter"
 _RULE = "aws:route53/resolverRule:ResolverRule"
 _RULE_ASSOCIATION = "aws:route53/resolverRuleAssociation:ResolverRuleAssociation"
 _ENDPOINT = "aws:route53/resolverEndpoint:ResolverEndpoint"
@@ -55,16 +63,14 @@ def check_private(graph: Graph, flow: Flow) -> str:
     source, destination = _vpc(graph, caller), _vpc(graph, flow.destination)
     cluster = graph.cluster(flow.destination)
     caller_subnets = {s for group in graph.node_groups(caller) for s in group.inputs.get("subnetIds") or []}
-    connection = _routes_to(graph, caller_subnets, destination, source, f"{caller}'s nodes")
+    there = _routes_to(graph, caller_subnets, destination, source, f"{caller}'s nodes")
     endpoint_subnets = {*cluster.inputs.get("privateSubnetIds", []), *cluster.inputs.get("publicSubnetIds", [])}
     back = _routes_to(graph, endpoint_subnets, source, destination, f"{flow.destination}'s endpoint subnets")
-    if back.id != connection.id:
-        raise NoPathError(f"{flow.destination} answers over {back.name}, not {connection.name}")
     group = str(cluster.outputs["clusterSecurityGroupId"])
     ends = {str(source.cidr.network_address), str(source.cidr.broadcast_address)}
     if graph.admits(group, "tcp", 443, ends) is None:
         raise NoPathError(f"{flow.destination}'s cluster security group does not admit {source.cidr} on tcp/443")
-    path = f"{connection.name} (accepted) both ways; cluster security group admits {source.cidr} on 443"
+    path = f"there: {there}; back: {back}; cluster security group admits {source.cidr} on 443"
     if cluster.inputs.get("endpointPublicAccess"):
         path += "; " + _resolves(graph, cluster, source, destination, flow)
     return path
@@ -80,31 +86,89 @@ def _tables(graph: Graph, subnets: Iterable[str]) -> set[str]:
     return {str(r.inputs["routeTableId"]) for r in graph.of_type(_ASSOCIATION) if r.inputs.get("subnetId") in wanted}
 
 
-def _routes_to(graph: Graph, subnets: Iterable[str], to: Vpc, local: Vpc, who: str) -> Registration:
-    """The accepted peering connection every one of ``subnets``' route tables sends ``to``'s range over."""
+def _routes_to(graph: Graph, subnets: Iterable[str], to: Vpc, local: Vpc, who: str) -> str:
+    """How every one of ``subnets``' route tables carries ``to``'s range: an accepted peering
+    connection, or a transit gateway that delivers it."""
     tables = _tables(graph, subnets)
     if not tables:
         raise NoPathError(f"{who} have no route table")
-    found: Registration | None = None
+    hops: set[str] = set()
     for table in sorted(tables):
         routes = [r for r in graph.of_type(_ROUTE) if r.inputs.get("routeTableId") == table]
         matching = [r for r in routes if to.cidr.subnet_of(IPv4Network(str(r.inputs.get("destinationCidrBlock", "0.0.0.0/32"))))]
         if not matching:
             raise NoPathError(f"{who}: route table {table} has no route to {to.cidr}")
         best = max(matching, key=lambda r: IPv4Network(str(r.inputs["destinationCidrBlock"])).prefixlen)
-        connection = graph.by_id.get(str(best.inputs.get("vpcPeeringConnectionId")))
-        if connection is None or connection.type != _PEERING:
+        target = graph.by_id.get(str(best.inputs.get("vpcPeeringConnectionId") or best.inputs.get("transitGatewayId")))
+        if target is not None and target.type == _TRANSIT_GATEWAY:
+            hops.add(_through_transit(graph, target, subnets, to, local, who))
+            continue
+        if target is None or target.type != _PEERING:
             raise NoPathError(f"{who}: route table {table} sends {to.cidr} to {best.name}, not over a peering connection")
-        if {connection.inputs.get("vpcId"), connection.inputs.get("peerVpcId")} != {to.id, local.id}:
-            raise NoPathError(f"{who}: {connection.name} does not join {local.name} and {to.name}")
+        if {target.inputs.get("vpcId"), target.inputs.get("peerVpcId")} != {to.id, local.id}:
+            raise NoPathError(f"{who}: {target.name} does not join {local.name} and {to.name}")
         if not any(
-            a.inputs.get("vpcPeeringConnectionId") == connection.id and a.inputs.get("autoAccept")
-            for a in graph.of_type(_ACCEPTER)
+            a.inputs.get("vpcPeeringConnectionId") == target.id and a.inputs.get("autoAccept") for a in graph.of_type(_ACCEPTER)
         ):
-            raise NoPathError(f"{connection.name} is never accepted: it stays pending-acceptance and carries nothing")
-        found = connection
-    assert found is not None
-    return found
+            raise NoPathError(f"{target.name} is never accepted: it stays pending-acceptance and carries nothing")
+        hops.add(f"{target.name} (accepted)")
+    return " / ".join(sorted(hops))
+
+
+def _attached(graph: Graph, gateway: Registration, vpc: Vpc) -> Registration | None:
+    attachments = [
+        a
+        for a in graph.of_type(_VPC_ATTACHMENT)
+        if a.inputs.get("transitGatewayId") == gateway.id and a.inputs.get("vpcId") == vpc.id
+    ]
+    return attachments[0] if attachments else None
+
+
+def _zones(graph: Graph, subnets: Iterable[str]) -> set[str]:
+    return {str(graph.by_id[s].inputs.get("availabilityZoneId")) for s in subnets if s in graph.by_id}
+
+
+def _through_transit(graph: Graph, gateway: Registration, subnets: Iterable[str], to: Vpc, local: Vpc, who: str) -> str:
+    """A transit gateway carries traffic from ``local`` (entering in the subnets' zones) to ``to``."""
+    attachment = _attached(graph, gateway, local)
+    if attachment is None:
+        raise NoPathError(f"{who}: {local.name} routes {to.cidr} to {gateway.name} but is not attached to it")
+    missing = _zones(graph, subnets) - _zones(graph, attachment.inputs.get("subnetIds") or [])
+    if missing:
+        raise NoPathError(
+            f"{who}: {attachment.name} has no subnet in {', '.join(sorted(missing))}: "
+            f"traffic from there cannot enter {gateway.name}"
+        )
+    if _propagates_to(graph, gateway, to):
+        return f"{gateway.name} (attachments propagate)"
+    table = gateway.outputs.get("associationDefaultRouteTableId")
+    routes = [
+        r
+        for r in graph.of_type(_TGW_ROUTE)
+        if r.inputs.get("transitGatewayRouteTableId") == table
+        and to.cidr.subnet_of(IPv4Network(str(r.inputs.get("destinationCidrBlock", "0.0.0.0/32"))))
+    ]
+    if not routes:
+        raise NoPathError(f"{gateway.name}'s route table has no route to {to.cidr} (a peering's routes are never propagated)")
+    best = max(routes, key=lambda r: IPv4Network(str(r.inputs["destinationCidrBlock"])).prefixlen)
+    peering = graph.by_id.get(str(best.inputs.get("transitGatewayAttachmentId")))
+    if peering is None or peering.type != _TGW_PEERING:
+        raise NoPathError(f"{gateway.name} sends {to.cidr} to {best.name}, not over a transit gateway peering")
+    ends = {peering.inputs.get("transitGatewayId"), peering.inputs.get("peerTransitGatewayId")}
+    if gateway.id not in ends:
+        raise NoPathError(f"{peering.name} does not attach {gateway.name}")
+    if not any(a.inputs.get("transitGatewayAttachmentId") == peering.id for a in graph.of_type(_TGW_PEERING_ACCEPTER)):
+        raise NoPathError(f"{peering.name} is never accepted: it stays pending-acceptance and carries nothing")
+    (other_id,) = ends - {gateway.id}
+    other = graph.by_id[str(other_id)]
+    if not _propagates_to(graph, other, to):
+        raise NoPathError(f"{other.name}, across {peering.name}, has no attachment of {to.name}")
+    return f"{gateway.name} -> {peering.name} (accepted) -> {other.name}"
+
+
+def _propagates_to(graph: Graph, gateway: Registration, vpc: Vpc) -> bool:
+    """The gateway's default route table holds ``vpc``'s range: it is attached and attachments propagate."""
+    return gateway.inputs.get("defaultRouteTablePropagation") == "enable" and _attached(graph, gateway, vpc) is not None
 
 
 def _endpoint_vpc(graph: Graph, endpoint: Registration) -> str:

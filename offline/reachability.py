@@ -175,7 +175,7 @@ def check(graph: Graph, flow: Flow) -> Verdict:
 
 
 def _api(graph: Graph, flow: Flow) -> Verdict:
-    if flow.route is Route.PEERING:
+    if flow.route is not Route.INTERNET:
         try:
             return Verdict(flow, private_path.check_private(graph, flow))
         except private_path.NoPathError as gap:

@@ -40,7 +40,7 @@ def test_an_explicit_mode_wins() -> None:
 
 def test_an_unknown_mode_names_the_choices() -> None:
     (problem,) = problems_after(lambda raw: raw.update(interconnect={"mode": "transit"}))
-    assert problem.startswith("fleet:interconnect.mode: Input should be 'none' or 'peering'")
+    assert problem.startswith("fleet:interconnect.mode: Input should be 'none', 'peering' or 'transitGateway'")
 
 
 def test_a_member_overlapping_the_hub_cannot_be_peered() -> None:

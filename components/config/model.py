@@ -745,11 +745,13 @@ class InterconnectMode(StrEnum):
     """Cross-cluster API calls cross the internet to public endpoints that allow-list each caller."""
     PEERING = "peering"
     """The hub's VPC is peered with each other cluster's; API calls take the private endpoints."""
+    TRANSIT_GATEWAY = "transitGateway"
+    """A transit gateway per region, peered with the hub's region's; API calls take the private endpoints."""
 
 
 class InterconnectSpec(_Model):
     mode: InterconnectMode | None = None
-    """none or peering; unset: peering for fleets of more than three clusters, none otherwise."""
+    """none, peering or transitGateway; unset: peering for fleets of more than three clusters, none otherwise."""
 
 
 Region = Annotated[str, AfterValidator(_region)]
@@ -775,6 +777,10 @@ class RegionQuotasSpec(_Model):
     """Active VPC peering connections per VPC (L-7E9ECCDB)."""
     routes_per_route_table: Quota | None = None
     """Routes per route table (L-93826ACB)."""
+    transit_gateways: Quota | None = None
+    """Transit gateways per Region."""
+    transit_gateway_peering_attachments: Quota | None = None
+    """Peering attachments per transit gateway."""
     inbound_rules_per_security_group: Quota | None = None
     """Inbound rules per security group (L-0EA8095F)."""
     security_groups_per_interface: Quota | None = None

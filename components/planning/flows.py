@@ -54,6 +54,8 @@ class Route(StrEnum):
     """Over the internet, admitted by the destination's allow list or security group."""
     PEERING = "peering"
     """Over the hub's VPC peering, to the destination's private endpoint (components/planning/interconnect.py)."""
+    TRANSIT_GATEWAY = "transitGateway"
+    """Over the regions' transit gateways, to the destination's private endpoint."""
 
 
 class Egress(StrEnum):
@@ -124,7 +126,8 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
         flows.append(Flow(FlowKind.EDGE_TO_PODS, EDGE_NLB, name, "tcp", (ingress.effective_target_port,)))
         flows.append(Flow(FlowKind.HEALTH_CHECK, ROUTE53_HEALTH_CHECKERS, name, "tcp", (ingress.port,)))
     if private is not None:
-        flows = [replace(f, route=Route.PEERING) if f.to_api and private.joins(f.source, f.destination) else f for f in flows]
+        route = Route.TRANSIT_GATEWAY if private.transit else Route.PEERING
+        flows = [replace(f, route=route) if f.to_api and private.joins(f.source, f.destination) else f for f in flows]
     if spec.hub_stack is not None and interconnect.plan_joined(spec) is not None:
         party = hub_stack_party(spec.hub_stack.stack)
         flows = [replace(f, route=Route.PEERING) if f.to_api and f.source == party else f for f in flows]

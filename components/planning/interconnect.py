@@ -51,6 +51,8 @@ class Spoke:
 
 @dataclass(frozen=True)
 class InterconnectPlan:
+    mode: InterconnectMode
+    """peering or transitGateway (a plan exists only for a private path)."""
     hub: str
     hub_region: str
     hub_cidr: IPv4Network
@@ -68,6 +70,16 @@ class InterconnectPlan:
         """Whether a call from ``source`` to ``destination`` can take the private path."""
         names = {s.name for s in self.spokes}
         return (source == self.hub and destination in names) or (destination == self.hub and source in names)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Every region the interconnect spans, the hub's first."""
+        others = sorted({s.region for s in self.spokes} - {self.hub_region})
+        return (self.hub_region, *others)
+
+    @property
+    def transit(self) -> bool:
+        return self.mode is InterconnectMode.TRANSIT_GATEWAY
 
     @property
     def hub_calls_out(self) -> bool:
@@ -101,6 +113,7 @@ def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
         for name in sorted((argocd | clients) - {hub_name})
     )
     return InterconnectPlan(
+        spec.interconnect_mode,
         hub_name,
         hub.region,
         hub.vpc_cidr,
@@ -123,7 +136,16 @@ def plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
     if hub_plan is None or not hub_plan.argocd_hub:
         return None
     spokes = tuple(Spoke(c.name, c.region, c.vpc_cidr, True, False) for c in sorted(spec.clusters, key=lambda c: c.name))
-    return InterconnectPlan(hub_plan.hub, hub_plan.hub_region, hub_plan.hub_cidr, spokes, resolvers=bool(spec.api_access_cidrs))
+    # Whatever the hub's own mode, a joining stack peers with the hub's VPC: a transit gateway
+    # belongs to the hub's stack, while a peering needs nothing of it but its VPC and route tables.
+    return InterconnectPlan(
+        InterconnectMode.PEERING,
+        hub_plan.hub,
+        hub_plan.hub_region,
+        hub_plan.hub_cidr,
+        spokes,
+        resolvers=bool(spec.api_access_cidrs),
+    )
 
 
 def endpoint_host(endpoint: str) -> str:

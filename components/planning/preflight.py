@@ -24,7 +24,7 @@ from typing import Any
 
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError
-from . import clusterset, flows, interconnect, naming, security_rules
+from . import cidr, clusterset, flows, interconnect, naming, security_rules
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
@@ -71,6 +71,8 @@ QUOTAS = {
         Quota("resolverEndpoints", "Endpoints per AWS Region (Route 53 Resolver)", 4, "region", "route53resolver"),
         Quota("peeringConnectionsPerVpc", "Active VPC peering connections per VPC", 50, "region", "vpc", "L-7E9ECCDB"),
         Quota("routesPerRouteTable", "Routes per route table", 50, "region", "vpc", "L-93826ACB"),
+        Quota("transitGateways", "Transit gateways per Region", 5, "region", "ec2"),
+        Quota("transitGatewayPeeringAttachments", "Peering attachments per transit gateway", 50, "region", "ec2"),
         Quota("route53HealthChecks", "Health checks per account", 200, "account", "route53", "L-ACB674F3"),
         Quota("iamOidcProviders", "OpenID Connect providers per account", 100, "account", "iam"),
     )
@@ -195,13 +197,16 @@ def run(spec: FleetSpec) -> Report:
 
 def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
     by_name = {c.name: c for c in spec.clusters}
-    if flow.route is Route.PEERING:
+    if flow.route in (Route.PEERING, Route.TRANSIT_GATEWAY):
         party = flows.hub_stack_party(spec.hub_stack.stack) if spec.hub_stack is not None else None
         plan = interconnect.plan_joined(spec) if flow.source == party else interconnect.plan_interconnect(spec)
         assert plan is not None
         spoke = flow.destination if flow.source in (plan.hub, party) else flow.source
         dns = f", {flow.destination}'s endpoint name forwarded by Route 53 Resolver" if plan.resolvers else ""
-        return FlowPath(flow, f"peering {plan.hub} <-> {spoke} to {flow.destination}'s private endpoint on 443{dns}")
+        how = (
+            f"transit gateways of {', '.join(sorted({plan.hub_region, plan.spoke(spoke).region}))}" if plan.transit else "peering"
+        )
+        return FlowPath(flow, f"{how} {plan.hub} <-> {spoke} to {flow.destination}'s private endpoint on 443{dns}")
     if flow.to_api:
         if not spec.api_access_cidrs:
             return FlowPath(
@@ -411,9 +416,18 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
         count["networkLoadBalancers"] += 1 if cluster.name in owned_edges else 0
     if private is not None:
         hub = per_region[private.hub_region]
-        hub["peeringConnectionsPerVpc"] = max(hub["peeringConnectionsPerVpc"], len(private.spokes))
-        # The hub's tables: the default route plus one per peered member.
-        hub["routesPerRouteTable"] = max(hub["routesPerRouteTable"], 1 + len(private.spokes))
+        if private.transit:
+            # One transit gateway per region, every other region's peered with the hub's.
+            for region in private.regions:
+                per_region[region]["transitGateways"] += 1
+            hub["transitGatewayPeeringAttachments"] = len(private.regions) - 1
+            # The hub's tables send the members' ranges, collapsed, to its transit gateway.
+            routes = len(cidr.collapse(s.vpc_cidr for s in private.spokes))
+        else:
+            hub["peeringConnectionsPerVpc"] = max(hub["peeringConnectionsPerVpc"], len(private.spokes))
+            routes = len(private.spokes)
+        # The hub's tables: the default route plus the routes to members.
+        hub["routesPerRouteTable"] = max(hub["routesPerRouteTable"], 1 + routes)
         if private.resolvers:
             hub["resolverEndpoints"] += int(private.hub_is_called) + int(private.hub_calls_out)
             for spoke in private.spokes:

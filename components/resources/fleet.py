@@ -12,9 +12,9 @@ import pulumi_random as random
 
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
-from ..planning import flows, interconnect, kubeconfig, naming, security_rules, zones
+from ..planning import cidr, flows, interconnect, kubeconfig, naming, security_rules, zones
 from ..planning.clusterset import ClusterSet, gateway_pool_size, plan_clusterset
-from . import providers
+from . import providers, transit
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .edge import RegionalEdge, RegionalEdgeArgs
@@ -30,6 +30,7 @@ from .peering import (
 )
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
+from .transit import RegionalTransitGateway, RegionalTransitGatewayArgs
 
 # What stacks joining this hub (fleet:hub) read to peer with its VPC (components/config/hub_stack.py).
 INTERCONNECT_OUTPUT = "interconnectHub"
@@ -321,10 +322,13 @@ def _interconnect(
         routed = security_rules.routed_rules(clusterset, name) if clusterset and name in members else ()
         return ClusterEnd(name, cluster.region, networks[name], cluster.endpoint, cluster.cluster_security_group_id, routed)
 
+    gateways = _transit_gateways(plan, aws_providers) if plan.transit else {}
     hub = end(plan.hub)
     hub_side = InterconnectHub(
         f"{plan.hub}-interconnect",
-        InterconnectHubArgs(plan=plan, hub=hub, tags=naming.cluster_tags(plan.hub, plan.hub_region)),
+        InterconnectHubArgs(
+            plan=plan, hub=hub, tags=naming.cluster_tags(plan.hub, plan.hub_region), transit=gateways.get(plan.hub_region)
+        ),
         pulumi.ResourceOptions(providers={"aws": aws_providers[plan.hub_region]}),
     )
     for spoke in plan.spokes:
@@ -338,10 +342,34 @@ def _interconnect(
                 hub_outbound_endpoint_id=hub_side.outbound.id if hub_side.outbound else None,
                 hub_inbound_endpoint=hub_side.inbound,
                 tags=naming.cluster_tags(spoke.name, spoke.region),
+                transit=gateways.get(spoke.region),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )
     return hub_side
+
+
+def _transit_gateways(
+    plan: interconnect.InterconnectPlan, aws_providers: dict[str, aws.Provider]
+) -> dict[str, RegionalTransitGateway]:
+    """A transit gateway per region of the interconnect, the hub's first, each other region's peered with it."""
+    gateways: dict[str, RegionalTransitGateway] = {}
+    for region in plan.regions:
+        hub = gateways.get(plan.hub_region)
+        gateways[region] = RegionalTransitGateway(
+            f"interconnect-{region}",
+            RegionalTransitGatewayArgs(
+                region=region,
+                asn=transit.asn_of(region),
+                hub=hub,
+                hub_region=plan.hub_region,
+                hub_cidr=plan.hub_cidr,
+                spoke_cidrs=cidr.collapse(s.vpc_cidr for s in plan.spokes if s.region == region) if hub else (),
+                tags={"fleet-interconnect": plan.hub},
+            ),
+            pulumi.ResourceOptions(providers={"aws": aws_providers[region]}),
+        )
+    return gateways
 
 
 def _join_hub_interconnect(

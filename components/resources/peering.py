@@ -16,10 +16,11 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 
-from ..planning import naming, security_rules
+from ..planning import cidr, naming, security_rules
 from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
 from ..planning.security_rules import CidrRule
 from .sg_rules import cidr_rules
+from .transit import RegionalTransitGateway, attach
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
 RESOLVER_ADDRESSES = 2
@@ -152,6 +153,8 @@ class InterconnectHubArgs:
     """The hub's network, endpoint and cluster security group."""
     tags: dict[str, str]
     """Tags for every resource."""
+    transit: RegionalTransitGateway | None = None
+    """With mode transitGateway: the hub's region's gateway (else members peer with the hub's VPC)."""
 
 
 class InterconnectHub(pulumi.ComponentResource):
@@ -166,6 +169,8 @@ class InterconnectHub(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         plan, hub = args.plan, args.hub
         cidr_rules(f"{name}-api", hub.cluster_security_group_id, security_rules.api_rules(plan, hub.name, hub.routed), child)
+        if args.transit is not None:
+            self._transit(name, args, args.transit)
         self.inbound = self.outbound = self.outbound_group = None
         if plan.resolvers and plan.hub_is_called:
             rules = security_rules.resolver_inbound_rules(plan, hub.name)
@@ -179,6 +184,30 @@ class InterconnectHub(pulumi.ComponentResource):
                 "outboundEndpointId": self.outbound.id if self.outbound else None,
             }
         )
+
+    def _transit(self, name: str, args: InterconnectHubArgs, gateway: RegionalTransitGateway) -> None:
+        """The hub's VPC attached to its region's gateway; every hub table sends the members' ranges
+        there, collapsed: one gateway for all of them, so a route can cover many."""
+        hub = args.hub
+        attachment = attach(
+            f"{name}-attachment",
+            gateway,
+            hub.network.vpc_id,
+            list(hub.network.private_subnets),
+            args.tags,
+            pulumi.ResourceOptions(parent=self),
+        )
+        attached = pulumi.ResourceOptions(parent=self, depends_on=[attachment])
+        members = cidr.collapse(s.vpc_cidr for s in args.plan.spokes)
+        for slug, table in hub.network.route_table_ids.items():
+            for network in members:
+                aws.ec2.Route(
+                    f"{name}-to-{slug}-{str(network).replace('.', '-').replace('/', '-')}",
+                    aws.ec2.RouteArgs(
+                        route_table_id=table, destination_cidr_block=str(network), transit_gateway_id=gateway.gateway.id
+                    ),
+                    attached,
+                )
 
 
 @dataclass(frozen=True)
@@ -199,20 +228,34 @@ class InterconnectLinkArgs:
     """Tags for every resource."""
     hub_outbound_group_id: pulumi.Input[str] | None = None
     """For a hub in another stack: its outbound endpoint's group, which this link opens to the member."""
+    transit: RegionalTransitGateway | None = None
+    """With mode transitGateway: the member's region's gateway (else the link is a VPC peering)."""
 
 
 class InterconnectLink(pulumi.ComponentResource):
     """One member's peering with the hub: the connection, both sides' routes, the member's API
     opening for the hub, and the DNS forwarding each direction of API calls needs."""
 
-    peering_connection_id: pulumi.Output[str]
-
     def __init__(self, name: str, args: InterconnectLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:InterconnectLink", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        plan, spoke, hub = args.plan, args.spoke_end, args.hub_end
+        plan, spoke = args.plan, args.spoke_end
         tags = {**args.tags, "fleet-interconnect": f"{plan.hub}-{spoke.name}"}
 
+        if args.transit is not None:
+            self._transit(name, args, args.transit, tags)
+        else:
+            self._peering(name, args, tags)
+        api = security_rules.api_rules(plan, spoke.name, spoke.routed)
+        cidr_rules(f"{name}-api", spoke.cluster_security_group_id, api, child)
+        if plan.resolvers:
+            self._dns(name, args, tags)
+        self.register_outputs({})
+
+    def _peering(self, name: str, args: InterconnectLinkArgs, tags: dict[str, str]) -> None:
+        """A peering connection with the hub's VPC, accepted on the hub's side, routed both ways."""
+        child = pulumi.ResourceOptions(parent=self)
+        plan, spoke, hub = args.plan, args.spoke_end, args.hub_end
         connection = aws.ec2.VpcPeeringConnection(
             f"{name}-peering",
             aws.ec2.VpcPeeringConnectionArgs(
@@ -254,12 +297,28 @@ class InterconnectLink(pulumi.ComponentResource):
                 ),
                 active,
             )
-        api = security_rules.api_rules(plan, spoke.name, spoke.routed)
-        cidr_rules(f"{name}-api", spoke.cluster_security_group_id, api, child)
-        if plan.resolvers:
-            self._dns(name, args, tags)
-        self.peering_connection_id = connection.id
-        self.register_outputs({"peeringConnectionId": connection.id})
+
+    def _transit(self, name: str, args: InterconnectLinkArgs, gateway: RegionalTransitGateway, tags: dict[str, str]) -> None:
+        """The member's VPC attached to its region's transit gateway; its tables send the hub's range there.
+        The hub's side (its attachment, its routes to members) is InterconnectHub's."""
+        spoke = args.spoke_end
+        attachment = attach(
+            f"{name}-attachment",
+            gateway,
+            spoke.network.vpc_id,
+            list(spoke.network.private_subnets),
+            tags,
+            pulumi.ResourceOptions(parent=self),
+        )
+        attached = pulumi.ResourceOptions(parent=self, depends_on=[attachment])
+        for slug, table in spoke.network.route_table_ids.items():
+            aws.ec2.Route(
+                f"{name}-to-hub-{slug}",
+                aws.ec2.RouteArgs(
+                    route_table_id=table, destination_cidr_block=str(args.plan.hub_cidr), transit_gateway_id=gateway.gateway.id
+                ),
+                attached,
+            )
 
     def _dns(self, name: str, args: InterconnectLinkArgs, tags: dict[str, str]) -> None:
         """Forward each endpoint name its callers need from the caller's VPC to the owner's."""
