@@ -175,7 +175,7 @@ def test_gateway_shards_hold_every_peer_once_within_60_rules(members: int, gatew
 @st.composite
 def fleets(draw: st.DrawFn) -> dict[str, Any]:
     size = draw(st.integers(1, 30))
-    raw = generated_raw(size, draw(st.sampled_from([None, "none", "peering"])) if size > 1 else None)
+    raw = generated_raw(size, draw(st.sampled_from([None, "none", "peering", "transitGateway"])) if size > 1 else None)
     azs = draw(st.integers(2, 3))
     nat = draw(st.sampled_from(["Single", "OnePerAz"]))
     for cluster in raw["clusters"]:
@@ -196,7 +196,7 @@ def independent_counts(raw: dict[str, Any]) -> dict[str, int]:
     size = len(clusters)
     joined = raw["submariner"]["enabled"]
     pool = 3 * raw["submariner"]["gatewaysPerCluster"] if joined else 0
-    peering = (raw.get("interconnect", {}).get("mode") or ("peering" if size > 3 else "none")) == "peering"
+    peering = (raw.get("interconnect", {}).get("mode") or ("peering" if size > 3 else "none")) != "none"
     nat = 1 if clusters[0]["natGateways"] == "Single" else clusters[0]["availabilityZones"]
     operators = len(raw["apiAccessCidrs"])
     hub_list = operators + (0 if peering else (size - 1) * (nat + pool))
@@ -300,3 +300,26 @@ def test_the_reference_stacks_pass_preflight_with_their_declared_quotas(stack: s
     assert checked.errors == []
     assert checked.warnings == []  # every quota above AWS's default is declared
     assert [q.quota.key for q in checked.quotas if q.declared] == (["elasticIps", "elasticIps"] if stack == "prod" else [])
+
+
+def test_a_transit_gateway_plan_spans_every_member_region_hub_first() -> None:
+    plan = interconnect.plan_interconnect(parse_fleet(generated_raw(10, "transitGateway")))
+    assert plan is not None
+    assert plan.transit
+    assert plan.regions == ("us-east-1", "eu-west-1", "us-west-2")
+    # One gateway per region, two peered with the hub's; the hub's tables hold the members collapsed.
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(parse_fleet(generated_raw(10, "transitGateway")))}
+    assert [needs[("transitGateways", r)] for r in plan.regions] == [1, 1, 1]
+    assert needs[("transitGatewayPeeringAttachments", "us-east-1")] == 2
+    assert needs[("routesPerRouteTable", "us-east-1")] == 1 + len(cidr.collapse(s.vpc_cidr for s in plan.spokes))
+    assert ("peeringConnectionsPerVpc", "us-east-1") not in needs
+
+
+def test_a_joining_stack_peers_with_a_transit_gateway_hub() -> None:
+    hub = parse_fleet(generated_raw(4, "transitGateway"))
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
+    joiner = parse_fleet(raw).with_joined_hub(hub)
+    plan = interconnect.plan_joined(joiner)
+    assert plan is not None
+    assert plan.mode is InterconnectMode.PEERING
+    assert (plan.hub, str(plan.hub_cidr)) == ("hub", "10.10.0.0/16")
