@@ -114,3 +114,24 @@ def test_the_plan_of_a_joining_stack_shows_its_flow_over_the_peering(
     assert flow["route"] == "peering"
     assert "forwarded by staging-us-interconnect-hub-resolves" in flow["path"]
     assert plan["preflight"]["verdict"] == "pass"
+
+
+def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def transit(config: dict[str, Any]) -> None:
+        config["fleet:interconnect"] = {"mode": "transitGateway"}
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    transit(document["config"])
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+    hub = run_stack("prod", mutate=transit)
+    outputs = {key: hub.exports[key] for key in ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)}
+    staging = run_stack("staging", stack_outputs={HUB: outputs})
+    spec = staging_spec(tmp_path)
+    (call,) = [f for f in flows.fleet_flows(spec) if f.to_api]
+    assert call.route is flows.Route.PEERING
+    graph = Graph(Run({**hub.registrations, **staging.registrations}, {}, set(), []), parties={f"hub-stack:{HUB}": "mgmt"})
+    assert check(graph, call).problem == ""
