@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3, help="evaluations per size; the median time is reported")
     parser.add_argument(
-        "--interconnect", choices=["none", "peering", "transitGateway"], help="fleet:interconnect.mode of every size (default: chosen by size)"
+        "--interconnect",
+        choices=["none", "peering", "transitGateway"],
+        help="fleet:interconnect.mode of every size (default: chosen by size)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
     args = parser.parse_args(argv)
