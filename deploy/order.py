@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from components.config.stack_files import read_stack_file
 from deploy.touched import ROOT, stacks_in
-from offline.stack_files import read_stack_file
 
 
 def hub_of(stack: str, root: Path = ROOT) -> str | None:

@@ -27,8 +27,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from components.config.stack_files import StackFile, load_yaml, read_stack_file
 from components.planning.regions import ZONE_IDS
-from offline.stack_files import StackFile, load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "fleet"

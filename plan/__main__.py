@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from components.config import hub_stack as hub_stacks
+from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError, parse_fleet
 from components.planning import flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
-from offline.stack_files import StackFileError, read_stack_file
 from plan import report
 
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import plan.__main__ as plan_main
+from components.config.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
 from offline import harness
 from offline.harness import run_stack
-from offline.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
 
 # A fourth cluster a newcomer adds to prod, in a region the reference stacks do not use.
 PROD_AP = """

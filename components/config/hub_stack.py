@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from offline.stack_files import StackFileError, load_yaml, read_stack_file
-
 from .model import FleetSpec
+from .stack_files import StackFileError, load_yaml, read_stack_file
 from .validation import ConfigError, config_path, parse_fleet
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
