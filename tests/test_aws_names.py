@@ -90,3 +90,14 @@ def test_a_fitted_prefix_leaves_room_for_the_unique_suffix(prefix: str) -> None:
         fitted = naming.fit_prefix(prefix, limit)
         assert fitted.endswith("-")
         assert len(fitted) + naming.NAME_PREFIX_SUFFIX <= limit
+
+
+@pytest.mark.parametrize("mode", ["peering", "transitGateway"])
+def test_interconnect_names_fit_with_the_longest_names(mode: str) -> None:
+    config = longest_names()
+    config["fleet:interconnect"] = {"mode": mode}
+    run = run_program(config)
+    limited = [r for r in run.registrations.values() if r.type in naming.NAME_LIMITS]
+    assert {r.type for r in limited} >= {"aws:route53/resolverEndpoint:ResolverEndpoint", "aws:route53/resolverRule:ResolverRule"}
+    too_long = [r.name for r in limited if physical_name_length(r) > naming.NAME_LIMITS[r.type]]
+    assert too_long == []
