@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         hub_stack = _hub_stack(stack)
-        spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
-        spec = spec.with_joined_hub(hub_stacks.read_hub_spec(spec))
+        spec = hub_stacks.with_hub_stack(
+            parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
+        )
         # The hub stack of this project is planned too, so a joining stack sees its real outputs.
         hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1])) if hub_stack and spec.joined_hub else None
         hub_outputs = {k: hub_run.exports[k] for k in HUB_EXPORTS if k in hub_run.exports} if hub_run else PLACEHOLDER_HUB

@@ -50,7 +50,7 @@ def staging_spec(project: Path, mutate: Any = None) -> Any:
     if mutate is not None:
         mutate(raw)
     spec = parse_fleet(raw)
-    return spec.with_joined_hub(hub_stack.read_hub_spec(spec, project))
+    return hub_stack.with_hub_stack(spec, project)
 
 
 def test_the_hub_exports_what_joining_stacks_peer_with(runs: tuple[Run, Run]) -> None:
@@ -90,7 +90,7 @@ def test_a_joining_cluster_overlapping_the_hubs_stack_fails_preflight(project: P
 def test_a_hub_over_the_internet_keeps_joining_stacks_on_their_allow_lists() -> None:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
     spec = parse_fleet(raw)
-    spec = spec.with_joined_hub(hub_stack.read_hub_spec(spec, ROOT))  # the real prod file: interconnect none
+    spec = hub_stack.with_hub_stack(spec, ROOT)  # the real prod file: interconnect none
     assert [f.route for f in flows.fleet_flows(spec) if f.to_api] == [flows.Route.INTERNET]
 
 

@@ -53,3 +53,8 @@ def read_hub_spec(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec
         return parse_fleet(raw)
     except ConfigError as exc:
         raise ConfigError([f"{where}: {problem}" for problem in exc.problems]) from None
+
+
+def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec:
+    """``spec``, knowing the config of the hub stack it joins (when that stack is in this project)."""
+    return spec.with_joined_hub(read_hub_spec(spec, project_dir))

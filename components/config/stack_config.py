@@ -33,5 +33,4 @@ def raw_fleet_config() -> dict[str, Any]:
 def load_fleet_spec() -> FleetSpec:
     """Read and validate the stack's fleet config (and the config of the hub stack it joins, when it
     is in this project); raises ConfigError listing every problem."""
-    spec = parse_fleet(raw_fleet_config())
-    return spec.with_joined_hub(hub_stack.read_hub_spec(spec))
+    return hub_stack.with_hub_stack(parse_fleet(raw_fleet_config()))

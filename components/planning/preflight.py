@@ -78,9 +78,21 @@ QUOTAS = {
     )
 }
 RULES_QUOTA = Quota(
-    "inboundRulesPerSecurityGroup", "Inbound or outbound rules per security group", 60, "region", "vpc", "L-0EA8095F"
+    "inboundRulesPerSecurityGroup",
+    "Inbound or outbound rules per security group",
+    security_rules.INBOUND_RULES_PER_GROUP,
+    "region",
+    "vpc",
+    "L-0EA8095F",
 )
-GROUPS_QUOTA = Quota("securityGroupsPerInterface", "Security groups per network interface", 5, "region", "vpc", "L-2AFB9258")
+GROUPS_QUOTA = Quota(
+    "securityGroupsPerInterface",
+    "Security groups per network interface",
+    security_rules.GROUPS_PER_INTERFACE,
+    "region",
+    "vpc",
+    "L-2AFB9258",
+)
 
 
 @dataclass(frozen=True)
@@ -268,12 +280,17 @@ def _joined_ranges(spec: FleetSpec, report: Report) -> None:
 # ------------------------------------------------------------------ security groups
 
 
+def _owned_edges(spec: FleetSpec) -> set[str]:
+    """Clusters with an NLB of the program's own (each has a listener group, a rule and a health check)."""
+    return {f.destination for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS}
+
+
 def security_group_uses(spec: FleetSpec) -> list[GroupUse]:
     """Every security group the stack creates or adds rules to, with its rules as AWS counts them."""
     plan = clusterset.plan_clusterset(spec)
     private = interconnect.plan_interconnect(spec)
     members = {m.name for m in plan.members} if plan else set()
-    owned_edges = {f.destination for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS}
+    owned_edges = _owned_edges(spec)
     groups: list[GroupUse] = []
     for cluster in sorted(spec.clusters, key=lambda c: c.name):
         name, region = cluster.name, cluster.region
@@ -402,7 +419,7 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     plan = clusterset.plan_clusterset(spec)
     private = interconnect.plan_interconnect(spec)
     members = {m.name for m in plan.members} if plan else set()
-    owned_edges = {f.destination for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS}
+    owned_edges = _owned_edges(spec)
     per_region: dict[str, Counter[str]] = {}
     for cluster in spec.clusters:
         count = per_region.setdefault(cluster.region, Counter())
