@@ -1,8 +1,10 @@
-"""The hub's VPC peered with each other cluster's: routes, firewall openings and DNS forwarding.
+"""The hub's VPC joined to each other cluster's (a VPC peering, or transit gateway attachments):
+routes, firewall openings and DNS forwarding.
 
-components/planning/interconnect.py says what is joined and why each piece is needed; this module builds
-it. Spoke-side resources use the spoke's provider; hub-side ones name the hub's region on the
-resource (pulumi-aws ``region``), so each link is one component with one provider.
+components/planning/interconnect.py says what is joined and why each piece is needed; this module
+builds it (transit.py builds the gateways). Spoke-side resources use the spoke's provider; hub-side
+ones name the hub's region on the resource (pulumi-aws ``region``), so each link is one component
+with one provider.
 """
 
 from __future__ import annotations
