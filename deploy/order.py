@@ -9,16 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.config.stack_files import read_stack_file
-from deploy.touched import ROOT, stacks_in
-
-
-def hub_of(stack: str, root: Path = ROOT) -> str | None:
-    """The stack (short name) whose hub ``stack`` joins, if any."""
-    hub = read_stack_file(root / f"Pulumi.{stack}.yaml").config.get("fleet:hub")
-    if isinstance(hub, dict) and "stack" in hub:
-        return str(hub["stack"]).rsplit("/", 1)[-1]
-    return None
+from deploy.touched import ROOT, hub_of, stacks_in
 
 
 def deploy_order(root: Path = ROOT) -> list[str]:

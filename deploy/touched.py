@@ -1,8 +1,9 @@
 """Which stacks a change touches: ``git diff --name-only A B | python -m deploy.touched``.
 
-A stack file touches its own stack; anything the program, its dependencies or the policy pack
-is made of touches every stack; docs, tests and the GitOps template touch none. Prints
-``stacks=<JSON list>`` for ``$GITHUB_OUTPUT``.
+A stack file touches its own stack and every stack that joins its hub (``fleet:hub``): those read
+the hub stack's file (interconnect mode, the hub's range and zones) and outputs. Anything the
+program, its dependencies or the policy pack is made of touches every stack; docs, tests and the
+GitOps template touch none. Prints ``stacks=<JSON list>`` for ``$GITHUB_OUTPUT``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from components.config.stack_files import read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
@@ -24,7 +27,18 @@ def stacks_in(root: Path = ROOT) -> list[str]:
     return sorted(m["stack"] for path in root.glob("Pulumi.*.yaml") if (m := _STACK_FILE.match(path.name)))
 
 
-def touched_stacks(changed_paths: Iterable[str], stacks: Iterable[str]) -> list[str]:
+def hub_of(stack: str, root: Path = ROOT) -> str | None:
+    """The stack (short name) whose hub ``stack`` joins, if any."""
+    hub = read_stack_file(root / f"Pulumi.{stack}.yaml").config.get("fleet:hub")
+    if isinstance(hub, dict) and "stack" in hub:
+        return str(hub["stack"]).rsplit("/", 1)[-1]
+    return None
+
+
+def touched_stacks(
+    changed_paths: Iterable[str], stacks: Iterable[str], hubs: Mapping[str, str | None] | None = None
+) -> list[str]:
+    """The stacks the changed paths touch; ``hubs`` maps a stack to the stack whose hub it joins."""
     known = sorted(set(stacks))
     touched: set[str] = set()
     for raw in changed_paths:
@@ -36,6 +50,9 @@ def touched_stacks(changed_paths: Iterable[str], stacks: Iterable[str]) -> list[
         match = _STACK_FILE.match(path)
         if match and match["stack"] in known:
             touched.add(match["stack"])
+    joins = dict(hubs or {})
+    while grown := {stack for stack in known if joins.get(stack) in touched} - touched:
+        touched |= grown
     return sorted(touched)
 
 
@@ -49,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("python -m deploy.touched: pipe the changed paths in (git diff --name-only A B | ...)", file=sys.stderr)
         return 2
-    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks_in()))}")
+    stacks = stacks_in()
+    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, {stack: hub_of(stack) for stack in stacks}))}")
     return 0
 
 

@@ -152,11 +152,19 @@ def test_touched_stacks(changed: list[str], expected: list[str]) -> None:
     assert touched_stacks(changed, STACKS) == expected
 
 
+def test_a_hub_stack_file_touches_the_stacks_that_join_it() -> None:
+    # Staging reads prod's file (interconnect mode, the hub's range and zones) and its outputs.
+    hubs = {"prod": None, "staging": "prod", "qa": "staging"}
+    assert touched_stacks(["Pulumi.prod.yaml"], [*hubs], hubs) == ["prod", "qa", "staging"]
+    assert touched_stacks(["Pulumi.staging.yaml"], [*hubs], hubs) == ["qa", "staging"]
+    assert touched_stacks(["Pulumi.qa.yaml"], [*hubs], hubs) == ["qa"]
+
+
 def test_touched_cli_prints_a_github_output_line() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "deploy.touched"], input="Pulumi.prod.yaml\n", cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert result.stdout == 'stacks=["prod"]\n'
+    assert result.stdout == 'stacks=["prod", "staging"]\n'
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
@@ -193,3 +201,21 @@ def test_touched_on_a_terminal_says_what_to_pipe(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     assert touched.main([]) == 2
     assert "pipe the changed paths in" in capsys.readouterr().err
+
+
+def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path) -> None:
+    # The job runs on a bare setup-python plus the PyYAML pin; nothing else may be imported.
+    steps = load("preview.yml")["jobs"]["stacks"]["steps"]
+    assert "grep -i '^PyYAML==' requirements.txt" in steps[-2]["run"]
+    (tmp_path / "yaml").symlink_to(Path(yaml.__file__).parent)
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "deploy.touched"],
+        input="Pulumi.prod.yaml\n",
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT}:{tmp_path}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'stacks=["prod", "staging"]\n'
