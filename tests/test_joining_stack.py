@@ -135,3 +135,20 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
     assert call.route is flows.Route.PEERING
     graph = Graph(Run({**hub.registrations, **staging.registrations}, {}, set(), []), parties={f"hub-stack:{HUB}": "mgmt"})
     assert check(graph, call).problem == ""
+
+
+def test_a_joining_stacks_allow_list_counts_the_hubs_real_nat_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
+    # From prod's file: mgmt has 3 AZs with a NAT gateway each; without the file, the most (6).
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", ROOT)  # the real prod file: interconnect none
+    spec = staging_spec(ROOT)
+    assert preflight.run(spec).allow_lists == {"staging-us": 1 + 3}
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
+    assert preflight.run(parse_fleet(raw)).allow_lists == {"staging-us": 1 + flows.MAX_FOREIGN_HUB_NAT}
+    registered = staging_internet_run().named("staging-us-eks").inputs["publicAccessCidrs"]
+    assert len(registered) == 1 + 3
+
+
+def staging_internet_run() -> Run:
+    """Staging joining the real prod (interconnect none): the hub's NAT addresses on its allow list."""
+    hub = run_stack("prod")
+    return run_stack("staging", stack_outputs={HUB: {k: hub.exports[k] for k in ("argocdHub", "hubKubeconfig")}})

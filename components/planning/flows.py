@@ -168,15 +168,18 @@ def egress_addresses(spec: FleetSpec, cluster: ClusterSpec, kinds: Iterable[Egre
     return count
 
 
-def public_access_entries(spec: FleetSpec, destination: str, flows: Iterable[Flow]) -> int:
-    """How many CIDRs ``destination``'s publicAccessCidrs holds: the configured ones plus each source's addresses.
+def foreign_hub_addresses(spec: FleetSpec) -> int:
+    """The NAT addresses of the hub fleet:hub names: from its stack file when this project has it,
+    else the most it can have (one per AZ of the largest region layout)."""
+    hub = spec.joined_hub.hub if spec.joined_hub is not None else None
+    return nat_addresses(hub) if hub is not None else MAX_FOREIGN_HUB_NAT
 
-    A source in another stack (a hub reached through fleet:hub) is counted at its most NAT
-    gateways, one per AZ of the largest region layout, since this stack cannot see its config.
-    """
+
+def public_access_entries(spec: FleetSpec, destination: str, flows: Iterable[Flow]) -> int:
+    """How many CIDRs ``destination``'s publicAccessCidrs holds: the configured ones plus each source's addresses."""
     by_name = {c.name: c for c in spec.clusters}
     total = len(spec.api_access_cidrs)
     for source in api_sources(flows, destination):
         cluster = by_name.get(source.source)
-        total += egress_addresses(spec, cluster, source.egress) if cluster is not None else MAX_FOREIGN_HUB_NAT
+        total += egress_addresses(spec, cluster, source.egress) if cluster is not None else foreign_hub_addresses(spec)
     return total

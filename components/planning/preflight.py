@@ -228,7 +228,7 @@ def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
                 "set fleet:interconnect.mode: peering",
             )
         source = by_name.get(flow.source)
-        count = flows.egress_addresses(spec, source, flow.egress) if source else flows.MAX_FOREIGN_HUB_NAT
+        count = flows.egress_addresses(spec, source, flow.egress) if source else flows.foreign_hub_addresses(spec)
         kinds = "+".join(e.value for e in flow.egress)
         return FlowPath(flow, f"internet: {count} {kinds} addresses of {flow.source} on {flow.destination}'s publicAccessCidrs")
     if flow.kind is FlowKind.TUNNEL:
