@@ -1,0 +1,1 @@
+"""The ground floor: facts about AWS, Kubernetes and the Pulumi engine, each with its source."""

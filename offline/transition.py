@@ -1,0 +1,409 @@
+"""What `pulumi up` does going from one config's registrations to another's, step by step, and
+which AWS or Pulumi rule a step breaks.
+
+Mocks accept every second deploy; AWS does not. This model classifies every resource (create,
+update, replace, delete) with the force-new table, orders the steps as the Pulumi engine does
+(creates, updates and replacement-creates in registration order, which is dependency order;
+delete-before-replace deletes just before their create; every other delete last, in reverse),
+and replays them over the set of live objects, checking at each step the rules AWS enforces on
+that set. A broken rule names the step, the resources and the safe way to make the change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from components.aws.force_new import FORCE_NEW, forced_by
+from components.planning.iam_policies import GATEWAY_POOL_TAG
+from offline.harness import Registration, Run
+
+Action = Literal["create", "update", "replace", "delete"]
+
+
+@dataclass(frozen=True)
+class Change:
+    urn: str
+    type: str
+    name: str
+    action: Action
+    changed: tuple[str, ...] = ()
+    """Input paths that differ."""
+    forced_by: tuple[str, ...] = ()
+    """For a replace: the changed paths that force it (force-new table or replaceOnChanges)."""
+    delete_first: bool = False
+    protected: bool = False
+    """The resource as deployed is protected (Pulumi refuses to delete or replace it)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: Literal["create", "update", "delete"]
+    urn: str
+    registration: Registration
+    """The object this step creates, updates to, or deletes."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    step: str
+    """The step that breaks it, as ``<kind> <name>``."""
+    message: str
+    fix: str
+
+
+@dataclass
+class Transition:
+    changes: list[Change]
+    steps: list[Step]
+    violations: list[Violation] = field(default_factory=list)
+
+    def by_action(self) -> dict[str, list[Change]]:
+        grouped: dict[str, list[Change]] = {a: [] for a in ("create", "update", "replace", "delete")}
+        for change in self.changes:
+            grouped[change.action].append(change)
+        return grouped
+
+
+def changed_paths(before: Any, after: Any, path: str = "") -> set[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: set[str] = set()
+        for key in sorted(set(before) | set(after)):
+            found |= changed_paths(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        found = set()
+        for index, (a, b) in enumerate(zip(before, after, strict=True)):
+            found |= changed_paths(a, b, f"{path}[{index}]")
+        return found
+    return set() if before == after else {path}
+
+
+def classify(old: Registration, new: Registration) -> Change | None:
+    """The change from ``old`` to ``new`` (one URN), or None when nothing differs."""
+    changed = changed_paths(old.inputs, new.inputs)
+    if old.provider_urn != new.provider_urn:
+        changed.add("(provider)")
+    if not changed and old.protect == new.protect:
+        return None
+    forcing = set(forced_by(new.type, changed)) if new.custom or new.type in FORCE_NEW else set()
+    forcing |= {c for c in changed for p in new.replace_on_changes if p == "*" or c == p or c.startswith(f"{p}.")}
+    return Change(
+        new.urn,
+        new.type,
+        new.name,
+        "replace" if forcing else "update",
+        tuple(sorted(changed)),
+        tuple(sorted(forcing)),
+        new.delete_before_replace,
+        old.protect,
+    )
+
+
+def transition(before: Run, after: Run) -> Transition:
+    """Every change from ``before`` to ``after``, the engine's steps, and the rules they break."""
+    changes: list[Change] = []
+    steps: list[Step] = []
+    deferred: list[Step] = []
+    for urn, new in after.registrations.items():
+        old = before.registrations.get(urn)
+        if old is None:
+            changes.append(Change(urn, new.type, new.name, "create"))
+            steps.append(Step("create", urn, new))
+            continue
+        change = classify(old, new)
+        if change is None:
+            continue
+        changes.append(change)
+        if change.action == "update":
+            steps.append(Step("update", urn, new))
+        elif change.delete_first:
+            steps += [Step("delete", urn, old), Step("create", urn, new)]
+        else:
+            steps.append(Step("create", urn, new))
+            deferred.append(Step("delete", urn, old))
+    for urn, old in before.registrations.items():
+        if urn not in after.registrations:
+            changes.append(Change(urn, old.type, old.name, "delete", protected=old.protect))
+            deferred.append(Step("delete", urn, old))
+    # Deletes run last, dependents first: the reverse of the order the resources were registered.
+    position = {urn: index for index, urn in enumerate(before.registrations)}
+    steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
+    result = Transition(changes, steps)
+    result.violations = check(before, result)
+    return result
+
+
+# ---------------------------------------------------------------- rules, replayed step by step
+
+
+def check(before: Run, plan: Transition) -> list[Violation]:
+    found: dict[tuple[str, str], Violation] = {}
+    for change in plan.changes:
+        for violation in _protection(before, change):
+            found.setdefault((violation.rule, change.urn), violation)
+    # The live set: a create-before-delete replacement keeps the old object beside the new one.
+    live: dict[str, Registration] = {urn: r for urn, r in before.registrations.items() if r.custom}
+    ids: dict[str, Registration] = {}
+    for step in plan.steps:
+        key = step.urn
+        if step.kind == "delete":
+            # The older object of a create-before-delete pair is the one left under the ``#old`` key.
+            live.pop(f"{key}#old", None) if f"{key}#old" in live else live.pop(key, None)
+        elif step.registration.custom:
+            if step.kind == "create" and key in live:
+                live[f"{key}#old"] = live[key]
+            live[key] = step.registration
+        ids = {r.id: r for r in live.values()}
+        for rule in RULES:
+            for violation in rule(step, live, ids):
+                found.setdefault((violation.rule, violation.message), violation)
+    return list(found.values())
+
+
+def _where(step: Step) -> str:
+    return f"{step.kind} {step.registration.name}"
+
+
+def _protection(before: Run, change: Change) -> Iterable[Violation]:
+    if change.action not in ("delete", "replace"):
+        return
+    old = before.registrations[change.urn]
+    if old.protect:
+        yield Violation(
+            "protected",
+            f"{change.action} {change.name}",
+            f"{change.name} ({change.type}) is protected: Pulumi refuses to {change.action} it",
+            "unprotect it first in its own `pulumi up` (for a cluster: set `retiring: true`), then make the change",
+        )
+    if old.type == "aws:lb/loadBalancer:LoadBalancer" and old.inputs.get("enableDeletionProtection"):
+        yield Violation(
+            "deletion-protection",
+            f"{change.action} {change.name}",
+            f"{change.name} has deletion protection: AWS refuses to delete it (OperationNotPermitted)",
+            "turn deletion protection off in one `pulumi up` (`retiring: true` does), then remove or replace it",
+        )
+
+
+Rule = Callable[[Step, dict[str, Registration], dict[str, Registration]], Iterable[Violation]]
+
+
+def _unique(rule: str, type_token: str, identity: Callable[[Registration], tuple[Any, ...] | None], what: str, fix: str) -> Rule:
+    """AWS holds at most one live object of ``type_token`` per ``identity``."""
+
+    def check(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+        if step.kind == "delete" or step.registration.type != type_token:
+            return
+        key = identity(step.registration)
+        if key is None:
+            return
+        clashes = [r for u, r in live.items() if u != step.urn and r.type == type_token and identity(r) == key]
+        for other in clashes:
+            yield Violation(
+                rule,
+                _where(step),
+                f"{step.registration.name} and {other.name} are both {what} {key}: AWS refuses the second",
+                fix,
+            )
+
+    return check
+
+
+def _inputs(*keys: str) -> Callable[[Registration], tuple[Any, ...] | None]:
+    def identity(r: Registration) -> tuple[Any, ...] | None:
+        values = tuple(_freeze(r.inputs.get(k)) for k in keys)
+        return None if values[0] is None else values
+
+    return identity
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+SAME_NAMES = (
+    "name the resource after the AWS object it is (the route table and destination, not the mode), so the "
+    "change is an in-place update; or make it in two `pulumi up` runs: remove the old object, then add the new one"
+)
+
+
+def _routing_type(r: Registration) -> str:
+    for policy in ("weighted", "failover", "latency", "geolocation", "geoproximity", "cidr"):
+        if r.inputs.get(f"{policy}RoutingPolicies"):
+            return policy
+    return "simple"
+
+
+def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    new = step.registration
+    if step.kind == "delete" or new.type != "aws:route53/record:Record":
+        return
+    name = (new.inputs.get("zoneId"), new.inputs.get("name"), new.inputs.get("type"))
+    mine = _routing_type(new)
+    for urn, other in live.items():
+        if urn == step.urn or other.type != new.type:
+            continue
+        if (other.inputs.get("zoneId"), other.inputs.get("name"), other.inputs.get("type")) == name:
+            theirs = _routing_type(other)
+            if theirs != mine:
+                yield Violation(
+                    "one-routing-type",
+                    _where(step),
+                    f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
+                    "refuses record sets of one name and type with different routing policies",
+                    "change a record's routing policy in two `pulumi up` runs: remove the record from "
+                    "fleet:dns.records, deploy, then add it back with the new policy (or give it a new name)",
+                )
+
+
+def _pool_address_held(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    old = step.registration
+    if step.kind != "delete" or old.type != "aws:ec2/eip:Eip":
+        return
+    cluster = (old.inputs.get("tags") or {}).get(GATEWAY_POOL_TAG)
+    if cluster is None:
+        return
+    gateways = [
+        r
+        for r in live.values()
+        if r.type == "eks:index:ManagedNodeGroup"
+        and (r.inputs.get("labels") or {}).get("submariner.io/gateway") == "true"
+        and (r.inputs.get("tags") or {}).get("fleet-cluster") == cluster
+    ]
+    for gateway in gateways:
+        yield Violation(
+            "pool-address-held",
+            _where(step),
+            f"{old.name} is released while {gateway.name} runs: a gateway may hold any pool address "
+            "(InvalidIPAddress.InUse, or with refresh the live gateway loses it and its tunnels drop)",
+            "keep the pool addresses until the gateways that may hold them are gone: lower the gateways in "
+            "one `pulumi up` (the addresses stay), then lower the addresses in the next (docs: gatewayAddresses)",
+        )
+
+
+def _resolver_domain(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    """A VPC takes one forwarding rule per domain name."""
+    new = step.registration
+    if step.kind == "delete" or new.type != "aws:route53/resolverRuleAssociation:ResolverRuleAssociation":
+        return
+
+    def domain(r: Registration) -> Any:
+        rule = ids.get(str(r.inputs.get("resolverRuleId")))
+        return rule.inputs.get("domainName") if rule is not None else r.inputs.get("resolverRuleId")
+
+    for urn, other in live.items():
+        same_vpc = other.type == new.type and other.inputs.get("vpcId") == new.inputs.get("vpcId")
+        if urn != step.urn and same_vpc and domain(other) == domain(new):
+            yield Violation(
+                "resolver-domain",
+                _where(step),
+                f"{new.name} and {other.name} both forward {domain(new)} from {new.inputs.get('vpcId')}: "
+                "Route 53 Resolver takes one rule per domain per VPC",
+                SAME_NAMES,
+            )
+
+
+RULES: list[Rule] = [
+    _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", SAME_NAMES),
+    _unique(
+        "one-route",
+        "aws:ec2transitgateway/route:Route",
+        _inputs("transitGatewayRouteTableId", "destinationCidrBlock"),
+        "transit gateway routes at",
+        SAME_NAMES,
+    ),
+    _one_routing_type,
+    _unique(
+        "one-rule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        _inputs("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "prefixListId"),
+        "ingress rules",
+        "a security group takes each rule once (InvalidPermission.Duplicate): keep one resource per rule",
+    ),
+    _unique(
+        "one-rule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        _inputs("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "prefixListId"),
+        "egress rules",
+        "a security group takes each rule once (InvalidPermission.Duplicate): keep one resource per rule",
+    ),
+    _unique(
+        "one-peering",
+        "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+        _inputs("vpcId", "peerVpcId"),
+        "peerings of",
+        "two VPCs have one active peering: " + SAME_NAMES,
+    ),
+    _unique(
+        "one-attachment",
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        _inputs("transitGatewayId", "vpcId"),
+        "attachments of",
+        "a VPC attaches once to a transit gateway: " + SAME_NAMES,
+    ),
+    _unique(
+        "one-association",
+        "aws:route53/resolverRuleAssociation:ResolverRuleAssociation",
+        _inputs("resolverRuleId", "vpcId"),
+        "associations of",
+        SAME_NAMES,
+    ),
+    _resolver_domain,
+    _unique(
+        "one-access-entry",
+        "aws:eks/accessEntry:AccessEntry",
+        _inputs("clusterName", "principalArn"),
+        "access entries for",
+        "a principal has one access entry per cluster (ResourceInUseException): keep one entry per principal",
+    ),
+    _pool_address_held,
+]
+
+# Physical names AWS keeps unique (per account, region or parent): a create-before-delete
+# replacement that keeps the name fails on its create.
+NAMED = {
+    "aws:iam/role:Role": ("name",),
+    "aws:lb/loadBalancer:LoadBalancer": ("name",),
+    "aws:lb/targetGroup:TargetGroup": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name",),
+    "aws:ec2/securityGroup:SecurityGroup": ("vpcId", "name"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("name",),
+    "aws:route53/resolverEndpoint:ResolverEndpoint": ("name",),
+    "aws:route53/resolverRule:ResolverRule": ("name",),
+    "aws:iam/rolePolicy:RolePolicy": ("role", "name"),
+    "eks:index:Cluster": ("name",),
+}
+
+
+def _name_clash(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    new = step.registration
+    keys = NAMED.get(new.type)
+    if step.kind != "create" or keys is None or f"{step.urn}#old" not in live:
+        return
+    old = live[f"{step.urn}#old"]
+    mine = tuple(new.inputs.get(k) for k in keys)
+    if mine[-1] is not None and mine == tuple(old.inputs.get(k) for k in keys):
+        yield Violation(
+            "name-clash",
+            _where(step),
+            f"{new.name} is replaced create-before-delete under the same physical name {mine[-1]!r}: AWS refuses the create",
+            "replace it delete-before-replace (deleteBeforeReplace) or let the name change (namePrefix)",
+        )
+
+
+RULES.append(_name_clash)
+
+
+def by_type(changes: list[Change]) -> dict[str, dict[str, list[Change]]]:
+    """Changes grouped by action, then by resource type."""
+    grouped: dict[str, dict[str, list[Change]]] = defaultdict(lambda: defaultdict(list))
+    for change in changes:
+        grouped[change.action][change.type].append(change)
+    return {a: {t: sorted(cs, key=lambda c: c.name) for t, cs in sorted(ts.items())} for a, ts in grouped.items()}
