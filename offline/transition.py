@@ -146,14 +146,14 @@ def check(before: Run, plan: Transition) -> list[Violation]:
         for violation in _protection(before, change):
             found.setdefault((violation.rule, change.urn), violation)
     # The live set: a create-before-delete replacement keeps the old object beside the new one.
-    live: dict[str, Registration] = {urn: r for urn, r in before.registrations.items() if r.custom}
+    live: dict[str, Registration] = {urn: r for urn, r in before.registrations.items() if r.custom or r.remote}
     ids: dict[str, Registration] = {}
     for step in plan.steps:
         key = step.urn
         if step.kind == "delete":
             # The older object of a create-before-delete pair is the one left under the ``#old`` key.
             live.pop(f"{key}#old", None) if f"{key}#old" in live else live.pop(key, None)
-        elif step.registration.custom:
+        elif step.registration.custom or step.registration.remote:
             if step.kind == "create" and key in live:
                 live[f"{key}#old"] = live[key]
             live[key] = step.registration

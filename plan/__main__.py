@@ -41,10 +41,29 @@ def main(argv: list[str] | None = None) -> int:
         "--compare",
         type=Path,
         metavar="FILE",
-        help="a changed copy of the stack file: also list what would be created, updated and deleted going to it",
+        help="a changed copy of the stack file: what `pulumi up` would create, update, replace and delete going to "
+        "it, its preflight, and every step AWS or Pulumi would refuse (exit 1)",
+    )
+    parser.add_argument(
+        "--to",
+        type=Path,
+        metavar="FILE2",
+        help="with --compare: go from FILE to FILE2 instead of from the stack's file to FILE (a runbook's steps)",
     )
     args = parser.parse_args(argv)
     stack = stack_name(args.stack)
+    if args.to is not None and args.compare is None:
+        print("--to FILE2 needs --compare FILE (the config it starts from)", file=sys.stderr)
+        return 1
+    given = Path(args.stack)
+    if given.name != args.stack and given.resolve() != harness.stack_path(stack).resolve():
+        # Planning the project's own Pulumi.<stack>.yaml instead would silently answer another question.
+        print(
+            f"{args.stack}: plan reads stacks from {harness.STACK_DIR}; to preview a changed copy, run "
+            f"python -m plan {stack} --compare {args.stack}",
+            file=sys.stderr,
+        )
+        return 1
     if not harness.stack_path(stack).is_file():
         available = ", ".join(harness.available_stacks()) or "none"
         print(f"no Pulumi.{stack}.yaml in {harness.STACK_DIR} (stacks here: {available})", file=sys.stderr)
@@ -91,19 +110,38 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot write the diagram to {args.diagram}: {exc.strerror}", file=sys.stderr)
             return 1
     if args.compare is not None:
-        try:
-            proposed = read_stack_file(args.compare)
-            changed = run_program({**project_defaults(), **proposed.config}, stack=stack, stack_outputs=outputs)
-        except (ConfigError, StackFileError) as error:
-            print(f"{args.compare}: {error}", file=sys.stderr)
-            return 1
-        plan["compare"] = report.compare(run, changed)
+        return _compare(stack, args, plan, run, outputs)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
-    if "compare" in plan and not args.json:
-        print(report.compare_text(f"Pulumi.{stack}.yaml", plan["compare"]), end="")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: harness.Run, outputs: dict[str, Any] | None) -> int:
+    """The plan of the stack as it is, then what going to the changed file does; 1 when a step would be refused."""
+    try:
+        files = [read_stack_file(args.compare)] + ([read_stack_file(args.to)] if args.to is not None else [])
+        configs = [{**project_defaults(), **f.config} for f in files]
+        changed = hub_stacks.with_hub_stack(parse_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}))
+    except (ConfigError, StackFileError) as error:
+        print(f"{args.to or args.compare}: {error}", file=sys.stderr)
+        return 1
+    checked = preflight.run(changed)
+    plan["preflight"] = checked.as_dict()
+    if not checked.passed:
+        print(preflight.text(plan["preflight"]), end="")
+        print(f"{args.to or args.compare} would stop at the preflight: nothing would change.", file=sys.stderr)
+        return 1
+    runs = [run_program(c, stack=stack, stack_outputs=outputs) for c in configs]
+    before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
+    plan["compare"] = report.compare(before, after)
+    against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"
+    if args.json:
+        print(json.dumps(plan, indent=2, sort_keys=True))
+    else:
+        print(report.text(plan), end="")
+        print(report.compare_text(against, plan["compare"]), end="")
+    return 1 if plan["compare"]["violations"] or any(plan["policy"].values()) else 0
 
 
 def stack_name(argument: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from components.config.model import FleetSpec
 from components.planning import flows, preflight
+from offline import transition
 from offline.harness import Run
 from offline.policy_view import violations
 from offline.reachability import Graph, check
@@ -194,23 +195,48 @@ def _id(text: str) -> str:
     return "n_" + "".join(c if c.isalnum() else "_" for c in text)
 
 
-def compare(before: Run, after: Run) -> dict[str, list[str]]:
-    """What `pulumi up` would do going from ``before`` to ``after``: resources to create, update, delete (by name)."""
-
-    def inputs(run: Run) -> dict[str, Any]:
-        return {urn: (r.inputs, r.protect, r.provider) for urn, r in run.registrations.items()}
-
-    old, new = inputs(before), inputs(after)
-    name = {**{u: r.name for u, r in before.registrations.items()}, **{u: r.name for u, r in after.registrations.items()}}
+def compare(before: Run, after: Run) -> dict[str, Any]:
+    """What `pulumi up` would do going from ``before`` to ``after``: changes by action and type, and broken rules."""
+    moved = transition.transition(before, after)
+    grouped = transition.by_type(moved.changes)
     return {
-        "create": sorted(name[u] for u in new.keys() - old.keys()),
-        "update": sorted(name[u] for u in new.keys() & old.keys() if new[u] != old[u]),
-        "delete": sorted(name[u] for u in old.keys() - new.keys()),
+        "counts": {action: len(changes) for action, changes in moved.by_action().items()},
+        "changes": {
+            action: {
+                type_token: [
+                    {"name": c.name, "changed": list(c.changed), "forcedBy": list(c.forced_by), "protected": c.protected}
+                    for c in changes
+                ]
+                for type_token, changes in types.items()
+            }
+            for action, types in grouped.items()
+        },
+        "violations": [{"rule": v.rule, "step": v.step, "message": v.message, "fix": v.fix} for v in moved.violations],
     }
 
 
-def compare_text(against: str, changes: dict[str, list[str]]) -> str:
-    lines = [f"Compared with the stack as it is ({against}): " + ", ".join(f"{len(v)} to {k}" for k, v in changes.items())]
-    for kind, names in changes.items():
-        lines += [f"  {kind}: {name}" for name in names]
+def compare_text(against: str, compared: dict[str, Any]) -> str:
+    counts = compared["counts"]
+    lines = [f"Compared with {against}: " + ", ".join(f"{n} to {action}" for action, n in counts.items())]
+    for action in ("create", "update", "replace", "delete"):
+        for type_token, changes in compared["changes"].get(action, {}).items():
+            lines.append(f"  {action} {type_token}")
+            for change in changes:
+                detail = ""
+                if action == "replace":
+                    detail = f" (forced by {', '.join(change['forcedBy'])})"
+                elif action == "update":
+                    detail = f" ({', '.join(change['changed'][:6])}{', ...' if len(change['changed']) > 6 else ''})"
+                if change["protected"]:
+                    detail += " [protected]"
+                lines.append(f"    {change['name']}{detail}")
+    if compared["violations"]:
+        lines.append(f"{len(compared['violations'])} step(s) AWS or Pulumi would refuse:")
+        for violation in compared["violations"]:
+            lines += [
+                f"  error [{violation['rule']}] at {violation['step']}: {violation['message']}",
+                f"    safe way: {violation['fix']}",
+            ]
+    else:
+        lines.append("No step breaks an AWS or Pulumi rule.")
     return "\n".join(lines) + "\n"

@@ -250,14 +250,27 @@ def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: py
     )
     assert plan_main.main(["prod", "--compare", str(proposed)]) == 0
     out = capsys.readouterr().out
-    compared = out[out.index("Compared with the stack as it is") :]
-    updates = {line.removeprefix("  update: ") for line in compared.splitlines() if line.startswith("  update: ")}
+    compared = out[out.index("Compared with Pulumi.prod.yaml") :]
+    listed = listed_changes(compared)
     assert {
         "mgmt-eks",
         "mgmt-submariner-peer-gateways",
         "prod-us-submariner-peer-gateways",
         "prod-eu-submariner-peer-gateways",
-    } <= updates
-    assert "  create: prod-ap-eks" in compared
-    assert "  create: submariner-broker-prod-ap-sa" in compared
-    assert compared.splitlines()[0].endswith(", 0 to delete")
+    } <= {name for action, _, name in listed if action == "update"}
+    assert ("create", "eks:index:Cluster", "prod-ap-eks") in listed
+    assert ("create", "kubernetes:core/v1:ServiceAccount", "submariner-broker-prod-ap-sa") in listed
+    assert compared.splitlines()[0].endswith(", 0 to replace, 0 to delete")
+    assert "No step breaks an AWS or Pulumi rule." in compared
+
+
+def listed_changes(compared: str) -> set[tuple[str, str, str]]:
+    """(action, type, name) for every resource `--compare` lists."""
+    found, heading = set(), ("", "")
+    for line in compared.splitlines():
+        if line.startswith("  ") and not line.startswith("    ") and line.split()[0] in ("create", "update", "replace", "delete"):
+            action, type_token = line.split()
+            heading = (action, type_token)
+        elif line.startswith("    ") and heading[0]:
+            found.add((*heading, line.split()[0]))
+    return found
