@@ -310,8 +310,13 @@ def _resolver_domain(step: Step, live: dict[str, Registration], ids: dict[str, R
             )
 
 
+MODE_SWITCH = (
+    "switch fleet:interconnect.mode between peering and transitGateway through none, in two `pulumi up` runs "
+    "(peering -> none, then none -> transitGateway): each run then only adds routes or only removes them"
+)
+
 RULES: list[Rule] = [
-    _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", SAME_NAMES),
+    _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", MODE_SWITCH),
     _unique(
         "one-route",
         "aws:ec2transitgateway/route:Route",

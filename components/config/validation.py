@@ -291,10 +291,8 @@ def _dns_problems(spec: FleetSpec) -> list[str]:
             where = f"{config_path(path)}.{sub_path}"
             if name not in clusters:
                 problems.append(f"{where}: no cluster named {name!r} in fleet:clusters")
-            elif clusters[name].retiring:
-                problems.append(
-                    f"{where}: cluster {name!r} is retiring; take it out of the record first, so no traffic goes there"
-                )
+            # A retiring cluster may still be named: `retiring` only lifts protection, and the tear-down
+            # runbook must lift it before the step that deletes the cluster's edge and pool addresses.
             elif not clusters[name].edge.enabled:
                 problems.append(f"{where}: cluster {name!r} has edge.enabled false, so it has no load balancer to route to")
     edge_names = {f"{c.name}.{spec.dns.edge_subdomain}.{zone}": c.name for c in spec.clusters}

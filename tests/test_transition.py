@@ -1,0 +1,284 @@
+"""The transition model (offline/transition.py): second `pulumi up` runs, checked step by step.
+
+Pure tests build registrations by hand; the edit tests run the real program under mocks for two
+configs and check what going from one to the other does.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.aws.force_new import FORCE_NEW, forced_by
+from offline.harness import Registration, Run, run_stack
+from offline.transition import transition
+
+# ---------------------------------------------------------------- pure: hand-built registrations
+
+
+def reg(
+    resource: str, type_token: str = "aws:ec2/route:Route", /, protect: bool = False, dbr: bool = False, **inputs: Any
+) -> Registration:
+    urn = f"urn:pulumi:prod::fleet::{type_token}::{resource}"
+    return Registration(
+        urn,
+        f"{resource}-id",
+        type_token,
+        resource,
+        True,
+        False,
+        "",
+        protect,
+        "",
+        {},
+        [],
+        {},
+        inputs,
+        set(),
+        delete_before_replace=dbr,
+    )
+
+
+def run(*registrations: Registration) -> Run:
+    return Run({r.urn: r for r in registrations}, {}, set(), [])
+
+
+def test_a_force_new_change_is_a_replace_and_others_are_updates() -> None:
+    before = run(reg("vpc", "aws:ec2/vpc:Vpc", cidrBlock="10.0.0.0/16", tags={"a": "1"}))
+    cidr = transition(before, run(reg("vpc", "aws:ec2/vpc:Vpc", cidrBlock="10.1.0.0/16", tags={"a": "1"})))
+    tags = transition(before, run(reg("vpc", "aws:ec2/vpc:Vpc", cidrBlock="10.0.0.0/16", tags={"a": "2"})))
+    assert [(c.action, c.forced_by) for c in cidr.changes] == [("replace", ("cidrBlock",))]
+    assert [(c.action, c.changed) for c in tags.changes] == [("update", ("tags.a",))]
+
+
+def test_steps_follow_the_engine_creates_first_deletes_last_in_reverse() -> None:
+    a, b, c = (reg(n, destinationCidrBlock=f"10.{i}.0.0/16", routeTableId="rtb") for i, n in enumerate("abc"))
+    replaced_first = reg("d", "aws:ec2/vpc:Vpc", dbr=True, cidrBlock="10.9.0.0/16")
+    plan = transition(run(a, b, reg("d", "aws:ec2/vpc:Vpc", dbr=True, cidrBlock="10.8.0.0/16")), run(c, replaced_first))
+    assert [(s.kind, s.registration.name) for s in plan.steps] == [
+        ("create", "c"),
+        ("delete", "d"),
+        ("create", "d"),
+        ("delete", "b"),
+        ("delete", "a"),
+    ]
+
+
+def test_a_route_renamed_onto_the_same_destination_clashes_and_an_in_place_retarget_does_not() -> None:
+    old = reg("link-from-hub", routeTableId="rtb-1", destinationCidrBlock="10.20.0.0/16", vpcPeeringConnectionId="pcx")
+    renamed = reg("hub-to-10-20", routeTableId="rtb-1", destinationCidrBlock="10.20.0.0/16", transitGatewayId="tgw")
+    retarget = reg("link-from-hub", routeTableId="rtb-1", destinationCidrBlock="10.20.0.0/16", transitGatewayId="tgw")
+    assert [v.rule for v in transition(run(old), run(renamed)).violations] == ["one-route"]
+    assert transition(run(old), run(retarget)).violations == []
+
+
+def test_a_protected_or_deletion_protected_resource_cannot_go() -> None:
+    nlb = reg("nlb", "aws:lb/loadBalancer:LoadBalancer", protect=True, enableDeletionProtection=True, name="nlb")
+    assert {v.rule for v in transition(run(nlb), run()).violations} == {"protected", "deletion-protection"}
+    unprotected = reg("nlb", "aws:lb/loadBalancer:LoadBalancer", enableDeletionProtection=False, name="nlb")
+    assert transition(run(unprotected), run()).violations == []
+
+
+def test_a_create_before_delete_replacement_under_the_same_name_clashes() -> None:
+    before = run(reg("tg", "aws:lb/targetGroup:TargetGroup", name="edge", port=443))
+    assert [
+        v.rule for v in transition(before, run(reg("tg", "aws:lb/targetGroup:TargetGroup", name="edge", port=8443))).violations
+    ] == ["name-clash"]
+    deleted_first = reg("tg", "aws:lb/targetGroup:TargetGroup", dbr=True, name="edge", port=8443)
+    assert (
+        transition(
+            run(reg("tg", "aws:lb/targetGroup:TargetGroup", dbr=True, name="edge", port=443)), run(deleted_first)
+        ).violations
+        == []
+    )
+
+
+def test_forced_by_reads_nested_and_indexed_paths() -> None:
+    assert forced_by("eks:index:ManagedNodeGroup", {"launchTemplate.version", "subnetIds[1]", "tags.a"}) == ["subnetIds[1]"]
+    assert forced_by("aws:ec2/flowLog:FlowLog", {"destinationOptions.fileFormat"}) == ["destinationOptions.fileFormat"]
+
+
+# ---------------------------------------------------------------- the program's registrations
+
+
+def with_mode(mode: str) -> Callable[[dict[str, Any]], None]:
+    return lambda config: config.update({"fleet:interconnect": {"mode": mode}})
+
+
+@pytest.fixture(scope="module")
+def peered() -> Run:
+    return run_stack("prod", mutate=with_mode("peering"))
+
+
+@pytest.fixture(scope="module")
+def transit() -> Run:
+    return run_stack("prod", mutate=with_mode("transitGateway"))
+
+
+def test_the_force_new_table_covers_every_registered_type(prod: Run, staging: Run, peered: Run, transit: Run) -> None:
+    registered = {r.type for run in (prod, staging, peered, transit) for r in run.registrations.values() if r.custom or r.remote}
+    missing = sorted(registered - FORCE_NEW.keys())
+    assert missing == [], f"types with no force-new entry: {missing}"
+    assert all(entry.source for entry in FORCE_NEW.values())
+
+
+def test_the_same_config_is_no_change(prod: Run) -> None:
+    again = run_stack("prod")
+    assert transition(prod, again).changes == []
+
+
+def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path(peered: Run, transit: Run) -> None:
+    # Defect 1: the hub's routes have other names in each mode; EC2 refuses the second route to a range.
+    direct = transition(peered, transit)
+    clashes = [v for v in direct.violations if v.rule == "one-route"]
+    assert clashes, "the direct switch must be refused"
+    assert all("through none" in v.fix for v in clashes)
+
+
+def test_switching_through_none_is_clean_both_ways(prod: Run, peered: Run, transit: Run) -> None:
+    for before, after in ((peered, prod), (prod, transit), (transit, prod), (prod, peered)):
+        moved = transition(before, after)
+        assert moved.violations == [], [v.message for v in moved.violations]
+
+
+def routing(config: dict[str, Any], record: str, **policy: Any) -> None:
+    records = config["fleet:dns"]["records"]
+    config["fleet:dns"] = {
+        **config["fleet:dns"],
+        "records": [{"name": record, **policy} if r["name"] == record else r for r in records],
+    }
+
+
+def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(prod: Run) -> None:
+    # Defect 3: weighted -> latency is an update of both sets; Route53 refuses mixed routing types.
+    latency = run_stack(
+        "prod", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
+    )
+    moved = transition(prod, latency)
+    assert [v.rule for v in moved.violations] == ["one-routing-type"]
+    assert "remove the record" in moved.violations[0].fix
+    # The safe way: remove it in one run, add it back with the new policy in the next.
+    removed = run_stack("prod", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
+    assert transition(prod, removed).violations == []
+    assert transition(removed, latency).violations == []
+
+
+def test_changing_weights_is_a_clean_update(prod: Run) -> None:
+    shifted = run_stack(
+        "prod", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 50, "prod-eu": 50})
+    )
+    moved = transition(prod, shifted)
+    assert moved.violations == []
+    assert {c.action for c in moved.changes} == {"update"}
+
+
+def test_a_failover_swap_is_a_clean_update(prod: Run) -> None:
+    swapped = run_stack(
+        "prod", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
+    )
+    moved = transition(prod, swapped)
+    assert moved.violations == []
+    assert moved.changes
+    assert {c.action for c in moved.changes} == {"update"}
+
+
+def test_lowering_gateways_releases_protected_pool_addresses_a_gateway_may_hold(prod: Run) -> None:
+    # Defect 2: refused (protected addresses, and a running gateway may hold any of them).
+    fewer = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(gatewaysPerCluster=1))
+    rules = {v.rule for v in transition(prod, fewer).violations}
+    assert {"protected", "pool-address-held"} <= rules
+
+
+# ---------------------------------------------------------------- the tear-down runbook, step by step
+
+
+def retire_steps() -> list[Callable[[dict[str, Any]], None]]:
+    """The README's "Tear a cluster down" runbook for prod-eu, as config edits (each builds on the last)."""
+
+    def step1(config: dict[str, Any]) -> None:
+        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True
+
+    def step2(config: dict[str, Any]) -> None:
+        step1(config)
+        api, _failover, www, shop = config["fleet:dns"]["records"]
+        api["weights"] = {"prod-us": 100}
+        www["clusters"] = ["prod-us"]
+        shop["locations"] = {"default": "prod-us"}
+        config["fleet:dns"]["records"] = [api, www, shop]  # failover needs two clusters: app goes
+        config["fleet:submariner"]["clusters"].remove("prod-eu")
+
+    def step3(config: dict[str, Any]) -> None:
+        step2(config)
+        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
+
+    return [step1, step2, step3]
+
+
+def test_the_old_runbook_order_is_refused(prod: Run) -> None:
+    # Defect 4: taking the cluster out of DNS and the clusterset while it is still protected deletes
+    # a protected, deletion-protected NLB and protected pool addresses.
+    def old_step1(config: dict[str, Any]) -> None:
+        retire_steps()[1](config)
+        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = False
+
+    rules = {v.rule for v in transition(prod, run_stack("prod", mutate=old_step1)).violations}
+    assert {"protected", "deletion-protection"} <= rules
+
+
+def test_the_tear_down_runbook_is_clean_step_by_step(prod: Run) -> None:
+    runs = [prod, *(run_stack("prod", mutate=step) for step in retire_steps())]
+    for number, (before, after) in enumerate(itertools.pairwise(runs), start=1):
+        moved = transition(before, after)
+        assert moved.violations == [], (number, [v.message for v in moved.violations])
+    first = transition(runs[0], runs[1]).by_action()
+    assert first["delete"] == [], "step 1 only lifts protection"
+    assert first["replace"] == []
+    assert not [r for r in runs[-1].registrations.values() if r.name.startswith("prod-eu")]
+
+
+def test_each_runbook_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.harness import ROOT
+    from plan import __main__ as plan_main
+
+    text = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    files = []
+    for number, step in enumerate(retire_steps(), start=1):
+        config = copy.deepcopy(text)
+        step(config["config"])
+        files.append(tmp_path / f"step{number}" / "Pulumi.prod.yaml")
+        files[-1].parent.mkdir()
+        files[-1].write_text(yaml.safe_dump(config, sort_keys=False))
+    assert plan_main.main(["prod", "--compare", str(files[0])]) == 0
+    for before, after in itertools.pairwise(files):
+        assert plan_main.main(["prod", "--compare", str(before), "--to", str(after)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("No step breaks an AWS or Pulumi rule.") == 3
+
+
+def test_compare_exits_1_and_names_the_safe_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from offline.harness import ROOT
+    from plan import __main__ as plan_main
+
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    routing(config["config"], "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
+    changed = tmp_path / "Pulumi.prod.yaml"
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
+    assert plan_main.main(["prod", "--compare", str(changed)]) == 1
+    out = capsys.readouterr().out
+    assert "error [one-routing-type]" in out
+    assert "safe way: change a record's routing policy in two" in out
+
+
+def test_plan_refuses_a_stack_file_outside_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from plan import __main__ as plan_main
+
+    other = tmp_path / "Pulumi.prod.yaml"
+    other.write_text("config: {}\n")
+    assert plan_main.main([str(other)]) == 1
+    assert f"--compare {other}" in capsys.readouterr().err
