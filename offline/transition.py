@@ -11,6 +11,7 @@ that set. A broken rule names the step, the resources and the safe way to make t
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -103,18 +104,44 @@ def classify(old: Registration, new: Registration) -> Change | None:
     )
 
 
+# Launch template inputs that are not part of a version (the template's own tags and settings).
+UNVERSIONED = ("tags", "tagsAll", "description", "updateDefaultVersion", "defaultVersion", "name", "namePrefix")
+
+
+def new_template_versions(before: Run, after: Run) -> set[str]:
+    """Ids of the launch templates whose update writes a new version (mocks keep latestVersion at 1)."""
+    versioned = set()
+    for urn, new in after.registrations.items():
+        old = before.registrations.get(urn)
+        if new.type == "aws:ec2/launchTemplate:LaunchTemplate" and old is not None:
+            changed = changed_paths(old.inputs, new.inputs)
+            if any(c.split(".")[0].split("[")[0] not in UNVERSIONED for c in changed):
+                versioned.add(new.id)
+    return versioned
+
+
+def _with_new_version(old: Registration, new: Registration, versions: set[str]) -> Registration:
+    """A node group reading a template that gets a new version: its launchTemplate.version changes (a node roll)."""
+    template = new.inputs.get("launchTemplate") or {}
+    if new.type != "eks:index:ManagedNodeGroup" or template.get("id") not in versions:
+        return new
+    bumped = {**template, "version": f"{template.get('version')}+1"}
+    return dataclasses.replace(new, inputs={**new.inputs, "launchTemplate": bumped})
+
+
 def transition(before: Run, after: Run) -> Transition:
     """Every change from ``before`` to ``after``, the engine's steps, and the rules they break."""
     changes: list[Change] = []
     steps: list[Step] = []
     deferred: list[Step] = []
+    versions = new_template_versions(before, after)
     for urn, new in after.registrations.items():
         old = before.registrations.get(urn)
         if old is None:
             changes.append(Change(urn, new.type, new.name, "create"))
             steps.append(Step("create", urn, new))
             continue
-        change = classify(old, new)
+        change = classify(old, _with_new_version(old, new, versions))
         if change is None:
             continue
         changes.append(change)

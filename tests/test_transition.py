@@ -282,3 +282,24 @@ def test_plan_refuses_a_stack_file_outside_the_project(tmp_path: Path, capsys: p
     other.write_text("config: {}\n")
     assert plan_main.main([str(other)]) == 1
     assert f"--compare {other}" in capsys.readouterr().err
+
+
+def rolled_node_groups(moved: Any) -> list[str]:
+    return sorted(c.name for c in moved.changes if "launchTemplate.version" in c.changed)
+
+
+def test_retiring_or_retagging_rolls_no_node(prod: Run) -> None:
+    # Defect 7: `retiring` (and any tag edit) reached the launch templates' instance tags, so EKS
+    # replaced every node of the cluster.
+    retiring = run_stack("prod", mutate=retire_steps()[0])
+    assert rolled_node_groups(transition(prod, retiring)) == []
+
+
+def test_a_new_template_version_rolls_the_groups_that_read_it(prod: Run) -> None:
+    def bigger_disks(config: dict[str, Any]) -> None:
+        for group in next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["nodeGroups"]:
+            group["diskSizeGib"] = 200
+
+    rolled = rolled_node_groups(transition(prod, run_stack("prod", mutate=bigger_disks)))
+    assert rolled
+    assert all(name.startswith("prod-eu-") for name in rolled)

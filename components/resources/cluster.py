@@ -195,9 +195,16 @@ class RegionalCluster(pulumi.ComponentResource):
                 update_default_version=True,
                 metadata_options=nodes.imds_v2_only(),
                 block_device_mappings=[nodes.encrypted_root_volume(group.disk_size_gib)],
+                # Instance tags are part of the template's version: any change rolls every node of the
+                # group, so they carry only what never changes for it (not `retiring`, not edits to tags).
                 tag_specifications=[
                     aws.ec2.LaunchTemplateTagSpecificationArgs(
-                        resource_type="instance", tags={**tags, "Name": name, "fleet-node-group": group.name}
+                        resource_type="instance",
+                        tags={
+                            **naming.cluster_tags(self.cluster_name, self.region),
+                            "Name": name,
+                            "fleet-node-group": group.name,
+                        },
                     )
                 ],
                 tags=tags,
