@@ -342,6 +342,29 @@ MODE_SWITCH = (
     "(peering -> none, then none -> transitGateway): each run then only adds routes or only removes them"
 )
 
+
+def _one_tgw_association(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    """An attachment has one route table association on each gateway it joins (a peering: one per side)."""
+    new = step.registration
+    if step.kind == "delete" or new.type != "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation":
+        return
+
+    def side(r: Registration) -> tuple[Any, Any]:
+        provider = live.get(r.provider_urn)
+        region = r.inputs.get("region") or (provider.inputs.get("region") if provider is not None else None)
+        return r.inputs.get("transitGatewayAttachmentId"), region
+
+    for urn, other in live.items():
+        if urn != step.urn and other.type == new.type and side(other) == side(new):
+            yield Violation(
+                "one-association",
+                _where(step),
+                f"{new.name} and {other.name} both associate {side(new)[0]} in {side(new)[1]}: an attachment "
+                "has one route table association per gateway",
+                SAME_NAMES,
+            )
+
+
 RULES: list[Rule] = [
     _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", MODE_SWITCH),
     _unique(
@@ -388,6 +411,7 @@ RULES: list[Rule] = [
         SAME_NAMES,
     ),
     _resolver_domain,
+    _one_tgw_association,
     _unique(
         "one-access-entry",
         "aws:eks/accessEntry:AccessEntry",

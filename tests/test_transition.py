@@ -303,3 +303,17 @@ def test_a_new_template_version_rolls_the_groups_that_read_it(prod: Run) -> None
     rolled = rolled_node_groups(transition(prod, run_stack("prod", mutate=bigger_disks)))
     assert rolled
     assert all(name.startswith("prod-eu-") for name in rolled)
+
+
+def test_every_transit_peering_is_associated_explicitly_on_both_sides(transit: Run) -> None:
+    # Defect 9: the requester's side relied on the gateway's default association.
+    gateways = {g.id: g for g in transit.of_type("aws:ec2transitgateway/transitGateway:TransitGateway")}
+    associations = transit.of_type("aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation")
+    peerings = transit.of_type("aws:ec2transitgateway/peeringAttachment:PeeringAttachment")
+    assert peerings
+    for peering in peerings:
+        ends = (gateways[peering.inputs["transitGatewayId"]], gateways[peering.inputs["peerTransitGatewayId"]])
+        tables = {
+            a.inputs["transitGatewayRouteTableId"] for a in associations if a.inputs["transitGatewayAttachmentId"] == peering.id
+        }
+        assert tables == {end.outputs["associationDefaultRouteTableId"] for end in ends}

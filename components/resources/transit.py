@@ -100,7 +100,31 @@ class RegionalTransitGateway(pulumi.ComponentResource):
             ),
             child,
         )
-        accepted = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
+        # AWS's peering guide associates each side explicitly; relying on the default association
+        # leaves the requester's side to an account setting. One route table per attachment (AWS),
+        # so an association the default already made is replaced, not duplicated.
+        associations = [
+            aws.ec2transitgateway.RouteTableAssociation(
+                f"{name}-peering-association",
+                aws.ec2transitgateway.RouteTableAssociationArgs(
+                    transit_gateway_attachment_id=peering.id,
+                    transit_gateway_route_table_id=self.route_table_id,
+                    replace_existing_association=True,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[accepter]),
+            ),
+            aws.ec2transitgateway.RouteTableAssociation(
+                f"{name}-peering-accept-association",
+                aws.ec2transitgateway.RouteTableAssociationArgs(
+                    transit_gateway_attachment_id=accepter.transit_gateway_attachment_id,
+                    transit_gateway_route_table_id=hub.route_table_id,
+                    replace_existing_association=True,
+                    region=args.hub_region,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[accepter]),
+            ),
+        ]
+        accepted = pulumi.ResourceOptions(parent=self, depends_on=[accepter, *associations])
         aws.ec2transitgateway.Route(
             f"{name}-to-hub",
             aws.ec2transitgateway.RouteArgs(
