@@ -172,6 +172,10 @@ def check(before: Run, plan: Transition) -> list[Violation]:
     for change in plan.changes:
         for violation in _protection(before, change):
             found.setdefault((violation.rule, change.urn), violation)
+    for step in plan.steps:
+        if step.kind == "update":
+            for violation in _minimum_above_desired(before.registrations[step.urn], step.registration):
+                found.setdefault((violation.rule, step.urn), violation)
     # The live set: a create-before-delete replacement keeps the old object beside the new one.
     live: dict[str, Registration] = {urn: r for urn, r in before.registrations.items() if r.custom or r.remote}
     ids: dict[str, Registration] = {}
@@ -212,6 +216,25 @@ def _protection(before: Run, change: Change) -> Iterable[Violation]:
             f"{change.action} {change.name}",
             f"{change.name} has deletion protection: AWS refuses to delete it (OperationNotPermitted)",
             "turn deletion protection off in one `pulumi up` (`retiring: true` does), then remove or replace it",
+        )
+
+
+def _minimum_above_desired(old: Registration, new: Registration) -> Iterable[Violation]:
+    """EKS refuses a minimum above the group's desired size, and the autoscaler owns that size:
+    with ignoreScalingChanges the program never sends one, so a raised minimum may land above it."""
+    if new.type != "eks:index:ManagedNodeGroup" or not new.inputs.get("ignoreScalingChanges"):
+        return
+    before, after = (r.inputs.get("scalingConfig") or {} for r in (old, new))
+    if int(after.get("minSize", 0)) > int(before.get("minSize", 0)):
+        minimum, maximum = after["minSize"], after.get("maxSize")
+        yield Violation(
+            "minimum-above-desired",
+            f"update {new.name}",
+            f"{new.name}: minSize {before.get('minSize')} -> {minimum} is refused by EKS (InvalidParameterException: "
+            "Minimum capacity can't be greater than desired size) while the group runs fewer nodes",
+            f"raise the running size first: aws eks update-nodegroup-config --cluster-name <cluster> --nodegroup-name "
+            f"<group> --scaling-config minSize={before.get('minSize')},maxSize={maximum},desiredSize={minimum}; "
+            "then `pulumi up` (docs: node groups)",
         )
 
 

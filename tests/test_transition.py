@@ -317,3 +317,25 @@ def test_every_transit_peering_is_associated_explicitly_on_both_sides(transit: R
             a.inputs["transitGatewayRouteTableId"] for a in associations if a.inputs["transitGatewayAttachmentId"] == peering.id
         }
         assert tables == {end.outputs["associationDefaultRouteTableId"] for end in ends}
+
+
+def scaled(minimum: int, maximum: int) -> Callable[[dict[str, Any]], None]:
+    def change(config: dict[str, Any]) -> None:
+        group = next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["nodeGroups"][0]
+        group.update(minSize=minimum, maxSize=maximum, desiredSize=max(minimum, group.get("desiredSize", minimum)))
+
+    return change
+
+
+def test_raising_a_minimum_names_the_resize_to_do_first(prod: Run) -> None:
+    # Defect 6: desiredSize is the autoscaler's, so EKS may get min > desired.
+    moved = transition(prod, run_stack("prod", mutate=scaled(5, 12)))
+    assert [v.rule for v in moved.violations] == ["minimum-above-desired"]
+    assert "desiredSize=5" in moved.violations[0].fix
+
+
+def test_lowering_a_minimum_or_raising_a_maximum_is_clean(prod: Run) -> None:
+    for change in (scaled(1, 12), scaled(3, 20)):
+        moved = transition(prod, run_stack("prod", mutate=change))
+        assert moved.violations == []
+        assert {c.action for c in moved.changes} == {"update"}
