@@ -333,8 +333,9 @@ def _pool_address_held(step: Step, live: dict[str, Registration], ids: dict[str,
             _where(step),
             f"{old.name} is released while {gateway.name} runs: a gateway may hold any pool address "
             "(InvalidIPAddress.InUse, or with refresh the live gateway loses it and its tunnels drop)",
-            "keep the pool addresses until the gateways that may hold them are gone: lower the gateways in "
-            "one `pulumi up` (the addresses stay), then lower the addresses in the next (docs: gatewayAddresses)",
+            f"release pool addresses only once {cluster}'s gateways are gone: take {cluster} out of "
+            "fleet:submariner.clusters in one `pulumi up` (its gateways are deleted before its addresses; a "
+            "protected cluster needs `retiring: true` first), then rejoin it with the new gatewaysPerCluster",
         )
 
 

@@ -1,4 +1,4 @@
-"""Helpers for validation tests: the real prod config as raw ``fleet:*`` values, broken one way at a time."""
+"""Helpers for config tests: the real prod config as raw ``fleet:*`` values, broken one way at a time, and runbook edits."""
 
 from __future__ import annotations
 
@@ -24,3 +24,25 @@ def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         parse_fleet(raw)
     return caught.value.problems
+
+
+def retire_steps() -> list[Callable[[dict[str, Any]], None]]:
+    """The README's "Tear a cluster down" runbook for prod-eu, as config edits (each builds on the last)."""
+
+    def step1(config: dict[str, Any]) -> None:
+        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True
+
+    def step2(config: dict[str, Any]) -> None:
+        step1(config)
+        api, _failover, www, shop = config["fleet:dns"]["records"]
+        api["weights"] = {"prod-us": 100}
+        www["clusters"] = ["prod-us"]
+        shop["locations"] = {"default": "prod-us"}
+        config["fleet:dns"]["records"] = [api, www, shop]  # failover needs two clusters: app goes
+        config["fleet:submariner"]["clusters"].remove("prod-eu")
+
+    def step3(config: dict[str, Any]) -> None:
+        step2(config)
+        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
+
+    return [step1, step2, step3]

@@ -172,16 +172,12 @@ def test_retiring_a_prod_cluster_step_by_step() -> None:
     unprotected = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
     assert violations(unprotected)["prod-clusters-protected"]
 
-    # Step 1: take prod-eu out of DNS and the clusterset, mark it retiring: only it loses protection.
-    def step1(config: dict[str, Any]) -> None:
-        api, _failover, www, shop = config["fleet:dns"]["records"]
-        api["weights"] = {"prod-us": 100}
-        www["clusters"] = ["prod-us"]
-        shop["locations"] = {"default": "prod-us"}
-        config["fleet:dns"]["records"] = [api, www, shop]  # failover needs two clusters: app goes
-        config["fleet:submariner"]["clusters"].remove("prod-eu")
-        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True
+    # The runbook's steps (tests/test_transition.py replays them as transitions).
+    from tests.config_cases import retire_steps
 
+    step1, _step2, step3 = retire_steps()
+
+    # Step 1: mark prod-eu retiring: only it loses protection.
     run = run_stack("prod", mutate=step1)
     assert violations(run)["prod-clusters-protected"] == []
     assert not run.named("prod-eu-eks").protect
@@ -189,12 +185,8 @@ def test_retiring_a_prod_cluster_step_by_step() -> None:
     assert not run.named("prod-eu-network-vpc").protect
     assert run.named("prod-us-eks").protect, "the others keep their protection"
 
-    # Step 2: remove the entry: nothing of prod-eu is left, and the policy still passes.
-    def step2(config: dict[str, Any]) -> None:
-        step1(config)
-        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
-
-    gone = run_stack("prod", mutate=step2)
+    # Step 3: remove the entry: nothing of prod-eu is left, and the policy still passes.
+    gone = run_stack("prod", mutate=step3)
     assert not [r for r in gone.registrations.values() if r.name.startswith("prod-eu")]
     assert not any(violations(gone).values())
 

@@ -18,6 +18,7 @@ import yaml
 from components.aws.force_new import FORCE_NEW, forced_by
 from offline.harness import Registration, Run, run_stack
 from offline.transition import transition
+from tests.config_cases import retire_steps
 
 # ---------------------------------------------------------------- pure: hand-built registrations
 
@@ -196,28 +197,6 @@ def test_lowering_gateways_releases_protected_pool_addresses_a_gateway_may_hold(
 
 
 # ---------------------------------------------------------------- the tear-down runbook, step by step
-
-
-def retire_steps() -> list[Callable[[dict[str, Any]], None]]:
-    """The README's "Tear a cluster down" runbook for prod-eu, as config edits (each builds on the last)."""
-
-    def step1(config: dict[str, Any]) -> None:
-        next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True
-
-    def step2(config: dict[str, Any]) -> None:
-        step1(config)
-        api, _failover, www, shop = config["fleet:dns"]["records"]
-        api["weights"] = {"prod-us": 100}
-        www["clusters"] = ["prod-us"]
-        shop["locations"] = {"default": "prod-us"}
-        config["fleet:dns"]["records"] = [api, www, shop]  # failover needs two clusters: app goes
-        config["fleet:submariner"]["clusters"].remove("prod-eu")
-
-    def step3(config: dict[str, Any]) -> None:
-        step2(config)
-        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
-
-    return [step1, step2, step3]
 
 
 def test_the_old_runbook_order_is_refused(prod: Run) -> None:

@@ -103,26 +103,22 @@ class RegionalTransitGateway(pulumi.ComponentResource):
         # AWS's peering guide associates each side explicitly; relying on the default association
         # leaves the requester's side to an account setting. One route table per attachment (AWS),
         # so an association the default already made is replaced, not duplicated.
+        sides = [
+            ("peering-association", self.route_table_id, None),
+            ("peering-accept-association", hub.route_table_id, args.hub_region),
+        ]
         associations = [
             aws.ec2transitgateway.RouteTableAssociation(
-                f"{name}-peering-association",
-                aws.ec2transitgateway.RouteTableAssociationArgs(
-                    transit_gateway_attachment_id=peering.id,
-                    transit_gateway_route_table_id=self.route_table_id,
-                    replace_existing_association=True,
-                ),
-                pulumi.ResourceOptions(parent=self, depends_on=[accepter]),
-            ),
-            aws.ec2transitgateway.RouteTableAssociation(
-                f"{name}-peering-accept-association",
+                f"{name}-{part}",
                 aws.ec2transitgateway.RouteTableAssociationArgs(
                     transit_gateway_attachment_id=accepter.transit_gateway_attachment_id,
-                    transit_gateway_route_table_id=hub.route_table_id,
+                    transit_gateway_route_table_id=table,
                     replace_existing_association=True,
-                    region=args.hub_region,
+                    region=region,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[accepter]),
-            ),
+            )
+            for part, table, region in sides
         ]
         accepted = pulumi.ResourceOptions(parent=self, depends_on=[accepter, *associations])
         aws.ec2transitgateway.Route(
