@@ -100,6 +100,37 @@ def test_a_create_before_delete_replacement_under_the_same_name_clashes() -> Non
     )
 
 
+SAME_OBJECT = [
+    (
+        "one-rule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        {"securityGroupId": "sg-1", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "10.0.0.0/16"},
+    ),
+    ("one-peering", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", {"vpcId": "vpc-1", "peerVpcId": "vpc-2"}),
+    ("one-attachment", "aws:ec2transitgateway/vpcAttachment:VpcAttachment", {"transitGatewayId": "tgw-1", "vpcId": "vpc-1"}),
+    ("one-access-entry", "aws:eks/accessEntry:AccessEntry", {"clusterName": "c", "principalArn": "arn:aws:iam::1:role/ci"}),
+    (
+        "one-route",
+        "aws:ec2transitgateway/route:Route",
+        {"transitGatewayRouteTableId": "rtb", "destinationCidrBlock": "10.0.0.0/16"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "type_token", "identity"), SAME_OBJECT, ids=[case[0] + "-" + case[1].split(":")[-1] for case in SAME_OBJECT]
+)
+def test_a_second_object_aws_holds_once_is_refused_under_another_name(
+    rule: str, type_token: str, identity: dict[str, Any]
+) -> None:
+    before = run(reg("old-name", type_token, **identity))
+    moved = transition(before, run(reg("new-name", type_token, **identity)))
+    assert [v.rule for v in moved.violations] == [rule]
+    # A rename fails because the old object is deleted last; another object of the kind is fine.
+    other = {**identity, **dict.fromkeys(list(identity)[-1:], "elsewhere")}
+    assert transition(before, run(reg("new-name", type_token, **other))).violations == []
+
+
 def test_forced_by_reads_nested_and_indexed_paths() -> None:
     assert forced_by("eks:index:ManagedNodeGroup", {"launchTemplate.version", "subnetIds[1]", "tags.a"}) == ["subnetIds[1]"]
     assert forced_by("aws:ec2/flowLog:FlowLog", {"destinationOptions.fileFormat"}) == ["destinationOptions.fileFormat"]
