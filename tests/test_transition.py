@@ -349,3 +349,26 @@ def test_lowering_a_minimum_or_raising_a_maximum_is_clean(prod: Run) -> None:
         moved = transition(prod, run_stack("prod", mutate=change))
         assert moved.violations == []
         assert {c.action for c in moved.changes} == {"update"}
+
+
+def prod_eu(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    return lambda config: change(next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu"))
+
+
+def test_new_instance_types_replace_only_that_group_and_cleanly(prod: Run) -> None:
+    moved = transition(
+        prod, run_stack("prod", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
+    )
+    assert [(c.action, c.name, c.forced_by) for c in moved.changes] == [("replace", "prod-eu-general", ("instanceTypes",))]
+    assert moved.violations == [], "a name prefix lets the new group exist beside the old one"
+
+
+def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(prod: Run) -> None:
+    def zones(count: int) -> Callable[[dict[str, Any]], None]:
+        return prod_eu(lambda c: c.update(availabilityZones=count))
+
+    two = run_stack("prod", mutate=zones(2))
+    assert transition(two, prod).violations == []
+    fewer = transition(prod, two)
+    assert {v.rule for v in fewer.violations} == {"protected"}
+    assert any("euw1-az3" in v.message for v in fewer.violations)

@@ -140,13 +140,13 @@ FORCE_NEW: dict[str, ForceNew] = {
     ),
     "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), TF + "eks/addon.go"),
     # Remote components: what replaces the aws:eks/cluster:Cluster or aws:eks/nodeGroup:NodeGroup inside.
+    # Subnets and security groups update in place since terraform-provider-aws v5.25.0 (EKS
+    # UpdateClusterConfig, 2023-10; CHANGELOG: "Allow vpc_config.security_group_ids and
+    # vpc_config.subnet_ids to be updated in-place").
     "eks:index:Cluster": ForceNew(
         (
             "name",
             "vpcId",
-            "subnetIds",
-            "privateSubnetIds",
-            "publicSubnetIds",
             "serviceRole",
             "encryptionConfigKeyArn",
             "kubernetesServiceIpAddressRange",
