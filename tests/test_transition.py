@@ -372,3 +372,14 @@ def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(p
     fewer = transition(prod, two)
     assert {v.rule for v in fewer.violations} == {"protected"}
     assert any("euw1-az3" in v.message for v in fewer.violations)
+
+
+def test_an_attachment_takes_one_association_per_gateway() -> None:
+    token = "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation"
+    first = reg("a", token, transitGatewayAttachmentId="tgw-attach-1", transitGatewayRouteTableId="rtb-1", region="us-east-1")
+    same_side = reg("b", token, transitGatewayAttachmentId="tgw-attach-1", transitGatewayRouteTableId="rtb-2", region="us-east-1")
+    other_side = reg(
+        "b", token, transitGatewayAttachmentId="tgw-attach-1", transitGatewayRouteTableId="rtb-3", region="eu-west-1"
+    )
+    assert [v.rule for v in transition(run(first), run(first, same_side)).violations] == ["one-association"]
+    assert transition(run(first), run(first, other_side)).violations == []
