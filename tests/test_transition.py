@@ -201,6 +201,16 @@ def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(pro
     assert transition(removed, latency).violations == []
 
 
+def test_renaming_a_record_creates_the_new_name_before_the_old_goes(prod: Run) -> None:
+    renamed = run_stack("prod", mutate=lambda c: c["fleet:dns"]["records"][0].update(name="edge-api.example.com"))
+    moved = transition(prod, renamed)
+    assert moved.violations == []
+    kinds = [
+        (s.kind, s.registration.inputs.get("name")) for s in moved.steps if s.registration.type == "aws:route53/record:Record"
+    ]
+    assert kinds.index(("create", "edge-api.example.com")) < kinds.index(("delete", "api.example.com"))
+
+
 def test_changing_weights_is_a_clean_update(prod: Run) -> None:
     shifted = run_stack(
         "prod", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 50, "prod-eu": 50})

@@ -136,7 +136,9 @@ class GlobalTraffic(pulumi.ComponentResource):
                         health_check_id=self.health_check_ids[target.cluster],
                         **_routing_policy(record, target, edge.region),
                     ),
-                    # Route53 cannot change a record set's routing policy in place.
-                    pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+                    # No delete-before-replace: a routing-policy change is an update, which no replace
+                    # ordering can make valid (plan --compare refuses it with its two-step path), and
+                    # a real replace (another zone) is better created first.
+                    pulumi.ResourceOptions(parent=self),
                 )
         self.register_outputs({"healthCheckIds": self.health_check_ids})
