@@ -11,12 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.aws.force_new import FORCE_NEW
 from offline.harness import Registration, Run
 
-# Inputs whose change makes the provider replace the resource (pulumi-aws / Terraform ForceNew).
-FORCE_NEW = {
-    "aws:lb/targetGroup:TargetGroup": ("name", "port", "protocol", "vpcId", "targetType"),
-}
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -46,7 +43,7 @@ def step(before: Registration, after: Registration, replaced_ids: set[str]) -> S
             changed.add(path)
     if not changed:
         return Step(after.name, "same")
-    force_new = set(FORCE_NEW.get(after.type, ()))
+    force_new = set(FORCE_NEW[after.type].paths) if after.type in FORCE_NEW else set()
     force_new |= set(after.replace_on_changes)
     if after.type.startswith("kubernetes:"):
         force_new.add("metadata.name")
