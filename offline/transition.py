@@ -61,6 +61,8 @@ class Transition:
     changes: list[Change]
     steps: list[Step]
     violations: list[Violation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What AWS accepts but users feel: a window without access while steps run in parallel."""
 
     def by_action(self) -> dict[str, list[Change]]:
         grouped: dict[str, list[Change]] = {a: [] for a in ("create", "update", "replace", "delete")}
@@ -161,6 +163,7 @@ def transition(before: Run, after: Run) -> Transition:
     steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
     result = Transition(changes, steps)
     result.violations = check(before, result)
+    result.warnings = api_access_gaps(before, result)
     return result
 
 
@@ -197,6 +200,33 @@ def check(before: Run, plan: Transition) -> list[Violation]:
 
 def _where(step: Step) -> str:
     return f"{step.kind} {step.registration.name}"
+
+
+PRIVATE_PATH = (
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+    "aws:route53/resolverEndpoint:ResolverEndpoint",
+)
+
+
+def api_access_gaps(before: Run, plan: Transition) -> list[str]:
+    """Allow lists that shrink while the private path that replaces them is still being created:
+    nothing orders the cluster's update after the peering, routes and Resolver endpoints."""
+    if not any(c.action == "create" and c.type in PRIVATE_PATH for c in plan.changes):
+        return []
+    gaps = []
+    for change in plan.changes:
+        if change.action != "update" or change.type != "eks:index:Cluster":
+            continue
+        old = set(before.registrations[change.urn].inputs.get("publicAccessCidrs") or [])
+        new = set(next(s.registration for s in plan.steps if s.urn == change.urn).inputs.get("publicAccessCidrs") or [])
+        if old - new:
+            gaps.append(
+                f"{change.name}: its API allow list drops {len(old - new)} address(es) in the same run that creates the "
+                "private path; callers from them (Argo CD, Submariner agents) lose the API until the peering or "
+                "attachment, routes and Resolver endpoints are up (minutes)"
+            )
+    return gaps
 
 
 def _protection(before: Run, change: Change) -> Iterable[Violation]:

@@ -173,6 +173,14 @@ def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path
     assert all("through none" in v.fix for v in clashes)
 
 
+def test_going_private_warns_of_the_api_gap_and_adding_a_cluster_does_not(prod: Run, peered: Run) -> None:
+    # Defect 5 (detected, not yet avoided): the allow lists shrink beside the peering's creation.
+    gaps = transition(prod, peered).warnings
+    assert gaps
+    assert all("lose the API" in gap for gap in gaps)
+    assert transition(peered, prod).warnings == [], "going public widens the lists first: no gap"
+
+
 def test_switching_through_none_is_clean_both_ways(prod: Run, peered: Run, transit: Run) -> None:
     for before, after in ((peered, prod), (prod, transit), (transit, prod), (prod, peered)):
         moved = transition(before, after)
