@@ -186,7 +186,7 @@ def check(before: Run, plan: Transition) -> list[Violation]:
         key = step.urn
         if step.kind == "delete":
             # The older object of a create-before-delete pair is the one left under the ``#old`` key.
-            live.pop(f"{key}#old", None) if f"{key}#old" in live else live.pop(key, None)
+            live.pop(f"{key}#old" if f"{key}#old" in live else key, None)
         elif step.registration.custom or step.registration.remote:
             if step.kind == "create" and key in live:
                 live[f"{key}#old"] = live[key]
