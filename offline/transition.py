@@ -61,8 +61,6 @@ class Transition:
     changes: list[Change]
     steps: list[Step]
     violations: list[Violation] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    """What AWS accepts but users feel: a window without access while steps run in parallel."""
 
     def by_action(self) -> dict[str, list[Change]]:
         grouped: dict[str, list[Change]] = {a: [] for a in ("create", "update", "replace", "delete")}
@@ -162,8 +160,7 @@ def transition(before: Run, after: Run) -> Transition:
     position = {urn: index for index, urn in enumerate(before.registrations)}
     steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
     result = Transition(changes, steps)
-    result.violations = check(before, result)
-    result.warnings = api_access_gaps(before, result)
+    result.violations = check(before, result) + api_access_gaps(before, result)
     return result
 
 
@@ -209,7 +206,7 @@ PRIVATE_PATH = (
 )
 
 
-def api_access_gaps(before: Run, plan: Transition) -> list[str]:
+def api_access_gaps(before: Run, plan: Transition) -> list[Violation]:
     """Allow lists that shrink while the private path that replaces them is still being created:
     nothing orders the cluster's update after the peering, routes and Resolver endpoints."""
     if not any(c.action == "create" and c.type in PRIVATE_PATH for c in plan.changes):
@@ -222,9 +219,15 @@ def api_access_gaps(before: Run, plan: Transition) -> list[str]:
         new = set(next(s.registration for s in plan.steps if s.urn == change.urn).inputs.get("publicAccessCidrs") or [])
         if old - new:
             gaps.append(
-                f"{change.name}: its API allow list drops {len(old - new)} address(es) in the same run that creates the "
-                "private path; callers from them (Argo CD, Submariner agents) lose the API until the peering or "
-                "attachment, routes and Resolver endpoints are up (minutes)"
+                Violation(
+                    "api-access-gap",
+                    f"update {change.name}",
+                    f"{change.name}: its API allow list drops {len(old - new)} address(es) in the same run that creates "
+                    "the private path; callers from them (Argo CD, Submariner agents) lose the API until the peering "
+                    "or attachment, routes and Resolver endpoints are up (minutes)",
+                    "set `fleet:interconnect.keepInternetPath: true` in the deploy that adds the private path, "
+                    "then remove it in the next `pulumi up`",
+                )
             )
     return gaps
 
@@ -392,8 +395,9 @@ def _resolver_domain(step: Step, live: dict[str, Registration], ids: dict[str, R
 
 
 MODE_SWITCH = (
-    "switch fleet:interconnect.mode between peering and transitGateway through none, in two `pulumi up` runs "
-    "(peering -> none, then none -> transitGateway): each run then only adds routes or only removes them"
+    "switch fleet:interconnect.mode between peering and transitGateway through none, one `pulumi up` each: "
+    "peering -> none, then transitGateway with keepInternetPath: true, then without it; "
+    "each run then only adds routes or only removes them, and the API stays reachable"
 )
 
 

@@ -212,7 +212,6 @@ def compare(before: Run, after: Run) -> dict[str, Any]:
             for action, types in grouped.items()
         },
         "violations": [{"rule": v.rule, "step": v.step, "message": v.message, "fix": v.fix} for v in moved.violations],
-        "warnings": moved.warnings,
     }
 
 
@@ -231,7 +230,6 @@ def compare_text(against: str, compared: dict[str, Any]) -> str:
                 if change["protected"]:
                     detail += " [protected]"
                 lines.append(f"    {change['name']}{detail}")
-    lines += [f"  warning: {warning}" for warning in compared["warnings"]]
     if compared["violations"]:
         lines.append(f"{len(compared['violations'])} step(s) AWS or Pulumi would refuse:")
         for violation in compared["violations"]:

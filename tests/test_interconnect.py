@@ -95,6 +95,22 @@ def test_peering_needs_a_hub() -> None:
     ]
 
 
+def test_keeping_the_internet_path_needs_a_private_path_to_keep_it_beside() -> None:
+    (problem,) = problems_after(lambda raw: raw.update(interconnect={"mode": "none", "keepInternetPath": True}))
+    assert problem.startswith("fleet:interconnect.keepInternetPath: only for the deploy that adds a private path")
+
+
+def test_keeping_the_internet_path_counts_the_callers_it_keeps() -> None:
+    raw = raw_prod()
+    raw["interconnect"] = {"mode": "peering"}
+    lean = preflight.run(parse_fleet(raw)).allow_lists
+    raw["interconnect"]["keepInternetPath"] = True
+    kept = preflight.run(parse_fleet(raw)).allow_lists
+    raw["interconnect"] = {"mode": "none"}
+    public = preflight.run(parse_fleet(raw)).allow_lists
+    assert kept == public != lean
+
+
 def test_quotas_are_validated_with_their_paths() -> None:
     problems = problems_after(
         lambda raw: raw.update(quotas={"regions": {"us-east-1": {"elasticIp": 10}, "mars-1": {}}, "account": {"vpcs": 0}})

@@ -139,8 +139,9 @@ def test_forced_by_reads_nested_and_indexed_paths() -> None:
 # ---------------------------------------------------------------- the program's registrations
 
 
-def with_mode(mode: str) -> Callable[[dict[str, Any]], None]:
-    return lambda config: config.update({"fleet:interconnect": {"mode": mode}})
+def with_mode(mode: str, *, keep_internet_path: bool = False) -> Callable[[dict[str, Any]], None]:
+    section: dict[str, Any] = {"mode": mode, **({"keepInternetPath": True} if keep_internet_path else {})}
+    return lambda config: config.update({"fleet:interconnect": section})
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +152,16 @@ def peered() -> Run:
 @pytest.fixture(scope="module")
 def transit() -> Run:
     return run_stack("prod", mutate=with_mode("transitGateway"))
+
+
+@pytest.fixture(scope="module")
+def peered_keeping() -> Run:
+    return run_stack("prod", mutate=with_mode("peering", keep_internet_path=True))
+
+
+@pytest.fixture(scope="module")
+def transit_keeping() -> Run:
+    return run_stack("prod", mutate=with_mode("transitGateway", keep_internet_path=True))
 
 
 def test_the_force_new_table_covers_every_registered_type(prod: Run, staging: Run, peered: Run, transit: Run) -> None:
@@ -173,16 +184,42 @@ def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path
     assert all("through none" in v.fix for v in clashes)
 
 
-def test_going_private_warns_of_the_api_gap_and_adding_a_cluster_does_not(prod: Run, peered: Run) -> None:
-    # Defect 5 (detected, not yet avoided): the allow lists shrink beside the peering's creation.
-    gaps = transition(prod, peered).warnings
-    assert gaps
-    assert all("lose the API" in gap for gap in gaps)
-    assert transition(peered, prod).warnings == [], "going public widens the lists first: no gap"
+def test_going_private_in_one_deploy_is_refused_for_its_api_gap(prod: Run, peered: Run, transit: Run) -> None:
+    # Defect 5: the allow lists shrink beside the peering's creation; nothing orders one after the other.
+    for private in (peered, transit):
+        gaps = [v for v in transition(prod, private).violations if v.rule == "api-access-gap"]
+        assert gaps
+        assert all("lose the API" in v.message and "keepInternetPath" in v.fix for v in gaps)
+    assert transition(peered, prod).violations == [], "going public widens the lists first: no gap"
 
 
-def test_switching_through_none_is_clean_both_ways(prod: Run, peered: Run, transit: Run) -> None:
-    for before, after in ((peered, prod), (prod, transit), (transit, prod), (prod, peered)):
+def test_keep_internet_path_keeps_every_allow_list_until_the_next_deploy(
+    prod: Run, peered: Run, peered_keeping: Run, transit_keeping: Run
+) -> None:
+    def allow_lists(run: Run) -> dict[str, set[str]]:
+        return {
+            r.name: set(r.inputs.get("publicAccessCidrs") or [])
+            for r in run.registrations.values()
+            if r.type == "eks:index:Cluster"
+        }
+
+    assert allow_lists(peered_keeping) == allow_lists(prod)
+    assert allow_lists(transit_keeping) == allow_lists(prod)
+    assert any(allow_lists(peered)[name] < allow_lists(prod)[name] for name in allow_lists(prod))
+
+
+def test_switching_through_none_is_clean_both_ways(
+    prod: Run, peered: Run, transit: Run, peered_keeping: Run, transit_keeping: Run
+) -> None:
+    path = (
+        (peered, prod),
+        (prod, transit_keeping),
+        (transit_keeping, transit),
+        (transit, prod),
+        (prod, peered_keeping),
+        (peered_keeping, peered),
+    )
+    for before, after in path:
         moved = transition(before, after)
         assert moved.violations == [], [v.message for v in moved.violations]
 

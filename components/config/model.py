@@ -752,6 +752,9 @@ class InterconnectMode(StrEnum):
 class InterconnectSpec(_Model):
     mode: InterconnectMode | None = None
     """none, peering or transitGateway; unset: peering for fleets of more than three clusters, none otherwise."""
+    keep_internet_path: bool = False
+    """Keep admitting API callers on the public allow lists while the private path comes up: set it in
+    the deploy that leaves none, remove it in the next (nothing orders the allow lists after the path)."""
 
 
 Region = Annotated[str, AfterValidator(_region)]

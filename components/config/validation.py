@@ -170,9 +170,15 @@ def _interconnect_problems(spec: FleetSpec) -> list[str]:
     plan = interconnect.plan_interconnect(spec)
     where = config_path(("interconnect", "mode"))
     if plan is None:
+        problems = []
         if spec.interconnect.mode is InterconnectMode.PEERING:
-            return [f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker"]
-        return []
+            problems.append(f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker")
+        if spec.interconnect.keep_internet_path:
+            problems.append(
+                f"{config_path(('interconnect', 'keepInternetPath'))}: only for the deploy that adds a private path "
+                f"({where} peering or transitGateway); with none every API call already takes the internet"
+            )
+        return problems
     problems: list[str] = []
     broker = spec.broker_cluster()
     if broker is not None and broker != plan.hub:

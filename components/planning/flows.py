@@ -142,11 +142,15 @@ class ApiSource:
     egress: tuple[Egress, ...]
 
 
-def api_sources(flows: Iterable[Flow], destination: str) -> tuple[ApiSource, ...]:
-    """Who must reach ``destination``'s public API endpoint, each once with every egress kind any of its flows uses."""
+def api_sources(flows: Iterable[Flow], destination: str, *, keep_internet_path: bool = False) -> tuple[ApiSource, ...]:
+    """Who must reach ``destination``'s public API endpoint, each once with every egress kind any of its flows uses.
+
+    With ``keep_internet_path`` (fleet:interconnect.keepInternetPath) callers on the private path stay
+    admitted too, so the allow lists shrink only in a later deploy, once that path exists.
+    """
     kinds: dict[str, set[Egress]] = {}
     for flow in flows:
-        if flow.to_api and flow.destination == destination and flow.route is Route.INTERNET:
+        if flow.to_api and flow.destination == destination and (flow.route is Route.INTERNET or keep_internet_path):
             kinds.setdefault(flow.source, set()).update(flow.egress)
     return tuple(ApiSource(source, tuple(sorted(kinds[source]))) for source in sorted(kinds))
 
@@ -179,7 +183,7 @@ def public_access_entries(spec: FleetSpec, destination: str, flows: Iterable[Flo
     """How many CIDRs ``destination``'s publicAccessCidrs holds: the configured ones plus each source's addresses."""
     by_name = {c.name: c for c in spec.clusters}
     total = len(spec.api_access_cidrs)
-    for source in api_sources(flows, destination):
+    for source in api_sources(flows, destination, keep_internet_path=spec.interconnect.keep_internet_path):
         cluster = by_name.get(source.source)
         total += egress_addresses(spec, cluster, source.egress) if cluster is not None else foreign_hub_addresses(spec)
     return total

@@ -252,7 +252,9 @@ def _allow_lists(spec: FleetSpec, fleet_flows: tuple[Flow, ...], report: Report)
         entries = flows.public_access_entries(spec, cluster.name, fleet_flows)
         report.allow_lists[cluster.name] = entries
         if entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
-            sources = ", ".join(s.source for s in flows.api_sources(fleet_flows, cluster.name))
+            sources = ", ".join(s.source for s in flows.api_sources(
+                fleet_flows, cluster.name, keep_internet_path=spec.interconnect.keep_internet_path
+            ))
             report.errors.append(
                 f"{cluster.name} public API endpoint: needs {entries} publicAccessCidrs (fleet:apiAccessCidrs plus the "
                 f"egress addresses of {sources}); limit {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX}, not adjustable ({EKS_QUOTAS}); "

@@ -199,7 +199,9 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
-        sources = flows.api_sources(fleet_flows, cluster_spec.name)
+        sources = flows.api_sources(
+            fleet_flows, cluster_spec.name, keep_internet_path=spec.interconnect.keep_internet_path
+        )
         cluster = RegionalCluster(
             cluster_spec.name,
             RegionalClusterArgs(
