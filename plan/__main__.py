@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         hub_stack = _hub_stack(stack)
         spec = hub_stacks.with_hub_stack(
-            parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()})
+            parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}), stack=stack
         )
         # The hub stack of this project is planned too, so a joining stack sees its real outputs.
         hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1])) if hub_stack and spec.joined_hub else None
@@ -122,7 +122,9 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
     try:
         files = [read_stack_file(args.compare)] + ([read_stack_file(args.to)] if args.to is not None else [])
         configs = [{**project_defaults(), **f.config} for f in files]
-        changed = hub_stacks.with_hub_stack(parse_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}))
+        changed = hub_stacks.with_hub_stack(
+            parse_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}), stack=stack
+        )
     except (ConfigError, StackFileError) as error:
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1

@@ -152,3 +152,57 @@ def staging_internet_run() -> Run:
     """Staging joining the real prod (interconnect none): the hub's NAT addresses on its allow list."""
     hub = run_stack("prod")
     return run_stack("staging", stack_outputs={HUB: {k: hub.exports[k] for k in ("argocdHub", "hubKubeconfig")}})
+
+
+# ---------------------------------------------------------------- the hub's VPC quotas count every joining stack
+
+
+def quota_project(directory: Path, routes_declared: int | None = None) -> Path:
+    """prod (peering) with staging and a second joining stack, dev, beside it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
+    prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    peered(prod["config"])
+    if routes_declared is not None:
+        prod["config"]["fleet:quotas"] = {"regions": {"us-east-1": {"routesPerRouteTable": routes_declared}}}
+    (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
+    staging = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    (directory / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging))
+    staging["config"]["fleet:clusters"][0].update(name="dev-us", vpcCidr="10.41.0.0/16")
+    (directory / "Pulumi.dev.yaml").write_text(yaml.safe_dump(staging))
+    return directory
+
+
+def spec_of(directory: Path, stack: str) -> Any:
+    raw = {k.removeprefix("fleet:"): v for k, v in yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())["config"].items()}
+    return hub_stack.with_hub_stack(parse_fleet(raw), directory, stack=stack)
+
+
+def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_path: Path) -> None:
+    # Defect 8: the hub's route tables and peerings hold the joining stacks' clusters too.
+    directory = quota_project(tmp_path)
+    alone = preflight.hub_vpc_use(spec_of(directory, "prod").with_joining({}))
+    hub = preflight.hub_vpc_use(spec_of(directory, "prod"))
+    joiner = preflight.hub_vpc_use(spec_of(directory, "staging"))
+    assert alone is not None and hub is not None and joiner is not None
+    assert hub.joined == {"dev": 1, "staging": 1}
+    assert (hub.routes, hub.peerings) == (alone.routes + 2, alone.peerings + 2)
+    assert (joiner.routes, joiner.peerings, joiner.region) == (hub.routes, hub.peerings, "us-east-1")
+    assert joiner.joined == {"dev": 1, preflight.THIS_STACK: 1}
+
+
+def test_a_hub_route_table_full_only_with_its_joiners_fails_both_preflights(tmp_path: Path) -> None:
+    probe = preflight.hub_vpc_use(spec_of(quota_project(tmp_path / "probe"), "prod"))
+    assert probe is not None
+    own = probe.routes - 2
+    directory = quota_project(tmp_path / "declared", routes_declared=own)
+    for stack in ("prod", "staging"):
+        errors = [e for e in preflight.run(spec_of(directory, stack)).errors if "Routes per route table" in e]
+        assert len(errors) == 1, (stack, errors)
+        assert f"the hub's VPC (mgmt) needs {own + 2}" in errors[0]
+        assert "1 of dev" in errors[0] and f"declares {own}" in errors[0]
+
+
+def test_a_joining_stack_counts_its_own_resolver_endpoint(tmp_path: Path) -> None:
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(spec_of(quota_project(tmp_path), "staging"))}
+    assert needs[("resolverEndpoints", "us-west-2")] == 1

@@ -36,7 +36,32 @@ def read_hub_spec(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec
     path = stack_file_of(spec.hub_stack.stack, project_dir)
     if path is None:
         return None
-    where = f"{config_path(('hub', 'stack'))} ({path.name})"
+    return _read_spec(path, f"{config_path(('hub', 'stack'))} ({path.name})")
+
+
+def joining_stacks(hub: str, project_dir: Path | None = None) -> dict[str, FleetSpec]:
+    """Per stack name, the validated config of each stack of this project whose ``fleet:hub`` is the stack ``hub``.
+
+    Their clusters are peered with the hub's VPC and routed from its route tables, so the hub's
+    per-VPC quotas count them too, whichever stack is being deployed.
+    """
+    project_dir = project_dir or PROJECT_DIR
+    joiners: dict[str, FleetSpec] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if stack == hub:
+            continue
+        try:
+            joined = read_stack_file(path).config.get("fleet:hub")
+        except StackFileError as exc:
+            raise ConfigError([f"{exc} (read to count what the stacks joining {hub} use of its VPC)"]) from None
+        reference = joined.get("stack") if isinstance(joined, dict) else None
+        if isinstance(reference, str) and stack_file_of(reference, project_dir) == project_dir / f"Pulumi.{hub}.yaml":
+            joiners[stack] = _read_spec(path, f"{path.name} (a stack joining {hub})")
+    return joiners
+
+
+def _read_spec(path: Path, where: str) -> FleetSpec:
     try:
         config = read_stack_file(path).config
     except StackFileError as exc:
@@ -55,6 +80,14 @@ def read_hub_spec(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec
         raise ConfigError([f"{where}: {problem}" for problem in exc.problems]) from None
 
 
-def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec:
-    """``spec``, knowing the config of the hub stack it joins (when that stack is in this project)."""
-    return spec.with_joined_hub(read_hub_spec(spec, project_dir))
+def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None, stack: str | None = None) -> FleetSpec:
+    """``spec`` of the stack named ``stack``, knowing the config of the hub stack it joins and of
+    the other stacks joining the same hub (those in this project)."""
+    hub = read_hub_spec(spec, project_dir)
+    if hub is not None and spec.hub_stack is not None:
+        hub_name = spec.hub_stack.stack.rsplit("/", 1)[-1]
+        others = {name: s for name, s in joining_stacks(hub_name, project_dir).items() if name != stack}
+        return spec.with_joined_hub(hub.with_joining(others))
+    if stack is None:
+        return spec
+    return spec.with_joining(joining_stacks(stack, project_dir))

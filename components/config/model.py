@@ -823,6 +823,8 @@ class KubeconfigAuth(_Model):
 class FleetSpec(_Model):
     # The hub stack's own config when fleet:hub names a stack of this project (components/config/hub_stack.py).
     _joined_hub: FleetSpec | None = PrivateAttr(default=None)
+    # The configs of the other stacks of this project joining this stack's hub (or the hub it joins).
+    _joining: dict[str, FleetSpec] = PrivateAttr(default_factory=dict)
 
     protect: bool = True
     api_access_cidrs: list[Annotated[Network, AfterValidator(_not_everywhere)]]
@@ -861,6 +863,17 @@ class FleetSpec(_Model):
         """This spec, knowing the hub stack's config."""
         joined = self.model_copy()
         joined._joined_hub = hub
+        return joined
+
+    @property
+    def joining_stacks(self) -> dict[str, FleetSpec]:
+        """Per stack name, the config of each stack of this project that joins this one's hub (hub_stack.joining_stacks)."""
+        return self._joining
+
+    def with_joining(self, joiners: dict[str, FleetSpec]) -> FleetSpec:
+        """This spec, knowing the stacks that join its hub."""
+        joined = self.model_copy()
+        joined._joining = dict(joiners)
         return joined
 
     def version_of(self, cluster: ClusterSpec) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 from pulumi.runtime import config as runtime_config
 
 from . import hub_stack
@@ -33,4 +34,4 @@ def raw_fleet_config() -> dict[str, Any]:
 def load_fleet_spec() -> FleetSpec:
     """Read and validate the stack's fleet config (and the config of the hub stack it joins, when it
     is in this project); raises ConfigError listing every problem."""
-    return hub_stack.with_hub_stack(parse_fleet(raw_fleet_config()))
+    return hub_stack.with_hub_stack(parse_fleet(raw_fleet_config()), stack=pulumi.get_stack())

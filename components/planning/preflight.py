@@ -416,8 +416,54 @@ def _declared(spec: FleetSpec, quota: Quota, region: str | None) -> int | None:
     return getattr(declared, field_name, None) if declared is not None else None
 
 
+# Quotas of one VPC or its route tables: for the hub's VPC they count the joining stacks' clusters
+# too, and its own stack's declared values limit them, whichever stack is deployed.
+HUB_VPC_QUOTAS = ("peeringConnectionsPerVpc", "routesPerRouteTable")
+THIS_STACK = "this stack"
+
+
+@dataclass(frozen=True)
+class HubVpcUse:
+    """What the interconnect hub's VPC holds: its own stack's spokes plus every joining stack's clusters."""
+
+    owner: FleetSpec
+    """The hub stack's config: its fleet:quotas limit the hub's VPC."""
+    hub: str
+    region: str
+    peerings: int
+    """Active peering connections on the hub's VPC."""
+    routes: int
+    """Routes in each of the hub's route tables (the default route included)."""
+    joined: dict[str, int]
+    """Per joining stack (this one as THIS_STACK), its clusters peered with the hub's VPC."""
+
+
+def hub_vpc_use(spec: FleetSpec) -> HubVpcUse | None:
+    """The hub VPC's peerings and routes, from the hub stack's own plan and every stack joining it
+    (this project's stack files, hub_stack.joining_stacks); None when no private path reaches a hub."""
+    if spec.hub_stack is not None:
+        if spec.joined_hub is None or interconnect.plan_joined(spec) is None:
+            return None
+        owner, joiners = spec.joined_hub, {**spec.joined_hub.joining_stacks, THIS_STACK: spec}
+    else:
+        owner, joiners = spec, spec.joining_stacks
+    private = interconnect.plan_interconnect(owner)
+    if private is None:
+        return None
+    # A joining stack peers each of its clusters with the hub's VPC (interconnect.plan_joined).
+    joined = {name: len(j.clusters) for name, j in sorted(joiners.items())} if private.argocd_hub else {}
+    if private.transit:
+        # The hub's tables send the members' ranges, collapsed, to its transit gateway.
+        own_routes, own_peerings = len(cidr.collapse(s.vpc_cidr for s in private.spokes)), 0
+    else:
+        own_routes = own_peerings = len(private.spokes)
+    others = sum(joined.values())
+    return HubVpcUse(owner, private.hub, private.hub_region, own_peerings + others, 1 + own_routes + others, joined)
+
+
 def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
-    """(quota key, region or None for the account, what this stack registers against it)."""
+    """(quota key, region or None for the account, what this stack registers against it); for the
+    hub's VPC (HUB_VPC_QUOTAS), what it holds from every stack."""
     plan = clusterset.plan_clusterset(spec)
     private = interconnect.plan_interconnect(spec)
     members = {m.name for m in plan.members} if plan else set()
@@ -440,17 +486,18 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
             for region in private.regions:
                 per_region[region]["transitGateways"] += 1
             hub["transitGatewayPeeringAttachments"] = len(private.regions) - 1
-            # The hub's tables send the members' ranges, collapsed, to its transit gateway.
-            routes = len(cidr.collapse(s.vpc_cidr for s in private.spokes))
-        else:
-            hub["peeringConnectionsPerVpc"] = max(hub["peeringConnectionsPerVpc"], len(private.spokes))
-            routes = len(private.spokes)
-        # The hub's tables: the default route plus the routes to members.
-        hub["routesPerRouteTable"] = max(hub["routesPerRouteTable"], 1 + routes)
         if private.resolvers:
             hub["resolverEndpoints"] += int(private.hub_is_called) + int(private.hub_calls_out)
             for spoke in private.spokes:
                 per_region[spoke.region]["resolverEndpoints"] += int(spoke.argocd) + int(spoke.broker_client)
+    joined = interconnect.plan_joined(spec)
+    if joined is not None and joined.resolvers:
+        # A joining stack answers the hub's queries for its endpoints from an inbound endpoint in its own VPC.
+        for spoke in joined.spokes:
+            per_region[spoke.region]["resolverEndpoints"] += 1
+    if (vpc := hub_vpc_use(spec)) is not None:
+        per_region.setdefault(vpc.region, Counter())["peeringConnectionsPerVpc"] = vpc.peerings
+        per_region[vpc.region]["routesPerRouteTable"] = vpc.routes
     needs: list[tuple[str, str | None, int]] = [
         (key, region, n) for region, counter in sorted(per_region.items()) for key, n in sorted(counter.items()) if n
     ]
@@ -460,9 +507,11 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
 
 
 def _quotas(spec: FleetSpec, report: Report) -> None:
+    vpc = hub_vpc_use(spec)
     for key, region, needed in quota_needs(spec):
         quota = QUOTAS[key]
-        declared = _declared(spec, quota, region)
+        hub_vpc = vpc is not None and key in HUB_VPC_QUOTAS
+        declared = _declared(vpc.owner if vpc is not None and hub_vpc else spec, quota, region)
         limit = declared if declared is not None else quota.default
         use = QuotaUse(quota, region, needed, limit, declared is not None)
         report.quotas.append(use)
@@ -470,6 +519,13 @@ def _quotas(spec: FleetSpec, report: Report) -> None:
         if needed <= limit:
             continue
         message = f"{where}: {quota.title}: the stack needs {needed}"
+        if vpc is not None and hub_vpc:
+            shares = ", ".join(f"{n} of {name}" for name, n in vpc.joined.items())
+            message = (
+                f"{where}: {quota.title}: the hub's VPC ({vpc.hub}) needs {needed}"
+                + (f", joining stacks' clusters included ({shares})" if shares else "")
+                + " (its stack's fleet:quotas declare the limit)"
+            )
         if declared is not None:
             report.errors.append(
                 f"{message}, fleet:quotas declares {declared}; fix: raise it further and declare the new value, "
