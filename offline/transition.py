@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from components.aws.force_new import FORCE_NEW, forced_by
-from components.planning.iam_policies import GATEWAY_POOL_TAG
+from components.planning.iam_policies import GATEWAY_DRAINING_TAG, GATEWAY_POOL_TAG
 from offline.harness import Registration, Run
 
 Action = Literal["create", "update", "replace", "delete"]
@@ -160,7 +160,7 @@ def transition(before: Run, after: Run) -> Transition:
     position = {urn: index for index, urn in enumerate(before.registrations)}
     steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
     result = Transition(changes, steps)
-    result.violations = check(before, result) + api_access_gaps(before, result)
+    result.violations = check(before, result) + api_access_gaps(before, result) + unordered_pool_releases(before, result)
     return result
 
 
@@ -350,26 +350,59 @@ def _pool_address_held(step: Step, live: dict[str, Registration], ids: dict[str,
     old = step.registration
     if step.kind != "delete" or old.type != "aws:ec2/eip:Eip":
         return
+    # A draining address was unclaimable for the gateways the previous deploy created, and that
+    # deploy deleted the ones that held it: nothing holds it now.
     cluster = (old.inputs.get("tags") or {}).get(GATEWAY_POOL_TAG)
     if cluster is None:
         return
-    gateways = [
-        r
-        for r in live.values()
-        if r.type == "eks:index:ManagedNodeGroup"
-        and (r.inputs.get("labels") or {}).get("submariner.io/gateway") == "true"
-        and (r.inputs.get("tags") or {}).get("fleet-cluster") == cluster
-    ]
-    for gateway in gateways:
+    for gateway in _gateway_groups(live.values(), cluster):
         yield Violation(
             "pool-address-held",
             _where(step),
             f"{old.name} is released while {gateway.name} runs: a gateway may hold any pool address "
             "(InvalidIPAddress.InUse, or with refresh the live gateway loses it and its tunnels drop)",
-            f"release pool addresses only once {cluster}'s gateways are gone: take {cluster} out of "
-            "fleet:submariner.clusters in one `pulumi up` (its gateways are deleted before its addresses; a "
-            "protected cluster needs `retiring: true` first), then rejoin it with the new gatewaysPerCluster",
+            "lower gatewaysPerCluster in two `pulumi up` runs: first with fleet:submariner.keepGatewayAddresses "
+            "set to the current pool size (3 x the current gatewaysPerCluster), which drains the addresses past "
+            "the new pool while the gateway group is replaced; then remove keepGatewayAddresses",
         )
+
+
+def _gateway_groups(registrations: Iterable[Registration], cluster: str) -> list[Registration]:
+    return [
+        r
+        for r in registrations
+        if r.type == "eks:index:ManagedNodeGroup"
+        and (r.inputs.get("labels") or {}).get("submariner.io/gateway") == "true"
+        and (r.inputs.get("tags") or {}).get("fleet-cluster") == cluster
+    ]
+
+
+def unordered_pool_releases(before: Run, plan: Transition) -> list[Violation]:
+    """Pool addresses released in the run that deletes their gateways, with nothing ordering the two:
+    Pulumi deletes a resource after its dependents only, and runs unrelated deletes in parallel."""
+    deleted = {s.urn for s in plan.steps if s.kind == "delete"}
+    found = []
+    for step in plan.steps:
+        old = step.registration
+        tags = old.inputs.get("tags") or {}
+        if step.kind != "delete" or old.type != "aws:ec2/eip:Eip":
+            continue
+        cluster = tags.get(GATEWAY_POOL_TAG) or tags.get(GATEWAY_DRAINING_TAG)
+        if cluster is None:
+            continue
+        gone = [r for r in _gateway_groups(before.registrations.values(), cluster) if r.urn in deleted]
+        for gateway in gone:
+            if step.urn not in gateway.dependencies:
+                found.append(
+                    Violation(
+                        "pool-address-held",
+                        _where(step),
+                        f"{old.name} may be released while {gateway.name} is still being deleted: the group does not "
+                        "depend on the address, so Pulumi deletes both at once",
+                        "make the gateway node group depend on its member's pool addresses (SubmarinerMemberArgs.gateway_pool)",
+                    )
+                )
+    return found
 
 
 def _resolver_domain(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:

@@ -174,7 +174,9 @@ def quota_project(directory: Path, routes_declared: int | None = None) -> Path:
 
 
 def spec_of(directory: Path, stack: str) -> Any:
-    raw = {k.removeprefix("fleet:"): v for k, v in yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())["config"].items()}
+    raw = {
+        k.removeprefix("fleet:"): v for k, v in yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())["config"].items()
+    }
     return hub_stack.with_hub_stack(parse_fleet(raw), directory, stack=stack)
 
 
@@ -184,7 +186,9 @@ def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_p
     alone = preflight.hub_vpc_use(spec_of(directory, "prod").with_joining({}))
     hub = preflight.hub_vpc_use(spec_of(directory, "prod"))
     joiner = preflight.hub_vpc_use(spec_of(directory, "staging"))
-    assert alone is not None and hub is not None and joiner is not None
+    assert alone is not None
+    assert hub is not None
+    assert joiner is not None
     assert hub.joined == {"dev": 1, "staging": 1}
     assert (hub.routes, hub.peerings) == (alone.routes + 2, alone.peerings + 2)
     assert (joiner.routes, joiner.peerings, joiner.region) == (hub.routes, hub.peerings, "us-east-1")
@@ -200,7 +204,8 @@ def test_a_hub_route_table_full_only_with_its_joiners_fails_both_preflights(tmp_
         errors = [e for e in preflight.run(spec_of(directory, stack)).errors if "Routes per route table" in e]
         assert len(errors) == 1, (stack, errors)
         assert f"the hub's VPC (mgmt) needs {own + 2}" in errors[0]
-        assert "1 of dev" in errors[0] and f"declares {own}" in errors[0]
+        assert "1 of dev" in errors[0]
+        assert f"declares {own}" in errors[0]
 
 
 def test_a_joining_stack_counts_its_own_resolver_endpoint(tmp_path: Path) -> None:

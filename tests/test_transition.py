@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from components.aws.force_new import FORCE_NEW, forced_by
+from components.planning.iam_policies import GATEWAY_DRAINING_TAG, GATEWAY_POOL_TAG
 from offline.harness import Registration, Run, run_stack
 from offline.transition import transition
 from tests.config_cases import retire_steps
@@ -275,11 +276,46 @@ def test_a_failover_swap_is_a_clean_update(prod: Run) -> None:
     assert {c.action for c in moved.changes} == {"update"}
 
 
-def test_lowering_gateways_releases_protected_pool_addresses_a_gateway_may_hold(prod: Run) -> None:
-    # Defect 2: refused (protected addresses, and a running gateway may hold any of them).
-    fewer = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(gatewaysPerCluster=1))
-    rules = {v.rule for v in transition(prod, fewer).violations}
-    assert {"protected", "pool-address-held"} <= rules
+def gateways(count: int, keep: int | None = None) -> Callable[[dict[str, Any]], None]:
+    extra = {"keepGatewayAddresses": keep} if keep is not None else {}
+    return lambda config: config["fleet:submariner"].update(gatewaysPerCluster=count, **extra)
+
+
+def test_lowering_gateways_in_one_deploy_is_refused_with_the_draining_path(prod: Run) -> None:
+    # Defect 2: a running gateway may hold any pool address, and the addresses are protected.
+    fewer = run_stack("prod", mutate=gateways(1))
+    violations = transition(prod, fewer).violations
+    assert {"protected", "pool-address-held"} <= {v.rule for v in violations}
+    assert all("keepGatewayAddresses" in v.fix for v in violations if v.rule == "pool-address-held")
+
+
+def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) -> None:
+    draining = run_stack("prod", mutate=gateways(1, keep=6))
+    fewer = run_stack("prod", mutate=gateways(1))
+    first, second = transition(prod, draining), transition(draining, fewer)
+    assert first.violations == [], [v.message for v in first.violations]
+    assert second.violations == [], [v.message for v in second.violations]
+    assert [c for c in first.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
+    # The gateway groups are replaced in the first deploy, while no pool address is released.
+    replaced = {c.name for c in first.changes if c.action == "replace" and c.type == "eks:index:ManagedNodeGroup"}
+    assert replaced
+    assert all(name.endswith("-submariner-gateway") for name in replaced)
+    drained = {c.name for c in second.changes if c.action == "delete"}
+    members = {r.name.removesuffix("-submariner") for r in prod.of_type("fleet:index:SubmarinerMember")}
+    assert drained == {f"{m}-network-gateway-{n}" for m in members for n in (4, 5, 6)}
+    # Draining addresses cannot be claimed: the boot script's filter and the node policy read the pool tag.
+    for name in drained:
+        tags = draining.named(name).inputs["tags"]
+        assert GATEWAY_POOL_TAG not in tags
+        assert tags[GATEWAY_DRAINING_TAG]
+
+
+def test_a_leaving_members_gateways_are_deleted_before_its_pool_addresses(prod: Run) -> None:
+    # Pulumi runs unrelated deletes in parallel: only a dependency orders the group before the addresses.
+    group = prod.named("prod-eu-submariner-gateway")
+    pool = [r.urn for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith("prod-eu-network-gateway-")]
+    assert pool
+    assert set(pool) <= set(group.dependencies)
 
 
 # ---------------------------------------------------------------- the tear-down runbook, step by step

@@ -572,6 +572,9 @@ class SubmarinerSpec(_Model):
     """Pinned global CIDRs per cluster; others are allocated from the range."""
     gateways_per_cluster: Annotated[int, Field(ge=1, le=cidr.MAX_AZS)] = 2
     """Gateway nodes per member, each in its own AZ; two or more for active/passive HA."""
+    keep_gateway_addresses: Annotated[int, Field(ge=1)] | None = None
+    """Pool addresses kept per member, the ones past the new pool draining, in the deploy that lowers
+    gatewaysPerCluster (set it to the old pool size, 3 x the old count); remove it in the next deploy."""
     gateway_instance_type: Annotated[str, AfterValidator(_instance_type)] = "c6i.large"
     """EC2 type of the gateway nodes (IPsec throughput scales with it)."""
     chart_version: str = "0.24.1"

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from ..planning import cidr, eks_versions, gitops, interconnect, labels
+from ..planning import cidr, clusterset, eks_versions, gitops, interconnect, labels
 from .model import FleetSpec, InterconnectMode
 
 NAMESPACE = "fleet"
@@ -169,17 +169,18 @@ def _interconnect_problems(spec: FleetSpec) -> list[str]:
     """Peering needs a center every API call starts or ends at, and ranges the hub can route to one by one."""
     plan = interconnect.plan_interconnect(spec)
     where = config_path(("interconnect", "mode"))
+    problems: list[str] = []
     if plan is None:
-        problems = []
         if spec.interconnect.mode is InterconnectMode.PEERING:
-            problems.append(f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker")
+            problems.append(
+                f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker"
+            )
         if spec.interconnect.keep_internet_path:
             problems.append(
                 f"{config_path(('interconnect', 'keepInternetPath'))}: only for the deploy that adds a private path "
                 f"({where} peering or transitGateway); with none every API call already takes the internet"
             )
         return problems
-    problems: list[str] = []
     broker = spec.broker_cluster()
     if broker is not None and broker != plan.hub:
         problems.append(
@@ -235,6 +236,13 @@ def _submariner_problems(spec: FleetSpec) -> list[str]:
                 f"{config_path(('submariner', 'gatewaysPerCluster'))}: {config.gateways_per_cluster} gateways, one per AZ, "
                 f"but {config_path(('clusters', i))} ({name}) spans {cluster.availability_zones} AZs"
             )
+    pool = clusterset.gateway_pool_size(config.gateways_per_cluster)
+    if config.keep_gateway_addresses is not None and config.keep_gateway_addresses <= pool:
+        problems.append(
+            f"{config_path(('submariner', 'keepGatewayAddresses'))}: {config.keep_gateway_addresses} keeps no address: "
+            f"{config.gateways_per_cluster} gateways already use a pool of {pool}; set the old pool size "
+            "(3 x the old gatewaysPerCluster) only in the deploy that lowers gatewaysPerCluster"
+        )
     if config.globalnet:
         problems += _globalnet_problems(spec, members)
     return problems

@@ -103,6 +103,19 @@ class ClusterSet:
     cable_driver: CableDriver
     globalnet: bool
     gateways_per_cluster: int
+    kept_addresses: int = 0
+    """fleet:submariner.keepGatewayAddresses: the pool keeps this many addresses while it drains."""
+
+    @property
+    def active_addresses(self) -> int:
+        """Pool addresses per member that gateways may claim."""
+        return gateway_pool_size(self.gateways_per_cluster)
+
+    @property
+    def pool_addresses(self) -> int:
+        """Pool addresses per member that exist (and that peers and the broker admit): the active
+        ones, and while a lowered count drains, the kept ones past them."""
+        return max(self.active_addresses, self.kept_addresses)
 
     def member(self, name: str) -> Member:
         return next(m for m in self.members if m.name == name)
@@ -194,6 +207,7 @@ def plan_clusterset(spec: FleetSpec) -> ClusterSet | None:
         cable_driver=config.cable_driver,
         globalnet=config.globalnet,
         gateways_per_cluster=config.gateways_per_cluster,
+        kept_addresses=config.keep_gateway_addresses or 0,
     )
 
 

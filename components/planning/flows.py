@@ -168,7 +168,7 @@ def egress_addresses(spec: FleetSpec, cluster: ClusterSpec, kinds: Iterable[Egre
         if kind is Egress.NAT:
             count += nat_addresses(cluster)
         elif plan is not None and cluster.name in {m.name for m in plan.members}:
-            count += clusterset.gateway_pool_size(plan.gateways_per_cluster)
+            count += plan.pool_addresses
     return count
 
 

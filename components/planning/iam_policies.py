@@ -62,6 +62,10 @@ def irsa_trust_policy(oidc_provider_arn: str, oidc_provider_url: str, namespace:
 
 
 GATEWAY_POOL_TAG = "submariner-gateway-pool"
+# A pool address being drained (fleet:submariner.keepGatewayAddresses) carries its cluster under
+# this key instead: neither the boot script's filter nor the node policy lets a gateway claim it,
+# so the gateway group replaced in the same deploy lets go of it before a later deploy releases it.
+GATEWAY_DRAINING_TAG = "submariner-gateway-pool-draining"
 GATEWAY_NODE_TAG = ("fleet-node-group", "submariner-gateway")
 
 

@@ -252,9 +252,10 @@ def _allow_lists(spec: FleetSpec, fleet_flows: tuple[Flow, ...], report: Report)
         entries = flows.public_access_entries(spec, cluster.name, fleet_flows)
         report.allow_lists[cluster.name] = entries
         if entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
-            sources = ", ".join(s.source for s in flows.api_sources(
-                fleet_flows, cluster.name, keep_internet_path=spec.interconnect.keep_internet_path
-            ))
+            sources = ", ".join(
+                s.source
+                for s in flows.api_sources(fleet_flows, cluster.name, keep_internet_path=spec.interconnect.keep_internet_path)
+            )
             report.errors.append(
                 f"{cluster.name} public API endpoint: needs {entries} publicAccessCidrs (fleet:apiAccessCidrs plus the "
                 f"egress addresses of {sources}); limit {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX}, not adjustable ({EKS_QUOTAS}); "
@@ -471,7 +472,7 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     per_region: dict[str, Counter[str]] = {}
     for cluster in spec.clusters:
         count = per_region.setdefault(cluster.region, Counter())
-        pool = clusterset.gateway_pool_size(plan.gateways_per_cluster) if plan and cluster.name in members else 0
+        pool = plan.pool_addresses if plan and cluster.name in members else 0
         count["elasticIps"] += flows.nat_addresses(cluster) + pool
         count["vpcs"] += 1
         count["internetGateways"] += 1

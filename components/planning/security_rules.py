@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from . import cidr, clusterset
+from . import cidr
 from .clusterset import ClusterSet, Member
 from .interconnect import DNS_PORT, InterconnectPlan
 
@@ -73,7 +73,7 @@ def routed_rules(plan: ClusterSet, member: str) -> tuple[CidrRule, ...]:
 
 def peers_per_shard(plan: ClusterSet) -> int:
     """How many peers' gateway pools one prefix list (one group's single rule) holds within 60 rules."""
-    return max(1, INBOUND_RULES_PER_GROUP // clusterset.gateway_pool_size(plan.gateways_per_cluster))
+    return max(1, INBOUND_RULES_PER_GROUP // plan.pool_addresses)
 
 
 def gateway_shards(plan: ClusterSet, member: str) -> tuple[tuple[Member, ...], ...]:
@@ -86,7 +86,7 @@ def gateway_shards(plan: ClusterSet, member: str) -> tuple[tuple[Member, ...], .
 
 def shard_max_entries(plan: ClusterSet) -> int:
     """maxEntries of every peer-gateway prefix list: fixed, so a growing clusterset never resizes a list."""
-    return peers_per_shard(plan) * clusterset.gateway_pool_size(plan.gateways_per_cluster)
+    return peers_per_shard(plan) * plan.pool_addresses
 
 
 # ------------------------------------------------------------------ interconnect

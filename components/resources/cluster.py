@@ -60,6 +60,7 @@ class RegionalCluster(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
     gateway_public_ips: pulumi.Output[list[str]]
+    gateway_pool: list[aws.ec2.Eip]
     oidc_provider_arn: pulumi.Output[str]
     oidc_provider_url: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
@@ -151,6 +152,7 @@ class RegionalCluster(pulumi.ComponentResource):
         self.vpc_id = network.vpc_id
         self.nat_public_ips = network.nat_public_ips
         self.gateway_public_ips = network.gateway_public_ips
+        self.gateway_pool = network.gateway_pool
         self.private_subnet_ids = network.private_subnet_ids
         self.public_subnet_ids = network.public_subnet_ids
         self.oidc_provider_arn = cluster.oidc_provider_arn

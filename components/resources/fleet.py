@@ -13,7 +13,7 @@ import pulumi_random as random
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
 from ..planning import cidr, flows, interconnect, kubeconfig, naming, security_rules, zones
-from ..planning.clusterset import ClusterSet, gateway_pool_size, plan_clusterset
+from ..planning.clusterset import ClusterSet, plan_clusterset
 from . import providers, transit
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
@@ -188,9 +188,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 nat_gateways=cluster_spec.nat_gateways,
                 tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
                 flow_logs=spec.flow_logs,
-                gateway_addresses=gateway_pool_size(clusterset.gateways_per_cluster)
-                if clusterset and cluster_spec.name in members
-                else 0,
+                gateway_addresses=clusterset.pool_addresses if clusterset and cluster_spec.name in members else 0,
+                active_gateway_addresses=clusterset.active_addresses if clusterset and cluster_spec.name in members else 0,
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}, protect=spec.protects(cluster_spec)),
         )
@@ -199,9 +198,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
-        sources = flows.api_sources(
-            fleet_flows, cluster_spec.name, keep_internet_path=spec.interconnect.keep_internet_path
-        )
+        sources = flows.api_sources(fleet_flows, cluster_spec.name, keep_internet_path=spec.interconnect.keep_internet_path)
         cluster = RegionalCluster(
             cluster_spec.name,
             RegionalClusterArgs(
@@ -472,6 +469,7 @@ def _join_clusterset(
                 cluster_security_group_id=cluster.cluster_security_group_id,
                 gateway_instance_type=config.gateway_instance_type,
                 tags=naming.cluster_tags(member.name, member.region),
+                gateway_pool=tuple(cluster.gateway_pool),
             ),
             providers.for_cluster(member.name, member.region, aws_providers, kubernetes_providers),
         )

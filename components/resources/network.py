@@ -11,7 +11,13 @@ import pulumi_aws as aws
 
 from ..config.model import FlowLogDestination, FlowLogsSpec, NatGateways
 from ..planning import cidr, naming
-from ..planning.iam_policies import GATEWAY_POOL_TAG, flow_logs_delivery_policy, flow_logs_trust_policy, logs_key_policy
+from ..planning.iam_policies import (
+    GATEWAY_DRAINING_TAG,
+    GATEWAY_POOL_TAG,
+    flow_logs_delivery_policy,
+    flow_logs_trust_policy,
+    logs_key_policy,
+)
 from ..planning.zones import Zone
 
 
@@ -35,6 +41,8 @@ class ClusterNetworkArgs:
     """Where the VPC's flow logs go."""
     gateway_addresses: int = 0
     """Elastic IPs reserved for Submariner gateway nodes (claimed by the nodes at boot)."""
+    active_gateway_addresses: int = 0
+    """How many of them gateways may claim; the rest drain (GATEWAY_DRAINING_TAG) until a later deploy releases them."""
 
 
 class ClusterNetwork(pulumi.ComponentResource):
@@ -47,6 +55,8 @@ class ClusterNetwork(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     nat_public_ips: pulumi.Output[list[str]]
     gateway_public_ips: pulumi.Output[list[str]]
+    gateway_pool: list[aws.ec2.Eip]
+    """The Submariner gateway pool's addresses, for the gateway nodes to be deleted before them."""
 
     def __init__(self, name: str, args: ClusterNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ClusterNetwork", name, None, opts)
@@ -148,7 +158,8 @@ class ClusterNetwork(pulumi.ComponentResource):
             private_subnets.append(private)
 
         # Numbered, not per AZ: a node claims whichever address is free, wherever it lands.
-        gateway_ips = [
+        # A draining address is unprotected: the next deploy releases it.
+        self.gateway_pool = [
             aws.ec2.Eip(
                 f"{name}-gateway-{number}",
                 aws.ec2.EipArgs(
@@ -156,9 +167,19 @@ class ClusterNetwork(pulumi.ComponentResource):
                     tags=tags(f"gateway-{number}", {GATEWAY_POOL_TAG: args.cluster_name}),
                 ),
                 child,
-            ).public_ip
+            )
+            if number <= args.active_gateway_addresses
+            else aws.ec2.Eip(
+                f"{name}-gateway-{number}",
+                aws.ec2.EipArgs(
+                    domain="vpc",
+                    tags=tags(f"gateway-{number}", {GATEWAY_DRAINING_TAG: args.cluster_name}),
+                ),
+                pulumi.ResourceOptions(parent=self, protect=False),
+            )
             for number in range(1, args.gateway_addresses + 1)
         ]
+        gateway_ips = [address.public_ip for address in self.gateway_pool]
 
         self._flow_logs(name, args, vpc)
 

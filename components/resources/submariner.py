@@ -155,6 +155,8 @@ class SubmarinerMemberArgs:
     """EC2 type of the gateway nodes."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    gateway_pool: tuple[pulumi.Resource, ...] = ()
+    """The member's pool addresses: the gateway nodes, which may hold any of them, go before they do."""
 
 
 class SubmarinerMember(pulumi.ComponentResource):
@@ -333,5 +335,7 @@ class SubmarinerMember(pulumi.ComponentResource):
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 tags=args.tags,
             ),
-            child,
+            # Pulumi deletes dependents first: a leaving member's gateways let go of their pool
+            # addresses before those are released (else InvalidIPAddress.InUse, or a live gateway loses its address).
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.gateway_pool)),
         )
