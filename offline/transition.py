@@ -174,7 +174,8 @@ def check(before: Run, plan: Transition) -> list[Violation]:
             found.setdefault((violation.rule, change.urn), violation)
     for step in plan.steps:
         if step.kind == "update":
-            for violation in _minimum_above_desired(before.registrations[step.urn], step.registration):
+            old = before.registrations[step.urn]
+            for violation in (*_minimum_above_desired(old, step.registration), *_one_minor_up(old, step.registration)):
                 found.setdefault((violation.rule, step.urn), violation)
     # The live set: a create-before-delete replacement keeps the old object beside the new one.
     live: dict[str, Registration] = {urn: r for urn, r in before.registrations.items() if r.custom or r.remote}
@@ -250,6 +251,29 @@ def _protection(before: Run, change: Change) -> Iterable[Violation]:
             f"{change.name} has deletion protection: AWS refuses to delete it (OperationNotPermitted)",
             "turn deletion protection off in one `pulumi up` (`retiring: true` does), then remove or replace it",
         )
+
+
+def _one_minor_up(old: Registration, new: Registration) -> Iterable[Violation]:
+    """EKS moves a control plane one minor version up per update, never down (UpdateClusterVersion:
+    "you can update only to the next minor version"; EKS user guide, "Update existing cluster")."""
+    if new.type != "eks:index:Cluster":
+        return
+    before, after = old.inputs.get("version"), new.inputs.get("version")
+    if not before or not after or before == after:
+        return
+    (major_a, minor_a), (major_b, minor_b) = (tuple(int(p) for p in str(v).split(".")[:2]) for v in (before, after))
+    if (major_b, minor_b) == (major_a, minor_a + 1):
+        return
+    direction = "down" if (major_b, minor_b) < (major_a, minor_a) else f"{minor_b - minor_a} minors up"
+    yield Violation(
+        "one-minor-up",
+        f"update {new.name}",
+        f"{new.name} goes from Kubernetes {before} to {after} ({direction}): EKS updates a control plane one minor "
+        "version at a time and never back (InvalidParameterException)",
+        f"set kubernetesVersion {major_a}.{minor_a + 1}, `pulumi up`, and repeat one minor at a time"
+        if (major_b, minor_b) > (major_a, minor_a)
+        else "a downgrade is a new cluster: add one at the old version, move the workloads, retire this one",
+    )
 
 
 def _minimum_above_desired(old: Registration, new: Registration) -> Iterable[Violation]:

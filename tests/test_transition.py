@@ -310,6 +310,14 @@ def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) 
         assert tags[GATEWAY_DRAINING_TAG]
 
 
+def test_cutting_a_member_off_the_clusterset_is_clean(prod: Run) -> None:
+    cut = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
+    moved = transition(prod, cut)
+    assert moved.violations == [], [v.message for v in moved.violations]
+    deleted = [s.registration.name for s in moved.steps if s.kind == "delete"]
+    assert deleted.index("prod-eu-submariner-gateway") < min(deleted.index(f"prod-eu-network-gateway-{n}") for n in range(1, 7))
+
+
 def test_a_leaving_members_gateways_are_deleted_before_its_pool_addresses(prod: Run) -> None:
     # Pulumi runs unrelated deletes in parallel: only a dependency orders the group before the addresses.
     group = prod.named("prod-eu-submariner-gateway")
@@ -474,3 +482,26 @@ def test_an_attachment_takes_one_association_per_gateway() -> None:
     )
     assert [v.rule for v in transition(run(first), run(first, same_side)).violations] == ["one-association"]
     assert transition(run(first), run(first, other_side)).violations == []
+
+
+# ---------------------------------------------------------------- Kubernetes versions
+
+
+def versioned(version: str) -> Callable[[dict[str, Any]], None]:
+    return lambda config: config.update({"fleet:kubernetesVersion": version})
+
+
+def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(prod: Run) -> None:
+    older = run_stack("prod", mutate=versioned("1.34"))
+    oldest = run_stack("prod", mutate=versioned("1.33"))
+    up = transition(older, prod)
+    assert up.violations == [], [v.message for v in up.violations]
+    clusters = [c for c in up.changes if c.type == "eks:index:Cluster"]
+    assert {c.action for c in clusters} == {"update"}
+    assert all("version" in c.changed for c in clusters)
+    assert not [c for c in up.changes if c.action in ("replace", "delete")]
+    skipped = {v.rule for v in transition(oldest, prod).violations}
+    down = transition(prod, older).violations
+    assert skipped == {"one-minor-up"}
+    assert {v.rule for v in down} == {"one-minor-up"}
+    assert all("downgrade is a new cluster" in v.fix for v in down)

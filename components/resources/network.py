@@ -158,24 +158,27 @@ class ClusterNetwork(pulumi.ComponentResource):
             private_subnets.append(private)
 
         # Numbered, not per AZ: a node claims whichever address is free, wherever it lands.
-        # A draining address is unprotected: the next deploy releases it.
+        # Never protected: a pool address is found by its tag, and only this program's allow lists
+        # and prefix lists name it, so a new one works as well; what must not happen is a release
+        # while a gateway holds it, which the gateway group's dependency on the pool and draining
+        # (fleet:submariner.keepGatewayAddresses) prevent. Draining addresses carry another tag:
+        # neither the boot script nor the node policy lets a gateway claim them.
+        unprotected = pulumi.ResourceOptions(parent=self, protect=False)
         self.gateway_pool = [
             aws.ec2.Eip(
                 f"{name}-gateway-{number}",
                 aws.ec2.EipArgs(
                     domain="vpc",
-                    tags=tags(f"gateway-{number}", {GATEWAY_POOL_TAG: args.cluster_name}),
+                    tags=tags(
+                        f"gateway-{number}",
+                        {
+                            GATEWAY_POOL_TAG
+                            if number <= args.active_gateway_addresses
+                            else GATEWAY_DRAINING_TAG: args.cluster_name
+                        },
+                    ),
                 ),
-                child,
-            )
-            if number <= args.active_gateway_addresses
-            else aws.ec2.Eip(
-                f"{name}-gateway-{number}",
-                aws.ec2.EipArgs(
-                    domain="vpc",
-                    tags=tags(f"gateway-{number}", {GATEWAY_DRAINING_TAG: args.cluster_name}),
-                ),
-                pulumi.ResourceOptions(parent=self, protect=False),
+                unprotected,
             )
             for number in range(1, args.gateway_addresses + 1)
         ]
