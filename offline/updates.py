@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.aws.force_new import FORCE_NEW
+from components.aws.force_new import FORCE_NEW, forced_by
 from offline.harness import Registration, Run
+from offline.transition import changed_paths
 
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
@@ -26,28 +27,17 @@ class Step:
     changed: frozenset[str] = frozenset()
 
 
-def _changed(before: Any, after: Any, path: str = "") -> set[str]:
-    if isinstance(before, dict) and isinstance(after, dict):
-        paths: set[str] = set()
-        for key in set(before) | set(after):
-            paths |= _changed(before.get(key), after.get(key), f"{path}.{key}" if path else key)
-        return paths
-    return set() if before == after else {path}
-
-
 def step(before: Registration, after: Registration, replaced_ids: set[str]) -> Step:
     """The step Pulumi takes from ``before`` to ``after``; inputs naming a replaced resource's id or ARN change too."""
-    changed = _changed(before.inputs, after.inputs)
+    changed = changed_paths(before.inputs, after.inputs)
     for path, value in _flatten(after.inputs):
         if isinstance(value, str) and any(replaced in value for replaced in replaced_ids):
             changed.add(path)
     if not changed:
         return Step(after.name, "same")
-    force_new = set(FORCE_NEW[after.type].paths) if after.type in FORCE_NEW else set()
-    force_new |= set(after.replace_on_changes)
-    if after.type.startswith("kubernetes:"):
-        force_new.add("metadata.name")
-    replace = any(path == key or path.startswith(f"{key}.") for path in changed for key in force_new)
+    replace = bool(after.type in FORCE_NEW and forced_by(after.type, changed)) or any(
+        path == key or path.startswith((f"{key}.", f"{key}[")) for path in changed for key in after.replace_on_changes
+    )
     return Step(after.name, "replace" if replace else "update", after.delete_before_replace, frozenset(changed))
 
 
