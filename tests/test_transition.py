@@ -310,6 +310,37 @@ def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) 
         assert tags[GATEWAY_DRAINING_TAG]
 
 
+def test_raising_gateways_is_one_clean_deploy(prod: Run) -> None:
+    fewer = run_stack("prod", mutate=gateways(1))
+    moved = transition(fewer, prod)
+    assert moved.violations == [], [v.message for v in moved.violations]
+    assert [c for c in moved.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
+
+
+def add_cluster(config: dict[str, Any]) -> None:
+    clusters = config["fleet:clusters"]
+    extra = copy.deepcopy(next(c for c in clusters if c["name"] == "prod-eu"))
+    extra.update(name="prod-ap", region="ap-northeast-1", vpcCidr="10.50.0.0/16", serviceCidr="172.25.0.0/16")
+    extra["labels"] = {**extra["labels"], "overlay": "production-ap"}
+    clusters.append(extra)
+    config["fleet:submariner"]["clusters"] = [*config["fleet:submariner"]["clusters"], "prod-ap"]
+
+
+def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
+    grown = run_stack("prod", mutate=add_cluster)
+    added = transition(prod, grown)
+    assert added.violations == [], [v.message for v in added.violations]
+    assert not [c for c in added.changes if c.action in ("replace", "delete")]
+    # The broker admits the new member: an in-place update of its allow list.
+    broker = next(c for c in added.changes if c.name == "mgmt-eks")
+    assert (broker.action, broker.changed) == ("update", ("publicAccessCidrs",))
+    # Removing an unprotected, never-served cluster again is the tear-down's last step.
+    grown_unprotected = run_stack("prod", mutate=lambda c: (add_cluster(c), c["fleet:clusters"][-1].update(retiring=True)))
+    removed = transition(grown_unprotected, prod)
+    assert removed.violations == [], [v.message for v in removed.violations]
+    assert {c.action for c in removed.changes if c.name.startswith("prod-ap")} == {"delete"}
+
+
 def test_cutting_a_member_off_the_clusterset_is_clean(prod: Run) -> None:
     cut = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
     moved = transition(prod, cut)
