@@ -1,4 +1,5 @@
-"""In which order stacks deploy: a stack that joins another stack's hub (``fleet:hub``) after that stack.
+"""``python -m deploy.order [--json]``: in which order stacks deploy: a stack that joins another
+stack's hub (``fleet:hub``) after that stack.
 
 Staging reads prod's hub outputs through a StackReference; on a new account staging fails until
 prod has deployed once, so the order follows that dependency, not the promotion habit of
@@ -7,8 +8,12 @@ prod has deployed once, so the order follows that dependency, not the promotion 
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from pathlib import Path
 
+from components.config.stack_files import StackFileError
 from deploy.touched import ROOT, hub_of, stacks_in
 
 
@@ -36,3 +41,29 @@ def deploy_order(root: Path = ROOT) -> list[str]:
     for stack in stacks:
         visit(stack)
     return order
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.order", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help='print {"order": [...], "hubs": {...}}')
+    args = parser.parse_args(argv)
+    try:
+        order = deploy_order(root)
+        hubs = {stack: hub_of(stack, root) for stack in order}
+    except (StackFileError, ValueError) as exc:
+        print(f"python -m deploy.order: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"order": order, "hubs": hubs}))
+        return 0
+    if not order:
+        print(f"no Pulumi.<stack>.yaml in {root}", file=sys.stderr)
+        return 1
+    for number, stack in enumerate(order, start=1):
+        after = f" (after {hubs[stack]}: joins its hub)" if hubs[stack] else ""
+        print(f"{number}. {stack}{after}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

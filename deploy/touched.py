@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from components.config.stack_files import read_stack_file
+from components.config.stack_files import StackFileError, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
@@ -56,7 +56,7 @@ def touched_stacks(
     return sorted(touched)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.touched",
         description="Read changed paths on stdin (git diff --name-only A B); print stacks=<JSON list> for $GITHUB_OUTPUT.",
@@ -66,8 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("python -m deploy.touched: pipe the changed paths in (git diff --name-only A B | ...)", file=sys.stderr)
         return 2
-    stacks = stacks_in()
-    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, {stack: hub_of(stack) for stack in stacks}))}")
+    stacks = stacks_in(root)
+    try:
+        hubs = {stack: hub_of(stack, root) for stack in stacks}
+    except StackFileError as exc:
+        print(f"python -m deploy.touched: {exc}", file=sys.stderr)
+        return 1
+    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, hubs))}")
     return 0
 
 

@@ -51,6 +51,53 @@ def test_unknown_top_level_key_is_an_error_with_a_suggestion() -> None:
     assert message == "fleet:clusterAdmin: unknown key; did you mean 'clusterAdmins'?"
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda raw: raw.update(version="1.35"), "fleet:version: unknown key; did you mean 'kubernetesVersion'?"),
+        (
+            lambda raw: raw["clusters"][0].update(version="1.35"),
+            "fleet:clusters[0].version: unknown key; did you mean 'kubernetesVersion'?",
+        ),
+        (
+            lambda raw: raw["submariner"].update(gatewaysPerClsuter=1),
+            "fleet:submariner.gatewaysPerClsuter: unknown key; did you mean 'gatewaysPerCluster'?",
+        ),
+        (
+            lambda raw: raw["quotas"].update(regions={"us-east-1": {"elasticIp": 9}}),
+            "fleet:quotas.regions.us-east-1.elasticIp: unknown key; did you mean 'elasticIps'?",
+        ),
+    ],
+)
+def test_suggestions_come_from_the_keys_valid_at_that_path(change: Callable[[dict[str, Any]], None], expected: str) -> None:
+    # `version` once drew pskVersion, a key of another section.
+    assert problems_after(change) == [expected]
+
+
+def test_shape_errors_do_not_hide_sizes_or_routing_or_references() -> None:
+    def many(raw: dict[str, Any]) -> None:
+        raw["protect"] = "maybe"
+        raw["clusters"][0]["nodeGroups"][0].update(minSize=5, maxSize=2, capacityType="X")
+        raw["clusters"][2]["vpcCidr"] = "bogus"
+        record = raw["dns"]["records"][0]
+        record.update(ttl=5, primary="prod-us", weights={**record["weights"], "nope": 1})
+
+    problems = problems_after(many)
+    assert "fleet:clusters[0].nodeGroups[0]: sizes must satisfy minSize <= desiredSize <= maxSize, got 5 <= 3 <= 2" in problems
+    assert "fleet:dns.records[0]: primary is not used by weighted routing" in problems
+    assert "fleet:dns.records[0].weights.nope: no cluster named 'nope' in fleet:clusters" in problems
+    assert len(problems) == len(set(problems)) == 7, problems
+
+
+def test_a_disabled_section_validates_nothing_else() -> None:
+    raw = raw_prod()
+    raw["argocd"] = {"enabled": False}
+    raw["submariner"] = {"enabled": False, "gatewaysPerCluster": 99}
+    spec = parse_fleet(raw)
+    assert spec.gitops is None
+    assert spec.clusterset is None
+
+
 def test_mistyped_cluster_key_is_an_error_not_ignored() -> None:
     def typo(raw: dict[str, Any]) -> None:
         c = cluster(raw, "prod-eu")

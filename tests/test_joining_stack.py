@@ -183,7 +183,7 @@ def spec_of(directory: Path, stack: str) -> Any:
 def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_path: Path) -> None:
     # Defect 8: the hub's route tables and peerings hold the joining stacks' clusters too.
     directory = quota_project(tmp_path)
-    alone = preflight.hub_vpc_use(spec_of(directory, "prod").with_joining({}))
+    alone = preflight.hub_vpc_use(spec_of(directory, "prod").with_joining({}, []))
     hub = preflight.hub_vpc_use(spec_of(directory, "prod"))
     joiner = preflight.hub_vpc_use(spec_of(directory, "staging"))
     assert alone is not None
@@ -211,3 +211,13 @@ def test_a_hub_route_table_full_only_with_its_joiners_fails_both_preflights(tmp_
 def test_a_joining_stack_counts_its_own_resolver_endpoint(tmp_path: Path) -> None:
     needs = {(key, region): n for key, region, n in preflight.quota_needs(spec_of(quota_project(tmp_path), "staging"))}
     assert needs[("resolverEndpoints", "us-west-2")] == 1
+
+
+def test_a_broken_stack_file_beside_the_hub_is_named_not_fatal(tmp_path: Path) -> None:
+    directory = quota_project(tmp_path)
+    (directory / "Pulumi.dev.yaml").write_text("config:\n  fleet:clusters: [a, b\n")
+    checked = preflight.run(spec_of(directory, "prod"))
+    assert checked.passed
+    (warning,) = [w for w in checked.warnings if "Pulumi.dev.yaml" in w]
+    assert "the [ opened here is never closed" in warning
+    assert "would not be counted in its VPC's quotas" in warning

@@ -50,6 +50,13 @@ def write(tmp_path: Path, text: str) -> Path:
             "Pulumi.mine.yaml:1:1: no `config:` section (found fleet:protect); put the fleet:* keys under `config:`",
         ),
         ("- a\n- b\n", "expected a mapping with a `config:` section, found list"),
+        # An unclosed bracket, brace or quote: where it opened, not where the parser gave up.
+        (
+            "config:\n  fleet:clusters: [a, b\n  fleet:protect: true\n",
+            "Pulumi.mine.yaml:2:19: the [ opened here is never closed (expected ',' or ']', but got ':' at 3:16)",
+        ),
+        ("config:\n  fleet:x: {a: 1\n  fleet:protect: true\n", "Pulumi.mine.yaml:2:12: the { opened here is never closed"),
+        ('config:\n  fleet:name: "abc\n  fleet:protect: true\n', "Pulumi.mine.yaml:2:15: the quote opened here is never closed"),
     ],
 )
 def test_yaml_mistakes_name_the_place(tmp_path: Path, text: str, message: str) -> None:

@@ -334,8 +334,13 @@ def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
     # The broker admits the new member: an in-place update of its allow list.
     broker = next(c for c in added.changes if c.name == "mgmt-eks")
     assert (broker.action, broker.changed) == ("update", ("publicAccessCidrs",))
+
     # Removing an unprotected, never-served cluster again is the tear-down's last step.
-    grown_unprotected = run_stack("prod", mutate=lambda c: (add_cluster(c), c["fleet:clusters"][-1].update(retiring=True)))
+    def retiring_new_cluster(config: dict[str, Any]) -> None:
+        add_cluster(config)
+        config["fleet:clusters"][-1]["retiring"] = True
+
+    grown_unprotected = run_stack("prod", mutate=retiring_new_cluster)
     removed = transition(grown_unprotected, prod)
     assert removed.violations == [], [v.message for v in removed.violations]
     assert {c.action for c in removed.changes if c.name.startswith("prod-ap")} == {"delete"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from deploy import order, touched
 from deploy.order import deploy_order
 from deploy.touched import stacks_in, touched_stacks
 from offline.harness import ROOT
@@ -85,12 +88,12 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
 
-def test_main_deploys_in_dependency_order_prod_behind_an_approval() -> None:
+def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_project: Path) -> None:
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
     # Staging joins prod's hub: on a new account it can only deploy after prod (python -m deploy.order).
-    assert deploy_order() == ["prod", "staging"]
+    assert deploy_order(reference_project) == ["prod", "staging"]
     assert jobs["prod"]["needs"] == "tests"
     assert jobs["staging"]["needs"] == "prod"
     assert jobs["staging"]["environment"] == "staging"
@@ -100,8 +103,8 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval() -> None:
         assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
         (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
         assert f"--stack {stack} --up" in up["run"]
-    # Every stack the repo declares is deployed by this workflow.
-    assert {"staging", "prod"} == set(stacks_in())
+    # Every stack the repo ships is deployed by this workflow.
+    assert {"staging", "prod"} == set(stacks_in(reference_project))
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
@@ -160,11 +163,40 @@ def test_a_hub_stack_file_touches_the_stacks_that_join_it() -> None:
     assert touched_stacks(["Pulumi.qa.yaml"], [*hubs], hubs) == ["qa"]
 
 
-def test_touched_cli_prints_a_github_output_line() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "deploy.touched"], input="Pulumi.prod.yaml\n", cwd=ROOT, capture_output=True, text=True, check=True
+def test_touched_cli_prints_a_github_output_line(
+    reference_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Pulumi.prod.yaml\n"))
+    assert touched.main([], root=reference_project) == 0
+    assert capsys.readouterr().out == 'stacks=["prod", "staging"]\n'
+
+
+def test_touched_cli_reports_a_malformed_stack_file_where_it_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  fleet:clusters: [a, b\n  fleet:protect: true\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Pulumi.dev.yaml\n"))
+    assert touched.main([], root=tmp_path) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"python -m deploy.touched: {tmp_path / 'Pulumi.dev.yaml'}:2:19: the [ opened here is never closed "
+        "(expected ',' or ']', but got ':' at 3:16)"
     )
-    assert result.stdout == 'stacks=["prod", "staging"]\n'
+
+
+def test_order_cli_prints_the_order_as_text_and_json(reference_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert order.main([], root=reference_project) == 0
+    assert capsys.readouterr().out == "1. prod\n2. staging (after prod: joins its hub)\n"
+    assert order.main(["--json"], root=reference_project) == 0
+    assert json.loads(capsys.readouterr().out) == {"order": ["prod", "staging"], "hubs": {"prod": None, "staging": "prod"}}
+
+
+def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:
+    # What the repository's own folder would look like with a user's Pulumi.dev.yaml beside the reference stacks.
+    for path in reference_project.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.staging.yaml").read_text())
+    assert deploy_order(tmp_path) == ["prod", "dev", "staging"]
+    assert deploy_order(reference_project) == ["prod", "staging"]
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])

@@ -39,26 +39,29 @@ def read_hub_spec(spec: FleetSpec, project_dir: Path | None = None) -> FleetSpec
     return _read_spec(path, f"{config_path(('hub', 'stack'))} ({path.name})")
 
 
-def joining_stacks(hub: str, project_dir: Path | None = None) -> dict[str, FleetSpec]:
-    """Per stack name, the validated config of each stack of this project whose ``fleet:hub`` is the stack ``hub``.
+def joining_stacks(hub: str, project_dir: Path | None = None) -> tuple[dict[str, FleetSpec], list[str]]:
+    """Per stack name, the validated config of each stack of this project whose ``fleet:hub`` is the
+    stack ``hub``; and why any other stack file could not be read.
 
     Their clusters are peered with the hub's VPC and routed from its route tables, so the hub's
-    per-VPC quotas count them too, whichever stack is being deployed.
+    per-VPC quotas count them too, whichever stack is being deployed. A stack file that does not
+    read cannot be deployed either: it is named (the preflight warns), never fatal to this stack.
     """
     project_dir = project_dir or PROJECT_DIR
     joiners: dict[str, FleetSpec] = {}
+    unread: list[str] = []
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
         if stack == hub:
             continue
         try:
             joined = read_stack_file(path).config.get("fleet:hub")
-        except StackFileError as exc:
-            raise ConfigError([f"{exc} (read to count what the stacks joining {hub} use of its VPC)"]) from None
-        reference = joined.get("stack") if isinstance(joined, dict) else None
-        if isinstance(reference, str) and stack_file_of(reference, project_dir) == project_dir / f"Pulumi.{hub}.yaml":
-            joiners[stack] = _read_spec(path, f"{path.name} (a stack joining {hub})")
-    return joiners
+            reference = joined.get("stack") if isinstance(joined, dict) else None
+            if isinstance(reference, str) and stack_file_of(reference, project_dir) == project_dir / f"Pulumi.{hub}.yaml":
+                joiners[stack] = _read_spec(path, path.name)
+        except (StackFileError, ConfigError) as exc:
+            unread.append(str(exc).splitlines()[0])
+    return joiners, unread
 
 
 def _read_spec(path: Path, where: str) -> FleetSpec:
@@ -86,8 +89,9 @@ def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None, stack: str 
     hub = read_hub_spec(spec, project_dir)
     if hub is not None and spec.hub_stack is not None:
         hub_name = spec.hub_stack.stack.rsplit("/", 1)[-1]
-        others = {name: s for name, s in joining_stacks(hub_name, project_dir).items() if name != stack}
-        return spec.with_joined_hub(hub.with_joining(others))
+        joiners, unread = joining_stacks(hub_name, project_dir)
+        others = {name: s for name, s in joiners.items() if name != stack}
+        return spec.with_joined_hub(hub.with_joining(others, unread))
     if stack is None:
         return spec
-    return spec.with_joining(joining_stacks(stack, project_dir))
+    return spec.with_joining(*joining_stacks(stack, project_dir))

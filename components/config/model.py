@@ -266,7 +266,7 @@ class HealthCheckSpec(_Model):
         return None if self.protocol == "TCP" else self.path
 
 
-_ROUTING_FIELDS: dict[str, set[str]] = {
+ROUTING_FIELDS: dict[str, set[str]] = {
     "weighted": {"weights"},
     "failover": {"primary", "secondary"},
     "latency": {"clusters"},
@@ -299,7 +299,7 @@ class RecordSpec(_Model):
 
     @model_validator(mode="after")
     def _fields_fit_routing(self) -> RecordSpec:
-        wanted = _ROUTING_FIELDS[self.routing]
+        wanted = ROUTING_FIELDS[self.routing]
         given = {f for f in ("weights", "primary", "secondary", "clusters", "locations") if getattr(self, f) is not None}
         problems = [f"{f} is not used by {self.routing} routing" for f in sorted(given - wanted)]
         problems += [f"{self.routing} routing needs {f}" for f in sorted(wanted - given)]
@@ -828,6 +828,7 @@ class FleetSpec(_Model):
     _joined_hub: FleetSpec | None = PrivateAttr(default=None)
     # The configs of the other stacks of this project joining this stack's hub (or the hub it joins).
     _joining: dict[str, FleetSpec] = PrivateAttr(default_factory=dict)
+    _joining_unread: list[str] = PrivateAttr(default_factory=list)
 
     protect: bool = True
     api_access_cidrs: list[Annotated[Network, AfterValidator(_not_everywhere)]]
@@ -873,10 +874,16 @@ class FleetSpec(_Model):
         """Per stack name, the config of each stack of this project that joins this one's hub (hub_stack.joining_stacks)."""
         return self._joining
 
-    def with_joining(self, joiners: dict[str, FleetSpec]) -> FleetSpec:
-        """This spec, knowing the stacks that join its hub."""
+    @property
+    def joining_unread(self) -> list[str]:
+        """Why stack files of this project that might join the hub could not be read."""
+        return self._joining_unread
+
+    def with_joining(self, joiners: dict[str, FleetSpec], unread: list[str] | None = None) -> FleetSpec:
+        """This spec, knowing the stacks that join its hub (and the stack files that did not read)."""
         joined = self.model_copy()
         joined._joining = dict(joiners)
+        joined._joining_unread = list(unread or [])
         return joined
 
     def version_of(self, cluster: ClusterSpec) -> str:

@@ -45,6 +45,14 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# PyYAML's context for a construct it was still inside when it failed -> what was left open.
+_UNCLOSED = {
+    "while parsing a flow sequence": "the [",
+    "while parsing a flow mapping": "the {",
+    "while scanning a quoted scalar": "the quote",
+}
+
+
 def load_yaml(path: Path) -> Any:
     """The document in ``path``; StackFileError with file, line and column for anything YAML or duplicates refuse."""
     try:
@@ -55,8 +63,13 @@ def load_yaml(path: Path) -> Any:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = exc.problem or exc.context or "invalid YAML"
+        opened = _UNCLOSED.get(exc.context or "")
+        if opened is not None and exc.context_mark is not None:
+            # The parser notices an unclosed bracket or quote only later; point at where it opened.
+            found = f"{exc.problem_mark.line + 1}:{exc.problem_mark.column + 1}" if exc.problem_mark else "the end"
+            mark, problem = exc.context_mark, f"{opened} opened here is never closed ({problem} at {found})"
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         if "\t" in text and "found character '\\t'" in str(exc):
             problem += " (YAML indents with spaces, never tabs)"
         raise StackFileError(f"{where}: {problem}") from None

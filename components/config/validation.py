@@ -16,7 +16,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from ..planning import cidr, clusterset, eks_versions, gitops, interconnect, labels
-from .model import FleetSpec, InterconnectMode
+from .model import ROUTING_FIELDS, FleetSpec, InterconnectMode
 
 NAMESPACE = "fleet"
 
@@ -42,12 +42,13 @@ def config_path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _known_keys(model: type[BaseModel]) -> set[str]:
+def _known_keys(model: type[BaseModel], *, nested: bool = True) -> set[str]:
     keys: set[str] = set()
     for field in model.model_fields.values():
         keys.add(field.alias or "")
-        for arg in _nested_models(field.annotation):
-            keys |= _known_keys(arg)
+        if nested:
+            for arg in _nested_models(field.annotation):
+                keys |= _known_keys(arg)
     return keys
 
 
@@ -66,14 +67,41 @@ def _nested_models(annotation: Any) -> Iterator[type[BaseModel]]:
 _KNOWN_KEYS = sorted(_known_keys(FleetSpec))
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model whose keys are valid at ``loc`` (a pydantic error location without its last part)."""
+    model: type[BaseModel] | None = FleetSpec
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int) or "[" in str(part):
+            continue  # a list index, or a pydantic validator name: the same model's items
+        field = next((f for name, f in model.model_fields.items() if part in (f.alias, name)), None)
+        if field is None:
+            # A mapping key (dict[str, Model]): its values are the field's model.
+            continue
+        model = next(_nested_models(field.annotation), None)
+    return model
+
+
+def suggestion(key: str, loc: tuple[Any, ...]) -> str | None:
+    """The valid key at ``loc`` that ``key`` most likely meant: one it is part of (version ->
+    kubernetesVersion), else the closest spelling; case-insensitive, so that vpcCIDR finds vpcCidr."""
+    model = _model_at(loc)
+    keys = sorted(_known_keys(model, nested=False) if model is not None else _KNOWN_KEYS)
+    by_lower = {known.lower(): known for known in keys if known}
+    wanted = key.lower()
+    containing = sorted((k for k in by_lower if len(wanted) >= 3 and (wanted in k or k in wanted)), key=len)
+    if containing:
+        return by_lower[containing[0]]
+    close = difflib.get_close_matches(wanted, list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     kind, message = str(error["type"]), str(error["msg"])
     if kind == "extra_forbidden":
-        key = str(error["loc"][-1])
-        # Case-insensitive, so that vpcCIDR points at vpcCidr.
-        by_lower = {known.lower(): known for known in _KNOWN_KEYS}
-        close = difflib.get_close_matches(key.lower(), list(by_lower), n=1, cutoff=0.6)
-        hint = f"; did you mean {by_lower[close[0]]!r}?" if close else ""
+        meant = suggestion(str(error["loc"][-1]), tuple(error["loc"][:-1]))
+        hint = f"; did you mean {meant!r}?" if meant else ""
         return f"unknown key{hint}"
     if kind == "missing":
         return "is required"
@@ -337,7 +365,7 @@ def _raw_fleet_problems(raw: Mapping[str, object], flagged: set[tuple[int | str,
     listed = raw.get("clusters")
     clusters = [c for c in listed if isinstance(c, Mapping)] if isinstance(listed, list) else []
     names = [str(c["name"]) for c in clusters if isinstance(c.get("name"), str)]
-    problems: list[str] = []
+    problems: list[str] = _raw_model_rules(raw, flagged)
     seen: dict[str, int] = {}
     for i, cluster in enumerate(clusters):
         name = cluster.get("name")
@@ -379,6 +407,49 @@ def _raw_fleet_problems(raw: Mapping[str, object], flagged: set[tuple[int | str,
     return problems + _raw_overlaps(clusters, flagged)
 
 
+def _has_field_error(prefix: tuple[int | str, ...], flagged: set[tuple[int | str, ...]]) -> bool:
+    return any(len(loc) > len(prefix) and loc[: len(prefix)] == prefix for loc in flagged)
+
+
+def _raw_model_rules(raw: Mapping[str, object], flagged: set[tuple[int | str, ...]]) -> list[str]:
+    """The rules a node group or record checks once its fields parse (NodeGroupSpec._sizes_and_image,
+    RecordSpec._fields_fit_routing), for those whose other fields did not: pydantic skips a model's
+    own rules then, and they would only show in a second round."""
+    problems: list[str] = []
+    listed = raw.get("clusters")
+    for i, cluster in enumerate(listed if isinstance(listed, list) else []):
+        groups = cluster.get("nodeGroups") if isinstance(cluster, Mapping) else None
+        for k, group in enumerate(groups if isinstance(groups, list) else []):
+            in_group: tuple[int | str, ...] = ("clusters", i, "nodeGroups", k)
+            if not isinstance(group, Mapping) or not _has_field_error(in_group, flagged):
+                continue
+            sizes = [group.get(key) for key in ("minSize", "desiredSize", "maxSize")]
+            valid = all(isinstance(n, int) and not isinstance(n, bool) for n in sizes)
+            if valid and not any((*in_group, key) in flagged for key in ("minSize", "desiredSize", "maxSize")):
+                low, desired, high = sizes
+                if not low <= desired <= high:  # type: ignore[operator]
+                    problems.append(
+                        f"{config_path(in_group)}: sizes must satisfy minSize <= desiredSize <= maxSize, "
+                        f"got {low} <= {desired} <= {high}"
+                    )
+    dns = raw.get("dns")
+    records = dns.get("records") if isinstance(dns, Mapping) else None
+    for j, record in enumerate(records if isinstance(records, list) else []):
+        in_record: tuple[int | str, ...] = ("dns", "records", j)
+        if not isinstance(record, Mapping) or not _has_field_error(in_record, flagged):
+            continue
+        routing = record.get("routing")
+        wanted = ROUTING_FIELDS.get(routing) if isinstance(routing, str) else None
+        if wanted is None:
+            continue
+        given = {f for f in ("weights", "primary", "secondary", "clusters", "locations") if record.get(f) is not None}
+        found = [f"{f} is not used by {routing} routing" for f in sorted(given - wanted)]
+        found += [f"{routing} routing needs {f}" for f in sorted(wanted - given)]
+        if found:
+            problems.append(f"{config_path(in_record)}: {'; '.join(found)}")
+    return problems
+
+
 def _raw_overlaps(clusters: list[Mapping[str, Any]], flagged: set[tuple[int | str, ...]]) -> list[str]:
     """Overlaps between ranges that are themselves valid (a range already reported wrong is not compared)."""
     problems: list[str] = []
@@ -400,12 +471,26 @@ def _raw_overlaps(clusters: list[Mapping[str, Any]], flagged: set[tuple[int | st
     return problems
 
 
+# Sections switched off by `enabled: false`: nothing else in them is read, so nothing else is checked.
+SWITCHED_SECTIONS = ("argocd", "submariner")
+
+
+def _without_disabled_sections(raw: Mapping[str, object]) -> dict[str, object]:
+    kept = dict(raw)
+    for key in SWITCHED_SECTIONS:
+        section = kept.get(key)
+        if isinstance(section, Mapping) and section.get("enabled") in (False, "false"):
+            kept[key] = None
+    return kept
+
+
 def parse_fleet(raw: Mapping[str, object]) -> FleetSpec:
     """Validate the ``fleet:*`` config (keys without the namespace) into a FleetSpec.
 
     Raises ConfigError with every problem found. Shape errors come first; fleet-wide rules run
     once every cluster is individually valid, since they compare values that must parse first.
     """
+    raw = _without_disabled_sections(raw)
     try:
         spec = FleetSpec.model_validate(dict(raw))
     except ValidationError as exc:

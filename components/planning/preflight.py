@@ -509,6 +509,11 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
 
 def _quotas(spec: FleetSpec, report: Report) -> None:
     vpc = hub_vpc_use(spec)
+    if vpc is not None:
+        report.warnings += [
+            f"{problem}: a stack joining {vpc.hub}'s hub there would not be counted in its VPC's quotas"
+            for problem in vpc.owner.joining_unread
+        ]
     for key, region, needed in quota_needs(spec):
         quota = QUOTAS[key]
         hub_vpc = vpc is not None and key in HUB_VPC_QUOTAS
