@@ -8,6 +8,7 @@ or a guardrail of the policy pack fails (the plan says which).
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", help="stack name (reads Pulumi.<stack>.yaml), or the stack file's name")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of the topology to this file")
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        metavar="FILE",
+        help="write the merged fleet kubeconfig (the contexts `pulumi stack output kubeconfig` gives; offline, "
+        "endpoints and CAs are placeholders) to this file, mode 0600",
+    )
     parser.add_argument(
         "--compare",
         type=Path,
@@ -109,12 +117,26 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot write the diagram to {args.diagram}: {exc.strerror}", file=sys.stderr)
             return 1
+    if args.kubeconfig:
+        try:
+            _write_private(args.kubeconfig, str(run.exports["kubeconfig"]))
+        except OSError as exc:
+            print(f"cannot write the kubeconfig to {args.kubeconfig}: {exc.strerror}", file=sys.stderr)
+            return 1
     if args.compare is not None:
         return _compare(stack, args, plan, run, outputs)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only, before any content is in it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+    path.chmod(0o600)
 
 
 def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: harness.Run, outputs: dict[str, Any] | None) -> int:

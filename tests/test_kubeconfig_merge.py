@@ -61,3 +61,24 @@ def test_with_a_prefix_both_are_kept_and_reachable_by_name(tmp_path: Path) -> No
     contexts = {c["name"] for c in document["contexts"]}  # type: ignore[attr-defined]
     assert {"mgmt", "prod-mgmt", "prod-prod-us"} <= contexts
     assert document["current-context"] == "mgmt", "the merge never switches your current context"
+
+
+def test_plan_writes_the_fleet_kubeconfig_offline_and_kubectl_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from plan.__main__ import main
+
+    target = tmp_path / "fleet"
+    assert main(["prod", "--kubeconfig", str(target)]) == 0
+    capsys.readouterr()
+    assert target.stat().st_mode & 0o777 == 0o600
+    listed = subprocess.run(
+        ["kubectl", "--kubeconfig", str(target), "config", "get-contexts", "-o", "name"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout.split() == ["mgmt", "prod-eu", "prod-us"]
+    document = yaml.safe_load(target.read_text())
+    assert document["current-context"] == "mgmt"
+    assert all(user["user"]["exec"]["command"] == "aws" for user in document["users"])
