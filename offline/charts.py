@@ -40,8 +40,43 @@ SUBSTITUTES: dict[tuple[str, str], str] = {
 }
 
 
+SHARED_DIR = ROOT.parent / "shared" / "reference"
+# What ``python -m offline.fetch_reference`` fills by default (ignored by git).
+CACHE_DIR = ROOT / ".reference"
+
+
 def reference_dir() -> Path:
-    return Path(os.environ.get(REFERENCE_ENV) or ROOT.parent / "shared" / "reference")
+    """Where the chart sources come from: FLEET_REFERENCE_DIR when set, else ../shared/reference
+    when present, else the cache ``.reference``."""
+    if configured := os.environ.get(REFERENCE_ENV):
+        return Path(configured)
+    return SHARED_DIR if SHARED_DIR.is_dir() else CACHE_DIR
+
+
+def missing_charts(pinned: Iterable[tuple[str, str]]) -> list[str]:
+    """``chart version`` of each pinned chart the reference directory has no copy of."""
+    missing = []
+    for chart, version in sorted(set(pinned)):
+        try:
+            chart_dir(chart, version)
+        except MissingChartError:
+            missing.append(f"{chart} {version}")
+    return missing
+
+
+def where_charts_come_from(missing: list[str], why: str) -> str:
+    """The one message a test run stops with when no source has the pinned charts."""
+    configured = os.environ.get(REFERENCE_ENV)
+    return (
+        f"The chart tests need the sources of the pinned charts, and {reference_dir()} lacks {', '.join(missing)}.\n"
+        "They come from the first of:\n"
+        f"  1. {REFERENCE_ENV}=<dir> ({'set to ' + configured if configured else 'unset'});\n"
+        f"  2. ../shared/reference beside the project ({'found' if SHARED_DIR.is_dir() else 'not found'} at {SHARED_DIR});\n"
+        f"  3. the cache {CACHE_DIR}, which `python -m offline.fetch_reference` fills from each chart's Helm "
+        "repository (the test command runs it when the cache is empty; it needs the internet).\n"
+        f"Fetching: {why}\n"
+        "No test ran."
+    )
 
 
 class MissingChartError(Exception):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import sys
 import tarfile
 import urllib.request
@@ -22,7 +23,8 @@ from urllib.parse import urljoin
 
 import yaml
 
-from offline.harness import ROOT, run_stack
+from offline import charts
+from offline.harness import run_stack
 
 REFERENCE_STACKS = ("prod", "staging")
 TIMEOUT_SECONDS = 60
@@ -106,10 +108,20 @@ def fetch(pins: Iterable[Pin], dest: Path) -> list[Path]:
     return fetched
 
 
+def default_dest() -> Path:
+    """Where the tests read a fetched copy: FLEET_REFERENCE_DIR when set, else the cache."""
+    configured = os.environ.get(charts.REFERENCE_ENV)
+    return Path(configured) if configured else charts.CACHE_DIR
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.fetch_reference", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--dest", type=Path, default=ROOT / ".reference", help="reference directory to fill (default: .reference)"
+        "--dest",
+        type=Path,
+        default=default_dest(),
+        help=f"reference directory to fill (default: ${charts.REFERENCE_ENV} when set, else {charts.CACHE_DIR.name}, "
+        "where the tests look when ../shared/reference is absent)",
     )
     args = parser.parse_args(argv)
     try:

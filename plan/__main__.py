@@ -8,8 +8,8 @@ or a guardrail of the policy pack fails (the plan says which).
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any

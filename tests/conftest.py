@@ -1,3 +1,4 @@
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +10,34 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from offline import charts  # noqa: E402
 from offline.harness import Run, run_stack  # noqa: E402
+
+# FLEET_REFERENCE_FETCH=0: never fetch missing charts (stop with the message instead).
+FETCH_ENV = "FLEET_REFERENCE_FETCH"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before any test when no source has the pinned charts' sources (after fetching them into
+    the cache, when that is allowed and reachable): one message naming the three sources, never a
+    failure or a skip per chart test."""
+    from offline.fetch_reference import FetchError, default_dest, fetch, pins_of
+    from tests.reference import PINNED
+
+    missing = charts.missing_charts(PINNED.values())
+    if not missing:
+        return
+    why = f"turned off ({FETCH_ENV}=0)"
+    if os.environ.get(FETCH_ENV, "1") != "0":
+        try:
+            fetch(pins_of(), default_dest())
+            missing = charts.missing_charts(PINNED.values())
+            why = "done, and still incomplete"
+        except (FetchError, OSError) as exc:
+            why = f"failed: {exc}"
+        if not missing:
+            return
+    pytest.exit(charts.where_charts_come_from(missing, why), returncode=3)
 
 
 @pytest.fixture(scope="session")

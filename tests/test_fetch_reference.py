@@ -118,3 +118,36 @@ def test_a_version_the_repository_lacks_is_named(repository: tuple[str, Path], t
     url, _ = repository
     with pytest.raises(FetchError, match=r"has no submariner-k8s-broker 1\.0\.0"):
         fetch([Pin(url, "submariner-k8s-broker", "1.0.0")], tmp_path / "reference")
+
+
+def test_without_chart_sources_the_run_stops_before_any_test_with_one_message(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from offline.harness import ROOT
+
+    env = {**os.environ, charts.REFERENCE_ENV: str(tmp_path), "FLEET_REFERENCE_FETCH": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cidr.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3
+    assert "passed" not in result.stdout
+    assert f"{tmp_path} lacks argo-cd" in result.stdout + result.stderr
+    for way in (f"{charts.REFERENCE_ENV}=<dir> (set to {tmp_path})", "../shared/reference", "python -m offline.fetch_reference"):
+        assert way in result.stdout + result.stderr
+
+
+def test_the_tests_read_where_fetch_reference_writes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from offline.fetch_reference import default_dest
+
+    monkeypatch.delenv(charts.REFERENCE_ENV, raising=False)
+    monkeypatch.setattr(charts, "SHARED_DIR", tmp_path / "absent")
+    assert charts.reference_dir() == default_dest() == charts.CACHE_DIR
+    monkeypatch.setenv(charts.REFERENCE_ENV, str(tmp_path))
+    assert charts.reference_dir() == default_dest() == tmp_path
