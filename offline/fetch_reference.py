@@ -16,7 +16,7 @@ import os
 import sys
 import tarfile
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin
@@ -25,6 +25,7 @@ import yaml
 
 from offline import charts
 from offline.harness import run_stack
+from offline.reference_pins import ARCHIVE_SHA256, UNPINNED, ArchivePin
 
 REFERENCE_STACKS = ("prod", "staging")
 TIMEOUT_SECONDS = 60
@@ -88,8 +89,10 @@ def _extract(archive: bytes, chart: str, target: Path) -> None:
             destination.write_bytes(source.read())
 
 
-def fetch(pins: Iterable[Pin], dest: Path) -> list[Path]:
-    """Each pinned chart into ``dest/charts/<chart>-<version>/``; already present ones are kept."""
+def fetch(pins: Iterable[Pin], dest: Path, archive_pins: Mapping[tuple[str, str], ArchivePin] = ARCHIVE_SHA256) -> list[Path]:
+    """Each pinned chart into ``dest/charts/<chart>-<version>/``; already present ones are kept.
+    An archive must match its sha256 in ``archive_pins`` (offline/reference_pins.py) when it has one,
+    and its repository index's digest always."""
     fetched = []
     for pin in pins:
         target = dest / "charts" / f"{pin.chart}-{pin.version}"
@@ -99,8 +102,15 @@ def fetch(pins: Iterable[Pin], dest: Path) -> list[Path]:
             continue
         url, digest = _archive_url(pin)
         archive = _get(url)
-        if digest and hashlib.sha256(archive).hexdigest() != digest:
+        actual = hashlib.sha256(archive).hexdigest()
+        if digest and actual != digest:
             raise FetchError(f"{pin.chart} {pin.version}: {url} does not match the index's digest {digest}")
+        pinned = archive_pins.get((pin.chart, pin.version))
+        if pinned is not None and actual != pinned.sha256:
+            raise FetchError(
+                f"{pin.chart} {pin.version}: {url} has sha256 {actual}, not the {pinned.sha256} pinned in "
+                f"offline/reference_pins.py ({pinned.source})"
+            )
         partial = target.with_name(target.name + ".partial")
         _extract(archive, pin.chart, partial)
         partial.rename(target)
@@ -125,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        for path in fetch(pins_of(), args.dest):
+        pins = pins_of()
+        for path in fetch(pins, args.dest):
             print(path)
+        for pin in pins:
+            if (reason := UNPINNED.get((pin.chart, pin.version))) is not None:
+                print(f"{pin.chart} {pin.version}: checked against its repository index only ({reason})", file=sys.stderr)
     except (FetchError, OSError) as exc:
         print(f"fetch_reference: {exc}", file=sys.stderr)
         return 1

@@ -16,6 +16,7 @@ import yaml
 
 from offline import charts
 from offline.fetch_reference import FetchError, Pin, fetch, pins_of
+from offline.reference_pins import ARCHIVE_SHA256, UNPINNED, ArchivePin
 from tests.reference import PINNED
 
 
@@ -112,6 +113,21 @@ def test_a_tampered_archive_is_refused(repository: tuple[str, Path], tmp_path: P
     (root / "submariner-k8s-broker-9.9.9.tgz").write_bytes(b"not the archive the index describes")
     with pytest.raises(FetchError, match="does not match the index's digest"):
         fetch([Pin(url, "submariner-k8s-broker", "9.9.9")], tmp_path / "reference")
+
+
+def test_an_archive_that_differs_from_the_repository_pin_is_refused(repository: tuple[str, Path], tmp_path: Path) -> None:
+    # The index and the archive agree (whoever controls the repository controls both); the pin does not.
+    url, _ = repository
+    pinned = {("submariner-k8s-broker", "9.9.9"): ArchivePin("0" * 64, "a test pin")}
+    with pytest.raises(FetchError, match=r"not the 0{64} pinned in offline/reference_pins.py \(a test pin\)"):
+        fetch([Pin(url, "submariner-k8s-broker", "9.9.9")], tmp_path / "reference", pinned)
+
+
+def test_every_chart_the_stacks_install_has_a_sha256_pin_or_a_stated_reason() -> None:
+    charts_used = {(p.chart, p.version) for p in pins_of()}
+    assert charts_used == set(ARCHIVE_SHA256) | set(UNPINNED)
+    assert not set(ARCHIVE_SHA256) & set(UNPINNED)
+    assert all(len(pin.sha256) == 64 and pin.source for pin in ARCHIVE_SHA256.values())
 
 
 def test_a_version_the_repository_lacks_is_named(repository: tuple[str, Path], tmp_path: Path) -> None:
