@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         prog="python -m deploy.touched",
         description="Read changed paths on stdin (git diff --name-only A B); print stacks=<JSON list> for $GITHUB_OUTPUT.",
     )
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--root", type=Path, default=root, help="the folder with the Pulumi.<stack>.yaml files (default: this project)"
+    )
+    root = parser.parse_args(argv).root
     if sys.stdin.isatty():
         parser.print_usage(sys.stderr)
         print("python -m deploy.touched: pipe the changed paths in (git diff --name-only A B | ...)", file=sys.stderr)

@@ -129,7 +129,10 @@ def test_the_plan_prints_yaml_mistakes_without_a_traceback(own_stack: Path, caps
     assert "Traceback" not in err
 
 
-def test_a_missing_stack_lists_the_available_ones(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_stack_lists_the_available_ones(
+    capsys: pytest.CaptureFixture[str], reference_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harness, "STACK_DIR", reference_project)
     assert plan_main.main(["nope"]) == 1
     assert "(stacks here: prod, staging)" in capsys.readouterr().err
 

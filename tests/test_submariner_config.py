@@ -177,10 +177,13 @@ def test_gateway_instance_type_is_checked() -> None:
     )
 
 
-def test_disabled_submariner_is_still_validated_but_joins_nothing() -> None:
+def test_disabled_submariner_joins_nothing_and_validates_nothing_else() -> None:
     raw = raw_prod()
     raw["submariner"]["enabled"] = False
     spec = parse_fleet(raw)
     assert spec.clusterset is None
     assert spec.clusterset_members() == []
-    assert only_problem(submariner(enabled=False, cableDriver="gre")).startswith("fleet:submariner.cableDriver")
+    # Switched off, the section's other keys are not read, so they are not checked either (#22).
+    raw["submariner"]["cableDriver"] = "gre"
+    assert parse_fleet(raw).clusterset is None
+    assert only_problem(submariner(enabled=True, cableDriver="gre")).startswith("fleet:submariner.cableDriver")

@@ -235,13 +235,13 @@ def test_touched_on_a_terminal_says_what_to_pipe(monkeypatch: pytest.MonkeyPatch
     assert "pipe the changed paths in" in capsys.readouterr().err
 
 
-def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path) -> None:
+def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path, reference_project: Path) -> None:
     # The job runs on a bare setup-python plus the PyYAML pin; nothing else may be imported.
     steps = load("preview.yml")["jobs"]["stacks"]["steps"]
     assert "grep -i '^PyYAML==' requirements.txt" in steps[-2]["run"]
     (tmp_path / "yaml").symlink_to(Path(yaml.__file__).parent)
     result = subprocess.run(
-        [sys.executable, "-S", "-m", "deploy.touched"],
+        [sys.executable, "-S", "-m", "deploy.touched", "--root", str(reference_project)],
         input="Pulumi.prod.yaml\n",
         cwd=ROOT,
         env={"PYTHONPATH": f"{ROOT}:{tmp_path}"},
