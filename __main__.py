@@ -5,12 +5,15 @@ import datetime as dt
 import pulumi
 
 from components.config.stack_config import load_fleet_spec
-from components.config.validation import version_warnings
+from components.config.validation import ConfigError, version_problems, version_warnings
 from components.planning import preflight
 from components.resources.fleet import build_fleet
 
 spec = load_fleet_spec()
-for warning in version_warnings(spec, dt.date.today()):
+today = dt.date.today()
+if problems := version_problems(spec, today):
+    raise ConfigError(problems)
+for warning in version_warnings(spec, today):
     pulumi.log.warn(warning)
 # Every flow's path, every hard limit and quota, before a single resource is registered.
 checked = preflight.run(spec)

@@ -19,15 +19,43 @@ def test_newest_version_is_in_standard_support_today() -> None:
     assert support_warning(eks_versions.NEWEST, dt.date.today()) is None
 
 
-def test_standard_then_extended_then_past_support() -> None:
-    assert support_warning("1.34", dt.date(2026, 12, 2)) is None
-    assert "extended-support price" in (support_warning("1.34", dt.date(2026, 12, 3)) or "")
-    assert "upgrade it automatically" in (support_warning("1.33", dt.date(2027, 7, 30)) or "")
+def test_standard_support_ends_in_an_upgrade_by_eks_not_in_billing() -> None:
+    # Defect 3: under STANDARD, EKS upgrades the cluster when standard support ends; nothing is billed extra.
+    assert support_warning("1.35", dt.date(2026, 12, 3)) is None
+    soon = support_warning("1.35", dt.date(2027, 3, 1))
+    assert soon == "EKS upgrades Kubernetes 1.35 clusters (STANDARD support) by itself on 2027-03-27. Upgrade to 1.36."
+    past = support_warning("1.34", dt.date(2026, 12, 3)) or ""
+    assert "left EKS standard support on 2026-12-02" in past
+    assert "would ask EKS for 1.34 back, which it refuses" in past
+    assert "price" not in past
+
+
+def test_extended_support_is_billed_then_ends_in_an_upgrade_by_eks() -> None:
+    billed = support_warning("1.34", dt.date(2026, 12, 3), "EXTENDED") or ""
+    assert "billed at the extended-support price" in billed
+    assert "by itself on 2027-12-02" in billed
+    assert "left EKS extended support on 2027-07-29" in (support_warning("1.33", dt.date(2027, 7, 30), "EXTENDED") or "")
+
+
+def test_a_protected_cluster_due_for_an_upgrade_by_eks_is_refused() -> None:
+    from components.config.validation import parse_fleet, version_problems
+    from tests.config_cases import raw_prod
+
+    raw = raw_prod()
+    raw["clusters"][2]["kubernetesVersion"] = "1.34"
+    (problem,) = version_problems(parse_fleet(raw), dt.date(2026, 11, 20))
+    assert problem.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): EKS upgrades this protected cluster")
+    assert "--upgrade-to 1.35" in problem
+    raw["clusters"][2]["supportType"] = "EXTENDED"
+    assert version_problems(parse_fleet(raw), dt.date(2026, 11, 20)) == []
+    raw["clusters"][2].pop("supportType")
+    raw["protect"] = False
+    assert version_problems(parse_fleet(raw), dt.date(2026, 11, 20)) == []
 
 
 def test_program_warns_about_a_version_past_standard_support() -> None:
     def old(config: dict[str, Any]) -> None:
-        config["fleet:clusters"][2]["kubernetesVersion"] = "1.33"
+        config["fleet:clusters"][2].update(kubernetesVersion="1.33", supportType="EXTENDED")
 
     run = run_stack("prod", mutate=old)
     assert any(w.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): Kubernetes 1.33 left EKS") for w in run.warnings), (

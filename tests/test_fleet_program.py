@@ -472,9 +472,17 @@ def changed_resources(before: Run, after: Run) -> set[str]:
         (lambda c: c["fleet:clusters"][1]["nodeGroups"][1].update(labels={"workload": "batch"}), {"prod-us-arm"}),
         # The autoscaler's image follows the cluster's minor version; the EKS add-ons' default versions are
         # looked up for it too (and held by ignoreChanges until fleet:addons pins new ones).
+        # Its node groups (and Submariner gateways) follow the control plane.
         (
-            lambda c: c["fleet:clusters"][0].update(kubernetesVersion="1.34"),
-            {"mgmt-eks", "mgmt-addons-autoscaler", "mgmt-addons-ebs-csi", "mgmt-addons-metrics-server"},
+            lambda c: c["fleet:clusters"][0].update(kubernetesVersion="1.34", supportType="EXTENDED"),
+            {
+                "mgmt-eks",
+                "mgmt-addons-autoscaler",
+                "mgmt-addons-ebs-csi",
+                "mgmt-addons-metrics-server",
+                "mgmt-system",
+                "mgmt-submariner-gateway",
+            },
         ),
     ],
     ids=["node-group-size", "node-group-labels", "one-clusters-version"],

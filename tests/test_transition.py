@@ -524,7 +524,8 @@ def test_an_attachment_takes_one_association_per_gateway() -> None:
 
 
 def versioned(version: str) -> Callable[[dict[str, Any]], None]:
-    return lambda config: config.update({"fleet:kubernetesVersion": version})
+    # Past standard support, a protected cluster must be on EXTENDED (else EKS upgrades it itself).
+    return lambda config: config.update({"fleet:kubernetesVersion": version, "fleet:supportType": "EXTENDED"})
 
 
 def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(prod: Run) -> None:
@@ -534,7 +535,14 @@ def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(
     assert up.violations == [], [v.message for v in up.violations]
     clusters = [c for c in up.changes if c.type == "eks:index:Cluster"]
     assert {c.action for c in clusters} == {"update"}
-    assert all("version" in c.changed for c in clusters)
+    assert all({"version", "kubeProxyAddonOptions.version"} <= set(c.changed) for c in clusters)
+    # Issue #20, defect 1: every node group (general, ARM, GPU, Spot, gateways) follows, in place.
+    groups = [r for r in prod.registrations.values() if r.type == "eks:index:ManagedNodeGroup"]
+    moved = {c.name: c for c in up.changes if c.type == "eks:index:ManagedNodeGroup"}
+    assert groups
+    assert {g.name for g in groups} == set(moved)
+    assert all(c.action == "update" and "version" in c.changed for c in moved.values())
+    assert {g.inputs["version"] for g in groups} == {"1.35"}
     assert not [c for c in up.changes if c.action in ("replace", "delete")]
     skipped = {v.rule for v in transition(oldest, prod).violations}
     down = transition(prod, older).violations

@@ -35,24 +35,46 @@ def next_minor(version: str) -> str:
     return f"{major}.{int(minor) + 1}"
 
 
+# A protected cluster whose automatic upgrade is this close is refused: the upgrade belongs in a
+# planned campaign (python -m plan STACK --upgrade-to), not in EKS's hands.
+AUTO_UPGRADE_NOTICE_DAYS = 30
+
+
 def _move(version: str) -> str:
     target = next_minor(version)
-    if target == NEWEST:
+    if target == NEWEST or target not in SUPPORT:
         return f"Upgrade to {target}."
     return f"Upgrade to {target} (EKS upgrades one minor version at a time), then on towards {NEWEST}."
 
 
-def support_warning(version: str, today: dt.date) -> str | None:
-    """A warning for the operator when ``version`` is past standard support on ``today``."""
+def auto_upgrade_date(version: str, support_type: str) -> dt.date:
+    """When EKS upgrades a cluster of ``version`` by itself: at the end of standard support under
+    STANDARD, at the end of extended support under EXTENDED (EKS user guide, "Kubernetes version lifecycle")."""
     window = SUPPORT[version]
-    if today > window.extended_until:
+    return window.standard_until if support_type == "STANDARD" else window.extended_until
+
+
+def support_warning(version: str, today: dt.date, support_type: str = "STANDARD") -> str | None:
+    """What ``version`` under ``support_type`` means on ``today``, when it needs saying."""
+    window = SUPPORT[version]
+    upgrade = auto_upgrade_date(version, support_type)
+    if today > upgrade:
         return (
-            f"Kubernetes {version} left EKS extended support on {window.extended_until}: "
-            f"EKS will upgrade it automatically. {_move(version)}"
+            f"Kubernetes {version} left EKS {'standard' if support_type == 'STANDARD' else 'extended'} support on "
+            f"{upgrade} and EKS upgrades such clusters to {next_minor(version)} by itself: the next `pulumi up` "
+            f"would ask EKS for {version} back, which it refuses. {_move(version)}"
         )
-    if today > window.standard_until:
+    if support_type == "EXTENDED" and today > window.standard_until:
         return (
-            f"Kubernetes {version} left EKS standard support on {window.standard_until}: "
-            f"every cluster-hour is billed at the extended-support price. {_move(version)}"
+            f"Kubernetes {version} left EKS standard support on {window.standard_until}: every cluster-hour is "
+            f"billed at the extended-support price until you upgrade; EKS upgrades it by itself on {upgrade}. "
+            f"{_move(version)}"
         )
+    if (upgrade - today).days <= AUTO_UPGRADE_NOTICE_DAYS:
+        return f"EKS upgrades Kubernetes {version} clusters ({support_type} support) by itself on {upgrade}. {_move(version)}"
     return None
+
+
+def due_for_auto_upgrade(version: str, today: dt.date, support_type: str) -> bool:
+    """Whether EKS upgrades the cluster by itself within AUTO_UPGRADE_NOTICE_DAYS (or already has)."""
+    return (auto_upgrade_date(version, support_type) - today).days <= AUTO_UPGRADE_NOTICE_DAYS

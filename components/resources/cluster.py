@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
+from ..aws import eks_releases
 from ..config.model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
 from ..planning import autoscaling, identity, naming
 from ..planning.kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
@@ -94,6 +95,7 @@ class RegionalCluster(pulumi.ComponentResource):
         node_role = nodes.node_role(f"{name}-node", naming.role_name_prefix(f"{spec.name}-node"), part, tags, child)
 
         auth = args.kubeconfig_auth
+        release = eks_releases.RELEASES[args.kubernetes_version]
         cluster = eks.Cluster(
             f"{name}-eks",
             eks.ClusterArgs(
@@ -120,8 +122,12 @@ class RegionalCluster(pulumi.ComponentResource):
                 create_oidc_provider=True,
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
+                # Pinned per minor (components/aws/eks_releases.py): pulumi-eks would otherwise take
+                # the newest build on every run. CoreDNS is an EKS add-on only where its options are
+                # given (the clusterset members); elsewhere it stays EKS's self-managed deployment.
+                kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=release.kube_proxy),
                 coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
-                    resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
+                    version=release.coredns, resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
                 )
                 if args.preserve_coredns_config
                 else None,
@@ -138,7 +144,7 @@ class RegionalCluster(pulumi.ComponentResource):
         )
 
         self.node_groups = [
-            self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags)
+            self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags, args.kubernetes_version)
             for group in sorted(spec.node_groups, key=lambda g: g.name)
         ]
 
@@ -187,6 +193,7 @@ class RegionalCluster(pulumi.ComponentResource):
         node_role: aws.iam.Role,
         network: ClusterNetwork,
         tags: dict[str, str],
+        kubernetes_version: str,
     ) -> eks.ManagedNodeGroup:
         child = pulumi.ResourceOptions(parent=self)
         template = aws.ec2.LaunchTemplate(
@@ -219,6 +226,10 @@ class RegionalCluster(pulumi.ComponentResource):
                 cluster=cluster,
                 node_group_name_prefix=naming.node_group_name_prefix(self.cluster_name, group.name),
                 node_role_arn=node_role.arn,
+                # pulumi-eks defaults a group's version to the cluster's only without a launch template
+                # (pulumi-eks#1253): without it a control-plane upgrade leaves the nodes behind, and EKS
+                # then refuses the next one. Set, the group rolls to the new minor after the control plane.
+                version=kubernetes_version,
                 subnet_ids=network.private_subnet_ids,
                 instance_types=list(group.instance_types),
                 ami_type=group.ami_type.value,

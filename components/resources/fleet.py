@@ -470,6 +470,7 @@ def _join_clusterset(
                 gateway_instance_type=config.gateway_instance_type,
                 tags=naming.cluster_tags(member.name, member.region),
                 gateway_pool=tuple(cluster.gateway_pool),
+                kubernetes_version=spec.version_of(next(c for c in spec.clusters if c.name == member.name)),
             ),
             providers.for_cluster(member.name, member.region, aws_providers, kubernetes_providers),
         )

@@ -155,6 +155,8 @@ class SubmarinerMemberArgs:
     """EC2 type of the gateway nodes."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    kubernetes_version: str
+    """The member's EKS minor version: its gateway nodes follow the control plane."""
     gateway_pool: tuple[pulumi.Resource, ...] = ()
     """The member's pool addresses: the gateway nodes, which may hold any of them, go before they do."""
 
@@ -323,6 +325,8 @@ class SubmarinerMember(pulumi.ComponentResource):
                 cluster=args.eks_cluster,
                 node_group_name_prefix=naming.node_group_name_prefix(member.name, GATEWAY_NODE_GROUP),
                 node_role_arn=role.arn,
+                # Follows the control plane, like every node group (components/resources/cluster.py).
+                version=args.kubernetes_version,
                 # One AZ per gateway: an update surges two nodes per AZ the group spans, and every
                 # node that can exist at once needs a pool address (clusterset.gateway_pool_size).
                 subnet_ids=pulumi.Output.from_input(args.public_subnet_ids).apply(lambda ids: list(ids)[:count]),

@@ -1,0 +1,56 @@
+"""What moves with a cluster's Kubernetes minor version: the EKS add-ons pulumi-eks manages, pinned
+per minor, and the rules EKS applies to a version change.
+
+Sources:
+- kube-proxy: Amazon EKS user guide, "Manage kube-proxy in Amazon EKS clusters"
+  (managing-kube-proxy.md, "kube-proxy versions": the latest EKS add-on build per Kubernetes version).
+- CoreDNS: Amazon EKS user guide, "Manage CoreDNS for DNS in Amazon EKS clusters"
+  (managing-coredns.md, "CoreDNS versions"), same snapshot as kube-proxy's table.
+- Skew and order: amazon-eks-user-guide ``update-cluster.adoc`` (the control plane moves one minor
+  per update; managed node groups must match the control plane before the next update; nodes
+  may be up to three minors older than the control plane) and ``rollback-cluster.adoc``.
+
+pulumi-eks looks up the newest kube-proxy, CoreDNS and VPC CNI build on every run unless a version
+is given (field notes, "Day 2"), so an unpinned add-on changes on a deploy nobody asked to change.
+The VPC CNI has no entry: the user guide's table at hand stops at 1.33 (v1.20.1-eksbuild.3 for
+every minor up to it), so it stays EKS's newest build until a sourced version is added here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Kubelets may be this many minors older than the API server (Kubernetes version skew policy, 1.28+).
+NODE_SKEW_MINORS = 3
+
+
+@dataclass(frozen=True)
+class MinorRelease:
+    """The EKS add-on builds a cluster of one Kubernetes minor runs."""
+
+    kube_proxy: str
+    coredns: str
+
+
+RELEASES: dict[str, MinorRelease] = {
+    "1.31": MinorRelease(kube_proxy="v1.31.14-eksbuild.9", coredns="v1.11.4-eksbuild.33"),
+    "1.32": MinorRelease(kube_proxy="v1.32.13-eksbuild.5", coredns="v1.11.4-eksbuild.33"),
+    "1.33": MinorRelease(kube_proxy="v1.33.10-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
+    "1.34": MinorRelease(kube_proxy="v1.34.6-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
+    "1.35": MinorRelease(kube_proxy="v1.35.3-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
+}
+
+
+def minor(version: str) -> tuple[int, int]:
+    """(1, 35) for "1.35"."""
+    major, number = version.split(".")[:2]
+    return int(major), int(number)
+
+
+def hops(current: str, target: str) -> list[tuple[str, str]]:
+    """The one-minor updates from ``current`` up to ``target`` (EKS moves a control plane one minor
+    per update); empty when they are equal; ValueError for a downgrade."""
+    (major, start), (target_major, end) = minor(current), minor(target)
+    if (target_major, end) < (major, start):
+        raise ValueError(f"{target} is below {current}: EKS never moves a control plane down (only a rollback does)")
+    return [(f"{major}.{n}", f"{major}.{n + 1}") for n in range(start, end)]

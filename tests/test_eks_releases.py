@@ -1,0 +1,46 @@
+"""The per-minor release table (components/aws/eks_releases.py) and what the program takes from it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.aws import eks_releases
+from components.planning import eks_versions
+from offline.harness import Run
+
+
+def test_every_supported_minor_has_its_add_on_builds() -> None:
+    assert set(eks_releases.RELEASES) == set(eks_versions.SUPPORT)
+    for version, release in eks_releases.RELEASES.items():
+        # A kube-proxy build is made for exactly one Kubernetes minor.
+        assert release.kube_proxy.startswith(f"v{version}.")
+        assert release.kube_proxy.split("-")[-1].startswith("eksbuild.")
+        assert release.coredns.startswith("v1.")
+        assert "-eksbuild." in release.coredns
+
+
+@given(st.integers(min_value=20, max_value=40), st.integers(min_value=0, max_value=5))
+def test_hops_are_one_minor_each_and_end_at_the_target(start: int, span: int) -> None:
+    steps = eks_releases.hops(f"1.{start}", f"1.{start + span}")
+    assert len(steps) == span
+    assert all(eks_releases.minor(b)[1] - eks_releases.minor(a)[1] == 1 for a, b in steps)
+    assert [a for a, _ in steps[1:]] == [b for _, b in steps[:-1]]
+    if steps:
+        assert (steps[0][0], steps[-1][1]) == (f"1.{start}", f"1.{start + span}")
+
+
+def test_a_downgrade_is_not_a_hop() -> None:
+    with pytest.raises(ValueError, match="never moves a control plane down"):
+        eks_releases.hops("1.35", "1.34")
+
+
+def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(prod: Run) -> None:
+    release = eks_releases.RELEASES[eks_versions.NEWEST]
+    for cluster in prod.of_type("eks:index:Cluster"):
+        assert cluster.inputs["kubeProxyAddonOptions"]["version"] == release.kube_proxy
+        coredns = cluster.inputs.get("corednsAddonOptions")
+        # Clusterset members run CoreDNS as the EKS add-on (Lighthouse's forward is preserved); it is pinned there.
+        assert coredns is None or coredns["version"] == release.coredns
+    assert any(c.inputs.get("corednsAddonOptions") for c in prod.of_type("eks:index:Cluster"))
