@@ -17,9 +17,9 @@ from typing import Any
 from components.config import hub_stack as hub_stacks
 from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError, parse_fleet
-from components.planning import flows, preflight
+from components.planning import eks_versions, flows, preflight, upgrades
 from components.resources.fleet import INTERCONNECT_OUTPUT
-from offline import harness
+from offline import harness, upgrade_gates
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
@@ -51,6 +51,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="a changed copy of the stack file: what `pulumi up` would create, update, replace and delete going to "
         "it, its preflight, and every step AWS or Pulumi would refuse (exit 1)",
+    )
+    parser.add_argument(
+        "--upgrade-to",
+        metavar="VERSION",
+        help="the upgrade campaign to this Kubernetes minor: waves, hops, steps in order and every gate checked "
+        "offline (exit 1 when one fails)",
+    )
+    parser.add_argument(
+        "--gitops",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --upgrade-to: the GitOps repository checked for APIs the target removes (default: gitops/)",
     )
     parser.add_argument(
         "--to",
@@ -125,10 +138,31 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.compare is not None:
         return _compare(stack, args, plan, run, outputs)
+    if args.upgrade_to is not None:
+        return _upgrade(spec, run, args)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
+    """The campaign to --upgrade-to, with the offline gates; 1 when it cannot be planned or a gate fails."""
+    target = str(args.upgrade_to)
+    if target not in eks_versions.SUPPORT:
+        print(f"--upgrade-to {target}: not a version this program supports ({', '.join(eks_versions.SUPPORT)})", file=sys.stderr)
+        return 1
+    campaign = upgrades.plan_campaign(spec, target)
+    if campaign.waves:
+        current = {c.version for w in campaign.waves for c in w.clusters}
+        # Whole-fleet gates go with the first wave: the campaign stops before any change.
+        campaign.waves[0].gates += [
+            upgrade_gates.chart_gate(run, target),
+            upgrade_gates.removed_api_gate(current, target, args.gitops or upgrade_gates.GITOPS_DIR),
+        ]
+    found = campaign.as_dict()
+    print(json.dumps(found, indent=2) if args.json else report.campaign_text(found))
+    return 0 if campaign.passed else 1
 
 
 def _write_private(path: Path, text: str) -> None:

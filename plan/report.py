@@ -240,3 +240,18 @@ def compare_text(against: str, compared: dict[str, Any]) -> str:
     else:
         lines.append("No step breaks an AWS or Pulumi rule.")
     return "\n".join(lines) + "\n"
+
+
+def campaign_text(campaign: dict[str, Any]) -> str:
+    """An upgrade campaign (upgrades.Campaign.as_dict()) as an operator reads it."""
+    lines = [f"Upgrade to {campaign['target']}"]
+    lines += [f"  error: {problem}" for problem in campaign["problems"]]
+    for number, wave in enumerate(campaign["waves"], start=1):
+        hops = ", ".join(wave["hops"]) or "nothing to move"
+        lines.append(f"Wave {number} ({wave['name']}): {', '.join(wave['clusters'])} [{hops}]")
+        lines += [f"  {step}" for step in wave["steps"]]
+        for gate in wave["gates"]:
+            lines.append(f"  gate {gate['gate']}: {'pass' if gate['passed'] else 'FAIL'} - {gate['detail']}")
+    failed = sum(not g["passed"] for w in campaign["waves"] for g in w["gates"]) + len(campaign["problems"])
+    lines.append("Every gate passes." if not failed else f"{failed} problem(s): the campaign stops before any change.")
+    return "\n".join(lines)

@@ -809,6 +809,28 @@ class QuotasSpec(_Model):
     """Per region, the quotas the account has raised there."""
 
 
+class WaveSpec(_Model):
+    """One wave of an upgrade campaign: the clusters it moves, by name or by labels."""
+
+    name: DnsLabel | None = None
+    """Shown in the campaign; defaults to wave-<n>."""
+    clusters: list[DnsLabel] | None = None
+    """Clusters of this stack, or of a stack joining its hub, by name."""
+    selector: LabelMap | None = None
+    """Every cluster whose labels include all of these."""
+
+    @model_validator(mode="after")
+    def _one_way(self) -> WaveSpec:
+        if (self.clusters is None) == (self.selector is None):
+            raise ValueError("a wave names its clusters or selects them by labels: set exactly one of clusters, selector")
+        return self
+
+
+class UpgradesSpec(_Model):
+    waves: list[WaveSpec] = Field(default_factory=list)
+    """Ordered waves; unset: joining stacks' clusters, then this stack's members, then its hub."""
+
+
 class HubReferenceSpec(_Model):
     stack: Annotated[str, AfterValidator(_stack_name)]
     """The stack (organization/project/stack) whose hub this stack's clusters register into."""
@@ -855,6 +877,8 @@ class FleetSpec(_Model):
     """fleet:hub: register this stack's clusters into another stack's hub."""
     interconnect: InterconnectSpec = Field(default_factory=InterconnectSpec)
     """How cross-cluster API calls travel: over the internet to allow lists, or over VPC peering."""
+    upgrades: UpgradesSpec = Field(default_factory=UpgradesSpec)
+    """How a Kubernetes upgrade moves through the fleet (python -m plan STACK --upgrade-to V)."""
     quotas: QuotasSpec = Field(default_factory=QuotasSpec)
     """Quotas this account has raised above AWS's defaults; the preflight checks what the stack needs against them."""
 

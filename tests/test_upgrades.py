@@ -1,0 +1,139 @@
+"""Upgrade campaigns: waves, hops, steps and gates (components/planning/upgrades.py, offline/upgrade_gates.py)."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.config import hub_stack
+from components.config.model import FleetSpec
+from components.config.validation import parse_fleet
+from components.planning import upgrades
+from offline import upgrade_gates
+from offline.harness import ROOT, Run, run_stack
+from offline.transition import transition
+from tests.config_cases import problems_after, raw_prod
+
+needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) is not installed")
+
+
+def prod_at(version: str, waves: list[dict[str, Any]] | None = None) -> FleetSpec:
+    raw = raw_prod()
+    raw["kubernetesVersion"] = version
+    raw["supportType"] = "EXTENDED"
+    if waves is not None:
+        raw["upgrades"] = {"waves": waves}
+    return hub_stack.with_hub_stack(parse_fleet(raw), ROOT, stack="prod")
+
+
+def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
+    campaign = upgrades.plan_campaign(prod_at("1.34"), "1.35")
+    assert [(w.name, [c.name for c in w.clusters]) for w in campaign.waves] == [
+        ("joining-stacks", ["staging-us"]),
+        ("members", ["prod-eu", "prod-us"]),
+        ("hub", ["mgmt"]),
+    ]
+    assert campaign.passed
+
+
+def test_each_hop_moves_the_control_plane_then_the_add_ons_then_every_node_group() -> None:
+    campaign = upgrades.plan_campaign(prod_at("1.33"), "1.35")
+    members = campaign.waves[1]
+    assert members.hops == ["1.33 -> 1.34", "1.34 -> 1.35"]
+    prod_us = [s for s in members.steps if s.startswith("prod-us:")]
+    assert prod_us == [
+        "prod-us: control plane 1.33 -> 1.34",
+        "prod-us: add-ons kube-proxy v1.34.6-eksbuild.2, coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0",
+        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.34 (rolling)",
+        "prod-us: control plane 1.34 -> 1.35",
+        "prod-us: add-ons kube-proxy v1.35.3-eksbuild.2, coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0",
+        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.35 (rolling)",
+    ]
+
+
+def test_a_cluster_above_the_target_stops_the_campaign() -> None:
+    campaign = upgrades.plan_campaign(prod_at("1.35"), "1.34")
+    failed = [g for w in campaign.waves for g in w.gates if not g.passed]
+    assert failed
+    assert all(g.name == "version" and "never moves a control plane down" in g.detail for g in failed)
+    assert not campaign.passed
+
+
+def test_waves_name_a_cluster_in_none_or_in_two() -> None:
+    spec = prod_at("1.34", [{"clusters": ["staging-us", "prod-us"]}, {"selector": {"environment": "production"}}])
+    campaign = upgrades.plan_campaign(spec, "1.35")
+    assert campaign.problems == [
+        "fleet:upgrades.waves[1]: prod-us is already in fleet:upgrades.waves[0]; a cluster moves in one wave",
+        "fleet:upgrades.waves: mgmt is in no wave; add it to one",
+    ]
+    assert not campaign.passed
+    unknown = upgrades.plan_campaign(prod_at("1.34", [{"clusters": ["nope"]}]), "1.35")
+    assert "fleet:upgrades.waves[0].clusters[0]: no cluster named 'nope' in this stack or a stack joining it" in unknown.problems
+
+
+def test_a_wave_names_or_selects_but_not_both() -> None:
+    (problem,) = problems_after(lambda raw: raw.update(upgrades={"waves": [{"clusters": ["mgmt"], "selector": {"a": "b"}}]}))
+    assert problem.startswith("fleet:upgrades.waves[0]: a wave names its clusters or selects them by labels")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=4, max_size=4), st.sampled_from(["1.33", "1.34", "1.35"]))
+def test_every_cluster_moves_in_exactly_one_wave_in_the_configured_order(assignment: list[int], version: str) -> None:
+    names = ["mgmt", "prod-eu", "prod-us", "staging-us"]
+    chosen = sorted(set(assignment))
+    waves = [{"name": f"w{n}", "clusters": [name for name, a in zip(names, assignment, strict=True) if a == n]} for n in chosen]
+    campaign = upgrades.plan_campaign(prod_at(version, waves), "1.35")
+    assert campaign.problems == []
+    placed = [c.name for w in campaign.waves for c in w.clusters]
+    assert sorted(placed) == names
+    assert [w.name for w in campaign.waves] == [f"w{n}" for n in chosen]
+    for wave in campaign.waves:
+        moving = [c for c in wave.clusters if c.stack == "" and c.version != "1.35"]
+        assert bool(wave.hops) == bool(moving)
+
+
+@needs_kubectl
+def test_an_api_the_target_removes_stops_the_campaign_before_any_change(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "gitops", tmp_path / "gitops")
+    overlay = tmp_path / "gitops" / "apps" / "myapp" / "overlays" / "production-us"
+    (overlay / "flowschema.yaml").write_text(
+        "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata:\n  name: myapp\n"
+        "spec:\n  priorityLevelConfiguration:\n    name: workload-low\n"
+    )
+    kustomization = overlay / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("resources:\n", "resources:\n  - flowschema.yaml\n", 1))
+    gate = upgrade_gates.removed_api_gate({"1.31"}, "1.32", tmp_path / "gitops")
+    assert not gate.passed
+    assert "flowcontrol.apiserver.k8s.io/v1beta3 FlowSchema myapp is served by 1.31, not by 1.32" in gate.detail
+    assert upgrade_gates.removed_api_gate({"1.31"}, "1.32", ROOT / "gitops").passed
+
+
+def test_the_plan_prints_the_campaign_and_exits_1_on_a_failing_gate(capsys: pytest.CaptureFixture[str]) -> None:
+    from plan.__main__ import main
+
+    assert main(["prod", "--upgrade-to", "1.35"]) == 0
+    assert "Every gate passes." in capsys.readouterr().out
+    assert main(["prod", "--upgrade-to", "1.34", "--json"]) == 1
+    assert '"gate": "version"' in capsys.readouterr().out
+    assert main(["prod", "--upgrade-to", "2.0"]) == 1
+    assert "not a version this program supports" in capsys.readouterr().err
+
+
+def versioned(version: str, support: str = "EXTENDED") -> Run:
+    return run_stack("prod", mutate=lambda c: c.update({"fleet:kubernetesVersion": version, "fleet:supportType": support}))
+
+
+def test_every_hop_of_a_two_minor_campaign_is_a_clean_transition() -> None:
+    runs = [versioned("1.33"), versioned("1.34"), versioned("1.35")]
+    for before, after in itertools.pairwise(runs):
+        moved = transition(before, after)
+        assert moved.violations == [], [v.message for v in moved.violations]
+        assert {c.action for c in moved.changes} == {"update"}
+    skipped = transition(runs[0], runs[2]).violations
+    assert {v.rule for v in skipped} == {"one-minor-up"}
