@@ -17,7 +17,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Refresh a stack, then preview (default) or update it, with the policy pack; print a JSON summary on stdout.",
         epilog=(
             "Exit codes: 0 done, 1 failed, 2 usage, 3 stack locked by another update, 4 no such stack, "
-            "5 changes pending (--expect-no-changes), 6 no Pulumi CLI on PATH."
+            "5 changes pending (--expect-no-changes), 6 no Pulumi CLI on PATH, 8 an upgrade wave awaits approval. "
+            "`python -m deploy upgrade|rollback --help`: upgrade campaigns and rollbacks."
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name, or org/project/stack")
@@ -42,6 +43,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None, open_stack: StackOpener = select_stack) -> int:
+    from deploy import upgrade
+
+    if (code := upgrade.dispatch(list(sys.argv[1:] if argv is None else argv))) is not None:
+        return code
     args = parse_args(argv)
     packs: tuple[Path, ...] = () if args.no_policy else tuple(args.policy_pack or [DEFAULT_POLICY_PACK])
     request = DeployRequest(

@@ -31,6 +31,8 @@ class ExitCode(enum.IntEnum):
     STACK_NOT_FOUND = 4
     CHANGES_PENDING = 5
     NO_CLI = 6
+    AWAITING_APPROVAL = 8
+    """An upgrade campaign finished a wave and waits for approval to start the next."""
 
 
 # What the summary's "result" says for an exit code; every other code is a failure.

@@ -21,7 +21,9 @@ import kubernetes_validate
 import yaml
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
-from components.planning.upgrades import Gate
+from components.config.model import FleetSpec
+from components.planning import upgrades
+from components.planning.upgrades import Campaign, Gate
 from offline import charts
 from offline.harness import ROOT, Run
 
@@ -92,3 +94,13 @@ def removed_api_gate(current_versions: Iterable[str], target: str, root: Path = 
         not removed,
         "; ".join(removed) or f"{built} kustomizations under {root.name}/ use only APIs Kubernetes {target} serves",
     )
+
+
+def gated_campaign(spec: FleetSpec, run: Run, target: str, gitops: Path = GITOPS_DIR) -> Campaign:
+    """The campaign with every gate: the planner's per wave, and the whole-fleet ones (charts, APIs
+    the target removes) with the first wave, so the campaign stops before any change."""
+    campaign = upgrades.plan_campaign(spec, target)
+    if campaign.waves:
+        current = {c.version for wave in campaign.waves for c in wave.clusters}
+        campaign.waves[0].gates += [chart_gate(run, target), removed_api_gate(current, target, gitops)]
+    return campaign

@@ -17,7 +17,7 @@ from typing import Any
 from components.config import hub_stack as hub_stacks
 from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError, parse_fleet
-from components.planning import eks_versions, flows, preflight, upgrades
+from components.planning import eks_versions, flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, upgrade_gates
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
@@ -152,14 +152,7 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
     if target not in eks_versions.SUPPORT:
         print(f"--upgrade-to {target}: not a version this program supports ({', '.join(eks_versions.SUPPORT)})", file=sys.stderr)
         return 1
-    campaign = upgrades.plan_campaign(spec, target)
-    if campaign.waves:
-        current = {c.version for w in campaign.waves for c in w.clusters}
-        # Whole-fleet gates go with the first wave: the campaign stops before any change.
-        campaign.waves[0].gates += [
-            upgrade_gates.chart_gate(run, target),
-            upgrade_gates.removed_api_gate(current, target, args.gitops or upgrade_gates.GITOPS_DIR),
-        ]
+    campaign = upgrade_gates.gated_campaign(spec, run, target, args.gitops or upgrade_gates.GITOPS_DIR)
     found = campaign.as_dict()
     print(json.dumps(found, indent=2) if args.json else report.campaign_text(found))
     return 0 if campaign.passed else 1
@@ -208,6 +201,15 @@ def stack_name(argument: str) -> str:
     if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
         return name.removeprefix("Pulumi.").rsplit(".", 1)[0]
     return argument
+
+
+def evaluate(stack: str) -> tuple[Any, harness.Run]:
+    """A stack's validated spec (knowing its hub and joining stacks) and its offline run."""
+    spec = hub_stacks.with_hub_stack(
+        parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}), stack=stack
+    )
+    hub = _hub_stack(stack)
+    return spec, run_stack(stack, stack_outputs={hub: PLACEHOLDER_HUB} if hub else None)
 
 
 def _hub_stack(stack: str) -> str | None:

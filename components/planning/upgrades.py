@@ -30,8 +30,8 @@ class CampaignCluster:
     role: str
     labels: dict[str, str]
     node_groups: tuple[str, ...]
-    coredns_addon: bool
-    """CoreDNS runs as the EKS add-on here (a clusterset member), so the campaign moves it too."""
+    clusterset_member: bool
+    """A Submariner member: CoreDNS runs as the EKS add-on (the campaign moves it), and its gateways' connections are checked."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
     old, new = hop
     release = eks_releases.RELEASES.get(new)
     addons = (
-        [f"kube-proxy {release.kube_proxy}", *([f"coredns {release.coredns}"] if cluster.coredns_addon else [])]
+        [f"kube-proxy {release.kube_proxy}", *([f"coredns {release.coredns}"] if cluster.clusterset_member else [])]
         if release is not None
         else ["(no pinned add-on builds for this minor)"]
     )

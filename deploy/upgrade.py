@@ -1,0 +1,417 @@
+"""``python -m deploy upgrade --stack S --to V`` runs an upgrade campaign wave by wave;
+``python -m deploy rollback --stack S --cluster C`` rolls one cluster back a minor.
+
+The campaign is the one ``python -m plan S --upgrade-to V`` prints (its gates first). For each wave
+and one-minor hop:
+1. EKS upgrade insights (ListInsights, UPGRADE_READINESS, the hop's version) must all be PASSING
+   and no cluster update may be in progress;
+2. the wave's clusters get ``kubernetesVersion`` raised one minor in their stacks' config, and each
+   stack is refreshed and updated (control plane, pinned add-ons, then node groups: the program's
+   dependency order);
+3. health: every node Ready on the new kubelet minor and every managed node group ACTIVE at it;
+   the wave's Argo CD Applications Synced and Healthy, reconciled after the update (a progressive
+   sync step's own status is not trusted: argoproj/argo-cd#29410); Submariner gateways connected.
+Then the soak, then approval (``--approve``, or the CI environment's own approval before this job).
+It stops at the first failure and prints where, and the command that resumes there.
+
+Rollback follows EKS's rules (amazon-eks-user-guide ``rollback-cluster.adoc``): within 7 days of
+an in-place version update, managed node groups first, then the control plane to the previous
+minor; add-ons are not rolled back; into extended support only with the EXTENDED support type.
+Then the stack config is reconciled to the version the cluster runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pulumi import automation as auto
+
+from components.aws import eks_releases
+from components.config.model import FleetSpec
+from components.planning import eks_versions
+from components.planning.upgrades import Campaign, CampaignCluster, Wave
+from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
+
+ROLLBACK_WINDOW = dt.timedelta(days=7)
+POLL_SECONDS = 30
+ARGOCD_NAMESPACE = "argocd"
+SUBMARINER_NAMESPACE = "submariner-operator"
+
+
+class ConfigurableStack(Protocol):
+    """The part of ``pulumi.automation.Stack`` the campaign writes config through (tests pass a fake)."""
+
+    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None: ...
+
+
+class Kubectl(Protocol):
+    def get(self, context: str, resource: str, namespace: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class CommandKubectl:
+    """``kubectl get -o json`` against the merged fleet kubeconfig (``pulumi stack output kubeconfig``)."""
+
+    def __init__(self, kubeconfig: Path | None) -> None:
+        self.kubeconfig = kubeconfig
+
+    def get(self, context: str, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        command = ["kubectl", "--context", context, "get", resource, "-o", "json"]
+        command += ["--kubeconfig", str(self.kubeconfig)] if self.kubeconfig else []
+        command += ["-n", namespace] if namespace else []
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(command[1:])}: {result.stderr.strip()}")
+        items: list[dict[str, Any]] = json.loads(result.stdout).get("items", [])
+        return items
+
+
+EksClients = Callable[[str], Any]
+"""Region -> a boto3 EKS client."""
+
+
+def boto3_eks(region: str) -> Any:
+    import boto3
+
+    return boto3.client("eks", region_name=region)
+
+
+@dataclass(frozen=True)
+class Stop:
+    wave: str
+    hop: str
+    gate: str
+    detail: str
+
+
+@dataclass
+class UpgradeSummary:
+    stack: str
+    target: str
+    exit_code: ExitCode = ExitCode.OK
+    done: list[str] = field(default_factory=list)
+    """"<wave>: <hop>" for every hop applied and found healthy."""
+    stopped: Stop | None = None
+    resume: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "target": self.target,
+            "result": "succeeded" if self.exit_code == ExitCode.OK else "stopped",
+            "exitCode": int(self.exit_code),
+            "done": self.done,
+            "stoppedAt": None if self.stopped is None else self.stopped.__dict__,
+            "resume": self.resume,
+        }
+
+
+@dataclass
+class Runner:
+    """One campaign run's collaborators: all injectable, so tests run it without AWS or a cluster."""
+
+    spec: FleetSpec
+    campaign: Campaign
+    open_stack: Callable[[str], ConfigurableStack]
+    up: Callable[[str], tuple[bool, str]]
+    """Refresh and update one stack: (succeeded, message)."""
+    eks_for: EksClients
+    kubectl: Kubectl
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    soak_minutes: int = 30
+    approve: bool = False
+
+
+def _region(spec: FleetSpec, cluster: CampaignCluster) -> str:
+    owner = spec.joining_stacks.get(cluster.stack, spec) if cluster.stack else spec
+    return next(c.region for c in owner.clusters if c.name == cluster.name)
+
+
+def _context(spec: FleetSpec, cluster: str, stack: str = "") -> str:
+    owner = spec.joining_stacks.get(stack, spec) if stack else spec
+    return owner.kubeconfig.context_prefix + cluster
+
+
+def _insights(runner: Runner, cluster: CampaignCluster, version: str) -> str | None:
+    """Why EKS says the cluster is not ready for ``version``, or None."""
+    eks = runner.eks_for(_region(runner.spec, cluster))
+    described = eks.describe_cluster(name=cluster.name)["cluster"]
+    if described.get("status") != "ACTIVE":
+        return f"{cluster.name} is {described.get('status')}: an update is in progress; wait for it, then resume"
+    found = eks.list_insights(
+        clusterName=cluster.name, filter={"categories": ["UPGRADE_READINESS"], "kubernetesVersions": [version]}
+    ).get("insights", [])
+    failing = [i for i in found if (i.get("insightStatus") or {}).get("status") != "PASSING"]
+    return (
+        "; ".join(
+            f"{cluster.name}: insight {i.get('name')} is {(i.get('insightStatus') or {}).get('status')}: "
+            f"{(i.get('insightStatus') or {}).get('reason', '')}"
+            for i in failing
+        )
+        or None
+    )
+
+
+def _index(spec: FleetSpec, cluster: CampaignCluster) -> int:
+    owner = spec.joining_stacks.get(cluster.stack, spec) if cluster.stack else spec
+    return next(i for i, c in enumerate(owner.clusters) if c.name == cluster.name)
+
+
+def _health(runner: Runner, wave: Wave, moving: list[CampaignCluster], version: str, since: dt.datetime) -> str | None:
+    """Why the wave is not healthy at ``version`` after the update that ended at ``since``, or None."""
+    problems: list[str] = []
+    for cluster in moving:
+        context = _context(runner.spec, cluster.name, cluster.stack)
+        for node in runner.kubectl.get(context, "nodes"):
+            name = node["metadata"]["name"]
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in node["status"].get("conditions", []))
+            kubelet = node["status"].get("nodeInfo", {}).get("kubeletVersion", "")
+            if not ready or not kubelet.startswith(f"v{version}."):
+                problems.append(f"{cluster.name}: node {name} is {'Ready' if ready else 'not Ready'} at {kubelet or '?'}")
+        eks = runner.eks_for(_region(runner.spec, cluster))
+        for group in eks.list_nodegroups(clusterName=cluster.name).get("nodegroups", []):
+            described = eks.describe_nodegroup(clusterName=cluster.name, nodegroupName=group)["nodegroup"]
+            if described.get("status") != "ACTIVE" or described.get("version") != version:
+                problems.append(f"{cluster.name}: node group {group} is {described.get('status')} at {described.get('version')}")
+        if cluster.clusterset_member:
+            for gateway in runner.kubectl.get(context, "gateways.submariner.io", SUBMARINER_NAMESPACE):
+                for connection in gateway.get("status", {}).get("connections", []):
+                    if connection.get("status") != "connected":
+                        peer = connection.get("endpoint", {}).get("cluster_id", "?")
+                        problems.append(f"{cluster.name}: Submariner connection to {peer} is {connection.get('status')}")
+    hub = runner.spec.hub or (runner.spec.joined_hub.hub if runner.spec.joined_hub else None)
+    if hub is not None and runner.spec.gitops is not None:
+        names = {c.name for c in wave.clusters}
+        for app in runner.kubectl.get(_context(runner.spec, hub.name), "applications.argoproj.io", ARGOCD_NAMESPACE):
+            if app.get("spec", {}).get("destination", {}).get("name") not in names:
+                continue
+            status = app.get("status", {})
+            sync, health = status.get("sync", {}).get("status"), status.get("health", {}).get("status")
+            reconciled = status.get("reconciledAt")
+            fresh = reconciled is not None and dt.datetime.fromisoformat(reconciled.replace("Z", "+00:00")) >= since
+            if sync != "Synced" or health != "Healthy" or not fresh:
+                problems.append(
+                    f"Application {app['metadata']['name']} is {sync}/{health}"
+                    + ("" if fresh else f", not reconciled since the update ({reconciled})")
+                )
+    return "; ".join(problems) or None
+
+
+def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSummary:
+    """Apply the campaign from wave ``from_wave`` (1-based); stop at the first failing gate."""
+    target = runner.campaign.target
+    summary = UpgradeSummary(stack, target)
+
+    def stop(wave: str, hop: str, gate: str, detail: str, resume_wave: int) -> UpgradeSummary:
+        summary.exit_code = ExitCode.FAILED
+        summary.stopped = Stop(wave, hop, gate, detail)
+        summary.resume = f"python -m deploy upgrade --stack {stack} --to {target} --from-wave {resume_wave}"
+        return summary
+
+    if not runner.campaign.passed:
+        failed = [f"{g.name}: {g.detail}" for w in runner.campaign.waves for g in w.gates if not g.passed]
+        return stop("-", "-", "plan", "; ".join(runner.campaign.problems + failed), from_wave)
+    waves = runner.campaign.waves
+    for number, wave in enumerate(waves, start=1):
+        if number < from_wave:
+            continue
+        for hop in wave.hops:
+            old, new = (part.strip() for part in hop.split("->"))
+            moving = [
+                c
+                for c in wave.clusters
+                if eks_releases.minor(c.version) <= eks_releases.minor(target)
+                and (old, new) in eks_releases.hops(c.version, target)
+            ]
+            for cluster in moving:
+                if (why := _insights(runner, cluster, new)) is not None:
+                    return stop(wave.name, hop, "insights", why, number)
+            stacks: dict[str, list[CampaignCluster]] = {}
+            for cluster in moving:
+                stacks.setdefault(cluster.stack or stack, []).append(cluster)
+            for name, clusters in stacks.items():
+                opened = runner.open_stack(name)
+                for cluster in clusters:
+                    opened.set_config(
+                        f"fleet:clusters[{_index(runner.spec, cluster)}].kubernetesVersion", auto.ConfigValue(new), path=True
+                    )
+                succeeded, message = runner.up(name)
+                if not succeeded:
+                    return stop(wave.name, hop, "up", message, number)
+            finished = runner.now()
+            if (why := _health(runner, wave, moving, new, finished)) is not None:
+                return stop(wave.name, hop, "health", why, number)
+            summary.done.append(f"{wave.name}: {hop}")
+        if number < len(waves):
+            runner.sleep(runner.soak_minutes * 60)
+            if not runner.approve:
+                summary.exit_code = ExitCode.AWAITING_APPROVAL
+                summary.stopped = Stop(wave.name, "-", "approval", f"wave {number} ({wave.name}) is done and soaked")
+                summary.resume = f"python -m deploy upgrade --stack {stack} --to {target} --from-wave {number + 1} --approve"
+                return summary
+    return summary
+
+
+# ---------------------------------------------------------------- rollback
+
+
+@dataclass
+class RollbackSummary:
+    stack: str
+    cluster: str
+    exit_code: ExitCode = ExitCode.OK
+    steps: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "cluster": self.cluster,
+            "result": "succeeded" if self.exit_code == ExitCode.OK else "refused" if self.steps == [] else "failed",
+            "exitCode": int(self.exit_code),
+            "steps": self.steps,
+            "error": self.error,
+            "note": "EKS add-ons are not rolled back; kube-proxy and CoreDNS stay at the newer minor's builds",
+        }
+
+
+def _wait(eks: Any, cluster: str, update: str, sleep: Callable[[float], None], nodegroup: str | None = None) -> str:
+    """The final status of an EKS update (Successful, Failed or Cancelled)."""
+    while True:
+        kwargs = {"name": cluster, "updateId": update, **({"nodegroupName": nodegroup} if nodegroup else {})}
+        status: str = eks.describe_update(**kwargs)["update"]["status"]
+        if status != "InProgress":
+            return status
+        sleep(POLL_SECONDS)
+
+
+def rollback(
+    stack: str,
+    cluster: str,
+    spec: FleetSpec,
+    open_stack: Callable[[str], ConfigurableStack],
+    eks_for: EksClients,
+    now: dt.datetime,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RollbackSummary:
+    summary = RollbackSummary(stack, cluster)
+    index, entry = next(((i, c) for i, c in enumerate(spec.clusters) if c.name == cluster), (None, None))
+    if entry is None or index is None:
+        summary.exit_code, summary.error = ExitCode.FAILED, f"{stack} has no cluster {cluster}"
+        return summary
+    eks = eks_for(entry.region)
+    current = eks.describe_cluster(name=cluster)["cluster"]["version"]
+    updates = [
+        eks.describe_update(name=cluster, updateId=u)["update"] for u in eks.list_updates(name=cluster).get("updateIds", [])
+    ]
+    upgrades = [u for u in updates if u.get("type") == "VersionUpdate" and u.get("status") == "Successful"]
+    last = max(upgrades, key=lambda u: u["createdAt"], default=None)
+    previous = f"{eks_releases.minor(current)[0]}.{eks_releases.minor(current)[1] - 1}"
+
+    def refuse(reason: str) -> RollbackSummary:
+        summary.exit_code, summary.error = ExitCode.FAILED, reason
+        return summary
+
+    if last is None:
+        return refuse(f"{cluster} has no in-place version update to roll back")
+    if now - last["createdAt"] > ROLLBACK_WINDOW:
+        return refuse(
+            f"{cluster} was upgraded to {current} on {last['createdAt']:%Y-%m-%d}: EKS rolls back only within "
+            f"{ROLLBACK_WINDOW.days} days of an in-place upgrade; move forward instead, or replace the cluster"
+        )
+    support = spec.support_of(entry).value
+    window = eks_versions.SUPPORT.get(previous)
+    if window is None:
+        return refuse(f"{previous} is not a version this program supports")
+    if support == "STANDARD" and now.date() > window.standard_until:
+        return refuse(
+            f"{previous} left standard support on {window.standard_until}: rolling back into extended support needs "
+            "supportType: EXTENDED on this cluster (deploy that first)"
+        )
+    for group in eks.list_nodegroups(clusterName=cluster).get("nodegroups", []):
+        update = eks.update_nodegroup_version(clusterName=cluster, nodegroupName=group, version=previous)["update"]["id"]
+        status = _wait(eks, cluster, update, sleep, nodegroup=group)
+        summary.steps.append(f"node group {group} -> {previous}: {status}")
+        if status != "Successful":
+            summary.exit_code, summary.error = ExitCode.FAILED, f"node group {group} rollback ended {status}"
+            return summary
+    update = eks.update_cluster_version(name=cluster, version=previous)["update"]["id"]
+    status = _wait(eks, cluster, update, sleep)
+    summary.steps.append(f"control plane {current} -> {previous}: {status}")
+    if status != "Successful":
+        summary.exit_code, summary.error = ExitCode.FAILED, f"control plane rollback ended {status}"
+        return summary
+    open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
+    summary.steps.append(f"stack config: fleet:clusters[{index}].kubernetesVersion = {previous}")
+    return summary
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _select(stack: str) -> ConfigurableStack:
+    stack_object: ConfigurableStack = auto.select_stack(stack_name=stack, work_dir=str(ROOT))
+    return stack_object
+
+
+def _up(packs: tuple[Path, ...]) -> Callable[[str], tuple[bool, str]]:
+    def run(stack: str) -> tuple[bool, str]:
+        result = deploy(DeployRequest(stack=stack, operation="up", policy_packs=packs))
+        return result.exit_code == ExitCode.OK, result.error or ""
+
+    return run
+
+
+def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Callable[[str], ConfigurableStack] = _select) -> int:
+    # The offline evaluation (mocks, the program) loads only for these commands, not for a plain deploy.
+    from offline import upgrade_gates
+    from plan import report
+    from plan.__main__ import evaluate
+
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    upgrade = commands.add_parser("upgrade", help="run the upgrade campaign wave by wave")
+    upgrade.add_argument("--stack", required=True)
+    upgrade.add_argument("--to", required=True, dest="target", metavar="VERSION")
+    upgrade.add_argument("--from-wave", type=int, default=1, help="resume at this wave (1-based), as a stop says")
+    upgrade.add_argument("--soak-minutes", type=int, default=30)
+    upgrade.add_argument("--approve", action="store_true", help="go on to the next wave without stopping for approval")
+    upgrade.add_argument("--kubeconfig", type=Path, help="the merged fleet kubeconfig (pulumi stack output kubeconfig)")
+    back = commands.add_parser("rollback", help="roll one cluster back a minor, within EKS's 7-day window")
+    back.add_argument("--stack", required=True)
+    back.add_argument("--cluster", required=True)
+    args = parser.parse_args(argv)
+    spec, run = evaluate(args.stack)
+    if args.command == "rollback":
+        result = rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC))
+        print(json.dumps(result.as_json(), indent=2, default=str))
+        return int(result.exit_code)
+    campaign = upgrade_gates.gated_campaign(spec, run, args.target)
+    print(report.campaign_text(campaign.as_dict()), file=sys.stderr)
+    runner = Runner(
+        spec,
+        campaign,
+        open_stack,
+        _up((ROOT / "policy",)),
+        eks_for,
+        CommandKubectl(args.kubeconfig),
+        soak_minutes=args.soak_minutes,
+        approve=args.approve,
+    )
+    summary = run_campaign(args.stack, runner, args.from_wave)
+    print(json.dumps(summary.as_json(), indent=2))
+    return int(summary.exit_code)
+
+
+def dispatch(argv: Sequence[str]) -> int | None:
+    """``python -m deploy upgrade|rollback ...``; None for the plain deploy command."""
+    return main(argv) if argv and argv[0] in ("upgrade", "rollback") else None

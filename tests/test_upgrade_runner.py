@@ -1,0 +1,324 @@
+"""python -m deploy upgrade / rollback (deploy/upgrade.py) against fakes: a stack that records its
+config writes, a fake kubectl, and botocore's Stubber answering EKS calls in the real API's shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from pulumi import automation as auto
+
+from components.config import hub_stack
+from components.config.model import FleetSpec
+from components.config.validation import parse_fleet
+from components.planning import upgrades
+from deploy.runner import ExitCode
+from deploy.upgrade import Runner, rollback, run_campaign
+from offline.harness import ROOT
+from tests.config_cases import raw_prod
+
+NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+
+
+def spec_at(version: str, support: str = "EXTENDED") -> FleetSpec:
+    raw = raw_prod()
+    raw["kubernetesVersion"] = version
+    raw["supportType"] = support
+    raw["upgrades"] = {
+        "waves": [{"name": "eu", "clusters": ["prod-eu"]}, {"name": "rest", "clusters": ["prod-us", "mgmt", "staging-us"]}]
+    }
+    return hub_stack.with_hub_stack(parse_fleet(raw), ROOT, stack="prod")
+
+
+class FakeStack:
+    def __init__(self) -> None:
+        self.config: list[tuple[str, str, bool]] = []
+
+    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
+        self.config.append((key, value.value, path))
+
+
+class FakeKubectl:
+    def __init__(self, kubelet: str = "v1.35.2-eks-1", app_reconciled: str = "2026-12-03T12:05:00Z") -> None:
+        self.kubelet, self.app_reconciled = kubelet, app_reconciled
+        self.calls: list[tuple[str, str]] = []
+
+    def get(self, context: str, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        self.calls.append((context, resource))
+        if resource == "nodes":
+            ready = [{"type": "Ready", "status": "True"}]
+            return [
+                {
+                    "metadata": {"name": f"{context}-node"},
+                    "status": {"conditions": ready, "nodeInfo": {"kubeletVersion": self.kubelet}},
+                }
+            ]
+        if resource == "gateways.submariner.io":
+            return [{"status": {"connections": [{"status": "connected", "endpoint": {"cluster_id": "prod-us"}}]}}]
+        if resource == "applications.argoproj.io":
+            status = {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}, "reconciledAt": self.app_reconciled}
+            return [{"metadata": {"name": "myapp-prod-eu"}, "spec": {"destination": {"name": "prod-eu"}}, "status": status}]
+        raise AssertionError(resource)
+
+
+def eks_client(region: str) -> Any:
+    return boto3.client("eks", region_name=region, aws_access_key_id="test", aws_secret_access_key="test")
+
+
+class Eks:
+    """One stubbed client per region, the answers queued in the order the runner asks."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+        self.stubs: dict[str, Stubber] = {}
+
+    def stub(self, region: str) -> Stubber:
+        if region not in self.clients:
+            self.clients[region] = eks_client(region)
+            self.stubs[region] = Stubber(self.clients[region])
+            self.stubs[region].activate()
+        return self.stubs[region]
+
+    def __call__(self, region: str) -> Any:
+        self.stub(region)
+        return self.clients[region]
+
+    def done(self) -> None:
+        for stub in self.stubs.values():
+            stub.assert_no_pending_responses()
+
+
+def cluster(name: str, status: str = "ACTIVE", version: str = "1.34") -> dict[str, Any]:
+    return {"cluster": {"name": name, "status": status, "version": version}}
+
+
+def insights(status: str = "PASSING") -> dict[str, Any]:
+    return {
+        "insights": [
+            {
+                "id": "a1b2c3d4-0000-0000-0000-000000000000",
+                "name": "Deprecated APIs removed in Kubernetes v1.35",
+                "category": "UPGRADE_READINESS",
+                "kubernetesVersion": "1.35",
+                "insightStatus": {
+                    "status": status,
+                    "reason": "No deprecated API usage detected" if status == "PASSING" else "API in use",
+                },
+            }
+        ]
+    }
+
+
+def runner(
+    spec: FleetSpec, eks: Eks, kubectl: FakeKubectl, stacks: dict[str, FakeStack], ups: list[str], ok: bool = True
+) -> Runner:
+    def up(stack: str) -> tuple[bool, str]:
+        ups.append(stack)
+        return ok, "" if ok else "up of prod failed: error: update failed"
+
+    slept: list[float] = []
+    built = Runner(
+        spec,
+        upgrades.plan_campaign(spec, "1.35"),
+        lambda name: stacks.setdefault(name, FakeStack()),
+        up,
+        eks,
+        kubectl,
+        sleep=slept.append,
+        now=lambda: NOW,
+    )
+    built.slept = slept  # type: ignore[attr-defined]
+    return built
+
+
+def queue_wave_eu(eks: Eks, insight: str = "PASSING", status: str = "ACTIVE", version_after: str = "1.35") -> None:
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu", status), {"name": "prod-eu"})
+    if status != "ACTIVE":
+        return
+    stub.add_response(
+        "list_insights",
+        insights(insight),
+        {"clusterName": "prod-eu", "filter": {"categories": ["UPGRADE_READINESS"], "kubernetesVersions": ["1.35"]}},
+    )
+    if insight != "PASSING":
+        return
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": version_after}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+
+
+def test_a_wave_checks_insights_raises_its_clusters_updates_checks_health_then_waits_for_approval() -> None:
+    eks, kubectl = Eks(), FakeKubectl()
+    stacks: dict[str, FakeStack] = {}
+    ups: list[str] = []
+    queue_wave_eu(eks)
+    built = runner(spec_at("1.34"), eks, kubectl, stacks, ups)
+    summary = run_campaign("prod", built)
+    eks.done()
+    assert summary.done == ["eu: 1.34 -> 1.35"]
+    assert summary.exit_code == ExitCode.AWAITING_APPROVAL
+    assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 2 --approve"
+    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
+    assert ups == ["prod"]
+    assert built.slept == [30 * 60]  # type: ignore[attr-defined]
+    assert ("prod-eu", "nodes") in kubectl.calls
+    assert ("mgmt", "applications.argoproj.io") in kubectl.calls
+
+
+def test_a_failing_insight_stops_before_any_change() -> None:
+    eks = Eks()
+    stacks: dict[str, FakeStack] = {}
+    ups: list[str] = []
+    queue_wave_eu(eks, insight="ERROR")
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, ups))
+    eks.done()
+    assert summary.exit_code == ExitCode.FAILED
+    assert summary.stopped is not None
+    assert (summary.stopped.wave, summary.stopped.gate) == ("eu", "insights")
+    assert "is ERROR: API in use" in summary.stopped.detail
+    assert stacks == {}
+    assert ups == []
+    assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
+
+
+def test_an_update_in_progress_stops_the_campaign() -> None:
+    eks = Eks()
+    ups: list[str] = []
+    queue_wave_eu(eks, status="UPDATING")
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, ups))
+    assert summary.stopped is not None
+    assert "an update is in progress" in summary.stopped.detail
+    assert ups == []
+
+
+def test_nodes_left_on_the_old_minor_or_a_stale_application_stop_the_wave() -> None:
+    eks = Eks()
+    queue_wave_eu(eks, version_after="1.34")
+    summary = run_campaign(
+        "prod", runner(spec_at("1.34"), eks, FakeKubectl(kubelet="v1.34.9-eks-1", app_reconciled="2026-12-03T11:00:00Z"), {}, [])
+    )
+    assert summary.stopped is not None
+    assert summary.stopped.gate == "health"
+    detail = summary.stopped.detail
+    assert "node prod-eu-node is Ready at v1.34.9-eks-1" in detail
+    assert "node group prod-eu-general-1 is ACTIVE at 1.34" in detail
+    assert "not reconciled since the update" in detail
+
+
+def test_a_failed_up_stops_with_the_resume_command() -> None:
+    eks = Eks()
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu"), {"name": "prod-eu"})
+    stub.add_response(
+        "list_insights",
+        insights(),
+        {"clusterName": "prod-eu", "filter": {"categories": ["UPGRADE_READINESS"], "kubernetesVersions": ["1.35"]}},
+    )
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, [], ok=False))
+    assert summary.stopped is not None
+    assert (summary.stopped.gate, summary.stopped.detail) == ("up", "up of prod failed: error: update failed")
+
+
+def test_a_campaign_whose_plan_fails_a_gate_changes_nothing() -> None:
+    eks = Eks()
+    stacks: dict[str, FakeStack] = {}
+    ups: list[str] = []
+    spec = spec_at("1.35", support="STANDARD")
+    built = runner(spec, eks, FakeKubectl(), stacks, ups)
+    built.campaign = upgrades.plan_campaign(spec, "1.34")
+    summary = run_campaign("prod", built)
+    assert summary.stopped is not None
+    assert summary.stopped.gate == "plan"
+    assert "never moves a control plane down" in summary.stopped.detail
+    assert (stacks, ups, eks.clients) == ({}, [], {})
+
+
+# ---------------------------------------------------------------- rollback
+
+
+def queue_rollback_history(eks: Eks, upgraded: dt.datetime) -> Stubber:
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu", version="1.35"), {"name": "prod-eu"})
+    stub.add_response("list_updates", {"updateIds": ["u-version"]}, {"name": "prod-eu"})
+    update = {"id": "u-version", "status": "Successful", "type": "VersionUpdate", "createdAt": upgraded}
+    stub.add_response("describe_update", {"update": update}, {"name": "prod-eu", "updateId": "u-version"})
+    return stub
+
+
+def test_rollback_within_the_window_moves_node_groups_then_the_control_plane_then_the_config() -> None:
+    eks = Eks()
+    stacks: dict[str, FakeStack] = {}
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "update_nodegroup_version",
+        {"update": {"id": "u-ng", "status": "InProgress", "type": "VersionUpdate"}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1", "version": "1.34"},
+    )
+    stub.add_response(
+        "describe_update",
+        {"update": {"id": "u-ng", "status": "InProgress"}},
+        {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
+    )
+    stub.add_response(
+        "describe_update",
+        {"update": {"id": "u-ng", "status": "Successful"}},
+        {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
+    )
+    stub.add_response(
+        "update_cluster_version",
+        {"update": {"id": "u-cp", "status": "InProgress", "type": "VersionUpdate"}},
+        {"name": "prod-eu", "version": "1.34"},
+    )
+    stub.add_response(
+        "describe_update", {"update": {"id": "u-cp", "status": "Successful"}}, {"name": "prod-eu", "updateId": "u-cp"}
+    )
+    slept: list[float] = []
+    result = rollback(
+        "prod", "prod-eu", spec_at("1.35"), lambda name: stacks.setdefault(name, FakeStack()), eks, NOW, slept.append
+    )
+    eks.done()
+    assert result.exit_code == ExitCode.OK, result.error
+    assert result.steps == [
+        "node group prod-eu-general-1 -> 1.34: Successful",
+        "control plane 1.35 -> 1.34: Successful",
+        "stack config: fleet:clusters[2].kubernetesVersion = 1.34",
+    ]
+    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.34", True)]
+    assert slept == [30]
+    assert "not rolled back" in result.as_json()["note"]
+
+
+def test_rollback_outside_the_window_is_refused_with_the_reason() -> None:
+    eks = Eks()
+    queue_rollback_history(eks, NOW - dt.timedelta(days=8))
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: FakeStack(), eks, NOW)
+    assert result.exit_code == ExitCode.FAILED
+    assert result.error is not None
+    assert "EKS rolls back only within 7 days of an in-place upgrade" in result.error
+
+
+def test_rollback_into_extended_support_needs_the_extended_support_type() -> None:
+    eks = Eks()
+    queue_rollback_history(eks, NOW - dt.timedelta(days=1))
+    result = rollback("prod", "prod-eu", spec_at("1.35", support="STANDARD"), lambda name: FakeStack(), eks, NOW)
+    assert result.error is not None
+    assert "1.34 left standard support on 2026-12-02" in result.error
+    assert "supportType: EXTENDED" in result.error
+
+
+@pytest.mark.parametrize("argv", [["upgrade", "--help"], ["rollback", "--help"]])
+def test_the_commands_are_reachable_from_python_m_deploy(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    assert "--stack" in capsys.readouterr().out
