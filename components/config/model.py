@@ -283,6 +283,13 @@ class RecordTarget:
     location: geo.Location | None = None
 
 
+class DemandSpec(_Model):
+    vcpu: Annotated[float, Field(gt=0)]
+    """vCPU the workload behind the name requests at 100% of its traffic."""
+    memory_gib: Annotated[float, Field(gt=0)]
+    """Memory (GiB) it requests at 100% of its traffic."""
+
+
 class RecordSpec(_Model):
     name: DomainName
     routing: Literal["weighted", "failover", "latency", "geolocation"]
@@ -296,6 +303,10 @@ class RecordSpec(_Model):
     """latency: clusters to answer from, each for its region."""
     locations: dict[str, str] | None = None
     """geolocation: continent/country code (or default) -> cluster name."""
+    drained: list[DnsLabel] = Field(default_factory=list)
+    """Clusters taken out of this name's answers (their record sets are removed; weight 0 would still answer)."""
+    demand: DemandSpec | None = None
+    """What 100% of this name's traffic needs, for the capacity verdict (plan --what-if) and fleet:dns.survive."""
 
     @model_validator(mode="after")
     def _fields_fit_routing(self) -> RecordSpec:
@@ -344,15 +355,22 @@ class RecordSpec(_Model):
             key=lambda target: target.set_identifier,
         )
 
+    def serving_targets(self, drained: set[str]) -> list[RecordTarget]:
+        """The record sets registered: every target but the drained clusters' (this record's and the fleet's)."""
+        out = drained | set(self.drained)
+        return [t for t in self.targets() if t.cluster not in out]
+
     def referenced_clusters(self) -> list[tuple[str, str]]:
         """(config sub-path, cluster name) for every cluster the record names."""
         if self.weights is not None:
-            return [(f"weights.{c}", c) for c in self.weights]
-        if self.primary is not None and self.secondary is not None:
-            return [("primary", self.primary), ("secondary", self.secondary)]
-        if self.clusters is not None:
-            return [(f"clusters[{i}]", c) for i, c in enumerate(self.clusters)]
-        return [(f"locations.{code}", c) for code, c in (self.locations or {}).items()]
+            found = [(f"weights.{c}", c) for c in self.weights]
+        elif self.primary is not None and self.secondary is not None:
+            found = [("primary", self.primary), ("secondary", self.secondary)]
+        elif self.clusters is not None:
+            found = [(f"clusters[{i}]", c) for i, c in enumerate(self.clusters)]
+        else:
+            found = [(f"locations.{code}", c) for code, c in (self.locations or {}).items()]
+        return found + [(f"drained[{i}]", c) for i, c in enumerate(self.drained)]
 
 
 class DnsSpec(_Model):
@@ -362,6 +380,11 @@ class DnsSpec(_Model):
     """Each edge also gets <cluster>.<edgeSubdomain>.<zone>: health checks send it as Host/SNI; it reaches one region."""
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
     records: Annotated[list[RecordSpec], Field(min_length=1)]
+    min_serving_regions: Annotated[int, Field(ge=1)] = 1
+    """No drain may leave a name answered from fewer regions than this."""
+    survive: Annotated[int, Field(ge=0)] | None = None
+    """Regions whose loss the survivors must carry (every such failure, checked before deploy); unset: 1
+    when some record declares demand, else 0."""
 
 
 class IngressTarget(_Model):
@@ -507,6 +530,8 @@ class ClusterSpec(_Model):
     """Which of the fleet's in-cluster add-ons this cluster runs."""
     retiring: bool = False
     """Lift this cluster's deletion protection (and say so to the policy pack) before removing its entry."""
+    drained: bool = False
+    """Take this cluster out of every DNS answer (its record sets go; its edge and health check stay)."""
 
     @property
     def has_gpu_group(self) -> bool:
@@ -962,6 +987,15 @@ class FleetSpec(_Model):
             return self.interconnect.mode
         center = self.hub is not None or self.broker_cluster() is not None
         return InterconnectMode.PEERING if center and len(self.clusters) > SMALL_FLEET else InterconnectMode.NONE
+
+    @property
+    def drained_clusters(self) -> set[str]:
+        """Clusters drained fleet-wide (clusters[].drained)."""
+        return {c.name for c in self.clusters if c.drained}
+
+    def serving_targets(self, record: RecordSpec) -> list[RecordTarget]:
+        """The record sets registered for ``record``: drained clusters (the record's or the fleet's) left out."""
+        return record.serving_targets(self.drained_clusters)
 
     def served_clusters(self) -> set[str]:
         """Clusters that some DNS record sends traffic to."""

@@ -311,6 +311,42 @@ def _globalnet_problems(spec: FleetSpec, members: list[str]) -> list[str]:
     return problems
 
 
+def _drain_problems(spec: FleetSpec) -> list[str]:
+    """A drain removes the cluster's record sets: it must leave every name answered, from enough regions."""
+    assert spec.dns is not None
+    problems: list[str] = []
+    regions = {c.name: c.region for c in spec.clusters}
+    for i, record in enumerate(spec.dns.records):
+        where = config_path(("dns", "records", i))
+        configured = {t.cluster for t in record.targets()}
+        problems += [
+            f"{where}.drained[{k}]: {name!r} is not one of this record's clusters"
+            for k, name in enumerate(record.drained)
+            if name not in configured and name in regions
+        ]
+        out = configured - {t.cluster for t in spec.serving_targets(record)}
+        if not out:
+            continue
+        if record.routing == "failover":
+            problems.append(
+                f"{where}: drains {', '.join(sorted(out))}, but a failover record keeps both members: evacuate by "
+                "swapping primary and secondary (a clean update)"
+            )
+            continue
+        if record.routing == "geolocation" and (record.locations or {}).get("default") in out:
+            problems.append(
+                f"{where}: drains {record.locations['default'] if record.locations else ''}, the default location's cluster: "
+                "clients no other location matches would get no answer; point default at another cluster first"
+            )
+        serving = {regions[t.cluster] for t in spec.serving_targets(record) if t.cluster in regions}
+        if len(serving) < spec.dns.min_serving_regions:
+            problems.append(
+                f"{where}: drains {', '.join(sorted(out))}, leaving {record.name} answered from {len(serving)} region(s); "
+                f"fleet:dns.minServingRegions is {spec.dns.min_serving_regions}"
+            )
+    return problems
+
+
 def _dns_problems(spec: FleetSpec) -> list[str]:
     """Records stay inside the zone, are unique, and name clusters that exist and have an edge."""
     if spec.dns is None:
@@ -337,6 +373,7 @@ def _dns_problems(spec: FleetSpec) -> list[str]:
             # runbook must lift it before the step that deletes the cluster's edge and pool addresses.
             elif not clusters[name].edge.enabled:
                 problems.append(f"{where}: cluster {name!r} has edge.enabled false, so it has no load balancer to route to")
+    problems += _drain_problems(spec)
     edge_names = {f"{c.name}.{spec.dns.edge_subdomain}.{zone}": c.name for c in spec.clusters}
     for i, record in enumerate(spec.dns.records):
         if record.name in edge_names:

@@ -80,7 +80,18 @@ class Fleet:
         return {
             record.name: {
                 "routing": record.routing,
-                "targets": [describe_target(record, target, regions[target.cluster]) for target in record.targets()],
+                "targets": [
+                    describe_target(record, target, regions[target.cluster]) for target in self.spec.serving_targets(record)
+                ],
+                **(
+                    {
+                        "drained": sorted(
+                            {t.cluster for t in record.targets()} - {t.cluster for t in self.spec.serving_targets(record)}
+                        )
+                    }
+                    if len(self.spec.serving_targets(record)) < len(record.targets())
+                    else {}
+                ),
             }
             for record in sorted(self.spec.dns.records, key=lambda r: r.name)
         }
@@ -254,7 +265,12 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         )
         traffic = GlobalTraffic(
             "traffic",
-            GlobalTrafficArgs(dns=spec.dns, zone_id=zone.zone_id, edges=edges),
+            GlobalTrafficArgs(
+                dns=spec.dns,
+                zone_id=zone.zone_id,
+                edges=edges,
+                serving={record.name: spec.serving_targets(record) for record in spec.dns.records},
+            ),
             pulumi.ResourceOptions(providers={"aws": route53}),
         )
 

@@ -48,6 +48,8 @@ class GlobalTrafficArgs:
     """The public hosted zone's id (looked up by name)."""
     edges: dict[str, EdgeEndpoint]
     """Edge of every cluster a record names, by cluster name."""
+    serving: dict[str, list[RecordTarget]]
+    """Per record name, the record sets to register: drained clusters left out (FleetSpec.serving_targets)."""
 
 
 def _routing_policy(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
@@ -121,7 +123,7 @@ class GlobalTraffic(pulumi.ComponentResource):
             self.health_check_ids[cluster] = health_check.id
 
         for record in sorted(args.dns.records, key=lambda r: r.name):
-            for target in record.targets():
+            for target in args.serving[record.name]:
                 edge = args.edges[target.cluster]
                 aws.route53.Record(
                     f"{name}-{record.name}-{target.set_identifier}",

@@ -1,0 +1,110 @@
+"""What Route 53 answers for each record the fleet registers, for any set of unhealthy clusters.
+
+Every record set the program registers is an alias to a cluster's edge NLB with
+``evaluate_target_health`` and that edge's health check (components/resources/traffic.py), so a
+record set is healthy exactly when its cluster's edge is up. Rules, from the Route 53 Developer
+Guide, "How Amazon Route 53 chooses records when health checking is configured" and the routing
+policy pages:
+
+- **Fail-open:** when every record set of a name and type is unhealthy, Route 53 treats them all
+  as healthy and answers as if nothing had failed.
+- **Weighted:** healthy non-zero-weight records share traffic by weight. Weight 0 is a second
+  tier, not "off": once every non-zero record is unhealthy, healthy zero-weight records answer,
+  in equal shares. (With all weights 0, the records share equally.)
+- **Failover:** the primary while it is healthy, else the secondary while it is healthy; both
+  unhealthy is the fail-open case (the primary).
+- **Latency:** the lowest-latency region's record for the client; when it is unhealthy, the next
+  lowest healthy one. The model places clients in each region the record serves, in equal shares,
+  and ranks regions by the same region, then the same continent, then the rest (a stand-in for
+  Route 53's measured latencies).
+- **Geolocation:** the record of the most specific location that contains the client (country,
+  then continent, then the default); an unhealthy one hands its clients to the next larger
+  location's record, up to the default (here: straight to the default, as no country-to-continent
+  table is kept). With no healthy record left for them, those clients get
+  no answer unless every record is unhealthy (fail-open). Clients are placed in equal shares per
+  location the record names.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..config.model import RecordSpec, RecordTarget
+
+
+@dataclass(frozen=True)
+class Answer:
+    cluster: str
+    share: float
+    """Of the name's traffic, 0..1; the shares of one answer set sum to 1 (or to 0: no answer)."""
+
+
+def _continent(region: str) -> str:
+    prefix = region.split("-")[0]
+    return {"us": "NA", "ca": "NA", "mx": "NA", "sa": "SA", "eu": "EU", "af": "AF", "me": "AS", "il": "AS"}.get(prefix, "AS")
+
+
+def latency_order(client: str, regions: list[str]) -> list[str]:
+    """``regions`` from nearest to farthest for a client in ``client``."""
+    return sorted(regions, key=lambda r: (r != client, _continent(r) != _continent(client), r))
+
+
+def _merge(answers: list[Answer]) -> list[Answer]:
+    shares: dict[str, float] = defaultdict(float)
+    for answer in answers:
+        shares[answer.cluster] += answer.share
+    return [Answer(c, s) for c, s in sorted(shares.items()) if s > 0]
+
+
+def answers(
+    record: RecordSpec, regions: Mapping[str, str], down: set[str], drained: frozenset[str] = frozenset()
+) -> list[Answer]:
+    """Who answers for ``record`` while the clusters in ``down`` are unhealthy (``regions``: cluster -> region).
+    Drained clusters have no record set at all, so they never answer, fail-open included."""
+    targets = record.serving_targets(set(drained))
+    clusters = sorted({target.cluster for target in targets})
+    if not clusters:
+        return []
+    if all(c in down for c in clusters):
+        down = set()  # fail-open
+    up = [c for c in clusters if c not in down]
+    if record.weights is not None:
+        weights = record.weights
+        tier = [c for c in up if weights[c] > 0] or [c for c in up if weights[c] == 0]
+        total = sum(weights[c] for c in tier)
+        return _merge([Answer(c, weights[c] / total if total else 1 / len(tier)) for c in tier])
+    if record.primary is not None and record.secondary is not None:
+        return [Answer(record.primary if record.primary not in down else record.secondary, 1.0)]
+    if record.clusters is not None:
+        served = sorted({regions[c] for c in clusters})
+        found = []
+        for client in served:
+            for region in latency_order(client, served):
+                healthy = [c for c in up if regions[c] == region]
+                if healthy:
+                    found += [Answer(c, 1 / len(served) / len(healthy)) for c in healthy]
+                    break
+        return _merge(found)
+    return _merge(_geolocation(targets, down))
+
+
+def _geolocation(all_targets: list[RecordTarget], down: set[str]) -> list[Answer]:
+    targets = [t for t in all_targets if t.location is not None]
+    by_location = {t.location: t.cluster for t in targets if t.location is not None}
+    default = next((loc for loc in by_location if loc.is_default), None)
+    found = []
+    for location in by_location:
+        # The chain a client of this location falls back along: itself, then the default. (A country's
+        # continent record would come between; there is no country-to-continent table here.)
+        chain = [location, *([default] if default is not None and default != location else [])]
+        serving = next((by_location[loc] for loc in chain if by_location[loc] not in down), None)
+        if serving is not None:
+            found.append(Answer(serving, 1 / len(by_location)))
+    return found
+
+
+def unanswered(record: RecordSpec, regions: Mapping[str, str], down: set[str], drained: frozenset[str] = frozenset()) -> float:
+    """The share of the name's clients that get no answer (geolocation only, see the module docstring)."""
+    return round(1 - sum(a.share for a in answers(record, regions, down, drained)), 6)
