@@ -17,7 +17,7 @@ from typing import Any
 from components.config import hub_stack as hub_stacks
 from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError, parse_fleet
-from components.planning import eks_versions, flows, preflight
+from components.planning import capacity, dns_answers, eks_versions, flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, upgrade_gates
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="VERSION",
         help="the upgrade campaign to this Kubernetes minor: waves, hops, steps in order and every gate checked "
         "offline (exit 1 when one fails)",
+    )
+    parser.add_argument(
+        "--what-if",
+        metavar="TARGET:down",
+        help="what Route 53 answers and whether the survivors carry the load when TARGET fails: a cluster, "
+        "region:<region> or zone:<zone-id> (exit 1 when they fall short)",
     )
     parser.add_argument(
         "--gitops",
@@ -140,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return _compare(stack, args, plan, run, outputs)
     if args.upgrade_to is not None:
         return _upgrade(spec, run, args)
+    if args.what_if is not None:
+        return _what_if(spec, run, args)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
@@ -156,6 +164,49 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
     found = campaign.as_dict()
     print(json.dumps(found, indent=2) if args.json else report.campaign_text(found))
     return 0 if campaign.passed else 1
+
+
+def _what_if(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
+    """Route 53's answers before and after TARGET fails, and the capacity verdict; 1 when survivors fall short."""
+    target, _, state = str(args.what_if).rpartition(":")
+    zones: dict[str, set[str]] = {}
+    for subnet in run.of_type("aws:ec2/subnet:Subnet"):
+        owner = (subnet.inputs.get("tags") or {}).get("fleet-cluster")
+        if owner:
+            zones.setdefault(owner, set()).add(str(subnet.inputs.get("availabilityZoneId")))
+    names = {c.name for c in spec.clusters}
+    lost: dict[str, int] = {}
+    if state != "down" or not target:
+        print(f"--what-if {args.what_if}: expected TARGET:down (a cluster, region:<region> or zone:<zone-id>)", file=sys.stderr)
+        return 1
+    if target.startswith("region:"):
+        down = {c.name for c in spec.clusters if c.region == target.removeprefix("region:")}
+    elif target.startswith("zone:"):
+        zone = target.removeprefix("zone:")
+        lost = {name: 1 for name, ids in zones.items() if zone in ids}
+        down = {name for name in lost if len(zones[name]) <= 1}
+    elif target in names:
+        down = {target}
+    else:
+        print(f"--what-if {args.what_if}: no cluster, region or zone by that name here", file=sys.stderr)
+        return 1
+    if not down and not lost:
+        print(f"--what-if {args.what_if}: no cluster of this stack is there", file=sys.stderr)
+        return 1
+    regions = {c.name: c.region for c in spec.clusters}
+    drained = frozenset(spec.drained_clusters)
+    found: dict[str, Any] = {"target": args.what_if, "down": sorted(down), "zonesLost": lost, "answers": {}}
+    for record in spec.dns.records if spec.dns else []:
+        found["answers"][record.name] = {
+            phase: [
+                {"cluster": a.cluster, "share": round(a.share, 4)} for a in dns_answers.answers(record, regions, failed, drained)
+            ]
+            for phase, failed in (("before", set()), ("after", down))
+        }
+    verdict = capacity.verdict(spec, down, lost)
+    found["capacity"] = verdict.as_dict() if verdict.load else None
+    print(json.dumps(found, indent=2) if args.json else report.what_if_text(found))
+    return 0 if verdict.carries else 1
 
 
 def _write_private(path: Path, text: str) -> None:

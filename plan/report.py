@@ -255,3 +255,28 @@ def campaign_text(campaign: dict[str, Any]) -> str:
     failed = sum(not g["passed"] for w in campaign["waves"] for g in w["gates"]) + len(campaign["problems"])
     lines.append("Every gate passes." if not failed else f"{failed} problem(s): the campaign stops before any change.")
     return "\n".join(lines)
+
+
+def what_if_text(found: dict[str, Any]) -> str:
+    """plan --what-if as an operator reads it: per name the answers before and after, then capacity."""
+    lines = [f"What if {found['target']}: down {', '.join(found['down']) or 'none'}"]
+    for name, phases in found["answers"].items():
+
+        def shown(answers: list[dict[str, Any]]) -> str:
+            return ", ".join(f"{a['cluster']} {a['share']:.0%}" for a in answers) or "no answer"
+
+        lines.append(f"  {name}: {shown(phases['before'])} -> {shown(phases['after'])}")
+    verdict = found["capacity"]
+    if verdict is None:
+        lines.append("  capacity: no record declares demand (fleet:dns.records[].demand)")
+        return "\n".join(lines)
+    for cluster, entry in verdict["clusters"].items():
+        cap = entry["capacity"]
+        have = "unknown" if cap is None else f"{cap['vcpu']:g} vCPU, {cap['memoryGib']:g} GiB"
+        short = entry.get("shortBy")
+        lines.append(
+            f"  {cluster}: load {entry['load']['vcpu']:g} vCPU, {entry['load']['memoryGib']:g} GiB; at maxSize {have}"
+            + (f"; SHORT by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
+        )
+    lines.append("The survivors carry the load." if verdict["carries"] else "The survivors fall short.")
+    return "\n".join(lines)

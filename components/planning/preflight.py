@@ -24,7 +24,7 @@ from typing import Any
 
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError
-from . import cidr, clusterset, flows, interconnect, naming, security_rules
+from . import capacity, cidr, clusterset, flows, interconnect, naming, security_rules
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
@@ -201,6 +201,7 @@ def run(spec: FleetSpec) -> Report:
     _names(spec, report)
     _weighted_records(spec, report)
     _quotas(spec, report)
+    _capacity(spec, report)
     return report
 
 
@@ -561,3 +562,35 @@ def text(checked: dict[str, Any]) -> str:
             f"  quota {quota['region'] or 'account'} {quota['quota']}: needs {quota['needed']} of {quota['limit']} ({state})"
         )
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ capacity after a region failure
+
+
+def _capacity(spec: FleetSpec, report: Report) -> None:
+    """fleet:dns.survive: for every such set of regions failing, the clusters that answer instead carry the load."""
+    count = capacity.survive_regions(spec)
+    if count == 0 or spec.dns is None:
+        return
+    served = spec.served_clusters() - spec.drained_clusters
+    regions = sorted({c.region for c in spec.clusters if c.name in served})
+    if count >= len(regions):
+        report.errors.append(
+            f"fleet:dns.survive: {count} region(s) may fail, but the names are served from {len(regions)}; "
+            "serve them from more regions or lower survive"
+        )
+        return
+    for failed, found in capacity.region_failures(spec):
+        for cluster, short in sorted(found.short().items()):
+            load, cap = found.load[cluster], found.capacity[cluster]
+            assert cap is not None
+            report.errors.append(
+                f"fleet:dns.survive: with {', '.join(failed)} down, {cluster} must carry {load.vcpu:g} vCPU and "
+                f"{load.memory_gib:g} GiB but its node groups reach {cap.vcpu:g} vCPU and {cap.memory_gib:g} GiB at maxSize; "
+                f"short by {short.vcpu:g} vCPU and {short.memory_gib:g} GiB; fix: raise maxSize (or add a group) there"
+            )
+        for cluster in found.unknown:
+            report.warnings.append(
+                f"fleet:dns.survive: with {', '.join(failed)} down, {cluster}'s capacity is unknown (an instance size "
+                "components/aws/ec2_sizes.py does not know): the verdict is not checked there"
+            )

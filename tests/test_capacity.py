@@ -1,0 +1,95 @@
+"""Capacity after a failure (components/planning/capacity.py), the fleet:dns.survive preflight rule,
+and python -m plan --what-if."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.aws import ec2_sizes
+from components.config.validation import parse_fleet
+from components.planning import capacity, preflight
+from tests.config_cases import raw_prod
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpu", "memory"),
+    [
+        ("m7i.xlarge", 4, 16.0),
+        ("c6i.large", 2, 4.0),
+        ("r7g.2xlarge", 8, 64.0),
+        ("g6.xlarge", 4, 16.0),
+        ("t3.large", 2, None),
+        ("m7i.metal-24xl", None, None),
+    ],
+)
+def test_sizes_are_known_only_where_the_ratio_is_fixed(instance_type: str, vcpu: int | None, memory: float | None) -> None:
+    assert ec2_sizes.vcpus(instance_type) == vcpu
+    assert ec2_sizes.memory_gib(instance_type) == memory
+
+
+def test_the_survivor_carries_a_region_failure_in_prod() -> None:
+    spec = parse_fleet(raw_prod())
+    found = capacity.verdict(spec, {"prod-us", "mgmt"})
+    assert found.carries
+    assert found.load["prod-eu"] == capacity.Resources(72.0, 144.0)
+    # general + arm at maxSize 12 each, 4 vCPU / 16 GiB per node; the GPU group does not count.
+    assert found.capacity["prod-eu"] == capacity.Resources(96.0, 384.0)
+
+
+def test_a_zone_outage_takes_the_zones_share_of_capacity() -> None:
+    spec = parse_fleet(raw_prod())
+    found = capacity.verdict(spec, set(), {"prod-eu": 1})
+    assert found.capacity["prod-eu"] == capacity.Resources(64.0, 256.0)
+
+
+def one_node_short(raw: dict[str, Any]) -> None:
+    # prod-eu alone reaches 96 vCPU; 72 vCPU of demand move there, so 28 more make it one 4-vCPU node short.
+    raw["dns"]["records"][0]["demand"] = {"vcpu": 76, "memoryGib": 96}
+
+
+def test_the_preflight_refuses_a_fleet_one_node_short_of_surviving_a_region() -> None:
+    raw = raw_prod()
+    one_node_short(raw)
+    errors = [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+    assert errors == [
+        "fleet:dns.survive: with eu-west-1 down, prod-us must carry 100 vCPU and 144 GiB but its node groups reach "
+        "96 vCPU and 384 GiB at maxSize; short by 4 vCPU and 0 GiB; fix: raise maxSize (or add a group) there",
+        "fleet:dns.survive: with us-east-1 down, prod-eu must carry 100 vCPU and 144 GiB but its node groups reach "
+        "96 vCPU and 384 GiB at maxSize; short by 4 vCPU and 0 GiB; fix: raise maxSize (or add a group) there",
+    ]
+    for cluster in raw["clusters"][1:]:
+        cluster["nodeGroups"][0]["maxSize"] = 13  # one more node each
+    assert not [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+    raw["dns"]["survive"] = 0
+    one_node_short(raw)
+    for cluster in raw["clusters"][1:]:
+        cluster["nodeGroups"][0]["maxSize"] = 12
+    assert not [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+
+
+def test_surviving_every_serving_region_is_refused() -> None:
+    raw = raw_prod()
+    raw["dns"]["survive"] = 2
+    assert "fleet:dns.survive: 2 region(s) may fail, but the names are served from 2" in " ".join(
+        preflight.run(parse_fleet(raw)).errors
+    )
+
+
+def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    from plan.__main__ import main
+
+    assert main(["prod", "--what-if", "region:us-east-1:down", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["down"] == ["mgmt", "prod-us"]
+    assert found["answers"]["api.example.com"] == {
+        "before": [{"cluster": "prod-eu", "share": 0.3}, {"cluster": "prod-us", "share": 0.7}],
+        "after": [{"cluster": "prod-eu", "share": 1.0}],
+    }
+    # The geolocation default is in the failed region: its clients get no answer.
+    assert found["answers"]["shop.example.com"]["after"] == [{"cluster": "prod-eu", "share": 0.5}]
+    assert found["capacity"]["carries"] is True
+    assert main(["prod", "--what-if", "nowhere:down"]) == 1
+    assert "no cluster, region or zone by that name" in capsys.readouterr().err
