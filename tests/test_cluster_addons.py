@@ -91,6 +91,12 @@ def test_a_gpu_group_at_min_zero_is_eligible_to_scale_from_zero(prod: Run) -> No
     assert not fits(PodNeeds(), template)
 
 
+def test_gpu_groups_carry_the_accelerator_label_the_autoscaler_reads(prod: Run) -> None:
+    labels = prod.named("prod-us-gpu").inputs["labels"]
+    assert labels[autoscaling.ACCELERATOR_LABEL] == "nvidia-g6"
+    assert autoscaling.ACCELERATOR_LABEL not in prod.named("prod-us-general").inputs["labels"]
+
+
 def test_a_spot_group_at_min_zero_scales_from_zero_for_its_pods() -> None:
     group = _spec_group("arm")
     assert (group.min_size, group.capacity_type.value) == (0, "SPOT")

@@ -32,6 +32,10 @@ NVIDIA_NAMESPACE = "nvidia-device-plugin"
 # The device plugin's own chart selects nodes with this label (its default affinity's third term).
 GPU_PRESENT_LABEL = ("nvidia.com/gpu.present", "true")
 GPU_RESOURCE = "nvidia.com/gpu"
+# cluster-autoscaler's AWS provider knows a node is a GPU node by this label (its GPULabel) while the
+# device plugin has not yet advertised nvidia.com/gpu: without it, it sees a booting GPU node as
+# unready capacity and scales up again.
+ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 
 # cluster-autoscaler's image must match the cluster's Kubernetes minor version (its README).
@@ -78,6 +82,7 @@ def node_labels(group: NodeGroupSpec) -> dict[str, str]:
     labels = {**group.labels, NODE_GROUP_LABEL: group.name}
     if group.ami_type.is_gpu:
         labels[GPU_PRESENT_LABEL[0]] = GPU_PRESENT_LABEL[1]
+        labels[ACCELERATOR_LABEL] = f"nvidia-{group.instance_types[0].split('.')[0]}"
     return labels
 
 
