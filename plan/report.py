@@ -52,15 +52,26 @@ def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -
         if owner is None or owner not in clusters:
             continue
         scaling = group.inputs.get("scalingConfig", {})
-        clusters[owner]["nodeGroups"][group.name.removeprefix(f"{owner}-")] = {
-            "instanceTypes": group.inputs.get("instanceTypes", []),
-            "amiType": group.inputs.get("amiType"),
-            "min": scaling.get("minSize"),
-            "desired": scaling.get("desiredSize"),
-            "max": scaling.get("maxSize"),
-            "labels": group.inputs.get("labels", {}),
-            "taints": [f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in group.inputs.get("taints", [])],
-        }
+        labels = group.inputs.get("labels", {})
+        # A per-zone group's registrations (one per zone) show as the one configured group.
+        name = labels.get("fleet/node-group") or group.name.removeprefix(f"{owner}-")
+        zone = group.name.removeprefix(f"{owner}-{name}").removeprefix("-")
+        entry = clusters[owner]["nodeGroups"].setdefault(
+            name,
+            {
+                "instanceTypes": group.inputs.get("instanceTypes", []),
+                "amiType": group.inputs.get("amiType"),
+                "min": 0,
+                "desired": 0,
+                "max": 0,
+                "labels": labels,
+                "taints": [f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in group.inputs.get("taints", [])],
+            },
+        )
+        for key, field in (("min", "minSize"), ("desired", "desiredSize"), ("max", "maxSize")):
+            entry[key] += scaling.get(field) or 0
+        if zone:
+            entry.setdefault("zones", []).append(zone)
     counts = Counter(r.type for r in run.registrations.values())
     return {
         "stack": stack,

@@ -94,7 +94,7 @@ def test_a_gpu_group_at_min_zero_is_eligible_to_scale_from_zero(prod: Run) -> No
 def test_gpu_groups_carry_the_accelerator_label_the_autoscaler_reads(prod: Run) -> None:
     labels = prod.named("prod-us-gpu").inputs["labels"]
     assert labels[autoscaling.ACCELERATOR_LABEL] == "nvidia-g6"
-    assert autoscaling.ACCELERATOR_LABEL not in prod.named("prod-us-general").inputs["labels"]
+    assert autoscaling.ACCELERATOR_LABEL not in prod.named("prod-us-general-use1-az1").inputs["labels"]
 
 
 def test_a_spot_group_at_min_zero_scales_from_zero_for_its_pods() -> None:
@@ -220,4 +220,10 @@ def test_pinned_addon_versions_are_used_and_followed() -> None:
 def test_addons_wait_for_nodes(prod: Run) -> None:
     for name in ("prod-us-addons-ebs-csi", "prod-us-addons-metrics-server"):
         waits = {prod.registrations[u].name for u in prod.depends_on(prod.named(name))}
-        assert {"prod-us-general", "prod-us-gpu", "prod-us-arm"} <= waits
+        assert {
+            "prod-us-general-use1-az1",
+            "prod-us-general-use1-az2",
+            "prod-us-general-use1-az4",
+            "prod-us-gpu",
+            "prod-us-arm",
+        } <= waits

@@ -285,13 +285,23 @@ def test_cluster_admins_get_access_entries_with_the_admin_policy() -> None:
 
 
 def node_groups(run: Run, cluster: str) -> dict[str, dict[str, Any]]:
-    """The cluster's configured node groups (Submariner's gateway group is tested on its own)."""
+    """The cluster's configured node groups (Submariner's gateway group is tested on its own); a
+    per-zone group's registrations as one, its zone groups' subnets together."""
     component = run.named(cluster)
-    return {
-        r.name.removeprefix(f"{cluster}-"): r.inputs
-        for r in run.of_type("eks:index:ManagedNodeGroup")
-        if r.parent == component.urn
-    }
+    found: dict[str, dict[str, Any]] = {}
+    for r in run.of_type("eks:index:ManagedNodeGroup"):
+        if r.parent != component.urn:
+            continue
+        name = r.inputs["labels"][NODE_GROUP_LABEL]
+        if name in found:
+            found[name] = {
+                **found[name],
+                "subnetIds": found[name]["subnetIds"] + r.inputs["subnetIds"],
+                "zones": found[name]["zones"] + 1,
+            }
+        else:
+            found[name] = {**r.inputs, "zones": 1}
+    return found
 
 
 def test_node_groups_per_cluster(prod: Run) -> None:
@@ -327,7 +337,11 @@ def test_configured_taints_labels_sizes_and_capacity(prod: Run) -> None:
     assert arm["taints"] == []
     general = node_groups(prod, "prod-eu")["general"]
     assert general["capacityType"] == "ON_DEMAND"
-    assert general["scalingConfig"] == {"minSize": 3, "maxSize": 12, "desiredSize": 3}
+    # Per zone (on-demand, non-GPU): each of the three zones' groups gets a third of 3/12/3.
+    assert general["zones"] == 3
+    assert general["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 1}
+    assert node_groups(prod, "prod-us")["gpu"]["zones"] == 1
+    assert node_groups(prod, "prod-us")["arm"]["zones"] == 1
 
 
 def test_taint_effects_use_the_eks_api_spelling() -> None:
@@ -468,7 +482,10 @@ def changed_resources(before: Run, after: Run) -> set[str]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(maxSize=20), {"prod-eu-general"}),
+        (
+            lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(maxSize=20),
+            {"prod-eu-general-euw1-az1", "prod-eu-general-euw1-az2", "prod-eu-general-euw1-az3"},
+        ),
         (lambda c: c["fleet:clusters"][1]["nodeGroups"][1].update(labels={"workload": "batch"}), {"prod-us-arm"}),
         # The autoscaler's image follows the cluster's minor version; the EKS add-ons' default versions are
         # looked up for it too (and held by ignoreChanges until fleet:addons pins new ones).
@@ -480,7 +497,9 @@ def changed_resources(before: Run, after: Run) -> set[str]:
                 "mgmt-addons-autoscaler",
                 "mgmt-addons-ebs-csi",
                 "mgmt-addons-metrics-server",
-                "mgmt-system",
+                "mgmt-system-use1-az1",
+                "mgmt-system-use1-az2",
+                "mgmt-system-use1-az4",
                 "mgmt-submariner-gateway",
             },
         ),

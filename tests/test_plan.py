@@ -33,14 +33,16 @@ def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[
     assert main(["prod", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert set(plan["clusters"]) == {"mgmt", "prod-us", "prod-eu"}
+    # One group per zone (on-demand, non-GPU): each zone's share rounded up, so 4 becomes 2+2+2.
     assert plan["clusters"]["mgmt"]["nodeGroups"]["system"] == {
         "instanceTypes": ["m7g.large"],
         "amiType": "AL2023_ARM_64_STANDARD",
         "min": 3,
         "desired": 3,
-        "max": 4,
+        "max": 6,
         "labels": {"fleet/node-group": "system", "workload": "system"},
         "taints": [],
+        "zones": ["use1-az1", "use1-az2", "use1-az4"],
     }
     assert plan["dns"]["api.example.com"]["routing"] == "weighted"
     assert set(plan["clusterset"]["members"]) == {"mgmt", "prod-us", "prod-eu"}

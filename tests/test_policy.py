@@ -113,7 +113,7 @@ BAD_PROPS = [
     ("eks-access-entries-only", "prod-eu-eks", _set("authenticationMode", "API_AND_CONFIG_MAP"), "only access entries"),
     ("eks-access-entries-only", "prod-eu-eks", _set("roleMappings", [{"roleArn": "arn:aws:iam::1:role/x"}]), "aws-auth"),
     ("nodes-imdsv2", "prod-us-general-lt", lambda p: p["metadataOptions"].update(httpTokens="optional"), "IMDSv2"),
-    ("nodes-imdsv2", "prod-us-general", _drop("launchTemplate"), "needs a launch template"),
+    ("nodes-imdsv2", "prod-us-general-use1-az1", _drop("launchTemplate"), "needs a launch template"),
     ("kms-key-rotation", "prod-eu-secrets", _set("enableKeyRotation", False), "enableKeyRotation must be true"),
     ("no-open-ingress", "prod-us-submariner-from-peers-10-10-0-0-16", _set("cidrIpv4", "0.0.0.0/0"), "is open to 0.0.0.0/0"),
     (
@@ -178,7 +178,7 @@ def test_legacy_rules_and_inline_ingress_are_checked(stack: dict[str, Resource])
 
 
 def test_node_groups_must_be_in_private_subnets(stack: dict[str, Resource]) -> None:
-    general = by_name(stack, "prod-us-general")
+    general = by_name(stack, "prod-us-general-use1-az1")
     gateway = by_name(stack, "prod-us-submariner-gateway")
     swapped_general = dataclasses.replace(
         general, property_dependencies={"subnetIds": gateway.property_dependencies["subnetIds"]}
@@ -198,7 +198,7 @@ def test_node_groups_must_be_in_private_subnets(stack: dict[str, Resource]) -> N
 
 
 def test_provider_created_node_groups_are_matched_by_subnet_id(stack: dict[str, Resource]) -> None:
-    general = by_name(stack, "prod-us-general")
+    general = by_name(stack, "prod-us-general-use1-az1")
     subnets = {
         urn: with_props(stack[urn], _set("id", f"subnet-{i}")) for i, urn in enumerate(general.property_dependencies["subnetIds"])
     }
@@ -343,7 +343,7 @@ def test_stack_policy_follows_property_dependencies(stack: dict[str, Resource]) 
     policy_resources = {
         r.urn: PolicyResource(r.type, r.props, r.urn, r.name, _options(r), None, None, [], {}) for r in stack.values()
     }
-    general = by_name(stack, "prod-us-general")
+    general = by_name(stack, "prod-us-general-use1-az1")
     gateway = by_name(stack, "prod-us-submariner-gateway")
     swapped = {general.urn: gateway.property_dependencies, gateway.urn: general.property_dependencies}
     for resource in stack.values():

@@ -475,12 +475,13 @@ def scaled(minimum: int, maximum: int) -> Callable[[dict[str, Any]], None]:
 def test_raising_a_minimum_names_the_resize_to_do_first(prod: Run) -> None:
     # Defect 6: desiredSize is the autoscaler's, so EKS may get min > desired.
     moved = transition(prod, run_stack("prod", mutate=scaled(5, 12)))
-    assert [v.rule for v in moved.violations] == ["minimum-above-desired"]
-    assert "desiredSize=5" in moved.violations[0].fix
+    # prod-eu's general group is per zone: each of its three groups gets min 2 (5 over 3 zones, rounded up).
+    assert [v.rule for v in moved.violations] == ["minimum-above-desired"] * 3
+    assert all("desiredSize=2" in v.fix for v in moved.violations)
 
 
 def test_lowering_a_minimum_or_raising_a_maximum_is_clean(prod: Run) -> None:
-    for change in (scaled(1, 12), scaled(3, 20)):
+    for change in (scaled(0, 12), scaled(3, 20)):
         moved = transition(prod, run_stack("prod", mutate=change))
         assert moved.violations == []
         assert {c.action for c in moved.changes} == {"update"}
@@ -494,7 +495,9 @@ def test_new_instance_types_replace_only_that_group_and_cleanly(prod: Run) -> No
     moved = transition(
         prod, run_stack("prod", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
     )
-    assert [(c.action, c.name, c.forced_by) for c in moved.changes] == [("replace", "prod-eu-general", ("instanceTypes",))]
+    assert [(c.action, c.name, c.forced_by) for c in moved.changes] == [
+        ("replace", f"prod-eu-general-euw1-az{n}", ("instanceTypes",)) for n in (1, 2, 3)
+    ]
     assert moved.violations == [], "a name prefix lets the new group exist beside the old one"
 
 
@@ -505,7 +508,8 @@ def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(p
     two = run_stack("prod", mutate=zones(2))
     assert transition(two, prod).violations == []
     fewer = transition(prod, two)
-    assert {v.rule for v in fewer.violations} == {"protected"}
+    # The zones left share the per-zone groups' minimum: each zone's rises (1 -> 2), past what the autoscaler set.
+    assert {v.rule for v in fewer.violations} == {"protected", "minimum-above-desired"}
     assert any("euw1-az3" in v.message for v in fewer.violations)
 
 

@@ -190,6 +190,16 @@ class NodeGroupSpec(_Model):
     disk_size_gib: Annotated[int, Field(ge=20, le=16384)] = 50
     labels: LabelMap = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    per_zone: bool | None = None
+    """One group per zone, balanced by the autoscaler, so a pod bound to a zonal EBS volume can always
+    scale up in its zone; unset: on for on-demand, non-GPU groups (where stateful workloads land)."""
+
+    @property
+    def zonal(self) -> bool:
+        """Whether the group is registered once per zone (per_zone, or its default)."""
+        if self.per_zone is not None:
+            return self.per_zone
+        return self.capacity_type is CapacityType.ON_DEMAND and not self.ami_type.is_gpu
 
     @model_validator(mode="after")
     def _sizes_and_image(self) -> NodeGroupSpec:

@@ -61,6 +61,25 @@ def gpus_per_instance(instance_type: str) -> int:
 
 
 @dataclass(frozen=True)
+class Sizes:
+    min_size: int
+    desired_size: int
+    max_size: int
+
+
+def registered_sizes(group: NodeGroupSpec, zones: int) -> Sizes:
+    """Each registered group's sizes: the configured ones, or for a per-zone group each zone's share,
+    rounded up so the zones together reach at least what was configured."""
+    if not group.zonal:
+        return Sizes(group.min_size, group.desired_size, group.max_size)
+    return Sizes(_ceil(group.min_size, zones), _ceil(group.desired_size, zones), max(1, _ceil(group.max_size, zones)))
+
+
+def _ceil(count: int, parts: int) -> int:
+    return -(-count // parts)
+
+
+@dataclass(frozen=True)
 class NodeTemplate:
     """The node cluster-autoscaler imagines for a group with no nodes."""
 

@@ -144,8 +144,11 @@ class RegionalCluster(pulumi.ComponentResource):
         )
 
         self.node_groups = [
-            self._node_group(f"{name}-{group.name}", group, cluster, node_role, network, tags, args.kubernetes_version)
+            node_group
             for group in sorted(spec.node_groups, key=lambda g: g.name)
+            for node_group in self._node_groups(
+                f"{name}-{group.name}", group, cluster, node_role, network, tags, args.kubernetes_version
+            )
         ]
 
         endpoint_and_ca = cluster.kubeconfig_json.apply(endpoint_from_eks_kubeconfig)
@@ -185,7 +188,7 @@ class RegionalCluster(pulumi.ComponentResource):
             role_arn=auth.role_arn,
         )
 
-    def _node_group(
+    def _node_groups(
         self,
         name: str,
         group: NodeGroupSpec,
@@ -194,7 +197,8 @@ class RegionalCluster(pulumi.ComponentResource):
         network: ClusterNetwork,
         tags: dict[str, str],
         kubernetes_version: str,
-    ) -> eks.ManagedNodeGroup:
+    ) -> list[eks.ManagedNodeGroup]:
+        """The group's launch template and its managed node group, or one per zone (NodeGroupSpec.zonal)."""
         child = pulumi.ResourceOptions(parent=self)
         template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
@@ -220,22 +224,52 @@ class RegionalCluster(pulumi.ComponentResource):
             ),
             child,
         )
+        sizes = autoscaling.registered_sizes(group, len(network.zones))
+        # A per-zone group is one subnet's: its autoscaler scale-up lands where the pending pod's
+        # volume is. Same labels and template in every zone, so balance-similar-node-groups treats them
+        # as one (it ignores eks.amazonaws.com/nodegroup and the zone labels on AWS).
+        placements: list[tuple[str, str, pulumi.Input[Sequence[str]]]] = (
+            [
+                (f"{name}-{zone.slug}", f"{group.name}-{zone.slug}", _subnet(network.private_subnet_ids, i))
+                for i, zone in enumerate(network.zones)
+            ]
+            if group.zonal
+            else [(name, group.name, network.private_subnet_ids)]
+        )
+        return [
+            self._managed_group(logical, physical, subnets, group, sizes, cluster, node_role, template, tags, kubernetes_version)
+            for logical, physical, subnets in placements
+        ]
+
+    def _managed_group(
+        self,
+        name: str,
+        physical: str,
+        subnets: pulumi.Input[Sequence[str]],
+        group: NodeGroupSpec,
+        sizes: autoscaling.Sizes,
+        cluster: eks.Cluster,
+        node_role: aws.iam.Role,
+        template: aws.ec2.LaunchTemplate,
+        tags: dict[str, str],
+        kubernetes_version: str,
+    ) -> eks.ManagedNodeGroup:
         return eks.ManagedNodeGroup(
             name,
             eks.ManagedNodeGroupArgs(
                 cluster=cluster,
-                node_group_name_prefix=naming.node_group_name_prefix(self.cluster_name, group.name),
+                node_group_name_prefix=naming.node_group_name_prefix(self.cluster_name, physical),
                 node_role_arn=node_role.arn,
                 # pulumi-eks defaults a group's version to the cluster's only without a launch template
                 # (pulumi-eks#1253): without it a control-plane upgrade leaves the nodes behind, and EKS
                 # then refuses the next one. Set, the group rolls to the new minor after the control plane.
                 version=kubernetes_version,
-                subnet_ids=network.private_subnet_ids,
+                subnet_ids=subnets,
                 instance_types=list(group.instance_types),
                 ami_type=group.ami_type.value,
                 capacity_type=group.capacity_type.value,
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                    min_size=group.min_size, max_size=group.max_size, desired_size=group.desired_size
+                    min_size=sizes.min_size, max_size=sizes.max_size, desired_size=sizes.desired_size
                 ),
                 # The cluster autoscaler owns the running size; desiredSize only seeds it.
                 ignore_scaling_changes=True,
@@ -248,8 +282,13 @@ class RegionalCluster(pulumi.ComponentResource):
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 tags=tags,
             ),
-            child,
+            pulumi.ResourceOptions(parent=self),
         )
+
+
+def _subnet(subnet_ids: pulumi.Output[list[str]], index: int) -> pulumi.Output[list[str]]:
+    """The one private subnet (as a list) of the zone at ``index``."""
+    return subnet_ids.apply(lambda ids: [ids[index]])
 
 
 def _admin_entries(admins: Sequence[str], creator: str, part: str) -> dict[str, eks.AccessEntryArgs]:

@@ -57,10 +57,13 @@ class ClusterNetwork(pulumi.ComponentResource):
     gateway_public_ips: pulumi.Output[list[str]]
     gateway_pool: list[aws.ec2.Eip]
     """The Submariner gateway pool's addresses, for the gateway nodes to be deleted before them."""
+    zones: tuple[Zone, ...]
+    """The network's zones, in the order of its private subnets."""
 
     def __init__(self, name: str, args: ClusterNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ClusterNetwork", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.zones = tuple(args.availability_zones)
         plan = cidr.plan_subnets(args.vpc_cidr, len(args.availability_zones))
         cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"}
 
