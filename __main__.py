@@ -28,6 +28,8 @@ pulumi.export("clusters", fleet.summaries())
 pulumi.export("kubeconfig", fleet.kubeconfig)
 pulumi.export("dns", fleet.dns_summary())
 pulumi.export("edges", fleet.edge_summary())
+if spec.dns is not None and spec.dns.arc:
+    pulumi.export("arc", fleet.arc_summary())
 pulumi.export("clusterset", fleet.clusterset_summary())
 pulumi.export("argocd", fleet.gitops.summary() if fleet.gitops else {})
 for name, value in fleet.hub_exports().items():

@@ -358,6 +358,10 @@ def rollback(
 # ---------------------------------------------------------------- command line
 
 
+def _outputs(stack: str) -> dict[str, Any]:
+    return {key: value.value for key, value in auto.select_stack(stack_name=stack, work_dir=str(ROOT)).outputs().items()}
+
+
 def _select(stack: str) -> ConfigurableStack:
     stack_object: ConfigurableStack = auto.select_stack(stack_name=stack, work_dir=str(ROOT))
     return stack_object
@@ -389,7 +393,14 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     back = commands.add_parser("rollback", help="roll one cluster back a minor, within EKS's 7-day window")
     back.add_argument("--stack", required=True)
     back.add_argument("--cluster", required=True)
+    switch = commands.add_parser("failover", help="ARC (fleet:dns.arc): only --to's routing control On, the others Off")
+    switch.add_argument("--stack", required=True)
+    switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
     args = parser.parse_args(argv)
+    if args.command == "failover":
+        from deploy import failover
+
+        return failover.main(args.stack, args.target, _outputs)
     spec, run = evaluate(args.stack)
     if args.command == "rollback":
         result = rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC))
@@ -413,5 +424,5 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
 
 
 def dispatch(argv: Sequence[str]) -> int | None:
-    """``python -m deploy upgrade|rollback ...``; None for the plain deploy command."""
-    return main(argv) if argv and argv[0] in ("upgrade", "rollback") else None
+    """``python -m deploy upgrade|rollback|failover ...``; None for the plain deploy command."""
+    return main(argv) if argv and argv[0] in ("upgrade", "rollback", "failover") else None

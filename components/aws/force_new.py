@@ -105,6 +105,17 @@ FORCE_NEW: dict[str, ForceNew] = {
     # Routing-policy changes are updates (one ChangeResourceRecordSets batch of DELETE and CREATE),
     # which Route 53 refuses while other sets of the name keep another routing type.
     "aws:route53/record:Record": ForceNew(("zoneId", "name"), TF + "route53/record.go"),
+    "aws:route53recoverycontrol/cluster:Cluster": ForceNew(("name",), TF + "route53recoverycontrolconfig/cluster.go"),
+    "aws:route53recoverycontrol/controlPanel:ControlPanel": ForceNew(
+        ("clusterArn",), TF + "route53recoverycontrolconfig/control_panel.go"
+    ),
+    "aws:route53recoverycontrol/routingControl:RoutingControl": ForceNew(
+        ("clusterArn",), TF + "route53recoverycontrolconfig/routing_control.go"
+    ),
+    "aws:route53recoverycontrol/safetyRule:SafetyRule": ForceNew(
+        ("assertedControls", "controlPanelArn", "gatingControls", "ruleConfig", "targetControls"),
+        TF + "route53recoverycontrolconfig/safety_rule.go",
+    ),
     "aws:route53/healthCheck:HealthCheck": ForceNew(
         ("type", "requestInterval", "measureLatency", "referenceName", "routingControlArn"),
         TF + "route53/health_check.go",

@@ -391,7 +391,10 @@ class DnsSpec(_Model):
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
     records: Annotated[list[RecordSpec], Field(min_length=1)]
     min_serving_regions: Annotated[int, Field(ge=1)] = 1
-    """No drain may leave a name answered from fewer regions than this."""
+    """No drain may leave a name answered from fewer regions than this (and ARC's safety rule keeps this many on)."""
+    arc: bool = False
+    """Route 53 ARC routing controls: one per serving cluster, ANDed into its records' health, flipped by
+    python -m deploy failover (a control panel and cluster in us-west-2, billed per cluster-hour)."""
     survive: Annotated[int, Field(ge=0)] | None = None
     """Regions whose loss the survivors must carry (every such failure, checked before deploy); unset: 1
     when some record declares demand, else 0."""

@@ -503,7 +503,9 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     needs: list[tuple[str, str | None, int]] = [
         (key, region, n) for region, counter in sorted(per_region.items()) for key, n in sorted(counter.items()) if n
     ]
-    needs.append(("route53HealthChecks", None, len(owned_edges) if spec.dns is not None else 0))
+    # Per edge one check; with ARC two more (its routing control's, and the two combined).
+    checks_per_edge = 3 if spec.dns is not None and spec.dns.arc else 1
+    needs.append(("route53HealthChecks", None, len(owned_edges) * checks_per_edge if spec.dns is not None else 0))
     needs.append(("iamOidcProviders", None, len(spec.clusters)))
     return [n for n in needs if n[2]]
 

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..aws import arc
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
 from ..planning import cidr, flows, interconnect, kubeconfig, naming, security_rules, zones
@@ -28,6 +29,7 @@ from .peering import (
     InterconnectLink,
     InterconnectLinkArgs,
 )
+from .recovery import RecoveryControls, RecoveryControlsArgs
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .transit import RegionalTransitGateway, RegionalTransitGatewayArgs
@@ -53,6 +55,7 @@ class Fleet:
     gitops: GitOps | None
     interconnect_hub: InterconnectHub | None = None
     networks: dict[str, ClusterNetwork] | None = None
+    recovery: RecoveryControls | None = None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -126,6 +129,17 @@ class Fleet:
             }
         return exports
 
+    def arc_summary(self) -> dict[str, Any]:
+        """The ``arc`` stack output (fleet:dns.arc): what python -m deploy failover flips, and where."""
+        if self.recovery is None:
+            return {}
+        return {
+            "clusterArn": self.recovery.cluster.arn,
+            "clusterEndpoints": self.recovery.cluster.cluster_endpoints,
+            "controlPanelArn": self.recovery.panel_arn,
+            "routingControls": self.recovery.routing_controls,
+        }
+
     def edge_summary(self) -> dict[str, Any]:
         """The ``edges`` stack output: per serving cluster its hostname and health check."""
         checks = self.traffic.health_check_ids if self.traffic else {}
@@ -177,6 +191,7 @@ def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
 def build_fleet(spec: FleetSpec) -> Fleet:
     joined = interconnect.plan_joined(spec)
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else []) + ([joined.hub_region] if joined else [])
+    regions += [arc.CONTROL_REGION] if spec.dns is not None and spec.dns.arc else []
     aws_providers = providers.aws_providers(regions)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     account_id, deployer = _deploying_principal(aws_providers[sorted(regions)[0]])
@@ -258,11 +273,18 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
+    recovery: RecoveryControls | None = None
     if spec.dns is not None:
         route53 = aws_providers[ROUTE53_REGION]
         zone = aws.route53.get_zone_output(
             name=spec.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=route53)
         )
+        if spec.dns.arc:
+            recovery = RecoveryControls(
+                "recovery",
+                RecoveryControlsArgs(clusters=sorted(edges), min_on=spec.dns.min_serving_regions),
+                pulumi.ResourceOptions(providers={"aws": aws_providers[arc.CONTROL_REGION]}),
+            )
         traffic = GlobalTraffic(
             "traffic",
             GlobalTrafficArgs(
@@ -270,6 +292,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 zone_id=zone.zone_id,
                 edges=edges,
                 serving={record.name: spec.serving_targets(record) for record in spec.dns.records},
+                routing_controls=recovery.routing_controls if recovery is not None else None,
             ),
             pulumi.ResourceOptions(providers={"aws": route53}),
         )
@@ -297,6 +320,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         gitops=gitops,
         interconnect_hub=interconnect_hub,
         networks=networks,
+        recovery=recovery,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,8 @@ class GlobalTrafficArgs:
     """Edge of every cluster a record names, by cluster name."""
     serving: dict[str, list[RecordTarget]]
     """Per record name, the record sets to register: drained clusters left out (FleetSpec.serving_targets)."""
+    routing_controls: Mapping[str, pulumi.Input[str]] | None = None
+    """With fleet:dns.arc, each cluster's ARC routing control: its records are healthy only while it is On."""
 
 
 def _routing_policy(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
@@ -121,6 +124,26 @@ class GlobalTraffic(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
             )
             self.health_check_ids[cluster] = health_check.id
+        record_checks: dict[str, pulumi.Input[str]] = dict(self.health_check_ids)
+        for cluster, control in sorted((args.routing_controls or {}).items()):
+            switch = aws.route53.HealthCheck(
+                f"{name}-{cluster}-control",
+                aws.route53.HealthCheckArgs(
+                    type="RECOVERY_CONTROL", routing_control_arn=control, tags={"Name": f"{cluster} routing control"}
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            # The records' health: the edge answers AND the cluster's routing control is On.
+            record_checks[cluster] = aws.route53.HealthCheck(
+                f"{name}-{cluster}-serving",
+                aws.route53.HealthCheckArgs(
+                    type="CALCULATED",
+                    child_healthchecks=[self.health_check_ids[cluster], switch.id],
+                    child_health_threshold=2,
+                    tags={"Name": f"{cluster} edge and routing control", "fleet-cluster": cluster},
+                ),
+                pulumi.ResourceOptions(parent=self),
+            ).id
 
         for record in sorted(args.dns.records, key=lambda r: r.name):
             for target in args.serving[record.name]:
@@ -135,7 +158,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                         aliases=[
                             aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=True)
                         ],
-                        health_check_id=self.health_check_ids[target.cluster],
+                        health_check_id=record_checks[target.cluster],
                         **_routing_policy(record, target, edge.region),
                     ),
                     # No delete-before-replace: a routing-policy change is an update, which no replace
