@@ -15,8 +15,9 @@ from components.config import hub_stack
 from components.config.model import FleetSpec
 from components.config.validation import parse_fleet
 from components.planning import upgrades
+from deploy.rollback import rollback
 from deploy.runner import ExitCode
-from deploy.upgrade import Runner, rollback, run_campaign
+from deploy.upgrade import Runner, run_campaign
 from offline.harness import ROOT
 from tests.config_cases import raw_prod
 
