@@ -19,7 +19,7 @@ from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError, parse_fleet
 from components.planning import capacity, dns_answers, eks_versions, flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
-from offline import harness, upgrade_gates
+from offline import harness, overlay_demand, upgrade_gates
 from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="DIR",
-        help="with --upgrade-to: the GitOps repository checked for APIs the target removes (default: gitops/)",
+        help="the GitOps repository: with --upgrade-to, checked for APIs the target removes; with --what-if, "
+        "the overlays demandFrom sums (default: gitops/)",
     )
     parser.add_argument(
         "--to",
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.upgrade_to is not None:
         return _upgrade(spec, run, args)
     if args.what_if is not None:
-        return _what_if(spec, run, args)
+        return _what_if(stack, spec, run, args)
     print(json.dumps(plan, indent=2, sort_keys=True) if args.json else report.text(plan), end="" if not args.json else "\n")
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
@@ -166,7 +167,7 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
     return 0 if campaign.passed else 1
 
 
-def _what_if(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
+def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
     """Route 53's answers before and after TARGET fails, and the capacity verdict; 1 when survivors fall short."""
     target, _, state = str(args.what_if).rpartition(":")
     zones: dict[str, set[str]] = {}
@@ -203,7 +204,12 @@ def _what_if(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
             ]
             for phase, failed in (("before", set()), ("after", down))
         }
-    verdict = capacity.verdict(spec, down, lost)
+    try:
+        measured = overlay_demand.measured_demands(spec, stack, args.gitops or overlay_demand.GITOPS_DIR)
+    except (ValueError, OSError) as exc:
+        print(f"--what-if: {exc}", file=sys.stderr)
+        return 1
+    verdict = capacity.verdict(spec, down, lost, measured)
     found["capacity"] = verdict.as_dict() if verdict.load else None
     print(json.dumps(found, indent=2) if args.json else report.what_if_text(found))
     return 0 if verdict.carries else 1

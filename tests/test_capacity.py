@@ -93,3 +93,31 @@ def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[st
     assert found["capacity"]["carries"] is True
     assert main(["prod", "--what-if", "nowhere:down"]) == 1
     assert "no cluster, region or zone by that name" in capsys.readouterr().err
+
+
+def test_demand_from_an_application_set_sums_its_overlays() -> None:
+    from components.config.model import RecordSpec
+    from offline import overlay_demand
+
+    raw = raw_prod()
+    raw["dns"]["records"][1]["demandFrom"] = "myapp"  # app.example.com
+    spec = parse_fleet(raw)
+    found = overlay_demand.measured_demands(spec, "prod")
+    # production-us: 6 x (500m, 512Mi); production-eu: 3 x (250m, 256Mi) in the template overlays.
+    assert found == {"app.example.com": capacity.Resources(3.75, 3.75)}
+    prod_us_down = capacity.verdict(spec, {"prod-us", "mgmt"}, measured=found)
+    assert prod_us_down.load["prod-eu"] == capacity.Resources(75.75, 147.75)
+    assert overlay_demand.quantity("1500m") == 1.5
+    assert overlay_demand.quantity("2Gi") == 2 * 2**30
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        overlay_demand.quantity("lots")
+    with pytest.raises(Exception, match="set demand or demandFrom, not both"):
+        RecordSpec.model_validate(
+            {
+                "name": "x.example.com",
+                "routing": "latency",
+                "clusters": ["a"],
+                "demand": {"vcpu": 1, "memoryGib": 1},
+                "demandFrom": "myapp",
+            }
+        )

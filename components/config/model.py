@@ -317,6 +317,15 @@ class RecordSpec(_Model):
     """Clusters taken out of this name's answers (their record sets are removed; weight 0 would still answer)."""
     demand: DemandSpec | None = None
     """What 100% of this name's traffic needs, for the capacity verdict (plan --what-if) and fleet:dns.survive."""
+    demand_from: DnsLabel | None = None
+    """Instead of demand: the ApplicationSet serving this name; plan --what-if sums its Applications'
+    overlays (replicas x requests, built with kustomize) as the load at 100% of the traffic."""
+
+    @model_validator(mode="after")
+    def _one_demand(self) -> RecordSpec:
+        if self.demand is not None and self.demand_from is not None:
+            raise ValueError("set demand or demandFrom, not both")
+        return self
 
     @model_validator(mode="after")
     def _fields_fit_routing(self) -> RecordSpec:

@@ -95,18 +95,27 @@ class Verdict:
         }
 
 
-def verdict(spec: FleetSpec, down: set[str], lost_zones: Mapping[str, int] | None = None) -> Verdict:
+def verdict(
+    spec: FleetSpec,
+    down: set[str],
+    lost_zones: Mapping[str, int] | None = None,
+    measured: Mapping[str, Resources] | None = None,
+) -> Verdict:
     """Loads and capacities while the clusters in ``down`` are unhealthy and ``lost_zones`` (cluster ->
-    zones lost) shrink the others."""
+    zones lost) shrink the others; ``measured`` gives, per record name, a demand found elsewhere
+    (the GitOps overlays, for demandFrom)."""
     result = Verdict()
     if spec.dns is None:
         return result
     regions = {c.name: c.region for c in spec.clusters}
     by_name = {c.name: c for c in spec.clusters}
     for record in spec.dns.records:
-        if record.demand is None:
+        if record.demand is not None:
+            demand = Resources(record.demand.vcpu, record.demand.memory_gib)
+        elif measured is not None and record.name in measured:
+            demand = measured[record.name]
+        else:
             continue
-        demand = Resources(record.demand.vcpu, record.demand.memory_gib)
         for answer in dns_answers.answers(record, regions, down, frozenset(spec.drained_clusters)):
             result.load[answer.cluster] = result.load.get(answer.cluster, NOTHING) + demand.scaled(answer.share)
     for name in result.load:
