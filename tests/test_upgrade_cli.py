@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deploy import upgrade
-from deploy.runner import ExitCode
+from deploy.runner import ROOT, ExitCode
 from tests.test_upgrade_runner import NOW, Eks, FakeKubectl, queue_wave_eu, spec_at
 
 FAKE_PULUMI = """#!{python}
@@ -57,7 +57,7 @@ def test_a_wave_goes_through_the_cli_in_order(fake_pulumi: Path) -> None:
         spec,
         upgrades.plan_campaign(spec, "1.35"),
         upgrade._select,
-        upgrade._up((upgrade.ROOT / "policy",)),
+        upgrade._up((ROOT / "policy",)),
         eks,
         FakeKubectl(),
         sleep=lambda seconds: None,
@@ -76,4 +76,4 @@ def test_a_wave_goes_through_the_cli_in_order(fake_pulumi: Path) -> None:
     assert first["config set"] < first["refresh"] < first["up"], verbs
     up = next(c for c in calls if c[:1] == ["up"])
     assert "--policy-pack" in up
-    assert str(upgrade.ROOT / "policy") in up
+    assert str(ROOT / "policy") in up
