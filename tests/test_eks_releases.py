@@ -40,6 +40,7 @@ def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(p
     release = eks_releases.RELEASES[eks_versions.NEWEST]
     for cluster in prod.of_type("eks:index:Cluster"):
         assert cluster.inputs["kubeProxyAddonOptions"]["version"] == release.kube_proxy
+        assert cluster.inputs["vpcCniOptions"]["addonVersion"] == release.vpc_cni
         coredns = cluster.inputs.get("corednsAddonOptions")
         # Clusterset members run CoreDNS as the EKS add-on (Lighthouse's forward is preserved); it is pinned there.
         assert coredns is None or coredns["version"] == release.coredns

@@ -6,14 +6,16 @@ Sources:
   (managing-kube-proxy.md, "kube-proxy versions": the latest EKS add-on build per Kubernetes version).
 - CoreDNS: Amazon EKS user guide, "Manage CoreDNS for DNS in Amazon EKS clusters"
   (managing-coredns.md, "CoreDNS versions"), same snapshot as kube-proxy's table.
+- VPC CNI: Amazon EKS user guide, "Assign IPs to Pods with the Amazon VPC CNI"
+  (managing-vpc-cni.md, "Amazon VPC CNI versions": one build, v1.21.1-eksbuild.7, for 1.29-1.35).
 - Skew and order: amazon-eks-user-guide ``update-cluster.adoc`` (the control plane moves one minor
   per update; managed node groups must match the control plane before the next update; nodes
   may be up to three minors older than the control plane) and ``rollback-cluster.adoc``.
 
 pulumi-eks looks up the newest kube-proxy, CoreDNS and VPC CNI build on every run unless a version
 is given (field notes, "Day 2"), so an unpinned add-on changes on a deploy nobody asked to change.
-The VPC CNI has no entry: the user guide's table at hand stops at 1.33 (v1.20.1-eksbuild.3 for
-every minor up to it), so it stays EKS's newest build until a sourced version is added here.
+EKS does not move an add-on to an older build: a cluster that already runs a newer one (taken by
+pulumi-eks before these pins) needs this table raised to it, not the cluster lowered.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class MinorRelease:
 
     kube_proxy: str
     coredns: str
+    vpc_cni: str = "v1.21.1-eksbuild.7"
 
 
 RELEASES: dict[str, MinorRelease] = {

@@ -157,7 +157,11 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
     old, new = hop
     release = eks_releases.RELEASES.get(new)
     addons = (
-        [f"kube-proxy {release.kube_proxy}", *([f"coredns {release.coredns}"] if cluster.clusterset_member else [])]
+        [
+            f"kube-proxy {release.kube_proxy}",
+            f"vpc-cni {release.vpc_cni}",
+            *([f"coredns {release.coredns}"] if cluster.clusterset_member else []),
+        ]
         if release is not None
         else ["(no pinned add-on builds for this minor)"]
     )

@@ -126,6 +126,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 # the newest build on every run. CoreDNS is an EKS add-on only where its options are
                 # given (the clusterset members); elsewhere it stays EKS's self-managed deployment.
                 kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=release.kube_proxy),
+                vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=release.vpc_cni),
                 coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
                     version=release.coredns, resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
                 )
