@@ -1,5 +1,4 @@
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -53,15 +52,9 @@ def staging(prod: Run) -> Run:
     return run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
 
 
-# The stacks this repository ships; tests that list stack files read a copy of exactly these, so a
-# user's own Pulumi.<stack>.yaml beside them never changes what the tests expect.
-REFERENCE_STACKS = ("prod", "staging")
-
-
 @pytest.fixture(scope="session")
-def reference_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with Pulumi.yaml and the reference stack files only."""
-    directory = tmp_path_factory.mktemp("reference-project")
-    for name in ("Pulumi.yaml", *(f"Pulumi.{stack}.yaml" for stack in REFERENCE_STACKS)):
-        shutil.copy(ROOT / name, directory / name)
-    return directory
+def reference_project() -> Path:
+    """A folder with Pulumi.yaml and the reference stack files only (tests/reference_stacks.py)."""
+    from tests.reference_stacks import reference_project as folder
+
+    return folder()

@@ -19,6 +19,7 @@ from offline import upgrade_gates
 from offline.harness import ROOT, Run, run_stack
 from offline.transition import transition
 from tests.config_cases import problems_after, raw_prod
+from tests.reference_stacks import reference_project
 
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) is not installed")
 
@@ -29,7 +30,7 @@ def prod_at(version: str, waves: list[dict[str, Any]] | None = None) -> FleetSpe
     raw["supportType"] = "EXTENDED"
     if waves is not None:
         raw["upgrades"] = {"waves": waves}
-    return hub_stack.with_hub_stack(parse_fleet(raw), ROOT, stack="prod")
+    return hub_stack.with_hub_stack(parse_fleet(raw), reference_project(), stack="prod")
 
 
 def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
