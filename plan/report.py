@@ -71,7 +71,7 @@ def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -
         for key, field in (("min", "minSize"), ("desired", "desiredSize"), ("max", "maxSize")):
             entry[key] += scaling.get(field) or 0
         if zone:
-            entry.setdefault("zones", []).append(zone)
+            entry["zones"] = sorted([*entry.get("zones", []), zone])
     counts = Counter(r.type for r in run.registrations.values())
     return {
         "stack": stack,

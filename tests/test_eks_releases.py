@@ -45,3 +45,24 @@ def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(p
         # Clusterset members run CoreDNS as the EKS add-on (Lighthouse's forward is preserved); it is pinned there.
         assert coredns is None or coredns["version"] == release.coredns
     assert any(c.inputs.get("corednsAddonOptions") for c in prod.of_type("eks:index:Cluster"))
+
+
+def test_every_node_group_runs_the_pinned_node_image_of_its_minor(prod: Run) -> None:
+    groups = prod.of_type("eks:index:ManagedNodeGroup")
+    assert groups
+    assert {g.inputs["releaseVersion"] for g in groups} == {"1.35.6-20260714"}
+    for version, release in eks_releases.RELEASES.items():
+        assert release.node_release.startswith(f"{version}.")
+        assert release.node_release.endswith(f"-{eks_releases.NODE_IMAGE_RELEASE}")
+
+
+def test_raising_the_node_image_rolls_every_group_in_place(prod: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from offline.harness import run_stack
+    from offline.transition import transition
+
+    monkeypatch.setattr(eks_releases, "NODE_IMAGE_RELEASE", "20261201")
+    patched = run_stack("prod")
+    moved = transition(prod, patched)
+    assert moved.violations == []
+    assert {c.type for c in moved.changes} == {"eks:index:ManagedNodeGroup"}
+    assert {(c.action, c.changed) for c in moved.changes} == {("update", ("releaseVersion",))}

@@ -52,11 +52,11 @@ def test_each_hop_moves_the_control_plane_then_the_add_ons_then_every_node_group
         "prod-us: control plane 1.33 -> 1.34",
         "prod-us: add-ons kube-proxy v1.34.6-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
         "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0",
-        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.34 (rolling)",
+        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.34 (image 1.34.9-20260714, rolling)",
         "prod-us: control plane 1.34 -> 1.35",
         "prod-us: add-ons kube-proxy v1.35.3-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
         "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0",
-        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.35 (rolling)",
+        "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.35 (image 1.35.6-20260714, rolling)",
     ]
 
 

@@ -8,6 +8,9 @@ Sources:
   (managing-coredns.md, "CoreDNS versions"), same snapshot as kube-proxy's table.
 - VPC CNI: Amazon EKS user guide, "Assign IPs to Pods with the Amazon VPC CNI"
   (managing-vpc-cni.md, "Amazon VPC CNI versions": one build, v1.21.1-eksbuild.7, for 1.29-1.35).
+- Node images: awslabs/amazon-eks-ami CHANGELOG.md, "AMI Release v20260714": one release
+  version per Kubernetes minor (the kubelet patch and the release date) for all five AL2023 AMI
+  types (standard and NVIDIA on x86 and ARM, Neuron on x86).
 - Skew and order: amazon-eks-user-guide ``update-cluster.adoc`` (the control plane moves one minor
   per update; managed node groups must match the control plane before the next update; nodes
   may be up to three minors older than the control plane) and ``rollback-cluster.adoc``.
@@ -32,15 +35,26 @@ class MinorRelease:
 
     kube_proxy: str
     coredns: str
+    node_patch: str
+    """The kubelet version of the pinned node image release for this minor."""
     vpc_cni: str = "v1.21.1-eksbuild.7"
 
+    @property
+    def node_release(self) -> str:
+        """A managed node group's releaseVersion: the node image every group of this minor runs."""
+        return f"{self.node_patch}-{NODE_IMAGE_RELEASE}"
+
+
+# Raising it (and the patches below, from the same CHANGELOG entry) patches every node: each managed
+# node group rolls to the new image. EKS keeps older releases available, so a pin is reproducible.
+NODE_IMAGE_RELEASE = "20260714"
 
 RELEASES: dict[str, MinorRelease] = {
-    "1.31": MinorRelease(kube_proxy="v1.31.14-eksbuild.9", coredns="v1.11.4-eksbuild.33"),
-    "1.32": MinorRelease(kube_proxy="v1.32.13-eksbuild.5", coredns="v1.11.4-eksbuild.33"),
-    "1.33": MinorRelease(kube_proxy="v1.33.10-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
-    "1.34": MinorRelease(kube_proxy="v1.34.6-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
-    "1.35": MinorRelease(kube_proxy="v1.35.3-eksbuild.2", coredns="v1.13.2-eksbuild.4"),
+    "1.31": MinorRelease(kube_proxy="v1.31.14-eksbuild.9", coredns="v1.11.4-eksbuild.33", node_patch="1.31.14"),
+    "1.32": MinorRelease(kube_proxy="v1.32.13-eksbuild.5", coredns="v1.11.4-eksbuild.33", node_patch="1.32.13"),
+    "1.33": MinorRelease(kube_proxy="v1.33.10-eksbuild.2", coredns="v1.13.2-eksbuild.4", node_patch="1.33.13"),
+    "1.34": MinorRelease(kube_proxy="v1.34.6-eksbuild.2", coredns="v1.13.2-eksbuild.4", node_patch="1.34.9"),
+    "1.35": MinorRelease(kube_proxy="v1.35.3-eksbuild.2", coredns="v1.13.2-eksbuild.4", node_patch="1.35.6"),
 }
 
 

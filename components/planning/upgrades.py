@@ -169,7 +169,8 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
     return [
         f"{cluster.name}: control plane {old} -> {new}",
         f"{cluster.name}: add-ons {', '.join(addons)}",
-        f"{cluster.name}: node groups {', '.join(cluster.node_groups)} -> {new} (rolling)",
+        f"{cluster.name}: node groups {', '.join(cluster.node_groups)} -> {new}"
+        + (f" (image {release.node_release}, rolling)" if release is not None else " (rolling)"),
     ]
 
 

@@ -265,6 +265,9 @@ class RegionalCluster(pulumi.ComponentResource):
                 # (pulumi-eks#1253): without it a control-plane upgrade leaves the nodes behind, and EKS
                 # then refuses the next one. Set, the group rolls to the new minor after the control plane.
                 version=kubernetes_version,
+                # The pinned node image (components/aws/eks_releases.py): a deploy never takes a newer
+                # one by itself, and raising the pin is how nodes get patched.
+                release_version=eks_releases.RELEASES[kubernetes_version].node_release,
                 subnet_ids=subnets,
                 instance_types=list(group.instance_types),
                 ami_type=group.ami_type.value,

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from ..aws import eks_releases
 from ..planning import clusterset as plan
 from ..planning import gateway_boot, naming, security_rules
 from ..planning.autoscaling import NODE_GROUP_LABEL
@@ -327,6 +328,7 @@ class SubmarinerMember(pulumi.ComponentResource):
                 node_role_arn=role.arn,
                 # Follows the control plane, like every node group (components/resources/cluster.py).
                 version=args.kubernetes_version,
+                release_version=eks_releases.RELEASES[args.kubernetes_version].node_release,
                 # One AZ per gateway: an update surges two nodes per AZ the group spans, and every
                 # node that can exist at once needs a pool address (clusterset.gateway_pool_size).
                 subnet_ids=pulumi.Output.from_input(args.public_subnet_ids).apply(lambda ids: list(ids)[:count]),
