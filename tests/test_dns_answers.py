@@ -137,6 +137,8 @@ def test_draining_a_cluster_removes_its_record_sets_and_is_a_clean_transition() 
         "traffic-api.example.com-prod-eu",
         "traffic-www.example.com-prod-eu",
     ]
+    assert after.exports["dns"]["api.example.com"]["drained"] == ["prod-eu"]
+    assert "drained" not in before.exports["dns"]["api.example.com"]
     back = transition(after, before)
     assert back.violations == []
     assert {c.action for c in back.changes} == {"create"}

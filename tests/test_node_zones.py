@@ -55,3 +55,22 @@ def test_per_zone_off_keeps_one_group_over_every_zone() -> None:
     (general,) = [r for r in run.of_type("eks:index:ManagedNodeGroup") if r.name.startswith("prod-us-general")]
     assert general.name == "prod-us-general"
     assert len(general.inputs["subnetIds"]) == 3
+
+
+def test_turning_per_zone_on_for_a_running_group_is_a_clean_transition(prod: Run) -> None:
+    from offline.transition import transition
+
+    single = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(perZone=False))
+    moved = transition(single, prod)
+    assert moved.violations == [], [v.message for v in moved.violations]
+    assert sorted((c.action, c.name) for c in moved.changes if c.type == "eks:index:ManagedNodeGroup") == [
+        ("create", "prod-eu-general-euw1-az1"),
+        ("create", "prod-eu-general-euw1-az2"),
+        ("create", "prod-eu-general-euw1-az3"),
+        ("delete", "prod-eu-general"),
+    ]
+    # The zones' groups exist before the single group goes: its pods have somewhere to land.
+    kinds = [(s.kind, s.registration.name) for s in moved.steps]
+    assert max(kinds.index(("create", f"prod-eu-general-euw1-az{n}")) for n in (1, 2, 3)) < kinds.index(
+        ("delete", "prod-eu-general")
+    )

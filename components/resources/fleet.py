@@ -80,24 +80,16 @@ class Fleet:
         if self.spec.dns is None:
             return {}
         regions = {c.name: c.region for c in self.spec.clusters}
-        return {
-            record.name: {
+        summary: dict[str, Any] = {}
+        for record in sorted(self.spec.dns.records, key=lambda r: r.name):
+            serving = self.spec.serving_targets(record)
+            drained = sorted({t.cluster for t in record.targets()} - {t.cluster for t in serving})
+            summary[record.name] = {
                 "routing": record.routing,
-                "targets": [
-                    describe_target(record, target, regions[target.cluster]) for target in self.spec.serving_targets(record)
-                ],
-                **(
-                    {
-                        "drained": sorted(
-                            {t.cluster for t in record.targets()} - {t.cluster for t in self.spec.serving_targets(record)}
-                        )
-                    }
-                    if len(self.spec.serving_targets(record)) < len(record.targets())
-                    else {}
-                ),
+                "targets": [describe_target(record, target, regions[target.cluster]) for target in serving],
+                **({"drained": drained} if drained else {}),
             }
-            for record in sorted(self.spec.dns.records, key=lambda r: r.name)
-        }
+        return summary
 
     def clusterset_summary(self) -> dict[str, Any]:
         """The ``clusterset`` stack output: broker, cable driver, and per member its ids, ranges and gateways."""
