@@ -4,12 +4,12 @@ import datetime as dt
 
 import pulumi
 
-from components.config.stack_config import load_fleet_spec
+from components.config.stack_config import raw_fleet_config
 from components.config.validation import ConfigError, version_problems, version_warnings
-from components.planning import preflight
+from components.planning import checks, preflight
 from components.resources.fleet import build_fleet
 
-spec = load_fleet_spec()
+spec = checks.stack_fleet(raw_fleet_config(), pulumi.get_stack())
 today = dt.date.today()
 if problems := version_problems(spec, today):
     raise ConfigError(problems)

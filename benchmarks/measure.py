@@ -14,8 +14,8 @@ from typing import Any
 
 from benchmarks.critical_path import critical_path
 from benchmarks.fleets import generated_fleet
-from components.config.validation import parse_fleet
 from components.planning import preflight
+from components.planning.checks import load_fleet
 from offline.harness import run_program
 
 
@@ -26,7 +26,7 @@ def _peak_rss_mib() -> float:
 
 def preflight_summary(config: dict[str, Any]) -> dict[str, Any]:
     """The preflight's verdict for a generated fleet: the largest allow list and group, the quotas to raise."""
-    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
+    spec = load_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
     checked = preflight.run(spec)
     allow = checked.largest_allow_list()
     group = checked.largest_security_group()

@@ -16,9 +16,8 @@ from typing import Any, Protocol
 
 from pulumi import automation as auto
 
-from components.aws import eks_releases
+from components.aws import eks_releases, eks_versions
 from components.config.model import FleetSpec
-from components.planning import eks_versions
 from deploy.runner import ExitCode
 
 ROLLBACK_WINDOW = dt.timedelta(days=7)

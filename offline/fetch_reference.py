@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import yaml
 
 from offline import charts
-from offline.harness import run_stack
+from offline.harness import PLACEHOLDER_HUB, hub_stack_of, run_stack
 from offline.reference_pins import ARCHIVE_SHA256, UNPINNED, ArchivePin
 
 REFERENCE_STACKS = ("prod", "staging")
@@ -40,11 +40,9 @@ class Pin:
 
 def pins_of(stacks: Iterable[str] = REFERENCE_STACKS) -> list[Pin]:
     """Every (repository, chart, version) the stacks install, from their offline evaluation."""
-    from plan.__main__ import PLACEHOLDER_HUB, _hub_stack
-
     pins: set[Pin] = set()
     for stack in stacks:
-        hub = _hub_stack(stack)
+        hub = hub_stack_of(stack)
         run = run_stack(stack, stack_outputs={hub: PLACEHOLDER_HUB} if hub else None)
         for release in run.of_type("kubernetes:helm.sh/v3:Release"):
             inputs = release.inputs

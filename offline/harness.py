@@ -27,8 +27,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from components.aws.regions import ZONE_IDS
 from components.config.stack_files import StackFile, load_yaml, read_stack_file
-from components.planning.regions import ZONE_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "fleet"
@@ -75,6 +75,19 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 def stack_config(stack: str = "prod") -> dict[str, Any]:
     """The config values the CLI would pass for ``stack``, as Python values keyed ``fleet:...``."""
     return {**project_defaults(), **stack_file_config(stack)}
+
+
+def hub_stack_of(stack: str) -> str | None:
+    """The fully qualified hub stack ``stack`` joins (its ``fleet:hub.stack``), if any."""
+    hub = stack_file(stack).config.get("fleet:hub")
+    return str(hub["stack"]) if isinstance(hub, dict) and "stack" in hub else None
+
+
+# A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
+PLACEHOLDER_HUB: dict[str, Any] = {
+    "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
+    "hubKubeconfig": "",
+}
 
 
 def cli_encoded(config: dict[str, Any]) -> dict[str, str]:

@@ -14,21 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.config import hub_stack as hub_stacks
+from components.aws import eks_versions
 from components.config.stack_files import StackFileError, read_stack_file
-from components.config.validation import ConfigError, parse_fleet
-from components.planning import capacity, dns_answers, eks_versions, flows, preflight
+from components.config.validation import ConfigError
+from components.planning import capacity, checks, dns_answers, flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, upgrade_gates
-from offline.harness import project_defaults, run_program, run_stack, stack_config, stack_file
+from offline.harness import PLACEHOLDER_HUB, hub_stack_of, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
-
-# A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
-PLACEHOLDER_HUB: dict[str, Any] = {
-    "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
-    "hubKubeconfig": "",
-}
-
 
 HUB_EXPORTS = ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)
 
@@ -97,10 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no Pulumi.{stack}.yaml in {harness.STACK_DIR} (stacks here: {available})", file=sys.stderr)
         return 1
     try:
-        hub_stack = _hub_stack(stack)
-        spec = hub_stacks.with_hub_stack(
-            parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}), stack=stack
-        )
+        hub_stack = hub_stack_of(stack)
+        spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
         # The hub stack of this project is planned too, so a joining stack sees its real outputs.
         hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1])) if hub_stack and spec.joined_hub else None
         hub_outputs = {k: hub_run.exports[k] for k in HUB_EXPORTS if k in hub_run.exports} if hub_run else PLACEHOLDER_HUB
@@ -228,9 +219,7 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
     try:
         files = [read_stack_file(args.compare)] + ([read_stack_file(args.to)] if args.to is not None else [])
         configs = [{**project_defaults(), **f.config} for f in files]
-        changed = hub_stacks.with_hub_stack(
-            parse_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}), stack=stack
-        )
+        changed = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}, stack)
     except (ConfigError, StackFileError) as error:
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1
@@ -262,16 +251,9 @@ def stack_name(argument: str) -> str:
 
 def evaluate(stack: str) -> tuple[Any, harness.Run]:
     """A stack's validated spec (knowing its hub and joining stacks) and its offline run."""
-    spec = hub_stacks.with_hub_stack(
-        parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}), stack=stack
-    )
-    hub = _hub_stack(stack)
+    spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
+    hub = hub_stack_of(stack)
     return spec, run_stack(stack, stack_outputs={hub: PLACEHOLDER_HUB} if hub else None)
-
-
-def _hub_stack(stack: str) -> str | None:
-    hub = stack_file(stack).config.get("fleet:hub")
-    return str(hub["stack"]) if isinstance(hub, dict) and "stack" in hub else None
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import ConfigError, parse_fleet
+from components.config.validation import ConfigError
+from components.planning.checks import load_fleet
 from offline.harness import stack_config
 
 
 def raw_prod() -> dict[str, Any]:
-    """Pulumi.yaml defaults overlaid by Pulumi.prod.yaml, namespace stripped, as parse_fleet takes it."""
+    """Pulumi.yaml defaults overlaid by Pulumi.prod.yaml, namespace stripped, as load_fleet takes it."""
     return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
 
 
@@ -22,7 +23,7 @@ def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
     raw = raw_prod()
     change(raw)
     with pytest.raises(ConfigError) as caught:
-        parse_fleet(raw)
+        load_fleet(raw)
     return caught.value.problems
 
 

@@ -50,10 +50,11 @@ def test_a_stack_with_a_hub_cannot_join_another() -> None:
 def test_hub_stack_name_is_fully_qualified() -> None:
     raw = {key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()}
     raw["hub"] = {"stack": "prod"}
-    from components.config.validation import ConfigError, parse_fleet
+    from components.config.validation import ConfigError
+    from components.planning.checks import load_fleet
 
     with pytest.raises(ConfigError) as caught:
-        parse_fleet(raw)
+        load_fleet(raw)
     assert caught.value.problems == ["fleet:hub.stack: 'prod' is not a fully qualified stack name (organization/project/stack)"]
 
 
@@ -149,9 +150,9 @@ def test_unknown_argocd_keys_are_refused() -> None:
 
 
 def test_the_reference_stacks_are_valid() -> None:
-    from components.config.validation import parse_fleet
+    from components.planning.checks import load_fleet
 
-    assert parse_fleet(raw_prod()).gitops is not None
-    staging = parse_fleet({key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()})
+    assert load_fleet(raw_prod()).gitops is not None
+    staging = load_fleet({key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()})
     assert staging.hub_stack is not None
     assert staging.hub is None

@@ -12,14 +12,14 @@ import pytest
 
 from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
 from benchmarks.fleets import generated_fleet
-from components.config.validation import parse_fleet
 from components.planning import preflight
+from components.planning.checks import load_fleet
 from offline.harness import ROOT, Registration, Run, run_program
 
 
 @pytest.mark.parametrize("size", [1, 3])
 def test_generated_fleets_are_valid_configs(size: int) -> None:
-    spec = parse_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size).items()})
+    spec = load_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size).items()})
     assert len(spec.clusters) == size
     assert spec.hub is not None
     assert bool(spec.submariner and spec.submariner.enabled) is (size >= 2)
@@ -28,7 +28,7 @@ def test_generated_fleets_are_valid_configs(size: int) -> None:
 @pytest.mark.parametrize("size", [10, 30])
 def test_large_fleets_pass_preflight_over_the_peering_and_are_refused_over_public_endpoints(size: int) -> None:
     def spec(mode: str | None) -> Any:
-        return parse_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size, mode).items()})
+        return load_fleet({key.removeprefix("fleet:"): value for key, value in generated_fleet(size, mode).items()})
 
     assert spec(None).interconnect_mode.value == "peering"
     assert preflight.run(spec(None)).errors == []

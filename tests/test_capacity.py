@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from components.aws import ec2_sizes
-from components.config.validation import parse_fleet
 from components.planning import capacity, preflight
+from components.planning.checks import load_fleet
 from tests.config_cases import raw_prod
 
 
@@ -31,7 +31,7 @@ def test_sizes_are_known_only_where_the_ratio_is_fixed(instance_type: str, vcpu:
 
 
 def test_the_survivor_carries_a_region_failure_in_prod() -> None:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     found = capacity.verdict(spec, {"prod-us", "mgmt"})
     assert found.carries
     assert found.load["prod-eu"] == capacity.Resources(72.0, 144.0)
@@ -40,7 +40,7 @@ def test_the_survivor_carries_a_region_failure_in_prod() -> None:
 
 
 def test_a_zone_outage_takes_the_zones_share_of_capacity() -> None:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     found = capacity.verdict(spec, set(), {"prod-eu": 1})
     assert found.capacity["prod-eu"] == capacity.Resources(64.0, 256.0)
 
@@ -53,7 +53,7 @@ def one_node_short(raw: dict[str, Any]) -> None:
 def test_the_preflight_refuses_a_fleet_one_node_short_of_surviving_a_region() -> None:
     raw = raw_prod()
     one_node_short(raw)
-    errors = [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+    errors = [e for e in preflight.run(load_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
     assert errors == [
         "fleet:dns.survive: with eu-west-1 down, prod-us must carry 100 vCPU and 144 GiB but its node groups reach "
         "96 vCPU and 384 GiB at maxSize; short by 4 vCPU and 0 GiB; fix: raise maxSize (or add a group) there",
@@ -62,19 +62,19 @@ def test_the_preflight_refuses_a_fleet_one_node_short_of_surviving_a_region() ->
     ]
     for cluster in raw["clusters"][1:]:
         cluster["nodeGroups"][0]["maxSize"] = 13  # one more node each
-    assert not [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+    assert not [e for e in preflight.run(load_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
     raw["dns"]["survive"] = 0
     one_node_short(raw)
     for cluster in raw["clusters"][1:]:
         cluster["nodeGroups"][0]["maxSize"] = 12
-    assert not [e for e in preflight.run(parse_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
+    assert not [e for e in preflight.run(load_fleet(raw)).errors if e.startswith("fleet:dns.survive")]
 
 
 def test_surviving_every_serving_region_is_refused() -> None:
     raw = raw_prod()
     raw["dns"]["survive"] = 2
     assert "fleet:dns.survive: 2 region(s) may fail, but the names are served from 2" in " ".join(
-        preflight.run(parse_fleet(raw)).errors
+        preflight.run(load_fleet(raw)).errors
     )
 
 
@@ -101,7 +101,7 @@ def test_demand_from_an_application_set_sums_its_overlays() -> None:
 
     raw = raw_prod()
     raw["dns"]["records"][1]["demandFrom"] = "myapp"  # app.example.com
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     found = overlay_demand.measured_demands(spec, "prod")
     # production-us: 6 x (500m, 512Mi); production-eu: 3 x (250m, 256Mi) in the template overlays.
     assert found == {"app.example.com": capacity.Resources(3.75, 3.75)}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.planning import cidr
+from components.aws import cidr
 
 
 @st.composite

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import parse_fleet
 from components.planning import autoscaling
 from components.planning.autoscaling import PodNeeds, Toleration, fits, node_template
+from components.planning.checks import load_fleet
 from offline import charts
 from offline.harness import Run, run_stack
 from tests.charts_under_test import release_of
@@ -63,7 +63,7 @@ def test_node_groups_keep_min_and_max_and_leave_the_running_size_to_the_autoscal
 
 
 def _spec_group(name: str, cluster: str = "prod-us") -> Any:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     (found,) = [g for c in spec.clusters if c.name == cluster for g in c.node_groups if g.name == name]
     return found
 
@@ -138,7 +138,7 @@ def _needs(pod: dict[str, Any]) -> PodNeeds:
 
 def test_the_device_plugin_lands_on_gpu_nodes_only_and_tolerates_their_taint(prod: Run) -> None:
     daemonsets = {o["metadata"]["name"]: o for o in _rendered(prod, "prod-us-addons-nvidia") if o["kind"] == "DaemonSet"}
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     groups = [(c.name, g) for c in spec.clusters for g in c.node_groups]
     plugin = _needs(daemonsets["nvidia-device-plugin"]["spec"]["template"]["spec"])
     for cluster, group in groups:

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.config.model import CableDriver
-from components.config.validation import parse_fleet
 from components.planning import clusterset as plan
+from components.planning.checks import load_fleet
 from components.planning.gateway_boot import gateway_script, gateway_user_data
 from components.planning.iam_policies import GATEWAY_POOL_TAG, gateway_node_policy
 from tests.config_cases import raw_prod
@@ -113,7 +113,7 @@ def prod_clusterset(change: object = None) -> plan.ClusterSet:
     raw = raw_prod()
     if callable(change):
         change(raw)
-    clusterset = plan.plan_clusterset(parse_fleet(raw))
+    clusterset = plan.plan_clusterset(load_fleet(raw))
     assert clusterset is not None
     return clusterset
 
@@ -154,7 +154,7 @@ def test_globalnet_members_are_routed_by_their_global_cidr() -> None:
 def test_no_clusterset_when_disabled() -> None:
     raw = raw_prod()
     raw["submariner"]["enabled"] = False
-    assert plan.plan_clusterset(parse_fleet(raw)) is None
+    assert plan.plan_clusterset(load_fleet(raw)) is None
 
 
 # ---------------------------------------------------------------- chart values against upstream

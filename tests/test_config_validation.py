@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from components.config.model import FleetSpec
-from components.config.validation import ConfigError, parse_fleet
+from components.config.validation import ConfigError
+from components.planning.checks import load_fleet
 from offline.harness import run_stack
 from tests.config_cases import problems_after, raw_prod
 
@@ -38,7 +39,7 @@ def without_submariner(change: Callable[[dict[str, Any]], None]) -> Callable[[di
 
 
 def test_reference_stack_is_valid() -> None:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     assert isinstance(spec, FleetSpec)
     assert [c.name for c in spec.clusters] == ["mgmt", "prod-us", "prod-eu"]
 
@@ -93,7 +94,7 @@ def test_a_disabled_section_validates_nothing_else() -> None:
     raw = raw_prod()
     raw["argocd"] = {"enabled": False}
     raw["submariner"] = {"enabled": False, "gatewaysPerCluster": 99}
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     assert spec.gitops is None
     assert spec.clusterset is None
 
@@ -150,7 +151,7 @@ def test_at_most_one_hub() -> None:
 
 
 def test_role_defaults_to_member() -> None:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     assert [c.role for c in spec.clusters] == ["hub", "member", "member"]
 
 
@@ -364,7 +365,7 @@ def test_node_group_label_syntax() -> None:
 def test_valid_label_forms_are_accepted() -> None:
     raw = raw_prod()
     cluster(raw, "prod-eu")["labels"].update({"topology.kubernetes.io/region": "eu-west-1", "empty": "", "A_b.c": "X_y.Z"})
-    parse_fleet(raw)
+    load_fleet(raw)
 
 
 def test_cluster_admin_must_be_an_iam_principal_arn() -> None:
@@ -407,7 +408,7 @@ def test_error_text_lists_every_problem_without_a_traceback() -> None:
     cluster(raw, "mgmt").update(region="nowhere")
     raw["clusterz"] = []
     with pytest.raises(ConfigError) as caught:
-        parse_fleet(raw)
+        load_fleet(raw)
     text = str(caught.value)
     assert text.startswith("invalid stack config (2 problems):\n")
     assert "  - fleet:clusters[0].region: 'nowhere' is not an AWS region code" in text

@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from components.config.model import RecordSpec
-from components.config.validation import parse_fleet
+from components.planning.checks import load_fleet
 from components.planning.dns_answers import Answer, answers, unanswered
 from offline.harness import stack_config
 from tests.config_cases import problems_after, raw_prod
@@ -71,7 +71,7 @@ def test_geolocation_falls_back_to_the_default_and_leaves_no_answer_past_it() ->
 
 def stack_records(stack: str) -> list[RecordSpec]:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     return list(spec.dns.records) if spec.dns else []
 
 
@@ -144,4 +144,4 @@ def test_draining_a_cluster_removes_its_record_sets_and_is_a_clean_transition() 
     assert {c.action for c in back.changes} == {"create"}
     raw = raw_prod()
     raw["dns"]["records"][0]["drained"] = ["prod-eu"]
-    assert answers(parse_fleet(raw).dns.records[0], REGIONS, {"prod-us"}, frozenset({"prod-eu"})) == [Answer("prod-us", 1.0)]  # type: ignore[union-attr]
+    assert answers(load_fleet(raw).dns.records[0], REGIONS, {"prod-us"}, frozenset({"prod-eu"})) == [Answer("prod-us", 1.0)]  # type: ignore[union-attr]

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.aws import eks_releases
-from components.planning import eks_versions
+from components.aws import eks_releases, eks_versions
 from offline.harness import Run
 
 

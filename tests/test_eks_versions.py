@@ -3,8 +3,8 @@ from typing import Any
 
 import yaml
 
-from components.planning import eks_versions
-from components.planning.eks_versions import support_warning
+from components.aws import eks_versions
+from components.aws.eks_versions import support_warning
 from offline.harness import ROOT, run_stack
 
 
@@ -38,19 +38,20 @@ def test_extended_support_is_billed_then_ends_in_an_upgrade_by_eks() -> None:
 
 
 def test_a_protected_cluster_due_for_an_upgrade_by_eks_is_refused() -> None:
-    from components.config.validation import parse_fleet, version_problems
+    from components.config.validation import version_problems
+    from components.planning.checks import load_fleet
     from tests.config_cases import raw_prod
 
     raw = raw_prod()
     raw["clusters"][2]["kubernetesVersion"] = "1.34"
-    (problem,) = version_problems(parse_fleet(raw), dt.date(2026, 11, 20))
+    (problem,) = version_problems(load_fleet(raw), dt.date(2026, 11, 20))
     assert problem.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): EKS upgrades this protected cluster")
     assert "--upgrade-to 1.35" in problem
     raw["clusters"][2]["supportType"] = "EXTENDED"
-    assert version_problems(parse_fleet(raw), dt.date(2026, 11, 20)) == []
+    assert version_problems(load_fleet(raw), dt.date(2026, 11, 20)) == []
     raw["clusters"][2].pop("supportType")
     raw["protect"] = False
-    assert version_problems(parse_fleet(raw), dt.date(2026, 11, 20)) == []
+    assert version_problems(load_fleet(raw), dt.date(2026, 11, 20)) == []
 
 
 def test_program_warns_about_a_version_past_standard_support() -> None:

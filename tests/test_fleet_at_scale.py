@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from benchmarks.fleets import generated_fleet
-from components.config.validation import parse_fleet
 from components.planning import flows, naming, preflight
+from components.planning.checks import load_fleet
 from components.planning.flows import Route
 from components.planning.preflight import PreflightError
 from offline.harness import Registration, Run, physical_name_length, run_program
@@ -25,7 +25,7 @@ SIZES = (10, 30)
 
 
 def spec_of(size: int, mode: str | None = None) -> Any:
-    return parse_fleet({k.removeprefix("fleet:"): v for k, v in generated_fleet(size, mode).items()})
+    return load_fleet({k.removeprefix("fleet:"): v for k, v in generated_fleet(size, mode).items()})
 
 
 MODES = ("peering", "transitGateway")
@@ -213,7 +213,7 @@ def test_globalnet_members_still_reach_the_broker_over_its_own_api_opening() -> 
     config = generated_fleet(4)
     globalnet(config)
     run = run_program(config)
-    spec = parse_fleet({k.removeprefix("fleet:"): v for k, v in config.items()})
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in config.items()})
     opening = [r for r in run.of_type(INGRESS) if r.name.startswith("hub-interconnect-api-")]
     assert sorted(IPv4Network(r.inputs["cidrIpv4"]) for r in opening) == [
         IPv4Network("10.11.0.0/16"),

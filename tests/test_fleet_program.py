@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config.validation import parse_fleet
+from components.aws.zones import EKS_UNSUPPORTED_ZONE_IDS
 from components.planning import flows
 from components.planning.autoscaling import NODE_GROUP_LABEL
+from components.planning.checks import load_fleet
 from components.planning.preflight import PreflightError
-from components.planning.zones import EKS_UNSUPPORTED_ZONE_IDS
 from components.resources.cluster import CONTROL_PLANE_LOG_TYPES
 from offline.harness import Registration, Run, run_stack, stack_config, zone_table
 from offline.reachability import Graph, check
@@ -253,7 +253,7 @@ def test_private_endpoints_are_reached_over_the_peering_without_resolvers() -> N
     assert run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint") == []
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
     private(raw)
-    spec = parse_fleet({k.removeprefix("fleet:"): v for k, v in raw.items()})
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in raw.items()})
     api = [f for f in flows.fleet_flows(spec) if f.to_api]
     assert api
     assert all(f.route is flows.Route.PEERING for f in api)

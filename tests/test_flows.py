@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.config.validation import parse_fleet
 from components.planning import flows, preflight
+from components.planning.checks import load_fleet
 from components.planning.flows import Egress, FlowKind
 from offline.harness import Run, run_stack, stack_config
 from offline.reachability import Graph, check
@@ -20,7 +20,7 @@ def spec_of(stack: str = "prod", mutate: Any = None) -> Any:
     raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config(stack)).items()}
     if mutate is not None:
         mutate(raw)
-    return parse_fleet(raw)
+    return load_fleet(raw)
 
 
 def test_prod_flows() -> None:
@@ -105,13 +105,13 @@ def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
     nat = 1 if single_nat else azs
     broker_entries = operators + (members - 1) * (nat + 3 * gateways)
     if broker_entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
-        errors = preflight.run(parse_fleet(raw)).errors
+        errors = preflight.run(load_fleet(raw)).errors
         assert [e for e in errors if "publicAccessCidrs" in e] == [
             e for e in errors if e.startswith(f"mgmt public API endpoint: needs {broker_entries} publicAccessCidrs")
         ]
         assert errors
         return
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     assert preflight.run(spec).errors == []
     for cluster in spec.clusters:
         assert flows.public_access_entries(spec, cluster.name, flows.fleet_flows(spec)) <= flows.EKS_PUBLIC_ACCESS_CIDRS_MAX

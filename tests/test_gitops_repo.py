@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config.validation import parse_fleet
 from components.planning import gitops
+from components.planning.checks import load_fleet
 from tests.config_cases import raw_prod
 from tests.reference import schema_errors
 
@@ -26,7 +26,7 @@ def kustomize(path: Path) -> list[dict[str, Any]]:
 
 
 def prod_applications() -> list[gitops.GeneratedApplication]:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     assert spec.argocd is not None
     clusters = [gitops.RegisteredCluster(c.name, "https://example", gitops.cluster_labels(c, "prod")) for c in spec.clusters]
     return [app for s in spec.argocd.application_sets for app in gitops.generated_applications(s, clusters)]
@@ -40,7 +40,7 @@ def test_every_path_the_prod_applicationsets_generate_exists() -> None:
 
 
 def test_the_root_app_path_exists() -> None:
-    spec = parse_fleet(raw_prod())
+    spec = load_fleet(raw_prod())
     assert spec.argocd is not None
     assert spec.argocd.root_app is not None
     assert (GITOPS / spec.argocd.root_app.path / "kustomization.yaml").is_file()

@@ -1,6 +1,6 @@
 import pytest
 
-from components.planning.instance_types import AmiType, ami_type_for, instance_type_error
+from components.aws.instance_types import AmiType, ami_type_for, instance_type_error
 
 
 @pytest.mark.parametrize(
@@ -74,11 +74,12 @@ def test_refuses_what_eks_has_no_image_for(instance_type: str, reason: str) -> N
 
 
 def test_a_node_group_of_amd_gpus_is_a_config_error_naming_the_path() -> None:
-    from components.config.validation import ConfigError, parse_fleet
+    from components.config.validation import ConfigError
+    from components.planning.checks import load_fleet
     from offline.harness import stack_config
 
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
     raw["clusters"][1]["nodeGroups"][2]["instanceTypes"] = ["g4ad.xlarge"]
     expected = r"fleet:clusters\[1\]\.nodeGroups\[2\]\.instanceTypes\[0\]: 'g4ad.xlarge' has AMD GPUs"
     with pytest.raises(ConfigError, match=expected):
-        parse_fleet(raw)
+        load_fleet(raw)

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fleets import generated_fleet
+from components.aws import cidr
 from components.config.model import CableDriver, InterconnectMode
-from components.config.validation import parse_fleet
-from components.planning import cidr, clusterset, interconnect, preflight, security_rules
+from components.planning import clusterset, interconnect, preflight, security_rules
+from components.planning.checks import load_fleet
 from components.planning.security_rules import CidrRule
 from offline.harness import stack_config
 from tests.config_cases import problems_after, raw_prod
@@ -30,12 +31,12 @@ def generated_raw(size: int, mode: str | None = None) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("size", "mode"), [(1, "none"), (3, "none"), (4, "peering"), (30, "peering")])
 def test_the_default_mode_follows_the_fleet_size(size: int, mode: str) -> None:
-    assert parse_fleet(generated_raw(size)).interconnect_mode.value == mode
+    assert load_fleet(generated_raw(size)).interconnect_mode.value == mode
 
 
 def test_an_explicit_mode_wins() -> None:
-    assert parse_fleet(generated_raw(10, "none")).interconnect_mode is InterconnectMode.NONE
-    assert parse_fleet(generated_raw(2, "peering")).interconnect_mode is InterconnectMode.PEERING
+    assert load_fleet(generated_raw(10, "none")).interconnect_mode is InterconnectMode.NONE
+    assert load_fleet(generated_raw(2, "peering")).interconnect_mode is InterconnectMode.PEERING
 
 
 def test_an_unknown_mode_names_the_choices() -> None:
@@ -62,7 +63,7 @@ def test_globalnet_members_may_overlap_over_the_internet_but_not_behind_the_hub(
 
     raw = raw_prod()
     overlap(raw)
-    assert parse_fleet(raw).interconnect_mode is InterconnectMode.NONE
+    assert load_fleet(raw).interconnect_mode is InterconnectMode.NONE
 
     def peered(raw: dict[str, Any]) -> None:
         overlap(raw)
@@ -103,11 +104,11 @@ def test_keeping_the_internet_path_needs_a_private_path_to_keep_it_beside() -> N
 def test_keeping_the_internet_path_counts_the_callers_it_keeps() -> None:
     raw = raw_prod()
     raw["interconnect"] = {"mode": "peering"}
-    lean = preflight.run(parse_fleet(raw)).allow_lists
+    lean = preflight.run(load_fleet(raw)).allow_lists
     raw["interconnect"]["keepInternetPath"] = True
-    kept = preflight.run(parse_fleet(raw)).allow_lists
+    kept = preflight.run(load_fleet(raw)).allow_lists
     raw["interconnect"] = {"mode": "none"}
-    public = preflight.run(parse_fleet(raw)).allow_lists
+    public = preflight.run(load_fleet(raw)).allow_lists
     assert kept == public != lean
 
 
@@ -123,7 +124,7 @@ def test_quotas_are_validated_with_their_paths() -> None:
 
 
 def test_the_plan_joins_every_caller_and_callee_of_the_hub() -> None:
-    plan = interconnect.plan_interconnect(parse_fleet(generated_raw(10)))
+    plan = interconnect.plan_interconnect(load_fleet(generated_raw(10)))
     assert plan is not None
     assert (plan.hub, plan.hub_region, str(plan.hub_cidr)) == ("hub", "us-east-1", "10.10.0.0/16")
     assert [s.name for s in plan.spokes] == [f"c{i:02d}" for i in range(1, 10)]
@@ -239,7 +240,7 @@ def independent_counts(raw: dict[str, Any]) -> dict[str, int]:
 
 
 def _global_ranges(raw: dict[str, Any], member: str) -> list[IPv4Network]:
-    spec = parse_fleet(copy.deepcopy(raw))
+    spec = load_fleet(copy.deepcopy(raw))
     plan = clusterset.plan_clusterset(spec)
     assert plan is not None
     return [p.global_cidr for p in plan.peers_of(member) if p.global_cidr is not None]
@@ -249,7 +250,7 @@ def _global_ranges(raw: dict[str, Any], member: str) -> list[IPv4Network]:
 @given(fleets())
 def test_every_fleet_up_to_30_passes_preflight_or_names_the_exact_limit(raw: dict[str, Any]) -> None:
     counts = independent_counts(raw)
-    checked = preflight.run(parse_fleet(raw))
+    checked = preflight.run(load_fleet(raw))
     named = {
         "allow list": [e for e in checked.errors if "public API endpoint: needs" in e and "; limit 40," in e],
         "cluster group": [e for e in checked.errors if "cluster security group" in e and "limit 60" in e],
@@ -269,7 +270,7 @@ def test_past_30_clusters_scattered_ranges_overflow_a_cluster_group_and_prefligh
     for i, cluster in enumerate(raw["clusters"]):
         # Every other /16 and /20: no two peers' ranges collapse into one rule.
         cluster.update(vpcCidr=f"10.{2 * i + 100}.0.0/16", serviceCidr=f"172.{16 + (2 * i) // 16}.{((2 * i) % 16) * 16}.0/20")
-    errors = preflight.run(parse_fleet(raw)).errors
+    errors = preflight.run(load_fleet(raw)).errors
     assert errors
     # Each cluster's group takes 2 x 34 peers' ranges; the hub's resolver groups take DNS from 34 VPCs.
     assert all(" rules, counting each prefix list as its maxEntries; limit 60" in e for e in errors)
@@ -281,7 +282,7 @@ def test_past_30_clusters_scattered_ranges_overflow_a_cluster_group_and_prefligh
 def test_too_many_gateway_groups_for_one_interface_are_named() -> None:
     raw = generated_raw(40)
     raw["submariner"]["gatewaysPerCluster"] = 3
-    errors = preflight.run(parse_fleet(raw)).errors
+    errors = preflight.run(load_fleet(raw)).errors
     assert errors[0].startswith(
         "c01 gateway nodes' interface: 8 security groups (the cluster group and one per 6 peers); limit 5"
     )
@@ -291,7 +292,7 @@ def test_too_many_gateway_groups_for_one_interface_are_named() -> None:
 def test_a_declared_quota_below_the_need_is_an_error_and_the_product_cap_holds() -> None:
     raw = raw_prod()
     raw["quotas"] = {"regions": {"us-east-1": {"elasticIps": 10, "inboundRulesPerSecurityGroup": 250}}}
-    errors = preflight.run(parse_fleet(raw)).errors
+    errors = preflight.run(load_fleet(raw)).errors
     assert errors[0].startswith("us-east-1: fleet:quotas declares 250 rules per group x 5 groups per interface = 1250")
     assert errors[1].startswith("us-east-1: EC2-VPC Elastic IPs: the stack needs 18, fleet:quotas declares 10")
 
@@ -299,7 +300,7 @@ def test_a_declared_quota_below_the_need_is_an_error_and_the_product_cap_holds()
 def test_undeclared_quotas_warn_with_the_request_to_make() -> None:
     raw = raw_prod()
     raw.pop("quotas")
-    checked = preflight.run(parse_fleet(raw))
+    checked = preflight.run(load_fleet(raw))
     assert checked.passed
     assert checked.warnings[-1] == (
         "us-east-1: EC2-VPC Elastic IPs: the stack needs 18, AWS's default is 5 (other stacks in the account, and a "
@@ -312,19 +313,19 @@ def test_undeclared_quotas_warn_with_the_request_to_make() -> None:
 @pytest.mark.parametrize("stack", ["prod", "staging"])
 def test_the_reference_stacks_pass_preflight_with_their_declared_quotas(stack: str) -> None:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}
-    checked = preflight.run(parse_fleet(raw))
+    checked = preflight.run(load_fleet(raw))
     assert checked.errors == []
     assert checked.warnings == []  # every quota above AWS's default is declared
     assert [q.quota.key for q in checked.quotas if q.declared] == (["elasticIps", "elasticIps"] if stack == "prod" else [])
 
 
 def test_a_transit_gateway_plan_spans_every_member_region_hub_first() -> None:
-    plan = interconnect.plan_interconnect(parse_fleet(generated_raw(10, "transitGateway")))
+    plan = interconnect.plan_interconnect(load_fleet(generated_raw(10, "transitGateway")))
     assert plan is not None
     assert plan.transit
     assert plan.regions == ("us-east-1", "eu-west-1", "us-west-2")
     # One gateway per region, two peered with the hub's; the hub's tables hold the members collapsed.
-    needs = {(key, region): n for key, region, n in preflight.quota_needs(parse_fleet(generated_raw(10, "transitGateway")))}
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(load_fleet(generated_raw(10, "transitGateway")))}
     assert [needs[("transitGateways", r)] for r in plan.regions] == [1, 1, 1]
     assert needs[("transitGatewayPeeringAttachments", "us-east-1")] == 2
     assert needs[("routesPerRouteTable", "us-east-1")] == 1 + len(cidr.collapse(s.vpc_cidr for s in plan.spokes))
@@ -332,9 +333,9 @@ def test_a_transit_gateway_plan_spans_every_member_region_hub_first() -> None:
 
 
 def test_a_joining_stack_peers_with_a_transit_gateway_hub() -> None:
-    hub = parse_fleet(generated_raw(4, "transitGateway"))
+    hub = load_fleet(generated_raw(4, "transitGateway"))
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
-    joiner = parse_fleet(raw).with_joined_hub(hub)
+    joiner = load_fleet(raw).with_joined_hub(hub)
     plan = interconnect.plan_joined(joiner)
     assert plan is not None
     assert plan.mode is InterconnectMode.PEERING

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from components.config import hub_stack
-from components.config.validation import parse_fleet
 from components.planning import flows, preflight
+from components.planning.checks import load_fleet
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline.harness import ROOT, Run, run_stack, stack_config
 from offline.reachability import Graph, check
@@ -49,7 +49,7 @@ def staging_spec(project: Path, mutate: Any = None) -> Any:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
     if mutate is not None:
         mutate(raw)
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     return hub_stack.with_hub_stack(spec, project)
 
 
@@ -89,7 +89,7 @@ def test_a_joining_cluster_overlapping_the_hubs_stack_fails_preflight(project: P
 
 def test_a_hub_over_the_internet_keeps_joining_stacks_on_their_allow_lists() -> None:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     spec = hub_stack.with_hub_stack(spec, ROOT)  # the real prod file: interconnect none
     assert [f.route for f in flows.fleet_flows(spec) if f.to_api] == [flows.Route.INTERNET]
 
@@ -143,7 +143,7 @@ def test_a_joining_stacks_allow_list_counts_the_hubs_real_nat_addresses(monkeypa
     spec = staging_spec(ROOT)
     assert preflight.run(spec).allow_lists == {"staging-us": 1 + 3}
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
-    assert preflight.run(parse_fleet(raw)).allow_lists == {"staging-us": 1 + flows.MAX_FOREIGN_HUB_NAT}
+    assert preflight.run(load_fleet(raw)).allow_lists == {"staging-us": 1 + flows.MAX_FOREIGN_HUB_NAT}
     registered = staging_internet_run().named("staging-us-eks").inputs["publicAccessCidrs"]
     assert len(registered) == 1 + 3
 
@@ -177,7 +177,7 @@ def spec_of(directory: Path, stack: str) -> Any:
     raw = {
         k.removeprefix("fleet:"): v for k, v in yaml.safe_load((directory / f"Pulumi.{stack}.yaml").read_text())["config"].items()
     }
-    return hub_stack.with_hub_stack(parse_fleet(raw), directory, stack=stack)
+    return hub_stack.with_hub_stack(load_fleet(raw), directory, stack=stack)
 
 
 def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_path: Path) -> None:

@@ -204,12 +204,12 @@ def test_retiring_a_prod_cluster_step_by_step() -> None:
 def test_a_retiring_cluster_may_still_be_named_by_dns() -> None:
     # Tear-down step 1 lifts protection while the cluster still serves: the step that deletes its
     # edge and pool addresses must find them unprotected (tests/test_transition.py replays it).
-    from components.config.validation import parse_fleet
+    from components.planning.checks import load_fleet
     from tests.config_cases import raw_prod
 
     raw = raw_prod()
     raw["clusters"][2]["retiring"] = True
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     assert "prod-eu" in spec.served_clusters()
     assert not spec.protects(spec.clusters[2])
 
@@ -224,7 +224,7 @@ def test_a_yaml_boolean_label_says_quote_it() -> None:
 def test_a_version_warning_names_the_next_minor() -> None:
     import datetime as dt
 
-    from components.planning import eks_versions
+    from components.aws import eks_versions
 
     warning = eks_versions.support_warning("1.33", dt.date(2026, 11, 24))
     assert warning is not None

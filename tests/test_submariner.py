@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import parse_fleet
-from components.planning import cidr, flows
+from components.aws import cidr
 from components.planning import clusterset as plan
+from components.planning import flows
+from components.planning.checks import load_fleet
 from components.planning.iam_policies import GATEWAY_POOL_TAG
 from offline import reachability
 from offline.harness import Registration, Run, run_stack, stack_config
@@ -339,7 +340,7 @@ def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> No
 
 def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
-    spec = parse_fleet(
+    spec = load_fleet(
         {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
         | {"submariner": {**stack_config("prod")["fleet:submariner"], "cableDriver": "wireguard"}}
     )

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import parse_fleet
 from components.planning import preflight
+from components.planning.checks import load_fleet
 from tests.config_cases import problems_after, raw_prod
 
 
@@ -77,11 +77,11 @@ def test_gateways_fit_the_availability_zones() -> None:
 def test_members_need_a_path_to_the_broker() -> None:
     raw = raw_prod()
     raw.update(apiAccessCidrs=[], interconnect={"mode": "none"})
-    errors = preflight.run(parse_fleet(raw)).errors
+    errors = preflight.run(load_fleet(raw)).errors
     for member in ("prod-us", "prod-eu"):
         assert any(e.startswith(f"broker-api: {member} -> mgmt: no path: mgmt's endpoint is private-only") for e in errors)
     raw["interconnect"] = {"mode": "peering"}
-    assert preflight.run(parse_fleet(raw)).errors == []
+    assert preflight.run(load_fleet(raw)).errors == []
 
 
 def test_overlapping_members_without_globalnet_name_both_and_suggest_globalnet() -> None:
@@ -103,7 +103,7 @@ def test_globalnet_allows_overlapping_members() -> None:
     raw = raw_prod()
     raw["submariner"]["globalnet"] = True
     cluster(raw, "prod-eu").update(vpcCidr="10.20.0.0/16", serviceCidr="172.21.0.0/16")
-    assert parse_fleet(raw).submariner is not None
+    assert load_fleet(raw).submariner is not None
 
 
 def test_globalnet_does_not_excuse_a_cluster_outside_the_clusterset() -> None:
@@ -180,10 +180,10 @@ def test_gateway_instance_type_is_checked() -> None:
 def test_disabled_submariner_joins_nothing_and_validates_nothing_else() -> None:
     raw = raw_prod()
     raw["submariner"]["enabled"] = False
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     assert spec.clusterset is None
     assert spec.clusterset_members() == []
     # Switched off, the section's other keys are not read, so they are not checked either (#22).
     raw["submariner"]["cableDriver"] = "gre"
-    assert parse_fleet(raw).clusterset is None
+    assert load_fleet(raw).clusterset is None
     assert only_problem(submariner(enabled=True, cableDriver="gre")).startswith("fleet:submariner.cableDriver")

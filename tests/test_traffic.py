@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import parse_fleet
+from components.planning.checks import load_fleet
 from components.planning.iam_policies import load_balancer_controller_policy
 from offline.harness import HOSTED_ZONE_ID, NLB_ZONE_IDS, Registration, Run, run_stack
 from tests.config_cases import problems_after, raw_prod
@@ -411,7 +411,7 @@ def test_geolocation_needs_exactly_one_default() -> None:
 def test_geolocation_country_and_continent_forms() -> None:
     raw = raw_prod()
     record(raw, 3)["locations"] = {"country:NA": "prod-eu", "continent:NA": "prod-us", "DE": "prod-eu", "default": "prod-us"}
-    spec = parse_fleet(raw)
+    spec = load_fleet(raw)
     assert spec.dns is not None
     assert [t.set_identifier for t in spec.dns.records[3].targets()] == [
         "prod-eu-country-de",

@@ -13,8 +13,8 @@ from pulumi import automation as auto
 
 from components.config import hub_stack
 from components.config.model import FleetSpec
-from components.config.validation import parse_fleet
 from components.planning import upgrades
+from components.planning.checks import load_fleet
 from deploy.rollback import rollback
 from deploy.runner import ExitCode
 from deploy.upgrade import Runner, run_campaign
@@ -31,7 +31,7 @@ def spec_at(version: str, support: str = "EXTENDED") -> FleetSpec:
     raw["upgrades"] = {
         "waves": [{"name": "eu", "clusters": ["prod-eu"]}, {"name": "rest", "clusters": ["prod-us", "mgmt", "staging-us"]}]
     }
-    return hub_stack.with_hub_stack(parse_fleet(raw), reference_project(), stack="prod")
+    return hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
 
 
 class FakeStack:

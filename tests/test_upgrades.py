@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from components.config import hub_stack
 from components.config.model import FleetSpec
-from components.config.validation import parse_fleet
 from components.planning import upgrades
+from components.planning.checks import load_fleet
 from offline import upgrade_gates
 from offline.harness import ROOT, Run, run_stack
 from offline.transition import transition
@@ -30,7 +30,7 @@ def prod_at(version: str, waves: list[dict[str, Any]] | None = None) -> FleetSpe
     raw["supportType"] = "EXTENDED"
     if waves is not None:
         raw["upgrades"] = {"waves": waves}
-    return hub_stack.with_hub_stack(parse_fleet(raw), reference_project(), stack="prod")
+    return hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
 
 
 def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:

@@ -17,9 +17,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic.alias_generators import to_camel
 
-from ..planning import cidr, eks_versions, geo, labels, regions
-from ..planning.instance_types import AmiType, ami_type_for, instance_type_error
-from ..planning.zones import EKS_UNSUPPORTED_ZONE_IDS
+from ..aws import cidr, eks_versions, geo, labels, regions
+from ..aws.instance_types import AmiType, ami_type_for, instance_type_error
+from ..aws.zones import EKS_UNSUPPORTED_ZONE_IDS
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _VERSION = re.compile(r"^1\.\d{2}$")

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
 from pulumi.runtime import config as runtime_config
 
-from . import hub_stack
-from .model import FleetSpec
-from .validation import NAMESPACE, parse_fleet
+from .validation import NAMESPACE
 
 
 def _decode(value: Any) -> Any:
@@ -29,9 +26,3 @@ def raw_fleet_config() -> dict[str, Any]:
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     prefix = f"{NAMESPACE}:"
     return {key.removeprefix(prefix): _decode(runtime_config.get_config(key)) for key in sorted(keys) if key.startswith(prefix)}
-
-
-def load_fleet_spec() -> FleetSpec:
-    """Read and validate the stack's fleet config (and the config of the hub stack it joins, when it
-    is in this project); raises ConfigError listing every problem."""
-    return hub_stack.with_hub_stack(parse_fleet(raw_fleet_config()), stack=pulumi.get_stack())

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ValidationError
 
-from ..planning import cidr, clusterset, eks_versions, gitops, interconnect, labels
-from .model import ROUTING_FIELDS, FleetSpec, InterconnectMode
+from ..aws import cidr, eks_versions, labels
+from .model import ROUTING_FIELDS, FleetSpec
 
 NAMESPACE = "fleet"
 
@@ -122,7 +122,7 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     return problems
 
 
-def _fleet_problems(spec: FleetSpec) -> list[str]:
+def fleet_problems(spec: FleetSpec) -> list[str]:
     """Rules that span clusters: unique names, one hub, no overlapping ranges anywhere."""
     problems: list[str] = []
     first_by_name: dict[str, int] = {}
@@ -160,8 +160,6 @@ def _fleet_problems(spec: FleetSpec) -> list[str]:
     problems += _dns_problems(spec)
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)
-    problems += _gitops_problems(spec)
-    problems += _interconnect_problems(spec)
     return problems
 
 
@@ -189,47 +187,6 @@ def _range_problems(spec: FleetSpec) -> list[str]:
         )
         problems.append(
             f"{config_path(('clusters', ib, key_b))}: {net_b} overlaps {config_path(('clusters', ia, key_a))} ({net_a}){hint}"
-        )
-    return problems
-
-
-def _interconnect_problems(spec: FleetSpec) -> list[str]:
-    """Peering needs a center every API call starts or ends at, and ranges the hub can route to one by one."""
-    plan = interconnect.plan_interconnect(spec)
-    where = config_path(("interconnect", "mode"))
-    problems: list[str] = []
-    if plan is None:
-        if spec.interconnect.mode is InterconnectMode.PEERING:
-            problems.append(
-                f"{where}: peering joins each cluster to the hub's VPC, but the fleet has no hub (role: hub) or broker"
-            )
-        if spec.interconnect.keep_internet_path:
-            problems.append(
-                f"{config_path(('interconnect', 'keepInternetPath'))}: only for the deploy that adds a private path "
-                f"({where} peering or transitGateway); with none every API call already takes the internet"
-            )
-        return problems
-    broker = spec.broker_cluster()
-    if broker is not None and broker != plan.hub:
-        problems.append(
-            f"{config_path(('submariner', 'broker'))}: with {where} peering the broker must be the hub ({plan.hub}): "
-            "members reach it over the hub's peering connections"
-        )
-    index = {c.name: i for i, c in enumerate(spec.clusters)}
-    joined = [(plan.hub, plan.hub_cidr)] + [(s.name, s.vpc_cidr) for s in plan.spokes]
-    for a, b in cidr.overlapping_pairs([network for _, network in joined]):
-        # Name the later entry, as every other range problem does: that is usually the one just added.
-        (name_a, net_a), (name_b, net_b) = sorted((joined[a], joined[b]), key=lambda pair: index[pair[0]])
-        if {name_a, name_b} & {plan.hub}:
-            why = "AWS refuses to peer VPCs whose ranges overlap"
-        else:
-            why = (
-                "the hub routes to each member by its VPC range, and a route table holds one route per range "
-                "(Globalnet translates pod traffic only, not calls to an API endpoint)"
-            )
-        problems.append(
-            f"{config_path(('clusters', index[name_b], 'vpcCidr'))}: {net_b} overlaps "
-            f"{config_path(('clusters', index[name_a], 'vpcCidr'))} ({net_a}), but with {where} peering {why}"
         )
     return problems
 
@@ -264,13 +221,6 @@ def _submariner_problems(spec: FleetSpec) -> list[str]:
                 f"{config_path(('submariner', 'gatewaysPerCluster'))}: {config.gateways_per_cluster} gateways, one per AZ, "
                 f"but {config_path(('clusters', i))} ({name}) spans {cluster.availability_zones} AZs"
             )
-    pool = clusterset.gateway_pool_size(config.gateways_per_cluster)
-    if config.keep_gateway_addresses is not None and config.keep_gateway_addresses <= pool:
-        problems.append(
-            f"{config_path(('submariner', 'keepGatewayAddresses'))}: {config.keep_gateway_addresses} keeps no address: "
-            f"{config.gateways_per_cluster} gateways already use a pool of {pool}; set the old pool size "
-            "(3 x the old gatewaysPerCluster) only in the deploy that lowers gatewaysPerCluster"
-        )
     if config.globalnet:
         problems += _globalnet_problems(spec, members)
     return problems
@@ -521,20 +471,29 @@ def _without_disabled_sections(raw: Mapping[str, object]) -> dict[str, object]:
     return kept
 
 
+def parse_model(raw: Mapping[str, object]) -> FleetSpec:
+    """The ``fleet:*`` config (keys without the namespace) parsed into a FleetSpec, shapes only.
+
+    Raises ConfigError with every shape problem, plus what spans clusters as far as the raw
+    values allow: one round of fixes, not two.
+    """
+    raw = _without_disabled_sections(raw)
+    try:
+        return FleetSpec.model_validate(dict(raw))
+    except ValidationError as exc:
+        flagged = {tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p) for error in exc.errors()}
+        raise ConfigError(_pydantic_problems(exc) + _raw_fleet_problems(raw, flagged)) from None
+
+
 def parse_fleet(raw: Mapping[str, object]) -> FleetSpec:
-    """Validate the ``fleet:*`` config (keys without the namespace) into a FleetSpec.
+    """The config validated against shapes and facts; the checks that need a plan are
+    ``components.planning.checks.load_fleet``'s, which every entry point runs.
 
     Raises ConfigError with every problem found. Shape errors come first; fleet-wide rules run
     once every cluster is individually valid, since they compare values that must parse first.
     """
-    raw = _without_disabled_sections(raw)
-    try:
-        spec = FleetSpec.model_validate(dict(raw))
-    except ValidationError as exc:
-        # Report what spans clusters too, as far as the raw values allow: one round of fixes, not two.
-        flagged = {tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p) for error in exc.errors()}
-        raise ConfigError(_pydantic_problems(exc) + _raw_fleet_problems(raw, flagged)) from None
-    if problems := _fleet_problems(spec):
+    spec = parse_model(raw)
+    if problems := fleet_problems(spec):
         raise ConfigError(problems)
     return spec
 
@@ -564,81 +523,4 @@ def version_problems(spec: FleetSpec, today: dt.date) -> list[str]:
                 f"(python -m plan <stack> --upgrade-to {eks_versions.next_minor(version)}) and deploy it first, "
                 "or set supportType: EXTENDED (billed) to keep the version"
             )
-    return problems
-
-
-# redis-ha runs three replicas with hard anti-affinity: three nodes or it never becomes ready.
-REDIS_HA_NODES = 3
-
-
-def _gitops_problems(spec: FleetSpec) -> list[str]:
-    """A hub exists (here or through fleet:hub); templates use only what the cluster generator provides."""
-    problems: list[str] = []
-    hub = spec.hub
-    hub_index = next((i for i, c in enumerate(spec.clusters) if c.role == "hub"), None)
-    if spec.hub_stack is not None:
-        if hub is not None:
-            problems.append(
-                f"{config_path(('hub',))}: this stack has its own hub ({config_path(('clusters', hub_index or 0))}, "
-                f"{hub.name}); a stack either runs a hub or registers into another stack's"
-            )
-        if spec.argocd is not None:
-            problems.append(
-                f"{config_path(('argocd',))}: Argo CD runs in the hub's stack ({spec.hub_stack.stack}); "
-                "declare ApplicationSets there"
-            )
-    config = spec.argocd
-    if config is None or not config.enabled:
-        return problems
-    if hub is None:
-        if spec.hub_stack is None:
-            problems.append(
-                f"{config_path(('argocd',))}: Argo CD runs on the hub, but no cluster has role: hub "
-                "(or register into another stack's hub with fleet:hub)"
-            )
-        return problems
-    if config.ha:
-        nodes = sum(group.min_size for group in hub.node_groups)
-        if nodes < REDIS_HA_NODES:
-            problems.append(
-                f"{config_path(('argocd', 'ha'))}: redis-ha needs {REDIS_HA_NODES} nodes on the hub, but the node groups "
-                f"of {config_path(('clusters', hub_index or 0))} ({hub.name}) have minSize {nodes} in total"
-            )
-    stack = "<stack>"
-    registered = [
-        gitops.RegisteredCluster(c.name, gitops.IN_CLUSTER_SERVER, gitops.cluster_labels(c, stack)) for c in spec.clusters
-    ]
-    first_by_name: dict[str, int] = {}
-    for k, application_set in enumerate(config.application_sets):
-        path = ("argocd", "applicationSets", k)
-        if application_set.name in first_by_name:
-            problems.append(
-                f"{config_path((*path, 'name'))}: {application_set.name!r} is already the name of "
-                f"{config_path(('argocd', 'applicationSets', first_by_name[application_set.name]))}"
-            )
-        first_by_name.setdefault(application_set.name, k)
-        for key in ("path", "namespace"):
-            template = getattr(application_set, key)
-            unknown = gitops.unknown_parameters(template)
-            if unknown:
-                problems.append(
-                    f"{config_path((*path, key))}: {', '.join('{{' + p + '}}' for p in unknown)} is not a cluster generator "
-                    "parameter (use name, nameNormalized, server, metadata.labels.<key>, metadata.annotations.<key>)"
-                )
-                continue
-            for cluster in registered:
-                if not gitops.selects(application_set.selector, cluster.labels):
-                    continue
-                missing = [
-                    p.removeprefix("metadata.labels.")
-                    for p in gitops.template_parameters(template)
-                    if p.startswith("metadata.labels.") and p.removeprefix("metadata.labels.") not in cluster.labels
-                ]
-                if missing:
-                    problems.append(
-                        f"{config_path((*path, key))}: cluster {cluster.name!r} matches the selector but has no "
-                        f"label {', '.join(repr(m) for m in missing)}"
-                    )
-                elif key == "namespace" and (error := labels.dns1123_label_error(gitops.render(template, cluster.parameters()))):
-                    problems.append(f"{config_path((*path, key))}: for cluster {cluster.name!r}: {error}")
     return problems

@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..aws import cidr
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError
-from . import capacity, cidr, clusterset, flows, interconnect, naming, security_rules
+from . import capacity, clusterset, flows, interconnect, naming, security_rules
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"

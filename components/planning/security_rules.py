@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from . import cidr
+from ..aws import cidr
 from .clusterset import ClusterSet, Member
 from .interconnect import DNS_PORT, InterconnectPlan
 

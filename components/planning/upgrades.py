@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws import eks_releases
+from ..aws import eks_releases, eks_versions
 from ..config.model import FleetSpec
-from . import autoscaling, eks_versions, gitops
+from . import autoscaling, gitops
 
 THIS_STACK = ""
 
@@ -192,7 +192,7 @@ def _gates(wave: Wave, target: str) -> list[Gate]:
             offered,
             f"{target}: standard support until {eks_versions.SUPPORT[target].standard_until}"
             if offered
-            else f"{target} is not a version this program supports (components/planning/eks_versions.py)",
+            else f"{target} is not a version this program supports (components/aws/eks_versions.py)",
         )
     )
     minors = sorted(

@@ -10,10 +10,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..aws import arc
+from ..aws import arc, cidr, zones
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
-from ..planning import cidr, flows, interconnect, kubeconfig, naming, security_rules, zones
+from ..planning import flows, interconnect, kubeconfig, naming, security_rules
 from ..planning.clusterset import ClusterSet, plan_clusterset
 from . import providers, transit
 from .cluster import RegionalCluster, RegionalClusterArgs

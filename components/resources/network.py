@@ -9,8 +9,10 @@ from ipaddress import IPv4Network
 import pulumi
 import pulumi_aws as aws
 
+from ..aws import cidr
+from ..aws.zones import Zone
 from ..config.model import FlowLogDestination, FlowLogsSpec, NatGateways
-from ..planning import cidr, naming
+from ..planning import naming
 from ..planning.iam_policies import (
     GATEWAY_DRAINING_TAG,
     GATEWAY_POOL_TAG,
@@ -18,7 +20,6 @@ from ..planning.iam_policies import (
     flow_logs_trust_policy,
     logs_key_policy,
 )
-from ..planning.zones import Zone
 
 
 @dataclass(frozen=True)

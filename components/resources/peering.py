@@ -18,7 +18,8 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 
-from ..planning import cidr, naming, security_rules
+from ..aws import cidr
+from ..planning import naming, security_rules
 from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
 from ..planning.security_rules import CidrRule
 from .sg_rules import cidr_rules

@@ -14,11 +14,11 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from ..aws import eks_releases
+from ..aws.instance_types import ami_type_for
 from ..planning import clusterset as plan
 from ..planning import gateway_boot, naming, security_rules
 from ..planning.autoscaling import NODE_GROUP_LABEL
 from ..planning.iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
-from ..planning.instance_types import ami_type_for
 from ..planning.naming import partition
 from . import k8s_objects, nodes
 from .sg_rules import cidr_rules

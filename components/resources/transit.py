@@ -21,7 +21,7 @@ from ipaddress import IPv4Network
 import pulumi
 import pulumi_aws as aws
 
-from ..planning import regions
+from ..aws import regions
 
 # Private ASNs (RFC 6996) from the region's place among all regions: peered gateways never share
 # one, and a region's ASN never changes as the fleet gains or loses regions.

@@ -3,7 +3,7 @@
 From AWS's published zone IDs per region (EC2 user guide, "Regions and Zones"; `aws ec2
 describe-availability-zones --all-availability-zones`). Validation uses it to refuse a region
 code AWS does not have, and an `availabilityZones` count the region cannot provide (EKS refuses
-some zone IDs: components/planning/zones.py), before anything is deployed. Opt-in regions (af-south-1,
+some zone IDs: components/aws/zones.py), before anything is deployed. Opt-in regions (af-south-1,
 ap-east-1, me-south-1, ...) must be enabled in the account first. A region AWS opens later is
 added here with its zone IDs.
 """
