@@ -96,7 +96,7 @@ def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[st
 
 
 def test_demand_from_an_application_set_sums_its_overlays() -> None:
-    from components.config.model import RecordSpec
+    from components.config.dns import parse_record
     from offline import overlay_demand
 
     raw = raw_prod()
@@ -112,7 +112,7 @@ def test_demand_from_an_application_set_sums_its_overlays() -> None:
     with pytest.raises(ValueError, match="not a Kubernetes quantity"):
         overlay_demand.quantity("lots")
     with pytest.raises(Exception, match="set demand or demandFrom, not both"):
-        RecordSpec.model_validate(
+        parse_record(
             {
                 "name": "x.example.com",
                 "routing": "latency",

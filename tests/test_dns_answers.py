@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from components.config.model import RecordSpec
+from components.config.dns import RecordSpec, parse_record
 from components.planning.checks import load_fleet
 from components.planning.dns_answers import Answer, answers, unanswered
 from offline.harness import stack_config
@@ -20,7 +20,7 @@ REGIONS = {"prod-us": "us-east-1", "prod-eu": "eu-west-1", "mgmt": "us-east-1", 
 
 
 def record(**fields: Any) -> RecordSpec:
-    return RecordSpec.model_validate({"name": "x.example.com", **fields})
+    return parse_record({"name": "x.example.com", **fields})
 
 
 def shares(found: list[Answer]) -> dict[str, float]:

@@ -457,3 +457,49 @@ def test_unknown_dns_key() -> None:
     assert dns_problems(lambda raw: raw["dns"].update(healthcheck={})) == [
         "fleet:dns.healthcheck: unknown key; did you mean 'healthCheck'?"
     ]
+
+
+# One record of each routing policy, as a stack file would write it.
+EXAMPLE_RECORDS = {
+    "weighted": {"weights": {"a": 70, "b": 30}},
+    "failover": {"primary": "a", "secondary": "b"},
+    "latency": {"clusters": ["a", "b"]},
+    "geolocation": {"locations": {"EU": "b", "default": "a"}},
+}
+
+
+def test_every_routing_policy_has_an_example_and_a_typed_route53_argument() -> None:
+    from components.config.dns import ROUTING_POLICIES, parse_record, routing_of
+    from components.resources.traffic import ROUTING_POLICY_ARGS, describe_target
+
+    assert {routing_of(p) for p in ROUTING_POLICIES} == set(EXAMPLE_RECORDS)
+    for routing, fields in EXAMPLE_RECORDS.items():
+        record = parse_record({"name": "x.example.com", "routing": routing, **fields})
+        assert type(record).__name__.lower().startswith(routing)
+        for target in record.targets():
+            policy = record.route53_policy(target, "us-east-1")
+            # The typed block accepts exactly the values the policy hands it (an unknown keyword raises).
+            ROUTING_POLICY_ARGS[policy.argument](**policy.values)
+            assert describe_target(record, target, "us-east-1")["cluster"] == target.cluster
+
+
+def test_a_routing_value_selects_its_own_fields_only() -> None:
+    from components.config.dns import ROUTING_FIELDS
+
+    # Each policy's fields belong to it alone: a field shared by two would be accepted for either.
+    fields = [f for needed in ROUTING_FIELDS.values() for f in needed]
+    assert len(fields) == len(set(fields))
+    for routing, needed in ROUTING_FIELDS.items():
+        assert set(needed) == set(EXAMPLE_RECORDS[routing])
+
+
+def test_routing_problems_are_reported_with_the_record_s_other_problems() -> None:
+    def wrong(raw: dict[str, Any]) -> None:
+        record(raw, 0).update(primary="prod-us", name="api..example.com")
+        record(raw, 1).pop("secondary")
+
+    assert problems_after(wrong) == [
+        "fleet:dns.records[0].name: 'api..example.com' is not a DNS name such as api.example.com",
+        "fleet:dns.records[0]: primary is not used by weighted routing",
+        "fleet:dns.records[1]: failover routing needs secondary",
+    ]

@@ -16,7 +16,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from ..aws import cidr, eks_versions, labels
-from .model import ROUTING_FIELDS, FleetSpec
+from .model import ROUTING_FIELDS, FailoverRecord, FleetSpec, GeolocationRecord
 
 NAMESPACE = "fleet"
 
@@ -113,12 +113,45 @@ def _describe(error: Mapping[str, Any]) -> str:
     return message
 
 
+_RECORDS = ("dns", "records")
+
+
+def _error_loc(error: Mapping[str, Any]) -> tuple[tuple[int | str, ...], str | None]:
+    """The config path of a pydantic error, and the routing policy it was raised under (if any).
+
+    pydantic adds validator names (e.g. 'function-after[...]') to some locations, and the tag of a
+    discriminated union (dns.records[0].weighted.weights); neither is a key of the config.
+    """
+    loc = tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p)
+    if len(loc) > 3 and loc[:2] == _RECORDS and loc[3] in ROUTING_FIELDS:
+        return loc[:3] + loc[4:], str(loc[3])
+    return loc, None
+
+
+def _record_problem(error: Mapping[str, Any], loc: tuple[int | str, ...], routing: str) -> str | None:
+    """A routing field given to the wrong policy, or one its policy needs, said as such."""
+    if len(loc) != 4:
+        return None
+    field, record = str(loc[3]), config_path(loc[:3])
+    if error["type"] == "extra_forbidden" and any(field in fields for fields in ROUTING_FIELDS.values()):
+        return f"{record}: {field} is not used by {routing} routing"
+    if error["type"] == "missing" and field in ROUTING_FIELDS[routing]:
+        return f"{record}: {routing} routing needs {field}"
+    return None
+
+
 def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors():
-        # pydantic adds validator names (e.g. 'function-after[...]') to some locations.
-        loc = tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p)
-        problems.append(f"{config_path(loc)}: {_describe(error)}")
+        loc, routing = _error_loc(error)
+        if routing is not None and (problem := _record_problem(error, loc, routing)):
+            problems.append(problem)
+        elif error["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[:2] == _RECORDS:
+            expected = " or ".join(", ".join(repr(r) for r in ROUTING_FIELDS).rsplit(", ", 1))
+            given = f" (got {error['input'].get('routing')!r})" if error["type"] == "union_tag_invalid" else ""
+            problems.append(f"{config_path((*loc, 'routing'))}: Input should be {expected}{given}")
+        else:
+            problems.append(f"{config_path(loc)}: {_describe(error)}")
     return problems
 
 
@@ -277,15 +310,15 @@ def _drain_problems(spec: FleetSpec) -> list[str]:
         out = configured - {t.cluster for t in spec.serving_targets(record)}
         if not out:
             continue
-        if record.routing == "failover":
+        if isinstance(record, FailoverRecord):
             problems.append(
                 f"{where}: drains {', '.join(sorted(out))}, but a failover record keeps both members: evacuate by "
                 "swapping primary and secondary (a clean update)"
             )
             continue
-        if record.routing == "geolocation" and (record.locations or {}).get("default") in out:
+        if isinstance(record, GeolocationRecord) and record.default_cluster in out:
             problems.append(
-                f"{where}: drains {record.locations['default'] if record.locations else ''}, the default location's cluster: "
+                f"{where}: drains {record.default_cluster}, the default location's cluster: "
                 "clients no other location matches would get no answer; point default at another cluster first"
             )
         serving = {regions[t.cluster] for t in spec.serving_targets(record) if t.cluster in regions}
@@ -399,9 +432,9 @@ def _has_field_error(prefix: tuple[int | str, ...], flagged: set[tuple[int | str
 
 
 def _raw_model_rules(raw: Mapping[str, object], flagged: set[tuple[int | str, ...]]) -> list[str]:
-    """The rules a node group or record checks once its fields parse (NodeGroupSpec._sizes_and_image,
-    RecordSpec._fields_fit_routing), for those whose other fields did not: pydantic skips a model's
-    own rules then, and they would only show in a second round."""
+    """The rule a node group checks once its fields parse (NodeGroupSpec._sizes_and_image), for groups
+    whose other fields did not: pydantic skips a model's own rules then, and they would only show in
+    a second round. (A record's routing fields are checked by pydantic itself, per policy class.)"""
     problems: list[str] = []
     listed = raw.get("clusters")
     for i, cluster in enumerate(listed if isinstance(listed, list) else []):
@@ -419,21 +452,6 @@ def _raw_model_rules(raw: Mapping[str, object], flagged: set[tuple[int | str, ..
                         f"{config_path(in_group)}: sizes must satisfy minSize <= desiredSize <= maxSize, "
                         f"got {low} <= {desired} <= {high}"
                     )
-    dns = raw.get("dns")
-    records = dns.get("records") if isinstance(dns, Mapping) else None
-    for j, record in enumerate(records if isinstance(records, list) else []):
-        in_record: tuple[int | str, ...] = ("dns", "records", j)
-        if not isinstance(record, Mapping) or not _has_field_error(in_record, flagged):
-            continue
-        routing = record.get("routing")
-        wanted = ROUTING_FIELDS.get(routing) if isinstance(routing, str) else None
-        if wanted is None:
-            continue
-        given = {f for f in ("weights", "primary", "secondary", "clusters", "locations") if record.get(f) is not None}
-        found = [f"{f} is not used by {routing} routing" for f in sorted(given - wanted)]
-        found += [f"{routing} routing needs {f}" for f in sorted(wanted - given)]
-        if found:
-            problems.append(f"{config_path(in_record)}: {'; '.join(found)}")
     return problems
 
 
@@ -481,7 +499,7 @@ def parse_model(raw: Mapping[str, object]) -> FleetSpec:
     try:
         return FleetSpec.model_validate(dict(raw))
     except ValidationError as exc:
-        flagged = {tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p) for error in exc.errors()}
+        flagged = {_error_loc(error)[0] for error in exc.errors()}
         raise ConfigError(_pydantic_problems(exc) + _raw_fleet_problems(raw, flagged)) from None
 
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import assert_never
 
-from ..config.model import RecordSpec, RecordTarget
+from ..config.model import FailoverRecord, GeolocationRecord, LatencyRecord, RecordSpec, RecordTarget, WeightedRecord
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,27 @@ def answers(
     if all(c in down for c in clusters):
         down = set()  # fail-open
     up = [c for c in clusters if c not in down]
-    if record.weights is not None:
-        weights = record.weights
-        tier = [c for c in up if weights[c] > 0] or [c for c in up if weights[c] == 0]
-        total = sum(weights[c] for c in tier)
-        return _merge([Answer(c, weights[c] / total if total else 1 / len(tier)) for c in tier])
-    if record.primary is not None and record.secondary is not None:
-        return [Answer(record.primary if record.primary not in down else record.secondary, 1.0)]
-    if record.clusters is not None:
-        served = sorted({regions[c] for c in clusters})
-        found = []
-        for client in served:
-            for region in latency_order(client, served):
-                healthy = [c for c in up if regions[c] == region]
-                if healthy:
-                    found += [Answer(c, 1 / len(served) / len(healthy)) for c in healthy]
-                    break
-        return _merge(found)
-    return _merge(_geolocation(targets, down))
+    match record:
+        case WeightedRecord(weights=weights):
+            tier = [c for c in up if weights[c] > 0] or [c for c in up if weights[c] == 0]
+            total = sum(weights[c] for c in tier)
+            return _merge([Answer(c, weights[c] / total if total else 1 / len(tier)) for c in tier])
+        case FailoverRecord(primary=primary, secondary=secondary):
+            return [Answer(primary if primary not in down else secondary, 1.0)]
+        case LatencyRecord():
+            served = sorted({regions[c] for c in clusters})
+            found = []
+            for client in served:
+                for region in latency_order(client, served):
+                    healthy = [c for c in up if regions[c] == region]
+                    if healthy:
+                        found += [Answer(c, 1 / len(served) / len(healthy)) for c in healthy]
+                        break
+            return _merge(found)
+        case GeolocationRecord():
+            return _merge(_geolocation(targets, down))
+        case _:
+            assert_never(record)
 
 
 def _geolocation(all_targets: list[RecordTarget], down: set[str]) -> list[Answer]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import cidr
-from ..config.model import FleetSpec
+from ..config.model import FleetSpec, WeightedRecord
 from ..config.validation import ConfigError
 from . import capacity, clusterset, flows, interconnect, naming, security_rules
 from .flows import Flow, FlowKind, Route
@@ -396,7 +396,7 @@ def _weighted_records(spec: FleetSpec, report: Report) -> None:
     if spec.dns is None:
         return
     for record in spec.dns.records:
-        if record.routing == "weighted" and len(record.targets()) > WEIGHTED_RECORDS_PER_NAME:
+        if isinstance(record, WeightedRecord) and len(record.targets()) > WEIGHTED_RECORDS_PER_NAME:
             report.errors.append(
                 f"fleet:dns.records ({record.name}): {len(record.targets())} weighted records; limit "
                 f"{WEIGHTED_RECORDS_PER_NAME} per name and type ({ROUTE53_QUOTAS}); fix: split the name"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,37 +55,25 @@ class GlobalTrafficArgs:
     """With fleet:dns.arc, each cluster's ARC routing control: its records are healthy only while it is On."""
 
 
+# Route53 routing-policy argument -> its typed block; a policy whose argument is missing here fails
+# tests/test_traffic.py before it reaches a deploy.
+ROUTING_POLICY_ARGS: dict[str, Callable[..., Any]] = {
+    "weighted_routing_policies": aws.route53.RecordWeightedRoutingPolicyArgs,
+    "failover_routing_policies": aws.route53.RecordFailoverRoutingPolicyArgs,
+    "latency_routing_policies": aws.route53.RecordLatencyRoutingPolicyArgs,
+    "geolocation_routing_policies": aws.route53.RecordGeolocationRoutingPolicyArgs,
+}
+
+
 def _routing_policy(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
     """The one routing-policy argument for this record set."""
-    if record.weights is not None:
-        return {"weighted_routing_policies": [aws.route53.RecordWeightedRoutingPolicyArgs(weight=record.weights[target.cluster])]}
-    if record.primary is not None:
-        role = "PRIMARY" if target.cluster == record.primary else "SECONDARY"
-        return {"failover_routing_policies": [aws.route53.RecordFailoverRoutingPolicyArgs(type=role)]}
-    if record.clusters is not None:
-        return {"latency_routing_policies": [aws.route53.RecordLatencyRoutingPolicyArgs(region=region)]}
-    location = target.location
-    assert location is not None, "geolocation targets always carry their location"
-    return {
-        "geolocation_routing_policies": [
-            aws.route53.RecordGeolocationRoutingPolicyArgs(
-                continent=location.continent,
-                country="*" if location.is_default else location.country,
-            )
-        ]
-    }
+    policy = record.route53_policy(target, region)
+    return {policy.argument: [ROUTING_POLICY_ARGS[policy.argument](**policy.values)]}
 
 
 def describe_target(record: RecordSpec, target: RecordTarget, region: str) -> dict[str, Any]:
     """The `dns` stack output entry for one record set."""
-    entry: dict[str, Any] = {"setIdentifier": target.set_identifier, "cluster": target.cluster, "region": region}
-    if record.weights is not None:
-        entry["weight"] = record.weights[target.cluster]
-    elif record.primary is not None:
-        entry["failover"] = "PRIMARY" if target.cluster == record.primary else "SECONDARY"
-    elif target.location is not None:
-        entry["location"] = target.location.slug
-    return entry
+    return {"setIdentifier": target.set_identifier, "cluster": target.cluster, "region": region, **record.describe(target)}
 
 
 class GlobalTraffic(pulumi.ComponentResource):

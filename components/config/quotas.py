@@ -1,0 +1,56 @@
+"""Quotas the account has raised above AWS's defaults (fleet:quotas), per region and account-wide."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .types import (
+    Model,
+    Quota,
+    Region,
+)
+
+
+class RegionQuotasSpec(Model):
+    """An account's raised values of per-region quotas (Service Quotas); unset means AWS's default."""
+
+    elastic_ips: Quota | None = None
+    """EC2-VPC Elastic IPs (L-0263D0A3)."""
+    vpcs: Quota | None = None
+    """VPCs per Region (L-F678F1CE)."""
+    internet_gateways: Quota | None = None
+    """Internet gateways per Region (L-A4707A72)."""
+    nat_gateways_per_az: Quota | None = None
+    """NAT gateways per Availability Zone (L-FE5A380F)."""
+    network_load_balancers: Quota | None = None
+    """Network Load Balancers per Region (L-69A177A2)."""
+    resolver_endpoints: Quota | None = None
+    """Route 53 Resolver endpoints per Region."""
+    peering_connections_per_vpc: Quota | None = None
+    """Active VPC peering connections per VPC (L-7E9ECCDB)."""
+    routes_per_route_table: Quota | None = None
+    """Routes per route table (L-93826ACB)."""
+    transit_gateways: Quota | None = None
+    """Transit gateways per Region."""
+    transit_gateway_peering_attachments: Quota | None = None
+    """Peering attachments per transit gateway."""
+    inbound_rules_per_security_group: Quota | None = None
+    """Inbound rules per security group (L-0EA8095F)."""
+    security_groups_per_interface: Quota | None = None
+    """Security groups per network interface (L-2AFB9258)."""
+
+
+class AccountQuotasSpec(Model):
+    """An account's raised values of global quotas; unset means AWS's default."""
+
+    route53_health_checks: Quota | None = None
+    """Route 53 health checks per account."""
+    iam_oidc_providers: Quota | None = None
+    """IAM OpenID Connect providers per account."""
+
+
+class QuotasSpec(Model):
+    account: AccountQuotasSpec = Field(default_factory=AccountQuotasSpec)
+    """Global quotas the account has raised."""
+    regions: dict[Region, RegionQuotasSpec] = Field(default_factory=dict)
+    """Per region, the quotas the account has raised there."""
