@@ -460,7 +460,7 @@ def test_unknown_dns_key() -> None:
 
 
 # One record of each routing policy, as a stack file would write it.
-EXAMPLE_RECORDS = {
+EXAMPLE_RECORDS: dict[str, dict[str, Any]] = {
     "weighted": {"weights": {"a": 70, "b": 30}},
     "failover": {"primary": "a", "secondary": "b"},
     "latency": {"clusters": ["a", "b"]},
