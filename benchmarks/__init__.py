@@ -1,1 +1,1 @@
-"""The program's own cost as the fleet grows: ``python -m benchmarks`` (README: Benchmarks)."""
+"""The program's own cost as the fleet grows: ``python -m benchmarks`` (docs/benchmarks.md)."""

@@ -2,7 +2,7 @@
 
 For each fleet size, in fresh processes: the time to evaluate the program under mocks (median of
 ``--repeat`` runs), its peak memory, and the deploy's critical path from typical create times,
-compared with a single cluster's. Prints a Markdown table (the README's) or JSON.
+compared with a single cluster's. Prints a Markdown table (docs/benchmarks.md's) or JSON.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from functools import cache
 
 from offline.harness import Registration, Run
 
-# Minutes, typical for a create in a quiet account (README: Benchmarks documents this table).
+# Minutes, typical for a create in a quiet account (docs/benchmarks.md documents this table).
 CREATE_MINUTES: Mapping[str, float] = {
     "eks:index:Cluster": 10.0,
     "aws:eks/cluster:Cluster": 10.0,

@@ -1,1 +1,1 @@
-"""Automation API deploys: ``python -m deploy --stack prod [--up]`` (README: Deploying from CI)."""
+"""Automation API deploys: ``python -m deploy --stack prod [--up]`` (docs/ci.md)."""

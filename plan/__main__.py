@@ -19,7 +19,7 @@ from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError
 from components.planning import capacity, checks, dns_answers, flows, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
-from offline import harness, overlay_demand, upgrade_gates
+from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import PLACEHOLDER_HUB, hub_stack_of, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
@@ -77,17 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         print("--to FILE2 needs --compare FILE (the config it starts from)", file=sys.stderr)
         return 1
     given = Path(args.stack)
-    if given.name != args.stack and given.resolve() != harness.stack_path(stack).resolve():
+    if given.name != args.stack and given.resolve() != stacks.stack_path(stack).resolve():
         # Planning the project's own Pulumi.<stack>.yaml instead would silently answer another question.
         print(
-            f"{args.stack}: plan reads stacks from {harness.STACK_DIR}; to preview a changed copy, run "
+            f"{args.stack}: plan reads stacks from {stacks.STACK_DIR}; to preview a changed copy, run "
             f"python -m plan {stack} --compare {args.stack}",
             file=sys.stderr,
         )
         return 1
-    if not harness.stack_path(stack).is_file():
+    if not stacks.stack_path(stack).is_file():
         available = ", ".join(harness.available_stacks()) or "none"
-        print(f"no Pulumi.{stack}.yaml in {harness.STACK_DIR} (stacks here: {available})", file=sys.stderr)
+        print(f"no Pulumi.{stack}.yaml in {stacks.STACK_DIR} (stacks here: {available})", file=sys.stderr)
         return 1
     try:
         hub_stack = hub_stack_of(stack)

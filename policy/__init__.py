@@ -1,1 +1,1 @@
-"""The fleet's CrossGuard policy pack: ``pulumi preview --policy-pack policy`` (README: Policy pack)."""
+"""The fleet's CrossGuard policy pack: ``pulumi preview --policy-pack policy`` (docs/policy.md)."""

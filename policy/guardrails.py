@@ -25,7 +25,7 @@ from typing import Any
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-# Submariner's gateway ports (IKE, NAT-T, its NAT discovery) and ESP; components/planning/clusterset.py owns
+# Submariner's gateway ports (IKE, NAT-T, its NAT discovery) and ESP; components/planning/submariner.py owns
 # the real list, and a test keeps the two equal.
 SUBMARINER_GATEWAY_UDP_PORTS = frozenset({500, 4490, 4500})
 ESP_PROTOCOL = "50"

@@ -28,7 +28,7 @@ def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
 
 
 def retire_steps() -> list[Callable[[dict[str, Any]], None]]:
-    """The README's "Tear a cluster down" runbook for prod-eu, as config edits (each builds on the last)."""
+    """The "Tear a cluster down" runbook (docs/runbooks.md) for prod-eu, as config edits (each builds on the last)."""
 
     def step1(config: dict[str, Any]) -> None:
         next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = True

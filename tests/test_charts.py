@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from components.planning import clusterset as plan
 from components.planning import gitops
+from components.planning import submariner as plan
 from offline import charts
 from offline.harness import Run
 from tests.charts_under_test import raw_objects, release_of

@@ -19,6 +19,9 @@ from components.planning.preflight import PreflightError
 from offline.harness import Registration, Run, physical_name_length, run_program
 from offline.reachability import Graph, check
 
+# Whole fleets of 10 and 30 clusters: `pytest -m "not slow"` skips them in a quick loop; CI runs them.
+pytestmark = pytest.mark.slow
+
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 SIZES = (10, 30)

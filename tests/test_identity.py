@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.planning import identity
-from offline.argocd_auth import eks_admits, presented_principal
+from offline.gitops_auth import eks_admits, presented_principal
 from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, DEPLOYER_SESSION_ARN, ResourceInUseError, Run, run_stack
 
 HUMAN = f"arn:aws:iam::{ACCOUNT}:role/platform-admins"
@@ -35,7 +35,7 @@ def _admins(*arns: str):  # type: ignore[no-untyped-def]
 
 
 def test_the_deploying_role_in_cluster_admins_gets_no_entry_of_ours() -> None:
-    # The README tells CI users to list the deploy role here; EKS already made its entry.
+    # docs/deploy.md tells CI users to list the deploy role here; EKS already made its entry.
     run = run_stack("prod", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
     for cluster in run.of_type("eks:index:Cluster"):
         principals = [e["principalArn"] for e in (cluster.inputs.get("accessEntries") or {}).values()]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from benchmarks.fleets import generated_fleet
 from components.aws import cidr
 from components.config.model import CableDriver, InterconnectMode
-from components.planning import clusterset, interconnect, preflight, security_rules
+from components.planning import interconnect, preflight, security_rules, submariner
 from components.planning.checks import load_fleet
 from components.planning.security_rules import CidrRule
 from offline.harness import stack_config
@@ -167,17 +167,17 @@ def test_collapsing_covers_exactly_the_same_addresses(ranges: list[IPv4Network])
 
 @given(st.integers(2, 40), st.integers(1, 3))
 def test_gateway_shards_hold_every_peer_once_within_60_rules(members: int, gateways: int) -> None:
-    plan = clusterset.ClusterSet(
+    plan = submariner.ClusterSet(
         broker="m00",
         members=tuple(
-            clusterset.Member(f"m{i:02d}", "us-east-1", IPv4Network(f"10.{i}.0.0/16"), IPv4Network(f"172.16.{i}.0/24"), None, 3)
+            submariner.Member(f"m{i:02d}", "us-east-1", IPv4Network(f"10.{i}.0.0/16"), IPv4Network(f"172.16.{i}.0/24"), None, 3)
             for i in range(members)
         ),
         cable_driver=CableDriver.LIBRESWAN,
         globalnet=False,
         gateways_per_cluster=gateways,
     )
-    pool = clusterset.gateway_pool_size(gateways)
+    pool = submariner.gateway_pool_size(gateways)
     for member in plan.members:
         shards = security_rules.gateway_shards(plan, member.name)
         assert sorted(p.name for shard in shards for p in shard) == sorted(p.name for p in plan.peers_of(member.name))
@@ -241,7 +241,7 @@ def independent_counts(raw: dict[str, Any]) -> dict[str, int]:
 
 def _global_ranges(raw: dict[str, Any], member: str) -> list[IPv4Network]:
     spec = load_fleet(copy.deepcopy(raw))
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     assert plan is not None
     return [p.global_cidr for p in plan.peers_of(member) if p.global_cidr is not None]
 

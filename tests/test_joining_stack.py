@@ -101,11 +101,11 @@ def test_a_hub_in_another_project_cannot_be_read() -> None:
 def test_the_plan_of_a_joining_stack_shows_its_flow_over_the_peering(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from offline import harness
+    from offline import stacks
     from plan.__main__ import main
 
     shutil.copy(ROOT / "Pulumi.staging.yaml", project / "Pulumi.staging.yaml")
-    monkeypatch.setattr(harness, "STACK_DIR", project)
+    monkeypatch.setattr(stacks, "STACK_DIR", project)
     diagram = project / "staging.mmd"
     assert main(["staging", "--json", "--diagram", str(diagram)]) == 0
     plan = json.loads(capsys.readouterr().out)

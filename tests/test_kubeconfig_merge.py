@@ -1,4 +1,4 @@
-"""Merging the fleet kubeconfig into an existing one, as the README says to, checked with kubectl."""
+"""Merging the fleet kubeconfig into an existing one, as docs/runbooks.md says to, checked with kubectl."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def fleet(prefix: str) -> str:
 
 
 def merged(tmp_path: Path, fleet_text: str) -> dict[str, object]:
-    """The README's merge: the existing file first, so nothing in it is overridden, then the fleet's."""
+    """The runbook's merge: the existing file first, so nothing in it is overridden, then the fleet's."""
     existing, fleet_file = tmp_path / "config", tmp_path / "fleet"
     existing.write_text(yaml.safe_dump(EXISTING))
     fleet_file.write_text(fleet_text)

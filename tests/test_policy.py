@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 
 from components.config.model import CableDriver
-from components.planning.clusterset import gateway_ports
+from components.planning.submariner import gateway_ports
 from offline.harness import ROOT, Run, run_stack
 from offline.policy_view import as_resource
 from offline.policy_view import violations as stack_violations

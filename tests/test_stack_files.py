@@ -9,7 +9,7 @@ import pytest
 
 import plan.__main__ as plan_main
 from components.config.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
-from offline import harness
+from offline import stacks
 from offline.harness import run_stack
 
 # A fourth cluster a newcomer adds to prod, in a region the reference stacks do not use.
@@ -105,7 +105,7 @@ def test_encrypted_values_become_placeholders_that_validate(tmp_path: Path) -> N
 @pytest.fixture
 def own_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A directory of stack files with the test's Pulumi.mine.yaml, as a newcomer adapting prod would write it."""
-    monkeypatch.setattr(harness, "STACK_DIR", tmp_path)
+    monkeypatch.setattr(stacks, "STACK_DIR", tmp_path)
     return tmp_path / "Pulumi.mine.yaml"
 
 
@@ -132,7 +132,7 @@ def test_the_plan_prints_yaml_mistakes_without_a_traceback(own_stack: Path, caps
 def test_a_missing_stack_lists_the_available_ones(
     capsys: pytest.CaptureFixture[str], reference_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(harness, "STACK_DIR", reference_project)
+    monkeypatch.setattr(stacks, "STACK_DIR", reference_project)
     assert plan_main.main(["nope"]) == 1
     assert "(stacks here: prod, staging)" in capsys.readouterr().err
 
@@ -247,7 +247,7 @@ def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:
 
 
 def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # What the README's "Add a cluster" runbook says: the new cluster's resources, plus the broker's
+    # What the "Add a cluster" runbook (docs/runbooks.md) says: the new cluster's resources, plus the broker's
     # allow list, every peer's gateway prefix list and the broker's account for it.
     prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
     proposed = tmp_path / "Pulumi.prod.yaml"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from components.aws import cidr
-from components.planning import clusterset as plan
 from components.planning import flows
+from components.planning import submariner as plan
 from components.planning.checks import load_fleet
 from components.planning.iam_policies import GATEWAY_POOL_TAG
 from offline import reachability

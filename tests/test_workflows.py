@@ -140,12 +140,12 @@ STACKS = ["prod", "staging"]
     [
         (["Pulumi.staging.yaml"], ["staging"]),
         (["Pulumi.prod.yaml", "README.md"], ["prod"]),
-        (["components/resources/traffic.py"], STACKS),
+        (["components/resources/dns.py"], STACKS),
         (["policy/guardrails.py"], STACKS),
         (["Pulumi.yaml"], STACKS),
         (["requirements.txt"], STACKS),
         (["__main__.py"], STACKS),
-        (["README.md", "tests/test_traffic.py", "gitops/apps/myapp/base/deployment.yaml", "benchmarks/run.py"], []),
+        (["README.md", "tests/test_dns.py", "gitops/apps/myapp/base/deployment.yaml", "benchmarks/run.py"], []),
         (["Pulumi.qa.yaml"], []),  # a stack file being deleted or not yet initialised
         (["components_old/x.py", "docs/__main__.py"], []),
         ([], []),

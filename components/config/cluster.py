@@ -62,12 +62,19 @@ class NodeGroupSpec(Model):
     instance_types: Annotated[list[InstanceType], Field(min_length=1)]
     """EC2 instance types; all of one architecture and accelerator kind."""
     min_size: Annotated[int, Field(ge=0)]
+    """Fewest nodes; raising it above the running size needs the resize --compare prints, first."""
     max_size: Annotated[int, Field(ge=1)]
+    """Most nodes the autoscaler may run."""
     desired_size: Annotated[int, Field(ge=0)]
+    """Seeds the group (minSize <= desiredSize <= maxSize); the autoscaler owns it afterwards."""
     capacity_type: CapacityType = CapacityType.ON_DEMAND
+    """ON_DEMAND or SPOT."""
     disk_size_gib: Annotated[int, Field(ge=20, le=16384)] = 50
+    """Encrypted gp3 root volume size; a change rolls every node of the group."""
     labels: LabelMap = Field(default_factory=dict)
+    """Kubernetes node labels of the group's nodes."""
     taints: list[Taint] = Field(default_factory=list)
+    """Node taints; GPU groups always get nvidia.com/gpu=true:NoSchedule."""
     per_zone: bool | None = None
     """One group per zone, balanced by the autoscaler, so a pod bound to a zonal EBS volume can always
     scale up in its zone; unset: on for on-demand, non-GPU groups (where stateful workloads land)."""
@@ -131,6 +138,7 @@ class EdgeSpec(Model):
     zone_id: HostedZoneId | None = None
     """That load balancer's canonical hosted zone id."""
     ingress: IngressTarget = Field(default_factory=IngressTarget)
+    """The in-cluster Service the owned NLB forwards to (TCP pass-through)."""
 
     @model_validator(mode="after")
     def _external_is_complete(self) -> EdgeSpec:
@@ -233,15 +241,23 @@ class ClusterSpec(Model):
     name: DnsLabel
     """EKS cluster name and kube context; unique in the fleet."""
     region: Region
+    """AWS region code (us-east-1)."""
     role: Literal["hub", "member"] = "member"
+    """hub: runs the fleet's shared services (Argo CD, the broker by default, the interconnect hub); at most one per fleet."""
     kubernetes_version: KubernetesVersion | None = None
     """Overrides fleet:kubernetesVersion for this cluster."""
     vpc_cidr: Annotated[Network, AfterValidator(prefix_between(16, 20)), AfterValidator(private_range)]
+    """RFC 1918, /16 to /20, disjoint from every range of every other cluster; also the pod range (VPC CNI)."""
     service_cidr: Annotated[Network, AfterValidator(prefix_between(12, 24)), AfterValidator(private_range)]
+    """RFC 1918, /12 to /24, disjoint from its own VPC and every range of every other cluster."""
     availability_zones: Annotated[int, Field(ge=2, le=cidr.MAX_AZS)] = 3
+    """Zones to spread subnets and nodes over, 2 to 6, chosen by zone ID among those EKS accepts without opting in."""
     nat_gateways: NatGateways = NatGateways.ONE_PER_AZ
+    """OnePerAz survives a zone outage; Single is cheaper for non-prod."""
     labels: LabelMap = Field(default_factory=dict)
+    """Cluster labels (Kubernetes syntax) that ApplicationSet selectors and upgrade waves match, e.g. environment: production."""
     node_groups: Annotated[list[NodeGroupSpec], Field(min_length=1)]
+    """The cluster's managed node groups, at least one."""
     edge: EdgeSpec = Field(default_factory=EdgeSpec)
     """Where public traffic for this cluster enters (fleet:dns records point here)."""
     support_type: SupportType | None = None

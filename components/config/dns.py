@@ -21,11 +21,13 @@ from .types import DnsLabel, DomainName, Model
 
 class HealthCheckSpec(Model):
     protocol: Literal["HTTP", "HTTPS", "TCP"] = "HTTPS"
+    """How Route53 probes each edge; HTTPS sends <cluster>.<edgeSubdomain>.<zone> as SNI and Host."""
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
     """Defaults to each edge's listener port; when set it must equal every owned edge's listener port."""
     path: str | None = "/healthz"
     """Request path for HTTP(S) checks; must be unset for TCP."""
     failure_threshold: Annotated[int, Field(ge=1, le=10)] = 3
+    """Consecutive failed probes before an edge counts as unhealthy, 1 to 10."""
     request_interval: Literal[10, 30] = 30
     """Seconds between checks; Route53 offers 10 (fast, billed higher) or 30."""
 
@@ -78,6 +80,7 @@ class _Record(Model):
     """The fields this policy needs (and no other policy's)."""
 
     name: DomainName
+    """The record's name, inside the zone, unique among the records."""
     drained: list[DnsLabel] = Field(default_factory=list)
     """Clusters taken out of this name's answers (their record sets are removed; weight 0 would still answer)."""
     demand: DemandSpec | None = None
@@ -111,6 +114,7 @@ class _Record(Model):
 class WeightedRecord(_Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("weights",)
     routing: Literal["weighted"]
+    """weighted: answers split by weight among the healthy targets."""
     weights: dict[str, Annotated[int, Field(ge=0, le=255)]]
     """Cluster name -> relative weight 0..255."""
 
@@ -138,6 +142,7 @@ class WeightedRecord(_Record):
 class FailoverRecord(_Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("primary", "secondary")
     routing: Literal["failover"]
+    """failover: the primary while it is healthy, else the secondary."""
     primary: str
     """The cluster that serves while healthy."""
     secondary: str
@@ -168,6 +173,7 @@ class FailoverRecord(_Record):
 class LatencyRecord(_Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("clusters",)
     routing: Literal["latency"]
+    """latency: the healthy target with the lowest latency from the resolver."""
     clusters: list[str]
     """Clusters to answer from, each for its region."""
 
@@ -195,6 +201,7 @@ class LatencyRecord(_Record):
 class GeolocationRecord(_Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("locations",)
     routing: Literal["geolocation"]
+    """geolocation: the target for the client's country or continent, else the default."""
     locations: dict[str, str]
     """Continent/country code (or default) -> cluster name."""
 
@@ -279,7 +286,9 @@ class DnsSpec(Model):
     edge_subdomain: DnsLabel = "edge"
     """Each edge also gets <cluster>.<edgeSubdomain>.<zone>: health checks send it as Host/SNI; it reaches one region."""
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+    """The health check every edge gets."""
     records: Annotated[list[RecordSpec], Field(min_length=1)]
+    """The global names, each with its routing policy."""
     min_serving_regions: Annotated[int, Field(ge=1)] = 1
     """No drain may leave a name answered from fewer regions than this (and ARC's safety rule keeps this many on)."""
     arc: bool = False

@@ -129,9 +129,11 @@ class ArgoCdSpec(Model):
     notifications: bool = False
     """The notifications controller; off unless you configure notification services for it."""
     repo: GitRepoSpec
+    """The GitOps repository Argo CD reads."""
     root_app: RootAppSpec | None = None
     """Optional app-of-apps on the hub."""
     application_sets: list[ApplicationSetSpec] = Field(default_factory=list)
+    """ApplicationSets, each deploying one path to the clusters its label selector matches."""
 
     @model_validator(mode="after")
     def _sso_needs_url(self) -> ArgoCdSpec:

@@ -137,9 +137,11 @@ class FleetSpec(Model):
     _joining_unread: list[str] = PrivateAttr(default_factory=list)
 
     protect: bool = True
+    """Pulumi protect on every cluster, its KMS key, network and NLB, and EKS and NLB deletion protection."""
     api_access_cidrs: list[Annotated[Network, AfterValidator(not_everywhere)]]
     """Who may reach the public API endpoints; [] makes the endpoints private-only."""
     kubernetes_version: KubernetesVersion = eks_versions.NEWEST
+    """EKS minor version (quoted, e.g. "1.35") for clusters that do not set their own."""
     support_type: SupportType = SupportType.STANDARD
     """EKS upgrade policy of every cluster; EXTENDED keeps a version past standard support, billed per hour."""
     flow_logs: FlowLogsSpec = Field(default_factory=FlowLogsSpec)
@@ -147,10 +149,13 @@ class FleetSpec(Model):
     cluster_admins: list[IamPrincipalArn] = Field(default_factory=list)
     """IAM principals given cluster-admin access entries on every cluster."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
+    """How the merged kubeconfig's contexts authenticate and are named."""
     clusters: Annotated[list[ClusterSpec], Field(min_length=1)]
+    """The fleet's clusters, at least one; each gets its own VPC, EKS control plane and node groups."""
     dns: DnsSpec | None = None
     """Route53 records in front of the clusters' edges; none when absent."""
     load_balancer_controller: LoadBalancerControllerSpec = Field(default_factory=LoadBalancerControllerSpec)
+    """The aws-load-balancer-controller chart that binds each owned edge NLB to its ingress Service."""
     addons: AddonVersionsSpec = Field(default_factory=AddonVersionsSpec)
     """Versions and settings of the in-cluster add-ons (each cluster switches them in its own addons)."""
     submariner: SubmarinerSpec | None = None
@@ -160,7 +165,7 @@ class FleetSpec(Model):
     hub_stack: HubReferenceSpec | None = Field(default=None, alias="hub")
     """fleet:hub: register this stack's clusters into another stack's hub."""
     interconnect: InterconnectSpec = Field(default_factory=InterconnectSpec)
-    """How cross-cluster API calls travel: over the internet to allow lists, or over VPC peering."""
+    """How cross-cluster API calls travel: over the internet to allow lists, or privately over VPC peering or transit gateways."""
     upgrades: UpgradesSpec = Field(default_factory=UpgradesSpec)
     """How a Kubernetes upgrade moves through the fleet (python -m plan STACK --upgrade-to V)."""
     quotas: QuotasSpec = Field(default_factory=QuotasSpec)

@@ -14,7 +14,7 @@ from ..aws import cidr, labels
 from ..config import hub_stack
 from ..config.model import FleetSpec, InterconnectMode
 from ..config.validation import ConfigError, config_path, fleet_problems, parse_model
-from . import clusterset, gitops, interconnect
+from . import gitops, interconnect, submariner
 
 
 def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
@@ -41,7 +41,7 @@ def _gateway_pool_problems(spec: FleetSpec) -> list[str]:
     if config is None or not config.enabled:
         return []
     problems: list[str] = []
-    pool = clusterset.gateway_pool_size(config.gateways_per_cluster)
+    pool = submariner.gateway_pool_size(config.gateways_per_cluster)
     if config.keep_gateway_addresses is not None and config.keep_gateway_addresses <= pool:
         problems.append(
             f"{config_path(('submariner', 'keepGatewayAddresses'))}: {config.keep_gateway_addresses} keeps no address: "

@@ -1,7 +1,7 @@
 """What Route 53 answers for each record the fleet registers, for any set of unhealthy clusters.
 
 Every record set the program registers is an alias to a cluster's edge NLB with
-``evaluate_target_health`` and that edge's health check (components/resources/traffic.py), so a
+``evaluate_target_health`` and that edge's health check (components/resources/dns.py), so a
 record set is healthy exactly when its cluster's edge is up. Rules, from the Route 53 Developer
 Guide, "How Amazon Route 53 chooses records when health checking is configured" and the routing
 policy pages:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..config.model import ClusterSpec, FleetSpec, NatGateways
-from . import clusterset, interconnect
+from . import interconnect, submariner
 
 # EKS accepts at most 40 CIDR blocks in a cluster's publicAccessCidrs
 # (aws/containers-roadmap#2174; EKS API reference, VpcConfigRequest.publicAccessCidrs).
@@ -102,7 +102,7 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
     if spec.hub_stack is not None:
         party = hub_stack_party(spec.hub_stack.stack)
         flows += [Flow(FlowKind.ARGOCD_API, party, name, *api, (Egress.NAT,)) for name in names]
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     if plan is not None:
         # The gateway engine runs on the gateway nodes; Lighthouse and the route agents on ordinary nodes.
         flows += [
@@ -110,7 +110,7 @@ def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
             for m in plan.members
             if m.name != plan.broker
         ]
-        ports = tuple(sorted(r.port for r in clusterset.gateway_ports(plan.cable_driver) if r.port is not None))
+        ports = tuple(sorted(r.port for r in submariner.gateway_ports(plan.cable_driver) if r.port is not None))
         flows += [
             Flow(FlowKind.TUNNEL, a.name, b.name, "udp", ports, (Egress.GATEWAY,))
             for a in plan.members
@@ -162,7 +162,7 @@ def nat_addresses(cluster: ClusterSpec) -> int:
 
 def egress_addresses(spec: FleetSpec, cluster: ClusterSpec, kinds: Iterable[Egress]) -> int:
     """How many public addresses of ``cluster`` the given egress kinds stand for."""
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     count = 0
     for kind in set(kinds):
         if kind is Egress.NAT:

@@ -25,7 +25,7 @@ from typing import Any
 from ..aws import cidr
 from ..config.model import FleetSpec, WeightedRecord
 from ..config.validation import ConfigError
-from . import capacity, clusterset, flows, interconnect, naming, security_rules
+from . import capacity, flows, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
@@ -234,7 +234,7 @@ def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
         kinds = "+".join(e.value for e in flow.egress)
         return FlowPath(flow, f"internet: {count} {kinds} addresses of {flow.source} on {flow.destination}'s publicAccessCidrs")
     if flow.kind is FlowKind.TUNNEL:
-        tunnels = clusterset.plan_clusterset(spec)
+        tunnels = submariner.plan_clusterset(spec)
         assert tunnels is not None
         shards = security_rules.gateway_shards(tunnels, flow.destination)
         number = next(i for i, shard in enumerate(shards, start=1) if flow.source in {m.name for m in shard})
@@ -292,7 +292,7 @@ def _owned_edges(spec: FleetSpec) -> set[str]:
 
 def security_group_uses(spec: FleetSpec) -> list[GroupUse]:
     """Every security group the stack creates or adds rules to, with its rules as AWS counts them."""
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     private = interconnect.plan_interconnect(spec)
     members = {m.name for m in plan.members} if plan else set()
     owned_edges = _owned_edges(spec)
@@ -334,7 +334,7 @@ def _security_groups(spec: FleetSpec, report: Report) -> None:
                     "service ranges from contiguous blocks (rules from many peers collapse to one per block), or "
                     + RULES_QUOTA.how_to_raise(group.region, count)
                 )
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     regions = {c.region for c in spec.clusters}
     for region in sorted(regions):
         rules, per_interface = _limit(spec, RULES_QUOTA, region), _limit(spec, GROUPS_QUOTA, region)
@@ -467,7 +467,7 @@ def hub_vpc_use(spec: FleetSpec) -> HubVpcUse | None:
 def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     """(quota key, region or None for the account, what this stack registers against it); for the
     hub's VPC (HUB_VPC_QUOTAS), what it holds from every stack."""
-    plan = clusterset.plan_clusterset(spec)
+    plan = submariner.plan_clusterset(spec)
     private = interconnect.plan_interconnect(spec)
     members = {m.name for m in plan.members} if plan else set()
     owned_edges = _owned_edges(spec)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from ..aws import cidr
-from .clusterset import ClusterSet, Member
 from .interconnect import DNS_PORT, InterconnectPlan
+from .submariner import ClusterSet, Member
 
 # Defaults of adjustable quotas (VPC user guide, "Amazon VPC quotas", security groups).
 INBOUND_RULES_PER_GROUP = 60

@@ -105,7 +105,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 authentication_mode=eks.AuthenticationMode.API,
                 # EKS gives whoever creates the cluster an admin entry of its own; a second one for the
                 # same principal fails. pulumi-eks takes these entries as plain values, so the deployer
-                # is known before registration (README: deploy a stack as one identity).
+                # is known before registration (docs/deploy.md: deploy a stack as one identity).
                 access_entries=_admin_entries(args.cluster_admins, args.deployer_arn, part),
                 vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,

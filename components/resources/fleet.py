@@ -14,14 +14,14 @@ from ..aws import arc, cidr, zones
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
 from ..planning import flows, interconnect, kubeconfig, naming, security_rules
-from ..planning.clusterset import ClusterSet, plan_clusterset
-from . import providers, transit
+from ..planning.submariner import ClusterSet, plan_clusterset
+from . import interconnect_transit, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
-from .edge import RegionalEdge, RegionalEdgeArgs
-from .fleet_gitops import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
-from .network import ClusterNetwork, ClusterNetworkArgs
-from .peering import (
+from .dns import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
+from .dns_edge import RegionalEdge, RegionalEdgeArgs
+from .gitops_wiring import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
+from .interconnect import (
     ClusterEnd,
     ForeignNetwork,
     InterconnectHub,
@@ -29,10 +29,10 @@ from .peering import (
     InterconnectLink,
     InterconnectLinkArgs,
 )
+from .interconnect_transit import RegionalTransitGateway, RegionalTransitGatewayArgs
+from .network import ClusterNetwork, ClusterNetworkArgs
 from .recovery import RecoveryControls, RecoveryControlsArgs
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
-from .traffic import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
-from .transit import RegionalTransitGateway, RegionalTransitGatewayArgs
 
 # What stacks joining this hub (fleet:hub) read to peer with its VPC (components/config/hub_stack.py).
 INTERCONNECT_OUTPUT = "interconnectHub"
@@ -391,7 +391,7 @@ def _transit_gateways(
             f"interconnect-{region}",
             RegionalTransitGatewayArgs(
                 region=region,
-                asn=transit.asn_of(region),
+                asn=interconnect_transit.asn_of(region),
                 hub=hub,
                 hub_region=plan.hub_region,
                 hub_cidr=plan.hub_cidr,

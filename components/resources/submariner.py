@@ -15,8 +15,8 @@ import pulumi_kubernetes as k8s
 
 from ..aws import eks_releases
 from ..aws.instance_types import ami_type_for
-from ..planning import clusterset as plan
 from ..planning import gateway_boot, naming, security_rules
+from ..planning import submariner as plan
 from ..planning.autoscaling import NODE_GROUP_LABEL
 from ..planning.iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from ..planning.naming import partition

@@ -56,7 +56,7 @@ class GlobalTrafficArgs:
 
 
 # Route53 routing-policy argument -> its typed block; a policy whose argument is missing here fails
-# tests/test_traffic.py before it reaches a deploy.
+# tests/test_dns.py before it reaches a deploy.
 ROUTING_POLICY_ARGS: dict[str, Callable[..., Any]] = {
     "weighted_routing_policies": aws.route53.RecordWeightedRoutingPolicyArgs,
     "failover_routing_policies": aws.route53.RecordFailoverRoutingPolicyArgs,

@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 from ..config.model import ClusterSpec, FleetSpec
 from ..planning import gitops, naming
 from . import providers
-from .argocd import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
 from .cluster import RegionalCluster
+from .gitops import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
 
 # What a hub stack exports for the stacks that register into it.
 HUB_OUTPUT = "argocdHub"

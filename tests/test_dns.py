@@ -470,7 +470,7 @@ EXAMPLE_RECORDS: dict[str, dict[str, Any]] = {
 
 def test_every_routing_policy_has_an_example_and_a_typed_route53_argument() -> None:
     from components.config.dns import ROUTING_POLICIES, parse_record, routing_of
-    from components.resources.traffic import ROUTING_POLICY_ARGS, describe_target
+    from components.resources.dns import ROUTING_POLICY_ARGS, describe_target
 
     assert {routing_of(p) for p in ROUTING_POLICIES} == set(EXAMPLE_RECORDS)
     for routing, fields in EXAMPLE_RECORDS.items():

@@ -2,7 +2,7 @@
 routes, firewall openings and DNS forwarding.
 
 components/planning/interconnect.py says what is joined and why each piece is needed; this module
-builds it (transit.py builds the gateways). Spoke-side resources use the spoke's provider; hub-side
+builds it (interconnect_transit.py builds the gateways). Spoke-side resources use the spoke's provider; hub-side
 ones name the hub's region on the resource (pulumi-aws ``region``), so each link is one component
 with one provider.
 """
@@ -22,8 +22,8 @@ from ..aws import cidr
 from ..planning import naming, security_rules
 from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
 from ..planning.security_rules import CidrRule
+from .interconnect_transit import RegionalTransitGateway, attach
 from .sg_rules import cidr_rules
-from .transit import RegionalTransitGateway, attach
 
 # Route 53 Resolver wants at least two addresses per endpoint (two subnets, for two AZs when the VPC has them).
 RESOLVER_ADDRESSES = 2

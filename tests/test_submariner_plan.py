@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.config.model import CableDriver
-from components.planning import clusterset as plan
+from components.planning import submariner as plan
 from components.planning.checks import load_fleet
 from components.planning.gateway_boot import gateway_script, gateway_user_data
 from components.planning.iam_policies import GATEWAY_POOL_TAG, gateway_node_policy
