@@ -450,10 +450,16 @@ def _explicit_upgrade_policy(resource: Resource, _: Context) -> list[str]:
 # ---------------------------------------------------------------- DNS
 
 
+# Every routing policy's Route53 argument (tests/test_policy.py keeps this equal to the program's
+# table in components/resources/dns.py, which this pack's own virtualenv cannot import).
+ROUTING_ARGUMENTS = ("weightedRoutingPolicies", "failoverRoutingPolicies", "latencyRoutingPolicies", "geolocationRoutingPolicies")
+
+
 def _health_checked_records(resource: Resource, _: Context) -> list[str]:
-    routed = [policy for policy in ("weightedRoutingPolicies", "failoverRoutingPolicies") if resource.props.get(policy)]
+    # A routed record without a check is always answered: Route53 keeps sending traffic to a dead region.
+    routed = [argument for argument in ROUTING_ARGUMENTS if resource.props.get(argument)]
     if routed and not resource.props.get("healthCheckId"):
-        kind = "weighted" if routed[0].startswith("weighted") else "failover"
+        kind = routed[0].removesuffix("RoutingPolicies")
         return [
             f"Route53 record {resource.name}: a {kind} record needs a healthCheckId, or traffic keeps flowing to a dead region."
         ]
@@ -536,7 +542,7 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     ),
     Guardrail(
         "dns-routing-health-checks",
-        "Every weighted and failover Route53 record has a health check.",
+        "Every routed Route53 record (weighted, failover, latency, geolocation) has a health check.",
         (DNS_RECORD,),
         _health_checked_records,
     ),

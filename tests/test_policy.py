@@ -263,13 +263,31 @@ def test_helm_values_with_credentials_must_be_secret(stack: dict[str, Resource])
     assert "extra[0]" in violations("helm-values-no-plaintext-secrets", pem, stack)[0]
 
 
-def test_failover_records_need_health_checks_too(stack: dict[str, Resource]) -> None:
-    def as_failover(props: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("argument", "block"),
+    [
+        ("failoverRoutingPolicies", {"type": "PRIMARY"}),
+        ("latencyRoutingPolicies", {"region": "eu-west-1"}),
+        ("geolocationRoutingPolicies", {"continent": "EU"}),
+    ],
+)
+def test_every_routing_policy_needs_a_health_check(stack: dict[str, Resource], argument: str, block: dict[str, str]) -> None:
+    def routed(props: dict[str, Any]) -> None:
         del props["weightedRoutingPolicies"], props["healthCheckId"]
-        props["failoverRoutingPolicies"] = [{"type": "PRIMARY"}]
+        props[argument] = [block]
 
-    record = with_props(by_name(stack, "traffic-api.example.com-prod-eu"), as_failover)
-    assert "a failover record needs a healthCheckId" in violations("dns-routing-health-checks", record, stack)[0]
+    record = with_props(by_name(stack, "traffic-api.example.com-prod-eu"), routed)
+    kind = argument.removesuffix("RoutingPolicies")
+    assert f"a {kind} record needs a healthCheckId" in violations("dns-routing-health-checks", record, stack)[0]
+
+
+def test_the_guardrail_knows_every_routing_argument_the_program_registers() -> None:
+    from pydantic.alias_generators import to_camel
+
+    from components.resources.dns import ROUTING_POLICY_ARGS
+    from policy.guardrails import ROUTING_ARGUMENTS
+
+    assert sorted(ROUTING_ARGUMENTS) == sorted(to_camel(argument) for argument in ROUTING_POLICY_ARGS)
 
 
 def test_prod_clusters_must_be_protected(stack: dict[str, Resource]) -> None:
