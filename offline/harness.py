@@ -68,6 +68,7 @@ __all__ = [
     "UnsupportedAvailabilityZoneError",
     "available_stacks",
     "cli_encoded",
+    "deployer_session",
     "hub_stack_of",
     "physical_name_length",
     "project_defaults",
@@ -151,13 +152,14 @@ def run_program(
     registrations_on_error: list[str] | None = None,
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     caller_arn: str = DEPLOYER_SESSION_ARN,
+    creator_arn: str | None = None,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
     When the program raises, the names of whatever it registered before are appended to
     ``registrations_on_error`` (if given) and the exception propagates.
     """
-    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn)
+    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(cli_encoded(config), [])
@@ -203,9 +205,20 @@ def run_program(
     return Run(dict(monitor.registrations), resolved, secret_exports, warnings.messages)
 
 
+def deployer_session(config: dict[str, Any]) -> str:
+    """The session ARN a CI run of the configured deployer (fleet:deployer.principal) presents."""
+    principal = str((config.get("fleet:deployer") or {}).get("principal", DEPLOYER_ROLE_ARN))
+    if ":role/" not in principal:
+        return principal
+    account, name = principal.split(":")[4], principal.rsplit("/", 1)[-1]
+    return f"arn:aws:sts::{account}:assumed-role/{name}/ci-session"
+
+
 def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Run:
-    """Run the program with ``stack``'s real config, optionally changed by ``mutate`` first."""
+    """Run the program with ``stack``'s real config, optionally changed by ``mutate`` first, as its
+    configured deployer unless ``caller_arn`` says otherwise."""
     config = copy.deepcopy(stack_config(stack))
     if mutate is not None:
         mutate(config)
+    options.setdefault("caller_arn", deployer_session(config))
     return run_program(config, stack=stack, **options)

@@ -33,6 +33,13 @@ DEPLOYER_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy"
 DEPLOYER_SESSION_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/fleet-deploy/ci-session"
 
 
+def role_of(arn: str) -> str:
+    """The IAM principal of a caller ARN: for an assumed role's session, the role."""
+    if ":assumed-role/" in arn:
+        return f"arn:aws:iam::{arn.split(':')[4]}:role/{arn.split('/')[1]}"
+    return arn
+
+
 def zone_table(region: str, count: int | None = None) -> list[tuple[str, str]]:
     """(name, zone ID) pairs of a region in the mocked account: names are letters in order, IDs are
     rotated by an account- and region-specific offset, so a zone's name says nothing about its ID."""
@@ -93,19 +100,19 @@ class FleetMocks(pulumi.runtime.Mocks):
         zones_per_region: dict[str, int] | None = None,
         stack_outputs: dict[str, dict[str, Any]] | None = None,
         caller_arn: str = DEPLOYER_SESSION_ARN,
+        creator_arn: str | None = None,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
         # Outputs of other stacks, by fully qualified name, for StackReferences.
         self.stack_outputs = stack_outputs or {}
         self.caller_arn = caller_arn
+        # Who created the clusters (EKS made its entry): the caller, unless a test replays a later run.
+        self.creator_arn = creator_arn or caller_arn
 
     @property
     def deployer(self) -> str:
-        """The principal EKS gives its creator entry to: for an assumed role, the role."""
-        if ":assumed-role/" in self.caller_arn:
-            account = self.caller_arn.split(":")[4]
-            return f"arn:aws:iam::{account}:role/{self.caller_arn.split('/')[1]}"
-        return self.caller_arn
+        """The principal EKS gave its creator entry to: for an assumed role, the role."""
+        return role_of(self.creator_arn)
 
     def _refuse_unsupported_zones(self, subnet_ids: list[str], region: str) -> None:
         names = dict(zone_table(region))
@@ -258,7 +265,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"id": region, "names": [n for n, _ in pairs], "zoneIds": [z for _, z in pairs]}, []
         if args.token == "aws:iam/getSessionContext:getSessionContext":
             arn = str(args.args["arn"])
-            issuer = self.deployer if arn == self.caller_arn else arn
+            issuer = role_of(arn)
             return {"arn": arn, "issuerArn": issuer, "issuerId": "AROAFLEET", "issuerName": issuer.split("/")[-1], "id": arn}, []
         if args.token == "aws:lb/getHostedZoneId:getHostedZoneId":
             region = str(args.args.get("region"))

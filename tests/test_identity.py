@@ -49,12 +49,6 @@ def test_without_the_filter_the_mocked_eks_refuses_the_deploy(monkeypatch: pytes
         run_stack("prod", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
 
 
-def test_a_human_deploying_keeps_the_ci_roles_entry() -> None:
-    run = run_stack("prod", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN), caller_arn=f"arn:aws:iam::{ACCOUNT}:user/alice")
-    principals = [e["principalArn"] for e in (run.named("mgmt-eks").inputs.get("accessEntries") or {}).values()]
-    assert sorted(principals) == sorted([DEPLOYER_ROLE_ARN, HUMAN])
-
-
 # ---------------------------------------------------------------- Argo CD's view of its cluster Secrets
 
 

@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, PrivateAttr
 
 from ..aws import eks_versions
+from ..aws.eks_access import AccessLevel
+from .access import AccessEntrySpec, DeployerSpec
 from .cluster import (
     GPU_TAINT,
     AddonVersionsSpec,
@@ -61,6 +63,8 @@ __all__ = [
     "ROUTING_FIELDS",
     "ROUTING_POLICIES",
     "SMALL_FLEET",
+    "AccessEntrySpec",
+    "AccessLevel",
     "AccountQuotasSpec",
     "AddonVersionsSpec",
     "ApplicationSetSpec",
@@ -72,6 +76,7 @@ __all__ = [
     "ClusterAddonsSpec",
     "ClusterSpec",
     "DemandSpec",
+    "DeployerSpec",
     "DnsSpec",
     "EdgeSpec",
     "FailoverRecord",
@@ -146,8 +151,12 @@ class FleetSpec(Model):
     """EKS upgrade policy of every cluster; EXTENDED keeps a version past standard support, billed per hour."""
     flow_logs: FlowLogsSpec = Field(default_factory=FlowLogsSpec)
     """VPC flow logs of every cluster's VPC (always on)."""
+    deployer: DeployerSpec
+    """The identity that deploys this stack (and, unless said otherwise, created its clusters)."""
     cluster_admins: list[IamPrincipalArn] = Field(default_factory=list)
-    """IAM principals given cluster-admin access entries on every cluster."""
+    """IAM principals given cluster-admin access entries on every cluster (shorthand for fleet:access level admin)."""
+    access: list[AccessEntrySpec] = Field(default_factory=list)
+    """Access entries on every cluster, each at a level and optionally namespace-scoped."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
     """How the merged kubeconfig's contexts authenticate and are named."""
     clusters: Annotated[list[ClusterSpec], Field(min_length=1)]

@@ -16,6 +16,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from ..aws import cidr, eks_versions, labels
+from ..aws.iam_arns import principal_key
 from .model import ROUTING_FIELDS, FailoverRecord, FleetSpec, GeolocationRecord
 
 NAMESPACE = "fleet"
@@ -155,6 +156,27 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     return problems
 
 
+def _access_problems(spec: FleetSpec) -> list[str]:
+    """EKS keeps one entry per principal per cluster, and the deployer's and creator's are admin."""
+    problems = []
+    first: dict[tuple[str, str, str, str], str] = {}
+    for k, arn in enumerate(spec.cluster_admins):
+        first.setdefault(principal_key(arn), config_path(("clusterAdmins", k)))
+    reserved = {
+        principal_key(spec.deployer.principal): "the deployer, which needs admin to deploy",
+        principal_key(spec.deployer.cluster_creator): "the clusters' creator, whose admin entry EKS made",
+    }
+    for i, access in enumerate(spec.access):
+        path = config_path(("access", i, "principal"))
+        key = principal_key(access.principal)
+        if key in reserved:
+            problems.append(f"{path}: {access.principal} is {reserved[key]}; it cannot have another entry")
+        elif key in first:
+            problems.append(f"{path}: {access.principal} already has an entry ({first[key]}); EKS allows one per principal")
+        first.setdefault(key, path)
+    return problems
+
+
 def fleet_problems(spec: FleetSpec) -> list[str]:
     """Rules that span clusters: unique names, one hub, no overlapping ranges anywhere."""
     problems: list[str] = []
@@ -190,6 +212,7 @@ def fleet_problems(spec: FleetSpec) -> list[str]:
                 f"{config_path(('clusters', i, 'addons', 'gpu'))}: {cluster.name} has no GPU node group for the NVIDIA "
                 "device plugin to run on; add one (e.g. g6.xlarge) or leave gpu unset"
             )
+    problems += _access_problems(spec)
     problems += _dns_problems(spec)
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)

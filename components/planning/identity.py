@@ -1,36 +1,68 @@
-"""Which IAM principals get EKS access entries, as pure logic.
+"""Which IAM principals get EKS access entries, and at which level: a function of the config alone.
 
-pulumi-eks always creates clusters with ``bootstrapClusterCreatorAdminPermissions: true``: EKS
-itself gives the identity that creates a cluster an admin access entry, and creating a second
-entry for the same principal fails with ``ResourceInUseException`` (pulumi/pulumi-eks#2373). For
-an assumed role that principal is the role, not the session. A role's ARN may carry a path that
-the session ARN lacks; role names are unique per account, so principals compare without it.
+The stack's deployer (``fleet:deployer``) created its clusters, so EKS made the creator's admin
+entry and a second one would fail with ``ResourceInUseException`` (components/aws/eks_access.py).
+Every other principal of ``fleet:clusterAdmins`` and ``fleet:access`` gets one entry. Who runs the
+program changes nothing here: the preflight refuses any identity but the deployer, so a second
+listed principal can never delete its own entry mid-run or ask for the creator's.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-_IAM_ARN = re.compile(
-    r"^arn:(?P<partition>[\w-]+):iam::(?P<account>\d{12}):(?P<kind>role|user)/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]+)$"
-)
-_STS_ARN = re.compile(r"^arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<name>[\w+=,.@-]+)/[^/]+$")
+from ..aws.eks_access import POLICY_FOR, AccessLevel
+from ..aws.iam_arns import principal_key, same_principal
+from ..config.model import FleetSpec
 
-
-def principal_key(arn: str) -> tuple[str, str, str, str]:
-    """(partition, account, role|user, name): equal for a role ARN with or without its path, and for its sessions."""
-    if match := _IAM_ARN.match(arn):
-        return (match["partition"], match["account"], match["kind"], match["name"])
-    if match := _STS_ARN.match(arn):
-        return (match["partition"], match["account"], "role", match["name"])
-    return ("", "", "", arn)
+__all__ = ["PlannedEntry", "access_entries", "admins_needing_entries", "caller_problem", "principal_key", "same_principal"]
 
 
-def same_principal(a: str, b: str) -> bool:
-    return principal_key(a) == principal_key(b)
+@dataclass(frozen=True)
+class PlannedEntry:
+    """One access entry every cluster of the stack gets."""
+
+    principal: str
+    """The IAM principal ARN, as configured."""
+    level: AccessLevel
+    """admin, edit or view."""
+    namespaces: tuple[str, ...] = ()
+    """The namespaces it is scoped to; empty: the whole cluster."""
+
+    @property
+    def scope(self) -> str:
+        return "namespace" if self.namespaces else "cluster"
+
+    @property
+    def policy(self) -> str:
+        """The EKS access policy the level maps to in this scope."""
+        return POLICY_FOR[(self.level, self.scope)]
 
 
 def admins_needing_entries(cluster_admins: Iterable[str], creator: str) -> list[str]:
     """fleet:clusterAdmins minus the cluster's creator, whose admin entry EKS already made; sorted, each once."""
     return sorted({arn for arn in cluster_admins if not same_principal(arn, creator)})
+
+
+def access_entries(spec: FleetSpec) -> tuple[PlannedEntry, ...]:
+    """Every entry the program creates on each cluster, by principal: the deployer (after a rotation),
+    the cluster admins and fleet:access, never the creator. Validation keeps one entry per principal."""
+    creator = spec.deployer.cluster_creator
+    admins = [spec.deployer.principal, *spec.cluster_admins]
+    entries = {arn: PlannedEntry(arn, AccessLevel.ADMIN) for arn in admins_needing_entries(admins, creator)}
+    for access in spec.access:
+        if not same_principal(access.principal, creator):
+            entries[access.principal] = PlannedEntry(access.principal, access.level, tuple(sorted(access.namespaces)))
+    return tuple(entries[arn] for arn in sorted(entries))
+
+
+def caller_problem(spec: FleetSpec, caller: str, stack: str) -> str | None:
+    """Why ``caller`` (the running identity, for an assumed role its role) may not deploy, if it may not."""
+    if same_principal(caller, spec.deployer.principal):
+        return None
+    return (
+        f"fleet:deployer.principal: stack {stack} deploys as {spec.deployer.principal}, but this run is {caller}. "
+        "Run as the deployer (every access entry is planned for it, and EKS gave the clusters' creator its own), "
+        "or change deployers with the 'Rotate the deploy role' runbook (docs/runbooks.md)"
+    )

@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from ..aws import eks_releases
+from ..aws import eks_access, eks_releases
+from ..aws.eks_access import CLUSTER_ADMIN_POLICY
 from ..config.model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
 from ..planning import autoscaling, identity, naming
 from ..planning.kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
@@ -17,7 +18,6 @@ from . import nodes
 from .network import ClusterNetwork
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 # The policy pack lets an unprotected production cluster through only with this tag.
 RETIRING_TAG = "fleet-retiring"
 
@@ -34,10 +34,8 @@ class RegionalClusterArgs:
     """The cluster's VPC, built beforehand so other clusters' allow lists can name its egress addresses."""
     api_access_cidrs: tuple[str, ...]
     """CIDRs allowed to reach the public API endpoint; empty means private endpoint only."""
-    cluster_admins: tuple[str, ...]
-    """IAM principal ARNs given cluster-admin access entries."""
-    deployer_arn: str
-    """The IAM principal running this deployment (for an assumed role, the role): EKS makes its admin entry itself."""
+    access_entries: tuple[identity.PlannedEntry, ...]
+    """The access entries the program creates (components/planning/identity.py): never the creator's, which EKS made."""
     kubeconfig_auth: KubeconfigAuth
     """Profile or role the kubeconfig's get-token call uses, when the stack asks for one."""
     protect: bool
@@ -103,10 +101,9 @@ class RegionalCluster(pulumi.ComponentResource):
                 version=args.kubernetes_version,
                 upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type.value),
                 authentication_mode=eks.AuthenticationMode.API,
-                # EKS gives whoever creates the cluster an admin entry of its own; a second one for the
-                # same principal fails. pulumi-eks takes these entries as plain values, so the deployer
-                # is known before registration (docs/deploy.md: deploy a stack as one identity).
-                access_entries=_admin_entries(args.cluster_admins, args.deployer_arn, part),
+                # EKS gives the creator (fleet:deployer) an admin entry of its own; these are the others,
+                # planned from the config alone, so who runs the program never changes them.
+                access_entries=_access_entries(args.access_entries, part),
                 vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 public_subnet_ids=network.public_subnet_ids,
@@ -295,19 +292,24 @@ def _subnet(subnet_ids: pulumi.Output[list[str]], index: int) -> pulumi.Output[l
     return subnet_ids.apply(lambda ids: [ids[index]])
 
 
-def _admin_entries(admins: Sequence[str], creator: str, part: str) -> dict[str, eks.AccessEntryArgs]:
-    """A cluster-admin access entry per fleet:clusterAdmins principal, except the creator's (EKS made that one)."""
+def _access_entries(entries: Sequence[identity.PlannedEntry], part: str) -> dict[str, eks.AccessEntryArgs]:
+    """pulumi-eks entries keyed by principal only (``admin-<hash>``, the key cluster admins always had), so
+    changing a principal's level updates its policy association instead of replacing the entry, which
+    EKS would refuse while the old one exists."""
     return {
-        f"admin-{naming.short_hash(arn)}": eks.AccessEntryArgs(
-            principal_arn=arn,
+        f"admin-{naming.short_hash(entry.principal)}": eks.AccessEntryArgs(
+            principal_arn=entry.principal,
             access_policies={
-                "cluster-admin": eks.AccessPolicyAssociationArgs(
-                    policy_arn=f"arn:{part}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                # "cluster-admin" is the key cluster admins' association always had.
+                "cluster-admin" if entry.policy == CLUSTER_ADMIN_POLICY else entry.policy: eks.AccessPolicyAssociationArgs(
+                    policy_arn=eks_access.policy_arn(part, entry.policy),
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(
+                        type=entry.scope, namespaces=list(entry.namespaces) or None
+                    ),
                 )
             },
         )
-        for arn in identity.admins_needing_entries(admins, creator)
+        for entry in entries
     }
 
 

@@ -13,7 +13,7 @@ import pulumi_random as random
 from ..aws import arc, cidr, zones
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
-from ..planning import flows, interconnect, kubeconfig, naming, security_rules
+from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
 from ..planning.submariner import ClusterSet, plan_clusterset
 from . import interconnect_transit, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
@@ -180,13 +180,22 @@ def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
     return caller.account_id, aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
 
 
+def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
+    """Only fleet:deployer runs this stack: checked before any cloud resource is registered (only the
+    providers the identity lookup needs exist by then), so another identity changes nothing."""
+    if problem := identity.caller_problem(spec, caller, pulumi.get_stack()):
+        raise ConfigError([problem])
+
+
 def build_fleet(spec: FleetSpec) -> Fleet:
     joined = interconnect.plan_joined(spec)
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else []) + ([joined.hub_region] if joined else [])
     regions += [arc.CONTROL_REGION] if spec.dns is not None and spec.dns.arc else []
     aws_providers = providers.aws_providers(regions)
+    account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
+    _refuse_other_deployers(spec, caller)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
-    account_id, deployer = _deploying_principal(aws_providers[sorted(regions)[0]])
+    access_entries = identity.access_entries(spec)
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
     hub_reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack) if spec.hub_stack else None
@@ -225,8 +234,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 support_type=spec.support_of(cluster_spec),
                 network=networks[cluster_spec.name],
                 api_access_cidrs=tuple(str(n) for n in spec.api_access_cidrs),
-                cluster_admins=tuple(spec.cluster_admins),
-                deployer_arn=deployer,
+                access_entries=access_entries,
                 kubeconfig_auth=spec.kubeconfig,
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,

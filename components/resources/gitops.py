@@ -12,13 +12,13 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from ..aws import eks_access
 from ..config.model import ArgoCdSpec
 from ..planning import gitops
 from ..planning.iam_policies import argocd_hub_trust_policy
 from ..planning.naming import partition
 from . import k8s_objects
 
-CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 ADMIN_PASSWORD_LENGTH = 32
 
 
@@ -191,7 +191,7 @@ class ArgoCdMember(pulumi.ComponentResource):
             aws.eks.AccessPolicyAssociationArgs(
                 cluster_name=eks_name,
                 principal_arn=args.hub_role_arn,
-                policy_arn=f"arn:{partition(args.region)}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}",
+                policy_arn=eks_access.policy_arn(partition(args.region), eks_access.CLUSTER_ADMIN_POLICY),
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[entry]),

@@ -1,0 +1,42 @@
+"""Who may use the clusters (fleet:deployer, fleet:access): access entries as a function of the config alone."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from ..aws.eks_access import AccessLevel
+from .types import DnsLabel, IamPrincipalArn, Model
+
+
+class DeployerSpec(Model):
+    """The one identity that runs `pulumi up` for this stack; the preflight refuses any other."""
+
+    principal: IamPrincipalArn
+    """The role (or user) this stack is deployed as; for an assumed role, the role's ARN, not a session's."""
+    creator: IamPrincipalArn | None = None
+    """Who created the clusters, when no longer the principal (after a deploy-role rotation): EKS made its
+    admin entry, so the program never creates one for it. Unset: the principal."""
+
+    @property
+    def cluster_creator(self) -> str:
+        """The principal whose admin entry EKS made at creation."""
+        return self.creator or self.principal
+
+
+class AccessEntrySpec(Model):
+    """One principal's access to every cluster of the stack."""
+
+    principal: IamPrincipalArn
+    """An IAM role or user ARN; one entry per principal (EKS allows no second)."""
+    level: AccessLevel
+    """admin, edit or view, mapping to EKS's access policies (view reads no Secrets)."""
+    namespaces: Annotated[list[DnsLabel], Field(max_length=100)] = Field(default_factory=list)
+    """Only these namespaces; empty: the whole cluster."""
+
+    @model_validator(mode="after")
+    def _unique_namespaces(self) -> AccessEntrySpec:
+        if len(set(self.namespaces)) != len(self.namespaces):
+            raise ValueError("namespaces lists a namespace twice")
+        return self
