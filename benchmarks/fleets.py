@@ -12,8 +12,10 @@ from typing import Any
 from offline.harness import stack_config
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
-# A /20 each keeps 30 service ranges inside 172.16.0.0/12.
+# A /20 each: 192 service ranges from 172.20.0.0 to the end of 172.16.0.0/12.
 SERVICE_BLOCKS_PER_16 = 16
+# One 10.x.0.0/16 VPC each, from 10.10: at most 246; a hundred is the size the benchmarks go to.
+MAX_SIZE = 100
 
 
 def _service_cidr(index: int) -> str:
@@ -52,8 +54,8 @@ def generated_fleet(size: int, interconnect: str | None = None) -> dict[str, Any
     ``interconnect`` sets fleet:interconnect.mode; by default the fleet's size chooses it. The
     account is a fresh one: no raised quotas are declared, so the preflight lists what to raise.
     """
-    if not 1 <= size <= 40:
-        raise ValueError(f"fleet size {size}: between 1 and 40 clusters (one 10.x/16 and service /20 each)")
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(f"fleet size {size}: between 1 and {MAX_SIZE} clusters (one 10.x/16 and service /20 each)")
     config = copy.deepcopy(stack_config("prod"))
     config.pop("fleet:quotas", None)
     config.pop("fleet:interconnect", None)

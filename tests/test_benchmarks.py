@@ -39,8 +39,8 @@ def test_large_fleets_pass_preflight_over_the_peering_and_are_refused_over_publi
 
 
 def test_fleet_sizes_are_bounded() -> None:
-    with pytest.raises(ValueError, match="between 1 and 40"):
-        generated_fleet(41)
+    with pytest.raises(ValueError, match="between 1 and 100"):
+        generated_fleet(101)
 
 
 def registration(name: str, type_token: str, depends: Sequence[str] = (), parent: str = "", custom: bool = True) -> Registration:

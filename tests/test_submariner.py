@@ -410,3 +410,51 @@ def test_a_member_left_out_gets_no_join() -> None:
     assert not [r for r in run.registrations.values() if r.name.startswith("prod-eu-submariner")]
     assert set(run.exports["clusterset"]["members"]) == {"mgmt", "prod-us"}
     assert {r["cidrIpv4"] for r in ingress_rules(run, "prod-us-submariner-from-").values()} == {VPC["mgmt"], SERVICES["mgmt"]}
+
+
+# ---------------------------------------------------------------- gatewayPeers: anywhere
+
+
+def open_tunnels(config: dict[str, Any]) -> None:
+    config["fleet:submariner"]["gatewayPeers"] = "anywhere"
+
+
+@pytest.fixture(scope="module")
+def opened() -> Run:
+    return run_stack("prod", mutate=open_tunnels)
+
+
+@pytest.mark.parametrize("member", list(MEMBERS))
+def test_open_tunnels_are_one_group_per_member_with_each_port_from_anywhere(opened: Run, member: str) -> None:
+    assert not opened.of_type("aws:ec2/managedPrefixList:ManagedPrefixList")
+    group = opened.named(f"{member}-submariner-gateway-open-sg")
+    rules = ingress_rules(opened, f"{member}-submariner-gateway-")
+    assert {name: (r["ipProtocol"], r.get("fromPort"), r["cidrIpv4"], r["securityGroupId"]) for name, r in rules.items()} == {
+        "udp-4500-anywhere": ("udp", 4500, "0.0.0.0/0", group.id),
+        "udp-4490-anywhere": ("udp", 4490, "0.0.0.0/0", group.id),
+        "udp-500-anywhere": ("udp", 500, "0.0.0.0/0", group.id),
+        "proto-50-anywhere": ("50", None, "0.0.0.0/0", group.id),
+    }
+    cluster_sg = opened.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+    interface = opened.named(f"{member}-submariner-gateway-lt").inputs["networkInterfaces"][0]
+    assert interface["securityGroups"] == [cluster_sg, group.id]
+
+
+def test_open_tunnels_reach_every_peer_and_pass_the_policy_pack(opened: Run) -> None:
+    from offline.policy_view import violations
+
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    spec = load_fleet(raw | {"submariner": {**raw["submariner"], "gatewayPeers": "anywhere"}})
+    tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
+    graph = reachability.Graph(opened)
+    assert tunnels
+    assert all(reachability.check(graph, f).path for f in tunnels)
+    assert all(not found for found in violations(opened).values()), violations(opened)
+
+
+def test_vxlan_tunnels_are_never_opened_to_the_internet() -> None:
+    from tests.config_cases import problems_after
+
+    problems = problems_after(lambda raw: raw["submariner"].update(gatewayPeers="anywhere", cableDriver="vxlan"))
+    (problem,) = problems
+    assert problem.startswith("fleet:submariner: gatewayPeers: anywhere would open unencrypted VXLAN tunnels")

@@ -317,6 +317,18 @@ def test_raising_gateways_is_one_clean_deploy(prod: Run) -> None:
     assert [c for c in moved.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
 
 
+def test_opening_the_gateways_to_anywhere_and_back_are_clean_deploys(prod: Run) -> None:
+    opened = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(gatewayPeers="anywhere"))
+    opening = transition(prod, opened)
+    assert opening.violations == [], [v.message for v in opening.violations]
+    deleted = {c.type for c in opening.changes if c.action == "delete"}
+    assert "aws:ec2/managedPrefixList:ManagedPrefixList" in deleted
+    # The gateways roll once onto the new group: their launch template's interface changes in place.
+    assert [c.action for c in opening.changes if c.name.endswith("-submariner-gateway-lt")] == ["update"] * 3
+    closing = transition(opened, prod)
+    assert closing.violations == [], [v.message for v in closing.violations]
+
+
 def add_cluster(config: dict[str, Any]) -> None:
     clusters = config["fleet:clusters"]
     extra = copy.deepcopy(next(c for c in clusters if c["name"] == "prod-eu"))

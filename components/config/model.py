@@ -52,7 +52,7 @@ from .dns import (
 from .gitops import ApplicationSetSpec, ArgoCdAdminSpec, ArgoCdSpec, ArgoCdSsoSpec, GitRepoSpec, RootAppSpec
 from .interconnect import SMALL_FLEET, InterconnectMode, InterconnectSpec
 from .quotas import AccountQuotasSpec, QuotasSpec, RegionQuotasSpec
-from .submariner import GLOBALNET_DEFAULT_RANGE, MIN_PSK_LENGTH, CableDriver, SubmarinerSpec
+from .submariner import GLOBALNET_DEFAULT_RANGE, MIN_PSK_LENGTH, CableDriver, GatewayPeers, SubmarinerSpec
 from .types import IamPrincipalArn, KubernetesVersion, Model, Network, not_everywhere
 from .upgrades import UpgradesSpec, WaveSpec
 
@@ -83,6 +83,7 @@ __all__ = [
     "FleetSpec",
     "FlowLogDestination",
     "FlowLogsSpec",
+    "GatewayPeers",
     "GeolocationRecord",
     "GitRepoSpec",
     "HealthCheckSpec",

@@ -35,6 +35,13 @@ def _psk(value: SecretStr) -> SecretStr:
     return value
 
 
+class GatewayPeers(StrEnum):
+    """Who may open tunnels to a member's gateways."""
+
+    POOLS = "pools"
+    ANYWHERE = "anywhere"
+
+
 class SubmarinerSpec(Model):
     enabled: bool = True
     """False: no broker, no joins, no gateways (the rest of the section is still validated)."""
@@ -57,6 +64,10 @@ class SubmarinerSpec(Model):
     keep_gateway_addresses: Annotated[int, Field(ge=1)] | None = None
     """Pool addresses kept per member, the ones past the new pool draining, in the deploy that lowers
     gatewaysPerCluster (set it to the old pool size, 3 x the old count); remove it in the next deploy."""
+    gateway_peers: GatewayPeers = GatewayPeers.POOLS
+    """pools: only peer gateways' pool addresses (a security group and prefix list per 10 peers, so past
+    about 40 members a raised quota of groups per interface); anywhere: the tunnel ports open to the
+    internet, authenticated by the PSK or WireGuard keys, one group per member at any fleet size."""
     gateway_instance_type: InstanceType = "c6i.large"
     """EC2 type of the gateway nodes (IPsec throughput scales with it)."""
     chart_version: str = "0.24.1"
@@ -73,6 +84,10 @@ class SubmarinerSpec(Model):
         problems = []
         if self.global_cidrs and not self.globalnet:
             problems.append("globalCidrs is only used with globalnet: true")
+        if self.gateway_peers is GatewayPeers.ANYWHERE and self.cable_driver is CableDriver.VXLAN:
+            problems.append(
+                "gatewayPeers: anywhere would open unencrypted VXLAN tunnels to the internet; use libreswan or wireguard"
+            )
         if self.psk is not None and "psk_version" in self.model_fields_set:
             problems.append("pskVersion rotates a generated PSK; with psk set, rotate by changing psk")
         if self.globalnet_cluster_prefix < self.globalnet_cidr_range.prefixlen:

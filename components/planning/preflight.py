@@ -236,6 +236,8 @@ def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
     if flow.kind is FlowKind.TUNNEL:
         tunnels = submariner.plan_clusterset(spec)
         assert tunnels is not None
+        if tunnels.open_tunnels:
+            return FlowPath(flow, f"internet: {flow.destination}'s gateway group admits the tunnel ports from anywhere")
         shards = security_rules.gateway_shards(tunnels, flow.destination)
         number = next(i for i, shard in enumerate(shards, start=1) if flow.source in {m.name for m in shard})
         return FlowPath(
@@ -310,6 +312,8 @@ def security_group_uses(spec: FleetSpec) -> list[GroupUse]:
         if plan and name in members:
             for number, _ in enumerate(security_rules.gateway_shards(plan, name), start=1):
                 groups.append(GroupUse(f"{name} gateway group {number}", region, security_rules.shard_max_entries(plan)))
+            if plan.open_tunnels:
+                groups.append(GroupUse(f"{name} gateway group", region, len(security_rules.open_tunnel_rules(plan))))
         if private and private.resolvers and (name == private.hub or name in {s.name for s in private.spokes}):
             hub = name == private.hub
             if (hub and private.hub_is_called) or (not hub and private.spoke(name).argocd):
@@ -347,14 +351,14 @@ def _security_groups(spec: FleetSpec, report: Report) -> None:
     if plan is None:
         return
     for member in plan.members:
-        attached = 1 + len(security_rules.gateway_shards(plan, member.name))
+        attached = security_rules.gateway_groups_per_interface(plan, member.name)
         limit = _limit(spec, GROUPS_QUOTA, member.region)
         if attached > limit:
             report.errors.append(
                 f"{member.name} gateway nodes' interface: {attached} security groups (the cluster group and one per "
                 f"{security_rules.peers_per_shard(plan)} peers); limit {limit} ({VPC_QUOTAS}, {GROUPS_QUOTA.code}); "
-                f"fix: fewer clusterset members (fleet:submariner.clusters), or "
-                + GROUPS_QUOTA.how_to_raise(member.region, attached)
+                "fix: fewer clusterset members (fleet:submariner.clusters), fleet:submariner.gatewayPeers: anywhere "
+                "(one group whatever the fleet's size), or " + GROUPS_QUOTA.how_to_raise(member.region, attached)
             )
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from ..aws import cidr
+from . import submariner
 from .interconnect import DNS_PORT, InterconnectPlan
-from .submariner import ClusterSet, Member
+from .submariner import ClusterSet, Member, PortRule
 
 # Defaults of adjustable quotas (VPC user guide, "Amazon VPC quotas", security groups).
 INBOUND_RULES_PER_GROUP = 60
@@ -78,10 +79,23 @@ def peers_per_shard(plan: ClusterSet) -> int:
 
 def gateway_shards(plan: ClusterSet, member: str) -> tuple[tuple[Member, ...], ...]:
     """The member's peers in groups of ``peers_per_shard``, by name: one prefix list and one
-    gateway security group each, so that no group passes 60 rules however large the clusterset."""
+    gateway security group each, so that no group passes 60 rules however large the clusterset.
+    None with open tunnels: one group admits the tunnel ports from anywhere."""
+    if plan.open_tunnels:
+        return ()
     peers = sorted(plan.peers_of(member), key=lambda m: m.name)
     size = peers_per_shard(plan)
     return tuple(tuple(peers[i : i + size]) for i in range(0, len(peers), size)) or ((),)
+
+
+def open_tunnel_rules(plan: ClusterSet) -> tuple[PortRule, ...]:
+    """With open tunnels, the one gateway group's rules: each tunnel port from anywhere."""
+    return submariner.gateway_ports(plan.cable_driver) if plan.open_tunnels else ()
+
+
+def gateway_groups_per_interface(plan: ClusterSet, member: str) -> int:
+    """Security groups on a gateway node's interface: the cluster group, then one per shard or the open group."""
+    return 1 + (1 if plan.open_tunnels else len(gateway_shards(plan, member)))
 
 
 def shard_max_entries(plan: ClusterSet) -> int:

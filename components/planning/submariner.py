@@ -13,7 +13,7 @@ from ipaddress import IPv4Network
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config.model import CableDriver, FleetSpec
+from ..config.model import CableDriver, FleetSpec, GatewayPeers
 
 BROKER_NAMESPACE = "submariner-k8s-broker"
 # The broker chart names its Role "<fullname>-cluster"; with this release name the fullname is
@@ -105,6 +105,8 @@ class ClusterSet:
     gateways_per_cluster: int
     kept_addresses: int = 0
     """fleet:submariner.keepGatewayAddresses: the pool keeps this many addresses while it drains."""
+    open_tunnels: bool = False
+    """fleet:submariner.gatewayPeers: anywhere: the tunnel ports admit every source, not only peer pools."""
 
     @property
     def active_addresses(self) -> int:
@@ -208,6 +210,7 @@ def plan_clusterset(spec: FleetSpec) -> ClusterSet | None:
         globalnet=config.globalnet,
         gateways_per_cluster=config.gateways_per_cluster,
         kept_addresses=config.keep_gateway_addresses or 0,
+        open_tunnels=config.gateway_peers is GatewayPeers.ANYWHERE,
     )
 
 

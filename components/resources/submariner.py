@@ -220,6 +220,8 @@ class SubmarinerMember(pulumi.ComponentResource):
         list's maxEntries again (security_rules), and the peers are this fleet's own gateways.
         """
         child = pulumi.ResourceOptions(parent=self)
+        if args.clusterset.open_tunnels:
+            return [self._open_gateway_group(name, args)]
         groups = []
         for number, shard in enumerate(security_rules.gateway_shards(args.clusterset, args.member.name), start=1):
             suffix = "" if number == 1 else f"-{number}"
@@ -263,6 +265,37 @@ class SubmarinerMember(pulumi.ComponentResource):
             )
             groups.append(group)
         return groups
+
+    def _open_gateway_group(self, name: str, args: SubmarinerMemberArgs) -> aws.ec2.SecurityGroup:
+        """fleet:submariner.gatewayPeers: anywhere: one group whatever the clusterset's size, the tunnel
+        ports open to every source. Tunnels still authenticate (the IPsec PSK, WireGuard keys);
+        validation refuses it for unencrypted VXLAN. Its own name: switching modes creates it before
+        the shard groups go, so the gateway nodes roll once onto it."""
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-gateway-open-sg",
+            aws.ec2.SecurityGroupArgs(
+                vpc_id=args.vpc_id,
+                description=f"Submariner gateways of {args.member.name}: tunnel ports from anywhere",
+                tags={**args.tags, "Name": f"{name}-gateway-open-sg"},
+            ),
+            child,
+        )
+        for rule in security_rules.open_tunnel_rules(args.clusterset):
+            aws.vpc.SecurityGroupIngressRule(
+                # The policy pack admits open ingress only to rules named *-submariner-gateway-*.
+                f"{name}-gateway-{rule.slug}-anywhere",
+                aws.vpc.SecurityGroupIngressRuleArgs(
+                    security_group_id=group.id,
+                    ip_protocol=rule.protocol,
+                    from_port=rule.port,
+                    to_port=rule.port,
+                    cidr_ipv4="0.0.0.0/0",
+                    description=rule.purpose.replace("from peer gateways", "from anywhere"),
+                ),
+                child,
+            )
+        return group
 
     def _node_openings(self, name: str, args: SubmarinerMemberArgs) -> None:
         """The peers' routed ranges into every node. VXLAN between this cluster's own nodes needs
