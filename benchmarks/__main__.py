@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--sizes 1 3 10 30] [--repeat 3] [--json]``: the program's cost as the fleet grows.
+"""``python -m benchmarks [--sizes 3 10 30 100] [--repeat 3] [--gateway-peers anywhere] [--json]``: the program's cost.
 
 For each fleet size, in fresh processes: the time to evaluate the program under mocks (median of
 ``--repeat`` runs), its peak memory, and the deploy's critical path from typical create times,
@@ -20,24 +20,27 @@ from offline.harness import ROOT
 SINGLE = 1
 
 
-def measure_in_fresh_process(size: int, interconnect: str | None = None) -> dict[str, Any]:
-    mode = [interconnect] if interconnect else []
+def measure_in_fresh_process(size: int, interconnect: str | None = None, gateway_peers: str | None = None) -> dict[str, Any]:
+    modes = [interconnect or "-", gateway_peers or "-"]
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.measure", str(size), *mode], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "benchmarks.measure", str(size), *modes], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def benchmark(sizes: list[int], repeat: int, interconnect: str | None = None) -> list[dict[str, Any]]:
+def benchmark(
+    sizes: list[int], repeat: int, interconnect: str | None = None, gateway_peers: str | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for size in sorted(set(sizes) | {SINGLE}):
-        first = measure_in_fresh_process(size, interconnect)
+        first = measure_in_fresh_process(size, interconnect, gateway_peers)
         if "refused" in first:
             rows.append(first)
             continue
-        runs = [first, *(measure_in_fresh_process(size, interconnect) for _ in range(repeat - 1))]
+        runs = [first, *(measure_in_fresh_process(size, interconnect, gateway_peers) for _ in range(repeat - 1))]
         row = dict(runs[0])
         row["seconds"] = round(statistics.median(r["seconds"] for r in runs), 2)
+        row["vsFloor"] = round(statistics.median(r["vsFloor"] for r in runs), 2)
         row["peakRssMiB"] = max(r["peakRssMiB"] for r in runs)
         rows.append(row)
     single = next((r for r in rows if r["clusters"] == SINGLE and "refused" not in r), None)
@@ -50,8 +53,8 @@ def benchmark(sizes: list[int], repeat: int, interconnect: str | None = None) ->
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| clusters | interconnect | preflight | largest allow list | largest security group | quotas to raise "
-        "| resources | evaluation (s) | peak memory (MiB) | critical path (min) | vs one cluster |",
-        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| resources | per cluster | evaluation (s) | vs floor | peak memory (MiB) | critical path (min) | vs one cluster |",
+        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         allow = row.get("largestAllowList")
@@ -65,10 +68,11 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         if "refused" in row:
             # The problem and its limit; the full fix is in the preflight's own output.
             refused = "; ".join(error.split("; fix:")[0] for error in row["refused"])
-            lines.append(head + f"| refused before deploy: {refused} |||||")
+            lines.append(head + f"| refused before deploy: {refused} |||||||")
             continue
         lines.append(
-            head + f"| {row['resources']} | {row['seconds']:.2f} | {row['peakRssMiB']:.0f} | "
+            head + f"| {row['resources']} | {row['perCluster']:g} | {row['seconds']:.2f} | {row['vsFloor']:.2f}x "
+            f"| {row['peakRssMiB']:.0f} | "
             f"{row['criticalPathMinutes']:g} | {row.get('vsSingleCluster', 1.0):.2f}x |"
         )
     for row in rows:
@@ -102,9 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["none", "peering", "transitGateway"],
         help="fleet:interconnect.mode of every size (default: chosen by size)",
     )
+    parser.add_argument(
+        "--gateway-peers", choices=["pools", "anywhere"], help="fleet:submariner.gatewayPeers of every size (default: pools)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
     args = parser.parse_args(argv)
-    rows = benchmark(args.sizes, args.repeat, args.interconnect)
+    rows = benchmark(args.sizes, args.repeat, args.interconnect, args.gateway_peers)
     print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="\n" if args.json else "")
     return 0
 

@@ -48,10 +48,11 @@ def _cluster(index: int) -> dict[str, Any]:
     return cluster
 
 
-def generated_fleet(size: int, interconnect: str | None = None) -> dict[str, Any]:
+def generated_fleet(size: int, interconnect: str | None = None, gateway_peers: str | None = None) -> dict[str, Any]:
     """Stack config (``fleet:*`` keys, Python values) for a fleet of ``size`` clusters.
 
-    ``interconnect`` sets fleet:interconnect.mode; by default the fleet's size chooses it. The
+    ``interconnect`` sets fleet:interconnect.mode; by default the fleet's size chooses it.
+    ``gateway_peers`` sets fleet:submariner.gatewayPeers (default: pools). The
     account is a fresh one: no raised quotas are declared, so the preflight lists what to raise.
     """
     if not 1 <= size <= MAX_SIZE:
@@ -70,4 +71,6 @@ def generated_fleet(size: int, interconnect: str | None = None) -> dict[str, Any
     submariner["broker"] = clusters[0]["name"]
     # A clusterset needs two members: one cluster alone runs without Submariner.
     submariner["enabled"] = size >= 2
+    if gateway_peers is not None:
+        submariner["gatewayPeers"] = gateway_peers
     return config

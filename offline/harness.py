@@ -153,11 +153,13 @@ def run_program(
     stack_outputs: dict[str, dict[str, Any]] | None = None,
     caller_arn: str = DEPLOYER_SESSION_ARN,
     creator_arn: str | None = None,
+    entry: Callable[[], None] | None = None,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
     When the program raises, the names of whatever it registered before are appended to
-    ``registrations_on_error`` (if given) and the exception propagates.
+    ``registrations_on_error`` (if given) and the exception propagates. ``entry`` runs instead of
+    ``__main__.py`` (the benchmarks' floor replays a recorded graph this way).
     """
     mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
@@ -184,7 +186,10 @@ def run_program(
         original_export, original_warn = pulumi.export, pulumi.log.warn
         pulumi.export, pulumi.log.warn = record_export, warnings  # type: ignore[assignment]
         try:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
+            if entry is None:
+                runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
+            else:
+                entry()
         finally:
             pulumi.export, pulumi.log.warn = original_export, original_warn
         return asyncio.ensure_future(resolve())

@@ -118,6 +118,7 @@ def test_the_benchmark_command_reports_a_table() -> None:
     assert rows[1]["clustersOnPath"] == 1
     assert all(row["peakRssMiB"] > row["baselineRssMiB"] > 0 for row in rows)
     assert all(row["resources"] > 0 and row["seconds"] > 0 for row in rows)
+    assert all(row["vsFloor"] > 0 for row in rows)
 
 
 def test_a_refused_size_is_reported_not_measured() -> None:
@@ -127,7 +128,9 @@ def test_a_refused_size_is_reported_not_measured() -> None:
         {
             "clusters": 1,
             "resources": 72,
+            "perCluster": 72,
             "seconds": 0.9,
+            "vsFloor": 1.9,
             "peakRssMiB": 147,
             "criticalPathMinutes": 16.6,
             "vsSingleCluster": 1.0,
@@ -151,3 +154,13 @@ def test_a_refused_size_is_reported_not_measured() -> None:
     ) in table
     assert "Quotas to raise for 30 clusters: us-east-1 elasticIps 99 (default 5)." in table
     assert "Critical path of the 1-cluster fleet" in table
+
+
+def test_the_floor_registers_the_programs_graph_and_nothing_else() -> None:
+    from benchmarks.floor import replay
+
+    config = generated_fleet(3)
+    run = run_program(config)
+    floor = run_program(config, entry=replay(run))
+    assert sorted(floor.registrations) == sorted(run.registrations)
+    assert all(floor.registrations[urn].inputs == r.inputs for urn, r in run.registrations.items() if r.custom)

@@ -9,6 +9,7 @@ import random
 import shutil
 import subprocess
 from ipaddress import IPv4Network
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -223,3 +224,24 @@ def test_gateway_node_policy_is_scoped_to_its_cluster() -> None:
     # Nothing may touch an instance: the script works on the primary interface by id.
     assert not [s for s in policy["Statement"] if ":instance/" in str(s["Resource"])]
     json.dumps(policy)
+
+
+def test_the_preflight_plans_the_clusterset_once_per_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    # It asks for the plan once per flow: recomputing it made the preflight cubic in the fleet size.
+    from benchmarks.fleets import generated_fleet
+    from components.planning import preflight
+
+    computed: list[str] = []
+    original = plan._plan_clusterset
+
+    def counted(spec: Any) -> Any:
+        computed.append(spec.clusters[0].name)
+        return original(spec)
+
+    monkeypatch.setattr(plan, "_plan_clusterset", counted)
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in generated_fleet(10).items()})
+    assert preflight.run(spec).passed
+    assert len(computed) == 1
+    copy = spec.model_copy()
+    assert plan.plan_clusterset(copy) == plan.plan_clusterset(spec)
+    assert len(computed) == 2  # a copy may differ, so it plans afresh

@@ -10,7 +10,8 @@ these values and never raw dicts.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Self, TypeVar, cast
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
@@ -112,6 +113,7 @@ __all__ = [
     "WeightedRecord",
 ]
 
+_T = TypeVar("_T")
 _STACK_NAME = re.compile(r"^[\w.-]+/[\w.-]+/[\w.-]+$")
 
 
@@ -141,6 +143,8 @@ class FleetSpec(Model):
     # The configs of the other stacks of this project joining this stack's hub (or the hub it joins).
     _joining: dict[str, FleetSpec] = PrivateAttr(default_factory=dict)
     _joining_unread: list[str] = PrivateAttr(default_factory=list)
+    # Plans derived from this spec, each computed once: the preflight asks for the same plan per flow.
+    _plans: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     protect: bool = True
     """Pulumi protect on every cluster, its KMS key, network and NLB, and EKS and NLB deletion protection."""
@@ -180,6 +184,19 @@ class FleetSpec(Model):
     """How a Kubernetes upgrade moves through the fleet (python -m plan STACK --upgrade-to V)."""
     quotas: QuotasSpec = Field(default_factory=QuotasSpec)
     """Quotas this account has raised above AWS's defaults; the preflight checks what the stack needs against them."""
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy that plans afresh: it may differ (``update``) or learn more (its hub, its joiners)."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied._plans = {}
+        return copied
+
+    def planned(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()`` for this spec, computed once. The spec is frozen, and every copy that learns
+        more (its hub, its joining stacks) starts with no plans, so a plan never goes stale."""
+        if key not in self._plans:
+            self._plans[key] = compute()
+        return cast(_T, self._plans[key])
 
     @property
     def joined_hub(self) -> FleetSpec | None:

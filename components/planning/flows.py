@@ -90,6 +90,11 @@ class Flow:
 
 
 def fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
+    """Memoised per spec (FleetSpec.planned): see _fleet_flows."""
+    return spec.planned("flows.fleet", lambda: _fleet_flows(spec))
+
+
+def _fleet_flows(spec: FleetSpec) -> tuple[Flow, ...]:
     """Every flow the validated spec implies, sorted for a stable order."""
     flows: list[Flow] = []
     names = sorted(c.name for c in spec.clusters)

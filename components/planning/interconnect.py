@@ -100,6 +100,11 @@ def center(spec: FleetSpec) -> str | None:
 
 
 def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
+    """Memoised per spec (FleetSpec.planned): see _plan_interconnect."""
+    return spec.planned("interconnect.plan", lambda: _plan_interconnect(spec))
+
+
+def _plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
     """The peering plan of a validated spec, or None when API calls go over the internet."""
     hub_name = center(spec)
     if spec.interconnect_mode is InterconnectMode.NONE or hub_name is None:
@@ -124,6 +129,11 @@ def plan_interconnect(spec: FleetSpec) -> InterconnectPlan | None:
 
 
 def plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
+    """Memoised per spec (FleetSpec.planned): see _plan_joined."""
+    return spec.planned("interconnect.joined", lambda: _plan_joined(spec))
+
+
+def _plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
     """This stack's clusters as spokes of the hub it joins (fleet:hub), when that hub peers its members.
 
     The hub stays in its own stack: this stack creates the peering, both sides' routes, its own

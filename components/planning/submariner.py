@@ -180,6 +180,11 @@ def allocate_global_cidrs(
 
 
 def plan_clusterset(spec: FleetSpec) -> ClusterSet | None:
+    """Memoised per spec (FleetSpec.planned): see _plan_clusterset."""
+    return spec.planned("submariner.clusterset", lambda: _plan_clusterset(spec))
+
+
+def _plan_clusterset(spec: FleetSpec) -> ClusterSet | None:
     """The clusterset a validated spec declares, or None without (enabled) Submariner."""
     config = spec.clusterset
     broker = spec.broker_cluster()
