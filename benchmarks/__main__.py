@@ -67,7 +67,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         )
         if "refused" in row:
             # The problem and its limit; the full fix is in the preflight's own output.
-            refused = "; ".join(error.split("; fix:")[0] for error in row["refused"])
+            problems = [error.split("; fix:")[0] for error in row["refused"]]
+            refused = "; ".join(problems[:2]) + (f"; and {len(problems) - 2} more like them" if len(problems) > 2 else "")
             lines.append(head + f"| refused before deploy: {refused} |||||||")
             continue
         lines.append(
