@@ -48,9 +48,15 @@ class Graph:
         self.foreign_egress = foreign_egress or {}
         # A party outside the stack that is a cluster of a merged run (another stack's hub): its name there.
         self.parties = parties or {}
+        # The run does not change under a graph: each lookup is computed once (a 30-cluster
+        # clusterset asks for every member's egress once per peer).
+        self._by_type: dict[str, list[Registration]] = {}
+        self._egress: dict[tuple[str, str], set[str]] = {}
 
     def of_type(self, type_token: str) -> list[Registration]:
-        return self.run.of_type(type_token)
+        if type_token not in self._by_type:
+            self._by_type[type_token] = self.run.of_type(type_token)
+        return self._by_type[type_token]
 
     def cluster(self, name: str) -> Registration:
         (cluster,) = [r for r in self.of_type("eks:index:Cluster") if r.inputs.get("name") == name]
@@ -64,6 +70,11 @@ class Graph:
 
     def nat_egress(self, name: str) -> set[str]:
         """Public addresses pods on ordinary (non-gateway) nodes leave from: subnet -> route table -> NAT -> EIP."""
+        if ("nat", name) not in self._egress:
+            self._egress[("nat", name)] = self._nat_egress(name)
+        return set(self._egress[("nat", name)])
+
+    def _nat_egress(self, name: str) -> set[str]:
         addresses: set[str] = set()
         for group in self.node_groups(name):
             if "submariner.io/gateway" in (group.inputs.get("labels") or {}):
@@ -89,6 +100,11 @@ class Graph:
 
     def gateway_egress(self, name: str) -> set[str]:
         """Addresses gateway nodes can hold: the pool their boot script claims from (by tag, in their region)."""
+        if ("gateway", name) not in self._egress:
+            self._egress[("gateway", name)] = self._gateway_egress(name)
+        return set(self._egress[("gateway", name)])
+
+    def _gateway_egress(self, name: str) -> set[str]:
         addresses: set[str] = set()
         for group in self.node_groups(name):
             if "submariner.io/gateway" not in (group.inputs.get("labels") or {}):
