@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.aws.eks_access import AccessLevel
@@ -43,6 +43,7 @@ def entries_of(run: Run, cluster: str = "prod-eu") -> dict[str, Any]:
 PRINCIPALS = [CI, STAGING_CI, NEW_CI, HUMAN, AUDIT, f"arn:aws:iam::{ACCOUNT}:role/ci/fleet-deploy"]
 
 
+@settings(deadline=None)
 @given(
     admins=st.lists(st.sampled_from(PRINCIPALS), max_size=4),
     caller=st.sampled_from(PRINCIPALS),
@@ -50,6 +51,7 @@ PRINCIPALS = [CI, STAGING_CI, NEW_CI, HUMAN, AUDIT, f"arn:aws:iam::{ACCOUNT}:rol
 def test_only_the_deployer_may_run_and_the_entries_never_name_the_creator(admins: list[str], caller: str) -> None:
     raw = raw_prod()
     raw["clusterAdmins"] = admins
+    raw["access"] = []
     spec = load_fleet(raw)
     entries = identity.access_entries(spec)
     assert not [e for e in entries if identity.same_principal(e.principal, CI)]
@@ -63,6 +65,7 @@ def test_only_the_deployer_may_run_and_the_entries_never_name_the_creator(admins
 
 def test_levels_map_to_eks_access_policies_in_their_scope() -> None:
     raw = raw_prod()
+    raw["clusterAdmins"] = [STAGING_CI]
     raw["access"] = [
         {"principal": AUDIT, "level": "view"},
         {"principal": TEAM, "level": "edit", "namespaces": ["payments", "checkout"]},
@@ -72,11 +75,11 @@ def test_levels_map_to_eks_access_policies_in_their_scope() -> None:
     assert (entries[AUDIT].policy, entries[AUDIT].scope) == ("AmazonEKSViewPolicy", "cluster")
     assert (entries[TEAM].policy, entries[TEAM].namespaces) == ("AmazonEKSEditPolicy", ("checkout", "payments"))
     assert (entries[HUMAN].policy, entries[HUMAN].level) == ("AmazonEKSAdminPolicy", AccessLevel.ADMIN)
-    assert entries[STAGING_CI].policy == "AmazonEKSClusterAdminPolicy"
 
 
 def test_one_entry_per_principal_and_none_for_the_creator_or_deployer_are_validated() -> None:
     def edit(raw: dict[str, Any]) -> None:
+        raw["clusterAdmins"] = [STAGING_CI]
         raw["access"] = [
             {"principal": STAGING_CI, "level": "view"},
             {"principal": AUDIT, "level": "view"},
@@ -105,8 +108,53 @@ def prod() -> Run:
 
 
 def test_the_deployer_runs_prod_and_gets_no_entry_of_ours(prod: Run) -> None:
-    for cluster in ("mgmt", "prod-us", "prod-eu"):
-        assert [e["principalArn"] for e in entries_of(prod, cluster).values()] == [STAGING_CI]
+    for cluster in ("prod-us", "prod-eu"):
+        assert entries_of(prod, cluster) == {}
+    (staging,) = entries_of(prod, "mgmt").values()
+    assert staging["principalArn"] == STAGING_CI
+
+
+def test_stagings_deployer_may_only_write_argo_cd_registrations_on_prods_hub(prod: Run) -> None:
+    # The seed's isolation: a compromised staging pipeline must not own prod's clusters.
+    spec = load_fleet(raw_prod())
+    assert identity.access_on(spec, STAGING_CI, "prod-us") is None
+    assert identity.access_on(spec, STAGING_CI, "prod-eu") is None
+    on_hub = identity.access_on(spec, STAGING_CI, "mgmt")
+    assert on_hub is not None
+    assert (on_hub.policy, on_hub.namespaces) == ("AmazonEKSEditPolicy", ("argocd",))
+    (entry,) = entries_of(prod, "mgmt").values()
+    assert entry["accessPolicies"] == {
+        "AmazonEKSEditPolicy": {
+            "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+            "accessScope": {"type": "namespace", "namespaces": ["argocd"]},
+        }
+    }
+
+
+def test_a_joining_stack_whose_deployer_the_hub_does_not_admit_is_refused_from_both_sides() -> None:
+    from components.planning.checks import registration_access_problems, stack_fleet
+    from offline.harness import stack_config
+
+    # The hub's side: prod's preflight knows staging joins it (its stack file is in this project).
+    raw = raw_prod()
+    raw["access"] = []
+    (problem,) = checks_problems(lambda: stack_fleet(raw, "prod"))
+    assert problem.startswith(f"fleet:access: stack staging deploys as {STAGING_CI}")
+    assert f"{{principal: {STAGING_CI}, level: edit, namespaces: [argocd], clusters: [mgmt]}}" in problem
+
+    # The joiner's side: staging's preflight reads prod's config.
+    staging = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()})
+    hub = load_fleet(raw)
+    (problem,) = registration_access_problems(staging.with_joined_hub(hub), "staging")
+    assert problem.startswith(f"fleet:deployer.principal: stack staging deploys as {STAGING_CI}")
+    # With prod's grant (the reference config), both sides pass.
+    assert registration_access_problems(staging.with_joined_hub(load_fleet(raw_prod())), "staging") == []
+
+
+def checks_problems(call: Any) -> list[str]:
+    with pytest.raises(ConfigError) as refused:
+        call()
+    return list(refused.value.problems)
 
 
 def test_another_listed_principal_is_refused_before_any_cloud_resource() -> None:
@@ -125,16 +173,16 @@ def test_even_past_the_check_the_entries_do_not_depend_on_who_runs(monkeypatch: 
     # Before fleet:deployer the entries were "admins minus whoever runs": a listed human running prod
     # (created by CI) dropped their own entry and asked EKS for CI's. Now they are the config's alone.
     monkeypatch.setattr(identity, "caller_problem", lambda spec, caller, stack: None)
-    admins = {"fleet:clusterAdmins": [STAGING_CI, HUMAN]}
+    admins = {"fleet:clusterAdmins": [AUDIT, HUMAN]}
     as_ci = run_stack("prod", mutate=lambda c: c.update(admins))
     as_human = run_stack("prod", mutate=lambda c: c.update(admins), caller_arn=session(HUMAN), creator_arn=session(CI))
     assert entries_of(as_human) == entries_of(as_ci)
-    assert sorted(e["principalArn"] for e in entries_of(as_ci).values()) == sorted([STAGING_CI, HUMAN])
+    assert sorted(e["principalArn"] for e in entries_of(as_ci).values()) == sorted([AUDIT, HUMAN])
 
 
 def test_namespaced_levels_reach_pulumi_eks_as_scoped_associations() -> None:
     access = [{"principal": TEAM, "level": "edit", "namespaces": ["payments"]}, {"principal": AUDIT, "level": "view"}]
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:access": access}))
+    run = run_stack("prod", mutate=lambda c: c["fleet:access"].extend(access))
     by_principal = {e["principalArn"]: e for e in entries_of(run).values()}
     team = by_principal[TEAM]["accessPolicies"]
     assert team == {
@@ -147,8 +195,8 @@ def test_namespaced_levels_reach_pulumi_eks_as_scoped_associations() -> None:
 
 
 def test_changing_a_level_keeps_the_entry_and_swaps_its_policy(prod: Run) -> None:
-    viewer = run_stack("prod", mutate=lambda c: c.update({"fleet:access": [{"principal": AUDIT, "level": "view"}]}))
-    editor = run_stack("prod", mutate=lambda c: c.update({"fleet:access": [{"principal": AUDIT, "level": "edit"}]}))
+    viewer = run_stack("prod", mutate=lambda c: c["fleet:access"].append({"principal": AUDIT, "level": "view"}))
+    editor = run_stack("prod", mutate=lambda c: c["fleet:access"].append({"principal": AUDIT, "level": "edit"}))
     assert entries_of(viewer).keys() == entries_of(editor).keys()
     plan = transition(viewer, editor)
     assert not plan.violations
@@ -198,3 +246,20 @@ def test_switching_the_deployer_without_naming_the_creator_drops_the_new_roles_e
     assert NEW_CI not in [e["principalArn"] for e in entries_of(run).values()]
     fixed = run_stack("prod", mutate=step2, caller_arn=session(NEW_CI), creator_arn=session(CI))
     assert NEW_CI in [e["principalArn"] for e in entries_of(fixed).values()]
+
+
+def test_narrowing_stagings_admin_to_its_argo_cd_namespace_is_one_clean_deploy(prod: Run) -> None:
+    def as_before(config: dict[str, Any]) -> None:
+        config["fleet:clusterAdmins"] = [STAGING_CI]
+        config["fleet:access"] = []
+
+    before = run_stack("prod", mutate=as_before)
+    plan = transition(before, prod)
+    assert plan.violations == [], [v.message for v in plan.violations]
+    assert sorted((c.name, c.action) for c in plan.changes) == [
+        ("mgmt-eks", "update"),
+        ("prod-eu-eks", "update"),
+        ("prod-us-eks", "update"),
+    ]
+    # On the hub the entry stays (same key) and only its policy association is swapped.
+    assert entries_of(before, "mgmt").keys() == entries_of(prod, "mgmt").keys()

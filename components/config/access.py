@@ -26,7 +26,7 @@ class DeployerSpec(Model):
 
 
 class AccessEntrySpec(Model):
-    """One principal's access to every cluster of the stack."""
+    """One principal's access to the stack's clusters."""
 
     principal: IamPrincipalArn
     """An IAM role or user ARN; one entry per principal (EKS allows no second)."""
@@ -34,6 +34,8 @@ class AccessEntrySpec(Model):
     """admin, edit or view, mapping to EKS's access policies (view reads no Secrets)."""
     namespaces: Annotated[list[DnsLabel], Field(max_length=100)] = Field(default_factory=list)
     """Only these namespaces; empty: the whole cluster."""
+    clusters: list[DnsLabel] | None = None
+    """Only on these clusters of the stack; unset: every cluster."""
 
     @model_validator(mode="after")
     def _unique_namespaces(self) -> AccessEntrySpec:

@@ -174,6 +174,10 @@ def _access_problems(spec: FleetSpec) -> list[str]:
         elif key in first:
             problems.append(f"{path}: {access.principal} already has an entry ({first[key]}); EKS allows one per principal")
         first.setdefault(key, path)
+        names = {c.name for c in spec.clusters}
+        for k, cluster in enumerate(access.clusters or []):
+            if cluster not in names:
+                problems.append(f"{config_path(('access', i, 'clusters', k))}: no cluster named {cluster!r} in fleet:clusters")
     return problems
 
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from ..aws import cidr, labels
 from ..config import hub_stack
-from ..config.model import FleetSpec, InterconnectMode
+from ..config.model import AccessLevel, FleetSpec, InterconnectMode
 from ..config.validation import ConfigError, config_path, fleet_problems, parse_model
-from . import gitops, interconnect, submariner
+from . import gitops, identity, interconnect, submariner
 
 
 def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
@@ -28,7 +28,40 @@ def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
 
 def stack_fleet(raw: Mapping[str, object], stack: str) -> FleetSpec:
     """A stack's fleet, with the hub stack it joins read from this project when it is here."""
-    return hub_stack.with_hub_stack(load_fleet(raw), stack=stack)
+    spec = hub_stack.with_hub_stack(load_fleet(raw), stack=stack)
+    if problems := registration_access_problems(spec, stack):
+        raise ConfigError(problems)
+    return spec
+
+
+def registration_access_problems(spec: FleetSpec, stack: str) -> list[str]:
+    """A stack joining a hub writes its cluster Secrets into Argo CD's namespace on the hub's cluster
+    as its own deployer, so the hub stack must grant that identity at least edit there: checked
+    from either side, whichever stack is deployed."""
+    problems = []
+    hub, joined = spec.joined_hub, spec.hub_stack
+    problem = _registration_access(hub, joined.stack.rsplit("/", 1)[-1], stack, spec) if hub and joined else None
+    if problem:
+        problems.append(f"{config_path(('deployer', 'principal'))}: {problem}")
+    for name, joiner in sorted(spec.joining_stacks.items()):
+        if problem := _registration_access(spec, stack, name, joiner):
+            problems.append(f"{config_path(('access',))}: {problem}")
+    return problems
+
+
+def _registration_access(hub: FleetSpec, hub_stack: str, joiner_stack: str, joiner: FleetSpec) -> str | None:
+    hub_cluster = hub.hub
+    if hub.gitops is None or hub_cluster is None:
+        return None
+    principal = joiner.deployer.principal
+    entry = identity.access_on(hub, principal, hub_cluster.name)
+    if entry is not None and entry.allows(AccessLevel.EDIT, gitops.NAMESPACE):
+        return None
+    return (
+        f"stack {joiner_stack} deploys as {principal}, which cannot write its cluster Secrets into Argo CD on "
+        f"{hub_cluster.name} (stack {hub_stack}); grant it there, in {hub_stack}'s fleet:access: "
+        f"{{principal: {principal}, level: edit, namespaces: [{gitops.NAMESPACE}], clusters: [{hub_cluster.name}]}}"
+    )
 
 
 def plan_problems(spec: FleetSpec) -> list[str]:

@@ -16,7 +16,16 @@ from ..aws.eks_access import POLICY_FOR, AccessLevel
 from ..aws.iam_arns import principal_key, same_principal
 from ..config.model import FleetSpec
 
-__all__ = ["PlannedEntry", "access_entries", "admins_needing_entries", "caller_problem", "principal_key", "same_principal"]
+__all__ = [
+    "PlannedEntry",
+    "access_entries",
+    "access_on",
+    "admins_needing_entries",
+    "caller_problem",
+    "entries_on",
+    "principal_key",
+    "same_principal",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,17 @@ class PlannedEntry:
     """admin, edit or view."""
     namespaces: tuple[str, ...] = ()
     """The namespaces it is scoped to; empty: the whole cluster."""
+    clusters: tuple[str, ...] | None = None
+    """The clusters it is on; None: every cluster of the stack."""
+
+    def on(self, cluster: str) -> bool:
+        return self.clusters is None or cluster in self.clusters
+
+    def allows(self, level: AccessLevel, namespace: str) -> bool:
+        """Whether this entry grants at least ``level`` in ``namespace``."""
+        rank = [AccessLevel.VIEW, AccessLevel.EDIT, AccessLevel.ADMIN]
+        scoped = not self.namespaces or namespace in self.namespaces
+        return scoped and rank.index(self.level) >= rank.index(level)
 
     @property
     def scope(self) -> str:
@@ -53,8 +73,22 @@ def access_entries(spec: FleetSpec) -> tuple[PlannedEntry, ...]:
     entries = {arn: PlannedEntry(arn, AccessLevel.ADMIN) for arn in admins_needing_entries(admins, creator)}
     for access in spec.access:
         if not same_principal(access.principal, creator):
-            entries[access.principal] = PlannedEntry(access.principal, access.level, tuple(sorted(access.namespaces)))
+            clusters = tuple(sorted(access.clusters)) if access.clusters is not None else None
+            entries[access.principal] = PlannedEntry(access.principal, access.level, tuple(sorted(access.namespaces)), clusters)
     return tuple(entries[arn] for arn in sorted(entries))
+
+
+def entries_on(spec: FleetSpec, cluster: str) -> tuple[PlannedEntry, ...]:
+    """The entries the program creates on one cluster."""
+    return tuple(entry for entry in access_entries(spec) if entry.on(cluster))
+
+
+def access_on(spec: FleetSpec, principal: str, cluster: str) -> PlannedEntry | None:
+    """What ``principal`` may do on ``cluster`` of the stack ``spec`` configures: the creator's EKS-made
+    admin entry, an entry of the program's, or nothing."""
+    if same_principal(principal, spec.deployer.cluster_creator):
+        return PlannedEntry(principal, AccessLevel.ADMIN)
+    return next((e for e in entries_on(spec, cluster) if same_principal(e.principal, principal)), None)
 
 
 def caller_problem(spec: FleetSpec, caller: str, stack: str) -> str | None:

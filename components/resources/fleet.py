@@ -195,7 +195,6 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
-    access_entries = identity.access_entries(spec)
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
     hub_reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack) if spec.hub_stack else None
@@ -234,7 +233,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 support_type=spec.support_of(cluster_spec),
                 network=networks[cluster_spec.name],
                 api_access_cidrs=tuple(str(n) for n in spec.api_access_cidrs),
-                access_entries=access_entries,
+                access_entries=identity.entries_on(spec, cluster_spec.name),
                 kubeconfig_auth=spec.kubeconfig,
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
