@@ -43,6 +43,13 @@ def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
     assert campaign.passed
 
 
+# prod pins neither: the campaign says so at every hop instead of implying they move.
+UNPINNED = (
+    "aws-ebs-csi-driver stays at its creation version (pin it per minor in fleet:addons to move it), "
+    "metrics-server stays at its creation version (pin it per minor in fleet:addons to move it)"
+)
+
+
 def test_each_hop_moves_the_control_plane_then_the_add_ons_then_every_node_group() -> None:
     campaign = upgrades.plan_campaign(prod_at("1.33"), "1.35")
     members = campaign.waves[1]
@@ -51,11 +58,11 @@ def test_each_hop_moves_the_control_plane_then_the_add_ons_then_every_node_group
     assert prod_us == [
         "prod-us: control plane 1.33 -> 1.34",
         "prod-us: add-ons kube-proxy v1.34.6-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
-        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0",
+        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0, " + UNPINNED,
         "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.34 (image 1.34.9-20260714, rolling)",
         "prod-us: control plane 1.34 -> 1.35",
         "prod-us: add-ons kube-proxy v1.35.3-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
-        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0",
+        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0, " + UNPINNED,
         "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.35 (image 1.35.6-20260714, rolling)",
     ]
 
@@ -140,3 +147,60 @@ def test_every_hop_of_a_two_minor_campaign_is_a_clean_transition() -> None:
         assert {c.action for c in moved.changes} == {"update"}
     skipped = transition(runs[0], runs[2]).violations
     assert {v.rule for v in skipped} == {"one-minor-up"}
+
+
+# ---------------------------------------------------------------- EBS CSI and metrics-server pinned per minor
+
+PINS = {
+    "ebsCsiVersion": {"1.34": "v1.48.0-eksbuild.2", "1.35": "v1.50.0-eksbuild.1"},
+    "metricsServerVersion": {"1.34": "v0.8.0-eksbuild.1", "1.35": "v0.8.0-eksbuild.2"},
+}
+
+
+def pinned_at(version: str) -> Run:
+    def edit(config: dict[str, Any]) -> None:
+        config.update({"fleet:kubernetesVersion": version, "fleet:supportType": "EXTENDED"})
+        config["fleet:addons"] = {**config.get("fleet:addons", {}), **PINS}
+
+    return run_stack("prod", mutate=edit)
+
+
+def test_a_version_bump_moves_the_add_ons_pinned_per_minor() -> None:
+    before, after = pinned_at("1.34"), pinned_at("1.35")
+    for addon, pin in (("ebs-csi", PINS["ebsCsiVersion"]), ("metrics-server", PINS["metricsServerVersion"])):
+        old, new = before.named(f"prod-eu-addons-{addon}"), after.named(f"prod-eu-addons-{addon}")
+        assert (old.inputs["addonVersion"], new.inputs["addonVersion"]) == (pin["1.34"], pin["1.35"])
+        assert new.ignore_changes == []  # pinned: held by the config, not by ignoring the version
+    moved = transition(before, after)
+    assert moved.violations == [], [v.message for v in moved.violations]
+    changed = {c.name: c.changed for c in moved.changes if c.name.startswith("prod-eu-addons-")}
+    assert changed["prod-eu-addons-ebs-csi"] == ("addonVersion",)
+    assert changed["prod-eu-addons-metrics-server"] == ("addonVersion",)
+
+
+def test_a_per_minor_pin_must_cover_every_clusters_minor() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["addons"] = {**raw.get("addons", {}), "ebsCsiVersion": {"1.34": "v1.48.0-eksbuild.2"}}
+
+    (problem,) = problems_after(edit)
+    assert problem.startswith("fleet:addons.ebsCsiVersion: no aws-ebs-csi-driver version for Kubernetes 1.35")
+    assert "--addon-name aws-ebs-csi-driver --kubernetes-version 1.35" in problem
+
+
+def test_the_campaign_moves_pinned_add_ons_and_stops_where_a_pin_is_missing() -> None:
+    raw = raw_prod()
+    raw.update(kubernetesVersion="1.34", supportType="EXTENDED")
+    raw["addons"] = {**raw.get("addons", {}), "ebsCsiVersion": {"1.34": "v1.48.0-eksbuild.2"}}
+    spec = hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    campaign = upgrades.plan_campaign(spec, "1.35")
+    members = next(w for w in campaign.waves if w.name == "members")
+    gate = next(g for g in members.gates if g.name == "add-ons")
+    assert not gate.passed
+    assert "aws-ebs-csi-driver 1.35" in gate.detail
+    raw["addons"]["ebsCsiVersion"] = PINS["ebsCsiVersion"]
+    spec = hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    members = next(w for w in upgrades.plan_campaign(spec, "1.35").waves if w.name == "members")
+    assert next(g for g in members.gates if g.name == "add-ons").passed
+    steps = " ".join(members.steps)
+    assert "aws-ebs-csi-driver v1.50.0-eksbuild.1" in steps
+    assert "metrics-server stays at its creation version" in steps

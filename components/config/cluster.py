@@ -162,15 +162,33 @@ def _kms_key_arn(value: str) -> str:
     return value
 
 
+# An EKS add-on version: one for every Kubernetes minor, one per minor, or unset (EKS's default).
+AddonPin = str | dict[KubernetesVersion, str] | None
+
+
+def pinned_version(pin: AddonPin, minor: str) -> str | None:
+    """The version ``pin`` gives a cluster at ``minor``; None when unset or the minor has none."""
+    if isinstance(pin, dict):
+        return pin.get(minor)
+    return pin
+
+
 class AddonVersionsSpec(Model):
     cluster_autoscaler_chart_version: str = "9.59.0"
     """cluster-autoscaler chart (kubernetes/autoscaler), pinned; its image follows each cluster's minor version."""
     nvidia_device_plugin_chart_version: str = "0.20.0"
     """nvidia-device-plugin chart (NVIDIA/k8s-device-plugin), pinned."""
-    ebs_csi_version: str | None = None
-    """aws-ebs-csi-driver EKS add-on version (v1.x.y-eksbuild.n); unset: EKS's default at creation, then held."""
-    metrics_server_version: str | None = None
-    """metrics-server EKS add-on version; unset: EKS's default at creation, then held."""
+    ebs_csi_version: AddonPin = None
+    """aws-ebs-csi-driver EKS add-on version (v1.x.y-eksbuild.n), for every minor or per minor
+    ({"1.35": ...}: an upgrade then moves it); unset: EKS's default at creation, then held."""
+    metrics_server_version: AddonPin = None
+    """metrics-server EKS add-on version, for every minor or per minor (an upgrade then moves it);
+    unset: EKS's default at creation, then held."""
+
+    def pins(self) -> dict[str, AddonPin]:
+        """The EKS add-ons the program does not pin itself, by add-on name, as configured."""
+        return {"aws-ebs-csi-driver": self.ebs_csi_version, "metrics-server": self.metrics_server_version}
+
     storage_kms_key_arn: Annotated[str, AfterValidator(_kms_key_arn)] | None = None
     """KMS key for the default StorageClass's volumes; unset: the account's aws/ebs key (still encrypted)."""
 

@@ -20,6 +20,7 @@ from ..aws.eks_access import AccessLevel
 from .access import AccessEntrySpec, DeployerSpec
 from .cluster import (
     GPU_TAINT,
+    AddonPin,
     AddonVersionsSpec,
     CapacityType,
     ClusterAddonsSpec,
@@ -34,6 +35,7 @@ from .cluster import (
     SupportType,
     Taint,
     TaintEffect,
+    pinned_version,
 )
 from .dns import (
     ROUTING_FIELDS,
@@ -67,6 +69,7 @@ __all__ = [
     "AccessEntrySpec",
     "AccessLevel",
     "AccountQuotasSpec",
+    "AddonPin",
     "AddonVersionsSpec",
     "ApplicationSetSpec",
     "ArgoCdAdminSpec",
@@ -111,6 +114,7 @@ __all__ = [
     "UpgradesSpec",
     "WaveSpec",
     "WeightedRecord",
+    "pinned_version",
 ]
 
 _T = TypeVar("_T")

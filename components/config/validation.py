@@ -156,6 +156,22 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     return problems
 
 
+def _addon_pin_problems(spec: FleetSpec) -> list[str]:
+    """A per-minor add-on pin must name every minor a cluster running the add-on is at."""
+    problems = []
+    for key, (addon, pin) in zip(("ebsCsiVersion", "metricsServerVersion"), spec.addons.pins().items(), strict=True):
+        if not isinstance(pin, dict):
+            continue
+        switch = "ebs_csi" if addon == "aws-ebs-csi-driver" else "metrics_server"
+        missing = sorted({spec.version_of(c) for c in spec.clusters if getattr(c.addons, switch)} - set(pin))
+        for minor in missing:
+            problems.append(
+                f"{config_path(('addons', key))}: no {addon} version for Kubernetes {minor}; add the one EKS offers "
+                f"(aws eks describe-addon-versions --addon-name {addon} --kubernetes-version {minor})"
+            )
+    return problems
+
+
 def _access_problems(spec: FleetSpec) -> list[str]:
     """EKS keeps one entry per principal per cluster, and the deployer's and creator's are admin."""
     problems = []
@@ -217,6 +233,7 @@ def fleet_problems(spec: FleetSpec) -> list[str]:
                 "device plugin to run on; add one (e.g. g6.xlarge) or leave gpu unset"
             )
     problems += _access_problems(spec)
+    problems += _addon_pin_problems(spec)
     problems += _dns_problems(spec)
     problems += _range_problems(spec)
     problems += _submariner_problems(spec)

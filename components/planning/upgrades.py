@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import eks_releases, eks_versions
-from ..config.model import FleetSpec
+from ..config.model import AddonPin, FleetSpec
 from . import autoscaling, gitops
 
 THIS_STACK = ""
@@ -32,6 +32,8 @@ class CampaignCluster:
     node_groups: tuple[str, ...]
     clusterset_member: bool
     """A Submariner member: CoreDNS runs as the EKS add-on (the campaign moves it), and its gateways' connections are checked."""
+    addon_pins: dict[str, AddonPin] = field(default_factory=dict)
+    """The EKS add-ons it runs that fleet:addons pins (or leaves unset), by add-on name."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ def _clusters_of(spec: FleetSpec, stack: str) -> list[CampaignCluster]:
             gitops.cluster_labels(c, stack or "this"),
             (*sorted(g.name for g in c.node_groups), *(["submariner-gateway"] if c.name in members else [])),
             c.name in members,
+            {
+                addon: pin
+                for addon, pin in spec.addons.pins().items()
+                if (c.addons.ebs_csi if addon == "aws-ebs-csi-driver" else c.addons.metrics_server)
+            },
         )
         for c in sorted(spec.clusters, key=lambda c: c.name)
     ]
@@ -166,6 +173,13 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
         else ["(no pinned add-on builds for this minor)"]
     )
     addons.append(f"cluster-autoscaler image {autoscaling.AUTOSCALER_IMAGE_TAGS.get(new, '(none for this minor)')}")
+    for addon, pin in sorted(cluster.addon_pins.items()):
+        if isinstance(pin, dict):
+            addons.append(f"{addon} {pin.get(new, '(not pinned for this minor)')}")
+        elif pin is not None:
+            addons.append(f"{addon} {pin} (one pin for every minor: check it supports {new})")
+        else:
+            addons.append(f"{addon} stays at its creation version (pin it per minor in fleet:addons to move it)")
     return [
         f"{cluster.name}: control plane {old} -> {new}",
         f"{cluster.name}: add-ons {', '.join(addons)}",
@@ -199,6 +213,17 @@ def _gates(wave: Wave, target: str) -> list[Gate]:
         {new for c in wave.clusters for _, new in eks_releases.hops(_start(c, target), target)}, key=eks_releases.minor
     )
     unpinned = [m for m in minors if m not in eks_releases.RELEASES or m not in autoscaling.AUTOSCALER_IMAGE_TAGS]
+    # A per-minor pin (fleet:addons) must cover every minor the wave's clusters pass through.
+    unpinned += sorted(
+        {
+            f"{addon} {new}"
+            for c in wave.clusters
+            for addon, pin in c.addon_pins.items()
+            if isinstance(pin, dict)
+            for _, new in eks_releases.hops(_start(c, target), target)
+            if new not in pin
+        }
+    )
     gates.append(
         Gate(
             "add-ons",

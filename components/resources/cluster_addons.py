@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config.model import AddonVersionsSpec, ClusterSpec
+from ..config.model import AddonPin, AddonVersionsSpec, ClusterSpec, pinned_version
 from ..planning import autoscaling, naming
 from ..planning.iam_policies import cluster_autoscaler_policy, ebs_key_policy
 from . import k8s_objects
@@ -149,12 +149,15 @@ class ClusterAddons(pulumi.ComponentResource):
         name: str,
         part_name: str,
         addon_name: str,
-        version: str | None,
+        pin: AddonPin,
         args: ClusterAddonsArgs,
         role_arn: pulumi.Input[str] | None,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.eks.Addon:
-        """An EKS add-on at a pinned version, or at EKS's default for the cluster version, held after creation."""
+        """An EKS add-on at its pinned version (for this cluster's minor, so an upgrade moves it), or at
+        EKS's default for the cluster version, held after creation. Validation keeps a per-minor pin
+        covering every cluster's minor."""
+        version = pinned_version(pin, args.kubernetes_version)
         pinned = version is not None
         resolved: pulumi.Input[str] = (
             version
