@@ -1,9 +1,10 @@
 """``python -m deploy.order [--json]``: in which order stacks deploy: a stack that joins another
-stack's hub (``fleet:hub``) after that stack.
+stack's hub (``fleet:hub``) after that stack, then each hub again that registers them.
 
 Staging reads prod's hub outputs through a StackReference; on a new account staging fails until
 prod has deployed once, so the order follows that dependency, not the promotion habit of
-"staging first".
+"staging first". The hub pulls its members' registrations (``fleet:members``) from their
+outputs, so it deploys once more after them: that round writes their Argo CD cluster Secrets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from components.config.stack_files import StackFileError
-from deploy.touched import ROOT, hub_of, stacks_in
+from deploy.touched import ROOT, hub_of, members_of, stacks_in
 
 
 def deploy_order(root: Path = ROOT) -> list[str]:
@@ -43,6 +44,12 @@ def deploy_order(root: Path = ROOT) -> list[str]:
     return order
 
 
+def registration_round(root: Path = ROOT) -> list[str]:
+    """The hub stacks to deploy again after their members (those listing a stack of this repository in fleet:members)."""
+    stacks = set(stacks_in(root))
+    return [stack for stack in deploy_order(root) if set(members_of(stack, root)) & stacks]
+
+
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.order", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help='print {"order": [...], "hubs": {...}}')
@@ -50,11 +57,13 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     try:
         order = deploy_order(root)
         hubs = {stack: hub_of(stack, root) for stack in order}
+        again = registration_round(root)
+        members = {stack: members_of(stack, root) for stack in again}
     except (StackFileError, ValueError) as exc:
         print(f"python -m deploy.order: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"order": order, "hubs": hubs}))
+        print(json.dumps({"order": order, "hubs": hubs, "registerAfter": again}))
         return 0
     if not order:
         print(f"no Pulumi.<stack>.yaml in {root}", file=sys.stderr)
@@ -62,6 +71,8 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     for number, stack in enumerate(order, start=1):
         after = f" (after {hubs[stack]}: joins its hub)" if hubs[stack] else ""
         print(f"{number}. {stack}{after}")
+    for number, stack in enumerate(again, start=len(order) + 1):
+        print(f"{number}. {stack} again (fleet:members: registers the clusters of {', '.join(members[stack])} in Argo CD)")
     return 0
 
 

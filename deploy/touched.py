@@ -1,7 +1,9 @@
 """Which stacks a change touches: ``git diff --name-only A B | python -m deploy.touched``.
 
 A stack file touches its own stack and every stack that joins its hub (``fleet:hub``): those read
-the hub stack's file (interconnect mode, the hub's range and zones) and outputs. Anything the
+the hub stack's file (interconnect mode, the hub's range and zones) and outputs. A member's file
+touches the hub that lists it (``fleet:members``): the hub registers its clusters with the labels
+of that file. Anything the
 program, its dependencies or the policy pack is made of touches every stack; docs, tests and the
 GitOps template touch none. Prints ``stacks=<JSON list>`` for ``$GITHUB_OUTPUT``.
 """
@@ -35,10 +37,20 @@ def hub_of(stack: str, root: Path = ROOT) -> str | None:
     return None
 
 
+def members_of(stack: str, root: Path = ROOT) -> list[str]:
+    """The stacks (short names) whose clusters ``stack``'s hub registers (its ``fleet:members``)."""
+    members = read_stack_file(root / f"Pulumi.{stack}.yaml").config.get("fleet:members")
+    return sorted(str(m).rsplit("/", 1)[-1] for m in members) if isinstance(members, list) else []
+
+
 def touched_stacks(
-    changed_paths: Iterable[str], stacks: Iterable[str], hubs: Mapping[str, str | None] | None = None
+    changed_paths: Iterable[str],
+    stacks: Iterable[str],
+    hubs: Mapping[str, str | None] | None = None,
+    members: Mapping[str, list[str]] | None = None,
 ) -> list[str]:
-    """The stacks the changed paths touch; ``hubs`` maps a stack to the stack whose hub it joins."""
+    """The stacks the changed paths touch; ``hubs`` maps a stack to the stack whose hub it joins,
+    ``members`` a hub stack to the stacks it registers."""
     known = sorted(set(stacks))
     touched: set[str] = set()
     for raw in changed_paths:
@@ -51,7 +63,8 @@ def touched_stacks(
         if match and match["stack"] in known:
             touched.add(match["stack"])
     joins = dict(hubs or {})
-    while grown := {stack for stack in known if joins.get(stack) in touched} - touched:
+    registers = dict(members or {})
+    while grown := {stack for stack in known if joins.get(stack) in touched or set(registers.get(stack, [])) & touched} - touched:
         touched |= grown
     return sorted(touched)
 
@@ -72,10 +85,11 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     stacks = stacks_in(root)
     try:
         hubs = {stack: hub_of(stack, root) for stack in stacks}
+        members = {stack: members_of(stack, root) for stack in stacks}
     except StackFileError as exc:
         print(f"python -m deploy.touched: {exc}", file=sys.stderr)
         return 1
-    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, hubs))}")
+    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, hubs, members))}")
     return 0
 
 

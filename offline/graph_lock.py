@@ -57,7 +57,7 @@ def evaluate(stack: str, prod: Run | None = None) -> Run:
     """Evaluate a locked stack as the tests' fixtures do (staging answered with prod's hub outputs)."""
     if stack == "staging":
         hub = prod or run_stack("prod")
-        outputs = {k: hub.exports[k] for k in ("argocdHub", "hubKubeconfig")}
+        outputs = {k: hub.exports[k] for k in ("argocdHub",)}
         return run_stack("staging", stack_outputs={"organization/fleet/prod": outputs})
     return run_stack(stack)
 

@@ -40,6 +40,7 @@ from .stacks import (
     available_stacks,
     cli_encoded,
     hub_stack_of,
+    placeholder_registration,
     project_defaults,
     stack_config,
     stack_file,
@@ -71,6 +72,7 @@ __all__ = [
     "deployer_session",
     "hub_stack_of",
     "physical_name_length",
+    "placeholder_registration",
     "project_defaults",
     "run_program",
     "run_stack",
@@ -161,6 +163,9 @@ def run_program(
     ``registrations_on_error`` (if given) and the exception propagates. ``entry`` runs instead of
     ``__main__.py`` (the benchmarks' floor replays a recorded graph this way).
     """
+    # A hub pulls its members' registrations: members not given answer with placeholders from their stack files.
+    members = [str(m) for m in config.get("fleet:members") or []]
+    stack_outputs = {**{m: placeholder_registration(m) for m in members}, **(stack_outputs or {})}
     mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)

@@ -59,8 +59,27 @@ def hub_stack_of(stack: str) -> str | None:
 # A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
 PLACEHOLDER_HUB: dict[str, Any] = {
     "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
-    "hubKubeconfig": "",
 }
+
+
+def placeholder_registration(reference: str) -> dict[str, Any]:
+    """What a member stack of this project (``organization/project/stack``) exports for its hub to pull
+    (planning/gitops.REGISTRATION_OUTPUT), offline: its clusters from its stack file, fake servers and CA."""
+    member = reference.rsplit("/", 1)[-1]
+    clusters = stack_file_config(member).get("fleet:clusters") or [] if stack_path(member).is_file() else []
+    return {
+        "argocdRegistration": {
+            "clusters": {
+                str(c["name"]): {
+                    "server": f"https://{c['name']}.placeholder.eks.amazonaws.com",
+                    "caData": "UExBQ0VIT0xERVI=",
+                    "arn": f"arn:aws:eks:{c.get('region', 'us-east-1')}:123456789012:cluster/{c['name']}",
+                }
+                for c in clusters
+                if isinstance(c, dict) and "name" in c
+            }
+        }
+    }
 
 
 def cli_encoded(config: dict[str, Any]) -> dict[str, str]:

@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from components.aws import eks_versions
+from components.config import hub_stack
 from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError
-from components.planning import capacity, checks, dns_answers, flows, preflight
+from components.planning import capacity, checks, dns_answers, flows, identity, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import PLACEHOLDER_HUB, hub_stack_of, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
-HUB_EXPORTS = ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)
+HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="a changed copy of the stack file: what `pulumi up` would create, update, replace and delete going to "
         "it, its preflight, and every step AWS or Pulumi would refuse (exit 1)",
+    )
+    parser.add_argument(
+        "--access",
+        action="store_true",
+        help="who can do what on every cluster of this project's stacks (deployers, preview roles, fleet:access, "
+        "the Argo CD hub role), from their configs alone",
     )
     parser.add_argument(
         "--upgrade-to",
@@ -89,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         available = ", ".join(harness.available_stacks()) or "none"
         print(f"no Pulumi.{stack}.yaml in {stacks.STACK_DIR} (stacks here: {available})", file=sys.stderr)
         return 1
+    if args.access:
+        return _access(args.json)
     try:
         hub_stack = hub_stack_of(stack)
         spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
@@ -144,6 +153,38 @@ def main(argv: list[str] | None = None) -> int:
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _access(as_json: bool) -> int:
+    """The access evaluator (identity.fleet_access) over every stack file of this project."""
+    try:
+        grants = identity.fleet_access(hub_stack.project_stacks(stacks.STACK_DIR))
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    rows = [
+        {
+            "identity": g.identity,
+            "principal": g.principal,
+            "stack": g.stack,
+            "cluster": g.cluster,
+            "level": g.level.value,
+            "namespaces": list(g.namespaces),
+            "via": g.via,
+        }
+        for g in sorted(grants, key=lambda g: (g.identity, g.stack, g.cluster))
+    ]
+    if as_json:
+        print(json.dumps({"access": rows}, indent=2))
+        return 0
+    print("Access to every cluster of this project's stacks, from their configs:")
+    for who in sorted({r["identity"] for r in rows}):
+        mine = [r for r in rows if r["identity"] == who]
+        print(f"  {who} ({mine[0]['principal']})")
+        for r in mine:
+            scope = f" in {', '.join(r['namespaces'])}" if r["namespaces"] else ""
+            print(f"    {r['stack']}/{r['cluster']}: {r['level']}{scope} ({r['via']})")
+    return 0
 
 
 def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:

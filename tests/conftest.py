@@ -48,7 +48,7 @@ def prod() -> Run:
 @pytest.fixture(scope="session")
 def staging(prod: Run) -> Run:
     """The staging stack, its StackReference answered with the prod run's real exports."""
-    hub_outputs = {"argocdHub": prod.exports["argocdHub"], "hubKubeconfig": prod.exports["hubKubeconfig"]}
+    hub_outputs = {"argocdHub": prod.exports["argocdHub"]}
     return run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
 
 

@@ -7,6 +7,9 @@ the entries never depend on who runs it.
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.aws.eks_access import AccessLevel
+from components.config.access import AccessEntrySpec
 from components.config.validation import ConfigError
 from components.planning import identity
 from components.planning.checks import load_fleet
-from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, Run, deployer_session, run_stack
+from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack
 from offline.transition import transition
 from tests.config_cases import problems_after, raw_prod
 
@@ -27,6 +31,7 @@ NEW_CI = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy-2026"
 HUMAN = f"arn:aws:iam::{ACCOUNT}:role/platform-admins"
 AUDIT = f"arn:aws:iam::{ACCOUNT}:role/auditors"
 TEAM = f"arn:aws:iam::{ACCOUNT}:role/payments-team"
+PREVIEW = f"arn:aws:iam::{ACCOUNT}:role/fleet-preview-prod"
 
 
 def session(role: str) -> str:
@@ -94,6 +99,13 @@ def test_one_entry_per_principal_and_none_for_the_creator_or_deployer_are_valida
     assert len(problems) == 3
 
 
+def test_an_entry_scoped_to_a_cluster_the_stack_lacks_is_refused() -> None:
+    problems = problems_after(
+        lambda raw: raw.update(access=[{"principal": AUDIT, "level": "view", "clusters": ["prod-us", "qa"]}])
+    )
+    assert problems == ["fleet:access[0].clusters[1]: no cluster named 'qa' in fleet:clusters"]
+
+
 def test_a_stack_without_a_deployer_is_refused_with_the_path() -> None:
     problems = problems_after(lambda raw: raw.pop("deployer"))
     assert any(p.startswith("fleet:deployer") for p in problems)
@@ -107,48 +119,79 @@ def prod() -> Run:
     return run_stack("prod")
 
 
-def test_the_deployer_runs_prod_and_gets_no_entry_of_ours(prod: Run) -> None:
-    for cluster in ("prod-us", "prod-eu"):
-        assert entries_of(prod, cluster) == {}
-    (staging,) = entries_of(prod, "mgmt").values()
-    assert staging["principalArn"] == STAGING_CI
-
-
-def test_stagings_deployer_may_only_write_argo_cd_registrations_on_prods_hub(prod: Run) -> None:
-    # The seed's isolation: a compromised staging pipeline must not own prod's clusters.
-    spec = load_fleet(raw_prod())
-    assert identity.access_on(spec, STAGING_CI, "prod-us") is None
-    assert identity.access_on(spec, STAGING_CI, "prod-eu") is None
-    on_hub = identity.access_on(spec, STAGING_CI, "mgmt")
-    assert on_hub is not None
-    assert (on_hub.policy, on_hub.namespaces) == ("AmazonEKSEditPolicy", ("argocd",))
-    (entry,) = entries_of(prod, "mgmt").values()
-    assert entry["accessPolicies"] == {
-        "AmazonEKSEditPolicy": {
-            "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-            "accessScope": {"type": "namespace", "namespaces": ["argocd"]},
+def test_the_deployer_runs_prod_and_only_the_preview_role_gets_an_entry_of_ours(prod: Run) -> None:
+    for cluster in ("mgmt", "prod-us", "prod-eu"):
+        (entry,) = entries_of(prod, cluster).values()
+        assert entry["principalArn"] == PREVIEW
+        assert entry["accessPolicies"] == {
+            "AmazonEKSViewPolicy": {
+                "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+                "accessScope": {"type": "cluster"},
+            }
         }
-    }
 
 
-def test_a_joining_stack_whose_deployer_the_hub_does_not_admit_is_refused_from_both_sides() -> None:
-    from components.planning.checks import registration_access_problems, stack_fleet
-    from offline.harness import stack_config
+def test_stagings_deployer_can_do_nothing_on_prods_clusters() -> None:
+    # The seed's isolation: a compromised staging pipeline must not reach prod. The hub pulls
+    # staging's registration (fleet:members), so staging's role needs nothing there.
+    spec = load_fleet(raw_prod())
+    for cluster in ("mgmt", "prod-us", "prod-eu"):
+        assert identity.access_on(spec, STAGING_CI, cluster) is None
 
-    # The hub's side: prod's preflight knows staging joins it (its stack file is in this project).
+
+def test_fleet_members_must_be_stacks_of_this_project_joining_this_hub() -> None:
+    from components.planning.checks import stack_fleet
+
     raw = raw_prod()
-    raw["access"] = []
-    (problem,) = checks_problems(lambda: stack_fleet(raw, "prod"))
-    assert problem.startswith(f"fleet:access: stack staging deploys as {STAGING_CI}")
-    assert f"{{principal: {STAGING_CI}, level: edit, namespaces: [argocd], clusters: [mgmt]}}" in problem
+    raw["members"] = ["organization/fleet/staging", "organization/fleet/staging", "organization/fleet/dev", "acme/other/prod"]
+    problems = checks_problems(lambda: stack_fleet(raw, "prod"))
+    assert problems == [
+        "fleet:members[1]: organization/fleet/staging is listed twice",
+        "fleet:members[2]: organization/fleet/dev is not a stack of this project (no Pulumi.dev.yaml beside "
+        "Pulumi.yaml); the hub reads its clusters' names and labels from its stack file",
+        "fleet:members[3]: acme/other/prod is not a stack of this project (no Pulumi.prod.yaml beside "
+        "Pulumi.yaml); the hub reads its clusters' names and labels from its stack file",
+    ]
 
-    # The joiner's side: staging's preflight reads prod's config.
-    staging = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()})
-    hub = load_fleet(raw)
-    (problem,) = registration_access_problems(staging.with_joined_hub(hub), "staging")
-    assert problem.startswith(f"fleet:deployer.principal: stack staging deploys as {STAGING_CI}")
-    # With prod's grant (the reference config), both sides pass.
-    assert registration_access_problems(staging.with_joined_hub(load_fleet(raw_prod())), "staging") == []
+
+def test_a_member_that_does_not_join_or_clashes_by_name_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.config import hub_stack
+    from components.planning.checks import stack_fleet
+
+    project = tmp_path
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, project / name)
+    staging = (ROOT / "Pulumi.staging.yaml").read_text()
+    # A staging cluster named like one of prod's: Argo CD knows each cluster by cluster-<name>.
+    (project / "Pulumi.staging.yaml").write_text(staging.replace("name: staging-us", "name: prod-us"))
+    (project / "Pulumi.qa.yaml").write_text(staging.replace("  fleet:hub:\n    stack: organization/fleet/prod\n", ""))
+    raw = raw_prod()
+    raw["members"] = ["organization/fleet/staging", "organization/fleet/qa"]
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", project)
+    problems = checks_problems(lambda: stack_fleet(raw, "prod"))
+    assert problems == [
+        "fleet:members[0]: stack staging's cluster prod-us has the name of a cluster of stack prod; "
+        "Argo CD knows each cluster by one Secret, cluster-<name>",
+        "fleet:members[1]: Pulumi.qa.yaml does not join this hub (its fleet:hub.stack must name stack prod) "
+        "or does not read, so it grants the hub's Argo CD role nothing",
+    ]
+
+
+def test_members_need_an_argo_cd_hub_and_an_unlisted_joiner_is_named() -> None:
+    from components.planning import preflight
+    from components.planning.checks import stack_fleet
+
+    raw = raw_prod()
+    raw.pop("argocd")
+    assert checks_problems(lambda: stack_fleet(raw, "prod")) == [
+        "fleet:members: this stack runs no Argo CD hub to register members into (fleet:argocd and a cluster with role: hub)"
+    ]
+    raw = raw_prod()
+    raw["members"] = []
+    warnings = preflight.run(stack_fleet(raw, "prod")).warnings
+    unlisted = "fleet:members: stack staging joins this hub but is not listed, so its clusters are not registered in Argo CD"
+    assert unlisted in warnings
+    assert not [w for w in preflight.run(stack_fleet(raw_prod(), "prod")).warnings if w.startswith("fleet:members")]
 
 
 def checks_problems(call: Any) -> list[str]:
@@ -172,17 +215,17 @@ def test_another_listed_principal_is_refused_before_any_cloud_resource() -> None
 def test_even_past_the_check_the_entries_do_not_depend_on_who_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     # Before fleet:deployer the entries were "admins minus whoever runs": a listed human running prod
     # (created by CI) dropped their own entry and asked EKS for CI's. Now they are the config's alone.
-    monkeypatch.setattr(identity, "caller_problem", lambda spec, caller, stack: None)
+    monkeypatch.setattr(identity, "caller_problem", lambda spec, caller, stack, preview=False: None)
     admins = {"fleet:clusterAdmins": [AUDIT, HUMAN]}
     as_ci = run_stack("prod", mutate=lambda c: c.update(admins))
     as_human = run_stack("prod", mutate=lambda c: c.update(admins), caller_arn=session(HUMAN), creator_arn=session(CI))
     assert entries_of(as_human) == entries_of(as_ci)
-    assert sorted(e["principalArn"] for e in entries_of(as_ci).values()) == sorted([AUDIT, HUMAN])
+    assert sorted(e["principalArn"] for e in entries_of(as_ci).values()) == sorted([AUDIT, HUMAN, PREVIEW])
 
 
 def test_namespaced_levels_reach_pulumi_eks_as_scoped_associations() -> None:
     access = [{"principal": TEAM, "level": "edit", "namespaces": ["payments"]}, {"principal": AUDIT, "level": "view"}]
-    run = run_stack("prod", mutate=lambda c: c["fleet:access"].extend(access))
+    run = run_stack("prod", mutate=lambda c: c.setdefault("fleet:access", []).extend(access))
     by_principal = {e["principalArn"]: e for e in entries_of(run).values()}
     team = by_principal[TEAM]["accessPolicies"]
     assert team == {
@@ -195,8 +238,8 @@ def test_namespaced_levels_reach_pulumi_eks_as_scoped_associations() -> None:
 
 
 def test_changing_a_level_keeps_the_entry_and_swaps_its_policy(prod: Run) -> None:
-    viewer = run_stack("prod", mutate=lambda c: c["fleet:access"].append({"principal": AUDIT, "level": "view"}))
-    editor = run_stack("prod", mutate=lambda c: c["fleet:access"].append({"principal": AUDIT, "level": "edit"}))
+    viewer = run_stack("prod", mutate=lambda c: c.setdefault("fleet:access", []).append({"principal": AUDIT, "level": "view"}))
+    editor = run_stack("prod", mutate=lambda c: c.setdefault("fleet:access", []).append({"principal": AUDIT, "level": "edit"}))
     assert entries_of(viewer).keys() == entries_of(editor).keys()
     plan = transition(viewer, editor)
     assert not plan.violations
@@ -214,7 +257,7 @@ def rotation_steps() -> list[Any]:
 
     def step2(config: dict[str, Any]) -> None:
         step1(config)
-        config["fleet:deployer"] = {"principal": NEW_CI, "creator": CI}
+        config["fleet:deployer"] = {**config["fleet:deployer"], "principal": NEW_CI, "creator": CI}
 
     return [step1, step2]
 
@@ -240,7 +283,7 @@ def test_switching_the_deployer_without_naming_the_creator_drops_the_new_roles_e
 
     def careless(config: dict[str, Any]) -> None:
         step1(config)
-        config["fleet:deployer"] = {"principal": NEW_CI}
+        config["fleet:deployer"] = {**config["fleet:deployer"], "principal": NEW_CI}
 
     run = run_stack("prod", mutate=careless, caller_arn=session(NEW_CI), creator_arn=session(CI))
     assert NEW_CI not in [e["principalArn"] for e in entries_of(run).values()]
@@ -248,18 +291,104 @@ def test_switching_the_deployer_without_naming_the_creator_drops_the_new_roles_e
     assert NEW_CI in [e["principalArn"] for e in entries_of(fixed).values()]
 
 
-def test_narrowing_stagings_admin_to_its_argo_cd_namespace_is_one_clean_deploy(prod: Run) -> None:
-    def as_before(config: dict[str, Any]) -> None:
-        config["fleet:clusterAdmins"] = [STAGING_CI]
-        config["fleet:access"] = []
+# ---------------------------------------------------------------- the read-only preview role
 
-    before = run_stack("prod", mutate=as_before)
-    plan = transition(before, prod)
-    assert plan.violations == [], [v.message for v in plan.violations]
-    assert sorted((c.name, c.action) for c in plan.changes) == [
-        ("mgmt-eks", "update"),
-        ("prod-eu-eks", "update"),
-        ("prod-us-eks", "update"),
+
+def test_the_preview_role_may_preview_and_is_refused_an_up() -> None:
+    previewed = run_stack("prod", caller_arn=session(PREVIEW), creator_arn=session(CI), preview=True)
+    assert entries_of(previewed) == entries_of(run_stack("prod"))
+    registered: list[str] = []
+    with pytest.raises(ConfigError, match=r"fleet:deployer\.preview: .*may run `pulumi preview`, never `pulumi up`"):
+        run_stack("prod", caller_arn=session(PREVIEW), creator_arn=session(CI), registrations_on_error=registered)
+    assert all(name.startswith("aws-") for name in registered), registered
+
+
+def test_a_preview_role_that_is_also_the_deployer_or_listed_is_refused() -> None:
+    def edit(raw: dict[str, Any]) -> None:
+        raw["deployer"] = {**raw["deployer"], "preview": CI}
+
+    assert any(p.startswith("fleet:deployer") and "preview must be another role" in p for p in problems_after(edit))
+
+    def listed(raw: dict[str, Any]) -> None:
+        raw["access"] = [{"principal": PREVIEW, "level": "admin"}]
+
+    (problem,) = problems_after(listed)
+    assert problem.startswith("fleet:access[0].principal:")
+    assert "fleet:deployer.preview" in problem
+
+
+# ---------------------------------------------------------------- moving to pulled registration
+
+
+def test_moving_to_pulled_registration_keeps_stagings_entry_and_moves_only_the_secret(prod: Run) -> None:
+    # The graphs as the push design built them (tests/graph/pushed-registration), against today's.
+    from offline.graph_lock import LOCK_DIR, differences, fingerprint
+
+    staging = run_stack("staging", stack_outputs={"organization/fleet/prod": {"argocdHub": prod.exports["argocdHub"]}})
+    before = {s: json.loads((LOCK_DIR / "pushed-registration" / f"{s}.json").read_text()) for s in ("prod", "staging")}
+    staging_diff = differences(before["staging"], fingerprint(staging))
+    # Staging's deploy (first: it still may write on the hub) deletes the Secret it wrote and the
+    # provider it wrote it with; the hub role's entry on its cluster is untouched (no replace: EKS
+    # refuses a second entry for one principal).
+    assert [d.rsplit("::", 1)[-1] for d in staging_diff if d.startswith("removed resource")] == [
+        "staging-us-argocd-cluster",
+        "hub-k8s",
     ]
-    # On the hub the entry stays (same key) and only its policy association is swapped.
-    assert entries_of(before, "mgmt").keys() == entries_of(prod, "mgmt").keys()
+    assert not [d for d in staging_diff if "argocd-access" in d or "argocd-admin" in d]
+    # Prod's deploy then writes the Secret as itself and drops staging's grant on mgmt.
+    prod_diff = differences(before["prod"], fingerprint(prod))
+    assert [d.split("::fleet::", 1)[-1] for d in prod_diff if d.startswith("added resource")] == [
+        "fleet:index:ArgoCdPulledMember$kubernetes:core/v1:Secret::staging-us-argocd-cluster",
+        "pulumi:pulumi:Stack$fleet:index:ArgoCdPulledMember::staging-us-argocd",
+    ]
+    assert not [d for d in prod_diff if d.startswith("removed resource")]
+    assert STAGING_CI not in json.dumps(entries_of(prod, "mgmt"))
+
+
+# ---------------------------------------------------------------- the access evaluator (pure, every stack of the project)
+
+
+def test_the_evaluator_isolates_staging_keeps_previews_read_only_and_lets_the_hub_reach_every_member() -> None:
+    from components.config.hub_stack import project_stacks
+
+    stacks = project_stacks()
+    grants = identity.fleet_access(stacks)
+    clusters = {(name, c.name) for name, spec in stacks.items() for c in spec.clusters}
+    # Staging's deploy role: only staging's own clusters.
+    assert {(g.stack, g.cluster) for g in identity.grants_of(grants, "staging deployer")} == {("staging", "staging-us")}
+    # Each preview role: view on its own stack's clusters, nothing that writes.
+    for stack in ("prod", "staging"):
+        previews = identity.grants_of(grants, f"{stack} preview")
+        assert previews
+        assert {g.stack for g in previews} == {stack}
+        assert not [g for g in previews if g.writes]
+    # The hub's Argo CD role: admin on every cluster but the hub (in-cluster there), staging's too.
+    hub = identity.grants_of(grants, "prod Argo CD")
+    assert {(g.stack, g.cluster) for g in hub} == clusters - {("prod", "mgmt")}
+    assert all(g.level is AccessLevel.ADMIN for g in hub)
+
+
+def test_the_evaluator_sees_a_grant_that_breaks_isolation() -> None:
+    # What the program granted before pulled registration: staging's role editing argocd on mgmt.
+    from components.config.hub_stack import project_stacks
+
+    stacks = project_stacks()
+    prod = stacks["prod"].model_copy(
+        update={
+            "access": [AccessEntrySpec(principal=STAGING_CI, level=AccessLevel.EDIT, namespaces=["argocd"], clusters=["mgmt"])]
+        }
+    )
+    grants = identity.grants_of(identity.fleet_access({**stacks, "prod": prod}), "staging deployer")
+    assert [(g.cluster, g.level, g.namespaces) for g in grants if g.stack == "prod"] == [("mgmt", AccessLevel.EDIT, ("argocd",))]
+
+
+def test_the_plan_prints_the_access_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    from plan.__main__ import main
+
+    assert main(["prod", "--access"]) == 0
+    text = capsys.readouterr().out
+    assert "  staging deployer (arn:aws:iam::123456789012:role/fleet-deploy-staging)\n    staging/staging-us: admin" in text
+    assert main(["prod", "--access", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["access"]
+    assert {(r["stack"], r["cluster"]) for r in rows if r["identity"] == "staging deployer"} == {("staging", "staging-us")}
+    assert {r["level"] for r in rows if r["identity"].endswith(" preview")} == {"view"}

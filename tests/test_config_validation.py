@@ -128,8 +128,7 @@ def test_cluster_names_are_unique() -> None:
     problems = problems_after(lambda raw: cluster(raw, "mgmt").update(name="prod-us"))
     assert problems == [
         "fleet:clusters[1].name: 'prod-us' is already the name of fleet:clusters[0]",
-        # Renaming mgmt also leaves fleet:access and fleet:submariner naming a cluster that is gone.
-        "fleet:access[0].clusters[0]: no cluster named 'mgmt' in fleet:clusters",
+        # Renaming mgmt also leaves fleet:submariner naming a cluster that is gone.
         "fleet:submariner.broker: no cluster named 'mgmt' in fleet:clusters",
         "fleet:submariner.clusters[0]: no cluster named 'mgmt' in fleet:clusters",
     ]

@@ -217,7 +217,8 @@ def test_the_hub_registers_itself_in_cluster(prod: Run) -> None:
     assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
     assert secret.inputs["metadata"]["labels"]["fleet/role"] == "hub"
     assert secret.inputs["metadata"]["labels"]["environment"] == "management"
-    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu"}
+    # Its own clusters, and staging's (fleet:members), pulled from its outputs.
+    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu", "cluster-staging-us"}
 
 
 def test_repository_secret_is_labelled_and_secret(prod: Run) -> None:
@@ -269,7 +270,8 @@ def test_root_application_validates_against_the_crd(prod: Run) -> None:
 def test_argocd_output_lists_the_applications_each_set_generates(prod: Run) -> None:
     output = prod.exports["argocd"]
     assert output["hub"] == HUB
-    assert set(output["registeredClusters"]) == {HUB, *MEMBERS}
+    # Staging's cluster too (fleet:members); no production set selects it.
+    assert set(output["registeredClusters"]) == {HUB, *MEMBERS, "staging-us"}
     assert output["registeredClusters"]["prod-us"]["labels"]["overlay"] == "production-us"
     assert output["applicationSets"]["myapp"]["applications"] == [
         {"name": "myapp-prod-eu", "cluster": "prod-eu", "path": "apps/myapp/overlays/production-eu", "namespace": "myapp"},
@@ -287,13 +289,16 @@ def test_hub_exports_for_other_stacks(prod: Run) -> None:
             r.outputs["publicIp"] for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{HUB}-network-nat-")
         ),
     }
-    assert "hubKubeconfig" in prod.secret_exports
-    assert "hubKubeconfig" not in json.dumps(prod.exports["argocd"])
+    # Members read only this: the hub's kubeconfig is not handed out (nothing of theirs writes to the hub).
+    assert "hubKubeconfig" not in prod.exports
     assert "argocdAdminPassword" not in prod.exports, "admin is off by default"
 
 
 def test_no_argocd_without_the_section() -> None:
-    run = run_stack("prod", mutate=lambda c: c.pop("fleet:argocd"))
+    def without_argocd(config: dict[str, Any]) -> None:
+        del config["fleet:argocd"], config["fleet:members"]
+
+    run = run_stack("prod", mutate=without_argocd)
     assert not [r for r in run.registrations.values() if "argocd" in r.name]
     assert run.exports["argocd"] == {}
     assert "argocdHub" not in run.exports
@@ -302,17 +307,34 @@ def test_no_argocd_without_the_section() -> None:
 # ---------------------------------------------------------------- a stack that joins the hub
 
 
-def test_staging_registers_its_cluster_into_the_prod_hub(prod: Run, staging: Run) -> None:
-    hub_provider = staging.named("hub-k8s")
-    assert hub_provider.inputs["kubeconfig"] == prod.exports["hubKubeconfig"]
-    assert "kubeconfig" in hub_provider.secret_inputs
-    (secret,) = cluster_secrets(staging).values()
-    assert secret.inputs["metadata"]["name"] == "cluster-staging-us"
-    assert provider_name(staging, secret) == "hub-k8s"
+def test_the_hub_registers_stagings_cluster_from_stagings_outputs(staging: Run) -> None:
+    # Registration is pulled: prod writes the Secret on mgmt, as itself, from what staging exports.
+    registration = staging.exports[gitops.REGISTRATION_OUTPUT]
+    hub = run_stack("prod", stack_outputs={"organization/fleet/staging": {gitops.REGISTRATION_OUTPUT: registration}})
+    secret = cluster_secrets(hub)["cluster-staging-us"]
+    assert provider_name(hub, secret) == "mgmt-k8s"
+    assert secret.inputs["stringData"]["server"] == registration["clusters"]["staging-us"]["server"]
+    assert registration["clusters"]["staging-us"]["server"] == staging.exports["clusters"]["staging-us"]["endpoint"]
     labels = secret.inputs["metadata"]["labels"]
     assert (labels["environment"], labels["fleet/stack"], labels["fleet/region"]) == ("staging", "staging", "us-west-2")
     config = json.loads(secret.inputs["stringData"]["config"])
     assert config["awsAuthConfig"] == {"clusterName": "staging-us"}
+    assert config["tlsClientConfig"]["caData"] == registration["clusters"]["staging-us"]["caData"]
+    assert "stringData" in secret.secret_inputs
+    assert hub.exports["argocd"]["registeredClusters"]["staging-us"]["labels"].items() <= labels.items()
+
+
+def test_staging_writes_nothing_on_the_hub(staging: Run) -> None:
+    assert not cluster_secrets(staging)
+    assert not [r for r in staging.of_type("pulumi:providers:kubernetes") if r.name != "staging-us-k8s"]
+    assert set(staging.exports[gitops.REGISTRATION_OUTPUT]["clusters"]) == {"staging-us"}
+
+
+def test_a_member_not_yet_deployed_stops_the_hub_naming_what_to_deploy() -> None:
+    with pytest.raises(
+        Exception, match=r"exports no argocdRegistration for cluster staging-us: deploy organization/fleet/staging"
+    ):
+        run_stack("prod", stack_outputs={"organization/fleet/staging": {}})
 
 
 def test_staging_grants_the_hub_role_on_its_own_cluster(prod: Run, staging: Run) -> None:

@@ -33,6 +33,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     peered(document["config"])
     (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    shutil.copy(ROOT / "Pulumi.staging.yaml", directory / "Pulumi.staging.yaml")  # prod's fleet:members
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hub_stack, "PROJECT_DIR", directory)
         yield directory
@@ -41,7 +42,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def runs(project: Path) -> tuple[Run, Run]:
     hub = run_stack("prod", mutate=peered)
-    outputs = {key: hub.exports[key] for key in ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)}
+    outputs = {key: hub.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
     return hub, run_stack("staging", stack_outputs={HUB: outputs})
 
 
@@ -126,9 +127,10 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
     document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     transit(document["config"])
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")  # prod's fleet:members
     monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
     hub = run_stack("prod", mutate=transit)
-    outputs = {key: hub.exports[key] for key in ("argocdHub", "hubKubeconfig", INTERCONNECT_OUTPUT)}
+    outputs = {key: hub.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
     staging = run_stack("staging", stack_outputs={HUB: outputs})
     spec = staging_spec(tmp_path)
     (call,) = [f for f in flows.fleet_flows(spec) if f.to_api]
@@ -151,7 +153,7 @@ def test_a_joining_stacks_allow_list_counts_the_hubs_real_nat_addresses(monkeypa
 def staging_internet_run() -> Run:
     """Staging joining the real prod (interconnect none): the hub's NAT addresses on its allow list."""
     hub = run_stack("prod")
-    return run_stack("staging", stack_outputs={HUB: {k: hub.exports[k] for k in ("argocdHub", "hubKubeconfig")}})
+    return run_stack("staging", stack_outputs={HUB: {k: hub.exports[k] for k in ("argocdHub",)}})
 
 
 # ---------------------------------------------------------------- the hub's VPC quotas count every joining stack

@@ -84,7 +84,12 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["comment-on-pr"] is True
     assert pulumi["with"]["policyPacks"] == "policy"
-    assert pulumi["with"]["refresh"] is True
+    # The PR's own code runs here: as the stack's read-only role (fleet:deployer.preview), unrefreshed
+    # (a refresh reads Secrets, which view cannot), and the program refuses that role an `up`.
+    assert pulumi["with"]["refresh"] is False
+    (setup,) = [step for step in job["steps"] if step.get("uses") == "./.github/actions/fleet-setup"]
+    assert setup["with"]["role-to-assume"] == "${{ vars[format('AWS_PREVIEW_ROLE_ARN_{0}', matrix.stack)] }}"
+    assert "DEPLOY" not in json.dumps(preview)
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
 
@@ -96,6 +101,13 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     assert deploy_order(reference_project) == ["prod", "staging"]
     assert jobs["prod"]["needs"] == "tests"
     assert jobs["staging"]["needs"] == "prod"
+    # Then prod again: the hub pulls staging's registration from staging's outputs (fleet:members).
+    assert order.registration_round(reference_project) == ["prod"]
+    assert jobs["register"]["needs"] == "staging"
+    assert jobs["register"]["environment"] == "production"
+    assert jobs["register"]["concurrency"] == {"group": "pulumi-stack-prod", "cancel-in-progress": False}
+    (register,) = [step for step in jobs["register"]["steps"] if "python -m deploy" in step.get("run", "")]
+    assert "--stack prod --up" in register["run"]
     assert jobs["staging"]["environment"] == "staging"
     assert jobs["prod"]["environment"] == "production"
     for stack in ("staging", "prod"):
@@ -117,7 +129,7 @@ def test_aws_access_is_by_oidc_role_and_the_backend_is_configurable(name: str) -
     assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
     setups = [step for step in all_steps(workflow) if step.get("uses") == "./.github/actions/fleet-setup"]
     assert setups
-    assert all(step["with"]["role-to-assume"].startswith("${{ vars.AWS_") for step in setups)
+    assert all(step["with"]["role-to-assume"].startswith(("${{ vars.AWS_", "${{ vars[format('AWS_")) for step in setups)
     setup = yaml.safe_load((ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text())
     (aws,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
     assert aws["with"]["role-to-assume"] == "${{ inputs.role-to-assume }}"
@@ -163,6 +175,13 @@ def test_a_hub_stack_file_touches_the_stacks_that_join_it() -> None:
     assert touched_stacks(["Pulumi.qa.yaml"], [*hubs], hubs) == ["qa"]
 
 
+def test_a_member_stack_file_touches_the_hub_that_registers_it() -> None:
+    # Prod writes staging's cluster Secret with the labels of staging's file (fleet:members).
+    hubs = {"prod": None, "staging": "prod"}
+    assert touched_stacks(["Pulumi.staging.yaml"], [*hubs], hubs, {"prod": ["staging"]}) == ["prod", "staging"]
+    assert touched_stacks(["Pulumi.staging.yaml"], [*hubs], hubs, {"prod": []}) == ["staging"]
+
+
 def test_touched_cli_prints_a_github_output_line(
     reference_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -185,9 +204,16 @@ def test_touched_cli_reports_a_malformed_stack_file_where_it_breaks(
 
 def test_order_cli_prints_the_order_as_text_and_json(reference_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert order.main([], root=reference_project) == 0
-    assert capsys.readouterr().out == "1. prod\n2. staging (after prod: joins its hub)\n"
+    assert capsys.readouterr().out == (
+        "1. prod\n2. staging (after prod: joins its hub)\n"
+        "3. prod again (fleet:members: registers the clusters of staging in Argo CD)\n"
+    )
     assert order.main(["--json"], root=reference_project) == 0
-    assert json.loads(capsys.readouterr().out) == {"order": ["prod", "staging"], "hubs": {"prod": None, "staging": "prod"}}
+    assert json.loads(capsys.readouterr().out) == {
+        "order": ["prod", "staging"],
+        "hubs": {"prod": None, "staging": "prod"},
+        "registerAfter": ["prod"],
+    }
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from ..aws.eks_access import AccessLevel
+from ..aws.iam_arns import principal_key
 from .types import DnsLabel, IamPrincipalArn, Model
 
 
@@ -18,6 +19,16 @@ class DeployerSpec(Model):
     creator: IamPrincipalArn | None = None
     """Who created the clusters, when no longer the principal (after a deploy-role rotation): EKS made its
     admin entry, so the program never creates one for it. Unset: the principal."""
+
+    preview: IamPrincipalArn | None = None
+    """A read-only role for pull-request previews: view on every cluster, accepted only by `pulumi preview`."""
+
+    @model_validator(mode="after")
+    def _preview_is_not_the_deployer(self) -> DeployerSpec:
+        reserved = {principal_key(self.principal), principal_key(self.cluster_creator)}
+        if self.preview is not None and principal_key(self.preview) in reserved:
+            raise ValueError("preview must be another role than the principal and the creator (it gets view only)")
+        return self
 
     @property
     def cluster_creator(self) -> str:

@@ -64,6 +64,21 @@ def joining_stacks(hub: str, project_dir: Path | None = None) -> tuple[dict[str,
     return joiners, unread
 
 
+def project_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
+    """Every stack of this project by name, validated (ConfigError naming the file when one does not read)."""
+    project_dir = project_dir or PROJECT_DIR
+    problems: list[str] = []
+    stacks: dict[str, FleetSpec] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        try:
+            stacks[path.name.removeprefix("Pulumi.").removesuffix(".yaml")] = _read_spec(path, path.name)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return stacks
+
+
 def _read_spec(path: Path, where: str) -> FleetSpec:
     try:
         config = read_stack_file(path).config

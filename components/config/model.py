@@ -181,7 +181,9 @@ class FleetSpec(Model):
     argocd: ArgoCdSpec | None = None
     """Argo CD on this stack's hub; none when absent."""
     hub_stack: HubReferenceSpec | None = Field(default=None, alias="hub")
-    """fleet:hub: register this stack's clusters into another stack's hub."""
+    """fleet:hub: join another stack's hub; that stack registers this stack's clusters from its outputs."""
+    members: list[Annotated[str, AfterValidator(_stack_name)]] = Field(default_factory=list)
+    """Stacks (organization/project/stack) joining this hub whose clusters it registers in Argo CD from their outputs."""
     interconnect: InterconnectSpec = Field(default_factory=InterconnectSpec)
     """How cross-cluster API calls travel: over the internet to allow lists, or privately over VPC peering or transit gateways."""
     upgrades: UpgradesSpec = Field(default_factory=UpgradesSpec)

@@ -178,6 +178,12 @@ def _access_problems(spec: FleetSpec) -> list[str]:
     first: dict[tuple[str, str, str, str], str] = {}
     for k, arn in enumerate(spec.cluster_admins):
         first.setdefault(principal_key(arn), config_path(("clusterAdmins", k)))
+    if spec.deployer.preview is not None:
+        preview = config_path(("deployer", "preview"))
+        key = principal_key(spec.deployer.preview)
+        if key in first:
+            problems.append(f"{preview}: {spec.deployer.preview} is also {first[key]}; a preview role gets view only")
+        first.setdefault(key, preview)
     reserved = {
         principal_key(spec.deployer.principal): "the deployer, which needs admin to deploy",
         principal_key(spec.deployer.cluster_creator): "the clusters' creator, whose admin entry EKS made",

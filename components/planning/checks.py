@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 from ..aws import cidr, labels
 from ..config import hub_stack
-from ..config.model import AccessLevel, FleetSpec, InterconnectMode
+from ..config.model import FleetSpec, InterconnectMode
 from ..config.validation import ConfigError, config_path, fleet_problems, parse_model
-from . import gitops, identity, interconnect, submariner
+from . import gitops, interconnect, submariner
 
 
 def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
@@ -27,41 +27,53 @@ def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
 
 
 def stack_fleet(raw: Mapping[str, object], stack: str) -> FleetSpec:
-    """A stack's fleet, with the hub stack it joins read from this project when it is here."""
+    """A stack's fleet, with the hub stack it joins (or the stacks joining it) read from this project."""
     spec = hub_stack.with_hub_stack(load_fleet(raw), stack=stack)
-    if problems := registration_access_problems(spec, stack):
+    if problems := membership_problems(spec, stack):
         raise ConfigError(problems)
     return spec
 
 
-def registration_access_problems(spec: FleetSpec, stack: str) -> list[str]:
-    """A stack joining a hub writes its cluster Secrets into Argo CD's namespace on the hub's cluster
-    as its own deployer, so the hub stack must grant that identity at least edit there: checked
-    from either side, whichever stack is deployed."""
-    problems = []
-    hub, joined = spec.joined_hub, spec.hub_stack
-    problem = _registration_access(hub, joined.stack.rsplit("/", 1)[-1], stack, spec) if hub and joined else None
-    if problem:
-        problems.append(f"{config_path(('deployer', 'principal'))}: {problem}")
-    for name, joiner in sorted(spec.joining_stacks.items()):
-        if problem := _registration_access(spec, stack, name, joiner):
-            problems.append(f"{config_path(('access',))}: {problem}")
+def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
+    """The hub registers each fleet:members stack's clusters as itself, names and labels from that
+    stack's file and servers from its outputs, so each must be a stack of this project joining this
+    hub (it grants the hub's role its entries), and no two clusters may share an Argo CD name."""
+    problems: list[str] = []
+    if spec.members and (spec.gitops is None or spec.hub is None):
+        problems.append(
+            f"{config_path(('members',))}: this stack runs no Argo CD hub to register members into "
+            "(fleet:argocd and a cluster with role: hub)"
+        )
+    taken = {c.name: f"stack {stack}" for c in spec.clusters}
+    listed: set[str] = set()
+    for i, reference in enumerate(spec.members):
+        path = config_path(("members", i))
+        member = reference.rsplit("/", 1)[-1]
+        if reference in listed:
+            problems.append(f"{path}: {reference} is listed twice")
+            continue
+        listed.add(reference)
+        if hub_stack.stack_file_of(reference) is None:
+            problems.append(
+                f"{path}: {reference} is not a stack of this project (no Pulumi.{member}.yaml beside Pulumi.yaml); "
+                "the hub reads its clusters' names and labels from its stack file"
+            )
+            continue
+        joiner = spec.joining_stacks.get(member)
+        if joiner is None:
+            problems.append(
+                f"{path}: Pulumi.{member}.yaml does not join this hub (its fleet:hub.stack must name stack {stack}) "
+                "or does not read, so it grants the hub's Argo CD role nothing"
+            )
+            continue
+        for cluster in sorted(joiner.clusters, key=lambda c: c.name):
+            if cluster.name in taken:
+                problems.append(
+                    f"{path}: stack {member}'s cluster {cluster.name} has the name of a cluster of {taken[cluster.name]}; "
+                    "Argo CD knows each cluster by one Secret, cluster-<name>"
+                )
+            taken.setdefault(cluster.name, f"stack {member}")
     return problems
-
-
-def _registration_access(hub: FleetSpec, hub_stack: str, joiner_stack: str, joiner: FleetSpec) -> str | None:
-    hub_cluster = hub.hub
-    if hub.gitops is None or hub_cluster is None:
-        return None
-    principal = joiner.deployer.principal
-    entry = identity.access_on(hub, principal, hub_cluster.name)
-    if entry is not None and entry.allows(AccessLevel.EDIT, gitops.NAMESPACE):
-        return None
-    return (
-        f"stack {joiner_stack} deploys as {principal}, which cannot write its cluster Secrets into Argo CD on "
-        f"{hub_cluster.name} (stack {hub_stack}); grant it there, in {hub_stack}'s fleet:access: "
-        f"{{principal: {principal}, level: edit, namespaces: [{gitops.NAMESPACE}], clusters: [{hub_cluster.name}]}}"
-    )
 
 
 def plan_problems(spec: FleetSpec) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..config.model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, GitRepoSpec, RootAppSpec
+from ..config.model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, FleetSpec, GitRepoSpec, RootAppSpec
 
 NAMESPACE = "argocd"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
@@ -128,6 +128,56 @@ def cluster_secret_config(eks_name: str, ca_data: str) -> str:
         },
         sort_keys=True,
     )
+
+
+# What a member stack (fleet:hub) exports for the hub stack to register its clusters: per cluster,
+# {"server", "caData", "arn"}, under "clusters". The hub reads it by StackReference (read access to the
+# member's state, no AWS or Kubernetes rights), its names and labels from the member's stack file.
+REGISTRATION_OUTPUT = "argocdRegistration"
+# Moving a member from writing its own Secret to the hub pulling it: pulumi-kubernetes >= 4.29 (pinned
+# 4.34.2) creates objects with a client-side create, so the hub's create of a cluster-<name> Secret the
+# member still owns fails with AlreadyExists (pulumi-kubernetes#2926, "Use client-side create for new
+# resources"). The member deploys first and deletes its Secret; until it has, it exports no
+# registration and the hub stops at its preview (pulled_cluster).
+
+
+class RegistrationError(Exception):
+    """A member stack's registration output is missing or lacks a cluster the hub expects."""
+
+
+@dataclass(frozen=True)
+class PulledCluster:
+    """One cluster of a member stack, as its registration output describes it."""
+
+    server: str
+    ca_data: str
+    arn: str
+
+
+def registration_export(clusters: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """The member stack's registration output, from each cluster's server, caData and arn."""
+    return {"clusters": {name: dict(clusters[name]) for name in sorted(clusters)}}
+
+
+def pulled_cluster(exported: Any, member_stack: str, cluster: str) -> PulledCluster:
+    """``cluster`` of the registration ``member_stack`` exports; RegistrationError saying what to deploy when absent."""
+    clusters = exported.get("clusters") if isinstance(exported, Mapping) else None
+    entry = clusters.get(cluster) if isinstance(clusters, Mapping) else None
+    if not isinstance(entry, Mapping) or not all(isinstance(entry.get(k), str) for k in ("server", "caData", "arn")):
+        raise RegistrationError(
+            f"stack {member_stack} exports no {REGISTRATION_OUTPUT} for cluster {cluster}: deploy {member_stack} first "
+            "(its deploy also removes a cluster Secret it used to write on the hub), then this stack "
+            "(python -m deploy.order)"
+        )
+    return PulledCluster(str(entry["server"]), str(entry["caData"]), str(entry["arn"]))
+
+
+def unlisted_members(spec: FleetSpec) -> list[str]:
+    """Stacks of this project joining this hub that fleet:members does not list: not registered in Argo CD."""
+    if spec.gitops is None or spec.hub is None:
+        return []
+    listed = {reference.rsplit("/", 1)[-1] for reference in spec.members}
+    return sorted(name for name in spec.joining_stacks if name not in listed)
 
 
 IN_CLUSTER_CONFIG = json.dumps({"tlsClientConfig": {"insecure": False}}, sort_keys=True)

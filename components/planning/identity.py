@@ -17,12 +17,16 @@ from ..aws.iam_arns import principal_key, same_principal
 from ..config.model import FleetSpec
 
 __all__ = [
+    "HUB_ROLE",
+    "Grant",
     "PlannedEntry",
     "access_entries",
     "access_on",
     "admins_needing_entries",
     "caller_problem",
     "entries_on",
+    "fleet_access",
+    "grants_of",
     "principal_key",
     "same_principal",
 ]
@@ -71,6 +75,8 @@ def access_entries(spec: FleetSpec) -> tuple[PlannedEntry, ...]:
     creator = spec.deployer.cluster_creator
     admins = [spec.deployer.principal, *spec.cluster_admins]
     entries = {arn: PlannedEntry(arn, AccessLevel.ADMIN) for arn in admins_needing_entries(admins, creator)}
+    if spec.deployer.preview is not None:
+        entries[spec.deployer.preview] = PlannedEntry(spec.deployer.preview, AccessLevel.VIEW)
     for access in spec.access:
         if not same_principal(access.principal, creator):
             clusters = tuple(sorted(access.clusters)) if access.clusters is not None else None
@@ -91,12 +97,109 @@ def access_on(spec: FleetSpec, principal: str, cluster: str) -> PlannedEntry | N
     return next((e for e in entries_on(spec, cluster) if same_principal(e.principal, principal)), None)
 
 
-def caller_problem(spec: FleetSpec, caller: str, stack: str) -> str | None:
-    """Why ``caller`` (the running identity, for an assumed role its role) may not deploy, if it may not."""
+def caller_problem(spec: FleetSpec, caller: str, stack: str, preview: bool = False) -> str | None:
+    """Why ``caller`` (the running identity, for an assumed role its role) may not deploy, if it may not.
+
+    The preview role may run ``pulumi preview`` (``preview``): it reads state and diffs the program's
+    inputs, which pulumi-kubernetes computes without writing (previews are input diffs), and its
+    entries are view only, so the pull request's code it runs can change nothing.
+    """
     if same_principal(caller, spec.deployer.principal):
         return None
+    if spec.deployer.preview is not None and same_principal(caller, spec.deployer.preview):
+        if preview:
+            return None
+        return (
+            f"fleet:deployer.preview: {caller} is stack {stack}'s read-only preview role; it may run "
+            f"`pulumi preview`, never `pulumi up` (deploy as {spec.deployer.principal})"
+        )
     return (
         f"fleet:deployer.principal: stack {stack} deploys as {spec.deployer.principal}, but this run is {caller}. "
         "Run as the deployer (every access entry is planned for it, and EKS gave the clusters' creator its own), "
         "or change deployers with the 'Rotate the deploy role' runbook (docs/runbooks.md)"
     )
+
+
+# ---------------------------------------------------------------- who can do what, across the project's stacks
+
+HUB_ROLE = "argocd-hub-role"
+"""Stands for a hub stack's Argo CD role (its ARN exists only after the hub's deploy)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one identity may do on one cluster, and why."""
+
+    identity: str
+    """Who: "<stack> deployer", "<stack> preview", "<stack> Argo CD", or a fleet:access principal."""
+    principal: str
+    """The IAM principal ARN (for a hub role: HUB_ROLE@<stack>)."""
+    stack: str
+    """The stack that owns the cluster."""
+    cluster: str
+    level: AccessLevel
+    namespaces: tuple[str, ...]
+    """Empty: the whole cluster."""
+    via: str
+    """The config (or EKS) that grants it."""
+
+    @property
+    def writes(self) -> bool:
+        return self.level is not AccessLevel.VIEW
+
+
+def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
+    """Every grant on every cluster of the project's stacks, from their configs alone: the creators'
+    EKS-made entries, each stack's entries (identity.access_entries) and the Argo CD hub role's
+    entries, which every other cluster of the hub's stack and of every stack joining it grants."""
+    labels: dict[tuple[str, str, str, str], str] = {}
+    for name, spec in stacks.items():
+        labels.setdefault(principal_key(spec.deployer.principal), f"{name} deployer")
+        if spec.deployer.preview is not None:
+            labels.setdefault(principal_key(spec.deployer.preview), f"{name} preview")
+    grants: list[Grant] = []
+    for name, spec in sorted(stacks.items()):
+        hub_stack = _hub_stack_of(name, spec, stacks)
+        for cluster in sorted(spec.clusters, key=lambda c: c.name):
+            creator = spec.deployer.cluster_creator
+            grants.append(
+                Grant(
+                    labels.get(principal_key(creator), creator),
+                    creator,
+                    name,
+                    cluster.name,
+                    AccessLevel.ADMIN,
+                    (),
+                    "EKS creator entry",
+                )
+            )
+            for entry in entries_on(spec, cluster.name):
+                via = "fleet:deployer.preview" if entry.principal == spec.deployer.preview else "fleet:access"
+                label = labels.get(principal_key(entry.principal), entry.principal)
+                grants.append(Grant(label, entry.principal, name, cluster.name, entry.level, entry.namespaces, via))
+            if hub_stack is not None and not (hub_stack == name and spec.hub is not None and spec.hub.name == cluster.name):
+                grants.append(
+                    Grant(
+                        f"{hub_stack} Argo CD",
+                        f"{HUB_ROLE}@{hub_stack}",
+                        name,
+                        cluster.name,
+                        AccessLevel.ADMIN,
+                        (),
+                        "fleet:argocd (the hub's own stack)" if hub_stack == name else "fleet:hub (granted by the member stack)",
+                    )
+                )
+    return grants
+
+
+def _hub_stack_of(name: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> str | None:
+    """The stack whose Argo CD registers this stack's clusters (its own when it runs the hub)."""
+    if spec.gitops is not None and spec.hub is not None:
+        return name
+    if spec.hub_stack is not None:
+        return spec.hub_stack.stack.rsplit("/", 1)[-1]
+    return None
+
+
+def grants_of(grants: list[Grant], identity: str) -> list[Grant]:
+    return [g for g in grants if g.identity == identity]

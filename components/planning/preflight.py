@@ -25,7 +25,7 @@ from typing import Any
 from ..aws import cidr
 from ..config.model import FleetSpec, WeightedRecord
 from ..config.validation import ConfigError
-from . import capacity, flows, interconnect, naming, security_rules, submariner
+from . import capacity, flows, gitops, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
@@ -203,6 +203,10 @@ def run(spec: FleetSpec) -> Report:
     _weighted_records(spec, report)
     _quotas(spec, report)
     _capacity(spec, report)
+    report.warnings += [
+        f"fleet:members: stack {name} joins this hub but is not listed, so its clusters are not registered in Argo CD"
+        for name in gitops.unlisted_members(spec)
+    ]
     return report
 
 

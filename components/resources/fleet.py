@@ -14,13 +14,14 @@ from ..aws import arc, cidr, zones
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
 from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
+from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
 from . import interconnect_transit, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .dns import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .dns_edge import RegionalEdge, RegionalEdgeArgs
-from .gitops_wiring import HUB_EGRESS_KEY, HUB_KUBECONFIG_OUTPUT, HUB_OUTPUT, GitOps, build_gitops
+from .gitops_wiring import HUB_EGRESS_KEY, HUB_OUTPUT, GitOps, build_gitops
 from .interconnect import (
     ClusterEnd,
     ForeignNetwork,
@@ -101,11 +102,14 @@ class Fleet:
         return summary
 
     def hub_exports(self) -> dict[str, Any]:
-        """What stacks with ``fleet:hub`` read from this one: the Argo CD hub and its kubeconfig (secret)."""
+        """What the other side of fleet:hub reads from this stack: a hub's Argo CD role and network,
+        or a member's registration (gitops.REGISTRATION_OUTPUT), which the hub stack pulls."""
+        if self.gitops is not None and self.gitops.registration is not None:
+            return {REGISTRATION_OUTPUT: self.gitops.registration}
         if self.gitops is None or self.gitops.hub is None:
             return {}
         hub = self.clusters[self.gitops.hub_name]
-        exports = {**self.gitops.hub_exports(hub.nat_public_ips), HUB_KUBECONFIG_OUTPUT: hub.kubeconfig}
+        exports = dict(self.gitops.hub_exports(hub.nat_public_ips))
         if self.interconnect_hub is not None and self.networks is not None:
             network = self.networks[self.gitops.hub_name]
             outbound = self.interconnect_hub.outbound
@@ -183,7 +187,7 @@ def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
 def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
     """Only fleet:deployer runs this stack: checked before any cloud resource is registered (only the
     providers the identity lookup needs exist by then), so another identity changes nothing."""
-    if problem := identity.caller_problem(spec, caller, pulumi.get_stack()):
+    if problem := identity.caller_problem(spec, caller, pulumi.get_stack(), preview=pulumi.runtime.is_dry_run()):
         raise ConfigError([problem])
 
 

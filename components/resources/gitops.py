@@ -172,11 +172,17 @@ class ArgoCdMemberArgs:
     """The stack that owns the member, recorded in annotations."""
     eks_cluster: pulumi.Resource
     """The member's EKS cluster: its access entry can only be created once the cluster exists."""
+    registered_here: bool = True
+    """Whether this stack writes the cluster Secret (the hub's stack); False: the hub pulls it from this stack's outputs."""
 
 
 class ArgoCdMember(pulumi.ComponentResource):
-    """One member's registration: an EKS access entry for the hub's role (on the member's AWS
-    provider) and a cluster Secret on the hub (on the hub's Kubernetes provider)."""
+    """One member's side of its registration: an EKS access entry for the hub's role (on the member's
+    AWS provider), and, in the hub's own stack, its cluster Secret on the hub (Kubernetes provider).
+
+    A member of another stack (fleet:hub) keeps the same component and entry, so a stack that used to
+    write its Secret into the hub keeps its entry when the hub starts pulling registrations.
+    """
 
     def __init__(self, name: str, args: ArgoCdMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ArgoCdMember", name, None, opts)
@@ -186,7 +192,7 @@ class ArgoCdMember(pulumi.ComponentResource):
             aws.eks.AccessEntryArgs(cluster_name=eks_name, principal_arn=args.hub_role_arn, type="STANDARD"),
             pulumi.ResourceOptions(parent=self, depends_on=[args.eks_cluster]),
         )
-        association = aws.eks.AccessPolicyAssociation(
+        self.association = aws.eks.AccessPolicyAssociation(
             f"{name}-admin",
             aws.eks.AccessPolicyAssociationArgs(
                 cluster_name=eks_name,
@@ -196,23 +202,62 @@ class ArgoCdMember(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[entry]),
         )
-        config = pulumi.Output.from_input(args.certificate_authority_data).apply(
-            lambda ca: gitops.cluster_secret_config(eks_name, ca)
-        )
-        annotations: dict[str, pulumi.Input[str]] = {
-            "fleet/cluster-arn": args.cluster_arn,
-            "fleet/hub-role-arn": args.hub_role_arn,
-            "fleet/endpoint": args.endpoint,
-            "fleet/stack": args.stack,
-        }
-        # Registered once the hub's role may reach the cluster, so Argo CD's first sync succeeds.
+        if args.registered_here:
+            # Registered once the hub's role may reach the cluster, so Argo CD's first sync succeeds.
+            register_cluster(
+                f"{name}-cluster",
+                args.cluster_name,
+                args.endpoint,
+                args.labels,
+                pulumi.Output.from_input(args.certificate_authority_data).apply(
+                    lambda ca: gitops.cluster_secret_config(eks_name, ca)
+                ),
+                _annotations(args.cluster_arn, args.hub_role_arn, args.endpoint, args.stack),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.association]),
+            )
+        self.register_outputs({})
+
+
+def _annotations(
+    arn: pulumi.Input[str], hub_role_arn: pulumi.Input[str], endpoint: pulumi.Input[str], stack: str
+) -> dict[str, pulumi.Input[str]]:
+    return {"fleet/cluster-arn": arn, "fleet/hub-role-arn": hub_role_arn, "fleet/endpoint": endpoint, "fleet/stack": stack}
+
+
+@dataclass(frozen=True)
+class ArgoCdPulledMemberArgs:
+    cluster_name: str
+    """The member's EKS name, also its name in Argo CD (read from the member's stack file)."""
+    labels: Mapping[str, str]
+    """Labels of its cluster Secret, from the member's stack file."""
+    registration: pulumi.Output[Any]
+    """The member stack's registration output (gitops.REGISTRATION_OUTPUT), read by StackReference."""
+    member_stack: str
+    """The member stack's fully qualified name, for the error when it exports no registration yet."""
+    hub_role_arn: pulumi.Input[str]
+    """The hub's Argo CD role, which the member stack granted an access entry."""
+
+
+class ArgoCdPulledMember(pulumi.ComponentResource):
+    """A cluster of another stack registered by the hub: its Secret written on the hub, with the hub's
+    own identity, from what the member stack exports. The member's identity needs nothing on the hub."""
+
+    def __init__(self, name: str, args: ArgoCdPulledMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:ArgoCdPulledMember", name, None, opts)
+        cluster = args.registration.apply(lambda exported: gitops.pulled_cluster(exported, args.member_stack, args.cluster_name))
+        self.server: pulumi.Output[str] = cluster.apply(lambda c: c.server)
         register_cluster(
             f"{name}-cluster",
             args.cluster_name,
-            args.endpoint,
+            self.server,
             args.labels,
-            config,
-            annotations,
-            pulumi.ResourceOptions(parent=self, depends_on=[association]),
+            cluster.apply(lambda c: gitops.cluster_secret_config(args.cluster_name, c.ca_data)),
+            _annotations(
+                cluster.apply(lambda c: c.arn),
+                args.hub_role_arn,
+                self.server,
+                args.member_stack.rsplit("/", 1)[-1],
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({})
+        self.register_outputs({"server": self.server})

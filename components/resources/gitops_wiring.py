@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -10,14 +11,14 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config.model import ClusterSpec, FleetSpec
+from ..config.validation import ConfigError, config_path
 from ..planning import gitops, naming
 from . import providers
 from .cluster import RegionalCluster
-from .gitops import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs
+from .gitops import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs, ArgoCdPulledMember, ArgoCdPulledMemberArgs
 
-# What a hub stack exports for the stacks that register into it.
+# What a hub stack exports for the stacks that join it (its Argo CD role, its egress addresses).
 HUB_OUTPUT = "argocdHub"
-HUB_KUBECONFIG_OUTPUT = "hubKubeconfig"
 # Inside HUB_OUTPUT: the hub's NAT addresses, which joining stacks admit to their API endpoints.
 HUB_EGRESS_KEY = "egressIps"
 
@@ -32,17 +33,25 @@ class GitOps:
     servers: dict[str, pulumi.Output[str]]
     """The server each of this stack's clusters is registered with (known at deploy time)."""
     hub: ArgoCdHub | None
+    registration: pulumi.Output[Any] | None = None
+    """A member stack's gitops.REGISTRATION_OUTPUT, which the hub stack pulls."""
+    pulled: dict[str, tuple[pulumi.Output[str], dict[str, str]]] = field(default_factory=dict)
+    """On the hub: each fleet:members cluster's server (from its stack's outputs) and labels."""
 
     def summary(self) -> pulumi.Output[dict[str, Any]]:
         """The ``argocd`` stack output: hub, registered clusters, and the Applications each set will generate."""
         specs = sorted(self.spec.clusters, key=lambda c: c.name)
+        pulled = sorted(self.pulled)
         config = self.spec.gitops
 
         def build(servers: list[str]) -> dict[str, Any]:
+            own, others = servers[: len(specs)], servers[len(specs) :]
             clusters = [
                 gitops.RegisteredCluster(c.name, server, gitops.cluster_labels(c, self.stack))
-                for c, server in zip(specs, servers, strict=True)
+                for c, server in zip(specs, own, strict=True)
             ]
+            clusters += [gitops.RegisteredCluster(n, server, self.pulled[n][1]) for n, server in zip(pulled, others, strict=True)]
+            clusters.sort(key=lambda c: c.name)
             summary: dict[str, Any] = {
                 "hub": self.hub_name,
                 "namespace": gitops.NAMESPACE,
@@ -64,7 +73,7 @@ class GitOps:
                 }
             return summary
 
-        return pulumi.Output.all(*[self.servers[c.name] for c in specs]).apply(build)
+        return pulumi.Output.all(*[self.servers[c.name] for c in specs], *[self.pulled[n][0] for n in pulled]).apply(build)
 
     def hub_exports(self, egress_ips: pulumi.Input[list[str]]) -> dict[str, Any]:
         """Outputs another stack's ``fleet:hub`` reads (only from the stack that runs the hub).
@@ -114,34 +123,89 @@ def build_gitops(
             providers.for_cluster(hub_spec.name, hub_spec.region, aws_providers, kubernetes_providers),
         )
         members = [c for c in spec.clusters if c.name != hub_spec.name]
-        _register(members, clusters, aws_providers, kubernetes_providers[hub_spec.name], hub.role_arn, stack, account.account_id)
+        hub_provider = kubernetes_providers[hub_spec.name]
+        _register(members, clusters, aws_providers, hub_provider, hub.role_arn, stack, account.account_id, here=True)
+        pulled = _pull_members(spec, hub_provider, hub.role_arn)
         servers = {c.name: clusters[c.name].endpoint for c in members}
         servers[hub_spec.name] = pulumi.Output.from_input(gitops.IN_CLUSTER_SERVER)
-        return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub)
+        return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub, pulled=pulled)
 
     if spec.hub_stack is not None:
         assert hub_reference is not None  # built from spec.hub_stack by the caller
-        reference = hub_reference
-        hub_kubeconfig: pulumi.Output[str] = pulumi.Output.secret(reference.require_output(HUB_KUBECONFIG_OUTPUT)).apply(str)
-        role_arn = reference.require_output(HUB_OUTPUT).apply(lambda hub: str(hub["roleArn"]))
-        # Built from the hub stack's kubeconfig, whose current context is the hub.
-        hub_provider = k8s.Provider("hub-k8s", k8s.ProviderArgs(kubeconfig=hub_kubeconfig))
+        # Only the hub's role is read from the hub stack: this stack grants it an entry on its own
+        # clusters and exports what the hub needs; the hub stack writes the Secrets, as itself.
+        role_arn = hub_reference.require_output(HUB_OUTPUT).apply(lambda hub: str(hub["roleArn"]))
         any_region = sorted({c.region for c in spec.clusters})[0]
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
-        _register(spec.clusters, clusters, aws_providers, hub_provider, role_arn, stack, account.account_id)
+        _register(spec.clusters, clusters, aws_providers, None, role_arn, stack, account.account_id, here=False)
         servers = {c.name: clusters[c.name].endpoint for c in spec.clusters}
-        return GitOps(spec, stack, spec.hub_stack.stack, role_arn, servers, None)
+        registration = _registration(spec, clusters, account.account_id)
+        return GitOps(spec, stack, spec.hub_stack.stack, role_arn, servers, None, registration)
     return None
+
+
+def _registration(spec: FleetSpec, clusters: dict[str, RegionalCluster], account_id: pulumi.Output[str]) -> pulumi.Output[Any]:
+    """The member side's registration output (gitops.REGISTRATION_OUTPUT)."""
+    names = sorted(c.name for c in spec.clusters)
+    regions = {c.name: c.region for c in spec.clusters}
+    parts = [pulumi.Output.all(clusters[n].endpoint, clusters[n].certificate_authority_data) for n in names]
+
+    def build(args: list[Any]) -> dict[str, Any]:
+        account, pairs = args[0], args[1:]
+        return gitops.registration_export(
+            {
+                name: {"server": server, "caData": ca, "arn": _cluster_arn(regions[name], str(account), name)}
+                for name, (server, ca) in zip(names, pairs, strict=True)
+            }
+        )
+
+    return pulumi.Output.all(account_id, *parts).apply(build)
+
+
+def _cluster_arn(region: str, account: str, name: str) -> str:
+    return f"arn:{naming.partition(region)}:eks:{region}:{account}:cluster/{name}"
+
+
+def _pull_members(
+    spec: FleetSpec, hub_provider: k8s.Provider, role_arn: pulumi.Output[str]
+) -> dict[str, tuple[pulumi.Output[str], dict[str, str]]]:
+    """Every cluster of every fleet:members stack, registered from its outputs; names and labels come
+    from its stack file (checks.membership_problems made sure there is one, joining this hub)."""
+    pulled: dict[str, tuple[pulumi.Output[str], dict[str, str]]] = {}
+    for reference in sorted(spec.members):
+        member_stack = reference.rsplit("/", 1)[-1]
+        member = spec.joining_stacks.get(member_stack)
+        if member is None:
+            raise ConfigError([f"{config_path(('members',))}: stack {reference} was not read (its stack file joins this hub?)"])
+        registration = pulumi.StackReference(f"member-{member_stack}", stack_name=reference).get_output(
+            gitops.REGISTRATION_OUTPUT
+        )
+        for cluster in sorted(member.clusters, key=lambda c: c.name):
+            labels = gitops.cluster_labels(cluster, member_stack)
+            registered = ArgoCdPulledMember(
+                f"{cluster.name}-argocd",
+                ArgoCdPulledMemberArgs(
+                    cluster_name=cluster.name,
+                    labels=labels,
+                    registration=registration,
+                    member_stack=reference,
+                    hub_role_arn=role_arn,
+                ),
+                pulumi.ResourceOptions(providers={"kubernetes": hub_provider}),
+            )
+            pulled[cluster.name] = (registered.server, labels)
+    return pulled
 
 
 def _register(
     members: list[ClusterSpec],
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
-    hub_provider: k8s.Provider,
+    hub_provider: k8s.Provider | None,
     role_arn: pulumi.Input[str],
     stack: str,
-    account_id: pulumi.Input[str],
+    account_id: pulumi.Output[str],
+    here: bool,
 ) -> None:
     for member in sorted(members, key=lambda c: c.name):
         cluster = clusters[member.name]
@@ -152,13 +216,14 @@ def _register(
                 labels=gitops.cluster_labels(member, stack),
                 endpoint=cluster.endpoint,
                 certificate_authority_data=cluster.certificate_authority_data,
-                cluster_arn=pulumi.Output.concat(
-                    "arn:", naming.partition(member.region), ":eks:", member.region, ":", account_id, ":cluster/", member.name
-                ),
+                cluster_arn=account_id.apply(partial(_cluster_arn, member.region, name=member.name)),
                 region=member.region,
                 hub_role_arn=role_arn,
                 stack=stack,
                 eks_cluster=cluster.eks_cluster,
+                registered_here=here,
             ),
-            pulumi.ResourceOptions(providers={"aws": aws_providers[member.region], "kubernetes": hub_provider}),
+            pulumi.ResourceOptions(
+                providers={"aws": aws_providers[member.region], **({"kubernetes": hub_provider} if hub_provider else {})}
+            ),
         )
