@@ -59,10 +59,9 @@ def generated_fleet(size: int, interconnect: str | None = None, gateway_peers: s
         raise ValueError(f"fleet size {size}: between 1 and {MAX_SIZE} clusters (one 10.x/16 and service /20 each)")
     config = copy.deepcopy(stack_config("prod"))
     config.pop("fleet:quotas", None)
-    # Staging still joins this (prod) stack's hub: its grant moves to the generated hub.
-    config["fleet:access"] = [
-        {**entry, "clusters": ["hub"]} if entry.get("clusters") else entry for entry in config.get("fleet:access", [])
-    ]
+    # The generated fleet stands alone: no member stack is registered into its hub (staging joins
+    # prod's, and the hub's preflight names it as unlisted, a warning).
+    config.pop("fleet:members", None)
     config.pop("fleet:interconnect", None)
     if interconnect is not None:
         config["fleet:interconnect"] = {"mode": interconnect}

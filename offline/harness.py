@@ -168,6 +168,9 @@ def run_program(
     stack_outputs = {**{m: placeholder_registration(m) for m in members}, **(stack_outputs or {})}
     mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
+    # set_mocks keeps an existing root stack resource: without this, a run after another stack's run
+    # would parent its top-level resources to that stack's root (a URN of the wrong stack).
+    pulumi.runtime.settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(cli_encoded(config), [])
 

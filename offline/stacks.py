@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,11 @@ def placeholder_registration(reference: str) -> dict[str, Any]:
                     "server": f"https://{c['name']}.placeholder.eks.amazonaws.com",
                     "caData": "UExBQ0VIT0xERVI=",
                     "arn": f"arn:aws:eks:{c.get('region', 'us-east-1')}:123456789012:cluster/{c['name']}",
+                    # Read only when the hub peers its members (fleet:interconnect).
+                    "interconnect": {
+                        "peeringConnectionId": f"pcx-placeholder-{c['name']}",
+                        "resolverIps": [str(ip_network(c.get("vpcCidr", "10.0.0.0/16"))[i]) for i in (10, 11)],
+                    },
                 }
                 for c in clusters
                 if isinstance(c, dict) and "name" in c

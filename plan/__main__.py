@@ -18,7 +18,7 @@ from components.aws import eks_versions
 from components.config import hub_stack
 from components.config.stack_files import StackFileError, read_stack_file
 from components.config.validation import ConfigError
-from components.planning import capacity, checks, dns_answers, flows, identity, preflight
+from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import PLACEHOLDER_HUB, hub_stack_of, project_defaults, run_program, run_stack, stack_config, stack_file
@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         run = run_stack(stack, stack_outputs=outputs)
+        listed = {m.rsplit("/", 1)[-1] for m in spec.joined_hub.members} if spec.joined_hub is not None else set()
+        if hub_run is not None and hub_stack and stack in listed:
+            # The hub's second round builds its side of this stack's peering and registration from
+            # this stack's planned outputs: the paths are checked on that graph.
+            exported = {gitops.REGISTRATION_OUTPUT: run.exports[gitops.REGISTRATION_OUTPUT]}
+            member = f"{hub_stack.rsplit('/', 1)[0]}/{stack}"
+            hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1]), stack_outputs={member: exported})
         secrets = stack_file(stack).secrets
     except (ConfigError, StackFileError) as error:
         print(str(error), file=sys.stderr)

@@ -18,6 +18,15 @@ def raw_prod() -> dict[str, Any]:
     return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
 
 
+STAGING = "organization/fleet/staging"
+
+
+def staging_registered(config: dict[str, Any]) -> None:
+    """Prod after staging's first deploy: its hub registers staging (fleet:members), the runbook's step 2."""
+    key = "fleet:members" if any(k.startswith("fleet:") for k in config) else "members"
+    config[key] = [STAGING]
+
+
 def problems_after(change: Callable[[dict[str, Any]], None]) -> list[str]:
     """The validation problems of the prod config after ``change``; fails if it is still valid."""
     raw = raw_prod()

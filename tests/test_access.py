@@ -23,7 +23,7 @@ from components.planning import identity
 from components.planning.checks import load_fleet
 from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack
 from offline.transition import transition
-from tests.config_cases import problems_after, raw_prod
+from tests.config_cases import problems_after, raw_prod, staging_registered
 
 CI = DEPLOYER_ROLE_ARN
 STAGING_CI = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy-staging"
@@ -182,16 +182,21 @@ def test_members_need_an_argo_cd_hub_and_an_unlisted_joiner_is_named() -> None:
     from components.planning.checks import stack_fleet
 
     raw = raw_prod()
+    staging_registered(raw)
     raw.pop("argocd")
     assert checks_problems(lambda: stack_fleet(raw, "prod")) == [
         "fleet:members: this stack runs no Argo CD hub to register members into (fleet:argocd and a cluster with role: hub)"
     ]
-    raw = raw_prod()
-    raw["members"] = []
-    warnings = preflight.run(stack_fleet(raw, "prod")).warnings
-    unlisted = "fleet:members: stack staging joins this hub but is not listed, so its clusters are not registered in Argo CD"
+    # The reference prod lists no member yet (staging must have deployed first): the preflight says so.
+    warnings = preflight.run(stack_fleet(raw_prod(), "prod")).warnings
+    unlisted = (
+        "fleet:members: stack staging joins this hub but is not listed, so its clusters are not registered in Argo CD "
+        "(nor their peerings accepted)"
+    )
     assert unlisted in warnings
-    assert not [w for w in preflight.run(stack_fleet(raw_prod(), "prod")).warnings if w.startswith("fleet:members")]
+    raw = raw_prod()
+    staging_registered(raw)
+    assert not [w for w in preflight.run(stack_fleet(raw, "prod")).warnings if w.startswith("fleet:members")]
 
 
 def checks_problems(call: Any) -> list[str]:
@@ -325,6 +330,8 @@ def test_moving_to_pulled_registration_keeps_stagings_entry_and_moves_only_the_s
     from offline.graph_lock import LOCK_DIR, differences, fingerprint
 
     staging = run_stack("staging", stack_outputs={"organization/fleet/prod": {"argocdHub": prod.exports["argocdHub"]}})
+    # Step 2 of the runbook: prod lists staging (placeholders stand in for staging's real endpoint).
+    prod = run_stack("prod", mutate=staging_registered)
     before = {s: json.loads((LOCK_DIR / "pushed-registration" / f"{s}.json").read_text()) for s in ("prod", "staging")}
     staging_diff = differences(before["staging"], fingerprint(staging))
     # Staging's deploy (first: it still may write on the hub) deletes the Secret it wrote and the

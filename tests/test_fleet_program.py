@@ -18,6 +18,7 @@ from components.planning.preflight import PreflightError
 from components.resources.cluster import CONTROL_PLANE_LOG_TYPES
 from offline.harness import Registration, Run, run_stack, stack_config, zone_table
 from offline.reachability import Graph, check
+from tests.config_cases import staging_registered
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}
 BROKER = "mgmt"
@@ -243,14 +244,26 @@ def test_cluster_uses_its_own_network(prod: Run) -> None:
 def test_private_endpoints_are_reached_over_the_peering_without_resolvers() -> None:
     def private(config: dict[str, Any]) -> None:
         config.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "peering"}})
+        staging_registered(config)
 
     run = run_stack("prod", mutate=private)
     eks = run.named("prod-eu-eks").inputs
     assert eks["endpointPublicAccess"] is False
     assert eks["endpointPrivateAccess"] is True
     assert "publicAccessCidrs" not in eks
-    # With the public endpoint off EKS publishes the private addresses in public DNS: nothing to forward.
-    assert run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint") == []
+    # With the public endpoint off EKS publishes the private addresses in public DNS: nothing of
+    # prod's to forward. Staging (fleet:members) keeps its public endpoint, so its name still resolves
+    # publicly from mgmt's VPC: the hub forwards it, through its one outbound endpoint.
+    assert [r.name for r in run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint")] == ["mgmt-interconnect-dns-out"]
+    (forward,) = run.of_type("aws:route53/resolverRule:ResolverRule")
+    assert forward.name == "staging-us-interconnect-hub-resolves"
+    from components.planning import checks, preflight
+
+    private_raw = {**{k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}, "apiAccessCidrs": []}
+    private_raw["interconnect"] = {"mode": "peering"}
+    staging_registered(private_raw)
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(checks.stack_fleet(private_raw, "prod"))}
+    assert needs[("resolverEndpoints", "us-east-1")] == 1
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
     private(raw)
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in raw.items()})

@@ -73,8 +73,7 @@ def outputs_of(run: Run, name: str) -> list[dict[str, str]]:
 
 def test_the_argocd_output_is_what_the_cluster_generator_makes(prod: Run) -> None:
     clusters = cluster_parameters(prod)
-    # The Secrets on the hub: its own clusters and the members it pulls (staging).
-    assert {c["name"] for c in clusters} == {"mgmt", "prod-us", "prod-eu", "staging-us"}
+    assert {c["name"] for c in clusters} == {"mgmt", "prod-us", "prod-eu"}
     for registration in prod.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet"):
         simulated = simulate(registration.inputs, clusters)
         assert simulated, f"{registration.name} generates nothing"

@@ -9,7 +9,7 @@ import pytest
 
 from components.planning import gitops
 from offline.harness import ACCOUNT, Registration, Run, run_stack
-from tests.config_cases import problems_after
+from tests.config_cases import problems_after, staging_registered
 from tests.reference import schema_errors, unknown_keys
 
 HUB = "mgmt"
@@ -217,8 +217,8 @@ def test_the_hub_registers_itself_in_cluster(prod: Run) -> None:
     assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
     assert secret.inputs["metadata"]["labels"]["fleet/role"] == "hub"
     assert secret.inputs["metadata"]["labels"]["environment"] == "management"
-    # Its own clusters, and staging's (fleet:members), pulled from its outputs.
-    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu", "cluster-staging-us"}
+    # Its own clusters; staging's only once prod lists it (fleet:members).
+    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu"}
 
 
 def test_repository_secret_is_labelled_and_secret(prod: Run) -> None:
@@ -270,8 +270,7 @@ def test_root_application_validates_against_the_crd(prod: Run) -> None:
 def test_argocd_output_lists_the_applications_each_set_generates(prod: Run) -> None:
     output = prod.exports["argocd"]
     assert output["hub"] == HUB
-    # Staging's cluster too (fleet:members); no production set selects it.
-    assert set(output["registeredClusters"]) == {HUB, *MEMBERS, "staging-us"}
+    assert set(output["registeredClusters"]) == {HUB, *MEMBERS}
     assert output["registeredClusters"]["prod-us"]["labels"]["overlay"] == "production-us"
     assert output["applicationSets"]["myapp"]["applications"] == [
         {"name": "myapp-prod-eu", "cluster": "prod-eu", "path": "apps/myapp/overlays/production-eu", "namespace": "myapp"},
@@ -295,10 +294,7 @@ def test_hub_exports_for_other_stacks(prod: Run) -> None:
 
 
 def test_no_argocd_without_the_section() -> None:
-    def without_argocd(config: dict[str, Any]) -> None:
-        del config["fleet:argocd"], config["fleet:members"]
-
-    run = run_stack("prod", mutate=without_argocd)
+    run = run_stack("prod", mutate=lambda c: c.pop("fleet:argocd"))
     assert not [r for r in run.registrations.values() if "argocd" in r.name]
     assert run.exports["argocd"] == {}
     assert "argocdHub" not in run.exports
@@ -310,7 +306,11 @@ def test_no_argocd_without_the_section() -> None:
 def test_the_hub_registers_stagings_cluster_from_stagings_outputs(staging: Run) -> None:
     # Registration is pulled: prod writes the Secret on mgmt, as itself, from what staging exports.
     registration = staging.exports[gitops.REGISTRATION_OUTPUT]
-    hub = run_stack("prod", stack_outputs={"organization/fleet/staging": {gitops.REGISTRATION_OUTPUT: registration}})
+    hub = run_stack(
+        "prod",
+        mutate=staging_registered,
+        stack_outputs={"organization/fleet/staging": {gitops.REGISTRATION_OUTPUT: registration}},
+    )
     secret = cluster_secrets(hub)["cluster-staging-us"]
     assert provider_name(hub, secret) == "mgmt-k8s"
     assert secret.inputs["stringData"]["server"] == registration["clusters"]["staging-us"]["server"]
@@ -334,7 +334,7 @@ def test_a_member_not_yet_deployed_stops_the_hub_naming_what_to_deploy() -> None
     with pytest.raises(
         Exception, match=r"exports no argocdRegistration for cluster staging-us: deploy organization/fleet/staging"
     ):
-        run_stack("prod", stack_outputs={"organization/fleet/staging": {}})
+        run_stack("prod", mutate=staging_registered, stack_outputs={"organization/fleet/staging": {}})
 
 
 def test_staging_grants_the_hub_role_on_its_own_cluster(prod: Run, staging: Run) -> None:

@@ -14,15 +14,18 @@ import yaml
 from components.config import hub_stack
 from components.planning import flows, preflight
 from components.planning.checks import load_fleet
+from components.planning.gitops import REGISTRATION_OUTPUT
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline.harness import ROOT, Run, run_stack, stack_config
 from offline.reachability import Graph, check
+from tests.config_cases import staging_registered
 
 HUB = "organization/fleet/prod"
 
 
 def peered(config: dict[str, Any]) -> None:
     config["fleet:interconnect"] = {"mode": "peering"}
+    staging_registered(config)
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +44,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def runs(project: Path) -> tuple[Run, Run]:
-    hub = run_stack("prod", mutate=peered)
-    outputs = {key: hub.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
-    return hub, run_stack("staging", stack_outputs={HUB: outputs})
+    return hub_then_member_then_hub(peered)
+
+
+def hub_then_member_then_hub(mutate: Any) -> tuple[Run, Run]:
+    """The deploy order: the hub, staging (reading the hub's outputs), the hub again (building its
+    side of staging's peering and registration from staging's outputs)."""
+    first = run_stack("prod", mutate=mutate)
+    outputs = {key: first.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
+    staging = run_stack("staging", stack_outputs={HUB: outputs})
+    registration = {REGISTRATION_OUTPUT: staging.exports[REGISTRATION_OUTPUT]}
+    return run_stack("prod", mutate=mutate, stack_outputs={"organization/fleet/staging": registration}), staging
 
 
 def staging_spec(project: Path, mutate: Any = None) -> Any:
@@ -60,8 +71,8 @@ def test_the_hub_exports_what_joining_stacks_peer_with(runs: tuple[Run, Run]) ->
     assert exported["region"] == "us-east-1"
     assert exported["vpcCidr"] == "10.10.0.0/16"
     assert exported["vpcId"] == hub.named("mgmt-network-vpc").id
-    assert set(exported["routeTableIds"]) == {"public", "private-use1-az1", "private-use1-az2", "private-use1-az4"}
-    assert exported["outboundResolverEndpointId"] == hub.named("mgmt-interconnect-dns-out").id
+    # Nothing a member would need to write into the hub's VPC: the hub builds its side itself.
+    assert set(exported) == {"region", "vpcCidr", "vpcId"}
 
 
 def test_argo_cd_reaches_the_joining_clusters_over_the_peering(project: Path, runs: tuple[Run, Run]) -> None:
@@ -76,10 +87,19 @@ def test_argo_cd_reaches_the_joining_clusters_over_the_peering(project: Path, ru
     verdict = check(graph, calls[0])
     assert verdict.problem == ""
     assert "forwarded by staging-us-interconnect-hub-resolves via mgmt-interconnect-dns-out" in str(verdict.path)
-    # The hub's side lives in the hub's region, created by this stack on the hub's exported tables.
-    routes = [r for r in staging.of_type("aws:ec2/route:Route") if "-from-hub-" in r.name]
-    assert {r.inputs["routeTableId"] for r in routes} == set(hub.exports[INTERCONNECT_OUTPUT]["routeTableIds"].values())
-    assert {r.inputs["region"] for r in routes} == {"us-east-1"}
+    # The hub's side is the hub stack's, built as itself: the acceptance, a route per hub table, the
+    # forwarding rule; staging creates nothing in the hub's region.
+    assert not [r for r in staging.registrations.values() if r.inputs.get("region") == "us-east-1"]
+    assert not [r for r in staging.registrations.values() if "-from-hub-" in r.name or "hub-resolves" in r.name]
+    routes = [r for r in hub.of_type("aws:ec2/route:Route") if r.name.startswith("staging-us-interconnect-from-hub-")]
+    hub_tables = {r.id for r in hub.of_type("aws:ec2/routeTable:RouteTable") if r.name.startswith("mgmt-network-")}
+    assert {r.inputs["routeTableId"] for r in routes} == hub_tables
+    peering = staging.named("staging-us-interconnect-peering")
+    assert {r.inputs["vpcPeeringConnectionId"] for r in routes} == {peering.id}
+    (accepted,) = [
+        r for r in hub.of_type("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter") if "staging" in r.name
+    ]
+    assert accepted.inputs["vpcPeeringConnectionId"] == peering.id
 
 
 def test_a_joining_cluster_overlapping_the_hubs_stack_fails_preflight(project: Path) -> None:
@@ -122,6 +142,7 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
 ) -> None:
     def transit(config: dict[str, Any]) -> None:
         config["fleet:interconnect"] = {"mode": "transitGateway"}
+        staging_registered(config)
 
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
@@ -129,9 +150,7 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
     (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
     shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")  # prod's fleet:members
     monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
-    hub = run_stack("prod", mutate=transit)
-    outputs = {key: hub.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
-    staging = run_stack("staging", stack_outputs={HUB: outputs})
+    hub, staging = hub_then_member_then_hub(transit)
     spec = staging_spec(tmp_path)
     (call,) = [f for f in flows.fleet_flows(spec) if f.to_api]
     assert call.route is flows.Route.PEERING
@@ -223,3 +242,47 @@ def test_a_broken_stack_file_beside_the_hub_is_named_not_fatal(tmp_path: Path) -
     (warning,) = [w for w in checked.warnings if "Pulumi.dev.yaml" in w]
     assert "the [ opened here is never closed" in warning
     assert "would not be counted in its VPC's quotas" in warning
+
+
+def test_moving_the_hub_side_of_a_peering_to_the_hub_stack(runs: tuple[Run, Run]) -> None:
+    # The graphs as the push design built them, a peered hub and staging (tests/graph/pushed-registration),
+    # against the pulled design: staging keeps its peering connection and resolver, and hands the
+    # hub-side pieces to the hub's stack.
+    from offline.graph_lock import LOCK_DIR, differences, fingerprint
+
+    hub, staging = runs
+    before = {s: json.loads((LOCK_DIR / "pushed-registration" / f"{s}-peered.json").read_text()) for s in ("prod", "staging")}
+
+    def names(diff: list[str], kind: str) -> list[str]:
+        return sorted(d.rsplit("::", 1)[-1] for d in diff if d.startswith(kind))
+
+    member = differences(before["staging"], fingerprint(staging))
+    # The hub's side of staging-us's peering: routes in each hub table, the outbound resolver's
+    # opening (tcp and udp 53 to staging's range), the forwarding rule and its association, the acceptance.
+    hub_side_pieces = [
+        f"staging-us-interconnect-from-hub-{t}" for t in ("private-use1-az1", "private-use1-az2", "private-use1-az4")
+    ]
+    hub_side_pieces += ["staging-us-interconnect-from-hub-public"]
+    hub_side_pieces += [f"staging-us-interconnect-hub-dns-out-{p}-53-10-40-0-0-16" for p in ("tcp", "udp")]
+    hub_side_pieces += ["staging-us-interconnect-hub-resolves"] * 2 + ["staging-us-interconnect-peering-accept"]
+    assert names(member, "removed resource") == ["aws-us-east-1", *hub_side_pieces]
+    assert not names(member, "added resource")
+    # Its own routes only lose their wait for the acceptance (a dependency, not an input: no update).
+    changed = names(member, "changed resource")
+    assert "staging-us-interconnect-peering" not in changed
+    assert not [c for c in changed if "dns-in" in c]
+    assert {c for c in changed if "interconnect" in c} == {
+        f"staging-us-interconnect-to-hub-{t}" for t in ("public", "private-usw2-az1", "private-usw2-az2")
+    }
+    hub_side = differences(before["prod"], fingerprint(hub))
+    assert names(hub_side, "added resource") == ["staging-us-interconnect", *hub_side_pieces]
+    assert not names(hub_side, "removed resource")
+
+
+def test_a_hub_listing_a_member_that_still_builds_the_hub_side_stops_naming_it() -> None:
+    # Before its deploy, staging's registration has no peering end: the hub would race its routes.
+    staging_outputs = {"argocdRegistration": {"clusters": {"staging-us": {"server": "https://x", "caData": "Q0E=", "arn": "a"}}}}
+    with pytest.raises(
+        Exception, match="exports no peering for cluster staging-us in argocdRegistration: deploy organization/fleet/staging"
+    ):
+        run_stack("prod", mutate=peered, stack_outputs={"organization/fleet/staging": staging_outputs})

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from components.config.reference import parse_python
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Rank per layer. A module may import its own layer or a lower rank, never a sibling of the same
@@ -46,7 +48,7 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
     if path.name != "__init__.py":
         package = package[:-1]
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_python(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

@@ -93,7 +93,14 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
 
-def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_project: Path) -> None:
+def list_staging_in_prod(project: Path) -> None:
+    """Step 2 of "Add a cluster to the GitOps fleet": prod lists staging in fleet:members."""
+    listed = project / "Pulumi.prod.yaml"
+    members = "  fleet:members: [organization/fleet/staging]\n"
+    listed.write_text(listed.read_text().replace("  fleet:deployer:", members + "  fleet:deployer:"))
+
+
+def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_project: Path, tmp_path: Path) -> None:
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
@@ -101,13 +108,21 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     assert deploy_order(reference_project) == ["prod", "staging"]
     assert jobs["prod"]["needs"] == "tests"
     assert jobs["staging"]["needs"] == "prod"
-    # Then prod again: the hub pulls staging's registration from staging's outputs (fleet:members).
-    assert order.registration_round(reference_project) == ["prod"]
+    # Then prod again, once prod lists staging (fleet:members): the hub pulls staging's registration
+    # from staging's outputs. The reference lists none yet (staging must exist first), so the job's
+    # up step is skipped by its check of python -m deploy.order.
+    assert order.registration_round(reference_project) == []
+    for path in reference_project.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    list_staging_in_prod(tmp_path)
+    assert order.registration_round(tmp_path) == ["prod"]
     assert jobs["register"]["needs"] == "staging"
+    (check,) = [step for step in jobs["register"]["steps"] if step.get("id") == "round"]
+    assert "python -m deploy.order --json" in check["run"]
     assert jobs["register"]["environment"] == "production"
     assert jobs["register"]["concurrency"] == {"group": "pulumi-stack-prod", "cancel-in-progress": False}
-    (register,) = [step for step in jobs["register"]["steps"] if "python -m deploy" in step.get("run", "")]
-    assert "--stack prod --up" in register["run"]
+    (register,) = [step for step in jobs["register"]["steps"] if "--stack prod --up" in step.get("run", "")]
+    assert register["if"] == "steps.round.outputs.register == 'true'"
     assert jobs["staging"]["environment"] == "staging"
     assert jobs["prod"]["environment"] == "production"
     for stack in ("staging", "prod"):
@@ -202,18 +217,23 @@ def test_touched_cli_reports_a_malformed_stack_file_where_it_breaks(
     )
 
 
-def test_order_cli_prints_the_order_as_text_and_json(reference_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_order_cli_prints_the_order_as_text_and_json(
+    reference_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert order.main([], root=reference_project) == 0
-    assert capsys.readouterr().out == (
-        "1. prod\n2. staging (after prod: joins its hub)\n"
-        "3. prod again (fleet:members: registers the clusters of staging in Argo CD)\n"
-    )
+    assert capsys.readouterr().out == "1. prod\n2. staging (after prod: joins its hub)\n"
     assert order.main(["--json"], root=reference_project) == 0
     assert json.loads(capsys.readouterr().out) == {
         "order": ["prod", "staging"],
         "hubs": {"prod": None, "staging": "prod"},
-        "registerAfter": ["prod"],
+        "registerAfter": [],
     }
+    # Once prod lists staging (fleet:members), a third round registers it.
+    for path in reference_project.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    list_staging_in_prod(tmp_path)
+    assert order.main([], root=tmp_path) == 0
+    assert capsys.readouterr().out.endswith("3. prod again (fleet:members: registers the clusters of staging in Argo CD)\n")
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:

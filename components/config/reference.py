@@ -11,13 +11,15 @@ from __future__ import annotations
 import ast
 import enum
 import itertools
+import pickle
+import subprocess
 import sys
 import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -55,11 +57,23 @@ class Section:
     """Its keys in declaration order."""
 
 
+def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse``, surviving CPython gh-106905: before 3.11.8, a parse after threaded work (the
+    Pulumi mocks run threads) may fail with a spurious "AST constructor recursion depth mismatch";
+    a fresh interpreter parses the same source."""
+    try:
+        return ast.parse(source, filename=filename)
+    except SystemError:
+        script = "import ast, pickle, sys; sys.stdout.buffer.write(pickle.dumps(ast.parse(sys.stdin.read())))"
+        parsed = subprocess.run([sys.executable, "-c", script], input=source.encode(), capture_output=True, check=True)
+        return cast(ast.Module, pickle.loads(parsed.stdout))
+
+
 def field_docstrings() -> dict[tuple[str, str], str]:
     """(class name, field name) -> docstring, for every model class of the config package."""
     docs: dict[tuple[str, str], str] = {}
     for source in sorted(_SOURCES.glob("*.py")):
-        tree = ast.parse(source.read_text(), filename=str(source))
+        tree = parse_python(source.read_text(), filename=str(source))
         for node in ast.walk(tree):
             if not isinstance(node, ast.ClassDef):
                 continue

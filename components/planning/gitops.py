@@ -154,9 +154,34 @@ class PulledCluster:
     arn: str
 
 
-def registration_export(clusters: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    """The member stack's registration output, from each cluster's server, caData and arn."""
+@dataclass(frozen=True)
+class PulledLinkEnd:
+    """A member cluster's end of its peering with the hub, as its registration output describes it."""
+
+    server: str
+    peering_connection_id: str
+    resolver_ips: tuple[str, ...]
+    """Its inbound resolver endpoint's addresses (empty when names are not forwarded)."""
+
+
+def registration_export(clusters: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The member stack's registration output, from each cluster's server, caData and arn, and, when
+    it peers with the hub, its ``interconnect`` end (peeringConnectionId, resolverIps)."""
     return {"clusters": {name: dict(clusters[name]) for name in sorted(clusters)}}
+
+
+def pulled_link(exported: Any, member_stack: str, cluster: str) -> PulledLinkEnd:
+    """``cluster``'s peering end in the registration ``member_stack`` exports; RegistrationError when absent."""
+    server = pulled_cluster(exported, member_stack, cluster).server
+    link = exported["clusters"][cluster].get("interconnect")
+    if not isinstance(link, Mapping) or not isinstance(link.get("peeringConnectionId"), str):
+        raise RegistrationError(
+            f"stack {member_stack} exports no peering for cluster {cluster} in {REGISTRATION_OUTPUT}: deploy "
+            f"{member_stack} first (its deploy also removes the hub-side routes and DNS rules it used to create), "
+            "then this stack (python -m deploy.order)"
+        )
+    ips = link.get("resolverIps") or []
+    return PulledLinkEnd(server, str(link["peeringConnectionId"]), tuple(sorted(str(ip) for ip in ips)))
 
 
 def pulled_cluster(exported: Any, member_stack: str, cluster: str) -> PulledCluster:

@@ -158,6 +158,24 @@ def _plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
     )
 
 
+def member_plans(spec: FleetSpec) -> dict[str, InterconnectPlan]:
+    """Per fleet:members stack (fully qualified) that peers with this hub, its plan_joined: the hub
+    stack builds the hub's side of each (acceptance, routes, forwarding) from it."""
+    plans: dict[str, InterconnectPlan] = {}
+    for reference in sorted(spec.members):
+        member = spec.joining_stacks.get(reference.rsplit("/", 1)[-1])
+        joined = plan_joined(member.with_joined_hub(spec)) if member is not None else None
+        if joined is not None:
+            plans[reference] = joined
+    return plans
+
+
+def hub_forwards_for_members(spec: FleetSpec) -> bool:
+    """Whether the hub needs an outbound resolver endpoint for its members' names: a member stack
+    with public endpoints resolves publicly from the hub's VPC, even when the hub's own are private."""
+    return any(p.resolvers and any(s.argocd for s in p.spokes) for p in member_plans(spec).values())
+
+
 def endpoint_host(endpoint: str) -> str:
     """The name a Resolver rule forwards: the API endpoint URL's host."""
     host = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}").hostname

@@ -204,7 +204,8 @@ def run(spec: FleetSpec) -> Report:
     _quotas(spec, report)
     _capacity(spec, report)
     report.warnings += [
-        f"fleet:members: stack {name} joins this hub but is not listed, so its clusters are not registered in Argo CD"
+        f"fleet:members: stack {name} joins this hub but is not listed, so its clusters are not registered in Argo CD "
+        "(nor their peerings accepted)"
         for name in gitops.unlisted_members(spec)
     ]
     return report
@@ -501,6 +502,8 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
             hub["resolverEndpoints"] += int(private.hub_is_called) + int(private.hub_calls_out)
             for spoke in private.spokes:
                 per_region[spoke.region]["resolverEndpoints"] += int(spoke.argocd) + int(spoke.broker_client)
+        elif interconnect.hub_forwards_for_members(spec):
+            hub["resolverEndpoints"] += 1  # the outbound endpoint forwarding member stacks' names
     joined = interconnect.plan_joined(spec)
     if joined is not None and joined.resolvers:
         # A joining stack answers the hub's queries for its endpoints from an inbound endpoint in its own VPC.

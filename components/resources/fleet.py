@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pulumi
@@ -14,6 +15,7 @@ from ..aws import arc, cidr, zones
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError, config_path
 from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
+from ..planning import gitops as gitops_plan
 from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
 from . import interconnect_transit, providers
@@ -29,6 +31,8 @@ from .interconnect import (
     InterconnectHubArgs,
     InterconnectLink,
     InterconnectLinkArgs,
+    InterconnectPulledLink,
+    InterconnectPulledLinkArgs,
 )
 from .interconnect_transit import RegionalTransitGateway, RegionalTransitGatewayArgs
 from .network import ClusterNetwork, ClusterNetworkArgs
@@ -112,17 +116,8 @@ class Fleet:
         exports = dict(self.gitops.hub_exports(hub.nat_public_ips))
         if self.interconnect_hub is not None and self.networks is not None:
             network = self.networks[self.gitops.hub_name]
-            outbound = self.interconnect_hub.outbound
-            exports[INTERCONNECT_OUTPUT] = {
-                "region": hub.region,
-                "vpcId": network.vpc_id,
-                "vpcCidr": str(network.vpc_cidr),
-                "routeTableIds": dict(network.route_table_ids),
-                "outboundResolverEndpointId": outbound.id if outbound is not None else None,
-                "outboundResolverSecurityGroupId": self.interconnect_hub.outbound_group.id
-                if self.interconnect_hub.outbound_group is not None
-                else None,
-            }
+            # Only what a joining stack's peering request needs: the hub's side is built here.
+            exports[INTERCONNECT_OUTPUT] = {"region": hub.region, "vpcId": network.vpc_id, "vpcCidr": str(network.vpc_cidr)}
         return exports
 
     def arc_summary(self) -> dict[str, Any]:
@@ -193,7 +188,7 @@ def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
 
 def build_fleet(spec: FleetSpec) -> Fleet:
     joined = interconnect.plan_joined(spec)
-    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else []) + ([joined.hub_region] if joined else [])
+    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
     regions += [arc.CONTROL_REGION] if spec.dns is not None and spec.dns.arc else []
     aws_providers = providers.aws_providers(regions)
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
@@ -267,13 +262,21 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
 
-    interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers)
+    # What each fleet:members stack exports for this hub to register it (planning/gitops.py).
+    registrations = {
+        reference: pulumi.StackReference(f"member-{reference.rsplit('/', 1)[-1]}", stack_name=reference).get_output(
+            REGISTRATION_OUTPUT
+        )
+        for reference in sorted(spec.members)
+    }
+    interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers, registrations)
+    links: dict[str, InterconnectLink] = {}
     if joined is not None:
         assert hub_reference is not None  # joining needs fleet:hub
-        _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, hub_reference)
+        links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, hub_reference)
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
-    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference)
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference, registrations, links)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     recovery: RecoveryControls | None = None
@@ -352,8 +355,10 @@ def _interconnect(
     clusters: dict[str, RegionalCluster],
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
+    registrations: dict[str, pulumi.Output[Any]],
 ) -> InterconnectHub | None:
-    """The hub's peering with every member that calls or is called by it (components/planning/interconnect.py)."""
+    """The hub's peering with every member that calls or is called by it (components/planning/interconnect.py),
+    and the hub's side of each fleet:members stack's peering."""
     plan = interconnect.plan_interconnect(spec)
     if plan is None:
         return None
@@ -369,7 +374,11 @@ def _interconnect(
     hub_side = InterconnectHub(
         f"{plan.hub}-interconnect",
         InterconnectHubArgs(
-            plan=plan, hub=hub, tags=naming.cluster_tags(plan.hub, plan.hub_region), transit=gateways.get(plan.hub_region)
+            plan=plan,
+            hub=hub,
+            tags=naming.cluster_tags(plan.hub, plan.hub_region),
+            transit=gateways.get(plan.hub_region),
+            forwards_for_members=interconnect.hub_forwards_for_members(spec),
         ),
         pulumi.ResourceOptions(providers={"aws": aws_providers[plan.hub_region]}),
     )
@@ -388,7 +397,34 @@ def _interconnect(
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )
+    _pull_member_links(spec, hub, hub_side, aws_providers[plan.hub_region], registrations)
     return hub_side
+
+
+def _pull_member_links(
+    spec: FleetSpec,
+    hub: ClusterEnd,
+    hub_side: InterconnectHub,
+    provider: aws.Provider,
+    registrations: dict[str, pulumi.Output[Any]],
+) -> None:
+    """The hub's side of every fleet:members stack's peering, from its stack file (its plan) and outputs (ids)."""
+    for reference, plan in interconnect.member_plans(spec).items():
+        registration = registrations[reference]
+        for spoke in plan.spokes:
+            InterconnectPulledLink(
+                f"{spoke.name}-interconnect",
+                InterconnectPulledLinkArgs(
+                    plan=plan,
+                    spoke=spoke,
+                    hub_end=hub,
+                    member=registration.apply(partial(gitops_plan.pulled_link, member_stack=reference, cluster=spoke.name)),
+                    hub_outbound_endpoint_id=hub_side.outbound.id if hub_side.outbound else None,
+                    hub_outbound_group_id=hub_side.outbound_group.id if hub_side.outbound_group else None,
+                    tags=naming.cluster_tags(spoke.name, spoke.region),
+                ),
+                pulumi.ResourceOptions(providers={"aws": provider}),
+            )
 
 
 def _transit_gateways(
@@ -421,24 +457,17 @@ def _join_hub_interconnect(
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
     hub_reference: pulumi.StackReference,
-) -> None:
-    """Each cluster's peering with the hub of the stack it joins: the hub's side from that stack's
-    file (its zones, so one route per hub route table) and outputs (ids)."""
-    hub_spec = spec.joined_hub
-    assert hub_spec is not None
-    assert hub_spec.hub is not None
-    hub_zones = zones.choose_zones(*_zone_table(aws_providers[plan.hub_region]), hub_spec.hub.availability_zones)
+) -> dict[str, InterconnectLink]:
+    """Each cluster's end of its peering with the hub of the stack it joins: the request to the hub's
+    VPC (its id from that stack's outputs), this side's routes and the inbound resolver. The hub's
+    stack accepts it and builds the hub's side (InterconnectPulledLink) from this stack's outputs."""
     exported = hub_reference.require_output(INTERCONNECT_OUTPUT)
-    tables = ["public", *(f"private-{zone.slug}" for zone in hub_zones)]
-    hub_network = ForeignNetwork(
-        vpc_id=exported.apply(lambda hub: str(hub["vpcId"])),
-        vpc_cidr=plan.hub_cidr,
-        route_table_ids={slug: _exported_table(exported, slug) for slug in tables},
-    )
+    hub_network = ForeignNetwork(vpc_id=exported.apply(lambda hub: str(hub["vpcId"])), vpc_cidr=plan.hub_cidr, route_table_ids={})
     hub_end = ClusterEnd(plan.hub, plan.hub_region, hub_network, pulumi.Output.from_input(""), "", ())
+    links: dict[str, InterconnectLink] = {}
     for spoke in plan.spokes:
         cluster = clusters[spoke.name]
-        InterconnectLink(
+        links[spoke.name] = InterconnectLink(
             f"{spoke.name}-interconnect",
             InterconnectLinkArgs(
                 plan=plan,
@@ -447,21 +476,14 @@ def _join_hub_interconnect(
                     spoke.name, spoke.region, networks[spoke.name], cluster.endpoint, cluster.cluster_security_group_id, ()
                 ),
                 hub_end=hub_end,
-                hub_outbound_endpoint_id=exported.apply(lambda hub: str(hub["outboundResolverEndpointId"]))
-                if plan.resolvers
-                else None,
+                hub_outbound_endpoint_id=None,
                 hub_inbound_endpoint=None,
-                hub_outbound_group_id=exported.apply(lambda hub: str(hub["outboundResolverSecurityGroupId"]))
-                if plan.resolvers
-                else None,
                 tags=naming.cluster_tags(spoke.name, spoke.region),
+                hub_side=False,
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )
-
-
-def _exported_table(exported: pulumi.Output[Any], slug: str) -> pulumi.Output[str]:
-    return exported.apply(lambda hub: str(hub["routeTableIds"][slug]))
+    return links
 
 
 def _join_clusterset(

@@ -16,6 +16,7 @@ from ..planning import gitops, naming
 from . import providers
 from .cluster import RegionalCluster
 from .gitops import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs, ArgoCdPulledMember, ArgoCdPulledMemberArgs
+from .interconnect import InterconnectLink
 
 # What a hub stack exports for the stacks that join it (its Argo CD role, its egress addresses).
 HUB_OUTPUT = "argocdHub"
@@ -102,7 +103,12 @@ def build_gitops(
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
     hub_reference: pulumi.StackReference | None,
+    registrations: dict[str, pulumi.Output[Any]],
+    links: dict[str, InterconnectLink],
 ) -> GitOps | None:
+    """Argo CD on this stack's hub, registering its own clusters and pulling its fleet:members'
+    (``registrations``: each member stack's exported registration); or, joining another stack's hub,
+    the hub role's entries and this stack's registration output (with its peering ends, ``links``)."""
     stack = pulumi.get_stack()
     hub_spec = spec.hub
     config = spec.gitops
@@ -125,7 +131,7 @@ def build_gitops(
         members = [c for c in spec.clusters if c.name != hub_spec.name]
         hub_provider = kubernetes_providers[hub_spec.name]
         _register(members, clusters, aws_providers, hub_provider, hub.role_arn, stack, account.account_id, here=True)
-        pulled = _pull_members(spec, hub_provider, hub.role_arn)
+        pulled = _pull_members(spec, hub_provider, hub.role_arn, registrations)
         servers = {c.name: clusters[c.name].endpoint for c in members}
         servers[hub_spec.name] = pulumi.Output.from_input(gitops.IN_CLUSTER_SERVER)
         return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub, pulled=pulled)
@@ -139,27 +145,45 @@ def build_gitops(
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
         _register(spec.clusters, clusters, aws_providers, None, role_arn, stack, account.account_id, here=False)
         servers = {c.name: clusters[c.name].endpoint for c in spec.clusters}
-        registration = _registration(spec, clusters, account.account_id)
+        registration = _registration(spec, clusters, account.account_id, links)
         return GitOps(spec, stack, spec.hub_stack.stack, role_arn, servers, None, registration)
     return None
 
 
-def _registration(spec: FleetSpec, clusters: dict[str, RegionalCluster], account_id: pulumi.Output[str]) -> pulumi.Output[Any]:
+def _registration(
+    spec: FleetSpec, clusters: dict[str, RegionalCluster], account_id: pulumi.Output[str], links: dict[str, InterconnectLink]
+) -> pulumi.Output[Any]:
     """The member side's registration output (gitops.REGISTRATION_OUTPUT)."""
     names = sorted(c.name for c in spec.clusters)
     regions = {c.name: c.region for c in spec.clusters}
-    parts = [pulumi.Output.all(clusters[n].endpoint, clusters[n].certificate_authority_data) for n in names]
+    parts = [
+        pulumi.Output.all(clusters[n].endpoint, clusters[n].certificate_authority_data, _link_end(links.get(n))) for n in names
+    ]
 
     def build(args: list[Any]) -> dict[str, Any]:
-        account, pairs = args[0], args[1:]
-        return gitops.registration_export(
-            {
-                name: {"server": server, "caData": ca, "arn": _cluster_arn(regions[name], str(account), name)}
-                for name, (server, ca) in zip(names, pairs, strict=True)
-            }
-        )
+        account, triples = args[0], args[1:]
+        exported: dict[str, dict[str, Any]] = {}
+        for name, (server, ca, link) in zip(names, triples, strict=True):
+            exported[name] = {"server": server, "caData": ca, "arn": _cluster_arn(regions[name], str(account), name)}
+            if link is not None:
+                exported[name]["interconnect"] = link
+        return gitops.registration_export(exported)
 
     return pulumi.Output.all(account_id, *parts).apply(build)
+
+
+def _link_end(link: InterconnectLink | None) -> pulumi.Output[dict[str, Any] | None]:
+    """A cluster's peering end for the hub to accept and route to, and its resolver to forward to."""
+    if link is None or link.connection is None:
+        return pulumi.Output.from_input(None)
+    resolver_ips: pulumi.Output[list[str]] = (
+        link.inbound.ip_addresses.apply(lambda addresses: sorted(str(a.ip) for a in addresses))
+        if link.inbound is not None
+        else pulumi.Output.from_input([])
+    )
+    return pulumi.Output.all(link.connection.id, resolver_ips).apply(
+        lambda pair: {"peeringConnectionId": pair[0], "resolverIps": pair[1]}
+    )
 
 
 def _cluster_arn(region: str, account: str, name: str) -> str:
@@ -167,7 +191,7 @@ def _cluster_arn(region: str, account: str, name: str) -> str:
 
 
 def _pull_members(
-    spec: FleetSpec, hub_provider: k8s.Provider, role_arn: pulumi.Output[str]
+    spec: FleetSpec, hub_provider: k8s.Provider, role_arn: pulumi.Output[str], registrations: dict[str, pulumi.Output[Any]]
 ) -> dict[str, tuple[pulumi.Output[str], dict[str, str]]]:
     """Every cluster of every fleet:members stack, registered from its outputs; names and labels come
     from its stack file (checks.membership_problems made sure there is one, joining this hub)."""
@@ -177,9 +201,7 @@ def _pull_members(
         member = spec.joining_stacks.get(member_stack)
         if member is None:
             raise ConfigError([f"{config_path(('members',))}: stack {reference} was not read (its stack file joins this hub?)"])
-        registration = pulumi.StackReference(f"member-{member_stack}", stack_name=reference).get_output(
-            gitops.REGISTRATION_OUTPUT
-        )
+        registration = registrations[reference]
         for cluster in sorted(member.clusters, key=lambda c: c.name):
             labels = gitops.cluster_labels(cluster, member_stack)
             registered = ArgoCdPulledMember(

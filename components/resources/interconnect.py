@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from ..aws import cidr
 from ..planning import naming, security_rules
+from ..planning.gitops import PulledLinkEnd
 from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
 from ..planning.security_rules import CidrRule
 from .interconnect_transit import RegionalTransitGateway, attach
@@ -120,14 +121,15 @@ def _forward(
     rule_name: str,
     endpoint: pulumi.Output[str],
     outbound_id: pulumi.Input[str],
-    inbound: aws.route53.ResolverEndpoint,
+    targets: pulumi.Input[list[aws.route53.ResolverRuleTargetIpArgs]],
     caller_vpc_id: pulumi.Input[str],
     tags: dict[str, str],
     opts: pulumi.ResourceOptions,
     region: str | None = None,
 ) -> None:
     """The caller's VPC sends queries for ``endpoint``'s name (only that name) out through its
-    outbound endpoint to ``inbound``, inside the VPC where EKS answers with private addresses."""
+    outbound endpoint to ``targets`` (an inbound endpoint's addresses), inside the VPC where EKS
+    answers with private addresses."""
     rule = aws.route53.ResolverRule(
         name,
         aws.route53.ResolverRuleArgs(
@@ -135,7 +137,7 @@ def _forward(
             domain_name=endpoint.apply(endpoint_host),
             rule_type="FORWARD",
             resolver_endpoint_id=outbound_id,
-            target_ips=_addresses(inbound),
+            target_ips=targets,
             tags=tags,
             region=region,
         ),
@@ -144,6 +146,40 @@ def _forward(
     aws.route53.ResolverRuleAssociation(
         name,
         aws.route53.ResolverRuleAssociationArgs(resolver_rule_id=rule.id, vpc_id=caller_vpc_id, region=region),
+        opts,
+    )
+
+
+def _to_hub_route(
+    name: str,
+    table: pulumi.Input[str],
+    destination: IPv4Network,
+    connection_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    region: str | None = None,
+) -> aws.ec2.Route:
+    return aws.ec2.Route(
+        name,
+        aws.ec2.RouteArgs(
+            route_table_id=table, destination_cidr_block=str(destination), vpc_peering_connection_id=connection_id, region=region
+        ),
+        opts,
+    )
+
+
+def _accept(
+    name: str,
+    connection_id: pulumi.Input[str],
+    tags: dict[str, str],
+    label: str,
+    opts: pulumi.ResourceOptions,
+    region: str | None = None,
+) -> aws.ec2.VpcPeeringConnectionAccepter:
+    return aws.ec2.VpcPeeringConnectionAccepter(
+        name,
+        aws.ec2.VpcPeeringConnectionAccepterInitArgs(
+            vpc_peering_connection_id=connection_id, auto_accept=True, tags={**tags, "Name": label}, region=region
+        ),
         opts,
     )
 
@@ -158,6 +194,8 @@ class InterconnectHubArgs:
     """Tags for every resource."""
     transit: RegionalTransitGateway | None = None
     """With mode transitGateway: the hub's region's gateway (else members peer with the hub's VPC)."""
+    forwards_for_members: bool = False
+    """Member stacks' names need forwarding from the hub's VPC even if its own do not (interconnect.hub_forwards_for_members)."""
 
 
 class InterconnectHub(pulumi.ComponentResource):
@@ -178,7 +216,7 @@ class InterconnectHub(pulumi.ComponentResource):
         if plan.resolvers and plan.hub_is_called:
             rules = security_rules.resolver_inbound_rules(plan, hub.name)
             self.inbound, _ = _resolver_endpoint(f"{name}-dns-in", hub, "INBOUND", rules, args.tags, child)
-        if plan.resolvers and plan.hub_calls_out:
+        if (plan.resolvers and plan.hub_calls_out) or args.forwards_for_members:
             rules = security_rules.resolver_outbound_rules(plan, hub.name)
             self.outbound, self.outbound_group = _resolver_endpoint(f"{name}-dns-out", hub, "OUTBOUND", rules, args.tags, child)
         self.register_outputs(
@@ -229,21 +267,26 @@ class InterconnectLinkArgs:
     """The hub's inbound resolver endpoint, which answers this member's queries for the hub's endpoint."""
     tags: dict[str, str]
     """Tags for every resource."""
-    hub_outbound_group_id: pulumi.Input[str] | None = None
-    """For a hub in another stack: its outbound endpoint's group, which this link opens to the member."""
     transit: RegionalTransitGateway | None = None
     """With mode transitGateway: the member's region's gateway (else the link is a VPC peering)."""
+    hub_side: bool = True
+    """Whether this link also builds the hub's side; False for a stack joining another stack's hub,
+    whose stack builds it (InterconnectPulledLink) from this stack's outputs."""
 
 
 class InterconnectLink(pulumi.ComponentResource):
     """One member's peering with the hub: the connection, both sides' routes, the member's API
     opening for the hub, and the DNS forwarding each direction of API calls needs."""
 
+    connection: aws.ec2.VpcPeeringConnection | None
+    inbound: aws.route53.ResolverEndpoint | None
+
     def __init__(self, name: str, args: InterconnectLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:InterconnectLink", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         plan, spoke = args.plan, args.spoke_end
         tags = {**args.tags, "fleet-interconnect": f"{plan.hub}-{spoke.name}"}
+        self.connection = self.inbound = None
 
         if args.transit is not None:
             self._transit(name, args, args.transit, tags)
@@ -269,37 +312,21 @@ class InterconnectLink(pulumi.ComponentResource):
             ),
             child,
         )
+        self.connection = connection
+        if not args.hub_side:
+            # The hub's stack accepts it: until then the connection is pending-acceptance and these
+            # routes are blackholes, which AWS allows ("Update your route tables for a VPC peering
+            # connection"); a request not accepted within 7 days expires.
+            for slug, table in spoke.network.route_table_ids.items():
+                _to_hub_route(f"{name}-to-hub-{slug}", table, plan.hub_cidr, connection.id, child)
+            return
         # Cross-region (and, uniformly, same-region) peering is accepted from the hub's side.
-        accepter = aws.ec2.VpcPeeringConnectionAccepter(
-            f"{name}-peering-accept",
-            aws.ec2.VpcPeeringConnectionAccepterInitArgs(
-                vpc_peering_connection_id=connection.id,
-                auto_accept=True,
-                tags={**tags, "Name": f"{name}-peering"},
-                region=hub.region,
-            ),
-            child,
-        )
+        accepter = _accept(f"{name}-peering-accept", connection.id, tags, f"{name}-peering", child, region=hub.region)
         active = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
         for slug, table in spoke.network.route_table_ids.items():
-            aws.ec2.Route(
-                f"{name}-to-hub-{slug}",
-                aws.ec2.RouteArgs(
-                    route_table_id=table, destination_cidr_block=str(plan.hub_cidr), vpc_peering_connection_id=connection.id
-                ),
-                active,
-            )
+            _to_hub_route(f"{name}-to-hub-{slug}", table, plan.hub_cidr, connection.id, active)
         for slug, table in hub.network.route_table_ids.items():
-            aws.ec2.Route(
-                f"{name}-from-hub-{slug}",
-                aws.ec2.RouteArgs(
-                    route_table_id=table,
-                    destination_cidr_block=str(spoke.network.vpc_cidr),
-                    vpc_peering_connection_id=connection.id,
-                    region=hub.region,
-                ),
-                active,
-            )
+            _to_hub_route(f"{name}-from-hub-{slug}", table, spoke.network.vpc_cidr, connection.id, active, region=hub.region)
 
     def _transit(self, name: str, args: InterconnectLinkArgs, gateway: RegionalTransitGateway, tags: dict[str, str]) -> None:
         """The member's VPC attached to its region's transit gateway; its tables send the hub's range there.
@@ -328,30 +355,23 @@ class InterconnectLink(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         plan, spoke, hub = args.plan, args.spoke_end, args.hub_end
         if args.spoke.argocd:
-            assert args.hub_outbound_endpoint_id is not None  # the hub calls out whenever a spoke is an Argo CD target
             inbound, _ = _resolver_endpoint(
                 f"{name}-dns-in", spoke, "INBOUND", security_rules.resolver_inbound_rules(plan, spoke.name), tags, child
             )
-            if args.hub_outbound_group_id is not None:
-                # A hub in another stack only knows its own members: this stack lets its queries out to us.
-                reach = [
-                    dataclasses.replace(
-                        dns, cidr=spoke.network.vpc_cidr, purpose=f"DNS queries forwarded to {spoke.name} (a joining stack)"
-                    )
-                    for dns in security_rules.resolver_outbound_rules(plan, spoke.name)
-                ]
-                cidr_rules(f"{name}-hub-dns-out", args.hub_outbound_group_id, reach, child, egress=True, region=hub.region)
-            _forward(
-                f"{name}-hub-resolves",
-                naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
-                spoke.endpoint,
-                args.hub_outbound_endpoint_id,
-                inbound,
-                hub.network.vpc_id,
-                tags,
-                child,
-                region=hub.region,
-            )
+            self.inbound = inbound
+            if args.hub_side:
+                assert args.hub_outbound_endpoint_id is not None  # the hub calls out whenever a spoke is an Argo CD target
+                _forward(
+                    f"{name}-hub-resolves",
+                    naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
+                    spoke.endpoint,
+                    args.hub_outbound_endpoint_id,
+                    _addresses(inbound),
+                    hub.network.vpc_id,
+                    tags,
+                    child,
+                    region=hub.region,
+                )
         if args.spoke.broker_client:
             assert args.hub_inbound_endpoint is not None  # spokes call the hub whenever one is a broker client
             outbound, _ = _resolver_endpoint(
@@ -362,8 +382,64 @@ class InterconnectLink(pulumi.ComponentResource):
                 naming.fit(f"{spoke.name}-resolves-{plan.hub}", RESOLVER_NAME_MAX),
                 hub.endpoint,
                 outbound.id,
-                args.hub_inbound_endpoint,
+                _addresses(args.hub_inbound_endpoint),
                 spoke.network.vpc_id,
                 tags,
                 child,
             )
+
+
+@dataclass(frozen=True)
+class InterconnectPulledLinkArgs:
+    plan: InterconnectPlan
+    """The member stack's plan of its clusters joined to this hub (interconnect.plan_joined)."""
+    spoke: Spoke
+    """The member cluster this link joins."""
+    hub_end: ClusterEnd
+    """This stack's hub: its network (route tables) and region."""
+    member: pulumi.Output[PulledLinkEnd]
+    """What the member stack exports for this cluster (gitops.pulled_link)."""
+    hub_outbound_endpoint_id: pulumi.Input[str] | None
+    """The hub's outbound resolver endpoint (when endpoint names are forwarded)."""
+    hub_outbound_group_id: pulumi.Input[str] | None
+    """Its security group, opened to the member's range for the forwarded queries."""
+    tags: dict[str, str]
+    """Tags for every resource."""
+
+
+class InterconnectPulledLink(pulumi.ComponentResource):
+    """The hub's side of a member stack's peering, built by the hub's stack as itself: the
+    acceptance, the hub's routes to the member, and the forwarding of the member's endpoint name.
+    The member's deploy identity changes nothing of the hub's."""
+
+    def __init__(self, name: str, args: InterconnectPulledLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fleet:index:InterconnectPulledLink", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        plan, spoke, hub = args.plan, args.spoke, args.hub_end
+        tags = {**args.tags, "fleet-interconnect": f"{plan.hub}-{spoke.name}"}
+        connection_id = args.member.apply(lambda m: m.peering_connection_id)
+        accepter = _accept(f"{name}-peering-accept", connection_id, tags, f"{name}-peering", child)
+        active = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
+        for slug, table in hub.network.route_table_ids.items():
+            _to_hub_route(f"{name}-from-hub-{slug}", table, spoke.vpc_cidr, accepter.vpc_peering_connection_id, active)
+        if plan.resolvers and spoke.argocd:
+            assert args.hub_outbound_endpoint_id is not None  # the hub runs Argo CD: it calls out
+            assert args.hub_outbound_group_id is not None
+            reach = [
+                dataclasses.replace(dns, cidr=spoke.vpc_cidr, purpose=f"DNS queries forwarded to {spoke.name} (a member stack)")
+                for dns in security_rules.resolver_outbound_rules(plan, spoke.name)
+            ]
+            cidr_rules(f"{name}-hub-dns-out", args.hub_outbound_group_id, reach, child, egress=True)
+            _forward(
+                f"{name}-hub-resolves",
+                naming.fit(f"{plan.hub}-resolves-{spoke.name}", RESOLVER_NAME_MAX),
+                args.member.apply(lambda m: m.server),
+                args.hub_outbound_endpoint_id,
+                args.member.apply(
+                    lambda m: [aws.route53.ResolverRuleTargetIpArgs(ip=ip, port=DNS_PORT) for ip in m.resolver_ips]
+                ),
+                hub.network.vpc_id,
+                tags,
+                child,
+            )
+        self.register_outputs({})
