@@ -27,7 +27,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not missing:
         return
     why = f"turned off ({FETCH_ENV}=0)"
-    if os.environ.get(FETCH_ENV, "1") != "0":
+    # Under pytest -n, the controller fetches before its workers start; a worker never writes the cache.
+    if os.environ.get(FETCH_ENV, "1") != "0" and "PYTEST_XDIST_WORKER" not in os.environ:
         try:
             fetch(pins_of(), default_dest())
             missing = charts.missing_charts(PINNED.values())
