@@ -169,11 +169,12 @@ def _access(as_json: bool) -> int:
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "identity": g.identity,
             "principal": g.principal,
             "stack": g.stack,
+            "account": g.account,
             "cluster": g.cluster,
             "level": g.level.value,
             "namespaces": list(g.namespaces),
@@ -190,7 +191,8 @@ def _access(as_json: bool) -> int:
         print(f"  {who} ({mine[0]['principal']})")
         for r in mine:
             scope = f" in {', '.join(r['namespaces'])}" if r["namespaces"] else ""
-            print(f"    {r['stack']}/{r['cluster']}: {r['level']}{scope} ({r['via']})")
+            where = f" (account {r['account']})" if r["account"] else ""
+            print(f"    {r['stack']}/{r['cluster']}{where}: {r['level']}{scope} ({r['via']})")
     return 0
 
 

@@ -21,7 +21,7 @@ from components.config.access import AccessEntrySpec
 from components.config.validation import ConfigError
 from components.planning import identity
 from components.planning.checks import load_fleet
-from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack
+from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack, stack_config
 from offline.transition import transition
 from tests.config_cases import problems_after, raw_prod, staging_registered
 
@@ -399,3 +399,90 @@ def test_the_plan_prints_the_access_matrix(capsys: pytest.CaptureFixture[str]) -
     rows = json.loads(capsys.readouterr().out)["access"]
     assert {(r["stack"], r["cluster"]) for r in rows if r["identity"] == "staging deployer"} == {("staging", "staging-us")}
     assert {r["level"] for r in rows if r["identity"].endswith(" preview")} == {"view"}
+
+
+# ---------------------------------------------------------------- fleet:account (a stack in its own account)
+
+PROD_ACCOUNT = "210987654321"
+PROD_ROLE = f"arn:aws:iam::{PROD_ACCOUNT}:role/fleet-deploy"
+PROD_PREVIEW = f"arn:aws:iam::{PROD_ACCOUNT}:role/fleet-preview"
+
+
+def in_own_account(config: dict[str, Any]) -> None:
+    config["fleet:account"] = {"id": PROD_ACCOUNT, "roleArn": PROD_ROLE}
+    config["fleet:deployer"] = {"principal": PROD_ROLE, "preview": PROD_PREVIEW}
+
+
+def test_a_stack_in_its_own_account_assumes_its_role_and_refuses_any_other_account() -> None:
+    run = run_stack("prod", mutate=in_own_account)
+    providers = run.of_type("pulumi:providers:aws")
+    assert providers
+    for provider in providers:
+        # Provider inputs reach the engine JSON-encoded.
+        assert json.loads(provider.inputs["allowedAccountIds"]) == [PROD_ACCOUNT]
+        assert [r["roleArn"] for r in json.loads(provider.inputs["assumeRoles"])] == [PROD_ROLE]
+    # The Kubernetes providers get their tokens as that role (the clusters' creator).
+    kubeconfig = run.named("prod-eu-k8s").inputs["kubeconfig"]
+    assert PROD_ROLE in kubeconfig
+    # A preview assumes the read-only role instead, the Kubernetes providers too.
+    previewed = run_stack(
+        "prod", mutate=in_own_account, caller_arn=session(PROD_PREVIEW), creator_arn=session(PROD_ROLE), preview=True
+    )
+    for provider in previewed.of_type("pulumi:providers:aws"):
+        assert [r["roleArn"] for r in json.loads(provider.inputs["assumeRoles"])] == [PROD_PREVIEW]
+    assert PROD_PREVIEW in previewed.named("prod-eu-k8s").inputs["kubeconfig"]
+
+
+def test_an_account_role_elsewhere_or_a_deployer_other_than_it_is_refused() -> None:
+    def elsewhere(raw: dict[str, Any]) -> None:
+        raw["account"] = {"id": PROD_ACCOUNT, "roleArn": CI}
+
+    assert any(p.startswith("fleet:account") and f"a role of account {PROD_ACCOUNT}" in p for p in problems_after(elsewhere))
+
+    def other_deployer(raw: dict[str, Any]) -> None:
+        raw["account"] = {"id": PROD_ACCOUNT, "roleArn": PROD_ROLE}
+        raw["deployer"] = {"principal": CI}
+
+    (problem,) = problems_after(other_deployer)
+    assert problem.startswith("fleet:deployer.principal: the program acts in account 210987654321 as")
+
+
+def test_a_joining_stack_in_another_account_names_the_hubs_owner_on_its_peering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from components.config import hub_stack
+    from components.planning import interconnect
+    from components.planning.checks import stack_fleet
+
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    in_own_account(document["config"])
+    document["config"]["fleet:interconnect"] = {"mode": "peering"}
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+    staging = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
+    # Without its own account, staging cannot say whether the hub is elsewhere: refused.
+    problems = checks_problems(lambda: stack_fleet(staging, "staging"))
+    assert problems == [
+        "fleet:account: the hub stack deploys into account 210987654321 (its fleet:account); declare this stack's "
+        "account too, so its peering requests name the hub's owner when it is another account"
+    ]
+    staging["account"] = {"id": ACCOUNT, "roleArn": STAGING_CI}
+    spec = stack_fleet(staging, "staging")
+    assert interconnect.hub_owner(spec) == PROD_ACCOUNT
+    hub_outputs = {
+        "argocdHub": {"cluster": "mgmt", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
+        "interconnectHub": {"region": "us-east-1", "vpcId": "vpc-hub", "vpcCidr": "10.10.0.0/16"},
+    }
+    run = run_stack(
+        "staging",
+        mutate=lambda c: c.update({"fleet:account": staging["account"]}),
+        stack_outputs={"organization/fleet/prod": hub_outputs},
+    )
+    assert run.named("staging-us-interconnect-peering").inputs["peerOwnerId"] == PROD_ACCOUNT
+    staging["account"] = {"id": PROD_ACCOUNT, "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/fleet-deploy-staging"}
+    staging["deployer"] = {"principal": staging["account"]["roleArn"]}
+    assert interconnect.hub_owner(stack_fleet(staging, "staging")) is None  # the same account: no PeerOwnerId (ForceNew)

@@ -36,6 +36,21 @@ class DeployerSpec(Model):
         return self.creator or self.principal
 
 
+class AccountSpec(Model):
+    """The AWS account a stack deploys into, by assuming a role there (fleet:account)."""
+
+    id: Annotated[str, Field(pattern=r"^\d{12}$")]
+    """The 12-digit account id: every AWS provider of the stack refuses to act in any other."""
+    role_arn: IamPrincipalArn
+    """The role assumed there: it creates the clusters, so it is fleet:deployer.principal."""
+
+    @model_validator(mode="after")
+    def _role_in_the_account(self) -> AccountSpec:
+        if ":role/" not in self.role_arn or principal_key(self.role_arn)[1] != self.id:
+            raise ValueError(f"roleArn must be a role of account {self.id}")
+        return self
+
+
 class AccessEntrySpec(Model):
     """One principal's access to the stack's clusters."""
 

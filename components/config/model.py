@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, PrivateAttr
 
 from ..aws import eks_versions
 from ..aws.eks_access import AccessLevel
-from .access import AccessEntrySpec, DeployerSpec
+from .access import AccessEntrySpec, AccountSpec, DeployerSpec
 from .cluster import (
     GPU_TAINT,
     AddonPin,
@@ -69,6 +69,7 @@ __all__ = [
     "AccessEntrySpec",
     "AccessLevel",
     "AccountQuotasSpec",
+    "AccountSpec",
     "AddonPin",
     "AddonVersionsSpec",
     "ApplicationSetSpec",
@@ -162,6 +163,8 @@ class FleetSpec(Model):
     """VPC flow logs of every cluster's VPC (always on)."""
     deployer: DeployerSpec
     """The identity that deploys this stack (and, unless said otherwise, created its clusters)."""
+    account: AccountSpec | None = None
+    """Deploy into this AWS account by assuming its role; unset: the account of the credentials the program runs with."""
     cluster_admins: list[IamPrincipalArn] = Field(default_factory=list)
     """IAM principals given cluster-admin access entries on every cluster (shorthand for fleet:access level admin)."""
     access: list[AccessEntrySpec] = Field(default_factory=list)
@@ -237,6 +240,23 @@ class FleetSpec(Model):
 
     def support_of(self, cluster: ClusterSpec) -> SupportType:
         return cluster.support_type or self.support_type
+
+    def acting_role(self, preview: bool) -> str | None:
+        """The role the program assumes in fleet:account: its roleArn, or for a preview the read-only
+        fleet:deployer.preview (so a pull request's preview never holds the deploy role); None without an account."""
+        if self.account is None:
+            return None
+        if preview and self.deployer.preview is not None:
+            return self.deployer.preview
+        return self.account.role_arn
+
+    def provider_kubeconfig(self, preview: bool) -> KubeconfigAuth:
+        """How the program's own Kubernetes providers get tokens: as fleet:kubeconfig says, and with
+        fleet:account as the role the program acts as there (acting_role), unless fleet:kubeconfig names one."""
+        role = self.acting_role(preview)
+        if role is None or self.kubeconfig.role_arn is not None:
+            return self.kubeconfig
+        return self.kubeconfig.model_copy(update={"role_arn": role})
 
     def protects(self, cluster: ClusterSpec) -> bool:
         """Whether the cluster's resources are protected: fleet:protect, unless it is being retired."""

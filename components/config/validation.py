@@ -178,6 +178,18 @@ def _access_problems(spec: FleetSpec) -> list[str]:
     first: dict[tuple[str, str, str, str], str] = {}
     for k, arn in enumerate(spec.cluster_admins):
         first.setdefault(principal_key(arn), config_path(("clusterAdmins", k)))
+    if spec.account is not None and principal_key(spec.account.role_arn) != principal_key(spec.deployer.principal):
+        problems.append(
+            f"{config_path(('deployer', 'principal'))}: the program acts in account {spec.account.id} as "
+            f"{spec.account.role_arn} (fleet:account.roleArn), which creates the clusters and holds their admin entry: "
+            "set the principal to that role"
+        )
+    preview_role = spec.deployer.preview
+    if spec.account is not None and preview_role is not None and principal_key(preview_role)[1] != spec.account.id:
+        problems.append(
+            f"{config_path(('deployer', 'preview'))}: previews assume it in account {spec.account.id} (fleet:account): "
+            "it must be a role of that account"
+        )
     if spec.deployer.preview is not None:
         preview = config_path(("deployer", "preview"))
         key = principal_key(spec.deployer.preview)

@@ -44,6 +44,12 @@ def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
             f"{config_path(('members',))}: this stack runs no Argo CD hub to register members into "
             "(fleet:argocd and a cluster with role: hub)"
         )
+    hub = spec.joined_hub
+    if hub is not None and hub.account is not None and spec.account is None and interconnect.plan_joined(spec) is not None:
+        problems.append(
+            f"{config_path(('account',))}: the hub stack deploys into account {hub.account.id} (its fleet:account); "
+            "declare this stack's account too, so its peering requests name the hub's owner when it is another account"
+        )
     taken = {c.name: f"stack {stack}" for c in spec.clusters}
     listed: set[str] = set()
     for i, reference in enumerate(spec.members):

@@ -136,6 +136,8 @@ class Grant:
     """The IAM principal ARN (for a hub role: HUB_ROLE@<stack>)."""
     stack: str
     """The stack that owns the cluster."""
+    account: str | None
+    """The account the cluster is in (the stack's fleet:account), None: the account its deploy credentials are in."""
     cluster: str
     level: AccessLevel
     namespaces: tuple[str, ...]
@@ -162,11 +164,13 @@ def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
         hub_stack = _hub_stack_of(name, spec, stacks)
         for cluster in sorted(spec.clusters, key=lambda c: c.name):
             creator = spec.deployer.cluster_creator
+            account = spec.account.id if spec.account is not None else None
             grants.append(
                 Grant(
                     labels.get(principal_key(creator), creator),
                     creator,
                     name,
+                    account,
                     cluster.name,
                     AccessLevel.ADMIN,
                     (),
@@ -176,13 +180,14 @@ def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
             for entry in entries_on(spec, cluster.name):
                 via = "fleet:deployer.preview" if entry.principal == spec.deployer.preview else "fleet:access"
                 label = labels.get(principal_key(entry.principal), entry.principal)
-                grants.append(Grant(label, entry.principal, name, cluster.name, entry.level, entry.namespaces, via))
+                grants.append(Grant(label, entry.principal, name, account, cluster.name, entry.level, entry.namespaces, via))
             if hub_stack is not None and not (hub_stack == name and spec.hub is not None and spec.hub.name == cluster.name):
                 grants.append(
                     Grant(
                         f"{hub_stack} Argo CD",
                         f"{HUB_ROLE}@{hub_stack}",
                         name,
+                        account,
                         cluster.name,
                         AccessLevel.ADMIN,
                         (),

@@ -158,6 +158,15 @@ def _plan_joined(spec: FleetSpec) -> InterconnectPlan | None:
     )
 
 
+def hub_owner(spec: FleetSpec) -> str | None:
+    """The hub's account for a joining stack's peering request, when it is another account than this
+    stack's: AWS takes the request's peer as this account's VPC unless told its owner (PeerOwnerId)."""
+    hub = spec.joined_hub
+    if hub is None or hub.account is None or spec.account is None or hub.account.id == spec.account.id:
+        return None
+    return hub.account.id
+
+
 def member_plans(spec: FleetSpec) -> dict[str, InterconnectPlan]:
     """Per fleet:members stack (fully qualified) that peers with this hub, its plan_joined: the hub
     stack builds the hub's side of each (acceptance, routes, forwarding) from it."""

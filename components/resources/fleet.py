@@ -190,7 +190,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     joined = interconnect.plan_joined(spec)
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
     regions += [arc.CONTROL_REGION] if spec.dns is not None and spec.dns.arc else []
-    aws_providers = providers.aws_providers(regions)
+    preview = pulumi.runtime.is_dry_run()
+    aws_providers = providers.aws_providers(regions, spec.account, spec.acting_role(preview))
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
@@ -233,7 +234,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 network=networks[cluster_spec.name],
                 api_access_cidrs=tuple(str(n) for n in spec.api_access_cidrs),
                 access_entries=identity.entries_on(spec, cluster_spec.name),
-                kubeconfig_auth=spec.kubeconfig,
+                kubeconfig_auth=spec.provider_kubeconfig(preview),
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
                 preserve_coredns_config=cluster_spec.name in members,
@@ -480,6 +481,7 @@ def _join_hub_interconnect(
                 hub_inbound_endpoint=None,
                 tags=naming.cluster_tags(spoke.name, spoke.region),
                 hub_side=False,
+                hub_owner=interconnect.hub_owner(spec),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )

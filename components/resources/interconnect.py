@@ -272,6 +272,8 @@ class InterconnectLinkArgs:
     hub_side: bool = True
     """Whether this link also builds the hub's side; False for a stack joining another stack's hub,
     whose stack builds it (InterconnectPulledLink) from this stack's outputs."""
+    hub_owner: str | None = None
+    """The hub's account when it is another one (interconnect.hub_owner): the request's PeerOwnerId."""
 
 
 class InterconnectLink(pulumi.ComponentResource):
@@ -308,6 +310,7 @@ class InterconnectLink(pulumi.ComponentResource):
                 vpc_id=spoke.network.vpc_id,
                 peer_vpc_id=hub.network.vpc_id,
                 peer_region=hub.region,
+                peer_owner_id=args.hub_owner,
                 tags={**tags, "Name": f"{name}-peering"},
             ),
             child,

@@ -12,18 +12,24 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..config.model import AccountSpec
 from ..planning import naming
 
 
-def aws_providers(regions: Iterable[str]) -> dict[str, aws.Provider]:
-    """One provider per distinct region, shared by every cluster in that region."""
+def aws_providers(regions: Iterable[str], account: AccountSpec | None = None, role: str | None = None) -> dict[str, aws.Provider]:
+    """One provider per distinct region, shared by every cluster in that region. With fleet:account,
+    each assumes ``role`` there and refuses any other account (allowed_account_ids), so credentials
+    for the wrong account fail before anything is read or changed."""
     stack = pulumi.get_stack()
+    assume = [aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}")] if account and role else None
     return {
         region: aws.Provider(
             naming.aws_provider_name(region),
             aws.ProviderArgs(
                 region=region,
                 default_tags=aws.ProviderDefaultTagsArgs(tags={**naming.MANAGED_BY_TAG, "fleet-stack": stack}),
+                allowed_account_ids=[account.id] if account else None,
+                assume_roles=assume,
             ),
         )
         for region in sorted(set(regions))
