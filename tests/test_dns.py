@@ -503,3 +503,35 @@ def test_routing_problems_are_reported_with_the_record_s_other_problems() -> Non
         "fleet:dns.records[0]: primary is not used by weighted routing",
         "fleet:dns.records[1]: failover routing needs secondary",
     ]
+
+
+DNS_ACCOUNT = {
+    "id": "333344445555",
+    "roleArn": "arn:aws:iam::333344445555:role/fleet-dns",
+    "previewRoleArn": "arn:aws:iam::333344445555:role/fleet-dns-read",
+}
+
+
+def test_a_zone_in_a_dns_account_gets_its_records_and_checks_there_as_its_role() -> None:
+    def in_dns_account(config: dict[str, Any]) -> None:
+        config["fleet:dns"]["account"] = DNS_ACCOUNT
+
+    for preview, role in ((False, DNS_ACCOUNT["roleArn"]), (True, DNS_ACCOUNT["previewRoleArn"])):
+        run = run_stack("prod", mutate=in_dns_account, preview=preview)
+        dns = run.named("aws-dns")
+        assert json.loads(dns.inputs["allowedAccountIds"]) == [DNS_ACCOUNT["id"]]
+        assert [r["roleArn"] for r in json.loads(dns.inputs["assumeRoles"])] == [role]
+        route53 = run.of_type("aws:route53/record:Record") + run.of_type("aws:route53/healthCheck:HealthCheck")
+        assert route53
+        assert {run.registrations[r.provider_urn].name for r in route53} == {"aws-dns"}
+    # Nothing else moves there: the clusters, their networks and edges stay in the stack's account.
+    assert run.registrations[run.named("prod-us-network-vpc").provider_urn].name == "aws-us-east-1"
+    assert run.registrations[run.named("prod-us-edge-nlb").provider_urn].name == "aws-us-east-1"
+
+
+def test_arc_with_a_dns_account_is_refused() -> None:
+    def both(raw: dict[str, Any]) -> None:
+        raw["dns"]["account"] = DNS_ACCOUNT
+        raw["dns"]["arc"] = True
+
+    assert any(p.startswith("fleet:dns") and "ARC's health checks read routing controls" in p for p in problems_after(both))

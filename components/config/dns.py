@@ -16,7 +16,8 @@ from typing import Annotated, ClassVar, Literal, Protocol, get_args
 from pydantic import Field, TypeAdapter, model_validator
 
 from ..aws import geo
-from .types import DnsLabel, DomainName, Model
+from .access import AccountSpec
+from .types import DnsLabel, DomainName, IamPrincipalArn, Model
 
 
 class HealthCheckSpec(Model):
@@ -280,6 +281,13 @@ def parse_record(data: object) -> RecordSpec:
 ROUTING_FIELDS: dict[str, tuple[str, ...]] = {routing_of(p): p.FIELDS for p in ROUTING_POLICIES}
 
 
+class DnsAccountSpec(AccountSpec):
+    """The account that holds the hosted zone, reached by assuming a role there."""
+
+    preview_role_arn: IamPrincipalArn | None = None
+    """Assumed instead of roleArn by pulumi preview (read-only Route 53 there); unset: roleArn."""
+
+
 class DnsSpec(Model):
     zone: DomainName
     """An existing public hosted zone, looked up by name."""
@@ -297,3 +305,14 @@ class DnsSpec(Model):
     survive: Annotated[int, Field(ge=0)] | None = None
     """Regions whose loss the survivors must carry (every such failure, checked before deploy); unset: 1
     when some record declares demand, else 0."""
+    account: DnsAccountSpec | None = None
+    """The account holding the zone (a DNS account): records and health checks are made there by assuming its role."""
+
+    @model_validator(mode="after")
+    def _arc_stays_with_its_controls(self) -> DnsSpec:
+        if self.account is not None and self.arc:
+            raise ValueError(
+                "arc with account: ARC's health checks read routing controls of this stack's account; keep the zone "
+                "in this account, or drop arc"
+            )
+        return self

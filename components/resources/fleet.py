@@ -282,7 +282,11 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     traffic = None
     recovery: RecoveryControls | None = None
     if spec.dns is not None:
-        route53 = aws_providers[ROUTE53_REGION]
+        route53 = (
+            providers.dns_provider(ROUTE53_REGION, spec.dns.account, preview)
+            if spec.dns.account is not None
+            else aws_providers[ROUTE53_REGION]
+        )
         zone = aws.route53.get_zone_output(
             name=spec.dns.zone, private_zone=False, opts=pulumi.InvokeOutputOptions(provider=route53)
         )

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config.model import AccountSpec
+from ..config.model import AccountSpec, DnsAccountSpec
 from ..planning import naming
 
 
@@ -34,6 +34,21 @@ def aws_providers(regions: Iterable[str], account: AccountSpec | None = None, ro
         )
         for region in sorted(set(regions))
     }
+
+
+def dns_provider(region: str, account: DnsAccountSpec, preview: bool) -> aws.Provider:
+    """Route 53 in the account that holds the zone (fleet:dns.account), as its role (its preview role for a preview)."""
+    stack = pulumi.get_stack()
+    role = account.preview_role_arn if preview and account.preview_role_arn else account.role_arn
+    return aws.Provider(
+        "aws-dns",
+        aws.ProviderArgs(
+            region=region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags={**naming.MANAGED_BY_TAG, "fleet-stack": stack}),
+            allowed_account_ids=[account.id],
+            assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}-dns")],
+        ),
+    )
 
 
 def kubernetes_provider(cluster_name: str, kubeconfig: pulumi.Input[str], nodes: Sequence[pulumi.Resource] = ()) -> k8s.Provider:
