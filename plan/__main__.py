@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                 end="\n" if args.json else "",
             )
             return 1
+        if spec.members:
+            # A hub pulls its members' registrations: each member of this project is planned on this
+            # stack's planned outputs first, and this stack on theirs (the deploy order's rounds).
+            outputs = {**(outputs or {}), **_members_planned(stack, spec.members)}
         run = run_stack(stack, stack_outputs=outputs)
         listed = {m.rsplit("/", 1)[-1] for m in spec.joined_hub.members} if spec.joined_hub is not None else set()
         if hub_run is not None and hub_stack and stack in listed:
@@ -160,6 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _members_planned(stack: str, members: list[str]) -> dict[str, dict[str, Any]]:
+    """Each fleet:members stack's planned registration output, planned on this hub's first round."""
+    first = run_stack(stack)
+    exported = {k: first.exports[k] for k in HUB_EXPORTS if k in first.exports}
+    registrations: dict[str, dict[str, Any]] = {}
+    for reference in members:
+        member = reference.rsplit("/", 1)[-1]
+        joined = hub_stack_of(member)
+        if not stacks.stack_path(member).is_file() or joined is None:
+            continue  # checks.membership_problems has said why
+        planned = run_stack(member, stack_outputs={joined: exported})
+        registrations[reference] = {gitops.REGISTRATION_OUTPUT: planned.exports[gitops.REGISTRATION_OUTPUT]}
+    return registrations
 
 
 def _access(as_json: bool) -> int:

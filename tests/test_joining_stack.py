@@ -286,3 +286,19 @@ def test_a_hub_listing_a_member_that_still_builds_the_hub_side_stops_naming_it()
         Exception, match="exports no peering for cluster staging-us in argocdRegistration: deploy organization/fleet/staging"
     ):
         run_stack("prod", mutate=peered, stack_outputs={"organization/fleet/staging": staging_outputs})
+
+
+def test_the_plan_of_a_hub_registers_its_members_from_their_planned_outputs(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The deploy order's rounds, offline: staging planned on prod's planned outputs, prod on staging's.
+    from offline import stacks
+    from plan.__main__ import main
+
+    shutil.copy(ROOT / "Pulumi.staging.yaml", project / "Pulumi.staging.yaml")
+    monkeypatch.setattr(stacks, "STACK_DIR", project)
+    assert main(["prod", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    staging = plan["argocd"]["registeredClusters"]["staging-us"]
+    assert staging["labels"]["fleet/stack"] == "staging"
+    assert staging["server"].endswith(".gr7.us-west-2.eks.amazonaws.com")  # staging's planned endpoint, not a placeholder
