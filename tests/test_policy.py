@@ -115,7 +115,7 @@ BAD_PROPS = [
     ("nodes-imdsv2", "prod-us-general-lt", lambda p: p["metadataOptions"].update(httpTokens="optional"), "IMDSv2"),
     ("nodes-imdsv2", "prod-us-general-use1-az1", _drop("launchTemplate"), "needs a launch template"),
     ("kms-key-rotation", "prod-eu-secrets", _set("enableKeyRotation", False), "enableKeyRotation must be true"),
-    ("no-open-ingress", "prod-us-submariner-from-peers-10-10-0-0-16", _set("cidrIpv4", "0.0.0.0/0"), "is open to 0.0.0.0/0"),
+    ("no-open-ingress", "prod-us-submariner-from-peers", _set("cidrIpv4", "0.0.0.0/0"), "is open to 0.0.0.0/0"),
     (
         "no-open-ingress",
         "prod-us-submariner-gateway-sg-from-peers",
@@ -151,7 +151,7 @@ def test_open_submariner_gateway_ports_are_the_allowed_exception(stack: dict[str
     assert violations("no-open-ingress", with_props(gateway, _set("cidrIpv4", "0.0.0.0/0")), stack)
     # The same exception does not stretch to a non-gateway rule on the same port.
     routed = with_props(
-        by_name(stack, "prod-us-submariner-from-peers-10-10-0-0-16"),
+        by_name(stack, "prod-us-submariner-from-peers"),
         lambda p: p.update(cidrIpv4="0.0.0.0/0", ipProtocol="udp", fromPort=4500, toPort=4500),
     )
     assert violations("no-open-ingress", routed, stack)

@@ -6,6 +6,7 @@ import base64
 from ipaddress import IPv4Network
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.aws import cidr
@@ -55,6 +56,19 @@ def ingress_rules(run: Run, prefix: str) -> dict[str, dict[str, Any]]:
         for r in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.name.startswith(prefix)
     }
+
+
+def routed_ranges(run: Run, member: str) -> list[str]:
+    """What ``member``'s nodes admit from its peers: the entries of its peer-ranges prefix list, which
+    one all-protocol rule on its cluster security group references (and whose size it counts)."""
+    (rule,) = [r for r in run.of_type(INGRESS) if r.name == f"{member}-submariner-from-peers"]
+    ranges = run.named(f"{member}-submariner-peer-ranges")
+    assert rule.inputs["prefixListId"] == ranges.id
+    assert rule.inputs["ipProtocol"] == "-1"
+    assert rule.inputs["securityGroupId"] == run.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+    entries = [e["cidr"] for e in ranges.inputs["entries"]]
+    assert ranges.inputs["maxEntries"] == len(entries)
+    return sorted(entries)
 
 
 # ---------------------------------------------------------------- the broker
@@ -321,11 +335,12 @@ def test_nodes_accept_peers_pod_and_service_ranges_and_leave_vxlan_to_the_eks_se
     # VXLAN runs between this cluster's own nodes, which EKS's cluster security group already admits.
     assert not [r.name for r in prod.of_type(INGRESS) if "vxlan" in r.name]
     peers = [m for m in MEMBERS if m != member]
-    from_peers = {name: r for name, r in ingress_rules(prod, f"{member}-submariner-from-").items()}
-    # Collapsed to the fewest CIDRs (prod-eu's peers' services, 172.20/16 and 172.21/16, are one /15).
+    # Collapsed to the fewest CIDRs (prod-eu's peers' services, 172.20/16 and 172.21/16, are one /15),
+    # in one prefix list: one rule per member, whatever the clusterset's size.
     expected = cidr.collapse(IPv4Network(c) for p in peers for c in (VPC[p], SERVICES[p]))
-    assert sorted(IPv4Network(r["cidrIpv4"]) for r in from_peers.values()) == list(expected)
-    assert all(r["securityGroupId"] == cluster_sg and r["ipProtocol"] == "-1" for r in from_peers.values())
+    assert [IPv4Network(c) for c in routed_ranges(prod, member)] == sorted(expected)
+    assert not [r for r in prod.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
+    assert cluster_sg
 
 
 def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> None:
@@ -375,8 +390,7 @@ def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:
     for name in MEMBERS:
         assert operator(run, name).inputs["values"]["broker"]["globalnet"] is True
         assert submariner(run, name)["globalCIDR"] == global_cidrs[name]
-    from_peers = ingress_rules(run, "prod-us-submariner-from-")
-    assert {r["cidrIpv4"] for r in from_peers.values()} == {global_cidrs["mgmt"], global_cidrs["prod-eu"]}
+    assert set(routed_ranges(run, "prod-us")) == {global_cidrs["mgmt"], global_cidrs["prod-eu"]}
 
 
 def test_clusterset_output(prod: Run) -> None:
@@ -409,7 +423,7 @@ def test_a_member_left_out_gets_no_join() -> None:
     run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
     assert not [r for r in run.registrations.values() if r.name.startswith("prod-eu-submariner")]
     assert set(run.exports["clusterset"]["members"]) == {"mgmt", "prod-us"}
-    assert {r["cidrIpv4"] for r in ingress_rules(run, "prod-us-submariner-from-").values()} == {VPC["mgmt"], SERVICES["mgmt"]}
+    assert set(routed_ranges(run, "prod-us")) == {VPC["mgmt"], SERVICES["mgmt"]}
 
 
 # ---------------------------------------------------------------- gatewayPeers: anywhere
@@ -426,7 +440,8 @@ def opened() -> Run:
 
 @pytest.mark.parametrize("member", list(MEMBERS))
 def test_open_tunnels_are_one_group_per_member_with_each_port_from_anywhere(opened: Run, member: str) -> None:
-    assert not opened.of_type("aws:ec2/managedPrefixList:ManagedPrefixList")
+    # No gateway prefix list (the peers' routed ranges still have theirs).
+    assert not [r for r in opened.of_type("aws:ec2/managedPrefixList:ManagedPrefixList") if "-peer-gateways" in r.name]
     group = opened.named(f"{member}-submariner-gateway-open-sg")
     rules = ingress_rules(opened, f"{member}-submariner-gateway-")
     assert {name: (r["ipProtocol"], r.get("fromPort"), r["cidrIpv4"], r["securityGroupId"]) for name, r in rules.items()} == {
@@ -458,3 +473,31 @@ def test_vxlan_tunnels_are_never_opened_to_the_internet() -> None:
     problems = problems_after(lambda raw: raw["submariner"].update(gatewayPeers="anywhere", cableDriver="vxlan"))
     (problem,) = problems
     assert problem.startswith("fleet:submariner: gatewayPeers: anywhere would open unencrypted VXLAN tunnels")
+
+
+def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(prod: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: one rule per collapsed peer range on each member's cluster group (quadratic in the fleet).
+    from components.planning import security_rules
+    from components.resources import sg_rules
+    from components.resources import submariner as resources
+    from offline.transition import transition
+
+    def per_range(self: Any, name: str, args: Any) -> None:
+        routed = security_rules.routed_rules(args.clusterset, args.member.name)
+        sg_rules.cidr_rules(f"{name}-from-peers", args.cluster_security_group_id, routed, pulumi.ResourceOptions(parent=self))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(resources.SubmarinerMember, "_node_openings", per_range)
+        before = run_stack("prod")
+    plan_ = transition(before, prod)
+    assert plan_.violations == [], [v.message for v in plan_.violations]
+    actions = {(c.action, c.type.split(":")[-1]) for c in plan_.changes}
+    assert actions == {
+        ("create", "ManagedPrefixList"),
+        ("create", "SecurityGroupIngressRule"),
+        ("delete", "SecurityGroupIngressRule"),
+    }
+    for member in MEMBERS:
+        # The new rule is created before the old ones go: for a moment the group counts both.
+        old = [r for r in before.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
+        assert len(old) + len(routed_ranges(prod, member)) <= security_rules.INBOUND_RULES_PER_GROUP

@@ -38,6 +38,8 @@ class RegionQuotasSpec(Model):
     """Inbound rules per security group (L-0EA8095F)."""
     security_groups_per_interface: Quota | None = None
     """Security groups per network interface (L-2AFB9258)."""
+    prefix_lists_per_region: Quota | None = None
+    """Customer-managed prefix lists per Region (VPC)."""
 
 
 class AccountQuotasSpec(Model):

@@ -74,6 +74,7 @@ QUOTAS = {
         Quota("routesPerRouteTable", "Routes per route table", 50, "region", "vpc", "L-93826ACB"),
         Quota("transitGateways", "Transit gateways per Region", 5, "region", "ec2"),
         Quota("transitGatewayPeeringAttachments", "Peering attachments per transit gateway", 50, "region", "ec2"),
+        Quota("prefixListsPerRegion", "Prefix lists per Region", 100, "region", "vpc"),
         Quota("route53HealthChecks", "Health checks per account", 200, "account", "route53", "L-ACB674F3"),
         Quota("iamOidcProviders", "OpenID Connect providers per account", 100, "account", "iam"),
     )
@@ -491,6 +492,10 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
         # NAT gateway of each of them, single or one per AZ.
         count["natGatewaysPerAz"] += 1
         count["networkLoadBalancers"] += 1 if cluster.name in owned_edges else 0
+        if plan is not None and cluster.name in members:
+            # Its peers' routed ranges in one list (if it has peers), and one list per gateway shard.
+            count["prefixListsPerRegion"] += int(bool(security_rules.routed_rules(plan, cluster.name)))
+            count["prefixListsPerRegion"] += len(security_rules.gateway_shards(plan, cluster.name))
     if private is not None:
         hub = per_region[private.hub_region]
         if private.transit:

@@ -21,7 +21,6 @@ from ..planning.autoscaling import NODE_GROUP_LABEL
 from ..planning.iam_policies import GATEWAY_NODE_TAG, gateway_node_policy
 from ..planning.naming import partition
 from . import k8s_objects, nodes
-from .sg_rules import cidr_rules
 
 GATEWAY_NODE_GROUP = "submariner-gateway"
 GATEWAY_DISK_GIB = 50
@@ -298,13 +297,34 @@ class SubmarinerMember(pulumi.ComponentResource):
         return group
 
     def _node_openings(self, name: str, args: SubmarinerMemberArgs) -> None:
-        """The peers' routed ranges into every node. VXLAN between this cluster's own nodes needs
-        no rule: EKS's cluster security group already admits everything from itself."""
+        """The peers' routed ranges into every node: one prefix list of them (collapsed) and one
+        rule, whatever the clusterset's size. The rule counts the list's maxEntries against the
+        group's quota, the same as a rule per range would (security_rules); sized exactly, it
+        grows in place as peers join (terraform-provider-aws#26845 changes entries and size in
+        one apply). VXLAN between this cluster's own nodes needs no rule: EKS's cluster security
+        group already admits everything from itself."""
         child = pulumi.ResourceOptions(parent=self)
-        cidr_rules(
+        routed = security_rules.routed_rules(args.clusterset, args.member.name)
+        if not routed:
+            return
+        ranges = aws.ec2.ManagedPrefixList(
+            f"{name}-peer-ranges",
+            aws.ec2.ManagedPrefixListArgs(
+                address_family="IPv4",
+                max_entries=len(routed),
+                entries=[aws.ec2.ManagedPrefixListEntryArgs(cidr=str(r.cidr), description=r.purpose) for r in routed],
+                tags={**args.tags, "Name": f"{name}-peer-ranges"},
+            ),
+            child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-peers",
-            args.cluster_security_group_id,
-            security_rules.routed_rules(args.clusterset, args.member.name),
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=args.cluster_security_group_id,
+                ip_protocol=security_rules.ALL,
+                prefix_list_id=ranges.id,
+                description="Submariner: traffic routed from peer clusters",
+            ),
             child,
         )
 
