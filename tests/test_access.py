@@ -486,3 +486,35 @@ def test_a_joining_stack_in_another_account_names_the_hubs_owner_on_its_peering(
     staging["account"] = {"id": PROD_ACCOUNT, "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/fleet-deploy-staging"}
     staging["deployer"] = {"principal": staging["account"]["roleArn"]}
     assert interconnect.hub_owner(stack_fleet(staging, "staging")) is None  # the same account: no PeerOwnerId (ForceNew)
+
+
+# ---------------------------------------------------------------- these settings edited on a running stack
+
+
+def test_adding_a_preview_role_to_a_running_stack_only_adds_its_entries(prod: Run) -> None:
+    def without_preview(config: dict[str, Any]) -> None:
+        config["fleet:deployer"] = {"principal": CI}
+
+    plan_ = transition(run_stack("prod", mutate=without_preview), prod)
+    assert plan_.violations == [], [v.message for v in plan_.violations]
+    assert sorted((c.action, c.name) for c in plan_.changes) == [
+        ("update", "mgmt-eks"),
+        ("update", "prod-eu-eks"),
+        ("update", "prod-us-eks"),
+    ]
+    assert all(path.startswith("accessEntries.") for c in plan_.changes for path in c.changed)
+
+
+def test_declaring_the_account_a_running_stack_is_in_replaces_nothing(prod: Run) -> None:
+    # The same account, now explicit: the providers update (assume its role, refuse any other
+    # account), the clusters' kubeconfig options update; no resource is replaced or deleted.
+    def explicit(config: dict[str, Any]) -> None:
+        config["fleet:account"] = {"id": ACCOUNT, "roleArn": CI}
+
+    plan_ = transition(prod, run_stack("prod", mutate=explicit))
+    assert plan_.violations == [], [v.message for v in plan_.violations]
+    assert {(c.action, c.type) for c in plan_.changes} == {
+        ("update", "pulumi:providers:aws"),
+        ("update", "pulumi:providers:kubernetes"),
+        ("update", "eks:index:Cluster"),
+    }

@@ -226,6 +226,13 @@ class FleetSpec(Model):
         return self._joining
 
     @property
+    def member_specs(self) -> dict[str, FleetSpec]:
+        """Per fleet:members stack (fully qualified, sorted), its config when it was read and joins this hub
+        (checks.membership_problems refuses any other)."""
+        joining = {reference: self._joining.get(reference.rsplit("/", 1)[-1]) for reference in sorted(self.members)}
+        return {reference: member for reference, member in joining.items() if member is not None}
+
+    @property
     def joining_unread(self) -> list[str]:
         """Why stack files of this project that might join the hub could not be read."""
         return self._joining_unread

@@ -161,7 +161,7 @@ def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
             labels.setdefault(principal_key(spec.deployer.preview), f"{name} preview")
     grants: list[Grant] = []
     for name, spec in sorted(stacks.items()):
-        hub_stack = _hub_stack_of(name, spec, stacks)
+        hub_stack = _hub_stack_of(name, spec)
         for cluster in sorted(spec.clusters, key=lambda c: c.name):
             creator = spec.deployer.cluster_creator
             account = spec.account.id if spec.account is not None else None
@@ -197,7 +197,7 @@ def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
     return grants
 
 
-def _hub_stack_of(name: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> str | None:
+def _hub_stack_of(name: str, spec: FleetSpec) -> str | None:
     """The stack whose Argo CD registers this stack's clusters (its own when it runs the hub)."""
     if spec.gitops is not None and spec.hub is not None:
         return name

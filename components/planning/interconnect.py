@@ -171,10 +171,8 @@ def member_plans(spec: FleetSpec) -> dict[str, InterconnectPlan]:
     """Per fleet:members stack (fully qualified) that peers with this hub, its plan_joined: the hub
     stack builds the hub's side of each (acceptance, routes, forwarding) from it."""
     plans: dict[str, InterconnectPlan] = {}
-    for reference in sorted(spec.members):
-        member = spec.joining_stacks.get(reference.rsplit("/", 1)[-1])
-        joined = plan_joined(member.with_joined_hub(spec)) if member is not None else None
-        if joined is not None:
+    for reference, member in spec.member_specs.items():
+        if (joined := plan_joined(member.with_joined_hub(spec))) is not None:
             plans[reference] = joined
     return plans
 

@@ -11,7 +11,6 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config.model import ClusterSpec, FleetSpec
-from ..config.validation import ConfigError, config_path
 from ..planning import gitops, naming
 from . import providers
 from .cluster import RegionalCluster
@@ -196,11 +195,8 @@ def _pull_members(
     """Every cluster of every fleet:members stack, registered from its outputs; names and labels come
     from its stack file (checks.membership_problems made sure there is one, joining this hub)."""
     pulled: dict[str, tuple[pulumi.Output[str], dict[str, str]]] = {}
-    for reference in sorted(spec.members):
+    for reference, member in spec.member_specs.items():
         member_stack = reference.rsplit("/", 1)[-1]
-        member = spec.joining_stacks.get(member_stack)
-        if member is None:
-            raise ConfigError([f"{config_path(('members',))}: stack {reference} was not read (its stack file joins this hub?)"])
         registration = registrations[reference]
         for cluster in sorted(member.clusters, key=lambda c: c.name):
             labels = gitops.cluster_labels(cluster, member_stack)
