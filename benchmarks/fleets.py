@@ -1,4 +1,4 @@
-"""Generated fleet configs of any size: the prod stack's settings with N clusters instead of three.
+"""Generated fleet configs of any size: the prod stack's settings (and mgmt's Argo CD) with N clusters, one stack.
 
 Cluster 0 is the hub (Argo CD, Submariner broker); the rest are production clusters spread over
 the regions round-robin, every one joined to the clusterset and to one weighted record.
@@ -59,9 +59,11 @@ def generated_fleet(size: int, interconnect: str | None = None, gateway_peers: s
         raise ValueError(f"fleet size {size}: between 1 and {MAX_SIZE} clusters (one 10.x/16 and service /20 each)")
     config = copy.deepcopy(stack_config("prod"))
     config.pop("fleet:quotas", None)
-    # The generated fleet stands alone: no member stack is registered into its hub (staging joins
-    # prod's, and the hub's preflight names it as unlisted, a warning).
+    # The generated fleet stands alone, its hub in the same stack (cluster 0) with mgmt's Argo CD:
+    # it joins no other stack's hub, and no member stack is registered into its own.
+    config.pop("fleet:hub", None)
     config.pop("fleet:members", None)
+    config["fleet:argocd"] = copy.deepcopy(stack_config("mgmt")["fleet:argocd"])
     config.pop("fleet:interconnect", None)
     if interconnect is not None:
         config["fleet:interconnect"] = {"mode": interconnect}

@@ -27,7 +27,7 @@ from offline import charts
 from offline.harness import PLACEHOLDER_HUB, hub_stack_of, run_stack
 from offline.reference_pins import ARCHIVE_SHA256, UNPINNED, ArchivePin
 
-REFERENCE_STACKS = ("prod", "staging")
+REFERENCE_STACKS = ("mgmt", "prod", "staging")
 TIMEOUT_SECONDS = 60
 
 

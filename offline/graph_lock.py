@@ -20,8 +20,10 @@ from typing import Any
 from offline.harness import ROOT, Registration, Run, run_stack
 
 LOCK_DIR = ROOT / "tests" / "graph"
-# The stacks locked, and how each one is evaluated: staging joins prod's hub through its outputs.
-LOCKED_STACKS = ("prod", "staging")
+# The stacks locked, and how each one is evaluated: prod and staging join mgmt's hub through its
+# outputs; fleet is the single-stack fleet most tests evaluate (tests/stacks/Pulumi.fleet.yaml).
+LOCKED_STACKS = ("fleet", "mgmt", "prod", "staging")
+HUB = "organization/fleet/mgmt"
 
 
 def _digest(value: Any) -> str:
@@ -53,12 +55,12 @@ def fingerprint(run: Run) -> dict[str, Any]:
     }
 
 
-def evaluate(stack: str, prod: Run | None = None) -> Run:
-    """Evaluate a locked stack as the tests' fixtures do (staging answered with prod's hub outputs)."""
-    if stack == "staging":
-        hub = prod or run_stack("prod")
+def evaluate(stack: str, mgmt: Run | None = None) -> Run:
+    """Evaluate a locked stack as the tests' fixtures do (prod and staging answered with mgmt's hub outputs)."""
+    if stack in ("prod", "staging"):
+        hub = mgmt or run_stack("mgmt")
         outputs = {k: hub.exports[k] for k in ("argocdHub",)}
-        return run_stack("staging", stack_outputs={"organization/fleet/prod": outputs})
+        return run_stack(stack, stack_outputs={HUB: outputs})
     return run_stack(stack)
 
 
@@ -85,10 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.graph_lock", description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help="write the lock files instead of comparing")
     args = parser.parse_args(argv)
-    prod = run_stack("prod")
+    # The stacks as the tests read them: the shipped files and the fixtures' (tests/stacks/).
+    from components.config import hub_stack
+    from offline import stacks
+    from tests.reference_stacks import test_project
+
+    stacks.STACK_DIR = hub_stack.PROJECT_DIR = test_project()
+    mgmt = run_stack("mgmt")
     status = 0
     for stack in LOCKED_STACKS:
-        current = fingerprint(prod if stack == "prod" else evaluate(stack, prod))
+        current = fingerprint(mgmt if stack == "mgmt" else evaluate(stack, mgmt))
         if args.update:
             LOCK_DIR.mkdir(parents=True, exist_ok=True)
             lock_path(stack).write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")

@@ -166,6 +166,10 @@ def run_program(
     # A hub pulls its members' registrations: members not given answer with placeholders from their stack files.
     members = [str(m) for m in config.get("fleet:members") or []]
     stack_outputs = {**{m: placeholder_registration(m) for m in members}, **(stack_outputs or {})}
+    # A member reads its hub's outputs: a hub not given answers with placeholders.
+    hub = config.get("fleet:hub")
+    if isinstance(hub, dict) and "stack" in hub:
+        stack_outputs.setdefault(str(hub["stack"]), PLACEHOLDER_HUB)
     mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
     # set_mocks keeps an existing root stack resource: without this, a run after another stack's run

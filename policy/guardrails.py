@@ -32,7 +32,7 @@ ESP_PROTOCOL = "50"
 EDGE_LISTENER_SUFFIX = "-edge-nlb-listener"
 SUBMARINER_GATEWAY_LABEL = "submariner.io/gateway"
 ARGOCD_SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
-DEFAULT_PROTECTED_STACKS = ("prod",)
+DEFAULT_PROTECTED_STACKS = ("mgmt", "prod")
 # components/cluster.RETIRING_TAG: a cluster being removed on purpose (fleet:clusters[i].retiring).
 RETIRING_TAG = "fleet-retiring"
 

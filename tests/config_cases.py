@@ -14,11 +14,23 @@ from offline.harness import stack_config
 
 
 def raw_prod() -> dict[str, Any]:
-    """Pulumi.yaml defaults overlaid by Pulumi.prod.yaml, namespace stripped, as load_fleet takes it."""
-    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("prod")).items()}
+    """Pulumi.yaml defaults overlaid by tests/stacks/Pulumi.fleet.yaml, namespace stripped, as load_fleet takes it."""
+    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("fleet")).items()}
+
+
+def raw_mgmt() -> dict[str, Any]:
+    """Pulumi.yaml defaults overlaid by the shipped Pulumi.mgmt.yaml (the Argo CD hub), as load_fleet takes it."""
+    return {key.removeprefix("fleet:"): value for key, value in copy.deepcopy(stack_config("mgmt")).items()}
 
 
 STAGING = "organization/fleet/staging"
+PROD = "organization/fleet/prod"
+
+
+def members_registered(config: dict[str, Any]) -> None:
+    """mgmt after prod's and staging's first deploys: its hub registers both (fleet:members)."""
+    key = "fleet:members" if any(k.startswith("fleet:") for k in config) else "members"
+    config[key] = [PROD, STAGING]
 
 
 def staging_registered(config: dict[str, Any]) -> None:

@@ -9,8 +9,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from offline import charts  # noqa: E402
+from components.config import hub_stack  # noqa: E402
+from offline import charts, stacks  # noqa: E402
 from offline.harness import Run, run_stack  # noqa: E402
+from tests.reference_stacks import test_project  # noqa: E402
+
+# Tests read stacks from a project folder holding the shipped stack files and the fixtures'
+# (tests/stacks/), so a user's own Pulumi.<stack>.yaml never changes what a test sees.
+stacks.STACK_DIR = hub_stack.PROJECT_DIR = test_project()
 
 # FLEET_REFERENCE_FETCH=0: never fetch missing charts (stop with the message instead).
 FETCH_ENV = "FLEET_REFERENCE_FETCH"
@@ -42,15 +48,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def prod() -> Run:
-    """The real prod stack, evaluated once under mocks."""
-    return run_stack("prod")
+    """The single-stack fleet (tests/stacks/Pulumi.fleet.yaml: the hub and both production regions),
+    evaluated once under mocks."""
+    return run_stack("fleet")
 
 
 @pytest.fixture(scope="session")
-def staging(prod: Run) -> Run:
-    """The staging stack, its StackReference answered with the prod run's real exports."""
-    hub_outputs = {"argocdHub": prod.exports["argocdHub"]}
-    return run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
+def mgmt() -> Run:
+    """The shipped mgmt stack (the Argo CD hub), evaluated once under mocks."""
+    return run_stack("mgmt")
+
+
+@pytest.fixture(scope="session")
+def prod_member(mgmt: Run) -> Run:
+    """The shipped prod stack, its StackReference answered with the mgmt run's real exports."""
+    return run_stack("prod", stack_outputs={"organization/fleet/mgmt": {"argocdHub": mgmt.exports["argocdHub"]}})
+
+
+@pytest.fixture(scope="session")
+def staging(mgmt: Run) -> Run:
+    """The staging stack, its StackReference answered with the mgmt run's real exports."""
+    hub_outputs = {"argocdHub": mgmt.exports["argocdHub"]}
+    return run_stack("staging", stack_outputs={"organization/fleet/mgmt": hub_outputs})
 
 
 @pytest.fixture(scope="session")

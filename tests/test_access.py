@@ -23,7 +23,8 @@ from components.planning import identity
 from components.planning.checks import load_fleet
 from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack, stack_config
 from offline.transition import transition
-from tests.config_cases import problems_after, raw_prod, staging_registered
+from tests.config_cases import members_registered, problems_after, raw_mgmt, raw_prod, staging_registered
+from tests.reference_stacks import reference_project
 
 CI = DEPLOYER_ROLE_ARN
 STAGING_CI = f"arn:aws:iam::{ACCOUNT}:role/fleet-deploy-staging"
@@ -32,6 +33,7 @@ HUMAN = f"arn:aws:iam::{ACCOUNT}:role/platform-admins"
 AUDIT = f"arn:aws:iam::{ACCOUNT}:role/auditors"
 TEAM = f"arn:aws:iam::{ACCOUNT}:role/payments-team"
 PREVIEW = f"arn:aws:iam::{ACCOUNT}:role/fleet-preview-prod"
+MGMT_PREVIEW = f"arn:aws:iam::{ACCOUNT}:role/fleet-preview-mgmt"
 
 
 def session(role: str) -> str:
@@ -120,9 +122,10 @@ def prod() -> Run:
 
 
 def test_the_deployer_runs_prod_and_only_the_preview_role_gets_an_entry_of_ours(prod: Run) -> None:
-    for cluster in ("mgmt", "prod-us", "prod-eu"):
-        (entry,) = entries_of(prod, cluster).values()
-        assert entry["principalArn"] == PREVIEW
+    mgmt = run_stack("mgmt")
+    for run, cluster, preview in ((mgmt, "mgmt", MGMT_PREVIEW), (prod, "prod-us", PREVIEW), (prod, "prod-eu", PREVIEW)):
+        (entry,) = entries_of(run, cluster).values()
+        assert entry["principalArn"] == preview
         assert entry["accessPolicies"] == {
             "AmazonEKSViewPolicy": {
                 "policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
@@ -142,9 +145,9 @@ def test_stagings_deployer_can_do_nothing_on_prods_clusters() -> None:
 def test_fleet_members_must_be_stacks_of_this_project_joining_this_hub() -> None:
     from components.planning.checks import stack_fleet
 
-    raw = raw_prod()
+    raw = raw_mgmt()
     raw["members"] = ["organization/fleet/staging", "organization/fleet/staging", "organization/fleet/dev", "acme/other/prod"]
-    problems = checks_problems(lambda: stack_fleet(raw, "prod"))
+    problems = checks_problems(lambda: stack_fleet(raw, "mgmt"))
     assert problems == [
         "fleet:members[1]: organization/fleet/staging is listed twice",
         "fleet:members[2]: organization/fleet/dev is not a stack of this project (no Pulumi.dev.yaml beside "
@@ -159,20 +162,20 @@ def test_a_member_that_does_not_join_or_clashes_by_name_is_refused(tmp_path: Pat
     from components.planning.checks import stack_fleet
 
     project = tmp_path
-    for name in ("Pulumi.yaml", "Pulumi.prod.yaml"):
+    for name in ("Pulumi.yaml", "Pulumi.mgmt.yaml"):
         shutil.copy(ROOT / name, project / name)
     staging = (ROOT / "Pulumi.staging.yaml").read_text()
-    # A staging cluster named like one of prod's: Argo CD knows each cluster by cluster-<name>.
-    (project / "Pulumi.staging.yaml").write_text(staging.replace("name: staging-us", "name: prod-us"))
-    (project / "Pulumi.qa.yaml").write_text(staging.replace("  fleet:hub:\n    stack: organization/fleet/prod\n", ""))
-    raw = raw_prod()
+    # A staging cluster named like the hub's: Argo CD knows each cluster by cluster-<name>.
+    (project / "Pulumi.staging.yaml").write_text(staging.replace("name: staging-us", "name: mgmt"))
+    (project / "Pulumi.qa.yaml").write_text(staging.replace("  fleet:hub:\n    stack: organization/fleet/mgmt\n", ""))
+    raw = raw_mgmt()
     raw["members"] = ["organization/fleet/staging", "organization/fleet/qa"]
     monkeypatch.setattr(hub_stack, "PROJECT_DIR", project)
-    problems = checks_problems(lambda: stack_fleet(raw, "prod"))
+    problems = checks_problems(lambda: stack_fleet(raw, "mgmt"))
     assert problems == [
-        "fleet:members[0]: stack staging's cluster prod-us has the name of a cluster of stack prod; "
+        "fleet:members[0]: stack staging's cluster mgmt has the name of a cluster of stack mgmt; "
         "Argo CD knows each cluster by one Secret, cluster-<name>",
-        "fleet:members[1]: Pulumi.qa.yaml does not join this hub (its fleet:hub.stack must name stack prod) "
+        "fleet:members[1]: Pulumi.qa.yaml does not join this hub (its fleet:hub.stack must name stack mgmt) "
         "or does not read, so it grants the hub's Argo CD role nothing",
     ]
 
@@ -181,22 +184,23 @@ def test_members_need_an_argo_cd_hub_and_an_unlisted_joiner_is_named() -> None:
     from components.planning import preflight
     from components.planning.checks import stack_fleet
 
-    raw = raw_prod()
-    staging_registered(raw)
+    raw = raw_mgmt()
+    members_registered(raw)
     raw.pop("argocd")
-    assert checks_problems(lambda: stack_fleet(raw, "prod")) == [
+    assert checks_problems(lambda: stack_fleet(raw, "mgmt")) == [
         "fleet:members: this stack runs no Argo CD hub to register members into (fleet:argocd and a cluster with role: hub)"
     ]
-    # The reference prod lists no member yet (staging must have deployed first): the preflight says so.
-    warnings = preflight.run(stack_fleet(raw_prod(), "prod")).warnings
-    unlisted = (
-        "fleet:members: stack staging joins this hub but is not listed, so its clusters are not registered in Argo CD "
-        "(nor their peerings accepted)"
-    )
-    assert unlisted in warnings
-    raw = raw_prod()
-    staging_registered(raw)
-    assert not [w for w in preflight.run(stack_fleet(raw, "prod")).warnings if w.startswith("fleet:members")]
+    # The reference mgmt lists no member yet (prod and staging must have deployed first): the preflight says so.
+    warnings = preflight.run(stack_fleet(raw_mgmt(), "mgmt")).warnings
+    for stack in ("prod", "staging"):
+        unlisted = (
+            f"fleet:members: stack {stack} joins this hub but is not listed, so its clusters are not registered in Argo CD "
+            "(nor their peerings accepted)"
+        )
+        assert unlisted in warnings
+    raw = raw_mgmt()
+    members_registered(raw)
+    assert not [w for w in preflight.run(stack_fleet(raw, "mgmt")).warnings if w.startswith("fleet:members")]
 
 
 def checks_problems(call: Any) -> list[str]:
@@ -329,9 +333,11 @@ def test_moving_to_pulled_registration_keeps_stagings_entry_and_moves_only_the_s
     # The graphs as the push design built them (tests/graph/pushed-registration), against today's.
     from offline.graph_lock import LOCK_DIR, differences, fingerprint
 
-    staging = run_stack("staging", stack_outputs={"organization/fleet/prod": {"argocdHub": prod.exports["argocdHub"]}})
-    # Step 2 of the runbook: prod lists staging (placeholders stand in for staging's real endpoint).
-    prod = run_stack("prod", mutate=staging_registered)
+    # The hub then lived in prod's stack (pushed-registration/prod.json); it is mgmt's now.
+    hub = run_stack("mgmt")
+    staging = run_stack("staging", stack_outputs={"organization/fleet/mgmt": {"argocdHub": hub.exports["argocdHub"]}})
+    # Step 2 of the runbook: the hub lists staging (placeholders stand in for staging's real endpoint).
+    hub = run_stack("mgmt", mutate=staging_registered)
     before = {s: json.loads((LOCK_DIR / "pushed-registration" / f"{s}.json").read_text()) for s in ("prod", "staging")}
     staging_diff = differences(before["staging"], fingerprint(staging))
     # Staging's deploy (first: it still may write on the hub) deletes the Secret it wrote and the
@@ -342,14 +348,16 @@ def test_moving_to_pulled_registration_keeps_stagings_entry_and_moves_only_the_s
         "hub-k8s",
     ]
     assert not [d for d in staging_diff if "argocd-access" in d or "argocd-admin" in d]
-    # Prod's deploy then writes the Secret as itself and drops staging's grant on mgmt.
-    prod_diff = differences(before["prod"], fingerprint(prod))
-    assert [d.split("::fleet::", 1)[-1] for d in prod_diff if d.startswith("added resource") and "ArgoCd" in d] == [
+    # The hub's deploy then writes the Secret as itself and drops staging's grant on mgmt.
+    hub_diff = differences(before["prod"], fingerprint(hub))
+    assert [
+        d.split("::fleet::", 1)[-1] for d in hub_diff if d.startswith("added resource") and "ArgoCd" in d and "staging" in d
+    ] == [
         "fleet:index:ArgoCdPulledMember$kubernetes:core/v1:Secret::staging-us-argocd-cluster",
         "pulumi:pulumi:Stack$fleet:index:ArgoCdPulledMember::staging-us-argocd",
     ]
-    assert not [d for d in prod_diff if d.startswith("removed resource") and "argocd" in d.lower()]
-    assert STAGING_CI not in json.dumps(entries_of(prod, "mgmt"))
+    assert not [d for d in hub_diff if d.startswith("removed resource") and "argocd" in d.lower() and "staging" in d]
+    assert STAGING_CI not in json.dumps(entries_of(hub, "mgmt"))
 
 
 # ---------------------------------------------------------------- the access evaluator (pure, every stack of the project)
@@ -358,20 +366,25 @@ def test_moving_to_pulled_registration_keeps_stagings_entry_and_moves_only_the_s
 def test_the_evaluator_isolates_staging_keeps_previews_read_only_and_lets_the_hub_reach_every_member() -> None:
     from components.config.hub_stack import project_stacks
 
-    stacks = project_stacks()
+    stacks = project_stacks(reference_project())
     grants = identity.fleet_access(stacks)
     clusters = {(name, c.name) for name, spec in stacks.items() for c in spec.clusters}
     # Staging's deploy role: only staging's own clusters.
     assert {(g.stack, g.cluster) for g in identity.grants_of(grants, "staging deployer")} == {("staging", "staging-us")}
     # Each preview role: view on its own stack's clusters, nothing that writes.
-    for stack in ("prod", "staging"):
+    # Prod's deploy role: only prod's own clusters, nothing on the hub.
+    assert {(g.stack, g.cluster) for g in identity.grants_of(grants, "prod deployer")} == {
+        ("prod", "prod-eu"),
+        ("prod", "prod-us"),
+    }
+    for stack in ("mgmt", "prod", "staging"):
         previews = identity.grants_of(grants, f"{stack} preview")
         assert previews
         assert {g.stack for g in previews} == {stack}
         assert not [g for g in previews if g.writes]
     # The hub's Argo CD role: admin on every cluster but the hub (in-cluster there), staging's too.
-    hub = identity.grants_of(grants, "prod Argo CD")
-    assert {(g.stack, g.cluster) for g in hub} == clusters - {("prod", "mgmt")}
+    hub = identity.grants_of(grants, "mgmt Argo CD")
+    assert {(g.stack, g.cluster) for g in hub} == clusters - {("mgmt", "mgmt")}
     assert all(g.level is AccessLevel.ADMIN for g in hub)
 
 
@@ -379,14 +392,14 @@ def test_the_evaluator_sees_a_grant_that_breaks_isolation() -> None:
     # What the program granted before pulled registration: staging's role editing argocd on mgmt.
     from components.config.hub_stack import project_stacks
 
-    stacks = project_stacks()
-    prod = stacks["prod"].model_copy(
+    stacks = project_stacks(reference_project())
+    mgmt = stacks["mgmt"].model_copy(
         update={
             "access": [AccessEntrySpec(principal=STAGING_CI, level=AccessLevel.EDIT, namespaces=["argocd"], clusters=["mgmt"])]
         }
     )
-    grants = identity.grants_of(identity.fleet_access({**stacks, "prod": prod}), "staging deployer")
-    assert [(g.cluster, g.level, g.namespaces) for g in grants if g.stack == "prod"] == [("mgmt", AccessLevel.EDIT, ("argocd",))]
+    grants = identity.grants_of(identity.fleet_access({**stacks, "mgmt": mgmt}), "staging deployer")
+    assert [(g.cluster, g.level, g.namespaces) for g in grants if g.stack == "mgmt"] == [("mgmt", AccessLevel.EDIT, ("argocd",))]
 
 
 def test_the_plan_prints_the_access_matrix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -458,10 +471,10 @@ def test_a_joining_stack_in_another_account_names_the_hubs_owner_on_its_peering(
 
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")
-    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    document = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
     in_own_account(document["config"])
     document["config"]["fleet:interconnect"] = {"mode": "peering"}
-    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    (tmp_path / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(document))
     monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
     staging = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
     # Without its own account, staging cannot say whether the hub is elsewhere: refused.
@@ -480,7 +493,7 @@ def test_a_joining_stack_in_another_account_names_the_hubs_owner_on_its_peering(
     run = run_stack(
         "staging",
         mutate=lambda c: c.update({"fleet:account": staging["account"]}),
-        stack_outputs={"organization/fleet/prod": hub_outputs},
+        stack_outputs={"organization/fleet/mgmt": hub_outputs},
     )
     assert run.named("staging-us-interconnect-peering").inputs["peerOwnerId"] == PROD_ACCOUNT
     staging["account"] = {"id": PROD_ACCOUNT, "roleArn": f"arn:aws:iam::{PROD_ACCOUNT}:role/fleet-deploy-staging"}
@@ -498,7 +511,6 @@ def test_adding_a_preview_role_to_a_running_stack_only_adds_its_entries(prod: Ru
     plan_ = transition(run_stack("prod", mutate=without_preview), prod)
     assert plan_.violations == [], [v.message for v in plan_.violations]
     assert sorted((c.action, c.name) for c in plan_.changes) == [
-        ("update", "mgmt-eks"),
         ("update", "prod-eu-eks"),
         ("update", "prod-us-eks"),
     ]

@@ -32,7 +32,7 @@ TO_EU = [
 
 @pytest.fixture(scope="module")
 def with_arc() -> Run:
-    return run_stack("prod", mutate=lambda c: c["fleet:dns"].update(arc=True))
+    return run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(arc=True))
 
 
 def test_arc_adds_a_control_per_serving_cluster_kept_by_a_safety_rule_in_us_west_2(with_arc: Run) -> None:

@@ -19,7 +19,7 @@ GROUP = "g" * 63
 
 def longest_names() -> dict[str, Any]:
     """The prod stack with its clusters and node groups renamed to 63-character names."""
-    config = copy.deepcopy(stack_config("prod"))
+    config = copy.deepcopy(stack_config("fleet"))
     renames = {}
     for index, cluster in enumerate(config["fleet:clusters"]):
         new = f"{index}{LONG[1:]}"

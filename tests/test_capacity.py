@@ -81,7 +81,7 @@ def test_surviving_every_serving_region_is_refused() -> None:
 def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     from plan.__main__ import main
 
-    assert main(["prod", "--what-if", "region:us-east-1:down", "--json"]) == 0
+    assert main(["fleet", "--what-if", "region:us-east-1:down", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["down"] == ["mgmt", "prod-us"]
     assert found["answers"]["api.example.com"] == {
@@ -91,7 +91,7 @@ def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[st
     # The geolocation default is in the failed region: its clients get no answer.
     assert found["answers"]["shop.example.com"]["after"] == [{"cluster": "prod-eu", "share": 0.5}]
     assert found["capacity"]["carries"] is True
-    assert main(["prod", "--what-if", "nowhere:down"]) == 1
+    assert main(["fleet", "--what-if", "nowhere:down"]) == 1
     assert "no cluster, region or zone by that name" in capsys.readouterr().err
 
 

@@ -86,7 +86,7 @@ def test_every_rendered_object_validates(prod: Run, name: str, crds: dict[tuple[
     assert errors == []
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", ["mgmt", "prod", "staging"])
 def test_every_raw_object_validates(
     request: pytest.FixtureRequest, stack: str, crds: dict[tuple[str, str], dict[str, Any]]
 ) -> None:

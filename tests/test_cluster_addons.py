@@ -113,7 +113,7 @@ def test_gpu_counts_follow_the_instance_size() -> None:
 
 
 def test_autoscaler_off_for_one_cluster() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2].update(addons={"autoscaler": False}))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][2].update(addons={"autoscaler": False}))
     assert not [r for r in run.registrations.values() if r.name.startswith("prod-eu-addons-autoscaler")]
     assert run.named("prod-us-addons-autoscaler")
 
@@ -188,7 +188,7 @@ def test_nodes_keep_imds_hop_limit_one_with_the_ebs_driver(prod: Run) -> None:
 
 def test_a_customer_managed_key_for_volumes() -> None:
     key = "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100"
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:addons": {"storageKmsKeyArn": key}}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:addons": {"storageKmsKeyArn": key}}))
     assert run.named("prod-us-addons-gp3").inputs["parameters"]["kmsKeyId"] == key
     policy = json.loads(run.named("prod-us-addons-ebs-csi-kms").inputs["policy"])
     assert {s["Resource"] for s in policy["Statement"]} == {key}
@@ -211,7 +211,7 @@ def test_every_cluster_has_metrics_server(prod: Run, cluster: str) -> None:
 
 
 def test_pinned_addon_versions_are_used_and_followed() -> None:
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:addons": {"ebsCsiVersion": "v1.50.0-eksbuild.1"}}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:addons": {"ebsCsiVersion": "v1.50.0-eksbuild.1"}}))
     addon = run.named("prod-us-addons-ebs-csi")
     assert addon.inputs["addonVersion"] == "v1.50.0-eksbuild.1"
     assert addon.ignore_changes == []

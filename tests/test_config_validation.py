@@ -420,14 +420,14 @@ def test_bad_config_fails_before_any_resource_is_registered() -> None:
         config["fleet:clusters"][2]["vpcCidr"] = "10.20.0.0/16"
 
     with pytest.raises(ConfigError, match=r"fleet:clusters\[2\]\.vpcCidr: 10\.20\.0\.0/16 overlaps") as caught:
-        run_stack("prod", mutate=bad, registrations_on_error=(seen := list[str]()))
+        run_stack("fleet", mutate=bad, registrations_on_error=(seen := list[str]()))
     assert caught.value.problems
     assert seen == [], f"resources registered despite invalid config: {seen}"
 
 
 def test_region_with_too_few_zones_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
-        run_stack("prod", zones_per_region={"eu-west-1": 2})
+        run_stack("fleet", zones_per_region={"eu-west-1": 2})
     assert caught.value.problems == [
         "fleet:clusters[2].availabilityZones: eu-west-1: 3 requested but only 2 zones are available to EKS (euw1-az1, euw1-az2)"
     ]

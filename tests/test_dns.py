@@ -115,7 +115,7 @@ def test_health_check_settings_follow_config() -> None:
         for cluster in config["fleet:clusters"][1:]:
             cluster["edge"] = {"ingress": {"port": 8443}}
 
-    run = run_stack("prod", mutate=tcp)
+    run = run_stack("fleet", mutate=tcp)
     for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
         assert check.inputs["type"] == "TCP"
         # The listener's port: a check on another port would probe nothing the NLB listens on.
@@ -163,7 +163,7 @@ def diff(before: Run, after: Run) -> dict[str, str]:
 
 
 def test_changing_one_weight_changes_exactly_one_resource(prod: Run) -> None:
-    after = run_stack("prod", mutate=lambda c: c["fleet:dns"]["records"][0]["weights"].update({"prod-eu": 50}))
+    after = run_stack("fleet", mutate=lambda c: c["fleet:dns"]["records"][0]["weights"].update({"prod-eu": 50}))
     assert diff(prod, after) == {"traffic-api.example.com-prod-eu": "changed"}
     assert records(after, "api.example.com")["prod-eu"]["weightedRoutingPolicies"] == [{"weight": 50}]
 
@@ -172,8 +172,8 @@ def test_adding_a_cluster_to_a_record_adds_one_record() -> None:
     def without_hub(config: dict[str, Any]) -> None:
         config["fleet:dns"]["records"][2]["clusters"] = ["prod-us"]
 
-    before = run_stack("prod", mutate=without_hub)
-    after = run_stack("prod")
+    before = run_stack("fleet", mutate=without_hub)
+    after = run_stack("fleet")
     assert diff(before, after) == {"traffic-www.example.com-prod-eu": "added"}
 
 
@@ -295,7 +295,7 @@ def test_existing_load_balancer_instead_of_an_owned_one() -> None:
     def external(config: dict[str, Any]) -> None:
         config["fleet:clusters"][2]["edge"] = {"dnsName": "legacy-eu.elb.eu-west-1.amazonaws.com", "zoneId": "Z2IFOLAFXWLO4F"}
 
-    run = run_stack("prod", mutate=external)
+    run = run_stack("fleet", mutate=external)
     assert {r.name for r in run.of_type("fleet:index:RegionalEdge")} == {"prod-us-edge"}
     (alias,) = records(run, "api.example.com")["prod-eu"]["aliases"]
     assert alias["name"] == "legacy-eu.elb.eu-west-1.amazonaws.com"
@@ -307,7 +307,7 @@ def test_existing_load_balancer_instead_of_an_owned_one() -> None:
 
 
 def test_no_dns_config_no_traffic_resources() -> None:
-    run = run_stack("prod", mutate=lambda c: c.pop("fleet:dns"))
+    run = run_stack("fleet", mutate=lambda c: c.pop("fleet:dns"))
     assert not run.of_type("fleet:index:GlobalTraffic")
     assert not run.of_type("fleet:index:RegionalEdge")
     assert run.exports["dns"] == {}
@@ -517,7 +517,7 @@ def test_a_zone_in_a_dns_account_gets_its_records_and_checks_there_as_its_role()
         config["fleet:dns"]["account"] = DNS_ACCOUNT
 
     for preview, role in ((False, DNS_ACCOUNT["roleArn"]), (True, DNS_ACCOUNT["previewRoleArn"])):
-        run = run_stack("prod", mutate=in_dns_account, preview=preview)
+        run = run_stack("fleet", mutate=in_dns_account, preview=preview)
         dns = run.named("aws-dns")
         assert json.loads(dns.inputs["allowedAccountIds"]) == [DNS_ACCOUNT["id"]]
         assert [r["roleArn"] for r in json.loads(dns.inputs["assumeRoles"])] == [role]

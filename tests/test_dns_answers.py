@@ -75,7 +75,7 @@ def stack_records(stack: str) -> list[RecordSpec]:
     return list(spec.dns.records) if spec.dns else []
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", ["mgmt", "prod", "staging"])
 def test_every_record_of_the_stacks_answers_every_failure_subset(stack: str) -> None:
     for rec in stack_records(stack):
         clusters = sorted({t.cluster for t in rec.targets()})
@@ -129,7 +129,7 @@ def test_draining_a_cluster_removes_its_record_sets_and_is_a_clean_transition() 
             if rec["routing"] in ("weighted", "latency"):
                 rec["drained"] = ["prod-eu"]
 
-    before, after = run_stack("prod"), run_stack("prod", mutate=drain_eu)
+    before, after = run_stack("fleet"), run_stack("fleet", mutate=drain_eu)
     moved = transition(before, after)
     assert moved.violations == []
     assert {(c.action, c.type) for c in moved.changes} == {("delete", "aws:route53/record:Record")}

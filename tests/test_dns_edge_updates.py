@@ -9,7 +9,7 @@ from offline.updates import BINDING, binding_webhook_verdict, plan
 
 
 def test_a_new_listener_port_replaces_the_target_group_and_the_binding_delete_first(prod: Run) -> None:
-    after = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
+    after = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
     steps = plan(prod, after)
     assert steps["prod-us-edge-tg"].action == "replace"
     binding = steps["prod-us-edge-binding"]
@@ -21,7 +21,7 @@ def test_a_new_listener_port_replaces_the_target_group_and_the_binding_delete_fi
 
 
 def test_the_model_refuses_what_the_webhook_refuses(prod: Run) -> None:
-    after = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
+    after = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
     # The binding as registered before this fix: no replaceOnChanges, no delete-first.
     for registration in after.of_type(BINDING):
         after.registrations[registration.urn] = dataclasses.replace(
@@ -42,7 +42,7 @@ def test_nlb_deletion_protection_follows_protect(prod: Run) -> None:
     nlb = prod.named("prod-us-edge-nlb")
     assert nlb.inputs["enableDeletionProtection"] is True
     assert nlb.protect
-    unprotected = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
+    unprotected = run_stack("fleet", mutate=lambda c: c.update({"fleet:protect": False}))
     nlb = unprotected.named("prod-us-edge-nlb")
     assert nlb.inputs["enableDeletionProtection"] is False
     assert not nlb.protect
@@ -59,7 +59,7 @@ def test_the_controller_serves_target_group_bindings_only(prod: Run) -> None:
 
 
 def test_target_port_is_what_pods_admit_and_the_service_port_what_the_binding_names() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
     pods = run.named("prod-us-edge-pods-from-nlb").inputs
     assert (pods["fromPort"], pods["toPort"]) == (8443, 8443)
     out = run.named("prod-us-edge-nlb-to-pods").inputs

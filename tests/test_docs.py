@@ -131,7 +131,7 @@ def _documented() -> dict[str, str]:
     return documented
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", ["mgmt", "prod", "staging"])
 def test_every_key_the_reference_stacks_use_is_in_the_reference(stack: str) -> None:
     documented = _documented()
     maps = [path for path, kind in documented.items() if kind.startswith("map")]

@@ -60,7 +60,7 @@ def test_raising_the_node_image_rolls_every_group_in_place(prod: Run, monkeypatc
     from offline.transition import transition
 
     monkeypatch.setattr(eks_releases, "NODE_IMAGE_RELEASE", "20261201")
-    patched = run_stack("prod")
+    patched = run_stack("fleet")
     moved = transition(prod, patched)
     assert moved.violations == []
     assert {c.type for c in moved.changes} == {"eks:index:ManagedNodeGroup"}

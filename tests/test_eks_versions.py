@@ -58,7 +58,7 @@ def test_program_warns_about_a_version_past_standard_support() -> None:
     def old(config: dict[str, Any]) -> None:
         config["fleet:clusters"][2].update(kubernetesVersion="1.33", supportType="EXTENDED")
 
-    run = run_stack("prod", mutate=old)
+    run = run_stack("fleet", mutate=old)
     assert any(w.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): Kubernetes 1.33 left EKS") for w in run.warnings), (
         run.warnings
     )

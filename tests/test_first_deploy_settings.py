@@ -53,7 +53,7 @@ def test_every_vpc_logs_its_flows_encrypted_with_a_retention(prod: Run, cluster:
 
 def test_flow_logs_to_an_existing_bucket() -> None:
     bucket = "arn:aws:s3:::org-flow-logs/fleet"
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:flowLogs": {"destination": "s3", "bucketArn": bucket}}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:flowLogs": {"destination": "s3", "bucketArn": bucket}}))
     logs = run.of_type("aws:ec2/flowLog:FlowLog")
     assert len(logs) == 3
     assert all(r.inputs["logDestinationType"] == "s3" and r.inputs["logDestination"] == bucket for r in logs)
@@ -93,7 +93,7 @@ def test_every_security_group_rule_has_a_description(prod: Run) -> None:
 
 def test_upgrade_policy_is_standard_unless_a_cluster_asks_for_extended(prod: Run) -> None:
     assert {c.inputs["upgradePolicy"]["supportType"] for c in prod.of_type("eks:index:Cluster")} == {"STANDARD"}
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][0].update(supportType="EXTENDED"))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][0].update(supportType="EXTENDED"))
     assert run.named("mgmt-eks").inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
     assert run.named("prod-us-eks").inputs["upgradePolicy"] == {"supportType": "STANDARD"}
 

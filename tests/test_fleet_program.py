@@ -98,7 +98,7 @@ def test_a_zone_eks_refuses_is_never_chosen_though_the_account_names_it_first() 
     # The mocked account calls use1-az3 "us-east-1a" and its EKS refuses clusters there, as AWS does.
     assert sorted(zone_table("us-east-1"))[0] == ("us-east-1a", "use1-az3")
     # The prod stack (two us-east-1 clusters) deploys: no subnet of a cluster is in a refused zone.
-    run = run_stack("prod")
+    run = run_stack("fleet")
     chosen = {r.inputs["availabilityZoneId"] for r in run.of_type("aws:ec2/subnet:Subnet") if r.name.startswith("prod-us-")}
     assert chosen == {"use1-az1", "use1-az2", "use1-az4"}
 
@@ -176,7 +176,7 @@ def test_private_egress_through_a_nat_per_zone(prod: Run, name: str) -> None:
 
 
 def test_single_nat_gateway_when_asked() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2].update(natGateways="Single"))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][2].update(natGateways="Single"))
     nats = [r for r in run.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith("prod-eu-")]
     assert [n.name for n in nats] == ["prod-eu-network-nat-euw1-az1"]
     routes = [
@@ -244,27 +244,33 @@ def test_cluster_uses_its_own_network(prod: Run) -> None:
 def test_private_endpoints_are_reached_over_the_peering_without_resolvers() -> None:
     def private(config: dict[str, Any]) -> None:
         config.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "peering"}})
-        staging_registered(config)
 
-    run = run_stack("prod", mutate=private)
+    run = run_stack("fleet", mutate=private)
     eks = run.named("prod-eu-eks").inputs
     assert eks["endpointPublicAccess"] is False
     assert eks["endpointPrivateAccess"] is True
     assert "publicAccessCidrs" not in eks
-    # With the public endpoint off EKS publishes the private addresses in public DNS: nothing of
-    # prod's to forward. Staging (fleet:members) keeps its public endpoint, so its name still resolves
-    # publicly from mgmt's VPC: the hub forwards it, through its one outbound endpoint.
-    assert [r.name for r in run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint")] == ["mgmt-interconnect-dns-out"]
-    (forward,) = run.of_type("aws:route53/resolverRule:ResolverRule")
+    # With the public endpoint off EKS publishes the private addresses in public DNS: nothing to forward.
+    assert not run.of_type("aws:route53/resolverEndpoint:ResolverEndpoint")
+
+    # A member stack (fleet:members) that keeps its public endpoint still resolves publicly from the
+    # hub's VPC: mgmt forwards its name, through its one outbound endpoint.
+    def private_hub(config: dict[str, Any]) -> None:
+        private(config)
+        staging_registered(config)
+
+    hub = run_stack("mgmt", mutate=private_hub)
+    assert [r.name for r in hub.of_type("aws:route53/resolverEndpoint:ResolverEndpoint")] == ["mgmt-interconnect-dns-out"]
+    (forward,) = hub.of_type("aws:route53/resolverRule:ResolverRule")
     assert forward.name == "staging-us-interconnect-hub-resolves"
     from components.planning import checks, preflight
 
-    private_raw = {**{k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}, "apiAccessCidrs": []}
+    private_raw = {**{k.removeprefix("fleet:"): v for k, v in stack_config("mgmt").items()}, "apiAccessCidrs": []}
     private_raw["interconnect"] = {"mode": "peering"}
     staging_registered(private_raw)
-    needs = {(key, region): n for key, region, n in preflight.quota_needs(checks.stack_fleet(private_raw, "prod"))}
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(checks.stack_fleet(private_raw, "mgmt"))}
     assert needs[("resolverEndpoints", "us-east-1")] == 1
-    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("fleet").items()}
     private(raw)
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in raw.items()})
     api = [f for f in flows.fleet_flows(spec) if f.to_api]
@@ -276,7 +282,7 @@ def test_private_endpoints_are_reached_over_the_peering_without_resolvers() -> N
 
 def test_private_endpoints_without_a_private_path_fail_preflight_naming_each_flow() -> None:
     with pytest.raises(PreflightError) as refused:
-        run_stack("prod", mutate=lambda c: c.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "none"}}))
+        run_stack("fleet", mutate=lambda c: c.update({"fleet:apiAccessCidrs": [], "fleet:interconnect": {"mode": "none"}}))
     message = str(refused.value)
     for flow in ("argocd-api: mgmt -> prod-us", "argocd-api: mgmt -> prod-eu", "broker-api: prod-us -> mgmt"):
         assert f"{flow}: no path: " in message
@@ -284,7 +290,7 @@ def test_private_endpoints_without_a_private_path_fail_preflight_naming_each_flo
 
 def test_cluster_admins_get_access_entries_with_the_admin_policy() -> None:
     arn = "arn:aws:iam::123456789012:role/platform-admins"
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:clusterAdmins": [arn]}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:clusterAdmins": [arn]}))
     for name in CLUSTERS:
         entries = [e for e in run.named(f"{name}-eks").inputs["accessEntries"].values() if e["principalArn"] == arn]
         assert len(entries) == 1
@@ -337,7 +343,7 @@ def test_gpu_nodes_are_tainted(prod: Run) -> None:
 
 
 def test_gpu_taint_is_added_when_the_config_forgets_it() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"][2].update(taints=[]))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"][2].update(taints=[]))
     assert node_groups(run, "prod-us")["gpu"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
 
 
@@ -358,7 +364,7 @@ def test_configured_taints_labels_sizes_and_capacity(prod: Run) -> None:
 
 def test_taint_effects_use_the_eks_api_spelling() -> None:
     taint = {"key": "dedicated", "value": "batch", "effect": "PreferNoSchedule"}
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][1].update(taints=[taint]))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][1].update(taints=[taint]))
     assert node_groups(run, "prod-eu")["arm"]["taints"] == [
         {"key": "dedicated", "value": "batch", "effect": "PREFER_NO_SCHEDULE"}
     ]
@@ -427,7 +433,7 @@ def test_clusters_keys_and_networks_are_protected(prod: Run) -> None:
 
 
 def test_nothing_is_protected_when_protect_is_off() -> None:
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:protect": False}))
     assert [r.name for r in run.registrations.values() if r.protect] == []
     assert run.named("prod-eu-eks").inputs["deletionProtection"] is False
 
@@ -446,7 +452,7 @@ def test_kubeconfig_output_is_secret_with_a_context_per_cluster(prod: Run) -> No
 
 
 def test_kubeconfig_profile_when_the_stack_asks() -> None:
-    run = run_stack("prod", mutate=lambda c: c.update({"fleet:kubeconfig": {"profile": "fleet-admin"}}))
+    run = run_stack("fleet", mutate=lambda c: c.update({"fleet:kubeconfig": {"profile": "fleet-admin"}}))
     document = yaml.safe_load(run.exports["kubeconfig"])
     assert all(u["user"]["exec"]["env"] == [{"name": "AWS_PROFILE", "value": "fleet-admin"}] for u in document["users"])
     assert run.named("prod-eu-eks").inputs["providerCredentialOpts"] == {"profileName": "fleet-admin"}
@@ -476,13 +482,13 @@ def fingerprint(run: Run) -> dict[str, Any]:
 
 
 def test_reordering_clusters_changes_nothing(prod: Run) -> None:
-    reordered = run_stack("prod", mutate=lambda c: c["fleet:clusters"].reverse())
+    reordered = run_stack("fleet", mutate=lambda c: c["fleet:clusters"].reverse())
     assert fingerprint(reordered) == fingerprint(prod)
     assert reordered.exports == prod.exports
 
 
 def test_reordering_node_groups_changes_nothing(prod: Run) -> None:
-    reordered = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"].reverse())
+    reordered = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"].reverse())
     assert fingerprint(reordered) == fingerprint(prod)
 
 
@@ -519,7 +525,7 @@ def changed_resources(before: Run, after: Run) -> set[str]:
     ids=["node-group-size", "node-group-labels", "one-clusters-version"],
 )
 def test_one_setting_changes_only_what_it_must(prod: Run, change: Callable[[dict[str, Any]], None], expected: set[str]) -> None:
-    assert changed_resources(prod, run_stack("prod", mutate=change)) == expected
+    assert changed_resources(prod, run_stack("fleet", mutate=change)) == expected
 
 
 def test_clusters_never_wait_on_each_other(prod: Run) -> None:
@@ -544,4 +550,4 @@ def test_clusters_never_wait_on_each_other(prod: Run) -> None:
 
 
 def test_same_config_same_resources(prod: Run) -> None:
-    assert fingerprint(run_stack("prod")) == fingerprint(prod)
+    assert fingerprint(run_stack("fleet")) == fingerprint(prod)

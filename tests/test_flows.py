@@ -16,7 +16,7 @@ from offline.harness import Run, run_stack, stack_config
 from offline.reachability import Graph, check
 
 
-def spec_of(stack: str = "prod", mutate: Any = None) -> Any:
+def spec_of(stack: str = "fleet", mutate: Any = None) -> Any:
     raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config(stack)).items()}
     if mutate is not None:
         mutate(raw)
@@ -48,7 +48,7 @@ def test_api_sources_merge_egress_kinds() -> None:
 def test_a_joining_stack_admits_the_hubs_egress() -> None:
     spec = spec_of("staging")
     (flow,) = [f for f in flows.fleet_flows(spec) if f.to_api]
-    assert (flow.kind, flow.source, flow.destination) == (FlowKind.ARGOCD_API, "hub-stack:organization/fleet/prod", "staging-us")
+    assert (flow.kind, flow.source, flow.destination) == (FlowKind.ARGOCD_API, "hub-stack:organization/fleet/mgmt", "staging-us")
 
 
 def test_edge_flows_use_the_target_port() -> None:
@@ -98,7 +98,7 @@ def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
         raw["interconnect"] = {"mode": "none"}
         raw.pop("quotas")  # quotas only warn unless declared; this test is about the allow lists
 
-    raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config("prod")).items()}
+    raw = {k.removeprefix("fleet:"): v for k, v in copy.deepcopy(stack_config("fleet")).items()}
     fleet(raw)
     # Counted by hand from AWS's side: the broker admits each other member's NAT gateways and its
     # gateway pool (gateways plus an update's surge of two per gateway AZ).
@@ -126,12 +126,23 @@ def test_every_prod_flow_has_a_path(prod: Run, flow: flows.Flow) -> None:
     assert verdict.path is not None, f"{flow.name}: {verdict.problem}"
 
 
-def test_every_staging_flow_has_a_path(prod: Run, staging: Run) -> None:
-    hub_egress = prod.exports["argocdHub"]["egressIps"]
-    graph = Graph(staging, foreign_egress={"hub-stack:organization/fleet/prod": hub_egress})
-    verdicts = [check(graph, flow) for flow in flows.fleet_flows(spec_of("staging"))]
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_every_flow_of_a_stack_joining_mgmt_has_a_path(mgmt: Run, prod_member: Run, staging: Run, stack: str) -> None:
+    # Prod's broker is prod-us, not the hub: prod-eu's agents reach it over the internet, admitted
+    # by prod-us's allow list (its NAT and gateway addresses); mgmt's Argo CD reaches both.
+    run = {"prod": prod_member, "staging": staging}[stack]
+    hub_egress = mgmt.exports["argocdHub"]["egressIps"]
+    graph = Graph(run, foreign_egress={"hub-stack:organization/fleet/mgmt": hub_egress})
+    stack_flows = flows.fleet_flows(spec_of(stack))
+    verdicts = [check(graph, flow) for flow in stack_flows]
     assert verdicts
     assert all(v.path is not None for v in verdicts), [v.problem for v in verdicts if v.path is None]
+    if stack == "prod":
+        assert {(f.kind, f.source, f.destination) for f in stack_flows if f.to_api} == {
+            (FlowKind.ARGOCD_API, "hub-stack:organization/fleet/mgmt", "prod-us"),
+            (FlowKind.ARGOCD_API, "hub-stack:organization/fleet/mgmt", "prod-eu"),
+            (FlowKind.BROKER_API, "prod-eu", "prod-us"),
+        }
 
 
 def test_the_checker_finds_a_missing_path(prod: Run) -> None:
@@ -146,7 +157,7 @@ def test_the_checker_finds_a_missing_path(prod: Run) -> None:
 
 
 def test_the_checker_finds_a_target_port_nobody_admits() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
     spec = spec_of(mutate=lambda raw: raw["clusters"][1].update(edge={"ingress": {"port": 443, "targetPort": 8443}}))
     (flow,) = [f for f in flows.fleet_flows(spec) if f.kind is FlowKind.EDGE_TO_PODS and f.destination == "prod-us"]
     assert check(Graph(run), flow).path is not None

@@ -1,4 +1,4 @@
-"""The GitOps hub in the prod stack under mocks, and the staging stack registering into it."""
+"""The GitOps hub under mocks: in the single-stack fleet, and on mgmt registering the stacks that join it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from components.planning import gitops
 from offline.harness import ACCOUNT, Registration, Run, run_stack
-from tests.config_cases import problems_after, staging_registered
+from tests.config_cases import PROD, members_registered, problems_after, staging_registered
 from tests.reference import schema_errors, unknown_keys
 
 HUB = "mgmt"
@@ -77,7 +77,7 @@ def test_sso_through_oidc_without_dex() -> None:
         "adminGroups": ["platform-admins"],
     }
     run = run_stack(
-        "prod", mutate=lambda c: c["fleet:argocd"].update(sso=sso, url="https://argocd.example.com", notifications=True)
+        "fleet", mutate=lambda c: c["fleet:argocd"].update(sso=sso, url="https://argocd.example.com", notifications=True)
     )
     release = run.named("argocd-chart")
     values = release.inputs["values"]
@@ -108,7 +108,7 @@ def test_sso_needs_the_external_url() -> None:
 
 
 def test_enabling_admin_sets_a_generated_password_hash_and_keeps_values_secret() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"].update(admin={"enabled": True}))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:argocd"].update(admin={"enabled": True}))
     password = run.named("argocd-admin-password")
     release = run.named("argocd-chart")
     assert release.inputs["values"]["configs"]["cm"]["admin.enabled"] is True
@@ -119,7 +119,7 @@ def test_enabling_admin_sets_a_generated_password_hash_and_keeps_values_secret()
 
 
 def test_exposing_the_server_is_explicit() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"].update(exposeServer=True))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:argocd"].update(exposeServer=True))
     assert run.named("argocd-chart").inputs["values"]["server"]["service"]["type"] == "LoadBalancer"
 
 
@@ -145,7 +145,7 @@ def test_hub_role_trust_is_pinned_to_the_three_service_accounts(prod: Run) -> No
             ],
         }
     }
-    assert role.inputs["namePrefix"] == "fleet-prod-argocd-hub-"
+    assert role.inputs["namePrefix"] == "fleet-fleet-argocd-hub-"
 
 
 def test_access_entries_on_every_member_and_only_there(prod: Run) -> None:
@@ -187,7 +187,7 @@ def test_member_cluster_secret(prod: Run, member: str) -> None:
         "fleet/name": member,
         "fleet/region": MEMBERS[member],
         "fleet/role": "member",
-        "fleet/stack": "prod",
+        "fleet/stack": "fleet",
     }
     endpoint = prod.exports["clusters"][member]["endpoint"]
     role_arn = prod.named("argocd-role").outputs["arn"]
@@ -195,7 +195,7 @@ def test_member_cluster_secret(prod: Run, member: str) -> None:
         "fleet/cluster-arn": f"arn:aws:eks:{MEMBERS[member]}:{ACCOUNT}:cluster/{member}",
         "fleet/hub-role-arn": role_arn,
         "fleet/endpoint": endpoint,
-        "fleet/stack": "prod",
+        "fleet/stack": "fleet",
     }
     data = secret.inputs["stringData"]
     assert (data["name"], data["server"]) == (member, endpoint)
@@ -234,7 +234,7 @@ def test_repository_secret_is_labelled_and_secret(prod: Run) -> None:
 
 def test_repository_credentials_stay_out_of_helm_values() -> None:
     token = "ghp_0123456789abcdef"
-    run = run_stack("prod", mutate=lambda c: c["fleet:argocd"]["repo"].update(credentials=token))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:argocd"]["repo"].update(credentials=token))
     (repo,) = [r for r in run.of_type("kubernetes:core/v1:Secret") if r.name == "argocd-repo"]
     assert repo.inputs["stringData"]["password"] == token
     assert "stringData" in repo.secret_inputs
@@ -294,7 +294,7 @@ def test_hub_exports_for_other_stacks(prod: Run) -> None:
 
 
 def test_no_argocd_without_the_section() -> None:
-    run = run_stack("prod", mutate=lambda c: c.pop("fleet:argocd"))
+    run = run_stack("fleet", mutate=lambda c: c.pop("fleet:argocd"))
     assert not [r for r in run.registrations.values() if "argocd" in r.name]
     assert run.exports["argocd"] == {}
     assert "argocdHub" not in run.exports
@@ -304,10 +304,10 @@ def test_no_argocd_without_the_section() -> None:
 
 
 def test_the_hub_registers_stagings_cluster_from_stagings_outputs(staging: Run) -> None:
-    # Registration is pulled: prod writes the Secret on mgmt, as itself, from what staging exports.
+    # Registration is pulled: mgmt writes the Secret on its cluster, as itself, from what staging exports.
     registration = staging.exports[gitops.REGISTRATION_OUTPUT]
     hub = run_stack(
-        "prod",
+        "mgmt",
         mutate=staging_registered,
         stack_outputs={"organization/fleet/staging": {gitops.REGISTRATION_OUTPUT: registration}},
     )
@@ -334,13 +334,13 @@ def test_a_member_not_yet_deployed_stops_the_hub_naming_what_to_deploy() -> None
     with pytest.raises(
         Exception, match=r"exports no argocdRegistration for cluster staging-us: deploy organization/fleet/staging"
     ):
-        run_stack("prod", mutate=staging_registered, stack_outputs={"organization/fleet/staging": {}})
+        run_stack("mgmt", mutate=staging_registered, stack_outputs={"organization/fleet/staging": {}})
 
 
-def test_staging_grants_the_hub_role_on_its_own_cluster(prod: Run, staging: Run) -> None:
+def test_staging_grants_the_hub_role_on_its_own_cluster(mgmt: Run, staging: Run) -> None:
     (entry,) = staging.of_type("aws:eks/accessEntry:AccessEntry")
     assert entry.inputs["clusterName"] == "staging-us"
-    assert entry.inputs["principalArn"] == prod.exports["argocdHub"]["roleArn"]
+    assert entry.inputs["principalArn"] == mgmt.exports["argocdHub"]["roleArn"]
     assert region_of(staging, entry) == "us-west-2"
 
 
@@ -348,6 +348,33 @@ def test_staging_creates_nothing_of_the_hubs_own(staging: Run) -> None:
     names = {r.name for r in staging.registrations.values()}
     assert not {"argocd-chart", "argocd-role", "argocd-ns"} & names
     assert not [r for r in staging.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "argo-cd"]
-    assert staging.exports["argocd"]["hub"] == "organization/fleet/prod"
+    assert staging.exports["argocd"]["hub"] == "organization/fleet/mgmt"
     assert set(staging.exports["argocd"]["registeredClusters"]) == {"staging-us"}
     assert "argocdHub" not in staging.exports
+
+
+def test_mgmt_registers_prods_clusters_from_prods_outputs_and_prod_writes_nothing_there(mgmt: Run, prod_member: Run) -> None:
+    # The seed's picture: Argo CD on mgmt deploys to prod-us and prod-eu (and staging), each stack
+    # owning only its own resources. Prod grants mgmt's role an entry on its clusters and exports them.
+    registration = prod_member.exports[gitops.REGISTRATION_OUTPUT]
+    assert set(registration["clusters"]) == {"prod-us", "prod-eu"}
+    hub = run_stack("mgmt", mutate=members_registered, stack_outputs={PROD: {gitops.REGISTRATION_OUTPUT: registration}})
+    secrets = cluster_secrets(hub)
+    # The hub's own (in-cluster) registration, and every member's cluster.
+    assert set(secrets) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu", "cluster-staging-us"}
+    for name in ("prod-us", "prod-eu"):
+        secret = secrets[f"cluster-{name}"]
+        assert provider_name(hub, secret) == "mgmt-k8s"
+        assert secret.inputs["stringData"]["server"] == prod_member.exports["clusters"][name]["endpoint"]
+        labels = secret.inputs["metadata"]["labels"]
+        assert (labels["environment"], labels["fleet/stack"]) == ("production", "prod")
+    # The ApplicationSet's selector (environment: production) matches prod's clusters, not staging's.
+    registered = hub.exports["argocd"]["registeredClusters"]
+    assert {n for n, c in registered.items() if c["labels"].get("environment") == "production"} == {"prod-us", "prod-eu"}
+    # Prod itself writes nothing on mgmt: no Secret, no provider for another stack's cluster, no Argo CD.
+    assert not cluster_secrets(prod_member)
+    assert {r.name for r in prod_member.of_type("pulumi:providers:kubernetes")} == {"prod-us-k8s", "prod-eu-k8s"}
+    assert not [r for r in prod_member.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "argo-cd"]
+    entries = [e for e in prod_member.of_type("aws:eks/accessEntry:AccessEntry")]
+    assert {e.inputs["clusterName"] for e in entries} == {"prod-us", "prod-eu"}
+    assert {e.inputs["principalArn"] for e in entries} == {mgmt.exports["argocdHub"]["roleArn"]}

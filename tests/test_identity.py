@@ -36,7 +36,7 @@ def _admins(*arns: str):  # type: ignore[no-untyped-def]
 
 def test_the_deploying_role_in_cluster_admins_gets_no_entry_of_ours() -> None:
     # docs/deploy.md tells CI users to list the deploy role here; EKS already made its entry.
-    run = run_stack("prod", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
+    run = run_stack("fleet", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
     for cluster in run.of_type("eks:index:Cluster"):
         entries = (cluster.inputs.get("accessEntries") or {}).values()
         admins = [e["principalArn"] for e in entries if "cluster-admin" in e["accessPolicies"]]
@@ -47,7 +47,7 @@ def test_without_the_filter_the_mocked_eks_refuses_the_deploy(monkeypatch: pytes
     # What EKS does (pulumi/pulumi-eks#2373); the harness refuses it too, or the test above proves nothing.
     monkeypatch.setattr(identity, "admins_needing_entries", lambda admins, creator: sorted(set(admins)))
     with pytest.raises(ResourceInUseError, match="ResourceInUseException"):
-        run_stack("prod", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
+        run_stack("fleet", mutate=_admins(DEPLOYER_ROLE_ARN, HUMAN))
 
 
 # ---------------------------------------------------------------- Argo CD's view of its cluster Secrets

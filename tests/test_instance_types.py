@@ -78,7 +78,7 @@ def test_a_node_group_of_amd_gpus_is_a_config_error_naming_the_path() -> None:
     from components.planning.checks import load_fleet
     from offline.harness import stack_config
 
-    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("fleet").items()}
     raw["clusters"][1]["nodeGroups"][2]["instanceTypes"] = ["g4ad.xlarge"]
     expected = r"fleet:clusters\[1\]\.nodeGroups\[2\]\.instanceTypes\[0\]: 'g4ad.xlarge' has AMD GPUs"
     with pytest.raises(ConfigError, match=expected):

@@ -310,7 +310,7 @@ def test_undeclared_quotas_warn_with_the_request_to_make() -> None:
     )
 
 
-@pytest.mark.parametrize("stack", ["prod", "staging"])
+@pytest.mark.parametrize("stack", ["mgmt", "prod", "staging"])
 def test_the_reference_stacks_pass_preflight_with_their_declared_quotas(stack: str) -> None:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}
     checked = preflight.run(load_fleet(raw))

@@ -20,7 +20,7 @@ from offline.harness import ROOT, Run, run_stack, stack_config
 from offline.reachability import Graph, check
 from tests.config_cases import staging_registered
 
-HUB = "organization/fleet/prod"
+HUB = "organization/fleet/mgmt"
 
 
 def peered(config: dict[str, Any]) -> None:
@@ -30,13 +30,13 @@ def peered(config: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """This project with prod's stack file switched to peering, as the joining stack reads it."""
+    """This project with mgmt's stack file switched to peering, as the joining stack reads it."""
     directory = tmp_path_factory.mktemp("project")
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    document = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
     peered(document["config"])
-    (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
-    shutil.copy(ROOT / "Pulumi.staging.yaml", directory / "Pulumi.staging.yaml")  # prod's fleet:members
+    (directory / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(document))
+    shutil.copy(ROOT / "Pulumi.staging.yaml", directory / "Pulumi.staging.yaml")  # mgmt's fleet:members
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hub_stack, "PROJECT_DIR", directory)
         yield directory
@@ -50,11 +50,11 @@ def runs(project: Path) -> tuple[Run, Run]:
 def hub_then_member_then_hub(mutate: Any) -> tuple[Run, Run]:
     """The deploy order: the hub, staging (reading the hub's outputs), the hub again (building its
     side of staging's peering and registration from staging's outputs)."""
-    first = run_stack("prod", mutate=mutate)
+    first = run_stack("mgmt", mutate=mutate)
     outputs = {key: first.exports[key] for key in ("argocdHub", INTERCONNECT_OUTPUT)}
     staging = run_stack("staging", stack_outputs={HUB: outputs})
     registration = {REGISTRATION_OUTPUT: staging.exports[REGISTRATION_OUTPUT]}
-    return run_stack("prod", mutate=mutate, stack_outputs={"organization/fleet/staging": registration}), staging
+    return run_stack("mgmt", mutate=mutate, stack_outputs={"organization/fleet/staging": registration}), staging
 
 
 def staging_spec(project: Path, mutate: Any = None) -> Any:
@@ -103,15 +103,15 @@ def test_argo_cd_reaches_the_joining_clusters_over_the_peering(project: Path, ru
 
 
 def test_a_joining_cluster_overlapping_the_hubs_stack_fails_preflight(project: Path) -> None:
-    spec = staging_spec(project, lambda raw: raw["clusters"][0].update(vpcCidr="10.20.0.0/16"))
+    spec = staging_spec(project, lambda raw: raw["clusters"][0].update(vpcCidr="10.10.0.0/16"))
     (error,) = preflight.run(spec).errors
-    assert error.startswith(f"fleet:clusters[0].vpcCidr: 10.20.0.0/16 overlaps prod-us (10.20.0.0/16) of {HUB}")
+    assert error.startswith(f"fleet:clusters[0].vpcCidr: 10.10.0.0/16 overlaps mgmt (10.10.0.0/16) of {HUB}")
 
 
 def test_a_hub_over_the_internet_keeps_joining_stacks_on_their_allow_lists() -> None:
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
     spec = load_fleet(raw)
-    spec = hub_stack.with_hub_stack(spec, ROOT)  # the real prod file: interconnect none
+    spec = hub_stack.with_hub_stack(spec, ROOT)  # the real mgmt file: interconnect none
     assert [f.route for f in flows.fleet_flows(spec) if f.to_api] == [flows.Route.INTERNET]
 
 
@@ -145,10 +145,10 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
         staging_registered(config)
 
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    document = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
     transit(document["config"])
-    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
-    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")  # prod's fleet:members
+    (tmp_path / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(document))
+    shutil.copy(ROOT / "Pulumi.staging.yaml", tmp_path / "Pulumi.staging.yaml")  # mgmt's fleet:members
     monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
     hub, staging = hub_then_member_then_hub(transit)
     spec = staging_spec(tmp_path)
@@ -159,8 +159,8 @@ def test_a_joining_stack_reaches_argo_cd_of_a_transit_gateway_hub_over_a_peering
 
 
 def test_a_joining_stacks_allow_list_counts_the_hubs_real_nat_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
-    # From prod's file: mgmt has 3 AZs with a NAT gateway each; without the file, the most (6).
-    monkeypatch.setattr(hub_stack, "PROJECT_DIR", ROOT)  # the real prod file: interconnect none
+    # From mgmt's file: mgmt has 3 AZs with a NAT gateway each; without the file, the most (6).
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", ROOT)  # the real mgmt file: interconnect none
     spec = staging_spec(ROOT)
     assert preflight.run(spec).allow_lists == {"staging-us": 1 + 3}
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("staging").items()}
@@ -170,8 +170,8 @@ def test_a_joining_stacks_allow_list_counts_the_hubs_real_nat_addresses(monkeypa
 
 
 def staging_internet_run() -> Run:
-    """Staging joining the real prod (interconnect none): the hub's NAT addresses on its allow list."""
-    hub = run_stack("prod")
+    """Staging joining the real mgmt (interconnect none): the hub's NAT addresses on its allow list."""
+    hub = run_stack("mgmt")
     return run_stack("staging", stack_outputs={HUB: {k: hub.exports[k] for k in ("argocdHub",)}})
 
 
@@ -179,14 +179,14 @@ def staging_internet_run() -> Run:
 
 
 def quota_project(directory: Path, routes_declared: int | None = None) -> Path:
-    """prod (peering) with staging and a second joining stack, dev, beside it."""
+    """mgmt (peering) with staging and a second joining stack, dev, beside it."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", directory / "Pulumi.yaml")
-    prod = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
-    peered(prod["config"])
+    hub = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
+    peered(hub["config"])
     if routes_declared is not None:
-        prod["config"]["fleet:quotas"] = {"regions": {"us-east-1": {"routesPerRouteTable": routes_declared}}}
-    (directory / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
+        hub["config"]["fleet:quotas"] = {"regions": {"us-east-1": {"routesPerRouteTable": routes_declared}}}
+    (directory / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(hub))
     staging = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
     (directory / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging))
     staging["config"]["fleet:clusters"][0].update(name="dev-us", vpcCidr="10.41.0.0/16")
@@ -204,8 +204,8 @@ def spec_of(directory: Path, stack: str) -> Any:
 def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_path: Path) -> None:
     # Defect 8: the hub's route tables and peerings hold the joining stacks' clusters too.
     directory = quota_project(tmp_path)
-    alone = preflight.hub_vpc_use(spec_of(directory, "prod").with_joining({}, []))
-    hub = preflight.hub_vpc_use(spec_of(directory, "prod"))
+    alone = preflight.hub_vpc_use(spec_of(directory, "mgmt").with_joining({}, []))
+    hub = preflight.hub_vpc_use(spec_of(directory, "mgmt"))
     joiner = preflight.hub_vpc_use(spec_of(directory, "staging"))
     assert alone is not None
     assert hub is not None
@@ -217,11 +217,11 @@ def test_the_hub_vpc_counts_every_joining_stacks_clusters_from_either_side(tmp_p
 
 
 def test_a_hub_route_table_full_only_with_its_joiners_fails_both_preflights(tmp_path: Path) -> None:
-    probe = preflight.hub_vpc_use(spec_of(quota_project(tmp_path / "probe"), "prod"))
+    probe = preflight.hub_vpc_use(spec_of(quota_project(tmp_path / "probe"), "mgmt"))
     assert probe is not None
     own = probe.routes - 2
     directory = quota_project(tmp_path / "declared", routes_declared=own)
-    for stack in ("prod", "staging"):
+    for stack in ("mgmt", "staging"):
         errors = [e for e in preflight.run(spec_of(directory, stack)).errors if "Routes per route table" in e]
         assert len(errors) == 1, (stack, errors)
         assert f"the hub's VPC (mgmt) needs {own + 2}" in errors[0]
@@ -237,7 +237,7 @@ def test_a_joining_stack_counts_its_own_resolver_endpoint(tmp_path: Path) -> Non
 def test_a_broken_stack_file_beside_the_hub_is_named_not_fatal(tmp_path: Path) -> None:
     directory = quota_project(tmp_path)
     (directory / "Pulumi.dev.yaml").write_text("config:\n  fleet:clusters: [a, b\n")
-    checked = preflight.run(spec_of(directory, "prod"))
+    checked = preflight.run(spec_of(directory, "mgmt"))
     assert checked.passed
     (warning,) = [w for w in checked.warnings if "Pulumi.dev.yaml" in w]
     assert "the [ opened here is never closed" in warning
@@ -274,9 +274,13 @@ def test_moving_the_hub_side_of_a_peering_to_the_hub_stack(runs: tuple[Run, Run]
     assert {c for c in changed if "interconnect" in c} == {
         f"staging-us-interconnect-to-hub-{t}" for t in ("public", "private-usw2-az1", "private-usw2-az2")
     }
+    # The hub then lived in prod's stack; it is mgmt's now, whose graph gains exactly staging's hub side.
     hub_side = differences(before["prod"], fingerprint(hub))
-    assert [n for n in names(hub_side, "added resource") if "interconnect" in n] == ["staging-us-interconnect", *hub_side_pieces]
-    assert not [n for n in names(hub_side, "removed resource") if "interconnect" in n]
+    assert [n for n in names(hub_side, "added resource") if n.startswith("staging-us-interconnect")] == [
+        "staging-us-interconnect",
+        *hub_side_pieces,
+    ]
+    assert not [n for n in names(hub_side, "removed resource") if n.startswith("staging-us-interconnect")]
 
 
 def test_a_hub_listing_a_member_that_still_builds_the_hub_side_stops_naming_it() -> None:
@@ -285,19 +289,19 @@ def test_a_hub_listing_a_member_that_still_builds_the_hub_side_stops_naming_it()
     with pytest.raises(
         Exception, match="exports no peering for cluster staging-us in argocdRegistration: deploy organization/fleet/staging"
     ):
-        run_stack("prod", mutate=peered, stack_outputs={"organization/fleet/staging": staging_outputs})
+        run_stack("mgmt", mutate=peered, stack_outputs={"organization/fleet/staging": staging_outputs})
 
 
 def test_the_plan_of_a_hub_registers_its_members_from_their_planned_outputs(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The deploy order's rounds, offline: staging planned on prod's planned outputs, prod on staging's.
+    # The deploy order's rounds, offline: staging planned on mgmt's planned outputs, mgmt on staging's.
     from offline import stacks
     from plan.__main__ import main
 
     shutil.copy(ROOT / "Pulumi.staging.yaml", project / "Pulumi.staging.yaml")
     monkeypatch.setattr(stacks, "STACK_DIR", project)
-    assert main(["prod", "--json"]) == 0
+    assert main(["mgmt", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     staging = plan["argocd"]["registeredClusters"]["staging-us"]
     assert staging["labels"]["fleet/stack"] == "staging"

@@ -69,7 +69,7 @@ def test_plan_writes_the_fleet_kubeconfig_offline_and_kubectl_reads_it(
     from plan.__main__ import main
 
     target = tmp_path / "fleet"
-    assert main(["prod", "--kubeconfig", str(target)]) == 0
+    assert main(["fleet", "--kubeconfig", str(target)]) == 0
     capsys.readouterr()
     assert target.stat().st_mode & 0o777 == 0o600
     listed = subprocess.run(

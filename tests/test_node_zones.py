@@ -51,7 +51,7 @@ def test_each_zone_group_runs_in_its_own_zones_subnet_with_the_same_labels(prod:
 
 
 def test_per_zone_off_keeps_one_group_over_every_zone() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"][0].update(perZone=False))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"][0].update(perZone=False))
     (general,) = [r for r in run.of_type("eks:index:ManagedNodeGroup") if r.name.startswith("prod-us-general")]
     assert general.name == "prod-us-general"
     assert len(general.inputs["subnetIds"]) == 3
@@ -60,7 +60,7 @@ def test_per_zone_off_keeps_one_group_over_every_zone() -> None:
 def test_turning_per_zone_on_for_a_running_group_is_a_clean_transition(prod: Run) -> None:
     from offline.transition import transition
 
-    single = run_stack("prod", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(perZone=False))
+    single = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(perZone=False))
     moved = transition(single, prod)
     assert moved.violations == [], [v.message for v in moved.violations]
     assert sorted((c.action, c.name) for c in moved.changes if c.type == "eks:index:ManagedNodeGroup") == [

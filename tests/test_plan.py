@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 import plan.__main__ as plan_main
-from offline.harness import ROOT, run_stack
+from offline import stacks
+from offline.harness import run_stack
 from plan.__main__ import main
 
 
 def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["prod"]) == 0
+    assert main(["fleet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Stack prod: 3 clusters, ")
+    assert out.startswith("Stack fleet: 3 clusters, ")
     assert "  prod-us  us-east-1  member  EKS 1.35  vpc 10.20.0.0/16  services 172.21.0.0/16" in out
     assert "    gpu: g6.xlarge, g5.xlarge (AL2023_x86_64_NVIDIA) 0/0/4 min/desired/max" in out
     assert "  api.example.com  weighted  -> prod-eu=30, prod-us=70  (health-checked)" in out
@@ -30,7 +31,7 @@ def test_text_plan_of_prod(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["prod", "--json"]) == 0
+    assert main(["fleet", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     assert set(plan["clusters"]) == {"mgmt", "prod-us", "prod-eu"}
     # One group per zone (on-demand, non-GPU): each zone's share rounded up, so 4 becomes 2+2+2.
@@ -56,7 +57,7 @@ def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[
 
 def test_diagram_shows_regions_hub_spokes_clusterset_and_dns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     diagram = tmp_path / "fleet.mmd"
-    assert main(["prod", "--diagram", str(diagram)]) == 0
+    assert main(["fleet", "--diagram", str(diagram)]) == 0
     text = diagram.read_text()
     assert text.startswith("flowchart LR\n")
     assert '  subgraph n_eu_west_1["eu-west-1"]' in text
@@ -71,15 +72,15 @@ def test_diagram_shows_regions_hub_spokes_clusterset_and_dns(tmp_path: Path, cap
 def test_a_stack_joining_a_hub_is_planned_with_placeholders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     diagram = tmp_path / "staging.mmd"
     assert main(["staging", "--diagram", str(diagram)]) == 0
-    assert "Argo CD (hub organization/fleet/prod)" in capsys.readouterr().out
-    assert "n_organization_fleet_prod -->|Argo CD| n_staging_us" in diagram.read_text()
+    assert "Argo CD (hub organization/fleet/mgmt)" in capsys.readouterr().out
+    assert "n_organization_fleet_mgmt -->|Argo CD| n_staging_us" in diagram.read_text()
 
 
 @pytest.fixture
 def broken_stack() -> Iterator[str]:
     name = "plan-test-broken"
-    path = ROOT / f"Pulumi.{name}.yaml"
-    path.write_text((ROOT / "Pulumi.prod.yaml").read_text().replace("vpcCidr: 10.30.0.0/16", "vpcCidr: 10.20.0.0/16"))
+    path = stacks.STACK_DIR / f"Pulumi.{name}.yaml"
+    path.write_text(stacks.stack_path("fleet").read_text().replace("vpcCidr: 10.30.0.0/16", "vpcCidr: 10.20.0.0/16"))
     try:
         yield name
     finally:
@@ -102,13 +103,13 @@ def test_a_failing_guardrail_is_shown_and_fails_the_plan(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     unprotected = run_stack("prod", mutate=lambda config: config.update({"fleet:protect": False}))
-    monkeypatch.setattr(plan_main, "run_stack", lambda stack, **_: unprotected)
+    monkeypatch.setattr(plan_main, "run_stack", lambda stack, **kw: unprotected if stack == "prod" else run_stack(stack, **kw))
     assert main(["prod"]) == 1
     out = capsys.readouterr().out
     assert "Policy pack: 17 guardrails, 1 failing" in out
-    assert "  [mandatory] prod-clusters-protected: EKS cluster mgmt-eks: stack prod requires protect: true on clusters " in out
+    assert "  [mandatory] prod-clusters-protected: EKS cluster prod-eu-eks: stack prod requires protect: true on clusters " in out
 
 
 def test_the_prod_plan_passes_the_policy_pack(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["prod", "--json"]) == 0
+    assert main(["fleet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["policy"]["no-open-ingress"] == []

@@ -291,9 +291,11 @@ def test_the_guardrail_knows_every_routing_argument_the_program_registers() -> N
 
 
 def test_prod_clusters_must_be_protected(stack: dict[str, Resource]) -> None:
-    cluster = dataclasses.replace(by_name(stack, "mgmt-eks"), protect=False)
-    assert "requires protect: true" in violations("prod-clusters-protected", cluster, stack)[0]
-    staging = dataclasses.replace(cluster, urn=cluster.urn.replace("urn:pulumi:prod::", "urn:pulumi:staging::"))
+    fleet = dataclasses.replace(by_name(stack, "mgmt-eks"), protect=False)
+    for protected in ("mgmt", "prod"):
+        cluster = dataclasses.replace(fleet, urn=fleet.urn.replace("urn:pulumi:fleet::", f"urn:pulumi:{protected}::"))
+        assert "requires protect: true" in violations("prod-clusters-protected", cluster, stack)[0]
+    staging = dataclasses.replace(fleet, urn=fleet.urn.replace("urn:pulumi:fleet::", "urn:pulumi:staging::"))
     assert violations("prod-clusters-protected", staging, stack) == []
     assert violations("prod-clusters-protected", staging, stack, stacks=["prod", "staging"])
 
@@ -346,7 +348,8 @@ def test_resource_policies_report_through_the_sdk(stack: dict[str, Resource]) ->
 
 def test_policy_config_reaches_the_validator(stack: dict[str, Resource]) -> None:
     policy = {p.name: p for p in crossguard.policies()}["prod-clusters-protected"]
-    cluster = dataclasses.replace(by_name(stack, "mgmt-eks"), protect=False)
+    fleet = by_name(stack, "mgmt-eks")
+    cluster = dataclasses.replace(fleet, protect=False, urn=fleet.urn.replace("urn:pulumi:fleet::", "urn:pulumi:prod::"))
     reported: list[str] = []
     for config, expected in (({}, 1), ({"stacks": ["staging"]}, 0)):
         reported.clear()

@@ -10,7 +10,10 @@ import pytest
 import plan.__main__ as plan_main
 from components.config.stack_files import SECRET_PLACEHOLDER, SSH_KEY_PLACEHOLDER, StackFileError, load_yaml, read_stack_file
 from offline import stacks
-from offline.harness import run_stack
+from offline.harness import Run, run_program, stack_config
+
+# The single-stack fleet (the hub and production in one stack): what a newcomer adapting one file writes.
+FLEET_FILE = Path(__file__).resolve().parent / "stacks" / "Pulumi.fleet.yaml"
 
 # A fourth cluster a newcomer adds to prod, in a region the reference stacks do not use.
 PROD_AP = """
@@ -110,7 +113,7 @@ def own_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_the_plan_accepts_secure_values_and_says_so(own_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
+    prod = FLEET_FILE.read_text()
     own_stack.write_text(
         prod.replace("    gatewaysPerCluster: 2\n", "    gatewaysPerCluster: 2\n    psk:\n      secure: v1:AAAABBBB\n")
     )
@@ -134,7 +137,7 @@ def test_a_missing_stack_lists_the_available_ones(
 ) -> None:
     monkeypatch.setattr(stacks, "STACK_DIR", reference_project)
     assert plan_main.main(["nope"]) == 1
-    assert "(stacks here: prod, staging)" in capsys.readouterr().err
+    assert "(stacks here: mgmt, prod, staging)" in capsys.readouterr().err
 
 
 def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +147,7 @@ def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest
 
 def test_a_cluster_in_any_region_plans(capsys: pytest.CaptureFixture[str], own_stack: Path) -> None:
     # A newcomer's fourth cluster in Singapore, named in a DNS record: the plan used to crash (KeyError).
-    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
+    prod = FLEET_FILE.read_text()
     text = prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
         "          prod-eu: 30\n", "          prod-eu: 30\n          prod-ap: 10\n"
     )
@@ -177,6 +180,12 @@ def test_more_zones_than_the_region_has_for_eks_is_refused_before_deploy() -> No
 
 def test_retiring_a_prod_cluster_step_by_step() -> None:
     from offline.policy_view import violations
+
+    # The fleet's config deployed as a stack named prod, which the policy pack protects.
+    def run_stack(_: str, mutate: Any) -> Run:
+        config = stack_config("fleet")
+        mutate(config)
+        return run_program(config, stack="prod")
 
     # Step 0: what the runbook used to say (fleet:protect: false) fails the mandatory policy.
     unprotected = run_stack("prod", mutate=lambda c: c.update({"fleet:protect": False}))
@@ -249,16 +258,16 @@ def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:
 def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # What the "Add a cluster" runbook (docs/runbooks.md) says: the new cluster's resources, plus the broker's
     # allow list, every peer's gateway prefix list and the broker's account for it.
-    prod = (Path(__file__).resolve().parents[1] / "Pulumi.prod.yaml").read_text()
-    proposed = tmp_path / "Pulumi.prod.yaml"
+    prod = FLEET_FILE.read_text()
+    proposed = tmp_path / "Pulumi.fleet.yaml"
     proposed.write_text(
         prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
             "    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n"
         )
     )
-    assert plan_main.main(["prod", "--compare", str(proposed)]) == 0
+    assert plan_main.main(["fleet", "--compare", str(proposed)]) == 0
     out = capsys.readouterr().out
-    compared = out[out.index("Compared with Pulumi.prod.yaml") :]
+    compared = out[out.index("Compared with Pulumi.fleet.yaml") :]
     listed = listed_changes(compared)
     assert {
         "mgmt-eks",

@@ -187,7 +187,7 @@ def test_token_ca_and_psk_are_secret_in_state(prod: Run, member: str) -> None:
 
 def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
     psk = "k" * 48
-    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(psk=psk))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(psk=psk))
     assert run.of_type("random:index/randomPassword:RandomPassword") == []
     for member in MEMBERS:
         assert submariner(run, member)["ceIPSecPSK"] == psk
@@ -197,7 +197,7 @@ def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
 def test_rotating_the_psk_changes_the_key_and_the_joins_only(prod: Run) -> None:
     from tests.test_fleet_program import changed_resources
 
-    rotated = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(pskVersion=2))
+    rotated = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(pskVersion=2))
     assert rotated.named("submariner-psk").inputs["keepers"] == {"version": "2"}
     assert changed_resources(prod, rotated) == {"submariner-psk"}
     # The Submariner objects change through the new key's result, which is only known at deploy time.
@@ -354,10 +354,10 @@ def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> No
 
 
 def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(cableDriver="wireguard"))
     spec = load_fleet(
-        {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
-        | {"submariner": {**stack_config("prod")["fleet:submariner"], "cableDriver": "wireguard"}}
+        {k.removeprefix("fleet:"): v for k, v in stack_config("fleet").items()}
+        | {"submariner": {**stack_config("fleet")["fleet:submariner"], "cableDriver": "wireguard"}}
     )
     tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
     assert {f.ports for f in tunnels} == {(4490, 4500)}
@@ -382,7 +382,7 @@ def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:
         config["fleet:submariner"].update(globalnet=True, globalCidrs={"prod-eu": "242.30.0.0/16"})
         config["fleet:clusters"][2].update(vpcCidr="10.20.0.0/16", serviceCidr="172.21.0.0/16")
 
-    run = run_stack("prod", mutate=overlap)
+    run = run_stack("fleet", mutate=overlap)
     members = run.exports["clusterset"]["members"]
     assert members["prod-eu"]["globalCidr"] == "242.30.0.0/16"
     global_cidrs = {name: m["globalCidr"] for name, m in members.items()}
@@ -410,7 +410,7 @@ def test_clusterset_output(prod: Run) -> None:
 
 
 def test_disabled_submariner_builds_nothing_and_reserves_nothing() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(enabled=False))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(enabled=False))
     assert not [r for r in run.registrations.values() if "submariner" in r.name]
     assert not [r for r in run.of_type("aws:ec2/eip:Eip") if "-gateway-" in r.name]
     assert run.named("mgmt-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
@@ -420,7 +420,7 @@ def test_disabled_submariner_builds_nothing_and_reserves_nothing() -> None:
 
 
 def test_a_member_left_out_gets_no_join() -> None:
-    run = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
+    run = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
     assert not [r for r in run.registrations.values() if r.name.startswith("prod-eu-submariner")]
     assert set(run.exports["clusterset"]["members"]) == {"mgmt", "prod-us"}
     assert set(routed_ranges(run, "prod-us")) == {VPC["mgmt"], SERVICES["mgmt"]}
@@ -435,7 +435,7 @@ def open_tunnels(config: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def opened() -> Run:
-    return run_stack("prod", mutate=open_tunnels)
+    return run_stack("fleet", mutate=open_tunnels)
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
@@ -458,7 +458,7 @@ def test_open_tunnels_are_one_group_per_member_with_each_port_from_anywhere(open
 def test_open_tunnels_reach_every_peer_and_pass_the_policy_pack(opened: Run) -> None:
     from offline.policy_view import violations
 
-    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("fleet").items()}
     spec = load_fleet(raw | {"submariner": {**raw["submariner"], "gatewayPeers": "anywhere"}})
     tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
     graph = reachability.Graph(opened)
@@ -488,7 +488,7 @@ def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(prod: Ru
 
     with monkeypatch.context() as patch:
         patch.setattr(resources.SubmarinerMember, "_node_openings", per_range)
-        before = run_stack("prod")
+        before = run_stack("fleet")
     plan_ = transition(before, prod)
     assert plan_.violations == [], [v.message for v in plan_.violations]
     actions = {(c.action, c.type.split(":")[-1]) for c in plan_.changes}

@@ -147,22 +147,22 @@ def with_mode(mode: str, *, keep_internet_path: bool = False) -> Callable[[dict[
 
 @pytest.fixture(scope="module")
 def peered() -> Run:
-    return run_stack("prod", mutate=with_mode("peering"))
+    return run_stack("fleet", mutate=with_mode("peering"))
 
 
 @pytest.fixture(scope="module")
 def transit() -> Run:
-    return run_stack("prod", mutate=with_mode("transitGateway"))
+    return run_stack("fleet", mutate=with_mode("transitGateway"))
 
 
 @pytest.fixture(scope="module")
 def peered_keeping() -> Run:
-    return run_stack("prod", mutate=with_mode("peering", keep_internet_path=True))
+    return run_stack("fleet", mutate=with_mode("peering", keep_internet_path=True))
 
 
 @pytest.fixture(scope="module")
 def transit_keeping() -> Run:
-    return run_stack("prod", mutate=with_mode("transitGateway", keep_internet_path=True))
+    return run_stack("fleet", mutate=with_mode("transitGateway", keep_internet_path=True))
 
 
 def test_the_force_new_table_covers_every_registered_type(prod: Run, staging: Run, peered: Run, transit: Run) -> None:
@@ -173,7 +173,7 @@ def test_the_force_new_table_covers_every_registered_type(prod: Run, staging: Ru
 
 
 def test_the_same_config_is_no_change(prod: Run) -> None:
-    again = run_stack("prod")
+    again = run_stack("fleet")
     assert transition(prod, again).changes == []
 
 
@@ -236,19 +236,19 @@ def routing(config: dict[str, Any], record: str, **policy: Any) -> None:
 def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(prod: Run) -> None:
     # Defect 3: weighted -> latency is an update of both sets; Route53 refuses mixed routing types.
     latency = run_stack(
-        "prod", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
+        "fleet", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
     )
     moved = transition(prod, latency)
     assert [v.rule for v in moved.violations] == ["one-routing-type"]
     assert "remove the record" in moved.violations[0].fix
     # The safe way: remove it in one run, add it back with the new policy in the next.
-    removed = run_stack("prod", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
+    removed = run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
     assert transition(prod, removed).violations == []
     assert transition(removed, latency).violations == []
 
 
 def test_renaming_a_record_creates_the_new_name_before_the_old_goes(prod: Run) -> None:
-    renamed = run_stack("prod", mutate=lambda c: c["fleet:dns"]["records"][0].update(name="edge-api.example.com"))
+    renamed = run_stack("fleet", mutate=lambda c: c["fleet:dns"]["records"][0].update(name="edge-api.example.com"))
     moved = transition(prod, renamed)
     assert moved.violations == []
     kinds = [
@@ -259,7 +259,7 @@ def test_renaming_a_record_creates_the_new_name_before_the_old_goes(prod: Run) -
 
 def test_changing_weights_is_a_clean_update(prod: Run) -> None:
     shifted = run_stack(
-        "prod", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 50, "prod-eu": 50})
+        "fleet", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 50, "prod-eu": 50})
     )
     moved = transition(prod, shifted)
     assert moved.violations == []
@@ -268,7 +268,7 @@ def test_changing_weights_is_a_clean_update(prod: Run) -> None:
 
 def test_a_failover_swap_is_a_clean_update(prod: Run) -> None:
     swapped = run_stack(
-        "prod", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
+        "fleet", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
     )
     moved = transition(prod, swapped)
     assert moved.violations == []
@@ -283,15 +283,15 @@ def gateways(count: int, keep: int | None = None) -> Callable[[dict[str, Any]], 
 
 def test_lowering_gateways_in_one_deploy_is_refused_with_the_draining_path(prod: Run) -> None:
     # Defect 2: a running gateway may hold any pool address (it finds them by tag, so it may hold 4-6).
-    fewer = run_stack("prod", mutate=gateways(1))
+    fewer = run_stack("fleet", mutate=gateways(1))
     violations = transition(prod, fewer).violations
     assert {v.rule for v in violations} == {"pool-address-held"}
     assert all("keepGatewayAddresses" in v.fix for v in violations if v.rule == "pool-address-held")
 
 
 def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) -> None:
-    draining = run_stack("prod", mutate=gateways(1, keep=6))
-    fewer = run_stack("prod", mutate=gateways(1))
+    draining = run_stack("fleet", mutate=gateways(1, keep=6))
+    fewer = run_stack("fleet", mutate=gateways(1))
     first, second = transition(prod, draining), transition(draining, fewer)
     assert first.violations == [], [v.message for v in first.violations]
     assert second.violations == [], [v.message for v in second.violations]
@@ -311,14 +311,14 @@ def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) 
 
 
 def test_raising_gateways_is_one_clean_deploy(prod: Run) -> None:
-    fewer = run_stack("prod", mutate=gateways(1))
+    fewer = run_stack("fleet", mutate=gateways(1))
     moved = transition(fewer, prod)
     assert moved.violations == [], [v.message for v in moved.violations]
     assert [c for c in moved.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
 
 
 def test_opening_the_gateways_to_anywhere_and_back_are_clean_deploys(prod: Run) -> None:
-    opened = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(gatewayPeers="anywhere"))
+    opened = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(gatewayPeers="anywhere"))
     opening = transition(prod, opened)
     assert opening.violations == [], [v.message for v in opening.violations]
     deleted = {c.type for c in opening.changes if c.action == "delete"}
@@ -339,7 +339,7 @@ def add_cluster(config: dict[str, Any]) -> None:
 
 
 def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
-    grown = run_stack("prod", mutate=add_cluster)
+    grown = run_stack("fleet", mutate=add_cluster)
     added = transition(prod, grown)
     assert added.violations == [], [v.message for v in added.violations]
     assert not [c for c in added.changes if c.action in ("replace", "delete")]
@@ -352,14 +352,14 @@ def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
         add_cluster(config)
         config["fleet:clusters"][-1]["retiring"] = True
 
-    grown_unprotected = run_stack("prod", mutate=retiring_new_cluster)
+    grown_unprotected = run_stack("fleet", mutate=retiring_new_cluster)
     removed = transition(grown_unprotected, prod)
     assert removed.violations == [], [v.message for v in removed.violations]
     assert {c.action for c in removed.changes if c.name.startswith("prod-ap")} == {"delete"}
 
 
 def test_cutting_a_member_off_the_clusterset_is_clean(prod: Run) -> None:
-    cut = run_stack("prod", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
+    cut = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
     moved = transition(prod, cut)
     assert moved.violations == [], [v.message for v in moved.violations]
     deleted = [s.registration.name for s in moved.steps if s.kind == "delete"]
@@ -384,12 +384,12 @@ def test_the_old_runbook_order_is_refused(prod: Run) -> None:
         retire_steps()[1](config)
         next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = False
 
-    rules = {v.rule for v in transition(prod, run_stack("prod", mutate=old_step1)).violations}
+    rules = {v.rule for v in transition(prod, run_stack("fleet", mutate=old_step1)).violations}
     assert {"protected", "deletion-protection"} <= rules
 
 
 def test_the_tear_down_runbook_is_clean_step_by_step(prod: Run) -> None:
-    runs = [prod, *(run_stack("prod", mutate=step) for step in retire_steps())]
+    runs = [prod, *(run_stack("fleet", mutate=step) for step in retire_steps())]
     for number, (before, after) in enumerate(itertools.pairwise(runs), start=1):
         moved = transition(before, after)
         assert moved.violations == [], (number, [v.message for v in moved.violations])
@@ -400,29 +400,29 @@ def test_the_tear_down_runbook_is_clean_step_by_step(prod: Run) -> None:
 
 
 def test_each_runbook_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from offline.harness import ROOT
+    from offline import stacks
     from plan import __main__ as plan_main
 
-    text = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    text = yaml.safe_load(stacks.stack_path("fleet").read_text())
     files = []
     for number, step in enumerate(retire_steps(), start=1):
         config = copy.deepcopy(text)
         step(config["config"])
-        files.append(tmp_path / f"step{number}" / "Pulumi.prod.yaml")
+        files.append(tmp_path / f"step{number}" / "Pulumi.fleet.yaml")
         files[-1].parent.mkdir()
         files[-1].write_text(yaml.safe_dump(config, sort_keys=False))
-    assert plan_main.main(["prod", "--compare", str(files[0])]) == 0
+    assert plan_main.main(["fleet", "--compare", str(files[0])]) == 0
     for before, after in itertools.pairwise(files):
-        assert plan_main.main(["prod", "--compare", str(before), "--to", str(after)]) == 0
+        assert plan_main.main(["fleet", "--compare", str(before), "--to", str(after)]) == 0
     out = capsys.readouterr().out
     assert out.count("No step breaks an AWS or Pulumi rule.") == 3
 
 
 def test_compare_exits_1_and_names_the_safe_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from offline.harness import ROOT
+    from offline import stacks
     from plan import __main__ as plan_main
 
-    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    config = yaml.safe_load(stacks.stack_path("prod").read_text())
     routing(config["config"], "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
     changed = tmp_path / "Pulumi.prod.yaml"
     changed.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -448,7 +448,7 @@ def rolled_node_groups(moved: Any) -> list[str]:
 def test_retiring_or_retagging_rolls_no_node(prod: Run) -> None:
     # Defect 7: `retiring` (and any tag edit) reached the launch templates' instance tags, so EKS
     # replaced every node of the cluster.
-    retiring = run_stack("prod", mutate=retire_steps()[0])
+    retiring = run_stack("fleet", mutate=retire_steps()[0])
     assert rolled_node_groups(transition(prod, retiring)) == []
 
 
@@ -457,7 +457,7 @@ def test_a_new_template_version_rolls_the_groups_that_read_it(prod: Run) -> None
         for group in next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["nodeGroups"]:
             group["diskSizeGib"] = 200
 
-    rolled = rolled_node_groups(transition(prod, run_stack("prod", mutate=bigger_disks)))
+    rolled = rolled_node_groups(transition(prod, run_stack("fleet", mutate=bigger_disks)))
     assert rolled
     assert all(name.startswith("prod-eu-") for name in rolled)
 
@@ -486,7 +486,7 @@ def scaled(minimum: int, maximum: int) -> Callable[[dict[str, Any]], None]:
 
 def test_raising_a_minimum_names_the_resize_to_do_first(prod: Run) -> None:
     # Defect 6: desiredSize is the autoscaler's, so EKS may get min > desired.
-    moved = transition(prod, run_stack("prod", mutate=scaled(5, 12)))
+    moved = transition(prod, run_stack("fleet", mutate=scaled(5, 12)))
     # prod-eu's general group is per zone: each of its three groups gets min 2 (5 over 3 zones, rounded up).
     assert [v.rule for v in moved.violations] == ["minimum-above-desired"] * 3
     assert all("desiredSize=2" in v.fix for v in moved.violations)
@@ -494,7 +494,7 @@ def test_raising_a_minimum_names_the_resize_to_do_first(prod: Run) -> None:
 
 def test_lowering_a_minimum_or_raising_a_maximum_is_clean(prod: Run) -> None:
     for change in (scaled(0, 12), scaled(3, 20)):
-        moved = transition(prod, run_stack("prod", mutate=change))
+        moved = transition(prod, run_stack("fleet", mutate=change))
         assert moved.violations == []
         assert {c.action for c in moved.changes} == {"update"}
 
@@ -505,7 +505,7 @@ def prod_eu(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any
 
 def test_new_instance_types_replace_only_that_group_and_cleanly(prod: Run) -> None:
     moved = transition(
-        prod, run_stack("prod", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
+        prod, run_stack("fleet", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
     )
     # The SDK registers a resource once its inputs resolve: the three zones' groups come in any order.
     assert sorted((c.action, c.name, c.forced_by) for c in moved.changes) == [
@@ -518,7 +518,7 @@ def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(p
     def zones(count: int) -> Callable[[dict[str, Any]], None]:
         return prod_eu(lambda c: c.update(availabilityZones=count))
 
-    two = run_stack("prod", mutate=zones(2))
+    two = run_stack("fleet", mutate=zones(2))
     assert transition(two, prod).violations == []
     fewer = transition(prod, two)
     # The zones left share the per-zone groups' minimum: each zone's rises (1 -> 2), past what the autoscaler set.
@@ -546,8 +546,8 @@ def versioned(version: str) -> Callable[[dict[str, Any]], None]:
 
 
 def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(prod: Run) -> None:
-    older = run_stack("prod", mutate=versioned("1.34"))
-    oldest = run_stack("prod", mutate=versioned("1.33"))
+    older = run_stack("fleet", mutate=versioned("1.34"))
+    oldest = run_stack("fleet", mutate=versioned("1.33"))
     up = transition(older, prod)
     assert up.violations == [], [v.message for v in up.violations]
     clusters = [c for c in up.changes if c.type == "eks:index:Cluster"]

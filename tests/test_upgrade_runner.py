@@ -19,7 +19,7 @@ from deploy.rollback import rollback
 from deploy.runner import ExitCode
 from deploy.upgrade import Runner, run_campaign
 from tests.config_cases import raw_prod
-from tests.reference_stacks import reference_project
+from tests.reference_stacks import fleet_hub_project
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
 
@@ -31,7 +31,7 @@ def spec_at(version: str, support: str = "EXTENDED") -> FleetSpec:
     raw["upgrades"] = {
         "waves": [{"name": "eu", "clusters": ["prod-eu"]}, {"name": "rest", "clusters": ["prod-us", "mgmt", "staging-us"]}]
     }
-    return hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    return hub_stack.with_hub_stack(load_fleet(raw), fleet_hub_project(), stack="prod")
 
 
 class FakeStack:

@@ -19,7 +19,7 @@ from offline import upgrade_gates
 from offline.harness import ROOT, Run, run_stack
 from offline.transition import transition
 from tests.config_cases import problems_after, raw_prod
-from tests.reference_stacks import reference_project
+from tests.reference_stacks import fleet_hub_project
 
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with kustomize) is not installed")
 
@@ -30,7 +30,7 @@ def prod_at(version: str, waves: list[dict[str, Any]] | None = None) -> FleetSpe
     raw["supportType"] = "EXTENDED"
     if waves is not None:
         raw["upgrades"] = {"waves": waves}
-    return hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    return hub_stack.with_hub_stack(load_fleet(raw), fleet_hub_project(), stack="prod")
 
 
 def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
@@ -136,7 +136,7 @@ def test_the_plan_prints_the_campaign_and_exits_1_on_a_failing_gate(capsys: pyte
 
 
 def versioned(version: str, support: str = "EXTENDED") -> Run:
-    return run_stack("prod", mutate=lambda c: c.update({"fleet:kubernetesVersion": version, "fleet:supportType": support}))
+    return run_stack("fleet", mutate=lambda c: c.update({"fleet:kubernetesVersion": version, "fleet:supportType": support}))
 
 
 def test_every_hop_of_a_two_minor_campaign_is_a_clean_transition() -> None:
@@ -162,7 +162,7 @@ def pinned_at(version: str) -> Run:
         config.update({"fleet:kubernetesVersion": version, "fleet:supportType": "EXTENDED"})
         config["fleet:addons"] = {**config.get("fleet:addons", {}), **PINS}
 
-    return run_stack("prod", mutate=edit)
+    return run_stack("fleet", mutate=edit)
 
 
 def test_a_version_bump_moves_the_add_ons_pinned_per_minor() -> None:
@@ -191,14 +191,14 @@ def test_the_campaign_moves_pinned_add_ons_and_stops_where_a_pin_is_missing() ->
     raw = raw_prod()
     raw.update(kubernetesVersion="1.34", supportType="EXTENDED")
     raw["addons"] = {**raw.get("addons", {}), "ebsCsiVersion": {"1.34": "v1.48.0-eksbuild.2"}}
-    spec = hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    spec = hub_stack.with_hub_stack(load_fleet(raw), fleet_hub_project(), stack="prod")
     campaign = upgrades.plan_campaign(spec, "1.35")
     members = next(w for w in campaign.waves if w.name == "members")
     gate = next(g for g in members.gates if g.name == "add-ons")
     assert not gate.passed
     assert "aws-ebs-csi-driver 1.35" in gate.detail
     raw["addons"]["ebsCsiVersion"] = PINS["ebsCsiVersion"]
-    spec = hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="prod")
+    spec = hub_stack.with_hub_stack(load_fleet(raw), fleet_hub_project(), stack="prod")
     members = next(w for w in upgrades.plan_campaign(spec, "1.35").waves if w.name == "members")
     assert next(g for g in members.gates if g.name == "add-ons").passed
     steps = " ".join(members.steps)

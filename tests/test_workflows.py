@@ -93,10 +93,10 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
 
-def list_staging_in_prod(project: Path) -> None:
-    """Step 2 of "Add a cluster to the GitOps fleet": prod lists staging in fleet:members."""
-    listed = project / "Pulumi.prod.yaml"
-    members = "  fleet:members: [organization/fleet/staging]\n"
+def list_members_in_mgmt(project: Path) -> None:
+    """Step 2 of "Add a cluster to the GitOps fleet": mgmt lists prod and staging in fleet:members."""
+    listed = project / "Pulumi.mgmt.yaml"
+    members = "  fleet:members: [organization/fleet/prod, organization/fleet/staging]\n"
     listed.write_text(listed.read_text().replace("  fleet:deployer:", members + "  fleet:deployer:"))
 
 
@@ -104,34 +104,39 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     deploy = load("deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
-    # Staging joins prod's hub: on a new account it can only deploy after prod (python -m deploy.order).
-    assert deploy_order(reference_project) == ["prod", "staging"]
-    assert jobs["prod"]["needs"] == "tests"
-    assert jobs["staging"]["needs"] == "prod"
-    # Then prod again, once prod lists staging (fleet:members): the hub pulls staging's registration
-    # from staging's outputs. The reference lists none yet (staging must exist first), so the job's
-    # up step is skipped by its check of python -m deploy.order.
+    # Prod and staging join mgmt's hub: on a new account they can only deploy after mgmt
+    # (python -m deploy.order), and neither waits for the other.
+    assert deploy_order(reference_project) == ["mgmt", "prod", "staging"]
+    assert jobs["mgmt"]["needs"] == "tests"
+    assert jobs["prod"]["needs"] == "mgmt"
+    assert jobs["staging"]["needs"] == "mgmt"
+    # Then mgmt again, once it lists them (fleet:members): the hub pulls their registrations from
+    # their outputs. The reference lists none yet (they must exist first), so the job's up step is
+    # skipped by its check of python -m deploy.order.
     assert order.registration_round(reference_project) == []
     for path in reference_project.iterdir():
         shutil.copy(path, tmp_path / path.name)
-    list_staging_in_prod(tmp_path)
-    assert order.registration_round(tmp_path) == ["prod"]
-    assert jobs["register"]["needs"] == "staging"
+    list_members_in_mgmt(tmp_path)
+    assert order.registration_round(tmp_path) == ["mgmt"]
+    assert jobs["register"]["needs"] == ["prod", "staging"]
     (check,) = [step for step in jobs["register"]["steps"] if step.get("id") == "round"]
     assert "python -m deploy.order --json" in check["run"]
-    assert jobs["register"]["environment"] == "production"
-    assert jobs["register"]["concurrency"] == {"group": "pulumi-stack-prod", "cancel-in-progress": False}
-    (register,) = [step for step in jobs["register"]["steps"] if "--stack prod --up" in step.get("run", "")]
+    assert '"mgmt" not in' in check["run"]
+    assert jobs["register"]["environment"] == "management"
+    assert jobs["register"]["concurrency"] == {"group": "pulumi-stack-mgmt", "cancel-in-progress": False}
+    (register,) = [step for step in jobs["register"]["steps"] if "--stack mgmt --up" in step.get("run", "")]
     assert register["if"] == "steps.round.outputs.register == 'true'"
+    # Each stack deploys in its own environment: its own approval and its own deploy role.
+    assert jobs["mgmt"]["environment"] == "management"
     assert jobs["staging"]["environment"] == "staging"
     assert jobs["prod"]["environment"] == "production"
-    for stack in ("staging", "prod"):
+    for stack in ("mgmt", "staging", "prod"):
         job = jobs[stack]
         assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
         (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
         assert f"--stack {stack} --up" in up["run"]
     # Every stack the repo ships is deployed by this workflow.
-    assert {"staging", "prod"} == set(stacks_in(reference_project))
+    assert {"mgmt", "staging", "prod"} == set(stacks_in(reference_project))
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
@@ -200,9 +205,10 @@ def test_a_member_stack_file_touches_the_hub_that_registers_it() -> None:
 def test_touched_cli_prints_a_github_output_line(
     reference_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("Pulumi.prod.yaml\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Pulumi.mgmt.yaml\n"))
     assert touched.main([], root=reference_project) == 0
-    assert capsys.readouterr().out == 'stacks=["prod", "staging"]\n'
+    # mgmt's file is read by the stacks that join it (its NAT addresses, its interconnect).
+    assert capsys.readouterr().out == 'stacks=["mgmt", "prod", "staging"]\n'
 
 
 def test_touched_cli_reports_a_malformed_stack_file_where_it_breaks(
@@ -221,19 +227,19 @@ def test_order_cli_prints_the_order_as_text_and_json(
     reference_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert order.main([], root=reference_project) == 0
-    assert capsys.readouterr().out == "1. prod\n2. staging (after prod: joins its hub)\n"
+    assert capsys.readouterr().out == ("1. mgmt\n2. prod (after mgmt: joins its hub)\n3. staging (after mgmt: joins its hub)\n")
     assert order.main(["--json"], root=reference_project) == 0
     assert json.loads(capsys.readouterr().out) == {
-        "order": ["prod", "staging"],
-        "hubs": {"prod": None, "staging": "prod"},
+        "order": ["mgmt", "prod", "staging"],
+        "hubs": {"mgmt": None, "prod": "mgmt", "staging": "mgmt"},
         "registerAfter": [],
     }
-    # Once prod lists staging (fleet:members), a third round registers it.
+    # Once mgmt lists them (fleet:members), a last round registers them.
     for path in reference_project.iterdir():
         shutil.copy(path, tmp_path / path.name)
-    list_staging_in_prod(tmp_path)
+    list_members_in_mgmt(tmp_path)
     assert order.main([], root=tmp_path) == 0
-    assert capsys.readouterr().out.endswith("3. prod again (fleet:members: registers the clusters of staging in Argo CD)\n")
+    assert capsys.readouterr().out.endswith("4. mgmt again (fleet:members: registers the clusters of prod, staging in Argo CD)\n")
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:
@@ -241,8 +247,8 @@ def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tm
     for path in reference_project.iterdir():
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.staging.yaml").read_text())
-    assert deploy_order(tmp_path) == ["prod", "dev", "staging"]
-    assert deploy_order(reference_project) == ["prod", "staging"]
+    assert deploy_order(tmp_path) == ["mgmt", "dev", "prod", "staging"]
+    assert deploy_order(reference_project) == ["mgmt", "prod", "staging"]
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
@@ -288,7 +294,7 @@ def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path, referenc
     (tmp_path / "yaml").symlink_to(Path(yaml.__file__).parent)
     result = subprocess.run(
         [sys.executable, "-S", "-m", "deploy.touched", "--root", str(reference_project)],
-        input="Pulumi.prod.yaml\n",
+        input="Pulumi.mgmt.yaml\n",
         cwd=ROOT,
         env={"PYTHONPATH": f"{ROOT}:{tmp_path}"},
         capture_output=True,
@@ -296,4 +302,4 @@ def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path, referenc
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == 'stacks=["prod", "staging"]\n'
+    assert result.stdout == 'stacks=["mgmt", "prod", "staging"]\n'
