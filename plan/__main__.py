@@ -1,4 +1,4 @@
-"""python -m plan <stack> [--json] [--diagram FILE]: what a stack declares, offline.
+"""python -m plan <stack> [--json] [--diagram FILE] | --all: what a stack (or every stack) declares, offline.
 
 Runs the real program under Pulumi mocks with the stack's real config: no AWS credentials, no
 Pulumi CLI. Exit status 0 with the plan; 1 when the config is invalid (the problems are printed)
@@ -8,6 +8,8 @@ or a guardrail of the policy pack fails (the plan says which).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -29,7 +31,13 @@ HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m plan", description=__doc__.splitlines()[0])
-    parser.add_argument("stack", help="stack name (reads Pulumi.<stack>.yaml), or the stack file's name")
+    parser.add_argument("stack", nargs="?", help="stack name (reads Pulumi.<stack>.yaml), or the stack file's name")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every stack of this project in deploy order (python -m deploy.order), each planned on the others' "
+        "planned outputs: the hub's for a stack that joins it, its members' for a hub (exit 1 when one fails)",
+    )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--diagram", type=Path, help="write a Mermaid diagram of the topology to this file")
     parser.add_argument(
@@ -79,6 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         help="with --compare: go from FILE to FILE2 instead of from the stack's file to FILE (a runbook's steps)",
     )
     args = parser.parse_args(argv)
+    if args.all:
+        if args.stack is not None or any(
+            (args.diagram, args.kubeconfig, args.compare, args.access, args.upgrade_to, args.what_if, args.to)
+        ):
+            print("--all plans every stack and takes no stack or other option but --json", file=sys.stderr)
+            return 1
+        return _plan_all(args.json)
+    if args.stack is None:
+        parser.print_usage(sys.stderr)
+        print("python -m plan: a stack, or --all", file=sys.stderr)
+        return 1
     stack = stack_name(args.stack)
     if args.to is not None and args.compare is None:
         print("--to FILE2 needs --compare FILE (the config it starts from)", file=sys.stderr)
@@ -164,6 +183,32 @@ def main(argv: list[str] | None = None) -> int:
     # Like `pulumi preview --policy-pack policy`: a failing mandatory guardrail fails the plan; so
     # does a flow with no path, which `pulumi up` would not notice at all.
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
+
+
+def _plan_all(as_json: bool) -> int:
+    """Each stack's plan in deploy order; as JSON, one document keyed by stack."""
+    from deploy.order import deploy_order
+
+    try:
+        order = deploy_order(stacks.STACK_DIR)
+    except (ValueError, StackFileError) as error:
+        print(f"python -m plan --all: {error}", file=sys.stderr)
+        return 1
+    status = 0
+    plans: dict[str, Any] = {}
+    for stack in order:
+        if not as_json:
+            print(f"=== {stack} ===")
+            status |= main([stack])
+            continue
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            status |= main([stack, "--json"])
+        text = captured.getvalue()
+        plans[stack] = json.loads(text) if text.strip() else None
+    if as_json:
+        print(json.dumps({"order": order, "stacks": plans}, indent=2, sort_keys=True))
+    return status
 
 
 def _members_planned(stack: str, members: list[str]) -> dict[str, dict[str, Any]]:

@@ -113,3 +113,46 @@ def test_a_failing_guardrail_is_shown_and_fails_the_plan(
 def test_the_prod_plan_passes_the_policy_pack(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fleet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["policy"]["no-open-ingress"] == []
+
+
+def test_all_three_stacks_are_planned_each_on_the_others_planned_outputs(
+    reference_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The deploy order's rounds, offline: mgmt, prod and staging on mgmt's planned outputs, mgmt on theirs.
+    import shutil
+
+    import yaml
+
+    from components.config import hub_stack
+    from tests.config_cases import members_registered
+
+    for path in reference_project.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    mgmt = yaml.safe_load((tmp_path / "Pulumi.mgmt.yaml").read_text())
+    members_registered(mgmt["config"])
+    (tmp_path / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(mgmt))
+    monkeypatch.setattr(stacks, "STACK_DIR", tmp_path)
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+    assert main(["--all", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["order"] == ["mgmt", "prod", "staging"]
+    plans = document["stacks"]
+    registered = plans["mgmt"]["argocd"]["registeredClusters"]
+    assert set(registered) == {"mgmt", "prod-us", "prod-eu", "staging-us"}
+    # Each member's planned endpoint, in its own region, not a placeholder.
+    assert registered["prod-eu"]["server"].endswith(".eu-west-1.eks.amazonaws.com")
+    assert registered["staging-us"]["server"].endswith(".us-west-2.eks.amazonaws.com")
+    for stack in ("mgmt", "prod", "staging"):
+        assert plans[stack]["preflight"]["verdict"] == "pass"
+        assert all(f["path"] is not None for f in plans[stack]["flows"]), stack
+    # Prod's and staging's Argo CD flows come from mgmt's stack; prod's clusterset stays in prod.
+    argocd = {(f["source"], f["destination"]) for f in plans["prod"]["flows"] if f["kind"] == "argocd-api"}
+    assert argocd == {("hub-stack:organization/fleet/mgmt", "prod-us"), ("hub-stack:organization/fleet/mgmt", "prod-eu")}
+    assert not [f for f in plans["mgmt"]["flows"] if f["kind"] in ("broker-api", "gateway-tunnel")]
+
+
+def test_all_takes_no_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prod", "--all"]) == 1
+    assert "--all plans every stack" in capsys.readouterr().err
+    assert main([]) == 1
+    assert "a stack, or --all" in capsys.readouterr().err
