@@ -92,6 +92,11 @@ def classify(old: Registration, new: Registration) -> Change | None:
         return None
     forcing = set(forced_by(new.type, changed)) if new.custom or new.type in FORCE_NEW else set()
     forcing |= {c for c in changed for p in new.replace_on_changes if p == "*" or c == p or c.startswith(f"{p}.")}
+    if new.custom and "(provider)" in changed:
+        # The engine replaces a resource whose provider reference changes (pulumi/pulumi
+        # pkg/resource/deploy/step_generator.go, diff: providerChanged -> ReplaceKeys ["provider"]):
+        # created through the new provider, then deleted through the old one.
+        forcing.add("(provider)")
     return Change(
         new.urn,
         new.type,

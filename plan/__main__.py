@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--all",
         action="store_true",
-        help="every stack of this project in deploy order (python -m deploy.order), each planned on the others' "
+        help="every stack of this project, hubs first (the deploy order), each planned on the others' "
         "planned outputs: the hub's for a stack that joins it, its members' for a hub (exit 1 when one fails)",
     )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -187,11 +187,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plan_all(as_json: bool) -> int:
     """Each stack's plan in deploy order; as JSON, one document keyed by stack."""
-    from deploy.order import deploy_order
-
+    # A stack either runs a hub or joins one (validation), so hubs first is the deploy order
+    # (python -m deploy.order says the same, and refuses what validation would).
     try:
-        order = deploy_order(stacks.STACK_DIR)
-    except (ValueError, StackFileError) as error:
+        order = sorted(harness.available_stacks(), key=lambda s: (hub_stack_of(s) is not None, s))
+    except StackFileError as error:
         print(f"python -m plan --all: {error}", file=sys.stderr)
         return 1
     status = 0

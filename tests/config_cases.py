@@ -70,3 +70,29 @@ def retire_steps() -> list[Callable[[dict[str, Any]], None]]:
         config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c["name"] != "prod-eu"]
 
     return [step1, step2, step3]
+
+
+MGMT = "organization/fleet/mgmt"
+
+
+def hub_out_steps() -> list[Callable[[dict[str, Any]], None]]:
+    """The "Move the hub to its own stack" runbook (docs/runbooks.md), prod's edits (each builds on
+    the last), from the single-stack fleet (tests/stacks/Pulumi.fleet.yaml) to the shipped Pulumi.prod.yaml."""
+
+    def retire_hub(config: dict[str, Any]) -> None:
+        next(c for c in config["fleet:clusters"] if c.get("role") == "hub")["retiring"] = True
+
+    def drop_hub(config: dict[str, Any]) -> None:
+        retire_hub(config)
+        config["fleet:clusters"] = [c for c in config["fleet:clusters"] if c.get("role") != "hub"]
+        names = [c["name"] for c in config["fleet:clusters"]]
+        config.pop("fleet:argocd", None)
+        config.pop("fleet:members", None)
+        # The clusterset stays in prod: its broker moves to a production cluster.
+        config["fleet:submariner"] = {**config["fleet:submariner"], "broker": names[0], "clusters": names}
+
+    def join_mgmt(config: dict[str, Any]) -> None:
+        drop_hub(config)
+        config["fleet:hub"] = {"stack": MGMT}
+
+    return [retire_hub, drop_hub, join_mgmt]

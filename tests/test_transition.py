@@ -566,3 +566,91 @@ def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(
     assert skipped == {"one-minor-up"}
     assert {v.rule for v in down} == {"one-minor-up"}
     assert all("downgrade is a new cluster" in v.fix for v in down)
+
+
+# ---------------------------------------------------------------- moving the hub to its own stack (two stacks to three)
+
+
+def hub_out_runs() -> list[Run]:
+    from offline.harness import run_program, stack_config
+    from tests.config_cases import hub_out_steps
+
+    configs = [stack_config("fleet")]
+    for step in hub_out_steps():
+        config = stack_config("fleet")
+        step(config)
+        configs.append(config)
+    # The single-stack fleet deployed as stack prod: the shape prod had before mgmt had its own stack.
+    return [run_program(config, stack="prod") for config in configs]
+
+
+def test_moving_the_hub_to_its_own_stack_keeps_every_production_resource() -> None:
+    from offline.harness import stack_config
+    from tests.config_cases import hub_out_steps
+
+    before, retiring, dropped, joined = hub_out_runs()
+    # Step 1: the hub loses its protection, nothing else changes.
+    first = transition(before, retiring)
+    assert first.violations == [], [v.message for v in first.violations]
+    assert first.by_action()["delete"] == first.by_action()["replace"] == []
+    assert {c.name.split("-", 1)[0] for c in first.changes} <= {"mgmt"}
+
+    # Step 2: the hub, Argo CD and the hub's Submariner pieces go; no production resource is
+    # replaced or deleted. The broker's objects move to prod-us: a new provider means a
+    # replacement (created on prod-us, then deleted on mgmt), and the members re-point at it.
+    second = transition(retiring, dropped)
+    assert second.violations == [], [v.message for v in second.violations]
+    acted = second.by_action()
+    # Of prod's own, only its registration in the old hub goes: the old role's entries and the Secrets on mgmt.
+    assert {c.name for c in acted["delete"] + acted["replace"] if c.name.startswith("prod-")} == {
+        f"prod-{r}-argocd{p}" for r in ("us", "eu") for p in ("", "-access", "-admin", "-cluster")
+    }
+    replaced = acted["replace"]
+    assert replaced
+    assert all(c.name.startswith("submariner-broker-") and c.forced_by == ("(provider)",) for c in replaced)
+    assert all(c.type.startswith("kubernetes:") for c in replaced)
+    chart = [s for s in second.steps if s.registration.name == "submariner-broker-chart"]
+    assert [s.kind for s in chart] == ["create", "delete"]  # on prod-us first, then off mgmt
+    members = {c.name: c.changed for c in acted["update"] if c.type == "kubernetes:submariner.io/v1alpha1:Submariner"}
+    assert set(members) == {"prod-us-submariner-submariner", "prod-eu-submariner-submariner"}
+    assert all("spec.brokerK8sApiServer" in changed for changed in members.values())
+    deleted = {c.name for c in acted["delete"]}
+    assert "mgmt-eks" in deleted
+    assert {"argocd", "argocd-root", "argocd-appset-myapp"} <= deleted
+
+    # Step 3: prod joins mgmt: only the hub role's entries on its clusters and its allow lists.
+    third = transition(dropped, joined)
+    assert third.violations == [], [v.message for v in third.violations]
+    acted = third.by_action()
+    assert acted["delete"] == acted["replace"] == []
+    assert {c.name for c in acted["update"]} == {"prod-us-eks", "prod-eu-eks"}
+
+    # The last step is the shipped Pulumi.prod.yaml (its quotas are a fresh account's).
+    final = stack_config("fleet")
+    for step in hub_out_steps():
+        final = stack_config("fleet")
+        step(final)
+    shipped = stack_config("prod")
+    assert {k: v for k, v in final.items() if k != "fleet:quotas"} == {k: v for k, v in shipped.items() if k != "fleet:quotas"}
+
+
+def test_each_hub_out_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from offline import stacks
+    from plan import __main__ as plan_main
+    from tests.config_cases import hub_out_steps
+
+    text = yaml.safe_load(stacks.stack_path("fleet").read_text())
+    files = [tmp_path / "step0" / "Pulumi.prod.yaml"]
+    files[0].parent.mkdir()
+    files[0].write_text(yaml.safe_dump(text, sort_keys=False))
+    for number, step in enumerate(hub_out_steps(), start=1):
+        config = copy.deepcopy(text)
+        step(config["config"])
+        files.append(tmp_path / f"step{number}" / "Pulumi.prod.yaml")
+        files[-1].parent.mkdir()
+        files[-1].write_text(yaml.safe_dump(config, sort_keys=False))
+    for before, after in itertools.pairwise(files):
+        assert plan_main.main(["prod", "--compare", str(before), "--to", str(after)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("No step breaks an AWS or Pulumi rule.") == 3
+    assert "submariner-broker-chart (forced by (provider))" in out
