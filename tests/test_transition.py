@@ -617,6 +617,12 @@ def test_moving_the_hub_to_its_own_stack_keeps_every_production_resource() -> No
     deleted = {c.name for c in acted["delete"]}
     assert "mgmt-eks" in deleted
     assert {"argocd", "argocd-root", "argocd-appset-myapp"} <= deleted
+    # Deleting them deletes no workload: no cascading finalizer on the root Application, and every
+    # ApplicationSet keeps its Applications' resources.
+    root = retiring.named("argocd-root")
+    assert not (root.inputs.get("metadata") or {}).get("finalizers")
+    for appset in retiring.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet"):
+        assert appset.inputs["spec"]["syncPolicy"]["preserveResourcesOnDeletion"] is True
 
     # Step 3: prod joins mgmt: only the hub role's entries on its clusters and its allow lists.
     third = transition(dropped, joined)
@@ -654,3 +660,35 @@ def test_each_hub_out_step_is_previewed_by_compare(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     assert out.count("No step breaks an AWS or Pulumi rule.") == 3
     assert "submariner-broker-chart (forced by (provider))" in out
+
+
+def test_staging_moves_to_mgmts_hub_replacing_only_the_hub_roles_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from components.config import hub_stack
+    from tests.config_cases import MGMT
+    from tests.reference_stacks import fleet_hub_project, reference_project
+
+    # Both hubs' stack files beside staging: prod's (the single-stack fleet) before, mgmt's after.
+    for path in fleet_hub_project().iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    shutil.copy(reference_project() / "Pulumi.mgmt.yaml", tmp_path / "Pulumi.mgmt.yaml")
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+
+    def hub(role: str, cluster: str) -> dict[str, Any]:
+        return {"argocdHub": {"cluster": cluster, "namespace": "argocd", "roleArn": role, "egressIps": ["192.0.2.1"]}}
+
+    old_role, new_role = "arn:aws:iam::123456789012:role/prod-argocd-hub", "arn:aws:iam::123456789012:role/mgmt-argocd-hub"
+    before = run_stack(
+        "staging",
+        mutate=lambda c: c.update({"fleet:hub": {"stack": "organization/fleet/prod"}}),
+        stack_outputs={"organization/fleet/prod": hub(old_role, "mgmt")},
+    )
+    after = run_stack("staging", stack_outputs={MGMT: hub(new_role, "mgmt")})
+    moved = transition(before, after)
+    assert moved.violations == [], [v.message for v in moved.violations]
+    acted = moved.by_action()
+    # A new principal is a new entry (EKS: principalArn forces replacement): the new role's entry is
+    # created before the old one goes, two principals, no collision.
+    assert {c.name for c in acted["replace"]} == {"staging-us-argocd-access", "staging-us-argocd-admin"}
+    assert acted["delete"] == []
