@@ -36,7 +36,7 @@ def prod_at(version: str, waves: list[dict[str, Any]] | None = None) -> FleetSpe
 def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
     campaign = upgrades.plan_campaign(prod_at("1.34"), "1.35")
     assert [(w.name, [c.name for c in w.clusters]) for w in campaign.waves] == [
-        ("joining-stacks", ["staging-us"]),
+        ("stack-staging", ["staging-us"]),
         ("members", ["prod-eu", "prod-us"]),
         ("hub", ["mgmt"]),
     ]
@@ -204,3 +204,19 @@ def test_the_campaign_moves_pinned_add_ons_and_stops_where_a_pin_is_missing() ->
     steps = " ".join(members.steps)
     assert "aws-ebs-csi-driver v1.50.0-eksbuild.1" in steps
     assert "metrics-server stays at its creation version" in steps
+
+
+def test_on_mgmt_each_environment_is_its_own_wave_staging_before_prod() -> None:
+    # A bad version stops in one environment: staging (nothing protected) moves before prod, the hub last.
+    from tests.config_cases import raw_mgmt
+    from tests.reference_stacks import reference_project
+
+    raw = raw_mgmt()
+    raw.update(kubernetesVersion="1.34", supportType="EXTENDED")
+    spec = hub_stack.with_hub_stack(load_fleet(raw), reference_project(), stack="mgmt")
+    campaign = upgrades.plan_campaign(spec, "1.35")
+    assert [(w.name, sorted(c.name for c in w.clusters)) for w in campaign.waves] == [
+        ("stack-staging", ["staging-us"]),
+        ("stack-prod", ["prod-eu", "prod-us"]),
+        ("hub", ["mgmt"]),
+    ]

@@ -34,6 +34,8 @@ class CampaignCluster:
     """A Submariner member: CoreDNS runs as the EKS add-on (the campaign moves it), and its gateways' connections are checked."""
     addon_pins: dict[str, AddonPin] = field(default_factory=dict)
     """The EKS add-ons it runs that fleet:addons pins (or leaves unset), by add-on name."""
+    protected: bool = False
+    """Protected from deletion (fleet:protect): a production cluster, which moves after the unprotected ones."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ def _clusters_of(spec: FleetSpec, stack: str) -> list[CampaignCluster]:
                 for addon, pin in spec.addons.pins().items()
                 if (c.addons.ebs_csi if addon == "aws-ebs-csi-driver" else c.addons.metrics_server)
             },
+            spec.protects(c),
         )
         for c in sorted(spec.clusters, key=lambda c: c.name)
     ]
@@ -113,10 +116,16 @@ def assign_waves(spec: FleetSpec, clusters: list[CampaignCluster]) -> tuple[list
     """The configured waves (fleet:upgrades.waves) or the default; problems name every cluster in no
     wave or in two, and every name no cluster has."""
     if not spec.upgrades.waves:
-        joined = [c for c in clusters if c.stack]
+        # One wave per joining stack, so a bad version stops in one environment: the stacks with no
+        # protected cluster (staging, dev) before those with one (prod), then this stack's members, the hub last.
+        joined: dict[str, list[CampaignCluster]] = {}
+        for cluster in clusters:
+            if cluster.stack:
+                joined.setdefault(cluster.stack, []).append(cluster)
+        order = sorted(joined, key=lambda stack: (any(c.protected for c in joined[stack]), stack))
         own = [c for c in clusters if not c.stack]
         default = [
-            Wave("joining-stacks", joined),
+            *(Wave(f"stack-{stack}", joined[stack]) for stack in order),
             Wave("members", [c for c in own if c.role != "hub"]),
             Wave("hub", [c for c in own if c.role == "hub"]),
         ]
