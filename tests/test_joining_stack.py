@@ -306,3 +306,36 @@ def test_the_plan_of_a_hub_registers_its_members_from_their_planned_outputs(
     staging = plan["argocd"]["registeredClusters"]["staging-us"]
     assert staging["labels"]["fleet/stack"] == "staging"
     assert staging["server"].endswith(".gr7.us-west-2.eks.amazonaws.com")  # staging's planned endpoint, not a placeholder
+
+
+def test_prod_joining_a_peering_hub_cannot_peer_its_own_clusters_and_keeps_its_brokers_public_path(
+    tmp_path: Path,
+) -> None:
+    # Prod's clusterset has its broker on prod-us. Its clusters peer with mgmt's VPC, and AWS routes
+    # nothing onward through a peered VPC, so prod-eu reaches prod-us's API only over the internet.
+    # A second interconnect of prod's own would register a link per cluster under the same name as
+    # the hub's (<cluster>-interconnect): Pulumi refuses a duplicate URN (mocks do not).
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    hub = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
+    hub["config"]["fleet:interconnect"] = {"mode": "peering"}
+    (tmp_path / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(hub))
+    raw = {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+    raw["interconnect"] = {"mode": "peering"}
+    from components.planning.checks import membership_problems
+
+    spec = hub_stack.with_hub_stack(load_fleet(raw), tmp_path, stack="prod")
+    (problem,) = membership_problems(spec, "prod")
+    assert problem.startswith(f"fleet:interconnect.mode: peering: this stack joins {HUB}, which peers its members")
+    raw["interconnect"] = {"mode": "none"}
+    raw["apiAccessCidrs"] = []
+    spec = hub_stack.with_hub_stack(load_fleet(raw), tmp_path, stack="prod")
+    assert membership_problems(spec, "prod") == []
+    (error,) = [e for e in preflight.run(spec).errors if e.startswith("broker-api")]
+    assert "keep the public endpoints (fleet:apiAccessCidrs) for calls between its own clusters" in error
+    # With its public endpoints, prod-eu reaches the broker over the internet and mgmt reaches both privately.
+    raw["apiAccessCidrs"] = ["203.0.113.0/24"]
+    spec = hub_stack.with_hub_stack(load_fleet(raw), tmp_path, stack="prod")
+    routes = {(f.kind.value, f.source, f.destination): f.route for f in flows.fleet_flows(spec) if f.to_api}
+    assert routes[("broker-api", "prod-eu", "prod-us")] is flows.Route.INTERNET
+    assert routes[("argocd-api", f"hub-stack:{HUB}", "prod-eu")] is flows.Route.PEERING
+    assert preflight.run(spec).errors == []

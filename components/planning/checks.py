@@ -50,6 +50,15 @@ def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
             f"{config_path(('account',))}: the hub stack deploys into account {hub.account.id} (its fleet:account); "
             "declare this stack's account too, so its peering requests name the hub's owner when it is another account"
         )
+    if interconnect.plan_joined(spec) is not None and interconnect.plan_interconnect(spec) is not None:
+        # Both would build a link per cluster under one name (<cluster>-interconnect), which Pulumi
+        # refuses as a duplicate URN; from four clusters on, peering is the default mode.
+        problems.append(
+            f"{config_path(('interconnect', 'mode'))}: {spec.interconnect_mode.value}: this stack joins "
+            f"{spec.hub_stack.stack if spec.hub_stack else 'a hub'}, which peers its members, so its clusters already "
+            "peer with the hub's VPC; it cannot peer them with each other too. Set it to none: calls between its own "
+            "clusters (the Submariner broker's API) take their public endpoints (fleet:apiAccessCidrs)"
+        )
     taken = {c.name: f"stack {stack}" for c in spec.clusters}
     listed: set[str] = set()
     for i, reference in enumerate(spec.members):

@@ -229,11 +229,19 @@ def _path(spec: FleetSpec, flow: Flow, fleet_flows: Iterable[Flow]) -> FlowPath:
         return FlowPath(flow, f"{how} {plan.hub} <-> {spoke} to {flow.destination}'s private endpoint on 443{dns}")
     if flow.to_api:
         if not spec.api_access_cidrs:
+            if interconnect.plan_joined(spec) is not None:
+                # Its clusters peer with the hub's VPC only, and AWS routes nothing onward through a peered VPC.
+                fix = (
+                    "this stack joins a hub that peers its members, so its clusters reach only the hub privately; "
+                    "keep the public endpoints (fleet:apiAccessCidrs) for calls between its own clusters"
+                )
+            else:
+                fix = "set fleet:interconnect.mode: peering"
             return FlowPath(
                 flow,
                 None,
                 f"{flow.destination}'s endpoint is private-only (fleet:apiAccessCidrs: []) and fleet:interconnect.mode is none; "
-                "set fleet:interconnect.mode: peering",
+                + fix,
             )
         source = by_name.get(flow.source)
         count = flows.egress_addresses(spec, source, flow.egress) if source else flows.foreign_hub_addresses(spec)
