@@ -89,6 +89,10 @@ def _urns_for_refs(value: Any) -> Any:
     return value
 
 
+class DuplicateUrnError(Exception):
+    """What `pulumi up` stops with when the program registers one URN twice."""
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """Records registrations; replaces resource references in inputs with their URNs.
 
@@ -138,6 +142,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             references=references,
         )
         with self.lock:
+            if response.urn in self.registrations:
+                # The engine refuses a second registration of one URN (pulumi/pulumi step_generator.go,
+                # generateURN: "Duplicate resource URN"); the stock mock monitor accepts it silently.
+                raise DuplicateUrnError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
             self.registrations[response.urn] = registration
         return response
 

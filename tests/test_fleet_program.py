@@ -551,3 +551,19 @@ def test_clusters_never_wait_on_each_other(prod: Run) -> None:
 
 def test_same_config_same_resources(prod: Run) -> None:
     assert fingerprint(run_stack("fleet")) == fingerprint(prod)
+
+
+def test_the_mocks_refuse_a_urn_registered_twice_as_the_engine_does() -> None:
+    # The engine stops a deploy that registers one URN twice; the stock mock monitor does not, so a
+    # program that named two resources alike (e.g. two interconnect links per cluster) passed offline.
+    import pulumi_aws as aws
+
+    from offline.harness import run_program
+    from offline.recording import DuplicateUrnError
+
+    def twice() -> None:
+        for _ in range(2):
+            aws.ec2.Vpc("same", aws.ec2.VpcArgs(cidr_block="10.0.0.0/16"))
+
+    with pytest.raises(DuplicateUrnError, match="Duplicate resource URN"):
+        run_program({}, entry=twice)
