@@ -303,3 +303,15 @@ def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path, referenc
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == 'stacks=["mgmt", "prod", "staging"]\n'
+
+
+def test_ci_runs_the_readmes_test_command_with_the_pinned_installer() -> None:
+    readme = (ROOT / "README.md").read_text()
+    (command,) = [line for line in readme.splitlines() if line.endswith("python -m pytest -q -n auto")]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert command in ci.splitlines()
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line)
+    assert f"pip install -q uv=={pins['uv']} " in command
+    assert f"pip install -q uv=={pins['uv']} " in ci
+    # The type checks still decide the run: their status is the script's last word.
+    assert ci.rstrip().endswith('exit "$mypy_status"')
