@@ -81,6 +81,14 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             lines += ["", f"Quotas to raise for {row['clusters']} clusters: " + ", ".join(row["quotasToRaise"]) + "."]
     measured = [r for r in rows if "refused" not in r]
     if measured:
+        # Where the program's cost over the floor goes: Outputs, one per property a typed SDK class declares.
+        lines += ["", "Outputs created per evaluation (program vs floor):"]
+        lines += [
+            f"- {r['clusters']} clusters: {r['outputs']:,} vs {r['floorOutputs']:,} ({r['outputs'] / r['floorOutputs']:.1f}x)"
+            for r in measured
+            if r.get("floorOutputs")
+        ]
+    if measured:
         longest = max(measured, key=lambda r: r["clusters"])
         lines += ["", f"Critical path of the {longest['clusters']}-cluster fleet (steps of a minute or more):"]
         lines += [f"{i}. {step}" for i, step in enumerate(longest["path"], start=1)]

@@ -8,7 +8,8 @@ reports the program's time against it, so the program's overhead is measured, no
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
@@ -39,3 +40,26 @@ def replay(run: Run) -> Callable[[], None]:
                 created[registration.urn] = pulumi.ComponentResource(registration.type, registration.name, None, opts)
 
     return program
+
+
+@contextmanager
+def counting_outputs() -> Iterator[list[int]]:
+    """How many ``pulumi.Output`` objects the block creates (``[count]`` once it ends).
+
+    Nearly every Output of an evaluation is created as a resource registers: one per property its
+    class declares. The floor's plain registrations declare only their inputs; a typed SDK class
+    declares every input and output of its AWS or Kubernetes type, and each is an Output that the
+    SDK resolves through asyncio. The count says how much of the program's cost over the floor is that.
+    """
+    counted = [0]
+    original = pulumi.Output.__init__
+
+    def counting(self: pulumi.Output[Any], *args: Any, **kwargs: Any) -> None:
+        counted[0] += 1
+        original(self, *args, **kwargs)
+
+    pulumi.Output.__init__ = counting  # type: ignore[method-assign]
+    try:
+        yield counted
+    finally:
+        pulumi.Output.__init__ = original  # type: ignore[method-assign]

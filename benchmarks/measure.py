@@ -14,7 +14,7 @@ from typing import Any
 
 from benchmarks.critical_path import critical_path
 from benchmarks.fleets import generated_fleet
-from benchmarks.floor import replay
+from benchmarks.floor import counting_outputs, replay
 from components.planning import preflight
 from components.planning.checks import load_fleet
 from offline.harness import run_program
@@ -66,6 +66,11 @@ def measure(size: int, interconnect: str | None = None, gateway_peers: str | Non
         run_program(config)
         program_times.append(time.perf_counter() - started)
     warm, floor = min(program_times[1:]), min(floor_times)
+    # Counted in runs of their own, untimed (the counter costs a call per Output).
+    with counting_outputs() as program_outputs:
+        run_program(config)
+    with counting_outputs() as floor_outputs:
+        run_program(config, entry=replay(run))
     path = critical_path(run)
     return {
         **summary,
@@ -75,6 +80,8 @@ def measure(size: int, interconnect: str | None = None, gateway_peers: str | Non
         "warmSeconds": round(warm, 3),
         "floorSeconds": round(floor, 3),
         "vsFloor": round(warm / floor, 2),
+        "outputs": program_outputs[0],
+        "floorOutputs": floor_outputs[0],
         "peakRssMiB": round(peak, 1),
         "baselineRssMiB": round(baseline, 1),
         "criticalPathMinutes": path.minutes,

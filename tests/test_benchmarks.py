@@ -119,6 +119,9 @@ def test_the_benchmark_command_reports_a_table() -> None:
     assert all(row["peakRssMiB"] > row["baselineRssMiB"] > 0 for row in rows)
     assert all(row["resources"] > 0 and row["seconds"] > 0 for row in rows)
     assert all(row["vsFloor"] > 0 for row in rows)
+    # Typed SDK classes declare every property of their type, each an Output; the floor's plain
+    # registrations declare only their inputs.
+    assert all(row["outputs"] > 2 * row["floorOutputs"] > 0 for row in rows)
 
 
 def test_a_refused_size_is_reported_not_measured() -> None:
