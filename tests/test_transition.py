@@ -399,18 +399,25 @@ def test_the_tear_down_runbook_is_clean_step_by_step(prod: Run) -> None:
     assert not [r for r in runs[-1].registrations.values() if r.name.startswith("prod-eu")]
 
 
-def test_each_runbook_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def step_files(directory: Path, stack: str, steps: list[Callable[[dict[str, Any]], None]]) -> list[Path]:
+    """The single-stack fleet's file as stack ``stack`` before a runbook (step0) and after each of its steps."""
     from offline import stacks
-    from plan import __main__ as plan_main
 
     text = yaml.safe_load(stacks.stack_path("fleet").read_text())
     files = []
-    for number, step in enumerate(retire_steps(), start=1):
+    for number, step in enumerate([lambda _: None, *steps]):
         config = copy.deepcopy(text)
         step(config["config"])
-        files.append(tmp_path / f"step{number}" / "Pulumi.fleet.yaml")
+        files.append(directory / f"step{number}" / f"Pulumi.{stack}.yaml")
         files[-1].parent.mkdir()
         files[-1].write_text(yaml.safe_dump(config, sort_keys=False))
+    return files
+
+
+def test_each_runbook_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from plan import __main__ as plan_main
+
+    files = step_files(tmp_path, "fleet", retire_steps())[1:]
     assert plan_main.main(["fleet", "--compare", str(files[0])]) == 0
     for before, after in itertools.pairwise(files):
         assert plan_main.main(["fleet", "--compare", str(before), "--to", str(after)]) == 0
@@ -641,20 +648,10 @@ def test_moving_the_hub_to_its_own_stack_keeps_every_production_resource() -> No
 
 
 def test_each_hub_out_step_is_previewed_by_compare(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from offline import stacks
     from plan import __main__ as plan_main
     from tests.config_cases import hub_out_steps
 
-    text = yaml.safe_load(stacks.stack_path("fleet").read_text())
-    files = [tmp_path / "step0" / "Pulumi.prod.yaml"]
-    files[0].parent.mkdir()
-    files[0].write_text(yaml.safe_dump(text, sort_keys=False))
-    for number, step in enumerate(hub_out_steps(), start=1):
-        config = copy.deepcopy(text)
-        step(config["config"])
-        files.append(tmp_path / f"step{number}" / "Pulumi.prod.yaml")
-        files[-1].parent.mkdir()
-        files[-1].write_text(yaml.safe_dump(config, sort_keys=False))
+    files = step_files(tmp_path, "prod", hub_out_steps())
     for before, after in itertools.pairwise(files):
         assert plan_main.main(["prod", "--compare", str(before), "--to", str(after)]) == 0
     out = capsys.readouterr().out
