@@ -47,7 +47,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def prod() -> Run:
+def fleet() -> Run:
     """The single-stack fleet (tests/stacks/Pulumi.fleet.yaml: the hub and both production regions),
     evaluated once under mocks."""
     return run_stack("fleet")
@@ -60,7 +60,7 @@ def mgmt() -> Run:
 
 
 @pytest.fixture(scope="session")
-def prod_member(mgmt: Run) -> Run:
+def prod(mgmt: Run) -> Run:
     """The shipped prod stack, its StackReference answered with the mgmt run's real exports."""
     return run_stack("prod", stack_outputs={"organization/fleet/mgmt": {"argocdHub": mgmt.exports["argocdHub"]}})
 

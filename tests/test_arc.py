@@ -62,8 +62,8 @@ def test_records_answer_only_while_the_edge_is_up_and_the_control_is_on(with_arc
     assert set(with_arc.exports["arc"]["routingControls"]) == {"prod-eu", "prod-us"}
 
 
-def test_turning_arc_on_and_off_are_clean_transitions(prod: Run, with_arc: Run) -> None:
-    on, off = transition(prod, with_arc), transition(with_arc, prod)
+def test_turning_arc_on_and_off_are_clean_transitions(fleet: Run, with_arc: Run) -> None:
+    on, off = transition(fleet, with_arc), transition(with_arc, fleet)
     assert on.violations == []
     assert off.violations == []
     assert {c.action for c in on.changes if c.type == "aws:route53/record:Record"} == {"update"}

@@ -68,9 +68,9 @@ def test_load_balancer_names_are_valid_and_distinct(longest: Run) -> None:
         assert set(name) <= set(string.ascii_lowercase + string.digits + "-")
 
 
-def test_prod_names_are_readable(prod: Run) -> None:
-    assert prod.named("prod-us-edge-nlb").inputs["name"] == "edge-prod-us"
-    assert prod.named("prod-us-edge-tg").inputs["name"] == "edge-prod-us-443"
+def test_prod_names_are_readable(fleet: Run) -> None:
+    assert fleet.named("prod-us-edge-nlb").inputs["name"] == "edge-prod-us"
+    assert fleet.named("prod-us-edge-tg").inputs["name"] == "edge-prod-us-443"
 
 
 @given(st.text(alphabet=string.ascii_lowercase + string.digits + "-", min_size=1, max_size=200), st.integers(16, 128))

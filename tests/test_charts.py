@@ -38,11 +38,11 @@ PROD_RELEASES = [
 
 
 @pytest.fixture(scope="session")
-def crds(prod: Run) -> dict[tuple[str, str], dict[str, Any]]:
+def crds(fleet: Run) -> dict[tuple[str, str], dict[str, Any]]:
     """Every CRD the pinned charts install: their crds/ directories and CRDs they render as templates."""
     found: list[dict[str, Any]] = []
-    for registration in prod.of_type("kubernetes:helm.sh/v3:Release"):
-        release = release_of(prod, registration)
+    for registration in fleet.of_type("kubernetes:helm.sh/v3:Release"):
+        release = release_of(fleet, registration)
         found += charts.chart_crds(release.chart, release.version)
         found += [o for o in charts.render(release) if o.get("kind") == "CustomResourceDefinition"]
     return charts.crd_index(found)
@@ -51,8 +51,8 @@ def crds(prod: Run) -> dict[tuple[str, str], dict[str, Any]]:
 STAGING_RELEASES = ["staging-us-addons-autoscaler"]
 
 
-def test_the_releases_under_test_are_every_release_of_both_stacks(prod: Run, staging: Run) -> None:
-    assert sorted(r.name for r in prod.of_type("kubernetes:helm.sh/v3:Release")) == PROD_RELEASES
+def test_the_releases_under_test_are_every_release_of_both_stacks(fleet: Run, staging: Run) -> None:
+    assert sorted(r.name for r in fleet.of_type("kubernetes:helm.sh/v3:Release")) == PROD_RELEASES
     # Staging's only release is its autoscaler (no Submariner, no edge; Argo CD is prod's).
     assert sorted(r.name for r in staging.of_type("kubernetes:helm.sh/v3:Release")) == STAGING_RELEASES
 
@@ -69,19 +69,19 @@ def test_staging_releases_render_validate_and_use_every_key(
 
 
 @pytest.mark.parametrize("name", PROD_RELEASES)
-def test_release_renders_from_its_pinned_chart(prod: Run, name: str) -> None:
-    release = release_of(prod, prod.named(name))
+def test_release_renders_from_its_pinned_chart(fleet: Run, name: str) -> None:
+    release = release_of(fleet, fleet.named(name))
     assert charts.render(release), f"{name} renders nothing"
 
 
 @pytest.mark.parametrize("name", PROD_RELEASES)
-def test_every_values_key_takes_effect(prod: Run, name: str) -> None:
-    assert charts.ignored_keys(release_of(prod, prod.named(name))) == []
+def test_every_values_key_takes_effect(fleet: Run, name: str) -> None:
+    assert charts.ignored_keys(release_of(fleet, fleet.named(name))) == []
 
 
 @pytest.mark.parametrize("name", PROD_RELEASES)
-def test_every_rendered_object_validates(prod: Run, name: str, crds: dict[tuple[str, str], dict[str, Any]]) -> None:
-    release = release_of(prod, prod.named(name))
+def test_every_rendered_object_validates(fleet: Run, name: str, crds: dict[tuple[str, str], dict[str, Any]]) -> None:
+    release = release_of(fleet, fleet.named(name))
     errors = [e for obj in charts.render(release) for e in charts.object_errors(obj, release.kube_version, crds)]
     assert errors == []
 
@@ -100,24 +100,24 @@ def test_every_raw_object_validates(
 # ---------------------------------------------------------------- defects the checks must catch
 
 
-def test_an_ignored_values_key_is_caught(prod: Run) -> None:
-    release = release_of(prod, prod.named("argocd-chart"))
+def test_an_ignored_values_key_is_caught(fleet: Run) -> None:
+    release = release_of(fleet, fleet.named("argocd-chart"))
     values = release.values
     values["server"]["replicaCount"] = 3  # a typo for server.replicas: no template reads it
     assert charts.ignored_keys(release.with_values(values)) == ["server.replicaCount"]
 
 
-def test_an_unknown_field_in_a_raw_object_is_caught(prod: Run, crds: dict[tuple[str, str], dict[str, Any]]) -> None:
-    secret = dict(prod.named("argocd-repo").inputs)
+def test_an_unknown_field_in_a_raw_object_is_caught(fleet: Run, crds: dict[tuple[str, str], dict[str, Any]]) -> None:
+    secret = dict(fleet.named("argocd-repo").inputs)
     assert charts.object_errors(secret, "1.35", crds) == []
     assert charts.object_errors({**secret, "spec": {"type": "git"}}, "1.35", crds) != []
-    binding = json.loads(json.dumps(prod.named("prod-us-edge-binding").inputs))
+    binding = json.loads(json.dumps(fleet.named("prod-us-edge-binding").inputs))
     binding["spec"]["serviceRef"]["portName"] = "https"
     assert any("portName: not in the schema" in e for e in charts.object_errors(binding, "1.35", crds))
 
 
-def test_a_chart_that_does_not_render_is_caught(prod: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    release = release_of(prod, prod.named("submariner-broker-chart"))
+def test_a_chart_that_does_not_render_is_caught(fleet: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = release_of(fleet, fleet.named("submariner-broker-chart"))
     source = charts.chart_dir(release.chart, release.version)
     (tmp_path / "charts").mkdir()
     broken = tmp_path / "charts" / f"{release.chart}-{release.version}"
@@ -128,14 +128,14 @@ def test_a_chart_that_does_not_render_is_caught(prod: Run, tmp_path: Path, monke
         charts.render_text.__wrapped__(release)
 
 
-def test_a_kube_version_the_chart_refuses_is_caught(prod: Run) -> None:
-    release = dataclasses.replace(release_of(prod, prod.named("argocd-chart")), kube_version="1.24")
+def test_a_kube_version_the_chart_refuses_is_caught(fleet: Run) -> None:
+    release = dataclasses.replace(release_of(fleet, fleet.named("argocd-chart")), kube_version="1.24")
     with pytest.raises(charts.RenderError, match=re.escape("requires kubeVersion '>=1.25.0-0', not 1.24")):
         charts.render(release)
 
 
-def test_a_chart_missing_from_the_reference_names_itself(prod: Run) -> None:
-    release = dataclasses.replace(release_of(prod, prod.named("argocd-chart")), version="99.0.0")
+def test_a_chart_missing_from_the_reference_names_itself(fleet: Run) -> None:
+    release = dataclasses.replace(release_of(fleet, fleet.named("argocd-chart")), version="99.0.0")
     with pytest.raises(charts.MissingChartError, match=re.escape("no reference copy of chart argo-cd 99.0.0: add it as")):
         charts.render(release)
 
@@ -143,8 +143,8 @@ def test_a_chart_missing_from_the_reference_names_itself(prod: Run) -> None:
 # ---------------------------------------------------------------- what the program relies on
 
 
-def _objects(prod: Run, name: str) -> list[dict[str, Any]]:
-    return charts.render(release_of(prod, prod.named(name)))
+def _objects(fleet: Run, name: str) -> list[dict[str, Any]]:
+    return charts.render(release_of(fleet, fleet.named(name)))
 
 
 def _named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -152,9 +152,9 @@ def _named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any
     return found
 
 
-def test_argocd_pods_run_as_the_accounts_that_carry_the_hub_role(prod: Run) -> None:
-    objects = _objects(prod, "argocd-chart")
-    role_arn = prod.named("argocd-role").outputs["arn"]
+def test_argocd_pods_run_as_the_accounts_that_carry_the_hub_role(fleet: Run) -> None:
+    objects = _objects(fleet, "argocd-chart")
+    role_arn = fleet.named("argocd-role").outputs["arn"]
     accounts = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceAccount"}
     workloads = {
         ("StatefulSet", "argocd-application-controller"),
@@ -167,8 +167,8 @@ def test_argocd_pods_run_as_the_accounts_that_carry_the_hub_role(prod: Run) -> N
         assert accounts[account]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
 
 
-def test_argocd_ha_replicas_service_type_and_nothing_unused(prod: Run) -> None:
-    objects = _objects(prod, "argocd-chart")
+def test_argocd_ha_replicas_service_type_and_nothing_unused(fleet: Run) -> None:
+    objects = _objects(fleet, "argocd-chart")
     for kind, name in (
         ("StatefulSet", "argocd-application-controller"),
         ("Deployment", "argocd-server"),
@@ -183,8 +183,8 @@ def test_argocd_ha_replicas_service_type_and_nothing_unused(prod: Run) -> None:
     assert _named(objects, "ConfigMap", "argocd-cm")["data"]["admin.enabled"] == "false"
 
 
-def test_the_broker_role_the_member_bindings_name_is_rendered(prod: Run) -> None:
-    objects = _objects(prod, "submariner-broker-chart")
+def test_the_broker_role_the_member_bindings_name_is_rendered(fleet: Run) -> None:
+    objects = _objects(fleet, "submariner-broker-chart")
     role = _named(objects, "Role", plan.BROKER_ROLE)
     assert any("endpoints" in rule["resources"] for rule in role["rules"])
     binding = _named(objects, "RoleBinding", plan.BROKER_ROLE)
@@ -194,21 +194,21 @@ def test_the_broker_role_the_member_bindings_name_is_rendered(prod: Run) -> None
 
 
 def test_the_operator_renders_no_submariner_object_and_the_programs_validates(
-    prod: Run, crds: dict[tuple[str, str], dict[str, Any]]
+    fleet: Run, crds: dict[tuple[str, str], dict[str, Any]]
 ) -> None:
-    objects = _objects(prod, "prod-us-submariner-operator")
+    objects = _objects(fleet, "prod-us-submariner-operator")
     assert not [o for o in objects if o["kind"] == "Submariner"], "the post-renderer drops it: the program owns it"
     assert _named(objects, "Deployment", "submariner-operator")
-    own = dict(prod.named("prod-us-submariner-submariner").inputs)
+    own = dict(fleet.named("prod-us-submariner-submariner").inputs)
     assert ("submariner.io/v1alpha1", "Submariner") in crds
     assert charts.object_errors(own, "1.35", crds) == []
 
 
-def test_the_controller_is_told_cluster_region_and_vpc_and_serves_no_ingress_class(prod: Run) -> None:
-    objects = _objects(prod, "prod-us-edge-lbc")
+def test_the_controller_is_told_cluster_region_and_vpc_and_serves_no_ingress_class(fleet: Run) -> None:
+    objects = _objects(fleet, "prod-us-edge-lbc")
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
     args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-    vpc = prod.named("prod-us-network-vpc").id
+    vpc = fleet.named("prod-us-network-vpc").id
     assert "--cluster-name=prod-us" in args
     assert "--aws-region=us-east-1" in args
     assert f"--aws-vpc-id={vpc}" in args
@@ -217,7 +217,7 @@ def test_the_controller_is_told_cluster_region_and_vpc_and_serves_no_ingress_cla
 
 
 def test_the_target_group_binding_version_is_served_by_the_charts_crd(
-    prod: Run, crds: dict[tuple[str, str], dict[str, Any]]
+    fleet: Run, crds: dict[tuple[str, str], dict[str, Any]]
 ) -> None:
-    binding = prod.named("prod-us-edge-binding").inputs
+    binding = fleet.named("prod-us-edge-binding").inputs
     assert (binding["apiVersion"], binding["kind"]) in crds

@@ -26,17 +26,17 @@ def _rendered(run: Run, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("cluster", list(CLUSTERS))
-def test_every_cluster_has_an_autoscaler_that_can_only_touch_its_own_groups(prod: Run, cluster: str) -> None:
-    release = prod.named(f"{cluster}-addons-autoscaler")
-    assert prod.registrations[release.provider_urn].name == f"{cluster}-k8s"
-    role = prod.named(f"{cluster}-addons-autoscaler-role")
+def test_every_cluster_has_an_autoscaler_that_can_only_touch_its_own_groups(fleet: Run, cluster: str) -> None:
+    release = fleet.named(f"{cluster}-addons-autoscaler")
+    assert fleet.registrations[release.provider_urn].name == f"{cluster}-k8s"
+    role = fleet.named(f"{cluster}-addons-autoscaler-role")
     assert release.inputs["values"]["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Condition"]["StringEquals"][next(k for k in trust["Condition"]["StringEquals"] if k.endswith(":sub"))] == (
         "system:serviceaccount:kube-system:cluster-autoscaler"
     )
     statements = {
-        s["Sid"]: s for s in json.loads(prod.named(f"{cluster}-addons-autoscaler-policy").inputs["policy"])["Statement"]
+        s["Sid"]: s for s in json.loads(fleet.named(f"{cluster}-addons-autoscaler-policy").inputs["policy"])["Statement"]
     }
     writes = [s for s in statements.values() if any(not a.split(":")[1].startswith(("Describe", "Get")) for a in s["Action"])]
     assert [s["Sid"] for s in writes] == ["ScaleOwnGroups"]
@@ -45,8 +45,8 @@ def test_every_cluster_has_an_autoscaler_that_can_only_touch_its_own_groups(prod
     assert statements["ReadOwnNodeGroups"]["Resource"] == f"arn:aws:eks:{CLUSTERS[cluster]}:*:nodegroup/{cluster}/*/*"
 
 
-def test_the_autoscaler_discovers_this_clusters_groups_with_a_matching_image(prod: Run) -> None:
-    (deployment,) = [o for o in _rendered(prod, "prod-eu-addons-autoscaler") if o["kind"] == "Deployment"]
+def test_the_autoscaler_discovers_this_clusters_groups_with_a_matching_image(fleet: Run) -> None:
+    (deployment,) = [o for o in _rendered(fleet, "prod-eu-addons-autoscaler") if o["kind"] == "Deployment"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     args = container["command"] + container.get("args", [])
     assert "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/prod-eu" in args
@@ -56,8 +56,8 @@ def test_the_autoscaler_discovers_this_clusters_groups_with_a_matching_image(pro
     assert {"name": "AWS_REGION", "value": "eu-west-1"} in container["env"]
 
 
-def test_node_groups_keep_min_and_max_and_leave_the_running_size_to_the_autoscaler(prod: Run) -> None:
-    group = prod.named("prod-us-gpu")
+def test_node_groups_keep_min_and_max_and_leave_the_running_size_to_the_autoscaler(fleet: Run) -> None:
+    group = fleet.named("prod-us-gpu")
     assert group.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 4, "desiredSize": 0}
     assert group.inputs["ignoreScalingChanges"] is True
 
@@ -68,12 +68,12 @@ def _spec_group(name: str, cluster: str = "prod-us") -> Any:
     return found
 
 
-def test_a_gpu_group_at_min_zero_is_eligible_to_scale_from_zero(prod: Run) -> None:
+def test_a_gpu_group_at_min_zero_is_eligible_to_scale_from_zero(fleet: Run) -> None:
     group = _spec_group("gpu")
     assert group.min_size == 0
     template = node_template(group)
     # What EKS will answer to eks:DescribeNodegroup is what the program registered.
-    registered = prod.named("prod-us-gpu").inputs
+    registered = fleet.named("prod-us-gpu").inputs
     assert {k: v for k, v in template.labels.items() if k != autoscaling.CAPACITY_TYPE_LABEL} == registered["labels"]
     assert [(t.key, t.value, t.effect.eks_value) for t in template.taints] == [
         (t["key"], t["value"], t["effect"]) for t in registered["taints"]
@@ -91,10 +91,10 @@ def test_a_gpu_group_at_min_zero_is_eligible_to_scale_from_zero(prod: Run) -> No
     assert not fits(PodNeeds(), template)
 
 
-def test_gpu_groups_carry_the_accelerator_label_the_autoscaler_reads(prod: Run) -> None:
-    labels = prod.named("prod-us-gpu").inputs["labels"]
+def test_gpu_groups_carry_the_accelerator_label_the_autoscaler_reads(fleet: Run) -> None:
+    labels = fleet.named("prod-us-gpu").inputs["labels"]
     assert labels[autoscaling.ACCELERATOR_LABEL] == "nvidia-g6"
-    assert autoscaling.ACCELERATOR_LABEL not in prod.named("prod-us-general-use1-az1").inputs["labels"]
+    assert autoscaling.ACCELERATOR_LABEL not in fleet.named("prod-us-general-use1-az1").inputs["labels"]
 
 
 def test_a_spot_group_at_min_zero_scales_from_zero_for_its_pods() -> None:
@@ -121,9 +121,9 @@ def test_autoscaler_off_for_one_cluster() -> None:
 # ---------------------------------------------------------------- GPUs
 
 
-def test_only_gpu_clusters_run_the_device_plugin(prod: Run) -> None:
-    assert prod.named("prod-us-addons-nvidia").inputs["chart"] == "nvidia-device-plugin"
-    assert not [r for r in prod.registrations.values() if r.name in ("mgmt-addons-nvidia", "prod-eu-addons-nvidia")]
+def test_only_gpu_clusters_run_the_device_plugin(fleet: Run) -> None:
+    assert fleet.named("prod-us-addons-nvidia").inputs["chart"] == "nvidia-device-plugin"
+    assert not [r for r in fleet.registrations.values() if r.name in ("mgmt-addons-nvidia", "prod-eu-addons-nvidia")]
 
 
 def _needs(pod: dict[str, Any]) -> PodNeeds:
@@ -136,8 +136,8 @@ def _needs(pod: dict[str, Any]) -> PodNeeds:
     return PodNeeds(node_selector=selector, tolerations=tolerations)
 
 
-def test_the_device_plugin_lands_on_gpu_nodes_only_and_tolerates_their_taint(prod: Run) -> None:
-    daemonsets = {o["metadata"]["name"]: o for o in _rendered(prod, "prod-us-addons-nvidia") if o["kind"] == "DaemonSet"}
+def test_the_device_plugin_lands_on_gpu_nodes_only_and_tolerates_their_taint(fleet: Run) -> None:
+    daemonsets = {o["metadata"]["name"]: o for o in _rendered(fleet, "prod-us-addons-nvidia") if o["kind"] == "DaemonSet"}
     spec = load_fleet(raw_prod())
     groups = [(c.name, g) for c in spec.clusters for g in c.node_groups]
     plugin = _needs(daemonsets["nvidia-device-plugin"]["spec"]["template"]["spec"])
@@ -161,27 +161,29 @@ def test_gpu_plugin_asked_for_without_gpu_nodes_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize("cluster", list(CLUSTERS))
-def test_every_cluster_has_the_ebs_csi_addon_with_its_own_role_and_a_default_encrypted_gp3_class(prod: Run, cluster: str) -> None:
-    addon = prod.named(f"{cluster}-addons-ebs-csi").inputs
-    role = prod.named(f"{cluster}-addons-ebs-csi-role")
+def test_every_cluster_has_the_ebs_csi_addon_with_its_own_role_and_a_default_encrypted_gp3_class(
+    fleet: Run, cluster: str
+) -> None:
+    addon = fleet.named(f"{cluster}-addons-ebs-csi").inputs
+    role = fleet.named(f"{cluster}-addons-ebs-csi-role")
     assert (addon["addonName"], addon["clusterName"]) == ("aws-ebs-csi-driver", cluster)
     assert addon["serviceAccountRoleArn"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in trust.values()
-    attachment = prod.named(f"{cluster}-addons-ebs-csi-policy").inputs
+    attachment = fleet.named(f"{cluster}-addons-ebs-csi-policy").inputs
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-    storage_class = prod.named(f"{cluster}-addons-gp3").inputs
+    storage_class = fleet.named(f"{cluster}-addons-gp3").inputs
     assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert storage_class["provisioner"] == "ebs.csi.aws.com"
     assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
     assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
-    assert prod.named(f"{cluster}-addons-ebs-csi").urn in prod.depends_on(prod.named(f"{cluster}-addons-gp3"))
+    assert fleet.named(f"{cluster}-addons-ebs-csi").urn in fleet.depends_on(fleet.named(f"{cluster}-addons-gp3"))
 
 
-def test_nodes_keep_imds_hop_limit_one_with_the_ebs_driver(prod: Run) -> None:
+def test_nodes_keep_imds_hop_limit_one_with_the_ebs_driver(fleet: Run) -> None:
     # The node plugin reads its instance's identity from the Kubernetes API when IMDS is out of a
     # pod's reach (kubernetes-sigs/aws-ebs-csi-driver#1060); the controller gets its region from IRSA.
-    templates = [r for r in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")]
+    templates = [r for r in fleet.of_type("aws:ec2/launchTemplate:LaunchTemplate")]
     assert templates
     assert all(t.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1 for t in templates)
 
@@ -202,8 +204,8 @@ def test_a_bad_key_arn_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize("cluster", list(CLUSTERS))
-def test_every_cluster_has_metrics_server(prod: Run, cluster: str) -> None:
-    addon = prod.named(f"{cluster}-addons-metrics-server")
+def test_every_cluster_has_metrics_server(fleet: Run, cluster: str) -> None:
+    addon = fleet.named(f"{cluster}-addons-metrics-server")
     assert addon.inputs["addonName"] == "metrics-server"
     # Unpinned: EKS's default for the cluster version at creation, then held (not moved by a later default).
     assert addon.ignore_changes == ["addonVersion"]
@@ -217,9 +219,9 @@ def test_pinned_addon_versions_are_used_and_followed() -> None:
     assert addon.ignore_changes == []
 
 
-def test_addons_wait_for_nodes(prod: Run) -> None:
+def test_addons_wait_for_nodes(fleet: Run) -> None:
     for name in ("prod-us-addons-ebs-csi", "prod-us-addons-metrics-server"):
-        waits = {prod.registrations[u].name for u in prod.depends_on(prod.named(name))}
+        waits = {fleet.registrations[u].name for u in fleet.depends_on(fleet.named(name))}
         assert {
             "prod-us-general-use1-az1",
             "prod-us-general-use1-az2",

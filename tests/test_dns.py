@@ -33,39 +33,39 @@ def region_of(run: Run, registration: Registration) -> str:
 # ---------------------------------------------------------------- records
 
 
-def test_weighted_70_30(prod: Run) -> None:
-    api = records(prod, "api.example.com")
+def test_weighted_70_30(fleet: Run) -> None:
+    api = records(fleet, "api.example.com")
     assert set(api) == {"prod-us", "prod-eu"}
     assert api["prod-us"]["weightedRoutingPolicies"] == [{"weight": 70}]
     assert api["prod-eu"]["weightedRoutingPolicies"] == [{"weight": 30}]
     assert all(r["type"] == "A" and r["zoneId"] == HOSTED_ZONE_ID for r in api.values())
 
 
-def test_failover_primary_and_secondary(prod: Run) -> None:
-    app = records(prod, "app.example.com")
+def test_failover_primary_and_secondary(fleet: Run) -> None:
+    app = records(fleet, "app.example.com")
     assert app["prod-us"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
     assert app["prod-eu"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
 
 
-def test_latency_one_per_cluster_with_its_region(prod: Run) -> None:
-    www = records(prod, "www.example.com")
+def test_latency_one_per_cluster_with_its_region(fleet: Run) -> None:
+    www = records(fleet, "www.example.com")
     assert {k: v["latencyRoutingPolicies"] for k, v in www.items()} == {
         "prod-us": [{"region": "us-east-1"}],
         "prod-eu": [{"region": "eu-west-1"}],
     }
 
 
-def test_geolocation_one_per_location_plus_default(prod: Run) -> None:
-    shop = records(prod, "shop.example.com")
+def test_geolocation_one_per_location_plus_default(fleet: Run) -> None:
+    shop = records(fleet, "shop.example.com")
     assert {k: v["geolocationRoutingPolicies"] for k, v in shop.items()} == {
         "prod-eu-continent-eu": [{"continent": "EU"}],
         "prod-us-default": [{"country": "*"}],
     }
 
 
-def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(prod: Run) -> None:
-    edges = prod.exports["edges"]
-    all_records = [r for r in prod.of_type("aws:route53/record:Record") if "setIdentifier" in r.inputs]
+def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(fleet: Run) -> None:
+    edges = fleet.exports["edges"]
+    all_records = [r for r in fleet.of_type("aws:route53/record:Record") if "setIdentifier" in r.inputs]
     assert len(all_records) == 8
     for record in all_records:
         inputs = record.inputs
@@ -83,17 +83,17 @@ def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(prod: 
         assert not record.delete_before_replace
 
 
-def test_each_edge_has_its_own_name_in_the_zone(prod: Run) -> None:
+def test_each_edge_has_its_own_name_in_the_zone(fleet: Run) -> None:
     for cluster in REGIONS:
-        record = prod.named(f"traffic-edge-{cluster}").inputs
+        record = fleet.named(f"traffic-edge-{cluster}").inputs
         assert record["name"] == f"{cluster}.edge.example.com"
         assert "setIdentifier" not in record
         (alias,) = record["aliases"]
-        assert alias["name"] == prod.exports["edges"][cluster]["hostname"]
+        assert alias["name"] == fleet.exports["edges"][cluster]["hostname"]
 
 
-def test_one_health_check_per_edge_against_its_own_name(prod: Run) -> None:
-    checks = {r.inputs["tags"]["fleet-cluster"]: r for r in prod.of_type("aws:route53/healthCheck:HealthCheck")}
+def test_one_health_check_per_edge_against_its_own_name(fleet: Run) -> None:
+    checks = {r.inputs["tags"]["fleet-cluster"]: r for r in fleet.of_type("aws:route53/healthCheck:HealthCheck")}
     assert set(checks) == set(REGIONS)
     for cluster, check in checks.items():
         # Route53 sends the fqdn as SNI and Host: a host-routing ingress answers the NLB's own name with 404,
@@ -106,7 +106,7 @@ def test_one_health_check_per_edge_against_its_own_name(prod: Run) -> None:
         assert check.inputs["failureThreshold"] == 3
         assert check.inputs["requestInterval"] == 30
         assert check.inputs["tags"]["fleet-region"] == REGIONS[cluster]
-        assert check.id == prod.exports["edges"][cluster]["healthCheckId"]
+        assert check.id == fleet.exports["edges"][cluster]["healthCheckId"]
 
 
 def test_health_check_settings_follow_config() -> None:
@@ -124,13 +124,13 @@ def test_health_check_settings_follow_config() -> None:
         assert (check.inputs["failureThreshold"], check.inputs["requestInterval"]) == (2, 10)
 
 
-def test_dns_resources_use_the_route53_home_provider(prod: Run) -> None:
-    for registration in [*prod.of_type("aws:route53/record:Record"), *prod.of_type("aws:route53/healthCheck:HealthCheck")]:
-        assert region_of(prod, registration) == "us-east-1"
+def test_dns_resources_use_the_route53_home_provider(fleet: Run) -> None:
+    for registration in [*fleet.of_type("aws:route53/record:Record"), *fleet.of_type("aws:route53/healthCheck:HealthCheck")]:
+        assert region_of(fleet, registration) == "us-east-1"
 
 
-def test_dns_output(prod: Run) -> None:
-    dns = prod.exports["dns"]
+def test_dns_output(fleet: Run) -> None:
+    dns = fleet.exports["dns"]
     assert dns["api.example.com"] == {
         "routing": "weighted",
         "targets": [
@@ -162,9 +162,9 @@ def diff(before: Run, after: Run) -> dict[str, str]:
     return changed
 
 
-def test_changing_one_weight_changes_exactly_one_resource(prod: Run) -> None:
+def test_changing_one_weight_changes_exactly_one_resource(fleet: Run) -> None:
     after = run_stack("fleet", mutate=lambda c: c["fleet:dns"]["records"][0]["weights"].update({"prod-eu": 50}))
-    assert diff(prod, after) == {"traffic-api.example.com-prod-eu": "changed"}
+    assert diff(fleet, after) == {"traffic-api.example.com-prod-eu": "changed"}
     assert records(after, "api.example.com")["prod-eu"]["weightedRoutingPolicies"] == [{"weight": 50}]
 
 
@@ -184,36 +184,36 @@ def edge_children(run: Run, cluster: str) -> list[Registration]:
     return list(run.children_of(run.named(f"{cluster}-edge").urn))
 
 
-def test_only_serving_clusters_get_an_edge(prod: Run) -> None:
-    assert {r.name for r in prod.of_type("fleet:index:RegionalEdge")} == {"prod-us-edge", "prod-eu-edge"}
+def test_only_serving_clusters_get_an_edge(fleet: Run) -> None:
+    assert {r.name for r in fleet.of_type("fleet:index:RegionalEdge")} == {"prod-us-edge", "prod-eu-edge"}
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_edge_resources_use_the_clusters_providers(prod: Run, cluster: str) -> None:
-    children = edge_children(prod, cluster)
+def test_edge_resources_use_the_clusters_providers(fleet: Run, cluster: str) -> None:
+    children = edge_children(fleet, cluster)
     assert len(children) >= 12
     for child in children:
         if child.type.startswith("aws:"):
-            assert region_of(prod, child) == REGIONS[cluster], child.name
+            assert region_of(fleet, child) == REGIONS[cluster], child.name
         elif child.type.startswith("kubernetes:"):
             assert child.provider.rsplit("::", 2)[-2] == f"{cluster}-k8s", child.name
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_internet_facing_nlb_in_public_subnets_forwarding_to_the_ingress(prod: Run, cluster: str) -> None:
-    nlb = prod.named(f"{cluster}-edge-nlb")
+def test_internet_facing_nlb_in_public_subnets_forwarding_to_the_ingress(fleet: Run, cluster: str) -> None:
+    nlb = fleet.named(f"{cluster}-edge-nlb")
     assert nlb.type == "aws:lb/loadBalancer:LoadBalancer"
     assert nlb.inputs["loadBalancerType"] == "network"
     assert nlb.inputs["internal"] is False
-    public = sorted(r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-"))
+    public = sorted(r.id for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-"))
     assert sorted(nlb.inputs["subnets"]) == public
-    target_group = prod.named(f"{cluster}-edge-tg")
+    target_group = fleet.named(f"{cluster}-edge-tg")
     assert target_group.inputs["targetType"] == "ip"
     assert target_group.inputs["port"] == 443
-    listener = prod.named(f"{cluster}-edge-listener").inputs
+    listener = fleet.named(f"{cluster}-edge-listener").inputs
     assert listener["loadBalancerArn"] == nlb.outputs["arn"]
     assert listener["defaultActions"] == [{"type": "forward", "targetGroupArn": target_group.outputs["arn"]}]
-    binding = prod.named(f"{cluster}-edge-binding")
+    binding = fleet.named(f"{cluster}-edge-binding")
     assert binding.inputs["apiVersion"] == "elbv2.k8s.aws/v1beta1"
     assert binding.inputs["kind"] == "TargetGroupBinding"
     assert binding.inputs["metadata"] == {"name": "ingress-gateway", "namespace": "ingress"}
@@ -222,26 +222,26 @@ def test_internet_facing_nlb_in_public_subnets_forwarding_to_the_ingress(prod: R
         "targetGroupARN": target_group.outputs["arn"],
         "targetType": "ip",
     }
-    controller = prod.named(f"{cluster}-edge-lbc")
+    controller = fleet.named(f"{cluster}-edge-lbc")
     assert controller.urn in binding.dependencies, "the CRD comes with the controller's chart"
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_only_the_listener_port_is_open_to_the_internet(prod: Run, cluster: str) -> None:
-    rules = {r.name: r.inputs for r in edge_children(prod, cluster) if r.type.startswith("aws:vpc/securityGroup")}
+def test_only_the_listener_port_is_open_to_the_internet(fleet: Run, cluster: str) -> None:
+    rules = {r.name: r.inputs for r in edge_children(fleet, cluster) if r.type.startswith("aws:vpc/securityGroup")}
     open_to_all = {name for name, rule in rules.items() if rule.get("cidrIpv4") == "0.0.0.0/0"}
     assert open_to_all == {f"{cluster}-edge-nlb-listener"}
     listener_rule = rules[f"{cluster}-edge-nlb-listener"]
     assert (listener_rule["ipProtocol"], listener_rule["fromPort"], listener_rule["toPort"]) == ("tcp", 443, 443)
     to_pods = rules[f"{cluster}-edge-pods-from-nlb"]
-    assert to_pods["securityGroupId"] == prod.named(f"{cluster}-eks").outputs["clusterSecurityGroupId"]
-    assert to_pods["referencedSecurityGroupId"] == prod.named(f"{cluster}-edge-nlb-sg").id
+    assert to_pods["securityGroupId"] == fleet.named(f"{cluster}-eks").outputs["clusterSecurityGroupId"]
+    assert to_pods["referencedSecurityGroupId"] == fleet.named(f"{cluster}-edge-nlb-sg").id
     assert (to_pods["fromPort"], to_pods["toPort"]) == (443, 443)
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_controller_release_pinned_and_told_its_cluster(prod: Run, cluster: str) -> None:
-    release = prod.named(f"{cluster}-edge-lbc")
+def test_controller_release_pinned_and_told_its_cluster(fleet: Run, cluster: str) -> None:
+    release = fleet.named(f"{cluster}-edge-lbc")
     assert release.type == "kubernetes:helm.sh/v3:Release"
     assert release.inputs["chart"] == "aws-load-balancer-controller"
     assert release.inputs["version"] == "1.17.0"
@@ -250,17 +250,17 @@ def test_controller_release_pinned_and_told_its_cluster(prod: Run, cluster: str)
     values = release.inputs["values"]
     assert values["clusterName"] == cluster
     assert values["region"] == REGIONS[cluster]
-    assert values["vpcId"] == prod.named(f"{cluster}-network-vpc").id, "no IMDS lookup (hop limit 1)"
-    role = prod.named(f"{cluster}-edge-lbc-role")
+    assert values["vpcId"] == fleet.named(f"{cluster}-network-vpc").id, "no IMDS lookup (hop limit 1)"
+    role = fleet.named(f"{cluster}-edge-lbc-role")
     assert values["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
     assert values["enableServiceMutatorWebhook"] is False
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_controller_role_trusts_only_its_service_account(prod: Run, cluster: str) -> None:
-    role = prod.named(f"{cluster}-edge-lbc-role")
+def test_controller_role_trusts_only_its_service_account(fleet: Run, cluster: str) -> None:
+    role = fleet.named(f"{cluster}-edge-lbc-role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    eks = prod.named(f"{cluster}-eks").outputs
+    eks = fleet.named(f"{cluster}-eks").outputs
     assert statement["Principal"] == {"Federated": eks["oidcProviderArn"]}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Condition"] == {
@@ -272,10 +272,10 @@ def test_controller_role_trusts_only_its_service_account(prod: Run, cluster: str
 
 
 @pytest.mark.parametrize("cluster", list(REGIONS))
-def test_controller_policy_mutates_only_its_own_target_group(prod: Run, cluster: str) -> None:
-    policy = prod.named(f"{cluster}-edge-lbc-policy")
+def test_controller_policy_mutates_only_its_own_target_group(fleet: Run, cluster: str) -> None:
+    policy = fleet.named(f"{cluster}-edge-lbc-policy")
     document = json.loads(policy.inputs["policy"])
-    target_group_arn = prod.named(f"{cluster}-edge-tg").outputs["arn"]
+    target_group_arn = fleet.named(f"{cluster}-edge-tg").outputs["arn"]
     assert document == load_balancer_controller_policy([target_group_arn])
     for statement in document["Statement"]:
         actions = statement["Action"]
@@ -313,11 +313,11 @@ def test_no_dns_config_no_traffic_resources() -> None:
     assert run.exports["dns"] == {}
 
 
-def test_edges_never_wait_on_another_cluster(prod: Run) -> None:
+def test_edges_never_wait_on_another_cluster(fleet: Run) -> None:
     for cluster in REGIONS:
         other = next(c for c in REGIONS if c != cluster)
-        for child in edge_children(prod, cluster):
-            names = {prod.registrations[u].name for u in prod.transitive_dependencies(child) if u in prod.registrations}
+        for child in edge_children(fleet, cluster):
+            names = {fleet.registrations[u].name for u in fleet.transitive_dependencies(child) if u in fleet.registrations}
             assert not any(n.startswith(f"{other}-") for n in names), child.name
 
 

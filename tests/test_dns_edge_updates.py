@@ -8,9 +8,9 @@ from offline.harness import Run, run_stack
 from offline.updates import BINDING, binding_webhook_verdict, plan
 
 
-def test_a_new_listener_port_replaces_the_target_group_and_the_binding_delete_first(prod: Run) -> None:
+def test_a_new_listener_port_replaces_the_target_group_and_the_binding_delete_first(fleet: Run) -> None:
     after = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
-    steps = plan(prod, after)
+    steps = plan(fleet, after)
     assert steps["prod-us-edge-tg"].action == "replace"
     binding = steps["prod-us-edge-binding"]
     assert binding.action == "replace"
@@ -20,26 +20,26 @@ def test_a_new_listener_port_replaces_the_target_group_and_the_binding_delete_fi
     assert steps["prod-eu-edge-binding"].action == "same"
 
 
-def test_the_model_refuses_what_the_webhook_refuses(prod: Run) -> None:
+def test_the_model_refuses_what_the_webhook_refuses(fleet: Run) -> None:
     after = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1].update(edge={"ingress": {"port": 8443}}))
     # The binding as registered before this fix: no replaceOnChanges, no delete-first.
     for registration in after.of_type(BINDING):
         after.registrations[registration.urn] = dataclasses.replace(
             registration, replace_on_changes=[], delete_before_replace=False
         )
-    verdict = binding_webhook_verdict(plan(prod, after)["prod-us-edge-binding"])
+    verdict = binding_webhook_verdict(plan(fleet, after)["prod-us-edge-binding"])
     assert verdict is not None
     assert "may not change these fields: spec.targetGroupARN" in verdict
     # And with replaceOnChanges but create-first, the new binding collides with the old one's name.
     for registration in after.of_type(BINDING):
         after.registrations[registration.urn] = dataclasses.replace(registration, replace_on_changes=["spec.targetGroupARN"])
-    verdict = binding_webhook_verdict(plan(prod, after)["prod-us-edge-binding"])
+    verdict = binding_webhook_verdict(plan(fleet, after)["prod-us-edge-binding"])
     assert verdict is not None
     assert "already exists" in verdict
 
 
-def test_nlb_deletion_protection_follows_protect(prod: Run) -> None:
-    nlb = prod.named("prod-us-edge-nlb")
+def test_nlb_deletion_protection_follows_protect(fleet: Run) -> None:
+    nlb = fleet.named("prod-us-edge-nlb")
     assert nlb.inputs["enableDeletionProtection"] is True
     assert nlb.protect
     unprotected = run_stack("fleet", mutate=lambda c: c.update({"fleet:protect": False}))
@@ -48,10 +48,10 @@ def test_nlb_deletion_protection_follows_protect(prod: Run) -> None:
     assert not nlb.protect
 
 
-def test_the_controller_serves_target_group_bindings_only(prod: Run) -> None:
+def test_the_controller_serves_target_group_bindings_only(fleet: Run) -> None:
     from tests.reference import unknown_keys
 
-    values = prod.named("prod-us-edge-lbc").inputs["values"]
+    values = fleet.named("prod-us-edge-lbc").inputs["values"]
     # No alb IngressClass (the controller's IAM policy cannot create ALBs), no Service controller.
     assert values["createIngressClassResource"] is False
     assert values["controllerConfig"] == {"featureGates": {"EnableServiceController": False}}

@@ -35,19 +35,19 @@ def test_a_downgrade_is_not_a_hop() -> None:
         eks_releases.hops("1.35", "1.34")
 
 
-def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(prod: Run) -> None:
+def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(fleet: Run) -> None:
     release = eks_releases.RELEASES[eks_versions.NEWEST]
-    for cluster in prod.of_type("eks:index:Cluster"):
+    for cluster in fleet.of_type("eks:index:Cluster"):
         assert cluster.inputs["kubeProxyAddonOptions"]["version"] == release.kube_proxy
         assert cluster.inputs["vpcCniOptions"]["addonVersion"] == release.vpc_cni
         coredns = cluster.inputs.get("corednsAddonOptions")
         # Clusterset members run CoreDNS as the EKS add-on (Lighthouse's forward is preserved); it is pinned there.
         assert coredns is None or coredns["version"] == release.coredns
-    assert any(c.inputs.get("corednsAddonOptions") for c in prod.of_type("eks:index:Cluster"))
+    assert any(c.inputs.get("corednsAddonOptions") for c in fleet.of_type("eks:index:Cluster"))
 
 
-def test_every_node_group_runs_the_pinned_node_image_of_its_minor(prod: Run) -> None:
-    groups = prod.of_type("eks:index:ManagedNodeGroup")
+def test_every_node_group_runs_the_pinned_node_image_of_its_minor(fleet: Run) -> None:
+    groups = fleet.of_type("eks:index:ManagedNodeGroup")
     assert groups
     assert {g.inputs["releaseVersion"] for g in groups} == {"1.35.6-20260714"}
     for version, release in eks_releases.RELEASES.items():
@@ -55,13 +55,13 @@ def test_every_node_group_runs_the_pinned_node_image_of_its_minor(prod: Run) -> 
         assert release.node_release.endswith(f"-{eks_releases.NODE_IMAGE_RELEASE}")
 
 
-def test_raising_the_node_image_rolls_every_group_in_place(prod: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_raising_the_node_image_rolls_every_group_in_place(fleet: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     from offline.harness import run_stack
     from offline.transition import transition
 
     monkeypatch.setattr(eks_releases, "NODE_IMAGE_RELEASE", "20261201")
     patched = run_stack("fleet")
-    moved = transition(prod, patched)
+    moved = transition(fleet, patched)
     assert moved.violations == []
     assert {c.type for c in moved.changes} == {"eks:index:ManagedNodeGroup"}
     assert {(c.action, c.changed) for c in moved.changes} == {("update", ("releaseVersion",))}

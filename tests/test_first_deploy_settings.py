@@ -23,16 +23,16 @@ CLUSTERS = ("mgmt", "prod-us", "prod-eu")
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_every_vpc_logs_its_flows_encrypted_with_a_retention(prod: Run, cluster: str) -> None:
-    vpc = prod.named(f"{cluster}-network-vpc")
-    (flow_log,) = [r for r in prod.of_type("aws:ec2/flowLog:FlowLog") if r.inputs["vpcId"] == vpc.id]
+def test_every_vpc_logs_its_flows_encrypted_with_a_retention(fleet: Run, cluster: str) -> None:
+    vpc = fleet.named(f"{cluster}-network-vpc")
+    (flow_log,) = [r for r in fleet.of_type("aws:ec2/flowLog:FlowLog") if r.inputs["vpcId"] == vpc.id]
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
-    group = prod.named(f"{cluster}-network-flow-logs-group")
+    group = fleet.named(f"{cluster}-network-flow-logs-group")
     assert group.type == "aws:cloudwatch/logGroup:LogGroup"
     assert flow_log.inputs["logDestination"] == group.outputs["arn"]
     assert group.inputs["retentionInDays"] == 365
-    key = prod.named(f"{cluster}-network-flow-logs-key")
+    key = fleet.named(f"{cluster}-network-flow-logs-key")
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     # CloudWatch Logs may use the key only for this account's log groups in this region.
@@ -42,12 +42,12 @@ def test_every_vpc_logs_its_flows_encrypted_with_a_retention(prod: Run, cluster:
     assert logs["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"].startswith(f"arn:aws:logs:{region}:")
     # The delivery role writes to this log group only, and only this account's flow logs may assume it.
-    role = prod.named(f"{cluster}-network-flow-logs-role")
+    role = fleet.named(f"{cluster}-network-flow-logs-role")
     assert flow_log.inputs["iamRoleArn"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    delivery = json.loads(prod.named(f"{cluster}-network-flow-logs-delivery").inputs["policy"])["Statement"][0]
+    delivery = json.loads(fleet.named(f"{cluster}-network-flow-logs-delivery").inputs["policy"])["Statement"][0]
     assert delivery["Resource"] == [group.outputs["arn"], f"{group.outputs['arn']}:*"]
 
 
@@ -78,10 +78,10 @@ def test_flow_log_config_errors(flow_logs: dict[str, Any], message: str) -> None
 # ---------------------------------------------------------------- security group rules say why
 
 
-def test_every_security_group_rule_has_a_description(prod: Run) -> None:
+def test_every_security_group_rule_has_a_description(fleet: Run) -> None:
     rules = [
-        *prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
-        *prod.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
+        *fleet.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+        *fleet.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
     ]
     assert len(rules) > 10
     missing = [r.name for r in rules if len(str(r.inputs.get("description", ""))) < 10]
@@ -91,8 +91,8 @@ def test_every_security_group_rule_has_a_description(prod: Run) -> None:
 # ---------------------------------------------------------------- EKS upgrade policy
 
 
-def test_upgrade_policy_is_standard_unless_a_cluster_asks_for_extended(prod: Run) -> None:
-    assert {c.inputs["upgradePolicy"]["supportType"] for c in prod.of_type("eks:index:Cluster")} == {"STANDARD"}
+def test_upgrade_policy_is_standard_unless_a_cluster_asks_for_extended(fleet: Run) -> None:
+    assert {c.inputs["upgradePolicy"]["supportType"] for c in fleet.of_type("eks:index:Cluster")} == {"STANDARD"}
     run = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][0].update(supportType="EXTENDED"))
     assert run.named("mgmt-eks").inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
     assert run.named("prod-us-eks").inputs["upgradePolicy"] == {"supportType": "STANDARD"}
@@ -130,12 +130,12 @@ def test_a_record_may_not_take_an_edges_own_name() -> None:
 # ---------------------------------------------------------------- Submariner's broker binding and teardown
 
 
-def test_the_broker_charts_own_binding_names_an_account_nobody_runs_as(prod: Run) -> None:
-    values = prod.named("submariner-broker-chart").inputs["values"]
+def test_the_broker_charts_own_binding_names_an_account_nobody_runs_as(fleet: Run) -> None:
+    values = fleet.named("submariner-broker-chart").inputs["values"]
     name = values["serviceAccounts"]["client"]["name"]
     assert name not in ("", "default")
     assert values["serviceAccounts"]["client"]["create"] is False
-    accounts = {r.inputs["metadata"]["name"] for r in prod.of_type("kubernetes:core/v1:ServiceAccount")}
+    accounts = {r.inputs["metadata"]["name"] for r in fleet.of_type("kubernetes:core/v1:ServiceAccount")}
     assert name not in accounts
     # The chart's helper: with create false, the binding names serviceAccounts.client.name, else "default".
     helper = (charts.chart_dir(*PINNED["submariner/submariner-k8s-broker"]) / "templates/_helpers.tpl").read_text()

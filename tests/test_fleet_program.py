@@ -50,42 +50,44 @@ def provider_region(run: Run, reference: str) -> str:
 # ---------------------------------------------------------------- topology and providers
 
 
-def test_three_clusters_in_two_regions(prod: Run) -> None:
-    components = prod.of_type("fleet:index:RegionalCluster")
+def test_three_clusters_in_two_regions(fleet: Run) -> None:
+    components = fleet.of_type("fleet:index:RegionalCluster")
     assert {c.name for c in components} == set(CLUSTERS)
-    assert {c.name: c.inputs.get("name") for c in prod.of_type("eks:index:Cluster")} == {f"{name}-eks": name for name in CLUSTERS}
-    assert sorted(p.inputs["region"] for p in prod.of_type("pulumi:providers:aws")) == ["eu-west-1", "us-east-1"]
+    assert {c.name: c.inputs.get("name") for c in fleet.of_type("eks:index:Cluster")} == {
+        f"{name}-eks": name for name in CLUSTERS
+    }
+    assert sorted(p.inputs["region"] for p in fleet.of_type("pulumi:providers:aws")) == ["eu-west-1", "us-east-1"]
 
 
-def test_one_aws_provider_per_region_named_for_it(prod: Run) -> None:
-    assert {p.name: p.inputs["region"] for p in prod.of_type("pulumi:providers:aws")} == {
+def test_one_aws_provider_per_region_named_for_it(fleet: Run) -> None:
+    assert {p.name: p.inputs["region"] for p in fleet.of_type("pulumi:providers:aws")} == {
         "aws-eu-west-1": "eu-west-1",
         "aws-us-east-1": "us-east-1",
     }
 
 
-def test_every_aws_resource_uses_its_clusters_regional_provider(prod: Run) -> None:
+def test_every_aws_resource_uses_its_clusters_regional_provider(fleet: Run) -> None:
     checked = 0
-    for registration in prod.registrations.values():
-        cluster = cluster_of(prod, registration)
+    for registration in fleet.registrations.values():
+        cluster = cluster_of(fleet, registration)
         if cluster is None or registration.type.startswith(("pulumi:providers:", "kubernetes:")):
             continue
         if registration.type == "fleet:index:SubmarinerBroker":
             continue  # only Kubernetes resources: tested with the other Submariner providers
         if registration.custom:
             assert registration.provider, f"{registration.name} uses the default provider"
-            region = provider_region(prod, registration.provider)
+            region = provider_region(fleet, registration.provider)
         else:
             assert "aws" in registration.providers, f"{registration.name} has no explicit aws provider"
-            region = provider_region(prod, registration.providers["aws"])
+            region = provider_region(fleet, registration.providers["aws"])
         assert region == CLUSTERS[cluster], f"{registration.name} ({registration.type}) is in {region}"
         checked += 1
     assert checked > 130
 
 
-def test_subnets_are_placed_by_zone_id_in_zones_eks_accepts(prod: Run) -> None:
+def test_subnets_are_placed_by_zone_id_in_zones_eks_accepts(fleet: Run) -> None:
     for name, region in CLUSTERS.items():
-        subnets = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
+        subnets = [r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
         assert all("availabilityZone" not in r.inputs for r in subnets), "names map to different zones per account"
         zone_ids = sorted({r.inputs["availabilityZoneId"] for r in subnets})
         # The first three usable IDs of the region, whatever names the account gives them.
@@ -103,8 +105,8 @@ def test_a_zone_eks_refuses_is_never_chosen_though_the_account_names_it_first() 
     assert chosen == {"use1-az1", "use1-az2", "use1-az4"}
 
 
-def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(prod: Run) -> None:
-    providers = {p.name: p for p in prod.of_type("pulumi:providers:kubernetes")}
+def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(fleet: Run) -> None:
+    providers = {p.name: p for p in fleet.of_type("pulumi:providers:kubernetes")}
     assert set(providers) == {f"{name}-k8s" for name in CLUSTERS}
     for name, region in CLUSTERS.items():
         provider = providers[f"{name}-k8s"]
@@ -112,29 +114,31 @@ def test_kubernetes_provider_per_cluster_from_its_own_kubeconfig(prod: Run) -> N
         document = yaml.safe_load(provider.inputs["kubeconfig"])
         assert [c["name"] for c in document["contexts"]] == [name]
         assert provider.inputs["context"] == name
-        endpoint = json.loads(prod.named(f"{name}-eks").outputs["kubeconfigJson"])["clusters"][0]["cluster"]["server"]
+        endpoint = json.loads(fleet.named(f"{name}-eks").outputs["kubeconfigJson"])["clusters"][0]["cluster"]["server"]
         assert document["clusters"][0]["cluster"]["server"] == endpoint
         args = document["users"][0]["user"]["exec"]["args"]
         assert args[:6] == ["--region", region, "eks", "get-token", "--cluster-name", name]
 
 
-def test_kubernetes_objects_wait_for_their_clusters_nodes(prod: Run) -> None:
+def test_kubernetes_objects_wait_for_their_clusters_nodes(fleet: Run) -> None:
     # Helm releases wait for ready pods; without nodes they would race the node groups against Helm's timeout.
     for name in CLUSTERS:
-        provider = prod.named(f"{name}-k8s")
-        node_groups = {r.urn for r in prod.of_type("eks:index:ManagedNodeGroup") if r.name.startswith(f"{name}-")}
-        node_groups -= {prod.named(f"{name}-submariner-gateway").urn}
+        provider = fleet.named(f"{name}-k8s")
+        node_groups = {r.urn for r in fleet.of_type("eks:index:ManagedNodeGroup") if r.name.startswith(f"{name}-")}
+        node_groups -= {fleet.named(f"{name}-submariner-gateway").urn}
         assert node_groups
         assert node_groups <= set(provider.dependencies)
-    for release in prod.of_type("kubernetes:helm.sh/v3:Release"):
-        assert any(prod.registrations[urn].type == "eks:index:ManagedNodeGroup" for urn in prod.transitive_dependencies(release))
+    for release in fleet.of_type("kubernetes:helm.sh/v3:Release"):
+        assert any(
+            fleet.registrations[urn].type == "eks:index:ManagedNodeGroup" for urn in fleet.transitive_dependencies(release)
+        )
 
 
 # ---------------------------------------------------------------- networks
 
 
-def test_each_cluster_has_its_own_vpc_with_its_cidr(prod: Run) -> None:
-    vpcs = {r.name: r.inputs for r in prod.of_type("aws:ec2/vpc:Vpc")}
+def test_each_cluster_has_its_own_vpc_with_its_cidr(fleet: Run) -> None:
+    vpcs = {r.name: r.inputs for r in fleet.of_type("aws:ec2/vpc:Vpc")}
     assert {name: vpc["cidrBlock"] for name, vpc in vpcs.items()} == {
         "mgmt-network-vpc": "10.10.0.0/16",
         "prod-us-network-vpc": "10.20.0.0/16",
@@ -144,9 +148,9 @@ def test_each_cluster_has_its_own_vpc_with_its_cidr(prod: Run) -> None:
 
 
 @pytest.mark.parametrize("name", list(CLUSTERS))
-def test_subnets_tagged_for_load_balancer_discovery(prod: Run, name: str) -> None:
-    subnets = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
-    vpc = IPv4Network(prod.named(f"{name}-network-vpc").inputs["cidrBlock"])
+def test_subnets_tagged_for_load_balancer_discovery(fleet: Run, name: str) -> None:
+    subnets = [r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")]
+    vpc = IPv4Network(fleet.named(f"{name}-network-vpc").inputs["cidrBlock"])
     public = [s for s in subnets if "-public-" in s.name]
     private = [s for s in subnets if "-private-" in s.name]
     assert len(public) == len(private) == 3
@@ -160,18 +164,18 @@ def test_subnets_tagged_for_load_balancer_discovery(prod: Run, name: str) -> Non
 
 
 @pytest.mark.parametrize("name", list(CLUSTERS))
-def test_private_egress_through_a_nat_per_zone(prod: Run, name: str) -> None:
-    nats = [r for r in prod.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith(f"{name}-network-")]
-    public_ids = {r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-public-")}
+def test_private_egress_through_a_nat_per_zone(fleet: Run, name: str) -> None:
+    nats = [r for r in fleet.of_type("aws:ec2/natGateway:NatGateway") if r.name.startswith(f"{name}-network-")]
+    public_ids = {r.id for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-public-")}
     assert len(nats) == 3
     assert {n.inputs["subnetId"] for n in nats} == public_ids
-    routes = {r.name: r.inputs for r in prod.of_type("aws:ec2/route:Route") if r.name.startswith(f"{name}-network-")}
+    routes = {r.name: r.inputs for r in fleet.of_type("aws:ec2/route:Route") if r.name.startswith(f"{name}-network-")}
     private_defaults = [r for n, r in routes.items() if "-private-" in n]
     assert len(private_defaults) == 3
     assert all(r["destinationCidrBlock"] == "0.0.0.0/0" for r in private_defaults)
     assert {r["natGatewayId"] for r in private_defaults} == {n.id for n in nats}
     public_default = routes[f"{name}-network-public-default"]
-    assert public_default["gatewayId"] == prod.named(f"{name}-network-igw").id
+    assert public_default["gatewayId"] == fleet.named(f"{name}-network-igw").id
     assert "natGatewayId" not in public_default
 
 
@@ -186,8 +190,8 @@ def test_single_nat_gateway_when_asked() -> None:
     assert len(set(routes)) == 1
 
 
-def test_default_security_group_has_no_rules(prod: Run) -> None:
-    for group in prod.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+def test_default_security_group_has_no_rules(fleet: Run) -> None:
+    for group in fleet.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
         assert not group.inputs.get("ingress")
         assert not group.inputs.get("egress")
 
@@ -196,8 +200,8 @@ def test_default_security_group_has_no_rules(prod: Run) -> None:
 
 
 @pytest.mark.parametrize("name", list(CLUSTERS))
-def test_control_plane_security_settings(prod: Run, name: str) -> None:
-    eks = prod.named(f"{name}-eks").inputs
+def test_control_plane_security_settings(fleet: Run, name: str) -> None:
+    eks = fleet.named(f"{name}-eks").inputs
     assert eks["name"] == name
     assert eks["authenticationMode"] == "API"
     assert eks["endpointPrivateAccess"] is True
@@ -216,27 +220,27 @@ def test_control_plane_security_settings(prod: Run, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(CLUSTERS))
-def test_secrets_encrypted_with_a_rotating_key_of_its_own(prod: Run, name: str) -> None:
-    key = prod.named(f"{name}-secrets")
+def test_secrets_encrypted_with_a_rotating_key_of_its_own(fleet: Run, name: str) -> None:
+    key = fleet.named(f"{name}-secrets")
     assert key.type == "aws:kms/key:Key"
     assert key.inputs["enableKeyRotation"] is True
-    assert prod.named(f"{name}-eks").inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
+    assert fleet.named(f"{name}-eks").inputs["encryptionConfigKeyArn"] == key.outputs["arn"]
 
 
-def test_version_and_service_range_per_cluster(prod: Run) -> None:
-    assert {name: prod.named(f"{name}-eks").inputs["version"] for name in CLUSTERS} == dict.fromkeys(CLUSTERS, "1.35")
-    assert {name: prod.named(f"{name}-eks").inputs["kubernetesServiceIpAddressRange"] for name in CLUSTERS} == {
+def test_version_and_service_range_per_cluster(fleet: Run) -> None:
+    assert {name: fleet.named(f"{name}-eks").inputs["version"] for name in CLUSTERS} == dict.fromkeys(CLUSTERS, "1.35")
+    assert {name: fleet.named(f"{name}-eks").inputs["kubernetesServiceIpAddressRange"] for name in CLUSTERS} == {
         "mgmt": "172.20.0.0/16",
         "prod-us": "172.21.0.0/16",
         "prod-eu": "172.22.0.0/16",
     }
 
 
-def test_cluster_uses_its_own_network(prod: Run) -> None:
+def test_cluster_uses_its_own_network(fleet: Run) -> None:
     for name in CLUSTERS:
-        eks = prod.named(f"{name}-eks").inputs
-        own_subnets = {r.name: r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")}
-        assert eks["vpcId"] == prod.named(f"{name}-network-vpc").id
+        eks = fleet.named(f"{name}-eks").inputs
+        own_subnets = {r.name: r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{name}-network-")}
+        assert eks["vpcId"] == fleet.named(f"{name}-network-vpc").id
         assert sorted(eks["privateSubnetIds"]) == sorted(s.id for n, s in own_subnets.items() if "-private-" in n)
         assert sorted(eks["publicSubnetIds"]) == sorted(s.id for n, s in own_subnets.items() if "-public-" in n)
 
@@ -322,23 +326,23 @@ def node_groups(run: Run, cluster: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def test_node_groups_per_cluster(prod: Run) -> None:
-    assert set(node_groups(prod, "mgmt")) == {"system"}
-    assert set(node_groups(prod, "prod-us")) == {"general", "arm", "gpu"}
-    assert set(node_groups(prod, "prod-eu")) == {"general", "arm"}
+def test_node_groups_per_cluster(fleet: Run) -> None:
+    assert set(node_groups(fleet, "mgmt")) == {"system"}
+    assert set(node_groups(fleet, "prod-us")) == {"general", "arm", "gpu"}
+    assert set(node_groups(fleet, "prod-eu")) == {"general", "arm"}
 
 
-def test_image_type_follows_architecture_and_accelerator(prod: Run) -> None:
-    assert node_groups(prod, "mgmt")["system"]["amiType"] == "AL2023_ARM_64_STANDARD"
-    us = node_groups(prod, "prod-us")
+def test_image_type_follows_architecture_and_accelerator(fleet: Run) -> None:
+    assert node_groups(fleet, "mgmt")["system"]["amiType"] == "AL2023_ARM_64_STANDARD"
+    us = node_groups(fleet, "prod-us")
     assert us["general"]["amiType"] == "AL2023_x86_64_STANDARD"
     assert us["arm"]["amiType"] == "AL2023_ARM_64_STANDARD"
     assert us["gpu"]["amiType"] == "AL2023_x86_64_NVIDIA"
     assert us["gpu"]["instanceTypes"] == ["g6.xlarge", "g5.xlarge"]
 
 
-def test_gpu_nodes_are_tainted(prod: Run) -> None:
-    gpu = node_groups(prod, "prod-us")["gpu"]
+def test_gpu_nodes_are_tainted(fleet: Run) -> None:
+    gpu = node_groups(fleet, "prod-us")["gpu"]
     assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
 
 
@@ -347,19 +351,19 @@ def test_gpu_taint_is_added_when_the_config_forgets_it() -> None:
     assert node_groups(run, "prod-us")["gpu"]["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
 
 
-def test_configured_taints_labels_sizes_and_capacity(prod: Run) -> None:
-    arm = node_groups(prod, "prod-us")["arm"]
+def test_configured_taints_labels_sizes_and_capacity(fleet: Run) -> None:
+    arm = node_groups(fleet, "prod-us")["arm"]
     assert arm["capacityType"] == "SPOT"
     assert arm["scalingConfig"] == {"minSize": 0, "maxSize": 12, "desiredSize": 2}
     assert arm["labels"] == {"workload": "arm", NODE_GROUP_LABEL: "arm"}
     assert arm["taints"] == []
-    general = node_groups(prod, "prod-eu")["general"]
+    general = node_groups(fleet, "prod-eu")["general"]
     assert general["capacityType"] == "ON_DEMAND"
     # Per zone (on-demand, non-GPU): each of the three zones' groups gets a third of 3/12/3.
     assert general["zones"] == 3
     assert general["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 1}
-    assert node_groups(prod, "prod-us")["gpu"]["zones"] == 1
-    assert node_groups(prod, "prod-us")["arm"]["zones"] == 1
+    assert node_groups(fleet, "prod-us")["gpu"]["zones"] == 1
+    assert node_groups(fleet, "prod-us")["arm"]["zones"] == 1
 
 
 def test_taint_effects_use_the_eks_api_spelling() -> None:
@@ -370,32 +374,32 @@ def test_taint_effects_use_the_eks_api_spelling() -> None:
     ]
 
 
-def test_nodes_in_private_subnets_of_their_cluster(prod: Run) -> None:
+def test_nodes_in_private_subnets_of_their_cluster(fleet: Run) -> None:
     for cluster in CLUSTERS:
-        private = [r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-private-")]
-        public = [r.id for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-")]
-        for group in node_groups(prod, cluster).values():
+        private = [r.id for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-private-")]
+        public = [r.id for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{cluster}-network-public-")]
+        for group in node_groups(fleet, cluster).values():
             assert sorted(group["subnetIds"]) == sorted(private)
             assert not set(group["subnetIds"]) & set(public)
 
 
-def test_nodes_require_imdsv2_and_encrypt_their_disks(prod: Run) -> None:
-    templates = {r.id: r.inputs for r in prod.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+def test_nodes_require_imdsv2_and_encrypt_their_disks(fleet: Run) -> None:
+    templates = {r.id: r.inputs for r in fleet.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
     for cluster in CLUSTERS:
-        for name, group in node_groups(prod, cluster).items():
+        for name, group in node_groups(fleet, cluster).items():
             template = templates[group["launchTemplate"]["id"]]
             assert template["metadataOptions"]["httpTokens"] == "required", f"{cluster}/{name}"
             assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
             assert template["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
 
 
-def test_node_role_and_its_managed_policies(prod: Run) -> None:
+def test_node_role_and_its_managed_policies(fleet: Run) -> None:
     for cluster in CLUSTERS:
-        role = prod.named(f"{cluster}-node")
+        role = fleet.named(f"{cluster}-node")
         assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
         policies = sorted(
             r.inputs["policyArn"]
-            for r in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            for r in fleet.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
             if r.name.startswith(f"{cluster}-node-")
         )
         assert policies == sorted(
@@ -407,7 +411,7 @@ def test_node_role_and_its_managed_policies(prod: Run) -> None:
                 "AmazonSSMManagedInstanceCore",
             )
         )
-        for group in node_groups(prod, cluster).values():
+        for group in node_groups(fleet, cluster).values():
             assert group["nodeRoleArn"] == role.outputs["arn"]
 
 
@@ -424,11 +428,11 @@ PROTECTED_TYPES = {
 }
 
 
-def test_clusters_keys_and_networks_are_protected(prod: Run) -> None:
-    for registration in prod.registrations.values():
+def test_clusters_keys_and_networks_are_protected(fleet: Run) -> None:
+    for registration in fleet.registrations.values():
         if registration.type in PROTECTED_TYPES:
             assert registration.protect, f"{registration.name} is not protected"
-    unprotected = {r.type for r in prod.registrations.values() if not r.protect}
+    unprotected = {r.type for r in fleet.registrations.values() if not r.protect}
     assert "eks:index:ManagedNodeGroup" in unprotected, "node groups stay replaceable"
 
 
@@ -441,9 +445,9 @@ def test_nothing_is_protected_when_protect_is_off() -> None:
 # ---------------------------------------------------------------- outputs
 
 
-def test_kubeconfig_output_is_secret_with_a_context_per_cluster(prod: Run) -> None:
-    assert "kubeconfig" in prod.secret_exports
-    document = yaml.safe_load(prod.exports["kubeconfig"])
+def test_kubeconfig_output_is_secret_with_a_context_per_cluster(fleet: Run) -> None:
+    assert "kubeconfig" in fleet.secret_exports
+    document = yaml.safe_load(fleet.exports["kubeconfig"])
     assert sorted(c["name"] for c in document["contexts"]) == sorted(CLUSTERS)
     assert document["current-context"] == "mgmt"
     users = {u["name"]: u["user"]["exec"]["args"] for u in document["users"]}
@@ -458,8 +462,8 @@ def test_kubeconfig_profile_when_the_stack_asks() -> None:
     assert run.named("prod-eu-eks").inputs["providerCredentialOpts"] == {"profileName": "fleet-admin"}
 
 
-def test_clusters_output(prod: Run) -> None:
-    clusters = prod.exports["clusters"]
+def test_clusters_output(fleet: Run) -> None:
+    clusters = fleet.exports["clusters"]
     assert set(clusters) == set(CLUSTERS)
     eu = clusters["prod-eu"]
     assert eu["region"] == "eu-west-1"
@@ -470,7 +474,7 @@ def test_clusters_output(prod: Run) -> None:
     assert eu["serviceCidr"] == "172.22.0.0/16"
     assert eu["endpoint"].startswith("https://")
     assert eu["endpoint"].endswith(".eu-west-1.eks.amazonaws.com")
-    assert eu["vpcId"] == prod.named("prod-eu-network-vpc").id
+    assert eu["vpcId"] == fleet.named("prod-eu-network-vpc").id
     assert eu["labels"] == {"environment": "production", "overlay": "production-eu"}
 
 
@@ -481,15 +485,15 @@ def fingerprint(run: Run) -> dict[str, Any]:
     return {urn: (r.inputs, sorted(r.secret_inputs), r.protect, r.provider, r.providers) for urn, r in run.registrations.items()}
 
 
-def test_reordering_clusters_changes_nothing(prod: Run) -> None:
+def test_reordering_clusters_changes_nothing(fleet: Run) -> None:
     reordered = run_stack("fleet", mutate=lambda c: c["fleet:clusters"].reverse())
-    assert fingerprint(reordered) == fingerprint(prod)
-    assert reordered.exports == prod.exports
+    assert fingerprint(reordered) == fingerprint(fleet)
+    assert reordered.exports == fleet.exports
 
 
-def test_reordering_node_groups_changes_nothing(prod: Run) -> None:
+def test_reordering_node_groups_changes_nothing(fleet: Run) -> None:
     reordered = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][1]["nodeGroups"].reverse())
-    assert fingerprint(reordered) == fingerprint(prod)
+    assert fingerprint(reordered) == fingerprint(fleet)
 
 
 def changed_resources(before: Run, after: Run) -> set[str]:
@@ -524,33 +528,33 @@ def changed_resources(before: Run, after: Run) -> set[str]:
     ],
     ids=["node-group-size", "node-group-labels", "one-clusters-version"],
 )
-def test_one_setting_changes_only_what_it_must(prod: Run, change: Callable[[dict[str, Any]], None], expected: set[str]) -> None:
-    assert changed_resources(prod, run_stack("fleet", mutate=change)) == expected
+def test_one_setting_changes_only_what_it_must(fleet: Run, change: Callable[[dict[str, Any]], None], expected: set[str]) -> None:
+    assert changed_resources(fleet, run_stack("fleet", mutate=change)) == expected
 
 
-def test_clusters_never_wait_on_each_other(prod: Run) -> None:
+def test_clusters_never_wait_on_each_other(fleet: Run) -> None:
     """Regions deploy in parallel. Two waits are by design, both for Submariner: allow lists
     take other members' Elastic IPs (the broker's API, the peers' gateway ports: addresses,
     created in seconds, not clusters), and each member's join waits for the broker's release
     and its own token there."""
-    for registration in prod.registrations.values():
-        own = cluster_of(prod, registration)
+    for registration in fleet.registrations.values():
+        own = cluster_of(fleet, registration)
         if own is None:
             continue
-        for urn in prod.transitive_dependencies(registration):
-            dependency = prod.registrations[urn]
-            other = cluster_of(prod, dependency)
+        for urn in fleet.transitive_dependencies(registration):
+            dependency = fleet.registrations[urn]
+            other = cluster_of(fleet, dependency)
             if other in (None, own):
                 continue
-            if dependency.type == "aws:ec2/eip:Eip" and not prod.transitive_dependencies(dependency) - {dependency.provider_urn}:
+            if dependency.type == "aws:ec2/eip:Eip" and not fleet.transitive_dependencies(dependency) - {dependency.provider_urn}:
                 continue
-            if other == BROKER and any(a.type == "fleet:index:SubmarinerMember" for a in prod.ancestors(registration)):
+            if other == BROKER and any(a.type == "fleet:index:SubmarinerMember" for a in fleet.ancestors(registration)):
                 continue
             raise AssertionError(f"{registration.name} ({own}) waits on {dependency.name} ({other})")
 
 
-def test_same_config_same_resources(prod: Run) -> None:
-    assert fingerprint(run_stack("fleet")) == fingerprint(prod)
+def test_same_config_same_resources(fleet: Run) -> None:
+    assert fingerprint(run_stack("fleet")) == fingerprint(fleet)
 
 
 def test_the_mocks_refuse_a_urn_registered_twice_as_the_engine_does() -> None:

@@ -60,12 +60,12 @@ def test_edge_flows_use_the_target_port() -> None:
     assert edge["prod-eu"].ports == (443,)
 
 
-def test_prod_allow_lists_fit_and_are_counted_exactly(prod: Run) -> None:
+def test_prod_allow_lists_fit_and_are_counted_exactly(fleet: Run) -> None:
     spec = spec_of()
     fleet_flows = flows.fleet_flows(spec)
     assert preflight.run(spec).errors == []
     for cluster in ("mgmt", "prod-us", "prod-eu"):
-        registered = prod.named(f"{cluster}-eks").inputs["publicAccessCidrs"]
+        registered = fleet.named(f"{cluster}-eks").inputs["publicAccessCidrs"]
         assert flows.public_access_entries(spec, cluster, fleet_flows) == len(registered)
 
 
@@ -121,16 +121,16 @@ def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
 
 
 @pytest.mark.parametrize("flow", flows.fleet_flows(spec_of()), ids=lambda f: f.name)
-def test_every_prod_flow_has_a_path(prod: Run, flow: flows.Flow) -> None:
-    verdict = check(Graph(prod), flow)
+def test_every_prod_flow_has_a_path(fleet: Run, flow: flows.Flow) -> None:
+    verdict = check(Graph(fleet), flow)
     assert verdict.path is not None, f"{flow.name}: {verdict.problem}"
 
 
 @pytest.mark.parametrize("stack", ["prod", "staging"])
-def test_every_flow_of_a_stack_joining_mgmt_has_a_path(mgmt: Run, prod_member: Run, staging: Run, stack: str) -> None:
+def test_every_flow_of_a_stack_joining_mgmt_has_a_path(mgmt: Run, prod: Run, staging: Run, stack: str) -> None:
     # Prod's broker is prod-us, not the hub: prod-eu's agents reach it over the internet, admitted
     # by prod-us's allow list (its NAT and gateway addresses); mgmt's Argo CD reaches both.
-    run = {"prod": prod_member, "staging": staging}[stack]
+    run = {"prod": prod, "staging": staging}[stack]
     hub_egress = mgmt.exports["argocdHub"]["egressIps"]
     graph = Graph(run, foreign_egress={"hub-stack:organization/fleet/mgmt": hub_egress})
     stack_flows = flows.fleet_flows(spec_of(stack))
@@ -145,9 +145,9 @@ def test_every_flow_of_a_stack_joining_mgmt_has_a_path(mgmt: Run, prod_member: R
         }
 
 
-def test_the_checker_finds_a_missing_path(prod: Run) -> None:
+def test_the_checker_finds_a_missing_path(fleet: Run) -> None:
     # The defect the first review found: members admitted only fleet:apiAccessCidrs, so the hub reached none.
-    broken = copy.deepcopy(prod)
+    broken = copy.deepcopy(fleet)
     member = broken.named("prod-us-eks")
     member.inputs["publicAccessCidrs"] = ["203.0.113.0/24"]
     (flow,) = [f for f in flows.fleet_flows(spec_of()) if f.kind is FlowKind.ARGOCD_API and f.destination == "prod-us"]
@@ -168,8 +168,8 @@ def test_the_checker_finds_a_target_port_nobody_admits() -> None:
     assert check(Graph(run), flow).path is None
 
 
-def test_the_checker_finds_a_health_check_on_the_nlbs_own_hostname(prod: Run) -> None:
-    broken = copy.deepcopy(prod)
+def test_the_checker_finds_a_health_check_on_the_nlbs_own_hostname(fleet: Run) -> None:
+    broken = copy.deepcopy(fleet)
     check_registration = next(
         r for r in broken.of_type("aws:route53/healthCheck:HealthCheck") if r.inputs["tags"]["fleet-cluster"] == "prod-eu"
     )

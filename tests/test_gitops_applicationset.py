@@ -71,29 +71,29 @@ def outputs_of(run: Run, name: str) -> list[dict[str, str]]:
     return list(run.exports["argocd"]["applicationSets"][name]["applications"])
 
 
-def test_the_argocd_output_is_what_the_cluster_generator_makes(prod: Run) -> None:
-    clusters = cluster_parameters(prod)
+def test_the_argocd_output_is_what_the_cluster_generator_makes(fleet: Run) -> None:
+    clusters = cluster_parameters(fleet)
     assert {c["name"] for c in clusters} == {"mgmt", "prod-us", "prod-eu"}
-    for registration in prod.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet"):
+    for registration in fleet.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet"):
         simulated = simulate(registration.inputs, clusters)
         assert simulated, f"{registration.name} generates nothing"
         assert [{k: a[k] for k in ("name", "cluster", "path", "namespace")} for a in simulated] == outputs_of(
-            prod, registration.inputs["metadata"]["name"]
+            fleet, registration.inputs["metadata"]["name"]
         )
         servers = {a["cluster"]: a["server"] for a in simulated}
-        assert servers["prod-us"] == prod.exports["clusters"]["prod-us"]["endpoint"]
+        assert servers["prod-us"] == fleet.exports["clusters"]["prod-us"]["endpoint"]
 
 
-def test_a_set_whose_applications_differ_from_the_output_is_caught(prod: Run) -> None:
-    (registration,) = prod.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet")
+def test_a_set_whose_applications_differ_from_the_output_is_caught(fleet: Run) -> None:
+    (registration,) = fleet.of_type("kubernetes:argoproj.io/v1alpha1:ApplicationSet")
     changed = copy.deepcopy(registration.inputs)
     # What a selector typo on the object (not in the output) would do: the set silently selects nobody.
     changed["spec"]["generators"][0]["clusters"]["selector"]["matchLabels"] = {"environment": "prod"}
-    assert simulate(changed, cluster_parameters(prod)) != outputs_of(prod, "myapp")
+    assert simulate(changed, cluster_parameters(fleet)) != outputs_of(fleet, "myapp")
     # And a path template using a label the clusters lack stays unrendered.
     changed = copy.deepcopy(registration.inputs)
     changed["spec"]["template"]["spec"]["source"]["path"] = "apps/myapp/overlays/{{metadata.labels.tier}}"
-    paths = {a["path"] for a in simulate(changed, cluster_parameters(prod))}
+    paths = {a["path"] for a in simulate(changed, cluster_parameters(fleet))}
     assert paths == {"apps/myapp/overlays/{{metadata.labels.tier}}"}
 
 

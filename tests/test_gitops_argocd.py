@@ -36,9 +36,9 @@ def manifest(registration: Registration) -> dict[str, Any]:
 # ---------------------------------------------------------------- the release
 
 
-def test_argocd_release_on_the_hub(prod: Run) -> None:
-    release = prod.named("argocd-chart")
-    assert provider_name(prod, release) == f"{HUB}-k8s"
+def test_argocd_release_on_the_hub(fleet: Run) -> None:
+    release = fleet.named("argocd-chart")
+    assert provider_name(fleet, release) == f"{HUB}-k8s"
     assert release.inputs["chart"] == "argo-cd"
     assert release.inputs["version"] == "10.1.1"
     assert release.inputs["namespace"] == "argocd"
@@ -46,27 +46,27 @@ def test_argocd_release_on_the_hub(prod: Run) -> None:
     assert release.type == "kubernetes:helm.sh/v3:Release", "the chart's hooks must run (not helm.v4.Chart)"
 
 
-def test_release_values_exist_upstream_and_are_hardened(prod: Run) -> None:
-    values = prod.named("argocd-chart").inputs["values"]
+def test_release_values_exist_upstream_and_are_hardened(fleet: Run) -> None:
+    values = fleet.named("argocd-chart").inputs["values"]
     assert unknown_keys(values, "argo-cd") == []
     assert values["configs"]["cm"]["admin.enabled"] is False
     assert values["configs"]["rbac"]["policy.default"] == "role:readonly"
     assert values["server"]["service"]["type"] == "ClusterIP"
     assert values["redis-ha"]["enabled"] is True
     assert values["server"]["replicas"] == values["repoServer"]["replicas"] == 2
-    role_arn = prod.named("argocd-role").outputs["arn"]
+    role_arn = fleet.named("argocd-role").outputs["arn"]
     for component in ("controller", "server", "applicationSet"):
         assert values[component]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
 
 
-def test_nothing_runs_that_nobody_can_use(prod: Run) -> None:
+def test_nothing_runs_that_nobody_can_use(fleet: Run) -> None:
     # Admin off and no SSO: Dex would serve no connector and notifications would have no service.
-    values = prod.named("argocd-chart").inputs["values"]
+    values = fleet.named("argocd-chart").inputs["values"]
     assert values["dex"] == {"enabled": False}
     assert values["notifications"] == {"enabled": False}
     assert "oidc.config" not in values["configs"]["cm"]
     assert "secret" not in values["configs"]
-    assert "values" not in prod.named("argocd-chart").secret_inputs
+    assert "values" not in fleet.named("argocd-chart").secret_inputs
 
 
 def test_sso_through_oidc_without_dex() -> None:
@@ -126,14 +126,14 @@ def test_exposing_the_server_is_explicit() -> None:
 # ---------------------------------------------------------------- identity
 
 
-def test_hub_role_trust_is_pinned_to_the_three_service_accounts(prod: Run) -> None:
-    role = prod.named("argocd-role")
-    assert region_of(prod, role) == "us-east-1"
+def test_hub_role_trust_is_pinned_to_the_three_service_accounts(fleet: Run) -> None:
+    role = fleet.named("argocd-role")
+    assert region_of(fleet, role) == "us-east-1"
     trust = json.loads(role.inputs["assumeRolePolicy"])
     # IRSA only: nothing assumes the role with sts:AssumeRole (cluster Secrets carry no roleARN).
     (irsa,) = trust["Statement"]
-    issuer = prod.named(f"{HUB}-eks").outputs["oidcProviderUrl"]
-    assert irsa["Principal"] == {"Federated": prod.named(f"{HUB}-eks").outputs["oidcProviderArn"]}
+    issuer = fleet.named(f"{HUB}-eks").outputs["oidcProviderUrl"]
+    assert irsa["Principal"] == {"Federated": fleet.named(f"{HUB}-eks").outputs["oidcProviderArn"]}
     assert irsa["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert irsa["Condition"] == {
         "StringEquals": {
@@ -148,19 +148,19 @@ def test_hub_role_trust_is_pinned_to_the_three_service_accounts(prod: Run) -> No
     assert role.inputs["namePrefix"] == "fleet-fleet-argocd-hub-"
 
 
-def test_access_entries_on_every_member_and_only_there(prod: Run) -> None:
-    role_arn = prod.named("argocd-role").outputs["arn"]
-    entries = {r.inputs["clusterName"]: r for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
+def test_access_entries_on_every_member_and_only_there(fleet: Run) -> None:
+    role_arn = fleet.named("argocd-role").outputs["arn"]
+    entries = {r.inputs["clusterName"]: r for r in fleet.of_type("aws:eks/accessEntry:AccessEntry")}
     assert set(entries) == set(MEMBERS)
     for member, region in MEMBERS.items():
         entry = entries[member]
         assert entry.inputs["principalArn"] == role_arn
-        assert region_of(prod, entry) == region
-        assert prod.named(f"{member}-eks").urn in prod.transitive_dependencies(entry)
-        association = prod.named(f"{member}-argocd-admin")
+        assert region_of(fleet, entry) == region
+        assert fleet.named(f"{member}-eks").urn in fleet.transitive_dependencies(entry)
+        association = fleet.named(f"{member}-argocd-admin")
         assert association.inputs["policyArn"] == CLUSTER_ADMIN
         assert association.inputs["accessScope"] == {"type": "cluster"}
-        assert entry.urn in prod.depends_on(association)
+        assert entry.urn in fleet.depends_on(association)
 
 
 # ---------------------------------------------------------------- registrations
@@ -175,9 +175,9 @@ def cluster_secrets(run: Run) -> dict[str, Registration]:
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_member_cluster_secret(prod: Run, member: str) -> None:
-    secret = cluster_secrets(prod)[f"cluster-{member}"]
-    assert provider_name(prod, secret) == f"{HUB}-k8s"
+def test_member_cluster_secret(fleet: Run, member: str) -> None:
+    secret = cluster_secrets(fleet)[f"cluster-{member}"]
+    assert provider_name(fleet, secret) == f"{HUB}-k8s"
     metadata = secret.inputs["metadata"]
     assert metadata["namespace"] == "argocd"
     assert metadata["labels"] == {
@@ -189,8 +189,8 @@ def test_member_cluster_secret(prod: Run, member: str) -> None:
         "fleet/role": "member",
         "fleet/stack": "fleet",
     }
-    endpoint = prod.exports["clusters"][member]["endpoint"]
-    role_arn = prod.named("argocd-role").outputs["arn"]
+    endpoint = fleet.exports["clusters"][member]["endpoint"]
+    role_arn = fleet.named("argocd-role").outputs["arn"]
     assert metadata["annotations"] == {
         "fleet/cluster-arn": f"arn:aws:eks:{MEMBERS[member]}:{ACCOUNT}:cluster/{member}",
         "fleet/hub-role-arn": role_arn,
@@ -207,24 +207,24 @@ def test_member_cluster_secret(prod: Run, member: str) -> None:
     assert "stringData" in secret.secret_inputs
     assert {"data", "stringData"} <= set(secret.additional_secret_outputs)
     # Registered only once the hub's role may reach the cluster.
-    assert prod.named(f"{member}-argocd-admin").urn in prod.depends_on(secret)
+    assert fleet.named(f"{member}-argocd-admin").urn in fleet.depends_on(secret)
 
 
-def test_the_hub_registers_itself_in_cluster(prod: Run) -> None:
-    secret = cluster_secrets(prod)[f"cluster-{HUB}"]
+def test_the_hub_registers_itself_in_cluster(fleet: Run) -> None:
+    secret = cluster_secrets(fleet)[f"cluster-{HUB}"]
     data = secret.inputs["stringData"]
     assert data["server"] == "https://kubernetes.default.svc"
     assert json.loads(data["config"]) == {"tlsClientConfig": {"insecure": False}}
     assert secret.inputs["metadata"]["labels"]["fleet/role"] == "hub"
     assert secret.inputs["metadata"]["labels"]["environment"] == "management"
     # Its own clusters; staging's only once prod lists it (fleet:members).
-    assert set(cluster_secrets(prod)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu"}
+    assert set(cluster_secrets(fleet)) == {"cluster-mgmt", "cluster-prod-us", "cluster-prod-eu"}
 
 
-def test_repository_secret_is_labelled_and_secret(prod: Run) -> None:
+def test_repository_secret_is_labelled_and_secret(fleet: Run) -> None:
     repos = [
         r
-        for r in prod.of_type("kubernetes:core/v1:Secret")
+        for r in fleet.of_type("kubernetes:core/v1:Secret")
         if r.inputs["metadata"].get("labels", {}).get(gitops.SECRET_TYPE_LABEL) == "repository"
     ]
     assert len(repos) == 1
@@ -244,11 +244,11 @@ def test_repository_credentials_stay_out_of_helm_values() -> None:
 # ---------------------------------------------------------------- ApplicationSets and the root app
 
 
-def test_applicationsets_validate_against_the_crd_and_wait_for_it(prod: Run) -> None:
-    (appset,) = custom_resources(prod, "ApplicationSet")
-    assert provider_name(prod, appset) == f"{HUB}-k8s"
+def test_applicationsets_validate_against_the_crd_and_wait_for_it(fleet: Run) -> None:
+    (appset,) = custom_resources(fleet, "ApplicationSet")
+    assert provider_name(fleet, appset) == f"{HUB}-k8s"
     assert schema_errors(manifest(appset), "argo-cd/crd-applicationset.yaml") == []
-    assert prod.named("argocd-chart").urn in prod.depends_on(appset), "its CRD comes with the chart"
+    assert fleet.named("argocd-chart").urn in fleet.depends_on(appset), "its CRD comes with the chart"
     spec = appset.inputs["spec"]
     assert spec["generators"][0]["clusters"]["selector"]["matchLabels"] == {"environment": "production"}
     assert spec["template"]["spec"]["source"] == {
@@ -260,15 +260,15 @@ def test_applicationsets_validate_against_the_crd_and_wait_for_it(prod: Run) -> 
     assert spec["syncPolicy"]["preserveResourcesOnDeletion"] is True
 
 
-def test_root_application_validates_against_the_crd(prod: Run) -> None:
-    (root,) = custom_resources(prod, "Application")
+def test_root_application_validates_against_the_crd(fleet: Run) -> None:
+    (root,) = custom_resources(fleet, "Application")
     assert schema_errors(manifest(root), "argo-cd/crd-application.yaml") == []
     assert root.inputs["spec"]["source"]["path"] == "clusters/mgmt"
-    assert prod.named("argocd-chart").urn in prod.depends_on(root)
+    assert fleet.named("argocd-chart").urn in fleet.depends_on(root)
 
 
-def test_argocd_output_lists_the_applications_each_set_generates(prod: Run) -> None:
-    output = prod.exports["argocd"]
+def test_argocd_output_lists_the_applications_each_set_generates(fleet: Run) -> None:
+    output = fleet.exports["argocd"]
     assert output["hub"] == HUB
     assert set(output["registeredClusters"]) == {HUB, *MEMBERS}
     assert output["registeredClusters"]["prod-us"]["labels"]["overlay"] == "production-us"
@@ -278,19 +278,19 @@ def test_argocd_output_lists_the_applications_each_set_generates(prod: Run) -> N
     ]
 
 
-def test_hub_exports_for_other_stacks(prod: Run) -> None:
-    assert prod.exports["argocdHub"] == {
+def test_hub_exports_for_other_stacks(fleet: Run) -> None:
+    assert fleet.exports["argocdHub"] == {
         "cluster": HUB,
         "namespace": "argocd",
-        "roleArn": prod.named("argocd-role").outputs["arn"],
+        "roleArn": fleet.named("argocd-role").outputs["arn"],
         # What a joining stack's clusters admit to their API endpoints: the hub's NAT addresses.
         "egressIps": sorted(
-            r.outputs["publicIp"] for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{HUB}-network-nat-")
+            r.outputs["publicIp"] for r in fleet.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{HUB}-network-nat-")
         ),
     }
     # Members read only this: the hub's kubeconfig is not handed out (nothing of theirs writes to the hub).
-    assert "hubKubeconfig" not in prod.exports
-    assert "argocdAdminPassword" not in prod.exports, "admin is off by default"
+    assert "hubKubeconfig" not in fleet.exports
+    assert "argocdAdminPassword" not in fleet.exports, "admin is off by default"
 
 
 def test_no_argocd_without_the_section() -> None:
@@ -353,10 +353,10 @@ def test_staging_creates_nothing_of_the_hubs_own(staging: Run) -> None:
     assert "argocdHub" not in staging.exports
 
 
-def test_mgmt_registers_prods_clusters_from_prods_outputs_and_prod_writes_nothing_there(mgmt: Run, prod_member: Run) -> None:
+def test_mgmt_registers_prods_clusters_from_prods_outputs_and_prod_writes_nothing_there(mgmt: Run, prod: Run) -> None:
     # The seed's picture: Argo CD on mgmt deploys to prod-us and prod-eu (and staging), each stack
     # owning only its own resources. Prod grants mgmt's role an entry on its clusters and exports them.
-    registration = prod_member.exports[gitops.REGISTRATION_OUTPUT]
+    registration = prod.exports[gitops.REGISTRATION_OUTPUT]
     assert set(registration["clusters"]) == {"prod-us", "prod-eu"}
     hub = run_stack("mgmt", mutate=members_registered, stack_outputs={PROD: {gitops.REGISTRATION_OUTPUT: registration}})
     secrets = cluster_secrets(hub)
@@ -365,16 +365,16 @@ def test_mgmt_registers_prods_clusters_from_prods_outputs_and_prod_writes_nothin
     for name in ("prod-us", "prod-eu"):
         secret = secrets[f"cluster-{name}"]
         assert provider_name(hub, secret) == "mgmt-k8s"
-        assert secret.inputs["stringData"]["server"] == prod_member.exports["clusters"][name]["endpoint"]
+        assert secret.inputs["stringData"]["server"] == prod.exports["clusters"][name]["endpoint"]
         labels = secret.inputs["metadata"]["labels"]
         assert (labels["environment"], labels["fleet/stack"]) == ("production", "prod")
     # The ApplicationSet's selector (environment: production) matches prod's clusters, not staging's.
     registered = hub.exports["argocd"]["registeredClusters"]
     assert {n for n, c in registered.items() if c["labels"].get("environment") == "production"} == {"prod-us", "prod-eu"}
     # Prod itself writes nothing on mgmt: no Secret, no provider for another stack's cluster, no Argo CD.
-    assert not cluster_secrets(prod_member)
-    assert {r.name for r in prod_member.of_type("pulumi:providers:kubernetes")} == {"prod-us-k8s", "prod-eu-k8s"}
-    assert not [r for r in prod_member.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "argo-cd"]
-    entries = [e for e in prod_member.of_type("aws:eks/accessEntry:AccessEntry")]
+    assert not cluster_secrets(prod)
+    assert {r.name for r in prod.of_type("pulumi:providers:kubernetes")} == {"prod-us-k8s", "prod-eu-k8s"}
+    assert not [r for r in prod.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "argo-cd"]
+    entries = [e for e in prod.of_type("aws:eks/accessEntry:AccessEntry")]
     assert {e.inputs["clusterName"] for e in entries} == {"prod-us", "prod-eu"}
     assert {e.inputs["principalArn"] for e in entries} == {mgmt.exports["argocdHub"]["roleArn"]}

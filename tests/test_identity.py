@@ -54,25 +54,25 @@ def test_without_the_filter_the_mocked_eks_refuses_the_deploy(monkeypatch: pytes
 
 
 @pytest.mark.parametrize("member", ["prod-us", "prod-eu"])
-def test_argocd_authenticates_to_each_member_as_a_principal_eks_admits(prod: Run, member: str) -> None:
-    secret = prod.named(f"{member}-argocd-cluster")
-    principal, problem = presented_principal(prod, secret.inputs["stringData"]["config"])
+def test_argocd_authenticates_to_each_member_as_a_principal_eks_admits(fleet: Run, member: str) -> None:
+    secret = fleet.named(f"{member}-argocd-cluster")
+    principal, problem = presented_principal(fleet, secret.inputs["stringData"]["config"])
     assert principal is not None, problem
-    assert principal == prod.named("argocd-role").outputs["arn"]
-    assert eks_admits(prod, member, principal)
+    assert principal == fleet.named("argocd-role").outputs["arn"]
+    assert eks_admits(fleet, member, principal)
 
 
-def test_a_self_assumed_role_arn_without_an_identity_policy_is_denied(prod: Run) -> None:
+def test_a_self_assumed_role_arn_without_an_identity_policy_is_denied(fleet: Run) -> None:
     # What the Secret said before: roleARN = the hub role itself, trusted by the account root only.
-    prod = copy.deepcopy(prod)
-    config = json.loads(prod.named("prod-us-argocd-cluster").inputs["stringData"]["config"])
-    role = prod.named("argocd-role")
+    fleet = copy.deepcopy(fleet)
+    config = json.loads(fleet.named("prod-us-argocd-cluster").inputs["stringData"]["config"])
+    role = fleet.named("argocd-role")
     config["awsAuthConfig"]["roleARN"] = role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     trust["Statement"].append(
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
     )
     role.inputs["assumeRolePolicy"] = json.dumps(trust)
-    principal, problem = presented_principal(prod, json.dumps(config))
+    principal, problem = presented_principal(fleet, json.dumps(config))
     assert principal is None
     assert "no identity policy" in problem

@@ -35,11 +35,11 @@ def test_the_zones_together_reach_at_least_the_configured_sizes(low: int, extra:
     assert sizes.min_size <= sizes.desired_size <= sizes.max_size
 
 
-def test_each_zone_group_runs_in_its_own_zones_subnet_with_the_same_labels(prod: Run) -> None:
+def test_each_zone_group_runs_in_its_own_zones_subnet_with_the_same_labels(fleet: Run) -> None:
     private = {
-        r.id: r.inputs["availabilityZoneId"] for r in prod.of_type("aws:ec2/subnet:Subnet") if "-network-private-" in r.name
+        r.id: r.inputs["availabilityZoneId"] for r in fleet.of_type("aws:ec2/subnet:Subnet") if "-network-private-" in r.name
     }
-    general = [r for r in prod.of_type("eks:index:ManagedNodeGroup") if r.name.startswith("prod-us-general-")]
+    general = [r for r in fleet.of_type("eks:index:ManagedNodeGroup") if r.name.startswith("prod-us-general-")]
     assert len(general) == 3
     zones = [private[r.inputs["subnetIds"][0]] for r in general]
     assert all(len(r.inputs["subnetIds"]) == 1 for r in general)
@@ -57,11 +57,11 @@ def test_per_zone_off_keeps_one_group_over_every_zone() -> None:
     assert len(general.inputs["subnetIds"]) == 3
 
 
-def test_turning_per_zone_on_for_a_running_group_is_a_clean_transition(prod: Run) -> None:
+def test_turning_per_zone_on_for_a_running_group_is_a_clean_transition(fleet: Run) -> None:
     from offline.transition import transition
 
     single = run_stack("fleet", mutate=lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(perZone=False))
-    moved = transition(single, prod)
+    moved = transition(single, fleet)
     assert moved.violations == [], [v.message for v in moved.violations]
     assert sorted((c.action, c.name) for c in moved.changes if c.type == "eks:index:ManagedNodeGroup") == [
         ("create", "prod-eu-general-euw1-az1"),

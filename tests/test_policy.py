@@ -35,8 +35,8 @@ GUARDRAIL = {g.name: g for g in GUARDRAILS}
 
 
 @pytest.fixture(scope="module")
-def stack(prod: Run) -> dict[str, Resource]:
-    return {urn: as_resource(r) for urn, r in prod.registrations.items()}
+def stack(fleet: Run) -> dict[str, Resource]:
+    return {urn: as_resource(r) for urn, r in fleet.registrations.items()}
 
 
 def by_name(stack: dict[str, Resource], name: str) -> Resource:
@@ -62,8 +62,8 @@ def test_prod_stack_passes_every_policy(stack: dict[str, Resource]) -> None:
     assert evaluate(stack.values()) == {g.name: [] for g in GUARDRAILS}
 
 
-def test_staging_stack_passes_every_policy(prod: Run) -> None:
-    hub_outputs = {"argocdHub": prod.exports["argocdHub"]}
+def test_staging_stack_passes_every_policy(fleet: Run) -> None:
+    hub_outputs = {"argocdHub": fleet.exports["argocdHub"]}
     staging = run_stack("staging", stack_outputs={"organization/fleet/prod": hub_outputs})
     assert stack_violations(staging) == {g.name: [] for g in GUARDRAILS}
     # staging turns protection off on purpose; the guardrail only holds the stacks it names to it.

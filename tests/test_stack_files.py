@@ -113,9 +113,9 @@ def own_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_the_plan_accepts_secure_values_and_says_so(own_stack: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    prod = FLEET_FILE.read_text()
+    fleet = FLEET_FILE.read_text()
     own_stack.write_text(
-        prod.replace("    gatewaysPerCluster: 2\n", "    gatewaysPerCluster: 2\n    psk:\n      secure: v1:AAAABBBB\n")
+        fleet.replace("    gatewaysPerCluster: 2\n", "    gatewaysPerCluster: 2\n    psk:\n      secure: v1:AAAABBBB\n")
     )
     assert plan_main.main(["Pulumi.mine.yaml"]) == 0
     out = capsys.readouterr().out
@@ -147,8 +147,8 @@ def test_a_diagram_to_a_bad_path_is_a_clear_error(tmp_path: Path, capsys: pytest
 
 def test_a_cluster_in_any_region_plans(capsys: pytest.CaptureFixture[str], own_stack: Path) -> None:
     # A newcomer's fourth cluster in Singapore, named in a DNS record: the plan used to crash (KeyError).
-    prod = FLEET_FILE.read_text()
-    text = prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
+    fleet = FLEET_FILE.read_text()
+    text = fleet.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
         "          prod-eu: 30\n", "          prod-eu: 30\n          prod-ap: 10\n"
     )
     text = text.replace("    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n")
@@ -258,10 +258,10 @@ def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:
 def test_the_plan_shows_what_adding_a_cluster_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # What the "Add a cluster" runbook (docs/runbooks.md) says: the new cluster's resources, plus the broker's
     # allow list, every peer's gateway prefix list and the broker's account for it.
-    prod = FLEET_FILE.read_text()
+    fleet = FLEET_FILE.read_text()
     proposed = tmp_path / "Pulumi.fleet.yaml"
     proposed.write_text(
-        prod.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
+        fleet.replace("\n  # Global traffic", PROD_AP + "\n  # Global traffic").replace(
             "    clusters: [mgmt, prod-us, prod-eu]\n", "    clusters: [mgmt, prod-us, prod-eu, prod-ap]\n"
         )
     )

@@ -74,11 +74,11 @@ def routed_ranges(run: Run, member: str) -> list[str]:
 # ---------------------------------------------------------------- the broker
 
 
-def test_broker_chart_on_the_broker_cluster_only(prod: Run) -> None:
-    releases = [r for r in prod.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "submariner-k8s-broker"]
+def test_broker_chart_on_the_broker_cluster_only(fleet: Run) -> None:
+    releases = [r for r in fleet.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "submariner-k8s-broker"]
     assert len(releases) == 1
     release = releases[0]
-    assert provider_of(prod, release) == f"{BROKER}-k8s"
+    assert provider_of(fleet, release) == f"{BROKER}-k8s"
     assert release.inputs["name"] == plan.BROKER_RELEASE
     assert release.inputs["namespace"] == plan.BROKER_NAMESPACE
     assert release.inputs["version"] == "0.24.1"
@@ -86,23 +86,23 @@ def test_broker_chart_on_the_broker_cluster_only(prod: Run) -> None:
     assert unknown_keys(release.inputs["values"], "submariner/submariner-k8s-broker") == []
     # No shared client token: each member has its own.
     assert release.inputs["values"]["serviceAccounts"]["client"]["create"] is False
-    assert prod.named("submariner-broker-ns").inputs["metadata"]["name"] == plan.BROKER_NAMESPACE
+    assert fleet.named("submariner-broker-ns").inputs["metadata"]["name"] == plan.BROKER_NAMESPACE
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_each_member_has_its_own_broker_account_token_and_binding(prod: Run, member: str) -> None:
-    account = prod.named(f"submariner-broker-{member}-sa")
-    secret = prod.named(f"submariner-broker-{member}-token")
-    binding = prod.named(f"submariner-broker-{member}-binding")
+def test_each_member_has_its_own_broker_account_token_and_binding(fleet: Run, member: str) -> None:
+    account = fleet.named(f"submariner-broker-{member}-sa")
+    secret = fleet.named(f"submariner-broker-{member}-token")
+    binding = fleet.named(f"submariner-broker-{member}-binding")
     for resource in (account, secret, binding):
-        assert provider_of(prod, resource) == f"{BROKER}-k8s"
+        assert provider_of(fleet, resource) == f"{BROKER}-k8s"
     name = account.inputs["metadata"]["name"]
     assert name == f"submariner-{member}"
     assert account.inputs["metadata"]["namespace"] == plan.BROKER_NAMESPACE
     assert secret.inputs["type"] == "kubernetes.io/service-account-token"
     assert secret.inputs["metadata"]["annotations"] == {"kubernetes.io/service-account.name": name}
     assert secret.inputs["metadata"]["namespace"] == plan.BROKER_NAMESPACE
-    assert account.urn in prod.depends_on(secret), "the token Secret needs its ServiceAccount first"
+    assert account.urn in fleet.depends_on(secret), "the token Secret needs its ServiceAccount first"
     assert "data" in secret.additional_secret_outputs
     assert binding.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": plan.BROKER_ROLE}
     assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": name, "namespace": plan.BROKER_NAMESPACE}]
@@ -112,19 +112,19 @@ def test_each_member_has_its_own_broker_account_token_and_binding(prod: Run, mem
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_operator_release_per_member_on_its_own_cluster(prod: Run, member: str) -> None:
-    release = operator(prod, member)
-    assert provider_of(prod, release) == f"{member}-k8s"
+def test_operator_release_per_member_on_its_own_cluster(fleet: Run, member: str) -> None:
+    release = operator(fleet, member)
+    assert provider_of(fleet, release) == f"{member}-k8s"
     assert release.inputs["chart"] == "submariner-operator"
     assert release.inputs["name"] == plan.OPERATOR_RELEASE
     assert release.inputs["namespace"] == plan.OPERATOR_NAMESPACE
     assert release.inputs["version"] == "0.24.1"
-    assert prod.named(f"{member}-submariner-ns").inputs["metadata"]["name"] == "submariner-operator"
+    assert fleet.named(f"{member}-submariner-ns").inputs["metadata"]["name"] == "submariner-operator"
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_operator_values_carry_nothing_but_what_its_rbac_reads(prod: Run, member: str) -> None:
-    release = operator(prod, member)
+def test_operator_values_carry_nothing_but_what_its_rbac_reads(fleet: Run, member: str) -> None:
+    release = operator(fleet, member)
     values = release.inputs["values"]
     assert unknown_keys(values, "submariner/submariner-operator") == []
     assert values == {"broker": {"globalnet": False}, "submariner": {"serviceDiscovery": True}}
@@ -135,18 +135,18 @@ def test_operator_values_carry_nothing_but_what_its_rbac_reads(prod: Run, member
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_submariner_object_for_each_member(prod: Run, member: str) -> None:
-    cr = prod.named(f"{member}-submariner-submariner")
-    assert provider_of(prod, cr) == f"{member}-k8s"
+def test_submariner_object_for_each_member(fleet: Run, member: str) -> None:
+    cr = fleet.named(f"{member}-submariner-submariner")
+    assert provider_of(fleet, cr) == f"{member}-k8s"
     assert (cr.inputs["apiVersion"], cr.inputs["kind"]) == ("submariner.io/v1alpha1", "Submariner")
     assert cr.inputs["metadata"] == {"name": "submariner", "namespace": plan.OPERATOR_NAMESPACE}
-    spec = submariner(prod, member)
-    broker_endpoint = prod.exports["clusters"][BROKER]["endpoint"]
+    spec = submariner(fleet, member)
+    broker_endpoint = fleet.exports["clusters"][BROKER]["endpoint"]
     assert spec["brokerK8sApiServer"] == broker_endpoint.removeprefix("https://").lower() + ":443"
     assert spec["brokerK8sRemoteNamespace"] == plan.BROKER_NAMESPACE
     assert spec["brokerK8sInsecure"] is False
     # Its own token, decoded from the Secret the token controller filled in; the broker's CA as base64.
-    token_data = prod.named(f"submariner-broker-{member}-token").outputs["data"]
+    token_data = fleet.named(f"submariner-broker-{member}-token").outputs["data"]
     assert spec["brokerK8sApiServerToken"] == base64.b64decode(token_data["token"]).decode()
     assert spec["brokerK8sApiServerToken"].split(".")[1] == f"submariner-{member}"
     assert spec["brokerK8sCA"] == token_data["ca.crt"]
@@ -164,23 +164,23 @@ def test_submariner_object_for_each_member(prod: Run, member: str) -> None:
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_the_submariner_object_is_deleted_before_the_operator(prod: Run, member: str) -> None:
+def test_the_submariner_object_is_deleted_before_the_operator(fleet: Run, member: str) -> None:
     # Pulumi deletes dependents first: the object goes while the operator can still clear its finalizer.
-    cr = prod.named(f"{member}-submariner-submariner")
-    assert operator(prod, member).urn in prod.depends_on(cr)
+    cr = fleet.named(f"{member}-submariner-submariner")
+    assert operator(fleet, member).urn in fleet.depends_on(cr)
 
 
-def test_one_psk_for_the_clusterset_generated_and_secret(prod: Run) -> None:
-    (password,) = prod.of_type("random:index/randomPassword:RandomPassword")
+def test_one_psk_for_the_clusterset_generated_and_secret(fleet: Run) -> None:
+    (password,) = fleet.of_type("random:index/randomPassword:RandomPassword")
     assert password.name == "submariner-psk"
     assert password.inputs["length"] == 64
     assert password.inputs["special"] is False
-    assert {submariner(prod, m)["ceIPSecPSK"] for m in MEMBERS} == {password.outputs["result"]}
+    assert {submariner(fleet, m)["ceIPSecPSK"] for m in MEMBERS} == {password.outputs["result"]}
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_token_ca_and_psk_are_secret_in_state(prod: Run, member: str) -> None:
-    cr = prod.named(f"{member}-submariner-submariner")
+def test_token_ca_and_psk_are_secret_in_state(fleet: Run, member: str) -> None:
+    cr = fleet.named(f"{member}-submariner-submariner")
     assert "spec" in cr.secret_inputs
     assert "spec" in cr.additional_secret_outputs
 
@@ -194,22 +194,22 @@ def test_a_configured_psk_is_used_and_nothing_is_generated() -> None:
         assert "spec" in run.named(f"{member}-submariner-submariner").secret_inputs
 
 
-def test_rotating_the_psk_changes_the_key_and_the_joins_only(prod: Run) -> None:
+def test_rotating_the_psk_changes_the_key_and_the_joins_only(fleet: Run) -> None:
     from tests.test_fleet_program import changed_resources
 
     rotated = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(pskVersion=2))
     assert rotated.named("submariner-psk").inputs["keepers"] == {"version": "2"}
-    assert changed_resources(prod, rotated) == {"submariner-psk"}
+    assert changed_resources(fleet, rotated) == {"submariner-psk"}
     # The Submariner objects change through the new key's result, which is only known at deploy time.
     for member in MEMBERS:
         assert rotated.named("submariner-psk").urn in rotated.depends_on(rotated.named(f"{member}-submariner-submariner"))
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: Run, member: str) -> None:
-    release = operator(prod, member)
-    waits = {prod.registrations[urn].name for urn in prod.depends_on(release)}
-    waits |= {prod.registrations[urn].name for urn in prod.depends_on(prod.named(f"{member}-submariner-submariner"))}
+def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(fleet: Run, member: str) -> None:
+    release = operator(fleet, member)
+    waits = {fleet.registrations[urn].name for urn in fleet.depends_on(release)}
+    waits |= {fleet.registrations[urn].name for urn in fleet.depends_on(fleet.named(f"{member}-submariner-submariner"))}
     assert "submariner-broker-chart" in waits
     assert f"submariner-broker-{member}-token" in waits
     others = {f"submariner-broker-{m}-token" for m in MEMBERS if m != member}
@@ -217,7 +217,7 @@ def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: 
     # Addresses are the one exception: the broker's API allow list holds every member's Elastic IPs.
     foreign = {
         dependency.name
-        for dependency in (prod.registrations[urn] for urn in prod.transitive_dependencies(release))
+        for dependency in (fleet.registrations[urn] for urn in fleet.transitive_dependencies(release))
         if dependency.type != "aws:ec2/eip:Eip"
         and any(dependency.name.startswith(f"{m}-") for m in MEMBERS if m not in (member, BROKER))
     }
@@ -228,11 +228,11 @@ def test_a_join_waits_for_the_broker_and_nothing_else_outside_its_cluster(prod: 
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_gateway_node_group_in_public_subnets_labelled_and_tainted(prod: Run, member: str) -> None:
-    group = prod.named(f"{member}-submariner-gateway")
+def test_gateway_node_group_in_public_subnets_labelled_and_tainted(fleet: Run, member: str) -> None:
+    group = fleet.named(f"{member}-submariner-gateway")
     assert group.type == "eks:index:ManagedNodeGroup"
     public = sorted(
-        (r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")),
+        (r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")),
         key=lambda r: r.inputs["availabilityZoneId"],
     )
     # One AZ per gateway (the first by zone ID): fewer AZs, a smaller update surge to hold addresses for.
@@ -242,31 +242,31 @@ def test_gateway_node_group_in_public_subnets_labelled_and_tainted(prod: Run, me
     assert group.inputs["taints"] == [{"key": "submariner.io/gateway", "value": "true", "effect": "NO_SCHEDULE"}]
     assert group.inputs["instanceTypes"] == ["c6i.large"]
     assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
-    assert group.inputs["cluster"] == prod.named(f"{member}-eks").urn
+    assert group.inputs["cluster"] == fleet.named(f"{member}-eks").urn
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_public_subnets_of_members_hand_out_public_addresses(prod: Run, member: str) -> None:
+def test_public_subnets_of_members_hand_out_public_addresses(fleet: Run, member: str) -> None:
     # EKS fails a managed node group in a public subnet without MapPublicIpOnLaunch (Ec2SubnetInvalidConfiguration).
-    public = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")]
+    public = [r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-public-")]
     assert public
     assert all(r.inputs["mapPublicIpOnLaunch"] is True for r in public)
-    private = [r for r in prod.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-private-")]
+    private = [r for r in fleet.of_type("aws:ec2/subnet:Subnet") if r.name.startswith(f"{member}-network-private-")]
     assert not any(r.inputs.get("mapPublicIpOnLaunch") for r in private)
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_gateway_launch_template(prod: Run, member: str) -> None:
-    group = prod.named(f"{member}-submariner-gateway")
-    template = prod.named(f"{member}-submariner-gateway-lt")
+def test_gateway_launch_template(fleet: Run, member: str) -> None:
+    group = fleet.named(f"{member}-submariner-gateway")
+    template = fleet.named(f"{member}-submariner-gateway-lt")
     assert group.inputs["launchTemplate"]["id"] == template.id
     inputs = template.inputs
     assert inputs["metadataOptions"]["httpTokens"] == "required"
     assert inputs["blockDeviceMappings"][0]["ebs"]["encrypted"] == "true"
     (interface,) = inputs["networkInterfaces"]
     assert interface["associatePublicIpAddress"] == "true"
-    cluster_sg = prod.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
-    assert interface["securityGroups"] == [cluster_sg, prod.named(f"{member}-submariner-gateway-sg").id]
+    cluster_sg = fleet.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+    assert interface["securityGroups"] == [cluster_sg, fleet.named(f"{member}-submariner-gateway-sg").id]
     script = base64.b64decode(inputs["userData"]).decode()
     assert f"Values={member}" in script
     assert "--no-source-dest-check" in script
@@ -277,22 +277,22 @@ def test_gateway_launch_template(prod: Run, member: str) -> None:
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_gateway_nodes_have_their_own_role_scoped_to_themselves(prod: Run, member: str) -> None:
-    role = prod.named(f"{member}-submariner-gateway-node")
-    assert prod.named(f"{member}-submariner-gateway").inputs["nodeRoleArn"] == role.outputs["arn"]
-    inline = prod.named(f"{member}-submariner-gateway-node-self")
+def test_gateway_nodes_have_their_own_role_scoped_to_themselves(fleet: Run, member: str) -> None:
+    role = fleet.named(f"{member}-submariner-gateway-node")
+    assert fleet.named(f"{member}-submariner-gateway").inputs["nodeRoleArn"] == role.outputs["arn"]
+    inline = fleet.named(f"{member}-submariner-gateway-node-self")
     assert f'"aws:ResourceTag/{GATEWAY_POOL_TAG}": "{member}"' in inline.inputs["policy"]
     # The ordinary node role gets no EC2 write access.
     assert not [
         r
-        for r in prod.of_type("aws:iam/rolePolicy:RolePolicy")
-        if r.inputs["role"] == prod.named(f"{member}-node").outputs["name"]
+        for r in fleet.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.inputs["role"] == fleet.named(f"{member}-node").outputs["name"]
     ]
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_an_address_pool_per_member_gateways_plus_update_surge(prod: Run, member: str) -> None:
-    pool = [r for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")]
+def test_an_address_pool_per_member_gateways_plus_update_surge(fleet: Run, member: str) -> None:
+    pool = [r for r in fleet.of_type("aws:ec2/eip:Eip") if r.name.startswith(f"{member}-network-gateway-")]
     # 2 gateways in 2 AZs; an update surges up to 2 nodes per AZ before old ones leave.
     assert len(pool) == 2 + 2 * 2
     assert all(r.inputs["tags"][GATEWAY_POOL_TAG] == member for r in pool)
@@ -301,10 +301,10 @@ def test_an_address_pool_per_member_gateways_plus_update_surge(prod: Run, member
     assert not any(r.protect for r in pool)
 
 
-def test_the_broker_api_admits_the_other_members_egress_addresses(prod: Run) -> None:
-    cidrs = prod.named(f"{BROKER}-eks").inputs["publicAccessCidrs"]
+def test_the_broker_api_admits_the_other_members_egress_addresses(fleet: Run) -> None:
+    cidrs = fleet.named(f"{BROKER}-eks").inputs["publicAccessCidrs"]
     peers = [m for m in MEMBERS if m != BROKER]
-    expected = sorted(f"{ip}/32" for m in peers for ip in (*gateway_ips(prod, m), *nat_ips(prod, m)))
+    expected = sorted(f"{ip}/32" for m in peers for ip in (*gateway_ips(fleet, m), *nat_ips(fleet, m)))
     assert cidrs == ["203.0.113.0/24", *expected]
     assert len(expected) == 2 * (6 + 3)
 
@@ -313,16 +313,16 @@ def test_the_broker_api_admits_the_other_members_egress_addresses(prod: Run) -> 
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_gateway_ports_open_only_to_peer_gateways(prod: Run, member: str) -> None:
-    prefix_list = prod.named(f"{member}-submariner-peer-gateways")
+def test_gateway_ports_open_only_to_peer_gateways(fleet: Run, member: str) -> None:
+    prefix_list = fleet.named(f"{member}-submariner-peer-gateways")
     peers = [m for m in MEMBERS if m != member]
     assert sorted(e["cidr"] for e in prefix_list.inputs["entries"]) == sorted(
-        f"{ip}/32" for p in peers for ip in gateway_ips(prod, p)
+        f"{ip}/32" for p in peers for ip in gateway_ips(fleet, p)
     )
     # A full shard: ten peers' pools of six (gateways + update surge), 60 rules' worth, fixed.
     assert prefix_list.inputs["maxEntries"] == 60
-    group = prod.named(f"{member}-submariner-gateway-sg")
-    rules = ingress_rules(prod, f"{member}-submariner-gateway-sg-")
+    group = fleet.named(f"{member}-submariner-gateway-sg")
+    rules = ingress_rules(fleet, f"{member}-submariner-gateway-sg-")
     # One rule for every protocol: per-port rules would each count the list's 60 entries again.
     assert {name: (r["ipProtocol"], r["prefixListId"], r["securityGroupId"]) for name, r in rules.items()} == {
         "from-peers": ("-1", prefix_list.id, group.id)
@@ -330,23 +330,23 @@ def test_gateway_ports_open_only_to_peer_gateways(prod: Run, member: str) -> Non
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_nodes_accept_peers_pod_and_service_ranges_and_leave_vxlan_to_the_eks_self_rule(prod: Run, member: str) -> None:
-    cluster_sg = prod.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
+def test_nodes_accept_peers_pod_and_service_ranges_and_leave_vxlan_to_the_eks_self_rule(fleet: Run, member: str) -> None:
+    cluster_sg = fleet.named(f"{member}-eks").outputs["clusterSecurityGroupId"]
     # VXLAN runs between this cluster's own nodes, which EKS's cluster security group already admits.
-    assert not [r.name for r in prod.of_type(INGRESS) if "vxlan" in r.name]
+    assert not [r.name for r in fleet.of_type(INGRESS) if "vxlan" in r.name]
     peers = [m for m in MEMBERS if m != member]
     # Collapsed to the fewest CIDRs (prod-eu's peers' services, 172.20/16 and 172.21/16, are one /15),
     # in one prefix list: one rule per member, whatever the clusterset's size.
     expected = cidr.collapse(IPv4Network(c) for p in peers for c in (VPC[p], SERVICES[p]))
-    assert [IPv4Network(c) for c in routed_ranges(prod, member)] == sorted(expected)
-    assert not [r for r in prod.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
+    assert [IPv4Network(c) for c in routed_ranges(fleet, member)] == sorted(expected)
+    assert not [r for r in fleet.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
     assert cluster_sg
 
 
-def test_nothing_is_open_to_the_internet_but_the_edge_listeners(prod: Run) -> None:
+def test_nothing_is_open_to_the_internet_but_the_edge_listeners(fleet: Run) -> None:
     open_rules = [
         r.name
-        for r in prod.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        for r in fleet.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
     ]
     assert open_rules
@@ -370,9 +370,9 @@ def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
 
 
 @pytest.mark.parametrize("member", list(MEMBERS))
-def test_coredns_addon_keeps_lighthouses_forwarding(prod: Run, member: str) -> None:
+def test_coredns_addon_keeps_lighthouses_forwarding(fleet: Run, member: str) -> None:
     # The managed add-on would overwrite the ConfigMap on update (aws/containers-roadmap#1597).
-    options = prod.named(f"{member}-eks").inputs["corednsAddonOptions"]
+    options = fleet.named(f"{member}-eks").inputs["corednsAddonOptions"]
     assert options["resolveConflictsOnUpdate"] == "PRESERVE"
     assert options["enabled"] is True
 
@@ -393,8 +393,8 @@ def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:
     assert set(routed_ranges(run, "prod-us")) == {global_cidrs["mgmt"], global_cidrs["prod-eu"]}
 
 
-def test_clusterset_output(prod: Run) -> None:
-    clusterset = prod.exports["clusterset"]
+def test_clusterset_output(fleet: Run) -> None:
+    clusterset = fleet.exports["clusterset"]
     assert clusterset["broker"] == BROKER
     assert clusterset["cableDriver"] == "libreswan"
     assert clusterset["globalnet"] is False
@@ -403,8 +403,8 @@ def test_clusterset_output(prod: Run) -> None:
     us = clusterset["members"]["prod-us"]
     assert us["clusterId"] == "prod-us"
     assert (us["clusterCidr"], us["serviceCidr"]) == (VPC["prod-us"], SERVICES["prod-us"])
-    assert sorted(us["gatewayIps"]) == gateway_ips(prod, "prod-us")
-    assert "clusterset" not in prod.secret_exports
+    assert sorted(us["gatewayIps"]) == gateway_ips(fleet, "prod-us")
+    assert "clusterset" not in fleet.secret_exports
     assert "psk" not in str(clusterset).lower()
     assert "token" not in str(clusterset).lower()
 
@@ -475,7 +475,7 @@ def test_vxlan_tunnels_are_never_opened_to_the_internet() -> None:
     assert problem.startswith("fleet:submariner: gatewayPeers: anywhere would open unencrypted VXLAN tunnels")
 
 
-def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(prod: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(fleet: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before: one rule per collapsed peer range on each member's cluster group (quadratic in the fleet).
     from components.planning import security_rules
     from components.resources import sg_rules
@@ -489,7 +489,7 @@ def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(prod: Ru
     with monkeypatch.context() as patch:
         patch.setattr(resources.SubmarinerMember, "_node_openings", per_range)
         before = run_stack("fleet")
-    plan_ = transition(before, prod)
+    plan_ = transition(before, fleet)
     assert plan_.violations == [], [v.message for v in plan_.violations]
     actions = {(c.action, c.type.split(":")[-1]) for c in plan_.changes}
     assert actions == {
@@ -500,4 +500,4 @@ def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(prod: Ru
     for member in MEMBERS:
         # The new rule is created before the old ones go: for a moment the group counts both.
         old = [r for r in before.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
-        assert len(old) + len(routed_ranges(prod, member)) <= security_rules.INBOUND_RULES_PER_GROUP
+        assert len(old) + len(routed_ranges(fleet, member)) <= security_rules.INBOUND_RULES_PER_GROUP

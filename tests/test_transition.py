@@ -165,16 +165,16 @@ def transit_keeping() -> Run:
     return run_stack("fleet", mutate=with_mode("transitGateway", keep_internet_path=True))
 
 
-def test_the_force_new_table_covers_every_registered_type(prod: Run, staging: Run, peered: Run, transit: Run) -> None:
-    registered = {r.type for run in (prod, staging, peered, transit) for r in run.registrations.values() if r.custom or r.remote}
+def test_the_force_new_table_covers_every_registered_type(fleet: Run, staging: Run, peered: Run, transit: Run) -> None:
+    registered = {r.type for run in (fleet, staging, peered, transit) for r in run.registrations.values() if r.custom or r.remote}
     missing = sorted(registered - FORCE_NEW.keys())
     assert missing == [], f"types with no force-new entry: {missing}"
     assert all(entry.source for entry in FORCE_NEW.values())
 
 
-def test_the_same_config_is_no_change(prod: Run) -> None:
+def test_the_same_config_is_no_change(fleet: Run) -> None:
     again = run_stack("fleet")
-    assert transition(prod, again).changes == []
+    assert transition(fleet, again).changes == []
 
 
 def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path(peered: Run, transit: Run) -> None:
@@ -185,17 +185,17 @@ def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path
     assert all("through none" in v.fix for v in clashes)
 
 
-def test_going_private_in_one_deploy_is_refused_for_its_api_gap(prod: Run, peered: Run, transit: Run) -> None:
+def test_going_private_in_one_deploy_is_refused_for_its_api_gap(fleet: Run, peered: Run, transit: Run) -> None:
     # Defect 5: the allow lists shrink beside the peering's creation; nothing orders one after the other.
     for private in (peered, transit):
-        gaps = [v for v in transition(prod, private).violations if v.rule == "api-access-gap"]
+        gaps = [v for v in transition(fleet, private).violations if v.rule == "api-access-gap"]
         assert gaps
         assert all("lose the API" in v.message and "keepInternetPath" in v.fix for v in gaps)
-    assert transition(peered, prod).violations == [], "going public widens the lists first: no gap"
+    assert transition(peered, fleet).violations == [], "going public widens the lists first: no gap"
 
 
 def test_keep_internet_path_keeps_every_allow_list_until_the_next_deploy(
-    prod: Run, peered: Run, peered_keeping: Run, transit_keeping: Run
+    fleet: Run, peered: Run, peered_keeping: Run, transit_keeping: Run
 ) -> None:
     def allow_lists(run: Run) -> dict[str, set[str]]:
         return {
@@ -204,20 +204,20 @@ def test_keep_internet_path_keeps_every_allow_list_until_the_next_deploy(
             if r.type == "eks:index:Cluster"
         }
 
-    assert allow_lists(peered_keeping) == allow_lists(prod)
-    assert allow_lists(transit_keeping) == allow_lists(prod)
-    assert any(allow_lists(peered)[name] < allow_lists(prod)[name] for name in allow_lists(prod))
+    assert allow_lists(peered_keeping) == allow_lists(fleet)
+    assert allow_lists(transit_keeping) == allow_lists(fleet)
+    assert any(allow_lists(peered)[name] < allow_lists(fleet)[name] for name in allow_lists(fleet))
 
 
 def test_switching_through_none_is_clean_both_ways(
-    prod: Run, peered: Run, transit: Run, peered_keeping: Run, transit_keeping: Run
+    fleet: Run, peered: Run, transit: Run, peered_keeping: Run, transit_keeping: Run
 ) -> None:
     path = (
-        (peered, prod),
-        (prod, transit_keeping),
+        (peered, fleet),
+        (fleet, transit_keeping),
         (transit_keeping, transit),
-        (transit, prod),
-        (prod, peered_keeping),
+        (transit, fleet),
+        (fleet, peered_keeping),
         (peered_keeping, peered),
     )
     for before, after in path:
@@ -233,23 +233,23 @@ def routing(config: dict[str, Any], record: str, **policy: Any) -> None:
     }
 
 
-def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(prod: Run) -> None:
+def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(fleet: Run) -> None:
     # Defect 3: weighted -> latency is an update of both sets; Route53 refuses mixed routing types.
     latency = run_stack(
         "fleet", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
     )
-    moved = transition(prod, latency)
+    moved = transition(fleet, latency)
     assert [v.rule for v in moved.violations] == ["one-routing-type"]
     assert "remove the record" in moved.violations[0].fix
     # The safe way: remove it in one run, add it back with the new policy in the next.
     removed = run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
-    assert transition(prod, removed).violations == []
+    assert transition(fleet, removed).violations == []
     assert transition(removed, latency).violations == []
 
 
-def test_renaming_a_record_creates_the_new_name_before_the_old_goes(prod: Run) -> None:
+def test_renaming_a_record_creates_the_new_name_before_the_old_goes(fleet: Run) -> None:
     renamed = run_stack("fleet", mutate=lambda c: c["fleet:dns"]["records"][0].update(name="edge-api.example.com"))
-    moved = transition(prod, renamed)
+    moved = transition(fleet, renamed)
     assert moved.violations == []
     kinds = [
         (s.kind, s.registration.inputs.get("name")) for s in moved.steps if s.registration.type == "aws:route53/record:Record"
@@ -257,20 +257,20 @@ def test_renaming_a_record_creates_the_new_name_before_the_old_goes(prod: Run) -
     assert kinds.index(("create", "edge-api.example.com")) < kinds.index(("delete", "api.example.com"))
 
 
-def test_changing_weights_is_a_clean_update(prod: Run) -> None:
+def test_changing_weights_is_a_clean_update(fleet: Run) -> None:
     shifted = run_stack(
         "fleet", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 50, "prod-eu": 50})
     )
-    moved = transition(prod, shifted)
+    moved = transition(fleet, shifted)
     assert moved.violations == []
     assert {c.action for c in moved.changes} == {"update"}
 
 
-def test_a_failover_swap_is_a_clean_update(prod: Run) -> None:
+def test_a_failover_swap_is_a_clean_update(fleet: Run) -> None:
     swapped = run_stack(
         "fleet", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
     )
-    moved = transition(prod, swapped)
+    moved = transition(fleet, swapped)
     assert moved.violations == []
     assert moved.changes
     assert {c.action for c in moved.changes} == {"update"}
@@ -281,18 +281,18 @@ def gateways(count: int, keep: int | None = None) -> Callable[[dict[str, Any]], 
     return lambda config: config["fleet:submariner"].update(gatewaysPerCluster=count, **extra)
 
 
-def test_lowering_gateways_in_one_deploy_is_refused_with_the_draining_path(prod: Run) -> None:
+def test_lowering_gateways_in_one_deploy_is_refused_with_the_draining_path(fleet: Run) -> None:
     # Defect 2: a running gateway may hold any pool address (it finds them by tag, so it may hold 4-6).
     fewer = run_stack("fleet", mutate=gateways(1))
-    violations = transition(prod, fewer).violations
+    violations = transition(fleet, fewer).violations
     assert {v.rule for v in violations} == {"pool-address-held"}
     assert all("keepGatewayAddresses" in v.fix for v in violations if v.rule == "pool-address-held")
 
 
-def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) -> None:
+def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(fleet: Run) -> None:
     draining = run_stack("fleet", mutate=gateways(1, keep=6))
     fewer = run_stack("fleet", mutate=gateways(1))
-    first, second = transition(prod, draining), transition(draining, fewer)
+    first, second = transition(fleet, draining), transition(draining, fewer)
     assert first.violations == [], [v.message for v in first.violations]
     assert second.violations == [], [v.message for v in second.violations]
     assert [c for c in first.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
@@ -301,7 +301,7 @@ def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) 
     assert replaced
     assert all(name.endswith("-submariner-gateway") for name in replaced)
     drained = {c.name for c in second.changes if c.action == "delete"}
-    members = {r.name.removesuffix("-submariner") for r in prod.of_type("fleet:index:SubmarinerMember")}
+    members = {r.name.removesuffix("-submariner") for r in fleet.of_type("fleet:index:SubmarinerMember")}
     assert drained == {f"{m}-network-gateway-{n}" for m in members for n in (4, 5, 6)}
     # Draining addresses cannot be claimed: the boot script's filter and the node policy read the pool tag.
     for name in drained:
@@ -310,22 +310,22 @@ def test_lowering_gateways_drains_then_releases_in_two_clean_deploys(prod: Run) 
         assert tags[GATEWAY_DRAINING_TAG]
 
 
-def test_raising_gateways_is_one_clean_deploy(prod: Run) -> None:
+def test_raising_gateways_is_one_clean_deploy(fleet: Run) -> None:
     fewer = run_stack("fleet", mutate=gateways(1))
-    moved = transition(fewer, prod)
+    moved = transition(fewer, fleet)
     assert moved.violations == [], [v.message for v in moved.violations]
     assert [c for c in moved.changes if c.action == "delete" and c.type == "aws:ec2/eip:Eip"] == []
 
 
-def test_opening_the_gateways_to_anywhere_and_back_are_clean_deploys(prod: Run) -> None:
+def test_opening_the_gateways_to_anywhere_and_back_are_clean_deploys(fleet: Run) -> None:
     opened = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(gatewayPeers="anywhere"))
-    opening = transition(prod, opened)
+    opening = transition(fleet, opened)
     assert opening.violations == [], [v.message for v in opening.violations]
     deleted = {c.type for c in opening.changes if c.action == "delete"}
     assert "aws:ec2/managedPrefixList:ManagedPrefixList" in deleted
     # The gateways roll once onto the new group: their launch template's interface changes in place.
     assert [c.action for c in opening.changes if c.name.endswith("-submariner-gateway-lt")] == ["update"] * 3
-    closing = transition(opened, prod)
+    closing = transition(opened, fleet)
     assert closing.violations == [], [v.message for v in closing.violations]
 
 
@@ -338,9 +338,9 @@ def add_cluster(config: dict[str, Any]) -> None:
     config["fleet:submariner"]["clusters"] = [*config["fleet:submariner"]["clusters"], "prod-ap"]
 
 
-def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
+def test_adding_and_removing_a_cluster_are_clean(fleet: Run) -> None:
     grown = run_stack("fleet", mutate=add_cluster)
-    added = transition(prod, grown)
+    added = transition(fleet, grown)
     assert added.violations == [], [v.message for v in added.violations]
     assert not [c for c in added.changes if c.action in ("replace", "delete")]
     # The broker admits the new member: an in-place update of its allow list.
@@ -353,23 +353,23 @@ def test_adding_and_removing_a_cluster_are_clean(prod: Run) -> None:
         config["fleet:clusters"][-1]["retiring"] = True
 
     grown_unprotected = run_stack("fleet", mutate=retiring_new_cluster)
-    removed = transition(grown_unprotected, prod)
+    removed = transition(grown_unprotected, fleet)
     assert removed.violations == [], [v.message for v in removed.violations]
     assert {c.action for c in removed.changes if c.name.startswith("prod-ap")} == {"delete"}
 
 
-def test_cutting_a_member_off_the_clusterset_is_clean(prod: Run) -> None:
+def test_cutting_a_member_off_the_clusterset_is_clean(fleet: Run) -> None:
     cut = run_stack("fleet", mutate=lambda c: c["fleet:submariner"].update(clusters=["mgmt", "prod-us"]))
-    moved = transition(prod, cut)
+    moved = transition(fleet, cut)
     assert moved.violations == [], [v.message for v in moved.violations]
     deleted = [s.registration.name for s in moved.steps if s.kind == "delete"]
     assert deleted.index("prod-eu-submariner-gateway") < min(deleted.index(f"prod-eu-network-gateway-{n}") for n in range(1, 7))
 
 
-def test_a_leaving_members_gateways_are_deleted_before_its_pool_addresses(prod: Run) -> None:
+def test_a_leaving_members_gateways_are_deleted_before_its_pool_addresses(fleet: Run) -> None:
     # Pulumi runs unrelated deletes in parallel: only a dependency orders the group before the addresses.
-    group = prod.named("prod-eu-submariner-gateway")
-    pool = [r.urn for r in prod.of_type("aws:ec2/eip:Eip") if r.name.startswith("prod-eu-network-gateway-")]
+    group = fleet.named("prod-eu-submariner-gateway")
+    pool = [r.urn for r in fleet.of_type("aws:ec2/eip:Eip") if r.name.startswith("prod-eu-network-gateway-")]
     assert pool
     assert set(pool) <= set(group.dependencies)
 
@@ -377,19 +377,19 @@ def test_a_leaving_members_gateways_are_deleted_before_its_pool_addresses(prod: 
 # ---------------------------------------------------------------- the tear-down runbook, step by step
 
 
-def test_the_old_runbook_order_is_refused(prod: Run) -> None:
+def test_the_old_runbook_order_is_refused(fleet: Run) -> None:
     # Defect 4: taking the cluster out of DNS and the clusterset while it is still protected deletes
     # a protected, deletion-protected NLB and protected pool addresses.
     def old_step1(config: dict[str, Any]) -> None:
         retire_steps()[1](config)
         next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["retiring"] = False
 
-    rules = {v.rule for v in transition(prod, run_stack("fleet", mutate=old_step1)).violations}
+    rules = {v.rule for v in transition(fleet, run_stack("fleet", mutate=old_step1)).violations}
     assert {"protected", "deletion-protection"} <= rules
 
 
-def test_the_tear_down_runbook_is_clean_step_by_step(prod: Run) -> None:
-    runs = [prod, *(run_stack("fleet", mutate=step) for step in retire_steps())]
+def test_the_tear_down_runbook_is_clean_step_by_step(fleet: Run) -> None:
+    runs = [fleet, *(run_stack("fleet", mutate=step) for step in retire_steps())]
     for number, (before, after) in enumerate(itertools.pairwise(runs), start=1):
         moved = transition(before, after)
         assert moved.violations == [], (number, [v.message for v in moved.violations])
@@ -452,19 +452,19 @@ def rolled_node_groups(moved: Any) -> list[str]:
     return sorted(c.name for c in moved.changes if "launchTemplate.version" in c.changed)
 
 
-def test_retiring_or_retagging_rolls_no_node(prod: Run) -> None:
+def test_retiring_or_retagging_rolls_no_node(fleet: Run) -> None:
     # Defect 7: `retiring` (and any tag edit) reached the launch templates' instance tags, so EKS
     # replaced every node of the cluster.
     retiring = run_stack("fleet", mutate=retire_steps()[0])
-    assert rolled_node_groups(transition(prod, retiring)) == []
+    assert rolled_node_groups(transition(fleet, retiring)) == []
 
 
-def test_a_new_template_version_rolls_the_groups_that_read_it(prod: Run) -> None:
+def test_a_new_template_version_rolls_the_groups_that_read_it(fleet: Run) -> None:
     def bigger_disks(config: dict[str, Any]) -> None:
         for group in next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu")["nodeGroups"]:
             group["diskSizeGib"] = 200
 
-    rolled = rolled_node_groups(transition(prod, run_stack("fleet", mutate=bigger_disks)))
+    rolled = rolled_node_groups(transition(fleet, run_stack("fleet", mutate=bigger_disks)))
     assert rolled
     assert all(name.startswith("prod-eu-") for name in rolled)
 
@@ -491,17 +491,17 @@ def scaled(minimum: int, maximum: int) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def test_raising_a_minimum_names_the_resize_to_do_first(prod: Run) -> None:
+def test_raising_a_minimum_names_the_resize_to_do_first(fleet: Run) -> None:
     # Defect 6: desiredSize is the autoscaler's, so EKS may get min > desired.
-    moved = transition(prod, run_stack("fleet", mutate=scaled(5, 12)))
+    moved = transition(fleet, run_stack("fleet", mutate=scaled(5, 12)))
     # prod-eu's general group is per zone: each of its three groups gets min 2 (5 over 3 zones, rounded up).
     assert [v.rule for v in moved.violations] == ["minimum-above-desired"] * 3
     assert all("desiredSize=2" in v.fix for v in moved.violations)
 
 
-def test_lowering_a_minimum_or_raising_a_maximum_is_clean(prod: Run) -> None:
+def test_lowering_a_minimum_or_raising_a_maximum_is_clean(fleet: Run) -> None:
     for change in (scaled(0, 12), scaled(3, 20)):
-        moved = transition(prod, run_stack("fleet", mutate=change))
+        moved = transition(fleet, run_stack("fleet", mutate=change))
         assert moved.violations == []
         assert {c.action for c in moved.changes} == {"update"}
 
@@ -510,9 +510,9 @@ def prod_eu(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any
     return lambda config: change(next(c for c in config["fleet:clusters"] if c["name"] == "prod-eu"))
 
 
-def test_new_instance_types_replace_only_that_group_and_cleanly(prod: Run) -> None:
+def test_new_instance_types_replace_only_that_group_and_cleanly(fleet: Run) -> None:
     moved = transition(
-        prod, run_stack("fleet", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
+        fleet, run_stack("fleet", mutate=prod_eu(lambda c: c["nodeGroups"][0].update(instanceTypes=["m7i.2xlarge"])))
     )
     # The SDK registers a resource once its inputs resolve: the three zones' groups come in any order.
     assert sorted((c.action, c.name, c.forced_by) for c in moved.changes) == [
@@ -521,13 +521,13 @@ def test_new_instance_types_replace_only_that_group_and_cleanly(prod: Run) -> No
     assert moved.violations == [], "a name prefix lets the new group exist beside the old one"
 
 
-def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(prod: Run) -> None:
+def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(fleet: Run) -> None:
     def zones(count: int) -> Callable[[dict[str, Any]], None]:
         return prod_eu(lambda c: c.update(availabilityZones=count))
 
     two = run_stack("fleet", mutate=zones(2))
-    assert transition(two, prod).violations == []
-    fewer = transition(prod, two)
+    assert transition(two, fleet).violations == []
+    fewer = transition(fleet, two)
     # The zones left share the per-zone groups' minimum: each zone's rises (1 -> 2), past what the autoscaler set.
     assert {v.rule for v in fewer.violations} == {"protected", "minimum-above-desired"}
     assert any("euw1-az3" in v.message for v in fewer.violations)
@@ -552,24 +552,24 @@ def versioned(version: str) -> Callable[[dict[str, Any]], None]:
     return lambda config: config.update({"fleet:kubernetesVersion": version, "fleet:supportType": "EXTENDED"})
 
 
-def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(prod: Run) -> None:
+def test_a_version_bump_updates_each_control_plane_in_place_one_minor_at_a_time(fleet: Run) -> None:
     older = run_stack("fleet", mutate=versioned("1.34"))
     oldest = run_stack("fleet", mutate=versioned("1.33"))
-    up = transition(older, prod)
+    up = transition(older, fleet)
     assert up.violations == [], [v.message for v in up.violations]
     clusters = [c for c in up.changes if c.type == "eks:index:Cluster"]
     assert {c.action for c in clusters} == {"update"}
     assert all({"version", "kubeProxyAddonOptions.version"} <= set(c.changed) for c in clusters)
     # Issue #20, defect 1: every node group (general, ARM, GPU, Spot, gateways) follows, in place.
-    groups = [r for r in prod.registrations.values() if r.type == "eks:index:ManagedNodeGroup"]
+    groups = [r for r in fleet.registrations.values() if r.type == "eks:index:ManagedNodeGroup"]
     moved = {c.name: c for c in up.changes if c.type == "eks:index:ManagedNodeGroup"}
     assert groups
     assert {g.name for g in groups} == set(moved)
     assert all(c.action == "update" and "version" in c.changed for c in moved.values())
     assert {g.inputs["version"] for g in groups} == {"1.35"}
     assert not [c for c in up.changes if c.action in ("replace", "delete")]
-    skipped = {v.rule for v in transition(oldest, prod).violations}
-    down = transition(prod, older).violations
+    skipped = {v.rule for v in transition(oldest, fleet).violations}
+    down = transition(fleet, older).violations
     assert skipped == {"one-minor-up"}
     assert {v.rule for v in down} == {"one-minor-up"}
     assert all("downgrade is a new cluster" in v.fix for v in down)
