@@ -156,3 +156,14 @@ def test_all_takes_no_stack(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--all plans every stack" in capsys.readouterr().err
     assert main([]) == 1
     assert "a stack, or --all" in capsys.readouterr().err
+
+
+def test_all_names_a_broken_stack_file_where_it_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  fleet:clusters: [a, b\n")
+    monkeypatch.setattr(stacks, "STACK_DIR", tmp_path)
+    assert main(["--all"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"python -m plan --all: {tmp_path / 'Pulumi.bad.yaml'}:2:19: the [ opened here is never closed")
+    assert "Traceback" not in err
