@@ -35,9 +35,11 @@ def stack_fleet(raw: Mapping[str, object], stack: str) -> FleetSpec:
 
 
 def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
-    """The hub registers each fleet:members stack's clusters as itself, names and labels from that
-    stack's file and servers from its outputs, so each must be a stack of this project joining this
-    hub (it grants the hub's role its entries), and no two clusters may share an Argo CD name."""
+    """What only the other stacks' files can say: a joining stack's account and interconnect against
+    its hub's, and, for a hub, its fleet:members. The hub registers each member's clusters as itself,
+    names and labels from that stack's file and servers from its outputs, so each must be a stack of
+    this project joining this hub (it grants the hub's role its entries), and no two clusters may
+    share an Argo CD name."""
     problems: list[str] = []
     if spec.members and (spec.gitops is None or spec.hub is None):
         problems.append(
