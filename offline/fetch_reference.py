@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import yaml
 
 from offline import charts
-from offline.harness import PLACEHOLDER_HUB, hub_stack_of, run_stack
+from offline.harness import hub_stack_of, placeholder_hub, run_stack
 from offline.reference_pins import ARCHIVE_SHA256, UNPINNED, ArchivePin
 
 REFERENCE_STACKS = ("mgmt", "prod", "staging")
@@ -43,7 +43,7 @@ def pins_of(stacks: Iterable[str] = REFERENCE_STACKS) -> list[Pin]:
     pins: set[Pin] = set()
     for stack in stacks:
         hub = hub_stack_of(stack)
-        run = run_stack(stack, stack_outputs={hub: PLACEHOLDER_HUB} if hub else None)
+        run = run_stack(stack, stack_outputs={hub: placeholder_hub(hub)} if hub else None)
         for release in run.of_type("kubernetes:helm.sh/v3:Release"):
             inputs = release.inputs
             pins.add(Pin(inputs["repositoryOpts"]["repo"], inputs["chart"], inputs["version"]))

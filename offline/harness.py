@@ -34,12 +34,13 @@ from .mock_aws import (
 )
 from .recording import RecordingMonitor, Registration, physical_name_length
 from .stacks import (
-    PLACEHOLDER_HUB,
+    ORGANIZATION,
     PROJECT,
     ROOT,
     available_stacks,
     cli_encoded,
     hub_stack_of,
+    placeholder_hub,
     placeholder_registration,
     project_defaults,
     stack_config,
@@ -55,7 +56,6 @@ __all__ = [
     "EKS_REFUSED_ZONE_IDS",
     "HOSTED_ZONE_ID",
     "NLB_ZONE_IDS",
-    "PLACEHOLDER_HUB",
     "PROJECT",
     "ROOT",
     "DuplicateSubnetsInSameZoneError",
@@ -72,6 +72,7 @@ __all__ = [
     "deployer_session",
     "hub_stack_of",
     "physical_name_length",
+    "placeholder_hub",
     "placeholder_registration",
     "project_defaults",
     "run_program",
@@ -165,17 +166,17 @@ def run_program(
     """
     # A hub pulls its members' registrations: members not given answer with placeholders from their stack files.
     members = [str(m) for m in config.get("fleet:members") or []]
-    stack_outputs = {**{m: placeholder_registration(m) for m in members}, **(stack_outputs or {})}
+    stack_outputs = {**{m: placeholder_registration(m, config) for m in members}, **(stack_outputs or {})}
     # A member reads its hub's outputs: a hub not given answers with placeholders.
     hub = config.get("fleet:hub")
-    if isinstance(hub, dict) and "stack" in hub:
-        stack_outputs.setdefault(str(hub["stack"]), PLACEHOLDER_HUB)
+    if isinstance(hub, dict) and "stack" in hub and str(hub["stack"]) not in stack_outputs:
+        stack_outputs[str(hub["stack"])] = placeholder_hub(str(hub["stack"]), hub.get("account"))
     mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
     monitor = RecordingMonitor(mocks)
     # set_mocks keeps an existing root stack resource: without this, a run after another stack's run
     # would parent its top-level resources to that stack's root (a URN of the wrong stack).
     pulumi.runtime.settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(cli_encoded(config), [])
 
     exports: dict[str, Any] = {}

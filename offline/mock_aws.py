@@ -90,6 +90,35 @@ HOSTED_ZONE_ID = "Z0FLEETEXAMPLE1"
 FAKE_CA = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n").decode()
 
 
+# Ids shaped as AWS's, for the types whose ids another stack reads and checks.
+AWS_ID_PREFIXES = {"aws:ec2/vpc:Vpc": "vpc", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx"}
+# Every peering connection any run created, as DescribeVpcPeeringConnections reports it: the hub's
+# run describes what a member's run requested (AWS is one world for every stack).
+PEERINGS: dict[str, dict[str, Any]] = {}
+
+
+class PeeringNotFoundError(Exception):
+    """What EC2 answers for a peering connection id it does not know."""
+
+
+def peering_description(
+    peering_id: str, owner: str, cidr: str, region: str, peer_owner: str, peer_region: str, peer_vpc: str
+) -> dict[str, Any]:
+    """The data source's fields (pulumi-aws ec2.get_vpc_peering_connection): unprefixed for the
+    requester, peer_ for the accepter."""
+    return {
+        "id": peering_id,
+        "ownerId": owner,
+        "cidrBlock": cidr,
+        "requesterRegion": region,
+        "region": region,
+        "peerOwnerId": peer_owner,
+        "peerRegion": peer_region,
+        "peerVpcId": peer_vpc,
+        "status": "pending-acceptance",
+    }
+
+
 class FleetMocks(pulumi.runtime.Mocks):
     """Plausible outputs for the resources and invokes the fleet program reads."""
 
@@ -150,6 +179,26 @@ class FleetMocks(pulumi.runtime.Mocks):
                     "cannot create a VPC peering connection between them"
                 )
 
+    def _record_peering(self, peering_id: str, state: dict[str, Any], region: str) -> None:
+        """What DescribeVpcPeeringConnections will say of it, to any stack (AWS is one world)."""
+        vpcs = {r.id: r for r in self._registered("aws:ec2/vpc:Vpc")}
+        ours = vpcs.get(str(state.get("vpcId")))
+        owner = self.account_of_provider() or role_of(self.caller_arn).split(":")[4]
+        PEERINGS[peering_id] = peering_description(
+            peering_id,
+            owner,
+            str(ours.inputs["cidrBlock"]) if ours is not None else "",
+            region,
+            str(state.get("peerOwnerId") or owner),
+            str(state.get("peerRegion") or region),
+            str(state.get("peerVpcId") or ""),
+        )
+
+    def account_of_provider(self) -> str | None:
+        request = getattr(self.monitor.local, "request", None)
+        reference = dict(request.providers).get("aws", "") if request is not None else ""
+        return self.monitor.allowed_account_of_provider(reference)
+
     def _refuse_duplicate_route(self, state: dict[str, Any], name: str) -> None:
         table, destination = state.get("routeTableId"), state.get("destinationCidrBlock")
         for route in self._registered("aws:ec2/route:Route"):
@@ -193,7 +242,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             )
             region = self._region(args)
             name = state.get("name", args.name)
-            oidc_id = _fake_id(name, region).upper()
+            # EKS's endpoint and OIDC ids are 32 upper-case hex digits (components/aws/identifiers.py).
+            oidc_id = hashlib.sha256(f"{name}/{region}".encode()).hexdigest()[:32].upper()
             server = f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com"
             state.update(
                 kubeconfigJson=json.dumps(
@@ -227,6 +277,9 @@ class FleetMocks(pulumi.runtime.Mocks):
         elif args.typ.startswith("aws:"):
             region = self._region(args)
             resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
+            if args.typ in AWS_ID_PREFIXES:
+                # Ids other stacks read and check (components/aws/identifiers.py): shaped as AWS's.
+                resource_id = f"{AWS_ID_PREFIXES[args.typ]}-{_fake_id(args.name)}"
             service = args.typ.split(":")[1].split("/")[0]
             state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT}:{args.name}")
             if args.typ == "aws:lb/loadBalancer:LoadBalancer":
@@ -241,6 +294,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["latestVersion"] = 1
             if args.typ == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
                 self._refuse_overlapping_peering(state)
+                self._record_peering(resource_id, state, region)
             if args.typ == "aws:ec2/route:Route":
                 self._refuse_duplicate_route(state, args.name)
             if args.typ == "aws:route53/resolverEndpoint:ResolverEndpoint":
@@ -251,7 +305,10 @@ class FleetMocks(pulumi.runtime.Mocks):
             if args.typ == "aws:ec2transitgateway/vpcAttachment:VpcAttachment":
                 self._refuse_two_subnets_per_zone(state, args.name)
             if args.typ == "aws:iam/role:Role":
-                state.setdefault("name", args.name)
+                # name_prefix: AWS's provider appends 26 characters (a timestamp and a counter).
+                state.setdefault(
+                    "name", f"{state['namePrefix']}20261207000000000000000001" if state.get("namePrefix") else args.name
+                )
                 state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{state['name']}"
         return resource_id, state
 
@@ -276,6 +333,11 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"version": f"v0.0.0-{args.args['addonName']}-{args.args['kubernetesVersion']}-eksbuild.1"}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": self.caller_arn, "userId": "AROAFLEET:ci-session", "id": ACCOUNT}, []
+        if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
+            described = PEERINGS.get(str(args.args.get("id")))
+            if described is None:
+                raise PeeringNotFoundError(f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")
+            return dict(described), []
         if args.token == "aws:route53/getZone:getZone":
             return {"id": HOSTED_ZONE_ID, "zoneId": HOSTED_ZONE_ID, "name": args.args["name"]}, []
         return {}, []

@@ -6,6 +6,7 @@ flag, dependencies and replacement options.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 raise DuplicateUrnError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
             self.registrations[response.urn] = registration
         return response
+
+    def allowed_account_of_provider(self, reference: str) -> str | None:
+        """The account an AWS provider is bound to (fleet:account: allowedAccountIds), if any."""
+        provider_id = reference.rsplit("::", 1)[-1] if reference else ""
+        with self.lock:
+            registrations = list(self.registrations.values())
+        for registration in registrations:
+            if registration.type == "pulumi:providers:aws" and f"{registration.name}-id" == provider_id:
+                allowed = registration.inputs.get("allowedAccountIds")
+                if isinstance(allowed, str):
+                    allowed = json.loads(allowed)
+                return str(allowed[0]) if allowed else None
+        return None
 
     def region_of_provider(self, reference: str) -> str | None:
         provider_id = reference.rsplit("::", 1)[-1] if reference else ""

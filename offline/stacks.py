@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from ipaddress import ip_network
 from pathlib import Path
@@ -14,6 +15,8 @@ from components.config.stack_files import StackFile, load_yaml, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "fleet"
+# The DIY backends' organization (what `pulumi.get_organization()` returns there).
+ORGANIZATION = "organization"
 
 
 def project_defaults() -> dict[str, Any]:
@@ -57,35 +60,62 @@ def hub_stack_of(stack: str) -> str | None:
     return str(hub["stack"]) if isinstance(hub, dict) and "stack" in hub else None
 
 
-# A stack that joins another stack's hub reads its outputs; offline, placeholders stand in.
-PLACEHOLDER_HUB: dict[str, Any] = {
-    "argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": "<hub role>", "egressIps": ["192.0.2.1"]},
-}
+# A stack that joins another stack's hub reads its outputs; offline, placeholders stand in, shaped as
+# the hub would export them, so that the joining stack's checks (planning/trust.py) accept them.
+PLACEHOLDER_EGRESS = "192.0.2.1"
+MOCK_ACCOUNT = "123456789012"
 
 
-def placeholder_registration(reference: str) -> dict[str, Any]:
+def account_of(config: dict[str, Any]) -> str:
+    """The account a stack's config deploys into: fleet:account.id, else its deployer's."""
+    account = config.get("fleet:account")
+    if isinstance(account, dict) and account.get("id"):
+        return str(account["id"])
+    principal = str((config.get("fleet:deployer") or {}).get("principal", ""))
+    parts = principal.split(":")
+    return parts[4] if len(parts) > 4 and parts[4] else MOCK_ACCOUNT
+
+
+def placeholder_hub(reference: str, account: str | None = None) -> dict[str, Any]:
+    """What the hub stack ``reference`` exports (argocdHub), offline: its role in its account (from its
+    stack file when this project has it, else ``account``), one NAT address."""
+    from components.planning.trust import hub_role_name_prefix
+
+    hub = reference.rsplit("/", 1)[-1]
+    if stack_path(hub).is_file():
+        account = account_of(stack_file_config(hub))
+    role = f"arn:aws:iam::{account or MOCK_ACCOUNT}:role/{hub_role_name_prefix(reference)}20261207000000000000000001"
+    return {"argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": role, "egressIps": [PLACEHOLDER_EGRESS]}}
+
+
+def placeholder_registration(reference: str, hub_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a member stack of this project (``organization/project/stack``) exports for its hub to pull
-    (planning/gitops.REGISTRATION_OUTPUT), offline: its clusters from its stack file, fake servers and CA."""
+    (planning/gitops.REGISTRATION_OUTPUT), offline: its clusters from its stack file, servers, ARNs and
+    peering requests shaped as AWS's (the request also recorded as EC2 would describe it)."""
+    from offline.mock_aws import FAKE_CA, PEERINGS, peering_description
+
     member = reference.rsplit("/", 1)[-1]
-    clusters = stack_file_config(member).get("fleet:clusters") or [] if stack_path(member).is_file() else []
-    return {
-        "argocdRegistration": {
-            "clusters": {
-                str(c["name"]): {
-                    "server": f"https://{c['name']}.placeholder.eks.amazonaws.com",
-                    "caData": "UExBQ0VIT0xERVI=",
-                    "arn": f"arn:aws:eks:{c.get('region', 'us-east-1')}:123456789012:cluster/{c['name']}",
-                    # Read only when the hub peers its members (fleet:interconnect).
-                    "interconnect": {
-                        "peeringConnectionId": f"pcx-placeholder-{c['name']}",
-                        "resolverIps": [str(ip_network(c.get("vpcCidr", "10.0.0.0/16"))[i]) for i in (10, 11)],
-                    },
-                }
-                for c in clusters
-                if isinstance(c, dict) and "name" in c
-            }
+    config = stack_file_config(member) if stack_path(member).is_file() else {}
+    clusters = [c for c in config.get("fleet:clusters") or [] if isinstance(c, dict) and "name" in c]
+    account = account_of(config)
+    hub_clusters = (hub_config or {}).get("fleet:clusters") or []
+    hub = next((c for c in hub_clusters if isinstance(c, dict) and c.get("role") == "hub"), None)
+    hub_region = str(hub.get("region", "us-east-1")) if hub else "us-east-1"
+    hub_account = account_of(hub_config or {})
+    exported: dict[str, Any] = {}
+    for c in clusters:
+        name, region, vpc = str(c["name"]), str(c.get("region", "us-east-1")), str(c.get("vpcCidr", "10.0.0.0/16"))
+        digest = hashlib.sha256(f"placeholder/{member}/{name}".encode()).hexdigest()
+        peering = f"pcx-{digest[:17]}"
+        PEERINGS.setdefault(peering, peering_description(peering, account, vpc, region, hub_account, hub_region, ""))
+        exported[name] = {
+            "server": f"https://{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+            "caData": FAKE_CA,
+            "arn": f"arn:aws:eks:{region}:{account}:cluster/{name}",
+            # Read only when the hub peers its members (fleet:interconnect).
+            "interconnect": {"peeringConnectionId": peering, "resolverIps": [str(ip_network(vpc)[i]) for i in (10, 11)]},
         }
-    }
+    return {"argocdRegistration": {"clusters": exported}}
 
 
 def cli_encoded(config: dict[str, Any]) -> dict[str, str]:

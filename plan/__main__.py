@@ -23,7 +23,7 @@ from components.config.validation import ConfigError
 from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
 from components.resources.fleet import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
-from offline.harness import PLACEHOLDER_HUB, hub_stack_of, project_defaults, run_program, run_stack, stack_config, stack_file
+from offline.harness import hub_stack_of, placeholder_hub, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
 HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)
@@ -122,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
         # The hub stack of this project is planned too, so a joining stack sees its real outputs.
         hub_run = run_stack(stack_name(hub_stack.rsplit("/", 1)[-1])) if hub_stack and spec.joined_hub else None
-        hub_outputs = {k: hub_run.exports[k] for k in HUB_EXPORTS if k in hub_run.exports} if hub_run else PLACEHOLDER_HUB
+        hub_outputs: dict[str, Any] = {}
+        if hub_run is not None:
+            hub_outputs = {k: hub_run.exports[k] for k in HUB_EXPORTS if k in hub_run.exports}
+        elif hub_stack is not None:
+            hub_outputs = placeholder_hub(hub_stack, spec.hub_stack.account if spec.hub_stack else None)
         outputs = {hub_stack: hub_outputs} if hub_stack else None
         checked = preflight.run(spec)
         if not checked.passed:
@@ -367,7 +371,7 @@ def evaluate(stack: str) -> tuple[Any, harness.Run]:
     """A stack's validated spec (knowing its hub and joining stacks) and its offline run."""
     spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
     hub = hub_stack_of(stack)
-    return spec, run_stack(stack, stack_outputs={hub: PLACEHOLDER_HUB} if hub else None)
+    return spec, run_stack(stack, stack_outputs={hub: placeholder_hub(hub)} if hub else None)
 
 
 if __name__ == "__main__":

@@ -127,8 +127,15 @@ def _is_eks_component(resource: Resource) -> bool:
     return resource.type.startswith("eks:index:")
 
 
+# An allow list that admits more addresses than a /8 (16.7 million) admits the internet in all but
+# name: 0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0 written twice. Counted over the union, so splitting
+# a wide range into pieces changes nothing.
+MAX_ALLOWED_ADDRESSES = 2**24
+
+
 def _opens_to_anywhere(cidrs: Iterable[Any]) -> list[str]:
     open_cidrs = []
+    networks: list[ipaddress.IPv4Network] = []
     for cidr in cidrs:
         try:
             network = ipaddress.ip_network(str(cidr), strict=False)
@@ -136,6 +143,12 @@ def _opens_to_anywhere(cidrs: Iterable[Any]) -> list[str]:
             continue
         if network.prefixlen == 0:
             open_cidrs.append(str(cidr))
+        elif isinstance(network, ipaddress.IPv4Network):
+            networks.append(network)
+    covered = sum(n.num_addresses for n in ipaddress.collapse_addresses(networks))
+    if not open_cidrs and covered > MAX_ALLOWED_ADDRESSES:
+        wide = ", ".join(str(n) for n in sorted(networks, key=lambda n: n.prefixlen)[:4])
+        open_cidrs.append(f"{covered:,} addresses ({wide}...), more than a /8: the internet in all but name")
     return open_cidrs
 
 
@@ -476,7 +489,12 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail(
         "eks-control-plane-logs", "EKS clusters send all five control-plane log types.", EKS_CLUSTER_TYPES, _control_plane_logs
     ),
-    Guardrail("eks-endpoint-not-open", "No EKS public API endpoint is open to 0.0.0.0/0.", EKS_CLUSTER_TYPES, _endpoint_not_open),
+    Guardrail(
+        "eks-endpoint-not-open",
+        "No EKS public API endpoint is open to 0.0.0.0/0, or to more than a /8 in all.",
+        EKS_CLUSTER_TYPES,
+        _endpoint_not_open,
+    ),
     Guardrail(
         "eks-access-entries-only",
         "EKS access is granted by access entries only (authenticationMode API).",

@@ -16,7 +16,7 @@ from components.planning import flows, preflight
 from components.planning.checks import load_fleet
 from components.planning.gitops import REGISTRATION_OUTPUT
 from components.resources.fleet import INTERCONNECT_OUTPUT
-from offline.harness import ROOT, Run, run_stack, stack_config
+from offline.harness import ROOT, Run, placeholder_registration, run_stack, stack_config
 from offline.reachability import Graph, check
 from tests.config_cases import staging_registered
 
@@ -285,7 +285,9 @@ def test_moving_the_hub_side_of_a_peering_to_the_hub_stack(runs: tuple[Run, Run]
 
 def test_a_hub_listing_a_member_that_still_builds_the_hub_side_stops_naming_it() -> None:
     # Before its deploy, staging's registration has no peering end: the hub would race its routes.
-    staging_outputs = {"argocdRegistration": {"clusters": {"staging-us": {"server": "https://x", "caData": "Q0E=", "arn": "a"}}}}
+    exported = placeholder_registration("organization/fleet/staging")["argocdRegistration"]["clusters"]["staging-us"]
+    exported.pop("interconnect")
+    staging_outputs = {"argocdRegistration": {"clusters": {"staging-us": exported}}}
     with pytest.raises(
         Exception, match="exports no peering for cluster staging-us in argocdRegistration: deploy organization/fleet/staging"
     ):

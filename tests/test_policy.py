@@ -110,6 +110,9 @@ BAD_PROPS = [
     ),
     ("eks-endpoint-not-open", "mgmt-eks", _set("publicAccessCidrs", ["10.0.0.0/8", "0.0.0.0/0"]), "open to 0.0.0.0/0"),
     ("eks-endpoint-not-open", "mgmt-eks", _set("publicAccessCidrs", []), "EKS opens to 0.0.0.0/0"),
+    # The forged hub egress of the trust review: two halves of the internet, no /0 among them.
+    ("eks-endpoint-not-open", "mgmt-eks", _set("publicAccessCidrs", ["0.0.0.0/1", "128.0.0.0/1"]), "more than a /8"),
+    ("eks-endpoint-not-open", "mgmt-eks", _set("publicAccessCidrs", [f"{i}.0.0.0/8" for i in (11, 12)]), "more than a /8"),
     ("eks-access-entries-only", "prod-eu-eks", _set("authenticationMode", "API_AND_CONFIG_MAP"), "only access entries"),
     ("eks-access-entries-only", "prod-eu-eks", _set("roleMappings", [{"roleArn": "arn:aws:iam::1:role/x"}]), "aws-auth"),
     ("nodes-imdsv2", "prod-us-general-lt", lambda p: p["metadataOptions"].update(httpTokens="optional"), "IMDSv2"),

@@ -675,7 +675,8 @@ def test_staging_moves_to_mgmts_hub_replacing_only_the_hub_roles_entry(tmp_path:
     def hub(role: str, cluster: str) -> dict[str, Any]:
         return {"argocdHub": {"cluster": cluster, "namespace": "argocd", "roleArn": role, "egressIps": ["192.0.2.1"]}}
 
-    old_role, new_role = "arn:aws:iam::123456789012:role/prod-argocd-hub", "arn:aws:iam::123456789012:role/mgmt-argocd-hub"
+    old_role = "arn:aws:iam::123456789012:role/fleet-prod-argocd-hub-20261001000000000000000001"
+    new_role = "arn:aws:iam::123456789012:role/fleet-mgmt-argocd-hub-20261207000000000000000001"
     before = run_stack(
         "staging",
         mutate=lambda c: c.update({"fleet:hub": {"stack": "organization/fleet/prod"}}),

@@ -49,11 +49,11 @@ def test_workflows_pass_actionlint() -> None:
 @pytest.mark.parametrize(
     ("edit", "finding"),
     [
-        (("policyPacks: policy", "policy-packs: policy"), 'input "policy-packs" is not defined in action "pulumi/actions@v6"'),
+        (("needs: [tests, stacks]", "needs: [tests, stack]"), 'job "preview" needs job "stack" which does not exist'),
         (("needs.stacks.outputs.stacks != '[]'", "needs.stack.outputs.stacks != '[]'"), 'property "stack" is not defined'),
         (('>> "$GITHUB_OUTPUT"', ">> $GITHUB_OUTPUT"), "SC2086"),
     ],
-    ids=["unknown-action-input", "undefined-job-output", "shellcheck-finding"],
+    ids=["unknown-needed-job", "undefined-job-output", "shellcheck-finding"],
 )
 def test_a_broken_workflow_fails_the_lint(tmp_path: Path, edit: tuple[str, str], finding: str) -> None:
     shutil.copytree(ROOT / ".github", tmp_path / ".github")
@@ -79,6 +79,8 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     assert set(preview["on"]) == {"pull_request"}  # never pull_request_target: fork code must not see secrets
     job = preview["jobs"]["preview"]
     assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    # Each stack's preview in that stack's own environment (its reviewers, its passphrase and role).
+    assert job["environment"] == "preview-${{ matrix.stack }}"
     assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     (pulumi,) = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/actions")]
     assert pulumi["with"]["command"] == "preview"
@@ -88,7 +90,7 @@ def test_previews_run_on_pull_requests_and_comment_the_diff() -> None:
     # (a refresh reads Secrets, which view cannot), and the program refuses that role an `up`.
     assert pulumi["with"]["refresh"] is False
     (setup,) = [step for step in job["steps"] if step.get("uses") == "./.github/actions/fleet-setup"]
-    assert setup["with"]["role-to-assume"] == "${{ vars[format('AWS_PREVIEW_ROLE_ARN_{0}', matrix.stack)] }}"
+    assert setup["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"  # the environment's variable
     assert "DEPLOY" not in json.dumps(preview)
     assert "python -m deploy.touched" in preview["jobs"]["stacks"]["steps"][-1]["run"]
 
@@ -145,11 +147,18 @@ def test_aws_access_is_by_oidc_role_and_the_backend_is_configurable(name: str) -
     text = (WORKFLOWS / name).read_text() + (ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text()
     assert "aws-access-key-id" not in text
     assert "AWS_SECRET_ACCESS_KEY" not in text
-    assert workflow["permissions"] == {"contents": "read"}  # jobs that assume a role ask for id-token themselves
-    assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
-    setups = [step for step in all_steps(workflow) if step.get("uses") == "./.github/actions/fleet-setup"]
+    assert workflow["permissions"] == {}  # every job asks for what it needs, id-token only where a role is assumed
+    assert "env" not in workflow
+    setups = [
+        (job, step)
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses") == "./.github/actions/fleet-setup"
+    ]
     assert setups
-    assert all(step["with"]["role-to-assume"].startswith(("${{ vars.AWS_", "${{ vars[format('AWS_")) for step in setups)
+    for job, step in setups:
+        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        assert step["with"]["role-to-assume"] in ("${{ vars.AWS_DEPLOY_ROLE_ARN }}", "${{ vars.AWS_PREVIEW_ROLE_ARN }}")
     setup = yaml.safe_load((ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text())
     (aws,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
     assert aws["with"]["role-to-assume"] == "${{ inputs.role-to-assume }}"
@@ -157,7 +166,7 @@ def test_aws_access_is_by_oidc_role_and_the_backend_is_configurable(name: str) -
 
 def test_the_workflow_cli_matches_the_pinned_sdk() -> None:
     setup = yaml.safe_load((ROOT / ".github" / "actions" / "fleet-setup" / "action.yml").read_text())
-    (cli,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("pulumi/actions")]
+    (cli,) = [step for step in setup["runs"]["steps"] if step.get("uses", "").startswith("pulumi/actions@")]
     pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line)
     assert cli["with"]["pulumi-version"] == pins["pulumi"]
 

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, PrivateAttr
 
 from ..aws import eks_versions
 from ..aws.eks_access import AccessLevel
+from ..aws.iam_arns import principal_key
 from .access import AccessEntrySpec, AccountSpec, DeployerSpec
 from .cluster import (
     GPU_TAINT,
@@ -133,6 +134,12 @@ def _stack_name(value: str) -> str:
 class HubReferenceSpec(Model):
     stack: Annotated[str, AfterValidator(_stack_name)]
     """The stack (organization/project/stack) whose hub this stack's clusters register into."""
+    account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    """The hub's AWS account: its Argo CD role must be a role there. Unset: the account of the hub's stack
+    file in this project (its fleet:account, else its deployer's); required when the hub is external."""
+    external: bool = False
+    """The hub lives in another project or organization on purpose (no stack file here): its outputs are
+    then checked against account alone, and the plan says so."""
 
 
 class KubeconfigAuth(Model):
@@ -243,6 +250,11 @@ class FleetSpec(Model):
         joined._joining = dict(joiners)
         joined._joining_unread = list(unread or [])
         return joined
+
+    @property
+    def account_id(self) -> str:
+        """The account this stack deploys into: fleet:account, else its deployer's (validation ties the two)."""
+        return self.account.id if self.account is not None else principal_key(self.deployer.principal)[1]
 
     def version_of(self, cluster: ClusterSpec) -> str:
         return cluster.kubernetes_version or self.kubernetes_version

@@ -111,9 +111,17 @@ def private_range(network: IPv4Network) -> IPv4Network:
     return network
 
 
+# Wider than a /8 is the internet in all but name (0.0.0.0/1 + 128.0.0.0/1 = 0.0.0.0/0); the policy
+# pack counts the union of the allow list the same way (policy/guardrails.py MAX_ALLOWED_ADDRESSES).
+WIDEST_API_ACCESS_PREFIX = 8
+
+
 def not_everywhere(network: IPv4Network) -> IPv4Network:
-    if network.prefixlen == 0:
-        raise ValueError(f"{network} opens the Kubernetes API to the whole internet; list the networks that need it")
+    if network.prefixlen < WIDEST_API_ACCESS_PREFIX:
+        raise ValueError(
+            f"{network} opens the Kubernetes API to {'the whole internet' if network.prefixlen == 0 else 'most of the internet'}; "
+            f"list the networks that need it (/{WIDEST_API_ACCESS_PREFIX} or narrower)"
+        )
     return network
 
 

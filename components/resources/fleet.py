@@ -18,6 +18,7 @@ from ..planning import flows, identity, interconnect, kubeconfig, naming, securi
 from ..planning import gitops as gitops_plan
 from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
+from ..planning.trust import INTERCONNECT_OUTPUT
 from . import interconnect_transit, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
@@ -37,10 +38,9 @@ from .interconnect import (
 from .interconnect_transit import RegionalTransitGateway, RegionalTransitGatewayArgs
 from .network import ClusterNetwork, ClusterNetworkArgs
 from .recovery import RecoveryControls, RecoveryControlsArgs
+from .stack_reads import OtherStacks, read_other_stacks
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 
-# What stacks joining this hub (fleet:hub) read to peer with its VPC (components/config/hub_stack.py).
-INTERCONNECT_OUTPUT = "interconnectHub"
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
 # 64 alphanumerics: about 380 bits, and no characters that need quoting anywhere the key travels.
@@ -197,7 +197,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
-    hub_reference = pulumi.StackReference("hub", stack_name=spec.hub_stack.stack) if spec.hub_stack else None
+    # Other stacks' outputs, checked against this stack's config before any cloud resource exists.
+    others = read_other_stacks(spec, aws_providers.get(spec.hub.region) if spec.hub else None, account_id)
 
     # Every VPC first: each cluster's API allow list names other clusters' egress addresses, in both
     # directions (the hub reaches members, members reach the broker on the hub).
@@ -238,7 +239,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
                 preserve_coredns_config=cluster_spec.name in members,
-                peer_api_access_cidrs=_egress_addresses(sources, networks, hub_reference),
+                peer_api_access_cidrs=_egress_addresses(sources, networks, others),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
@@ -264,20 +265,14 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         )
 
     # What each fleet:members stack exports for this hub to register it (planning/gitops.py).
-    registrations = {
-        reference: pulumi.StackReference(f"member-{reference.rsplit('/', 1)[-1]}", stack_name=reference).get_output(
-            REGISTRATION_OUTPUT
-        )
-        for reference in sorted(spec.members)
-    }
+    registrations = {reference: others.registration(reference) for reference in others.registrations}
     interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers, registrations)
     links: dict[str, InterconnectLink] = {}
     if joined is not None:
-        assert hub_reference is not None  # joining needs fleet:hub
-        links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, hub_reference)
+        links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, others)
     if clusterset is not None:
         _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
-    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, hub_reference, registrations, links)
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     recovery: RecoveryControls | None = None
@@ -336,7 +331,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
 
 
 def _egress_addresses(
-    sources: tuple[flows.ApiSource, ...], networks: dict[str, ClusterNetwork], hub_reference: pulumi.StackReference | None
+    sources: tuple[flows.ApiSource, ...], networks: dict[str, ClusterNetwork], others: OtherStacks
 ) -> pulumi.Output[list[str]]:
     """The public addresses every source of an API flow leaves from, as the flow says (NAT, gateways, another stack's hub)."""
     parts: list[pulumi.Output[list[str]]] = []
@@ -344,8 +339,8 @@ def _egress_addresses(
         network = networks.get(source.source)
         if network is None:
             # The only party outside this stack that calls an API is the hub of fleet:hub.
-            assert hub_reference is not None, f"no egress known for {source.source}"
-            parts.append(hub_reference.require_output(HUB_OUTPUT).apply(lambda hub: [str(ip) for ip in hub[HUB_EGRESS_KEY]]))
+            assert HUB_OUTPUT in others.hub, f"no egress known for {source.source}"
+            parts.append(others.hub_value(lambda hub: [str(ip) for ip in hub[HUB_OUTPUT][HUB_EGRESS_KEY]]))
             continue
         if flows.Egress.NAT in source.egress:
             parts.append(network.nat_public_ips)
@@ -461,13 +456,13 @@ def _join_hub_interconnect(
     clusters: dict[str, RegionalCluster],
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
-    hub_reference: pulumi.StackReference,
+    others: OtherStacks,
 ) -> dict[str, InterconnectLink]:
     """Each cluster's end of its peering with the hub of the stack it joins: the request to the hub's
     VPC (its id from that stack's outputs), this side's routes and the inbound resolver. The hub's
     stack accepts it and builds the hub's side (InterconnectPulledLink) from this stack's outputs."""
-    exported = hub_reference.require_output(INTERCONNECT_OUTPUT)
-    hub_network = ForeignNetwork(vpc_id=exported.apply(lambda hub: str(hub["vpcId"])), vpc_cidr=plan.hub_cidr, route_table_ids={})
+    vpc_id = others.hub_value(lambda hub: str(hub[INTERCONNECT_OUTPUT]["vpcId"]))  # checked: stack_reads
+    hub_network = ForeignNetwork(vpc_id=vpc_id, vpc_cidr=plan.hub_cidr, route_table_ids={})
     hub_end = ClusterEnd(plan.hub, plan.hub_region, hub_network, pulumi.Output.from_input(""), "", ())
     links: dict[str, InterconnectLink] = {}
     for spoke in plan.spokes:

@@ -12,15 +12,12 @@ import pulumi_kubernetes as k8s
 
 from ..config.model import ClusterSpec, FleetSpec
 from ..planning import gitops, naming
+from ..planning.trust import HUB_EGRESS_KEY, HUB_OUTPUT
 from . import providers
 from .cluster import RegionalCluster
 from .gitops import ArgoCdHub, ArgoCdHubArgs, ArgoCdMember, ArgoCdMemberArgs, ArgoCdPulledMember, ArgoCdPulledMemberArgs
 from .interconnect import InterconnectLink
-
-# What a hub stack exports for the stacks that join it (its Argo CD role, its egress addresses).
-HUB_OUTPUT = "argocdHub"
-# Inside HUB_OUTPUT: the hub's NAT addresses, which joining stacks admit to their API endpoints.
-HUB_EGRESS_KEY = "egressIps"
+from .stack_reads import OtherStacks
 
 
 @dataclass(frozen=True)
@@ -91,8 +88,9 @@ class GitOps:
                 HUB_EGRESS_KEY: egress_ips,
             }
         }
-        if self.hub.admin_password is not None:
-            exports["argocdAdminPassword"] = pulumi.Output.secret(self.hub.admin_password)
+        # No secret here: every stack that joins reads these outputs, and Pulumi hands a reader the
+        # referenced stack's outputs. Argo CD's admin password stays in this stack's state alone
+        # (docs/runbooks.md: "Sign in to Argo CD as admin").
         return exports
 
 
@@ -101,7 +99,7 @@ def build_gitops(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
-    hub_reference: pulumi.StackReference | None,
+    others: OtherStacks,
     registrations: dict[str, pulumi.Output[Any]],
     links: dict[str, InterconnectLink],
 ) -> GitOps | None:
@@ -136,10 +134,10 @@ def build_gitops(
         return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub, pulled=pulled)
 
     if spec.hub_stack is not None:
-        assert hub_reference is not None  # built from spec.hub_stack by the caller
-        # Only the hub's role is read from the hub stack: this stack grants it an entry on its own
-        # clusters and exports what the hub needs; the hub stack writes the Secrets, as itself.
-        role_arn = hub_reference.require_output(HUB_OUTPUT).apply(lambda hub: str(hub["roleArn"]))
+        # Only the hub's role is read from the hub stack (checked by stack_reads against fleet:hub):
+        # this stack grants it an entry on its own clusters and exports what the hub needs; the hub
+        # stack writes the Secrets, as itself.
+        role_arn = others.hub_value(lambda hub: str(hub[HUB_OUTPUT]["roleArn"]))
         any_region = sorted({c.region for c in spec.clusters})[0]
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
         _register(spec.clusters, clusters, aws_providers, None, role_arn, stack, account.account_id, here=False)

@@ -1,0 +1,267 @@
+"""Hostile input across stack boundaries: every value one stack reads from another, forged, and
+refused before any resource is registered (planning/trust.py, resources/stack_reads.py)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.config.validation import ConfigError
+from components.planning import trust
+from offline.harness import placeholder_hub, placeholder_registration, run_stack
+from offline.mock_aws import PEERINGS, peering_description
+from tests.config_cases import MGMT, members_registered
+
+HUB_ROLE = placeholder_hub(MGMT)["argocdHub"]["roleArn"]
+
+
+def hub_outputs(**changes: Any) -> dict[str, Any]:
+    outputs = copy.deepcopy(placeholder_hub(MGMT))
+    outputs["argocdHub"].update(changes)
+    return outputs
+
+
+def refused(stack: str, outputs: dict[str, dict[str, Any]], mutate: Any = None) -> tuple[str, list[str]]:
+    """The program's refusal and what it had registered by then (only the identity check's provider)."""
+    registered: list[str] = []
+    with pytest.raises(ConfigError) as raised:
+        run_stack(stack, mutate=mutate, stack_outputs=outputs, registrations_on_error=registered)
+    return str(raised.value), registered
+
+
+def nothing_but_providers(registered: list[str]) -> bool:
+    return all(name.startswith("aws-") for name in registered)
+
+
+# ---------------------------------------------------------------- a joining stack reads its hub
+
+
+def test_the_genuine_hub_outputs_are_accepted() -> None:
+    run = run_stack("prod", stack_outputs={MGMT: hub_outputs()})
+    entries = [r for r in run.of_type("aws:eks/accessEntry:AccessEntry") if "argocd" in r.name]
+    assert {e.inputs["principalArn"] for e in entries} == {HUB_ROLE}
+
+
+def test_a_hub_role_in_another_account_is_refused_before_anything_is_registered() -> None:
+    forged = HUB_ROLE.replace("123456789012", "999999999999")
+    message, registered = refused("prod", {MGMT: hub_outputs(roleArn=forged)})
+    assert f"stack {MGMT} output argocdHub.roleArn: {forged} is a role of account 999999999999" in message
+    assert "not the hub's account 123456789012" in message
+    assert nothing_but_providers(registered)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole",
+        "arn:aws:iam::123456789012:role/admins/fleet-mgmt-argocd-hub-20261207000000000000000001",
+        "arn:aws:iam::123456789012:user/fleet-mgmt-argocd-hub-x",
+        "arn:aws:iam::123456789012:role/fleet-staging-argocd-hub-20261207000000000000000001",
+        "*",
+    ],
+    ids=["another-role", "a-path", "a-user", "another-stacks-hub", "wildcard"],
+)
+def test_a_role_that_is_not_the_hubs_argo_cd_role_is_refused(forged: str) -> None:
+    message, registered = refused("staging", {MGMT: hub_outputs(roleArn=forged)})
+    assert f"argocdHub.roleArn: {forged!r} is not the Argo CD role {MGMT} creates" in message
+    assert nothing_but_providers(registered)
+
+
+def test_egress_that_opens_the_api_to_the_internet_is_refused() -> None:
+    message, registered = refused("prod", {MGMT: hub_outputs(egressIps=["0.0.0.0/1", "128.0.0.0/1"])})
+    assert "argocdHub.egressIps: '0.0.0.0/1': a /1 (2147483648 addresses)" in message
+    assert "'128.0.0.0/1'" in message
+    assert nothing_but_providers(registered)
+
+
+@pytest.mark.parametrize(
+    ("egress", "finding"),
+    [
+        (["203.0.113.0/24"], "a /24"),
+        (["10.1.2.3"], "not a public address"),
+        (["not-an-ip"], "not an IPv4 address"),
+        ([f"198.51.100.{i}" for i in range(7)], "7 entries, more than the hub's 3 NAT gateways"),
+    ],
+    ids=["wide-prefix", "private", "garbage", "too-many"],
+)
+def test_hub_egress_must_be_its_own_nat_addresses(egress: list[str], finding: str) -> None:
+    message, _ = refused("staging", {MGMT: hub_outputs(egressIps=egress)})
+    assert finding in message
+
+
+def test_a_small_prefix_of_the_hub_is_accepted() -> None:
+    run = run_stack("staging", stack_outputs={MGMT: hub_outputs(egressIps=["198.51.100.16/28"])})
+    assert "198.51.100.16/28" in run.named("staging-us-eks").inputs["publicAccessCidrs"]
+
+
+def test_a_hub_stack_without_a_hub_is_named_not_a_key_error() -> None:
+    message, registered = refused("staging", {MGMT: {"clusters": {}}})
+    assert f"stack {MGMT} output argocdHub: missing: {MGMT} runs no Argo CD hub" in message
+    assert nothing_but_providers(registered)
+
+
+# ---------------------------------------------------------------- references: organization and project
+
+
+@pytest.mark.parametrize(
+    ("hub", "finding"),
+    [
+        ({"stack": "evilorg/fleet/mgmt"}, "is in organization 'evilorg', not this stack's ('organization')"),
+        ({"stack": "organization/fleet/mgmt-typo"}, "is not a stack of this project (no Pulumi.mgmt-typo.yaml"),
+        ({"stack": "organization/other/mgmt", "external": True}, "fleet:hub.account: required with fleet:hub.external"),
+    ],
+    ids=["another-organization", "unknown-stack", "external-without-account"],
+)
+def test_fleet_hub_must_name_a_hub_this_stack_can_check(hub: dict[str, Any], finding: str) -> None:
+    outputs = {hub["stack"]: placeholder_hub(hub["stack"], "123456789012")}
+    message, registered = refused("staging", outputs, mutate=lambda c: c.update({"fleet:hub": hub}))
+    assert finding in message
+    assert nothing_but_providers(registered)
+
+
+def test_an_external_hub_is_checked_against_its_declared_account() -> None:
+    reference = "organization/platform/hub"
+    hub = {"stack": reference, "external": True, "account": "210987654321"}
+    ok = run_stack(
+        "staging",
+        mutate=lambda c: c.update({"fleet:hub": hub}),
+        stack_outputs={reference: placeholder_hub(reference, "210987654321")},
+    )
+    assert (
+        ok.named("staging-us-argocd-access")
+        .inputs["principalArn"]
+        .startswith("arn:aws:iam::210987654321:role/platform-hub-argocd-hub-")
+    )
+    message, _ = refused(
+        "staging", {reference: placeholder_hub(reference, "123456789012")}, mutate=lambda c: c.update({"fleet:hub": hub})
+    )
+    assert "not the hub's account 210987654321" in message
+
+
+def test_members_of_another_organization_are_refused() -> None:
+    def evil(config: dict[str, Any]) -> None:
+        members_registered(config)
+        config["fleet:members"] = ["evilorg/fleet/prod"]
+
+    message, _ = refused("mgmt", {}, mutate=evil)
+    assert "fleet:members[0]: evilorg/fleet/prod is in organization 'evilorg'" in message
+
+
+# ---------------------------------------------------------------- the hub reads its members
+
+
+def registrations() -> dict[str, dict[str, Any]]:
+    return {m: placeholder_registration(m) for m in ("organization/fleet/prod", "organization/fleet/staging")}
+
+
+def forged(member: str, cluster: str, **changes: Any) -> dict[str, dict[str, Any]]:
+    outputs = registrations()
+    outputs[f"organization/fleet/{member}"]["argocdRegistration"]["clusters"][cluster].update(changes)
+    return outputs
+
+
+def test_the_genuine_registrations_are_accepted() -> None:
+    run = run_stack("mgmt", mutate=members_registered, stack_outputs=registrations())
+    assert set(run.exports["argocd"]["registeredClusters"]) == {"mgmt", "prod-eu", "prod-us", "staging-us"}
+
+
+def test_staging_exporting_prods_server_is_refused() -> None:
+    prod_us = registrations()["organization/fleet/prod"]["argocdRegistration"]["clusters"]["prod-us"]["server"]
+    message, registered = refused("mgmt", forged("staging", "staging-us", server=prod_us), mutate=members_registered)
+    assert f"argocdRegistration.clusters.staging-us.server: {prod_us!r} is not an EKS API endpoint in us-west-2" in message
+    assert nothing_but_providers(registered)
+
+
+def test_a_server_registered_twice_is_refused() -> None:
+    # Same region: the format holds, the duplicate does not (Argo CD keys clusters by server).
+    member = trust_member("prod")
+    exported = registrations()["organization/fleet/prod"]["argocdRegistration"]
+    claimed = {exported["clusters"]["prod-us"]["server"]: "staging/staging-us"}
+    problems = trust.registration_problems("organization/fleet/prod", member, exported, claimed, peered=False)
+    server = exported["clusters"]["prod-us"]["server"]
+    assert problems == [
+        f"stack organization/fleet/prod output argocdRegistration.clusters.prod-us.server: {server} is already "
+        "registered as staging/staging-us: refused (Argo CD keys clusters by server, so one cluster would be "
+        "registered twice and get another's applications)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "finding"),
+    [
+        ({"server": "https://github.com"}, "'https://github.com' is not an EKS API endpoint in us-west-2"),
+        (
+            {"arn": "arn:aws:eks:us-west-2:999999999999:cluster/staging-us"},
+            "but organization/fleet/staging's stack file makes it",
+        ),
+        ({"caData": "bm90IGEgY2VydA=="}, "caData: not a base64-encoded PEM certificate"),
+    ],
+    ids=["foreign-domain", "foreign-account", "not-a-ca"],
+)
+def test_a_forged_registration_is_refused(changes: dict[str, Any], finding: str) -> None:
+    message, registered = refused("mgmt", forged("staging", "staging-us", **changes), mutate=members_registered)
+    assert finding in message
+    assert nothing_but_providers(registered)
+
+
+def test_a_member_exporting_a_cluster_it_does_not_declare_is_refused() -> None:
+    outputs = registrations()
+    clusters = outputs["organization/fleet/staging"]["argocdRegistration"]["clusters"]
+    clusters["prod-us"] = registrations()["organization/fleet/prod"]["argocdRegistration"]["clusters"]["prod-us"]
+    message, _ = refused("mgmt", outputs, mutate=members_registered)
+    assert "clusters.prod-us: organization/fleet/staging's stack file declares no cluster 'prod-us': refused" in message
+
+
+def trust_member(stack: str) -> Any:
+    from components.config import hub_stack
+
+    return hub_stack.project_stacks()[stack]
+
+
+# ---------------------------------------------------------------- a peered hub reads its members' peering ends
+
+
+def peered(config: dict[str, Any]) -> None:
+    members_registered(config)
+    config["fleet:interconnect"] = {"mode": "peering"}
+    config["fleet:members"] = ["organization/fleet/staging"]
+
+
+def peered_outputs(mgmt_config: dict[str, Any], **link: Any) -> dict[str, dict[str, Any]]:
+    outputs = {"organization/fleet/staging": placeholder_registration("organization/fleet/staging", mgmt_config)}
+    outputs["organization/fleet/staging"]["argocdRegistration"]["clusters"]["staging-us"]["interconnect"].update(link)
+    return outputs
+
+
+def test_a_peering_request_from_another_account_is_not_accepted(peered_project: Any) -> None:
+    config = peered_project
+    foreign = "pcx-0badc0ffee0000001"
+    PEERINGS[foreign] = peering_description(foreign, "999999999999", "10.40.0.0/16", "us-west-2", "123456789012", "us-east-1", "")
+    message, registered = refused("mgmt", peered_outputs(config, peeringConnectionId=foreign), mutate=peered)
+    assert f"interconnect.peeringConnectionId: {foreign!r} is not a request from staging-us's VPC to this hub" in message
+    assert "ownerId '999999999999' (expected '123456789012')" in message
+    assert nothing_but_providers(registered)
+
+
+def test_a_peering_request_from_another_vpc_is_not_accepted(peered_project: Any) -> None:
+    foreign = "pcx-0badc0ffee0000002"
+    PEERINGS[foreign] = peering_description(foreign, "123456789012", "10.99.0.0/16", "us-west-2", "123456789012", "us-east-1", "")
+    message, _ = refused("mgmt", peered_outputs(peered_project, peeringConnectionId=foreign), mutate=peered)
+    assert "cidrBlock '10.99.0.0/16' (expected '10.40.0.0/16')" in message
+
+
+def test_resolver_addresses_outside_the_members_vpc_are_refused(peered_project: Any) -> None:
+    message, registered = refused("mgmt", peered_outputs(peered_project, resolverIps=["8.8.8.8"]), mutate=peered)
+    assert "resolverIps: '8.8.8.8' is not in the member cluster's VPC (10.40.0.0/16): refused" in message
+    assert nothing_but_providers(registered)
+
+
+@pytest.fixture
+def peered_project() -> dict[str, Any]:
+    from offline.harness import stack_config
+
+    config = stack_config("mgmt")
+    peered(config)
+    return config
