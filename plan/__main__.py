@@ -233,7 +233,8 @@ def _members_planned(stack: str, members: list[str]) -> dict[str, dict[str, Any]
 def _access(as_json: bool) -> int:
     """The access evaluator (identity.fleet_access) over every stack file of this project."""
     try:
-        grants = identity.fleet_access(hub_stack.project_stacks(stacks.STACK_DIR))
+        project = hub_stack.project_stacks(stacks.STACK_DIR)
+        grants = identity.fleet_access(project)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -250,8 +251,11 @@ def _access(as_json: bool) -> int:
         }
         for g in sorted(grants, key=lambda g: (g.identity, g.stack, g.cluster))
     ]
+    beyond = [
+        {"identity": r.identity, "principal": r.principal, "can": r.can, "via": r.via} for r in identity.indirect_reach(project)
+    ]
     if as_json:
-        print(json.dumps({"access": rows}, indent=2))
+        print(json.dumps({"access": rows, "beyond": beyond}, indent=2))
         return 0
     print("Access to every cluster of this project's stacks, from their configs:")
     for who in sorted({r["identity"] for r in rows}):
@@ -261,6 +265,9 @@ def _access(as_json: bool) -> int:
             scope = f" in {', '.join(r['namespaces'])}" if r["namespaces"] else ""
             where = f" (account {r['account']})" if r["account"] else ""
             print(f"    {r['stack']}/{r['cluster']}{where}: {r['level']}{scope} ({r['via']})")
+    print("Beyond the program's entries (what IAM and Kubernetes let these identities reach):")
+    for r in beyond:
+        print(f"  {r['identity']}: {r['can']} ({r['via']})")
     return 0
 
 

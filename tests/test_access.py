@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.aws.eks_access import AccessLevel
+from components.config import hub_stack
 from components.config.access import AccessEntrySpec
 from components.config.validation import ConfigError
 from components.planning import identity
@@ -540,3 +541,41 @@ def test_declaring_the_account_a_running_stack_is_in_replaces_nothing(prod: Run)
         ("update", "pulumi:providers:kubernetes"),
         ("update", "eks:index:Cluster"),
     }
+
+
+# ---------------------------------------------------------------- beyond the program's entries
+
+
+def test_access_shows_what_deploy_roles_reach_in_a_shared_account_and_who_holds_the_hub_role() -> None:
+    from components.config.access import AccountSpec
+
+    stacks = hub_stack.project_stacks(ROOT)
+    reach = identity.indirect_reach(stacks)
+    shared = {(r.identity, r.can) for r in reach if "shared account" in r.can}
+    # The shipped stacks share one account: each deploy role can grant itself admin on the others.
+    assert (
+        "staging deployer",
+        "admin on every cluster of prod (eks:CreateAccessEntry in the shared account 123456789012)",
+    ) in shared
+    assert (
+        "prod deployer",
+        "admin on every cluster of mgmt (eks:CreateAccessEntry in the shared account 123456789012)",
+    ) in shared
+    holders = {r.identity for r in reach if "as the hub's Argo CD role" in r.can}
+    assert holders == {"mgmt deployer", "writers of https://github.com/myorg/gitops clusters/mgmt"}
+    # An edit grant in argocd on the hub is a path to every member too.
+    editor = "arn:aws:iam::123456789012:role/argocd-operators"
+    mgmt = stacks["mgmt"].model_copy(
+        update={"access": [AccessEntrySpec(principal=editor, level=AccessLevel.EDIT, namespaces=["argocd"])]}
+    )
+    holders = {r.identity for r in identity.indirect_reach({**stacks, "mgmt": mgmt}) if "Argo CD role" in r.can}
+    assert editor in holders
+    # The recommended layout: one account per stack. No deploy role reaches another stack's clusters.
+    accounts = {"mgmt": "111111111111", "prod": "222222222222", "staging": "333333333333"}
+    separated = {
+        name: spec.model_copy(
+            update={"account": AccountSpec(id=accounts[name], role_arn=f"arn:aws:iam::{accounts[name]}:role/fleet-deploy-{name}")}
+        )
+        for name, spec in stacks.items()
+    }
+    assert not [r for r in identity.indirect_reach(separated) if "shared account" in r.can]

@@ -265,3 +265,52 @@ def peered_project() -> dict[str, Any]:
     config = stack_config("mgmt")
     peered(config)
     return config
+
+
+# ---------------------------------------------------------------- runbooks: admin password, a recreated deploy role
+
+
+def test_the_admin_password_is_read_from_the_hubs_state_not_its_outputs() -> None:
+    import json
+
+    from deploy.admin_password import admin_password
+
+    def admin_on(config: dict[str, Any]) -> None:
+        config["fleet:argocd"] = {**config["fleet:argocd"], "admin": {"enabled": True}}
+
+    run = run_stack("mgmt", mutate=admin_on)
+    (urn,) = [u for u, r in run.registrations.items() if r.type == "random:index/randomPassword:RandomPassword"]
+    generated = run.registrations[urn].outputs["result"]
+    assert generated not in json.dumps(run.exports)
+    # `pulumi stack export --show-secrets` writes a secret as its signature and its plaintext JSON.
+    shown = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "plaintext": json.dumps(generated)}
+    exported = {"deployment": {"resources": [{"urn": urn, "type": run.registrations[urn].type, "outputs": {"result": shown}}]}}
+    assert admin_password(exported) == generated
+    # Without --show-secrets the value is ciphertext: nothing to print.
+    hidden = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:abc"}
+    exported["deployment"]["resources"][0]["outputs"]["result"] = hidden
+    assert admin_password(exported) is None
+
+
+def test_the_recovery_commands_are_eks_operations_with_their_parameters() -> None:
+    # botocore's EKS service model is the oracle: each command is an operation, each flag a member of its input.
+    import re as regex
+    import shlex
+
+    import botocore.session
+
+    from offline.harness import ROOT
+
+    model = botocore.session.get_session().get_service_model("eks")
+    text = (ROOT / "docs" / "runbooks.md").read_text()
+    section = text.split("## Recover a deploy role that was deleted and recreated", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in section.splitlines() if line.startswith("aws eks ")]
+    assert len(commands) == 4
+    for command in commands:
+        words = shlex.split(command.replace("<", "").replace(">", ""))
+        operation = "".join(part.capitalize() for part in words[2].split("-"))
+        shape = model.operation_model(operation).input_shape
+        flags = [w[2:] for w in words if w.startswith("--")]
+        members = {regex.sub(r"(?<!^)(?=[A-Z])", "-", name).lower(): name for name in shape.members}
+        assert all(flag in members for flag in flags), (command, sorted(members))
+        assert set(shape.required_members) <= {members[f] for f in flags}, command

@@ -118,8 +118,9 @@ WIDEST_API_ACCESS_PREFIX = 8
 
 def not_everywhere(network: IPv4Network) -> IPv4Network:
     if network.prefixlen < WIDEST_API_ACCESS_PREFIX:
+        reach = "the whole internet" if network.prefixlen == 0 else "most of the internet"
         raise ValueError(
-            f"{network} opens the Kubernetes API to {'the whole internet' if network.prefixlen == 0 else 'most of the internet'}; "
+            f"{network} opens the Kubernetes API to {reach}; "
             f"list the networks that need it (/{WIDEST_API_ACCESS_PREFIX} or narrower)"
         )
     return network

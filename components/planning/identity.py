@@ -208,3 +208,80 @@ def _hub_stack_of(name: str, spec: FleetSpec) -> str | None:
 
 def grants_of(grants: list[Grant], identity: str) -> list[Grant]:
     return [g for g in grants if g.identity == identity]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What an identity can do beyond the access entries the program grants, and why."""
+
+    identity: str
+    principal: str
+    can: str
+    via: str
+
+
+def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
+    """Paths to clusters that no access entry lists (``plan --access``'s second part):
+
+    - A deploy role writes IAM in its account (it creates the stack's roles) and calls
+      eks:CreateAccessEntry on its clusters; IAM cannot tell one stack's resources from another's in
+      one account unless every policy is scoped by name, so in a shared account each deploy role can
+      grant itself an entry on the other stacks' clusters (docs/ci.md, "Multi-account").
+    - The hub's Argo CD role is cluster-admin on every member, and anyone who can run a pod as Argo
+      CD's service accounts holds it (Kubernetes RBAC, "edit": "running Pods as any ServiceAccount in
+      the namespace"; EKS Pod Identity and IRSA hand a pod its service account's role): whoever is
+      admin on the hub cluster (its deployer, fleet:access admin), edit or admin in ``argocd``, and
+      whoever writes the root Application's folder in the GitOps repository, which Argo CD applies on
+      the hub as itself.
+    """
+    reach: list[Reach] = []
+    accounts: dict[str, list[str]] = {}
+    for name, spec in sorted(stacks.items()):
+        accounts.setdefault(spec.account_id, []).append(name)
+    for name, spec in sorted(stacks.items()):
+        deployer = spec.deployer.principal
+        others = [o for o in accounts[spec.account_id] if o != name]
+        reach.append(
+            Reach(
+                f"{name} deployer",
+                deployer,
+                f"IAM writes in account {spec.account_id}: any role or policy it is not denied (set a permissions boundary)",
+                "the stack's own IAM roles (creating them needs iam:CreateRole and iam:PutRolePolicy)",
+            )
+        )
+        for other in others:
+            reach.append(
+                Reach(
+                    f"{name} deployer",
+                    deployer,
+                    f"admin on every cluster of {other} (eks:CreateAccessEntry in the shared account {spec.account_id})",
+                    "one account for both stacks: give each its own (fleet:account)",
+                )
+            )
+        if spec.gitops is None or spec.hub is None:
+            continue
+        members = sorted(
+            f"{stack}/{cluster.name}"
+            for stack, other in stacks.items()
+            for cluster in other.clusters
+            if (other.hub_stack is not None and other.hub_stack.stack.rsplit("/", 1)[-1] == name)
+            or (stack == name and cluster.name != spec.hub.name)
+        )
+        if not members:
+            continue
+        admin_on = f"cluster-admin on {', '.join(members)} (as the hub's Argo CD role)"
+        hub = spec.hub.name
+        holders = [(f"{name} deployer", spec.deployer.cluster_creator, f"admin on {hub} (EKS creator entry)")]
+        for entry in entries_on(spec, hub):
+            if entry.allows(AccessLevel.EDIT, NAMESPACE_OF_ARGOCD):
+                holders.append((entry.principal, entry.principal, f"{entry.level.value} in {NAMESPACE_OF_ARGOCD} on {hub}"))
+        if spec.gitops.root_app is not None:
+            where = f"{spec.gitops.repo.url} {spec.gitops.root_app.path}"
+            holders.append((f"writers of {where}", where, "the root Application applies that folder on the hub"))
+        for identity, principal, via in holders:
+            reach.append(Reach(identity, principal, admin_on, f"runs pods as Argo CD's service accounts: {via}"))
+    return reach
+
+
+# Argo CD's namespace on the hub (planning/gitops.NAMESPACE).
+NAMESPACE_OF_ARGOCD = "argocd"
