@@ -5,9 +5,10 @@ import gc
 
 import pulumi
 
+from components.config import hub_stack
 from components.config.stack_config import raw_fleet_config
 from components.config.validation import ConfigError, version_problems, version_warnings
-from components.planning import checks, preflight
+from components.planning import checks, identity, preflight
 from components.resources.fleet import build_fleet
 
 if __name__ == "__main__":
@@ -23,6 +24,8 @@ today = dt.date.today()
 if problems := version_problems(spec, today):
     raise ConfigError(problems)
 for warning in version_warnings(spec, today):
+    pulumi.log.warn(warning)
+for warning in identity.foreign_grant_warnings(pulumi.get_stack(), spec, hub_stack.readable_stacks()):
     pulumi.log.warn(warning)
 # Every flow's path, every hard limit and quota, before a single resource is registered.
 checked = preflight.run(spec)

@@ -51,6 +51,7 @@ class DeployableStack(Protocol):
         diff: bool | None = ...,
         policy_packs: list[str] | None = ...,
         message: str | None = ...,
+        on_event: Callable[[auto.EngineEvent], None] | None = ...,
     ) -> auto.PreviewResult: ...
 
     def up(
@@ -162,8 +163,9 @@ def deploy(
             summary.changes = _counts(result.summary.resource_changes)
             summary.outputs = sorted(result.outputs)
         else:
-            preview = stack.preview(on_output=echo, diff=True, policy_packs=packs, message=request.message)
-            summary.changes = _counts(preview.change_summary)
+            acting = ActingRoleUpdates()
+            preview = stack.preview(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting)
+            summary.changes = acting.discount(_counts(preview.change_summary))
     except auto.ConcurrentUpdateError as error:
         return _failed(summary, ExitCode.LOCKED, lock_message(request.stack, error))
     except auto.StackNotFoundError as error:
@@ -189,6 +191,40 @@ def deploy(
         summary.exit_code = ExitCode.CHANGES_PENDING
         summary.error = f"{request.stack} has changes pending: the stack differs from its program (drift or an unapplied change)."
     return summary
+
+
+# With fleet:account a preview acts as the read-only preview role and `up` as the deploy role
+# (FleetSpec.acting_role): the explicit providers' role inputs differ between the two by design, and
+# Pulumi counts each as an update of the provider (default providers' steps are internal; explicit
+# ones are not: pulumi/pulumi pkg/engine/update.go isInternalStep). Such an update changes no
+# resource, so drift checks (--expect-no-changes) leave it out; any other change still counts.
+ACTING_ROLE_KEYS = {"assumeRoles", "kubeconfig"}
+
+
+class ActingRoleUpdates:
+    """Collects the preview's provider updates that only swap the role the program acts as."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is None or pre.metadata.op != auto.OpType.UPDATE or not pre.metadata.type.startswith("pulumi:providers:"):
+            return
+        diffs = set(pre.metadata.diffs or [])
+        if diffs and diffs <= ACTING_ROLE_KEYS:
+            self.count += 1
+
+    def discount(self, changes: dict[str, int]) -> dict[str, int]:
+        if not self.count or "update" not in changes:
+            return changes
+        changes = dict(changes)
+        moved = min(self.count, changes["update"])
+        changes["update"] -= moved
+        changes["same"] = changes.get("same", 0) + moved
+        if not changes["update"]:
+            del changes["update"]
+        return changes
 
 
 def _failed(summary: DeploySummary, code: ExitCode, message: str) -> DeploySummary:

@@ -18,10 +18,10 @@ from typing import Any
 
 from components.aws import eks_versions
 from components.config import hub_stack
-from components.config.stack_files import StackFileError, read_stack_file
+from components.config.stack_files import StackFileError, load_yaml, read_stack_file
 from components.config.validation import ConfigError
 from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
-from components.resources.fleet import INTERCONNECT_OUTPUT
+from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import hub_stack_of, placeholder_hub, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
@@ -210,9 +210,30 @@ def _plan_all(as_json: bool) -> int:
             status |= main([stack, "--json"])
         text = captured.getvalue()
         plans[stack] = json.loads(text) if text.strip() else None
+    shared = shared_secrets_providers(stacks.STACK_DIR)
     if as_json:
-        print(json.dumps({"order": order, "stacks": plans}, indent=2, sort_keys=True))
+        print(json.dumps({"order": order, "stacks": plans, "warnings": shared}, indent=2, sort_keys=True))
+    else:
+        for warning in shared:
+            print(f"warning: {warning}")
     return status
+
+
+def shared_secrets_providers(directory: Path) -> list[str]:
+    """Stack files that name one secrets provider (one KMS key, or one Vault key): whoever decrypts one
+    stack decrypts the others. Passphrase stacks each have their own salt, so one passphrase shared by
+    several cannot be seen from the files: docs/ci.md says to keep one per environment."""
+    providers: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("Pulumi.*.yaml")):
+        provider = (load_yaml(path) or {}).get("secretsprovider")
+        if isinstance(provider, str) and not provider.startswith("passphrase"):
+            providers.setdefault(provider, []).append(path.name)
+    return [
+        f"{', '.join(files)} share the secrets provider {provider}: give each stack its own key "
+        "(docs/ci.md, 'The trust boundary')"
+        for provider, files in sorted(providers.items())
+        if len(files) > 1
+    ]
 
 
 def _members_planned(stack: str, members: list[str]) -> dict[str, dict[str, Any]]:

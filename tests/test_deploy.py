@@ -48,7 +48,13 @@ def summary(changes: Mapping[str, int]) -> auto.UpdateSummary:
 class FakeStack:
     """Records the calls a deploy makes; each operation returns a result or raises the CLI error given."""
 
-    def __init__(self, fail: dict[str, str] | None = None, preview_changes: Mapping[OpType, int] | None = None) -> None:
+    def __init__(
+        self,
+        fail: dict[str, str] | None = None,
+        preview_changes: Mapping[OpType, int] | None = None,
+        events: list[auto.EngineEvent] | None = None,
+    ) -> None:
+        self.events = events or []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail = fail or {}
         self.preview_changes = dict(preview_changes if preview_changes is not None else {OpType.CREATE: 2, OpType.SAME: 180})
@@ -65,6 +71,8 @@ class FakeStack:
 
     def preview(self, **kwargs: Any) -> auto.PreviewResult:
         self._record("preview", kwargs)
+        for event in self.events:
+            kwargs["on_event"](event)
         return auto.PreviewResult("", "", self.preview_changes)
 
     def up(self, **kwargs: Any) -> auto.UpResult:
@@ -248,3 +256,33 @@ def test_an_unwritable_summary_file_is_a_reason_not_a_traceback(capsys: pytest.C
     code = main(["--stack", "prod", "--summary-file", str(tmp_path / "missing" / "s.json")], open_stack=broken_backend)
     assert code == ExitCode.FAILED
     assert "cannot write the summary to" in capsys.readouterr().err
+
+
+def provider_update(type_token: str, diffs: list[str], op: OpType = OpType.UPDATE) -> auto.EngineEvent:
+    """A ResourcePreEvent as the engine streams it (pulumi.automation.events)."""
+    metadata = auto.events.StepEventMetadata(
+        op=op, urn=f"urn:pulumi:prod::fleet::{type_token}::x", type=type_token, provider="", diffs=diffs
+    )
+    return auto.EngineEvent(sequence=1, timestamp=0, resource_pre_event=auto.events.ResourcePreEvent(metadata))
+
+
+def test_a_preview_as_the_preview_role_is_not_drift_with_fleet_account(capsys: pytest.CaptureFixture[str]) -> None:
+    # With fleet:account, the explicit providers assume the preview role in a preview and the deploy role in
+    # `up`: those provider updates are the only "changes", and they change no resource.
+    events = [
+        provider_update("pulumi:providers:aws", ["assumeRoles"]),
+        provider_update("pulumi:providers:kubernetes", ["kubeconfig"]),
+    ]
+    stack = FakeStack(preview_changes={OpType.UPDATE: 2, OpType.SAME: 180}, events=events)
+    code, document, _ = run(["--stack", "prod", "--expect-no-changes"], stack, capsys)
+    assert code == ExitCode.OK
+    assert document["changes"] == {"same": 182}
+    # Any other update still counts: a provider whose region changed, or a resource.
+    events = [
+        provider_update("pulumi:providers:aws", ["assumeRoles", "region"]),
+        provider_update("aws:eks/cluster:Cluster", ["version"]),
+    ]
+    stack = FakeStack(preview_changes={OpType.UPDATE: 2, OpType.SAME: 180}, events=events)
+    code, document, _ = run(["--stack", "prod", "--expect-no-changes"], stack, capsys)
+    assert code == ExitCode.CHANGES_PENDING
+    assert document["changes"] == {"same": 180, "update": 2}

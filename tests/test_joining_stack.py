@@ -15,7 +15,7 @@ from components.config import hub_stack
 from components.planning import flows, preflight
 from components.planning.checks import load_fleet
 from components.planning.gitops import REGISTRATION_OUTPUT
-from components.resources.fleet import INTERCONNECT_OUTPUT
+from components.planning.trust import INTERCONNECT_OUTPUT
 from offline.harness import ROOT, Run, placeholder_registration, run_stack, stack_config
 from offline.reachability import Graph, check
 from tests.config_cases import staging_registered

@@ -24,16 +24,16 @@ import binascii
 import re
 
 _HEX_ID = r"[0-9a-f]{8}(?:[0-9a-f]{9})?"
-VPC_ID = re.compile(rf"^vpc-{_HEX_ID}$")
-PEERING_ID = re.compile(rf"^pcx-{_HEX_ID}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+VPC_ID = re.compile(rf"^vpc-{_HEX_ID}\Z")
+PEERING_ID = re.compile(rf"^pcx-{_HEX_ID}\Z")
+ACCOUNT_ID = re.compile(r"^\d{12}\Z")
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 
 
 def eks_endpoint_pattern(region: str) -> re.Pattern[str]:
     """The API server endpoints EKS gives clusters in ``region`` (and only there)."""
     suffix = r"\.eks\.amazonaws\.com\.cn" if region.startswith("cn-") else r"\.eks\.amazonaws\.com"
-    return re.compile(rf"^https://[0-9A-F]{{32}}\.[a-z0-9]{{2,4}}\.{re.escape(region)}{suffix}$")
+    return re.compile(rf"^https://[0-9A-F]{{32}}\.[a-z0-9]{{2,4}}\.{re.escape(region)}{suffix}\Z")
 
 
 def eks_endpoint_host(endpoint: str) -> str:

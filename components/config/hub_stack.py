@@ -110,3 +110,15 @@ def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None, stack: str 
     if stack is None:
         return spec
     return spec.with_joining(*joining_stacks(stack, project_dir))
+
+
+def readable_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
+    """Every stack of this project whose file reads (the others are named by their own plans)."""
+    project_dir = project_dir or PROJECT_DIR
+    stacks: dict[str, FleetSpec] = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        try:
+            stacks[path.name.removeprefix("Pulumi.").removesuffix(".yaml")] = _read_spec(path, path.name)
+        except ConfigError:
+            continue
+    return stacks

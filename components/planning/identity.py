@@ -285,3 +285,25 @@ def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
 
 # Argo CD's namespace on the hub (planning/gitops.NAMESPACE).
 NAMESPACE_OF_ARGOCD = "argocd"
+
+
+def foreign_grant_warnings(stack: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> list[str]:
+    """Entries on this stack's clusters for another stack's deploy or preview role: one environment's
+    identity reaching another's clusters, which isolation by stack exists to prevent."""
+    owners: dict[tuple[str, str, str, str], str] = {}
+    for name, other in sorted(stacks.items()):
+        if name == stack:
+            continue
+        owners.setdefault(principal_key(other.deployer.principal), f"stack {name}'s deploy role")
+        if other.deployer.preview is not None:
+            owners.setdefault(principal_key(other.deployer.preview), f"stack {name}'s preview role")
+    warnings: list[str] = []
+    for entry in access_entries(spec):
+        owner = owners.get(principal_key(entry.principal))
+        own = [spec.deployer.principal, spec.deployer.cluster_creator, spec.deployer.preview or spec.deployer.principal]
+        if owner is not None and not any(same_principal(entry.principal, mine) for mine in own):
+            warnings.append(
+                f"fleet:access: {entry.principal} is {owner}, granted {entry.level.value} on this stack's clusters: one "
+                "environment's identity reaching another's; give this stack its own role"
+            )
+    return warnings

@@ -189,8 +189,8 @@ def interconnect_output_problems(spec: FleetSpec, outputs: Mapping[str, Any], hu
 def registration_problems(reference: str, member: FleetSpec, exported: Any, claimed: dict[str, str], peered: bool) -> list[str]:
     """A member stack's ``argocdRegistration`` as this hub reads it, against the member's stack file.
 
-    ``claimed``: server -> "<stack>/<cluster>" of every server registered so far (the hub's own
-    clusters and earlier members); extended with this member's.
+    ``claimed``: server -> "<stack>/<cluster>" of every server registered so far (earlier members:
+    the hub's own endpoints exist only as Outputs then); extended with this member's.
     """
     where = f"stack {reference} output {REGISTRATION_OUTPUT}"
     clusters = exported.get("clusters") if isinstance(exported, Mapping) else None

@@ -18,13 +18,13 @@ from ..planning import flows, identity, interconnect, kubeconfig, naming, securi
 from ..planning import gitops as gitops_plan
 from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
-from ..planning.trust import INTERCONNECT_OUTPUT
+from ..planning.trust import HUB_EGRESS_KEY, HUB_OUTPUT, INTERCONNECT_OUTPUT
 from . import interconnect_transit, providers
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .dns import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
 from .dns_edge import RegionalEdge, RegionalEdgeArgs
-from .gitops_wiring import HUB_EGRESS_KEY, HUB_OUTPUT, GitOps, build_gitops
+from .gitops_wiring import GitOps, build_gitops
 from .interconnect import (
     ClusterEnd,
     ForeignNetwork,

@@ -19,6 +19,7 @@ from pulumi.runtime.sync_await import _sync_await
 from ..config import hub_stack
 from ..config.model import FleetSpec
 from ..config.validation import ConfigError
+from ..planning import gitops as gitops_plan
 from ..planning import interconnect, trust
 
 T = TypeVar("T")
@@ -75,7 +76,7 @@ def read_other_stacks(spec: FleetSpec, hub_provider: aws.Provider | None, accoun
         reference = references[reference_name] = pulumi.StackReference(
             f"member-{reference_name.rsplit('/', 1)[-1]}", stack_name=reference_name
         )
-        exported = read(reference, trust.REGISTRATION_OUTPUT)
+        exported = read(reference, gitops_plan.REGISTRATION_OUTPUT)
         found = trust.registration_problems(reference_name, member, exported, claimed, reference_name in peered)
         problems += found
         if not found and reference_name in peered and spec.hub is not None:
