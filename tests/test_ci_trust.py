@@ -151,7 +151,10 @@ def test_every_zizmor_suppression_is_inline_with_a_reason() -> None:
     [
         (("actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0", "actions/checkout@v4"), "unpinned-uses"),
         (
-            ("        with:\n          persist-credentials: false\n      - uses: actions/setup-python", "      - uses: actions/setup-python"),
+            (
+                "        with:\n          persist-credentials: false\n      - uses: actions/setup-python",
+                "      - uses: actions/setup-python",
+            ),
             "artipacked",
         ),
     ],
