@@ -150,28 +150,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations[response.urn] = registration
         return response
 
-    def allowed_account_of_provider(self, reference: str) -> str | None:
-        """The account an AWS provider is bound to (fleet:account: allowedAccountIds), if any."""
-        provider_id = reference.rsplit("::", 1)[-1] if reference else ""
-        with self.lock:
-            registrations = list(self.registrations.values())
-        for registration in registrations:
-            if registration.type == "pulumi:providers:aws" and f"{registration.name}-id" == provider_id:
-                allowed = registration.inputs.get("allowedAccountIds")
-                if isinstance(allowed, str):
-                    allowed = json.loads(allowed)
-                return str(allowed[0]) if allowed else None
-        return None
-
-    def region_of_provider(self, reference: str) -> str | None:
+    def _aws_provider(self, reference: str) -> Registration | None:
         provider_id = reference.rsplit("::", 1)[-1] if reference else ""
         # Worker threads add registrations while others look providers up: read a snapshot.
         with self.lock:
             registrations = list(self.registrations.values())
-        for registration in registrations:
-            if registration.type == "pulumi:providers:aws" and f"{registration.name}-id" == provider_id:
-                return str(registration.inputs.get("region"))
-        return None
+        return next(
+            (r for r in registrations if r.type == "pulumi:providers:aws" and f"{r.name}-id" == provider_id),
+            None,
+        )
+
+    def allowed_account_of_provider(self, reference: str) -> str | None:
+        """The account an AWS provider is bound to (fleet:account: allowedAccountIds), if any."""
+        provider = self._aws_provider(reference)
+        allowed = provider.inputs.get("allowedAccountIds") if provider is not None else None
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        return str(allowed[0]) if allowed else None
+
+    def region_of_provider(self, reference: str) -> str | None:
+        provider = self._aws_provider(reference)
+        return str(provider.inputs.get("region")) if provider is not None else None
 
 
 # Pulumi's auto-name: "<logical name>-<7 random characters>"; name_prefix: the prefix and 26 characters.
