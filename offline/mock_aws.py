@@ -95,14 +95,36 @@ AWS_ID_PREFIXES = {"aws:ec2/vpc:Vpc": "vpc", "aws:ec2/vpcPeeringConnection:VpcPe
 # Every peering connection any run created, as DescribeVpcPeeringConnections reports it: the hub's
 # run describes what a member's run requested (AWS is one world for every stack).
 PEERINGS: dict[str, dict[str, Any]] = {}
+# Every VPC's range by id, and every EKS cluster by (account, region, name) as DescribeCluster reports
+# it: what another stack's run reads of them.
+VPC_RANGES: dict[str, str] = {}
+EKS_CLUSTERS: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 
-class PeeringNotFoundError(Exception):
-    """What EC2 answers for a peering connection id it does not know."""
+def eks_id(name: str, region: str) -> str:
+    """A cluster's endpoint and OIDC id: 32 upper-case hex digits (components/aws/identifiers.py)."""
+    return hashlib.sha256(f"{name}/{region}".encode()).hexdigest()[:32].upper()
+
+
+def eks_endpoint(name: str, region: str) -> str:
+    return f"https://{eks_id(name, region)}.gr7.{region}.eks.amazonaws.com"
+
+
+def eks_description(account: str, region: str, name: str, endpoint: str, ca: str) -> dict[str, Any]:
+    """The fields of pulumi-aws eks.get_cluster the hub reads (EKS DescribeCluster: arn, endpoint, certificateAuthority)."""
+    arn = f"arn:aws:eks:{region}:{account}:cluster/{name}"
+    return {
+        "arn": arn,
+        "id": name,
+        "name": name,
+        "endpoint": endpoint,
+        "certificateAuthorities": [{"data": ca}],
+        "status": "ACTIVE",
+    }
 
 
 def peering_description(
-    peering_id: str, owner: str, cidr: str, region: str, peer_owner: str, peer_region: str, peer_vpc: str
+    peering_id: str, owner: str, cidr: str, region: str, peer_owner: str, peer_region: str, peer_vpc: str, peer_cidr: str
 ) -> dict[str, Any]:
     """The data source's fields (pulumi-aws ec2.get_vpc_peering_connection): unprefixed for the
     requester, peer_ for the accepter."""
@@ -115,6 +137,7 @@ def peering_description(
         "peerOwnerId": peer_owner,
         "peerRegion": peer_region,
         "peerVpcId": peer_vpc,
+        "peerCidrBlock": peer_cidr,
         "status": "pending-acceptance",
     }
 
@@ -183,7 +206,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         """What DescribeVpcPeeringConnections will say of it, to any stack (AWS is one world)."""
         vpcs = {r.id: r for r in self._registered("aws:ec2/vpc:Vpc")}
         ours = vpcs.get(str(state.get("vpcId")))
-        owner = self.account_of_provider() or role_of(self.caller_arn).split(":")[4]
+        owner = self.account()
+        peer_vpc = str(state.get("peerVpcId") or "")
         PEERINGS[peering_id] = peering_description(
             peering_id,
             owner,
@@ -191,13 +215,16 @@ class FleetMocks(pulumi.runtime.Mocks):
             region,
             str(state.get("peerOwnerId") or owner),
             str(state.get("peerRegion") or region),
-            str(state.get("peerVpcId") or ""),
+            peer_vpc,
+            VPC_RANGES.get(peer_vpc, ""),
         )
 
-    def account_of_provider(self) -> str | None:
-        request = getattr(self.monitor.local, "request", None)
-        reference = dict(request.providers).get("aws", "") if request is not None else ""
-        return self.monitor.allowed_account_of_provider(reference)
+    def account(self, provider: str | None = None) -> str:
+        """The account a call acts in: its provider's (the request's, unless named), else the caller's."""
+        if provider is None:
+            request = getattr(self.monitor.local, "request", None)
+            provider = dict(request.providers).get("aws", "") if request is not None else ""
+        return self.monitor.account_of_provider(provider) or role_of(self.caller_arn).split(":")[4]
 
     def _refuse_duplicate_route(self, state: dict[str, Any], name: str) -> None:
         table, destination = state.get("routeTableId"), state.get("destinationCidrBlock")
@@ -243,8 +270,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             region = self._region(args)
             name = state.get("name", args.name)
             # EKS's endpoint and OIDC ids are 32 upper-case hex digits (components/aws/identifiers.py).
-            oidc_id = hashlib.sha256(f"{name}/{region}".encode()).hexdigest()[:32].upper()
-            server = f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com"
+            oidc_id = eks_id(str(name), region)
+            server = eks_endpoint(str(name), region)
             state.update(
                 kubeconfigJson=json.dumps(
                     {
@@ -263,6 +290,9 @@ class FleetMocks(pulumi.runtime.Mocks):
                 oidcIssuer=f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}",
                 clusterSecurityGroupId=f"sg-{_fake_id(name, 'cluster')}",
                 nodeSecurityGroupId=f"sg-{_fake_id(name, 'node')}",
+            )
+            EKS_CLUSTERS[(self.account(), region, str(name))] = eks_description(
+                self.account(), region, str(name), server, FAKE_CA
             )
         elif args.typ == "kubernetes:core/v1:Secret" and state.get("type") == "kubernetes.io/service-account-token":
             # What the token controller fills in (pulumi-kubernetes waits for it).
@@ -292,6 +322,8 @@ class FleetMocks(pulumi.runtime.Mocks):
                 state["publicIp"] = f"198.51.{digest[0]}.{digest[1] or 1}"
             if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 state["latestVersion"] = 1
+            if args.typ == "aws:ec2/vpc:Vpc":
+                VPC_RANGES[resource_id] = str(state.get("cidrBlock"))
             if args.typ == "aws:ec2/vpcPeeringConnection:VpcPeeringConnection":
                 self._refuse_overlapping_peering(state)
                 self._record_peering(resource_id, state, region)
@@ -336,8 +368,15 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":
             described = PEERINGS.get(str(args.args.get("id")))
             if described is None:
-                raise PeeringNotFoundError(f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")
+                # As the engine reports a failed invoke: an error the caller's invoke raises, not a crash.
+                return {}, [("id", f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")]
             return dict(described), []
+        if args.token == "aws:eks/getCluster:getCluster":
+            region = str(args.args.get("region") or self.monitor.region_of_provider(args.provider) or "us-east-1")
+            found = EKS_CLUSTERS.get((self.account(args.provider), region, str(args.args.get("name"))))
+            if found is None:
+                return {}, [("name", f"ResourceNotFoundException: No cluster found for name: {args.args.get('name')}.")]
+            return dict(found), []
         if args.token == "aws:route53/getZone:getZone":
             return {"id": HOSTED_ZONE_ID, "zoneId": HOSTED_ZONE_ID, "name": args.args["name"]}, []
         return {}, []

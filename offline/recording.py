@@ -160,13 +160,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             None,
         )
 
-    def allowed_account_of_provider(self, reference: str) -> str | None:
-        """The account an AWS provider is bound to (fleet:account: allowedAccountIds), if any."""
+    def account_of_provider(self, reference: str) -> str | None:
+        """The account an AWS provider acts in, when its inputs say: the account it is bound to
+        (allowedAccountIds), else the account of the role it assumes; None: its credentials'."""
         provider = self._aws_provider(reference)
-        allowed = provider.inputs.get("allowedAccountIds") if provider is not None else None
-        if isinstance(allowed, str):
-            allowed = json.loads(allowed)
-        return str(allowed[0]) if allowed else None
+        if provider is None:
+            return None
+        allowed = _listed(provider.inputs.get("allowedAccountIds"))
+        if allowed:
+            return str(allowed[0])
+        assumed = _listed(provider.inputs.get("assumeRoles"))
+        return str(assumed[0]["roleArn"]).split(":")[4] if assumed else None
 
     def region_of_provider(self, reference: str) -> str | None:
         provider = self._aws_provider(reference)
@@ -187,3 +191,10 @@ def physical_name_length(registration: Registration) -> int:
     if prefix := registration.inputs.get(prefix_key):
         return len(str(prefix)) + _NAME_PREFIX_SUFFIX
     return len(registration.name) + _AUTONAME_SUFFIX
+
+
+def _listed(value: Any) -> list[Any]:
+    """A provider input as registered: a list, or its JSON text."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value or [])

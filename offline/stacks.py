@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from components.config.stack_files import StackFile, load_yaml, read_stack_file
+from components.planning.trust import hub_role_name_prefix
+
+from .mock_aws import EKS_CLUSTERS, FAKE_CA, PEERINGS, eks_description, eks_endpoint, peering_description
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "fleet"
@@ -79,8 +82,6 @@ def account_of(config: dict[str, Any]) -> str:
 def placeholder_hub(reference: str, account: str | None = None) -> dict[str, Any]:
     """What the hub stack ``reference`` exports (argocdHub), offline: its role in its account (from its
     stack file when this project has it, else ``account``), one NAT address."""
-    from components.planning.trust import hub_role_name_prefix
-
     hub = reference.rsplit("/", 1)[-1]
     if stack_path(hub).is_file():
         account = account_of(stack_file_config(hub))
@@ -92,8 +93,6 @@ def placeholder_registration(reference: str, hub_config: dict[str, Any] | None =
     """What a member stack of this project (``organization/project/stack``) exports for its hub to pull
     (planning/gitops.REGISTRATION_OUTPUT), offline: its clusters from its stack file, servers, ARNs and
     peering requests shaped as AWS's (the request also recorded as EC2 would describe it)."""
-    from offline.mock_aws import FAKE_CA, PEERINGS, peering_description
-
     member = reference.rsplit("/", 1)[-1]
     config = stack_file_config(member) if stack_path(member).is_file() else {}
     clusters = [c for c in config.get("fleet:clusters") or [] if isinstance(c, dict) and "name" in c]
@@ -101,15 +100,19 @@ def placeholder_registration(reference: str, hub_config: dict[str, Any] | None =
     hub_clusters = (hub_config or {}).get("fleet:clusters") or []
     hub = next((c for c in hub_clusters if isinstance(c, dict) and c.get("role") == "hub"), None)
     hub_region = str(hub.get("region", "us-east-1")) if hub else "us-east-1"
+    hub_cidr = str(hub.get("vpcCidr", "")) if hub else ""
     hub_account = account_of(hub_config or {})
     exported: dict[str, Any] = {}
     for c in clusters:
         name, region, vpc = str(c["name"]), str(c.get("region", "us-east-1")), str(c.get("vpcCidr", "10.0.0.0/16"))
         digest = hashlib.sha256(f"placeholder/{member}/{name}".encode()).hexdigest()
         peering = f"pcx-{digest[:17]}"
-        PEERINGS.setdefault(peering, peering_description(peering, account, vpc, region, hub_account, hub_region, ""))
+        PEERINGS[peering] = peering_description(peering, account, vpc, region, hub_account, hub_region, "", hub_cidr)
+        server = eks_endpoint(name, region)
+        # The member's cluster as EKS describes it in the member's account (what the hub checks against).
+        EKS_CLUSTERS.setdefault((account, region, name), eks_description(account, region, name, server, FAKE_CA))
         exported[name] = {
-            "server": f"https://{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+            "server": server,
             "caData": FAKE_CA,
             "arn": f"arn:aws:eks:{region}:{account}:cluster/{name}",
             # Read only when the hub peers its members (fleet:interconnect).

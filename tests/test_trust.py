@@ -238,7 +238,9 @@ def peered_outputs(mgmt_config: dict[str, Any], **link: Any) -> dict[str, dict[s
 def test_a_peering_request_from_another_account_is_not_accepted(peered_project: Any) -> None:
     config = peered_project
     foreign = "pcx-0badc0ffee0000001"
-    PEERINGS[foreign] = peering_description(foreign, "999999999999", "10.40.0.0/16", "us-west-2", "123456789012", "us-east-1", "")
+    PEERINGS[foreign] = peering_description(
+        foreign, "999999999999", "10.40.0.0/16", "us-west-2", "123456789012", "us-east-1", "", "10.10.0.0/16"
+    )
     message, registered = refused("mgmt", peered_outputs(config, peeringConnectionId=foreign), mutate=peered)
     assert f"interconnect.peeringConnectionId: {foreign!r} is not a request from staging-us's VPC to this hub" in message
     assert "ownerId '999999999999' (expected '123456789012')" in message
@@ -247,7 +249,9 @@ def test_a_peering_request_from_another_account_is_not_accepted(peered_project: 
 
 def test_a_peering_request_from_another_vpc_is_not_accepted(peered_project: Any) -> None:
     foreign = "pcx-0badc0ffee0000002"
-    PEERINGS[foreign] = peering_description(foreign, "123456789012", "10.99.0.0/16", "us-west-2", "123456789012", "us-east-1", "")
+    PEERINGS[foreign] = peering_description(
+        foreign, "123456789012", "10.99.0.0/16", "us-west-2", "123456789012", "us-east-1", "", "10.10.0.0/16"
+    )
     message, _ = refused("mgmt", peered_outputs(peered_project, peeringConnectionId=foreign), mutate=peered)
     assert "cidrBlock '10.99.0.0/16' (expected '10.40.0.0/16')" in message
 
@@ -358,3 +362,97 @@ def test_a_trailing_newline_does_not_pass_for_an_identifier(value: str) -> None:
 
     assert not identifiers.PEERING_ID.match(value)
     assert not identifiers.eks_endpoint_pattern("us-west-2").match(value)
+
+
+# ---------------------------------------------------------------- the hub asks EKS, not the member
+
+
+def test_a_real_eks_endpoint_that_is_not_the_members_cluster_is_refused() -> None:
+    # The review's attack: an endpoint of the right shape and region (say, a cluster named like staging's in
+    # the attacker's account). EKS describes staging-us in staging's account with another endpoint.
+    from offline.mock_aws import eks_endpoint
+
+    elsewhere = eks_endpoint("attackers-staging-us", "us-west-2")
+    message, registered = refused("mgmt", forged("staging", "staging-us", server=elsewhere), mutate=members_registered)
+    assert f"clusters.staging-us.server: {elsewhere!r}, but EKS describes staging-us in account 123456789012 with" in message
+    assert nothing_but_providers(registered)
+
+
+def test_a_member_whose_cluster_eks_does_not_know_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from offline import mock_aws, stacks
+
+    # EKS forgets staging-us (never deployed, or deleted); the placeholders still export it.
+    world = {key: value for key, value in mock_aws.EKS_CLUSTERS.items() if key[2] != "staging-us"}
+    monkeypatch.setattr(mock_aws, "EKS_CLUSTERS", world)
+    monkeypatch.setattr(stacks, "EKS_CLUSTERS", {})
+    message, _ = refused("mgmt", registrations(), mutate=members_registered)
+    assert "clusters.staging-us: EKS has no cluster staging-us in account 123456789012, us-west-2: refused" in message
+
+
+def member_in_its_own_account(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, preview: bool) -> None:
+    """This project with staging in account 210987654321 (fleet:account), with or without its preview role."""
+    import shutil
+
+    import yaml
+
+    from components.config import hub_stack
+    from offline import stacks
+    from offline.harness import ROOT
+
+    for name in ("Pulumi.yaml", "Pulumi.mgmt.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    document = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    role = "arn:aws:iam::210987654321:role/fleet-deploy-staging"
+    document["config"]["fleet:account"] = {"id": "210987654321", "roleArn": role}
+    document["config"]["fleet:deployer"] = {"principal": role}
+    if preview:
+        document["config"]["fleet:deployer"]["preview"] = "arn:aws:iam::210987654321:role/fleet-preview-staging"
+    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document))
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(stacks, "STACK_DIR", tmp_path)
+
+
+def staging_listed(config: dict[str, Any]) -> None:
+    config["fleet:members"] = ["organization/fleet/staging"]
+
+
+def test_a_member_in_another_account_is_described_as_its_preview_role(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    member_in_its_own_account(tmp_path, monkeypatch, preview=True)
+    run = run_stack("mgmt", mutate=staging_listed)
+    reader = run.named("read-staging")
+    assert reader.type == "pulumi:providers:aws"
+    assert "210987654321" in str(reader.inputs["allowedAccountIds"])
+    assert "fleet-preview-staging" in str(reader.inputs["assumeRoles"])
+    secret = run.named("staging-us-argocd-cluster")
+    assert "arn:aws:eks:us-west-2:210987654321:cluster/staging-us" in str(secret.inputs)
+    # The same registration read in the hub's own account finds no such cluster there: the account is EKS's answer.
+    forged = registrations()
+    forged["organization/fleet/staging"]["argocdRegistration"]["clusters"]["staging-us"]["arn"] = (
+        "arn:aws:eks:us-west-2:123456789012:cluster/staging-us"
+    )
+    message, _ = refused("mgmt", forged, mutate=staging_listed)
+    assert "stack file makes it arn:aws:eks:us-west-2:210987654321:cluster/staging-us" in message
+
+
+def test_a_member_in_another_account_without_a_preview_role_is_refused(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    member_in_its_own_account(tmp_path, monkeypatch, preview=False)
+    message, registered = refused("mgmt", {}, mutate=staging_listed)
+    assert "organization/fleet/staging deploys into account 210987654321: this hub describes its clusters" in message
+    assert nothing_but_providers(registered)
+
+
+def test_a_peering_to_another_vpc_than_the_hubs_is_not_accepted(peered_project: Any) -> None:
+    foreign = "pcx-0badc0ffee0000003"
+    PEERINGS[foreign] = peering_description(
+        foreign, "123456789012", "10.40.0.0/16", "us-west-2", "123456789012", "us-east-1", "vpc-0a0a0a0a", "10.20.0.0/16"
+    )
+    message, _ = refused("mgmt", peered_outputs(peered_project, peeringConnectionId=foreign), mutate=peered)
+    assert "peerCidrBlock '10.20.0.0/16' (expected '10.10.0.0/16')" in message
+
+
+def test_a_peering_ec2_does_not_know_is_refused(peered_project: Any) -> None:
+    message, registered = refused(
+        "mgmt", peered_outputs(peered_project, peeringConnectionId="pcx-00000000000000000"), mutate=peered
+    )
+    assert "'pcx-00000000000000000': EC2 knows no such peering connection in us-east-1: refused" in message
+    assert nothing_but_providers(registered)

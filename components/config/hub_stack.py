@@ -66,6 +66,18 @@ def joining_stacks(hub: str, project_dir: Path | None = None) -> tuple[dict[str,
 
 def project_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
     """Every stack of this project by name, validated (ConfigError naming the file when one does not read)."""
+    stacks, problems = _read_all(project_dir)
+    if problems:
+        raise ConfigError(problems)
+    return stacks
+
+
+def readable_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
+    """Every stack of this project whose file reads (the others are named by their own plans)."""
+    return _read_all(project_dir)[0]
+
+
+def _read_all(project_dir: Path | None) -> tuple[dict[str, FleetSpec], list[str]]:
     project_dir = project_dir or PROJECT_DIR
     problems: list[str] = []
     stacks: dict[str, FleetSpec] = {}
@@ -74,9 +86,7 @@ def project_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
             stacks[path.name.removeprefix("Pulumi.").removesuffix(".yaml")] = _read_spec(path, path.name)
         except ConfigError as exc:
             problems += exc.problems
-    if problems:
-        raise ConfigError(problems)
-    return stacks
+    return stacks, problems
 
 
 def _read_spec(path: Path, where: str) -> FleetSpec:
@@ -110,15 +120,3 @@ def with_hub_stack(spec: FleetSpec, project_dir: Path | None = None, stack: str 
     if stack is None:
         return spec
     return spec.with_joining(*joining_stacks(stack, project_dir))
-
-
-def readable_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
-    """Every stack of this project whose file reads (the others are named by their own plans)."""
-    project_dir = project_dir or PROJECT_DIR
-    stacks: dict[str, FleetSpec] = {}
-    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
-        try:
-            stacks[path.name.removeprefix("Pulumi.").removesuffix(".yaml")] = _read_spec(path, path.name)
-        except ConfigError:
-            continue
-    return stacks

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..aws.eks_access import POLICY_FOR, AccessLevel
 from ..aws.iam_arns import principal_key, same_principal
 from ..config.model import FleetSpec
+from . import gitops
 
 __all__ = [
     "HUB_ROLE",
@@ -273,18 +274,14 @@ def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
         hub = spec.hub.name
         holders = [(f"{name} deployer", spec.deployer.cluster_creator, f"admin on {hub} (EKS creator entry)")]
         for entry in entries_on(spec, hub):
-            if entry.allows(AccessLevel.EDIT, NAMESPACE_OF_ARGOCD):
-                holders.append((entry.principal, entry.principal, f"{entry.level.value} in {NAMESPACE_OF_ARGOCD} on {hub}"))
+            if entry.allows(AccessLevel.EDIT, gitops.NAMESPACE):
+                holders.append((entry.principal, entry.principal, f"{entry.level.value} in {gitops.NAMESPACE} on {hub}"))
         if spec.gitops.root_app is not None:
             where = f"{spec.gitops.repo.url} {spec.gitops.root_app.path}"
             holders.append((f"writers of {where}", where, "the root Application applies that folder on the hub"))
         for identity, principal, via in holders:
             reach.append(Reach(identity, principal, admin_on, f"runs pods as Argo CD's service accounts: {via}"))
     return reach
-
-
-# Argo CD's namespace on the hub (planning/gitops.NAMESPACE).
-NAMESPACE_OF_ARGOCD = "argocd"
 
 
 def foreign_grant_warnings(stack: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> list[str]:

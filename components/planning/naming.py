@@ -89,6 +89,11 @@ def role_name_prefix(text: str) -> str:
     return fit_prefix(text, NAME_LIMITS["aws:iam/role:Role"])
 
 
+def hub_role_name_prefix(project: str, stack: str) -> str:
+    """The name prefix of the Argo CD role a hub stack creates; joining stacks check the role they read by it."""
+    return role_name_prefix(f"{project}-{stack}-argocd-hub")
+
+
 def node_group_name_prefix(cluster: str, group: str) -> str:
     return fit_prefix(f"{cluster}-{group}", NAME_LIMITS["eks:index:ManagedNodeGroup"])
 

@@ -11,8 +11,11 @@ an attacker holding one environment. Nothing read from them may widen this stack
 - A hub reads each member's ``argocdRegistration``: per cluster, a server, CA and ARN, and its
   peering end. Each must be the cluster of that member's own stack file, at an EKS endpoint of its
   own region, in the member's account; no server twice across the fleet (Argo CD keys clusters by
-  URL: argoproj/argo-cd ``util/settings/cluster_informer.go``, issues #9606, #15027); resolver
-  addresses inside the member cluster's VPC, so the only names forwarded are its own endpoint's.
+  URL: argoproj/argo-cd ``util/settings/cluster_informer.go``, issues #9606, #15027); and server, CA
+  and ARN exactly what EKS describes for that cluster in the member's account (DescribeCluster).
+  Resolver addresses lie inside the member cluster's VPC, so the only names forwarded are its own
+  endpoint's; a peering is accepted only as EC2 describes it: from the member's VPC and account to
+  this hub's VPC range, account and region.
 - The organization of every referenced stack is this stack's own unless the hub is declared external.
 """
 
@@ -50,9 +53,9 @@ class HubExpectation:
 
 
 def hub_role_name_prefix(reference: str) -> str:
-    """The name prefix of the Argo CD role a hub stack creates (gitops_wiring: <project>-<stack>-argocd-hub)."""
+    """The name prefix of the Argo CD role the hub stack ``reference`` (organization/project/stack) creates."""
     _, project, stack = reference.split("/")
-    return naming.role_name_prefix(f"{project}-{stack}-argocd-hub")
+    return naming.hub_role_name_prefix(project, stack)
 
 
 def hub_account(spec: FleetSpec) -> str | None:
@@ -239,6 +242,37 @@ def registration_problems(reference: str, member: FleetSpec, exported: Any, clai
     return problems
 
 
+@dataclass(frozen=True)
+class HubEnd:
+    """This hub as AWS knows it: its account, region and VPC range."""
+
+    account: str
+    region: str
+    vpc_cidr: str
+
+
+def described_cluster_problems(
+    reference: str, member: FleetSpec, cluster: str, entry: Any, described: Mapping[str, Any] | None
+) -> list[str]:
+    """A member's registration of ``cluster`` against what EKS says of that cluster in the member's
+    account and region (DescribeCluster): the server, CA and ARN must be that cluster's own, so a
+    member can register nothing but its own cluster (not another account's, not another cluster)."""
+    region = next(c.region for c in member.clusters if c.name == cluster)
+    at = f"stack {reference} output {REGISTRATION_OUTPUT}.clusters.{cluster}"
+    if described is None:
+        return [
+            f"{at}: EKS has no cluster {cluster} in account {member.account_id}, {region}: refused (deploy "
+            f"{reference} first; a registration must name the member's own cluster)"
+        ]
+    authority = described.get("ca")
+    wanted = {"server": described.get("endpoint"), "caData": authority, "arn": described.get("arn")}
+    return [
+        f"{at}.{key}: {entry.get(key)!r}, but EKS describes {cluster} in account {member.account_id} with {value!r}: refused"
+        for key, value in wanted.items()
+        if isinstance(entry, Mapping) and entry.get(key) != value
+    ]
+
+
 def _link_problems(at: str, link: Any, vpc: IPv4Network) -> list[str]:
     if not isinstance(link, Mapping):
         return [f"{at}: {link!r} is not a peering end"]
@@ -262,19 +296,19 @@ def _link_problems(at: str, link: Any, vpc: IPv4Network) -> list[str]:
     return problems
 
 
-def peering_problems(
-    reference: str, cluster: str, member: FleetSpec, hub_account_id: str, hub_region: str, described: Mapping[str, Any]
-) -> list[str]:
+def peering_problems(reference: str, cluster: str, member: FleetSpec, hub: HubEnd, described: Mapping[str, Any]) -> list[str]:
     """A peering request as AWS describes it (DescribeVpcPeeringConnections), before the hub accepts it:
-    from the member cluster's own VPC (its range, region and account) to this hub's account and region."""
+    from the member cluster's own VPC (its range, region and account) to this hub's VPC (its range),
+    account and region."""
     spec = next(c for c in member.clusters if c.name == cluster)
     at = f"stack {reference} output {REGISTRATION_OUTPUT}.clusters.{cluster}.interconnect.peeringConnectionId"
     expected = {
         "ownerId": member.account_id,
         "cidrBlock": str(spec.vpc_cidr),
         "requesterRegion": spec.region,
-        "peerOwnerId": hub_account_id,
-        "peerRegion": hub_region,
+        "peerOwnerId": hub.account,
+        "peerRegion": hub.region,
+        "peerCidrBlock": hub.vpc_cidr,
     }
     wrong = {k: described.get(k) for k, v in expected.items() if described.get(k) != v}
     if not wrong:

@@ -198,7 +198,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
     # Other stacks' outputs, checked against this stack's config before any cloud resource exists.
-    others = read_other_stacks(spec, aws_providers.get(spec.hub.region) if spec.hub else None, account_id)
+    others = read_other_stacks(spec, aws_providers, account_id, preview)
 
     # Every VPC first: each cluster's API allow list names other clusters' egress addresses, in both
     # directions (the hub reaches members, members reach the broker on the hub).

@@ -118,7 +118,7 @@ def build_gitops(
                 config=config,
                 hub=gitops.RegisteredCluster(hub_spec.name, gitops.IN_CLUSTER_SERVER, gitops.cluster_labels(hub_spec, stack)),
                 region=hub_spec.region,
-                role_name_prefix=naming.role_name_prefix(f"{pulumi.get_project()}-{stack}-argocd-hub"),
+                role_name_prefix=naming.hub_role_name_prefix(pulumi.get_project(), stack),
                 oidc_provider_arn=hub_cluster.oidc_provider_arn,
                 oidc_provider_url=hub_cluster.oidc_provider_url,
                 tags=naming.cluster_tags(hub_spec.name, hub_spec.region),

@@ -69,3 +69,17 @@ def for_cluster(
 ) -> pulumi.ResourceOptions:
     """Options for a component that works in one cluster: its region's AWS provider and its own Kubernetes provider."""
     return pulumi.ResourceOptions(providers={"aws": aws_providers[region], "kubernetes": kubernetes_providers[name]})
+
+
+def reader_provider(name: str, account: str, role: str) -> aws.Provider:
+    """Reads in another stack's account as that stack's read-only role (its fleet:deployer.preview), bound
+    to that account; each call names its region."""
+    stack = pulumi.get_stack()
+    return aws.Provider(
+        name,
+        aws.ProviderArgs(
+            region="us-east-1",
+            allowed_account_ids=[account],
+            assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}-read")],
+        ),
+    )

@@ -21,6 +21,7 @@ from ..config.model import FleetSpec
 from ..config.validation import ConfigError
 from ..planning import gitops as gitops_plan
 from ..planning import interconnect, trust
+from . import providers
 
 T = TypeVar("T")
 
@@ -54,8 +55,9 @@ def read(reference: pulumi.StackReference, name: str) -> Any:
     return details.value if details.value is not None else details.secret_value
 
 
-def read_other_stacks(spec: FleetSpec, hub_provider: aws.Provider | None, account_id: str) -> OtherStacks:
-    """Every value this stack takes from another, checked; ConfigError naming each refused output and value."""
+def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], account_id: str, preview: bool) -> OtherStacks:
+    """Every value this stack takes from another, checked; ConfigError naming each refused output and value.
+    ``aws_providers`` act in this stack's own account (``account_id``)."""
     problems = trust.reference_problems(spec, pulumi.get_organization() or trust.DIY_ORGANIZATION, _in_project(spec))
     if problems:
         raise ConfigError(problems)
@@ -78,27 +80,81 @@ def read_other_stacks(spec: FleetSpec, hub_provider: aws.Provider | None, accoun
         )
         exported = read(reference, gitops_plan.REGISTRATION_OUTPUT)
         found = trust.registration_problems(reference_name, member, exported, claimed, reference_name in peered)
+        if not found:
+            found = _described_problems(spec, reference_name, member, exported, aws_providers, account_id, preview)
         problems += found
         if not found and reference_name in peered and spec.hub is not None:
-            assert hub_provider is not None  # a hub that peers its members has a provider in its region
+            hub_end = trust.HubEnd(account_id, spec.hub.region, str(spec.hub.vpc_cidr))
+            provider = aws_providers[hub_end.region]
             for spoke in peered[reference_name].spokes:
-                problems += _peering_problems(spec, reference_name, member, spoke.name, exported, hub_provider, account_id)
+                problems += _peering_problems(reference_name, member, spoke.name, exported, provider, hub_end)
         registrations[reference_name] = exported
     if problems:
         raise ConfigError(problems)
     return OtherStacks(hub, registrations, references)
 
 
+def _described_problems(
+    spec: FleetSpec,
+    reference: str,
+    member: FleetSpec,
+    exported: Any,
+    aws_providers: dict[str, aws.Provider],
+    account_id: str,
+    preview: bool,
+) -> list[str]:
+    """Each of the member's clusters as EKS describes it in the member's account: in this stack's account
+    with its own provider, in another as the member's read-only preview role (fleet:deployer.preview)."""
+    if member.account_id == account_id:
+        provider = aws_providers[sorted(aws_providers)[0]]
+    elif member.deployer.preview is None:
+        return [
+            f"fleet:members: {reference} deploys into account {member.account_id}: this hub describes its clusters "
+            "(eks:DescribeCluster) as its read-only preview role, so set fleet:deployer.preview in its stack file and let "
+            "that role trust this stack's deploy and preview roles (docs/ci.md, 'Multi-account')"
+        ]
+    else:
+        provider = providers.reader_provider(f"read-{reference.rsplit('/', 1)[-1]}", member.account_id, member.deployer.preview)
+    problems: list[str] = []
+    for cluster in sorted(member.clusters, key=lambda c: c.name):
+        try:
+            found = aws.eks.get_cluster(name=cluster.name, region=cluster.region, opts=pulumi.InvokeOptions(provider=provider))
+            described: dict[str, Any] | None = {
+                "endpoint": found.endpoint,
+                "ca": found.certificate_authorities[0].data if found.certificate_authorities else None,
+                "arn": found.arn,
+            }
+        except Exception as error:  # the invoke raises what EKS answered
+            if "ResourceNotFound" not in str(error) and "No cluster found" not in str(error):
+                problems.append(
+                    f"fleet:members: cannot describe {reference}'s cluster {cluster.name} in account {member.account_id}, "
+                    f"{cluster.region} (eks:DescribeCluster): {error}"
+                )
+                continue
+            described = None
+        problems += trust.described_cluster_problems(
+            reference, member, cluster.name, exported["clusters"][cluster.name], described
+        )
+    return problems
+
+
 def _peering_problems(
-    spec: FleetSpec, reference: str, member: FleetSpec, cluster: str, exported: Any, provider: aws.Provider, account_id: str
+    reference: str, member: FleetSpec, cluster: str, exported: Any, provider: aws.Provider, hub: trust.HubEnd
 ) -> list[str]:
     """The member's peering request as AWS describes it, before this hub accepts it."""
-    assert spec.hub is not None
     link = exported["clusters"][cluster].get("interconnect") or {}
     peering_id = link.get("peeringConnectionId")
     if not isinstance(peering_id, str):
         return []  # gitops.pulled_link says what to deploy first
-    described = aws.ec2.get_vpc_peering_connection(id=peering_id, opts=pulumi.InvokeOptions(provider=provider))
+    try:
+        described = aws.ec2.get_vpc_peering_connection(id=peering_id, opts=pulumi.InvokeOptions(provider=provider))
+    except Exception as error:
+        if "NotFound" not in str(error) and "no matching" not in str(error).lower():
+            raise
+        return [
+            f"stack {reference} output argocdRegistration.clusters.{cluster}.interconnect.peeringConnectionId: "
+            f"{peering_id!r}: EC2 knows no such peering connection in {hub.region}: refused"
+        ]
     seen = {
         "id": described.id,
         "ownerId": described.owner_id,
@@ -106,8 +162,9 @@ def _peering_problems(
         "requesterRegion": described.requester_region,
         "peerOwnerId": described.peer_owner_id,
         "peerRegion": described.peer_region,
+        "peerCidrBlock": described.peer_cidr_block,
     }
-    return trust.peering_problems(reference, cluster, member, account_id, spec.hub.region, seen)
+    return trust.peering_problems(reference, cluster, member, hub, seen)
 
 
 def _in_project(spec: FleetSpec) -> dict[str, bool]:
