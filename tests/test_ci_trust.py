@@ -248,3 +248,16 @@ def test_the_docs_give_the_subject_template_the_policies_rely_on() -> None:
     text = (ROOT / "docs" / "ci.md").read_text()
     assert '"include_claim_keys": ["repo", "context", "ref"]' in text
     assert "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub" in text
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_secrets_reach_only_the_steps_that_run_pulumi(name: str) -> None:
+    # Setup steps (pip installs, the composite action) run before the secrets are needed: they get none.
+    for job_name, job in workflow(name)["jobs"].items():
+        assert "secrets." not in json.dumps(job.get("env", {})), job_name
+        for step in job["steps"]:
+            if "secrets." in json.dumps(step):
+                runs_pulumi = step.get("uses", "").startswith("pulumi/actions@") or "python -m deploy --stack" in step.get(
+                    "run", ""
+                )
+                assert runs_pulumi, (job_name, step.get("name") or step.get("uses"))

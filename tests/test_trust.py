@@ -456,3 +456,12 @@ def test_a_peering_ec2_does_not_know_is_refused(peered_project: Any) -> None:
     )
     assert "'pcx-00000000000000000': EC2 knows no such peering connection in us-east-1: refused" in message
     assert nothing_but_providers(registered)
+
+
+def test_a_declared_hub_account_that_contradicts_the_hubs_file_is_refused() -> None:
+    def declared(config: dict[str, Any]) -> None:
+        config["fleet:hub"] = {"stack": MGMT, "account": "210987654321"}
+
+    message, registered = refused("staging", {MGMT: hub_outputs()}, mutate=declared)
+    assert "fleet:hub.account: 210987654321, but the hub's stack file deploys into account 123456789012" in message
+    assert nothing_but_providers(registered)

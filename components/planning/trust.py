@@ -108,6 +108,12 @@ def reference_problems(spec: FleetSpec, organization: str, project_has: Mapping[
                 f"fleet:hub.account: required with fleet:hub.external: the Argo CD role of {reference} is accepted only "
                 "as a role of the hub's declared account"
             )
+    declared, filed = (spec.hub_stack.account, spec.joined_hub) if spec.hub_stack else (None, None)
+    if declared is not None and filed is not None and filed.account_id != declared:
+        problems.append(
+            f"fleet:hub.account: {declared}, but the hub's stack file deploys into account {filed.account_id}; "
+            "they must agree (the hub's role is accepted only in its own account)"
+        )
     for i, reference in enumerate(spec.members):
         if reference.split("/")[0] != organization:
             org = reference.split("/")[0]
