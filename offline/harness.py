@@ -69,6 +69,7 @@ __all__ = [
     "UnsupportedAvailabilityZoneError",
     "available_stacks",
     "cli_encoded",
+    "creator_session",
     "deployer_session",
     "hub_stack_of",
     "physical_name_length",
@@ -225,7 +226,17 @@ def run_program(
 
 def deployer_session(config: dict[str, Any]) -> str:
     """The session ARN a CI run of the configured deployer (fleet:deployer.principal) presents."""
-    principal = str((config.get("fleet:deployer") or {}).get("principal", DEPLOYER_ROLE_ARN))
+    return _session(str((config.get("fleet:deployer") or {}).get("principal", DEPLOYER_ROLE_ARN)))
+
+
+def creator_session(config: dict[str, Any]) -> str:
+    """The session that created the stack's clusters (fleet:deployer.creator, else the deployer): the
+    principal EKS gave its own access entry to."""
+    deployer = config.get("fleet:deployer") or {}
+    return _session(str(deployer.get("creator") or deployer.get("principal", DEPLOYER_ROLE_ARN)))
+
+
+def _session(principal: str) -> str:
     if ":role/" not in principal:
         return principal
     account, name = principal.split(":")[4], principal.rsplit("/", 1)[-1]
@@ -239,4 +250,5 @@ def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | No
     if mutate is not None:
         mutate(config)
     options.setdefault("caller_arn", deployer_session(config))
+    options.setdefault("creator_arn", creator_session(config))
     return run_program(config, stack=stack, **options)

@@ -23,7 +23,7 @@ from components.config.validation import ConfigError
 from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
-from offline.harness import hub_stack_of, placeholder_hub, project_defaults, run_program, run_stack, stack_config, stack_file
+from offline.harness import creator_session, deployer_session, hub_stack_of, placeholder_hub, project_defaults, run_program, run_stack, stack_config, stack_file
 from plan import report
 
 HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)
@@ -375,7 +375,17 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         print(preflight.text(plan["preflight"]), end="")
         print(f"{args.to or args.compare} would stop at the preflight: nothing would change.", file=sys.stderr)
         return 1
-    runs = [run_program(c, stack=stack, stack_outputs=outputs) for c in configs]
+    # Each config runs as its own stack's deployer (the one `pulumi up` must run as), on clusters the
+    # starting config's creator made: a changed file that rotates the deployer is the runbook's step 2.
+    start = configs[0] if args.to is not None else stack_config(stack)
+    try:
+        runs = [
+            run_program(c, stack=stack, stack_outputs=outputs, caller_arn=deployer_session(c), creator_arn=creator_session(start))
+            for c in configs
+        ]
+    except ConfigError as error:
+        print(f"{args.to or args.compare}: {error}", file=sys.stderr)
+        return 1
     before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
     plan["compare"] = report.compare(before, after)
     against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"

@@ -228,6 +228,8 @@ def compare(before: Run, after: Run) -> dict[str, Any]:
 
 def compare_text(against: str, compared: dict[str, Any]) -> str:
     counts = compared["counts"]
+    if not any(counts.values()):
+        return f"Compared with {against}: no changes.\n"
     lines = [f"Compared with {against}: " + ", ".join(f"{n} to {action}" for action, n in counts.items())]
     for action in ("create", "update", "replace", "delete"):
         for type_token, changes in compared["changes"].get(action, {}).items():
