@@ -366,7 +366,10 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         files = [read_stack_file(args.compare)] + ([read_stack_file(args.to)] if args.to is not None else [])
         configs = [{**project_defaults(), **f.config} for f in files]
         changed = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}, stack)
-    except (ConfigError, StackFileError) as error:
+    except StackFileError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except ConfigError as error:
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1
     checked = preflight.run(changed)

@@ -83,3 +83,89 @@ def test_compare_previews_the_deploy_role_rotation_as_the_new_role(tmp_path: Pat
     status, out = compare("staging", files[0], capsys, "--to", str(files[1]))
     assert status == 0, out
     assert out.splitlines()[-1] == f"Compared with {files[0]}: no changes."
+
+
+# ---------------------------------------------------------------- stack files a newcomer saves wrongly
+
+
+def latin1_copy(source: Path, target: Path) -> Path:
+    """``source`` with a comment saved as Latin-1 (what a Windows editor may write): a lone 0xe9."""
+    lines = source.read_bytes().split(b"\n")
+    at = lines.index(b"config:") + 1
+    lines.insert(at, b"  # caf\xe9 owns this stack")
+    target.write_bytes(b"\n".join(lines))
+    return target
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_file_line_and_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Defect 2: a raw UnicodeDecodeError traceback that named no file.
+    changed = latin1_copy(stacks.stack_path("staging"), tmp_path / "Pulumi.staging.yaml")
+    line = changed.read_bytes().split(b"\n").index(b"  # caf\xe9 owns this stack") + 1
+    status, out = compare("staging", changed, capsys)
+    assert status == 1
+    assert out.strip() == (
+        f"{changed}:{line}:8: byte 0xe9 is not UTF-8 (invalid continuation byte); the file was saved in another "
+        "encoding: save it as UTF-8 (e.g. iconv -f latin1 -t utf-8), or retype the character"
+    )
+
+
+def test_a_broken_encoding_in_another_stack_file_stops_only_what_reads_it(
+    in_user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from plan import __main__ as plan_main
+
+    latin1_copy(in_user_project / "Pulumi.dev.yaml", in_user_project / "Pulumi.dev.yaml")
+    assert plan_main.main(["prod"]) == 0
+    assert plan_main.main(["mgmt"]) == 0
+    capsys.readouterr()
+    assert plan_main.main(["--all"]) == 1
+    err = capsys.readouterr().err
+    assert f"{in_user_project / 'Pulumi.dev.yaml'}:" in err
+    assert "is not UTF-8" in err
+    assert "Traceback" not in err
+
+
+def test_the_config_env_limit_is_the_kernels(tmp_path: Path) -> None:
+    # The independent oracle: this machine's exec refuses one byte past MAX_ARG_STRLEN, as the
+    # language host's exec of the program would.
+    import errno
+    import subprocess
+    import sys
+
+    from components.aws import pulumi_engine
+
+    room = pulumi_engine.MAX_ARG_STRLEN - len(f"{pulumi_engine.CONFIG_ENV_VAR}=") - 1
+    subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * room}, check=True)
+    with pytest.raises(OSError) as refused:
+        subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * (room + 1)}, check=True)
+    assert refused.value.errno == errno.E2BIG
+
+
+@pytest.mark.parametrize(("tags", "fits"), [(600, True), (700, False)])
+def test_a_config_pulumi_cannot_pass_to_the_program_is_refused(tags: int, fits: bool, tmp_path: Path) -> None:
+    from components.aws import pulumi_engine
+    from components.config.stack_files import StackFileError, read_stack_file
+
+    config = yaml.safe_load(stacks.stack_path("prod").read_text())
+    config["config"]["fleet:clusters"][0]["tags"] = {f"k{i}": "x" * 200 for i in range(tags)}
+    path = tmp_path / "Pulumi.prod.yaml"
+    path.write_text(yaml.safe_dump(config))
+    size = pulumi_engine.config_env_bytes(config["config"])
+    assert (size <= pulumi_engine.MAX_ARG_STRLEN) == fits
+    if fits:
+        assert read_stack_file(path).config["fleet:clusters"][0]["tags"]["k0"] == "x" * 200
+        return
+    with pytest.raises(StackFileError) as refused:
+        read_stack_file(path)
+    assert str(refused.value).startswith(f"{path}: its config is {size:,} bytes as Pulumi passes it")
+    assert "The largest key is fleet:clusters; split the fleet into stacks" in str(refused.value)
+
+
+def test_a_stack_file_of_megabytes_is_refused_before_parsing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Defect 3: a 5 MB stack file planned without a word.
+    huge = tmp_path / "Pulumi.prod.yaml"
+    huge.write_text(stacks.stack_path("prod").read_text() + "#" * 5_000_000 + "\n")
+    status, out = compare("prod", huge, capsys)
+    assert status == 1
+    assert out.strip().startswith(f"{huge}: 5,00")
+    assert "the tools refuse stack files over 1,048,576 bytes" in out

@@ -18,6 +18,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
+from ..aws import pulumi_engine
+
 # Placeholders for encrypted values: long enough for a PSK, one word for a token.
 SECRET_PLACEHOLDER = "offline-placeholder-for-an-encrypted-value-0123456789abcdefghij"
 SSH_KEY_PLACEHOLDER = "-----BEGIN OPENSSH PRIVATE KEY-----\noffline-placeholder\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -56,7 +58,14 @@ _UNCLOSED = {
 def load_yaml(path: Path) -> Any:
     """The document in ``path``; StackFileError with file, line and column for anything YAML or duplicates refuse."""
     try:
-        text = path.read_text()
+        size = path.stat().st_size
+        if size > pulumi_engine.MAX_STACK_FILE_BYTES:
+            raise StackFileError(
+                f"{path}: {size:,} bytes; the tools refuse stack files over {pulumi_engine.MAX_STACK_FILE_BYTES:,} bytes "
+                f"(the config Pulumi can pass to the program is under {pulumi_engine.MAX_ARG_STRLEN:,}: "
+                "components/aws/pulumi_engine.py); is this the file you meant?"
+            )
+        text = _utf8(path, path.read_bytes())
     except OSError as exc:
         raise StackFileError(f"{path}: {exc.strerror}") from None
     try:
@@ -75,6 +84,21 @@ def load_yaml(path: Path) -> Any:
         raise StackFileError(f"{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: {exc}") from None
+
+
+def _utf8(path: Path, data: bytes) -> str:
+    """``data`` as text; a byte that is not UTF-8 is named by line and column (the YAML spec and the
+    Pulumi CLI read stack files as UTF-8)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise StackFileError(
+            f"{path}:{line}:{column}: byte 0x{data[exc.start]:02x} is not UTF-8 ({exc.reason}); the file was saved in "
+            "another encoding: save it as UTF-8 (e.g. iconv -f latin1 -t utf-8), or retype the character"
+        ) from None
 
 
 @dataclass
@@ -97,6 +121,15 @@ def read_stack_file(path: Path) -> StackFile:
     config = document["config"] or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path}: `config:` must be a mapping of fleet:* keys")
+    passed = pulumi_engine.config_env_bytes(config)
+    if passed > pulumi_engine.MAX_ARG_STRLEN:
+        largest = max(config, key=lambda key: pulumi_engine.config_env_bytes({key: config[key]}))
+        raise StackFileError(
+            f"{path}: its config is {passed:,} bytes as Pulumi passes it to the program ({pulumi_engine.CONFIG_ENV_VAR}), "
+            f"over Linux's {pulumi_engine.MAX_ARG_STRLEN:,} for one environment string: `pulumi up` would stop with "
+            f"'argument list too long' before the program runs (components/aws/pulumi_engine.py). The largest key is "
+            f"{largest}; split the fleet into stacks"
+        )
     secrets: list[str] = []
     replaced = {key: _placeholders(value, key, secrets) for key, value in config.items()}
     fix_credentials(replaced)
