@@ -25,6 +25,8 @@ if problems := version_problems(spec, today):
     raise ConfigError(problems)
 for warning in version_warnings(spec, today):
     pulumi.log.warn(warning)
+for warning in identity.cross_account_warnings(spec):
+    pulumi.log.warn(warning)
 for warning in identity.foreign_grant_warnings(pulumi.get_stack(), spec, hub_stack.readable_stacks()):
     pulumi.log.warn(warning)
 # Every flow's path, every hard limit and quota, before a single resource is registered.

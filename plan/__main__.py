@@ -23,7 +23,17 @@ from components.config.validation import ConfigError
 from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
-from offline.harness import creator_session, deployer_session, hub_stack_of, placeholder_hub, project_defaults, run_program, run_stack, stack_config, stack_file
+from offline.harness import (
+    creator_session,
+    deployer_session,
+    hub_stack_of,
+    placeholder_hub,
+    project_defaults,
+    run_program,
+    run_stack,
+    stack_config,
+    stack_file,
+)
 from plan import report
 
 HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)

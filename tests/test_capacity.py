@@ -21,11 +21,14 @@ from tests.config_cases import raw_prod
         ("c6i.large", 2, 4.0),
         ("r7g.2xlarge", 8, 64.0),
         ("g6.xlarge", 4, 16.0),
-        ("t3.large", 2, None),
-        ("m7i.metal-24xl", None, None),
+        # What a ratio of names got wrong: a medium burstable has 2 vCPUs, a metal size has a size.
+        ("t3.medium", 2, 4.0),
+        ("m7i.metal-24xl", 96, 384.0),
+        ("p5.48xlarge", 192, 2048.0),
+        ("m99.xlarge", None, None),
     ],
 )
-def test_sizes_are_known_only_where_the_ratio_is_fixed(instance_type: str, vcpu: int | None, memory: float | None) -> None:
+def test_sizes_are_what_ec2_describes(instance_type: str, vcpu: int | None, memory: float | None) -> None:
     assert ec2_sizes.vcpus(instance_type) == vcpu
     assert ec2_sizes.memory_gib(instance_type) == memory
 

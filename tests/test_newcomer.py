@@ -136,12 +136,12 @@ def test_the_config_env_limit_is_the_kernels(tmp_path: Path) -> None:
 
     room = pulumi_engine.MAX_ARG_STRLEN - len(f"{pulumi_engine.CONFIG_ENV_VAR}=") - 1
     subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * room}, check=True)
-    with pytest.raises(OSError) as refused:
+    with pytest.raises(OSError, match="Argument list too long") as refused:
         subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * (room + 1)}, check=True)
     assert refused.value.errno == errno.E2BIG
 
 
-@pytest.mark.parametrize(("tags", "fits"), [(600, True), (700, False)])
+@pytest.mark.parametrize(("tags", "fits"), [(550, True), (700, False)])
 def test_a_config_pulumi_cannot_pass_to_the_program_is_refused(tags: int, fits: bool, tmp_path: Path) -> None:
     from components.aws import pulumi_engine
     from components.config.stack_files import StackFileError, read_stack_file
@@ -169,3 +169,181 @@ def test_a_stack_file_of_megabytes_is_refused_before_parsing(tmp_path: Path, cap
     assert status == 1
     assert out.strip().startswith(f"{huge}: 5,00")
     assert "the tools refuse stack files over 1,048,576 bytes" in out
+
+
+# ---------------------------------------------------------------- instance types EC2 would not launch
+
+
+def with_training_group(stack: str, instance_type: str, max_size: int, quotas: dict[str, Any] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(stacks.stack_path(stack).read_text())
+    for cluster in document["config"]["fleet:clusters"]:
+        cluster["nodeGroups"].append(
+            {"name": "train", "instanceTypes": [instance_type], "minSize": 0, "desiredSize": 0, "maxSize": max_size}
+        )
+    if quotas is not None:
+        document["config"]["fleet:quotas"] = quotas
+    return document
+
+
+def preflight_of(document: dict[str, Any]) -> Any:
+    from components.planning import preflight
+    from components.planning.checks import load_fleet
+
+    return preflight.run(load_fleet({k.removeprefix("fleet:"): v for k, v in document["config"].items()}))
+
+
+def test_a_hundred_p5_nodes_are_named_against_the_p_quota_and_where_ec2_offers_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Defect 3: 100 x p5.48xlarge planned with exit 0. EC2 offers p5.48xlarge in us-east-1, not in eu-west-1.
+    document = with_training_group("prod", "p5.48xlarge", 100)
+    checked = preflight_of(document)
+    (missing,) = checked.errors
+    assert missing.startswith(
+        "fleet:clusters[1].nodeGroups[2] (prod-eu/train, eu-west-1): p5.48xlarge not offered in the region "
+        "(components/aws/instance_offerings.py"
+    )
+    (us,) = [w for w in checked.warnings if w.startswith("us-east-1: On-Demand P instances (vCPUs)")]
+    assert "prod-us/train:p5.48xlarge at maxSize need 19200 vCPUs (L-417A185B" in us
+    assert "AWS's default is 0" in us
+    assert "--quota-code L-417A185B --desired-value 19200 --region us-east-1" in us
+    assert "declare fleet:quotas.regions.us-east-1.onDemandVcpus.P: 19200" in us
+    changed = tmp_path / "Pulumi.prod.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False))
+    status, out = compare("prod", changed, capsys)
+    assert status == 1
+    assert "would stop at the preflight" in out
+
+
+def test_a_declared_quota_below_the_need_is_an_error() -> None:
+    quotas = yaml.safe_load(stacks.stack_path("prod").read_text())["config"]["fleet:quotas"]
+    quotas["regions"]["us-east-1"]["onDemandVcpus"]["P"] = 384
+    document = with_training_group("prod", "p5.48xlarge", 100, quotas)
+    document["config"]["fleet:clusters"][1]["nodeGroups"].pop()  # only prod-us trains
+    checked = preflight_of(document)
+    (error,) = checked.errors
+    assert error.startswith("us-east-1: On-Demand P instances (vCPUs): prod-us/train:p5.48xlarge at maxSize need 19200")
+    assert "fleet:quotas declares 384" in error
+
+
+def test_spot_p5_counts_against_its_own_spot_quota() -> None:
+    document = with_training_group("prod", "p5.48xlarge", 2)
+    document["config"]["fleet:clusters"][1]["nodeGroups"].pop()
+    document["config"]["fleet:clusters"][0]["nodeGroups"][-1]["capacityType"] = "SPOT"
+    (spot,) = [w for w in preflight_of(document).warnings if "Spot P5 instances" in w]
+    assert "need 384 vCPUs (L-C4BD4855" in spot
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "klass", "on_demand"),
+    [
+        ("m7i.xlarge", "Standard", "L-1216C47A"),
+        ("m7g.large", "Standard", "L-1216C47A"),
+        ("t3.medium", "Standard", "L-1216C47A"),
+        ("inf2.xlarge", "Inf", "L-1945791B"),
+        ("i4i.large", "Standard", "L-1216C47A"),
+        ("trn1.32xlarge", "Trn", "L-2C3B7624"),
+        ("t4g.large", "Standard", "L-1216C47A"),
+        ("g6.xlarge", "G", "L-DB2E81BA"),
+        ("gr6.4xlarge", "G", "L-DB2E81BA"),
+        ("vt1.3xlarge", "G", "L-DB2E81BA"),
+        ("p4d.24xlarge", "P", "L-417A185B"),
+        ("dl1.24xlarge", "DL", "L-6E869C2A"),
+        ("d3.xlarge", "Standard", "L-1216C47A"),
+        ("hpc7g.16xlarge", "HPC", "L-F7808C92"),
+        ("h1.2xlarge", "Standard", "L-1216C47A"),
+        ("u7i-12tb.224xlarge", "HighMem", "L-43DA4232"),
+        ("x2idn.16xlarge", "X", "L-7295265B"),
+        ("f2.12xlarge", "F", "L-74FC7D96"),
+        ("mac2.metal", None, None),
+    ],
+)
+def test_each_family_counts_against_the_quota_its_letter_names(
+    instance_type: str, klass: str | None, on_demand: str | None
+) -> None:
+    from components.aws import ec2_quotas
+
+    assert ec2_quotas.vcpu_class(instance_type) == klass
+    assert ec2_quotas.quota_code(instance_type, spot=False) == on_demand
+
+
+def test_every_type_ec2_describes_has_a_quota_class_but_mac() -> None:
+    # Against EC2's own list of types (moto's copy of DescribeInstanceTypes): a new family letter
+    # fails here instead of counting against nothing.
+    from components.aws import ec2_quotas, ec2_sizes
+
+    unclassified = [t for t in ec2_sizes._sizes() if ec2_quotas.vcpu_class(t) is None and not t.startswith("mac")]
+    assert unclassified == []
+
+
+def test_the_ec2_data_is_what_the_pinned_moto_ships() -> None:
+    from offline import ec2_data
+
+    assert ec2_data.stale() == []
+
+
+def test_the_offerings_answer_as_ec2_does() -> None:
+    from components.aws import instance_offerings
+
+    assert instance_offerings.offered_zones("p5.48xlarge", "eu-west-1") == ()
+    assert "use1-az1" in (instance_offerings.offered_zones("p5.48xlarge", "us-east-1") or ())
+    assert instance_offerings.offered_zones("m99.xlarge", "us-east-1") is None  # a type EC2 did not describe
+    assert instance_offerings.offered_zones("m7i.xlarge", "xx-nowhere-1") is None
+
+
+# ---------------------------------------------------------------- grants to other AWS accounts
+
+PARTNER = "arn:aws:iam::999999999999:role/partner-admin"
+
+
+def validated(mutate: Any) -> Any:
+    from components.planning.checks import load_fleet
+
+    raw = {k.removeprefix("fleet:"): v for k, v in yaml.safe_load(stacks.stack_path("prod").read_text())["config"].items()}
+    mutate(raw)
+    return load_fleet(raw)
+
+
+def test_admin_for_another_accounts_principal_is_refused_unless_the_account_is_trusted() -> None:
+    # Defect 3: an admin grant to a principal in another AWS account passed silently.
+    from components.config.validation import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        validated(
+            lambda raw: raw.update(
+                clusterAdmins=[PARTNER], access=[{"principal": PARTNER.replace("admin", "ops"), "level": "admin"}]
+            )
+        )
+    assert refused.value.problems == [
+        f"fleet:clusterAdmins[0]: {PARTNER} is in account 999999999999, not this stack's (123456789012); admin there hands "
+        "every cluster to whoever administers that account. Grant edit or view, or declare the account in "
+        "fleet:trustedAccounts if your organization owns it",
+        "fleet:access[0].principal: arn:aws:iam::999999999999:role/partner-ops is in account 999999999999, not this "
+        "stack's (123456789012); admin there hands every cluster to whoever administers that account. Grant edit or "
+        "view, or declare the account in fleet:trustedAccounts if your organization owns it",
+    ]
+    trusted = validated(lambda raw: raw.update(clusterAdmins=[PARTNER], trustedAccounts=["999999999999"]))
+    assert trusted.cluster_admins == [PARTNER]
+
+
+def test_view_for_another_accounts_principal_is_a_named_warning_on_every_deploy() -> None:
+    from components.planning import identity
+    from offline.harness import run_stack
+
+    auditor = "arn:aws:iam::999999999999:role/auditor"
+    spec = validated(lambda raw: raw.update(access=[{"principal": auditor, "level": "view", "clusters": ["prod-us"]}]))
+    (warning,) = identity.cross_account_warnings(spec)
+    assert warning == (
+        f"fleet:access: {auditor} is in account 999999999999, not this stack's (123456789012), and gets view on "
+        "prod-us; declare the account in fleet:trustedAccounts to say it is meant"
+    )
+    run = run_stack(
+        "prod", mutate=lambda c: c.update({"fleet:access": [{"principal": auditor, "level": "view", "clusters": ["prod-us"]}]})
+    )
+    assert warning in run.warnings
+    assert (
+        identity.cross_account_warnings(
+            validated(lambda raw: raw.update(access=[{"principal": auditor, "level": "view"}], trustedAccounts=["999999999999"]))
+        )
+        == []
+    )

@@ -1,38 +1,34 @@
-"""vCPU and memory of EC2 instance types, from their names, for the families whose ratio is fixed.
+"""vCPU and memory of EC2 instance types, as EC2's DescribeInstanceTypes gives them.
 
-Sources: the Amazon EC2 instance type specifications ("General purpose", "Compute optimized",
-"Memory optimized", "Accelerated computing"): sizes double from ``large`` (2 vCPU) through
-``xlarge`` (4) and ``<n>xlarge`` (4n); memory per vCPU is 2 GiB for the C families, 4 GiB for M
-(and the G5/G6 GPU families up to 8xlarge), 8 GiB for R. Other families (burstable T, storage,
-HPC, ``metal`` sizes) have no fixed ratio here, so capacity for them is unknown, never guessed.
+Source: ``data/ec2_instance_types.json`` (type -> [DefaultVCpus, MemoryInfo.SizeInMiB]), copied by
+``python -m offline.ec2_data --update`` from the DescribeInstanceTypes answers moto ships (moto 5.2.6,
+crawled from AWS in November 2026). A type EC2 does not list there (newer than the copy, or misspelt)
+has an unknown size: the capacity and quota checks say so, never guess.
 """
 
 from __future__ import annotations
 
-import re
+import json
+from functools import cache
+from pathlib import Path
 
-_SIZE = re.compile(r"^(?:(?P<n>\d+)?xlarge|(?P<large>large)|(?P<medium>medium))$")
-GIB_PER_VCPU = {"c": 2.0, "m": 4.0, "r": 8.0, "g": 4.0}
+INSTANCE_TYPES_FILE = Path(__file__).parent / "data" / "ec2_instance_types.json"
+
+
+@cache
+def _sizes() -> dict[str, list[int]]:
+    return dict(json.loads(INSTANCE_TYPES_FILE.read_text()))
+
+
+def known(instance_type: str) -> bool:
+    return instance_type in _sizes()
 
 
 def vcpus(instance_type: str) -> int | None:
-    size = instance_type.rsplit(".", 1)[-1]
-    match = _SIZE.match(size)
-    if match is None:
-        return None
-    if match["medium"]:
-        return 1
-    if match["large"]:
-        return 2
-    return 4 * int(match["n"] or 1)
+    size = _sizes().get(instance_type)
+    return size[0] if size else None
 
 
 def memory_gib(instance_type: str) -> float | None:
-    family = re.match(r"^[a-z]+", instance_type)
-    count = vcpus(instance_type)
-    ratio = GIB_PER_VCPU.get(family.group(0)) if family else None
-    if count is None or ratio is None:
-        return None
-    if family is not None and family.group(0) == "g" and count > 32:
-        return None  # the largest G sizes break the 4 GiB ratio
-    return count * ratio
+    size = _sizes().get(instance_type)
+    return size[1] / 1024 if size else None

@@ -28,7 +28,7 @@ def config_env_bytes(config: dict[str, Any]) -> int:
     """The length of ``PULUMI_CONFIG=<json>`` and its NUL as the language host builds it: Go's
     ``json.Marshal`` of string values (objects and lists JSON-encoded first), which escapes ``<``,
     ``>`` and ``&`` and keeps other UTF-8 as is."""
-    encoded = {key: value if isinstance(value, str) else json.dumps(value, separators=(",", ":")) for key, value in config.items()}
+    encoded = {key: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for key, v in config.items()}
     text = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     escaped = sum(text.count(c) for c in "<>&") * 5  # \u003c is six bytes where < was one
     return len(f"{CONFIG_ENV_VAR}=".encode()) + len(text.encode()) + escaped + 1

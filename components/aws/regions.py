@@ -61,3 +61,9 @@ ZONE_IDS: dict[str, tuple[str, ...]] = {
 def usable_zone_count(region: str) -> int:
     """Zones of ``region`` EKS accepts for cluster subnets."""
     return len([z for z in ZONE_IDS[region] if z not in EKS_UNSUPPORTED_ZONE_IDS])
+
+
+def chosen_zone_ids(region: str, count: int) -> tuple[str, ...]:
+    """The zone IDs a cluster of ``count`` zones spans: the first usable ones by ID (zones.choose_zones
+    picks the same from what EC2 describes in the account)."""
+    return tuple(sorted(z for z in ZONE_IDS[region] if z not in EKS_UNSUPPORTED_ZONE_IDS)[:count])

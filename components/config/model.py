@@ -178,6 +178,9 @@ class FleetSpec(Model):
     """IAM principals given cluster-admin access entries on every cluster (shorthand for fleet:access level admin)."""
     access: list[AccessEntrySpec] = Field(default_factory=list)
     """Access entries on every cluster, each at a level and optionally namespace-scoped."""
+    trusted_accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(default_factory=list)
+    """Other AWS accounts whose principals may be granted admin (fleet:clusterAdmins, fleet:access level admin):
+    whoever controls such an account controls every cluster. Any other account's admin grant is refused."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
     """How the merged kubeconfig's contexts authenticate and are named."""
     clusters: Annotated[list[ClusterSpec], Field(min_length=1)]

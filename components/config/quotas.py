@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from ..aws.ec2_quotas import VcpuClass
 from .types import (
     Model,
     Quota,
@@ -40,6 +41,11 @@ class RegionQuotasSpec(Model):
     """Security groups per network interface (L-2AFB9258)."""
     prefix_lists_per_region: Quota | None = None
     """Customer-managed prefix lists per Region (VPC)."""
+    on_demand_vcpus: dict[VcpuClass, Quota] = Field(default_factory=dict)
+    """Running On-Demand instances, in vCPUs, per quota class (Standard L-1216C47A, P L-417A185B, G L-DB2E81BA,
+    Inf L-1945791B, Trn L-2C3B7624, ...: components/aws/ec2_quotas.py); AWS's defaults are 5 and 0."""
+    spot_vcpus: dict[VcpuClass, Quota] = Field(default_factory=dict)
+    """Spot Instance requests, in vCPUs, per quota class (Standard L-34B43A08, G L-3819A6DF, P L-7212CCBC, ...)."""
 
 
 class AccountQuotasSpec(Model):

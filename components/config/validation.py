@@ -16,6 +16,7 @@ import pulumi
 from pydantic import BaseModel, ValidationError
 
 from ..aws import cidr, eks_versions, labels
+from ..aws.eks_access import AccessLevel
 from ..aws.iam_arns import principal_key
 from .model import ROUTING_FIELDS, FailoverRecord, FleetSpec, GeolocationRecord
 
@@ -200,6 +201,7 @@ def _access_problems(spec: FleetSpec) -> list[str]:
         principal_key(spec.deployer.principal): "the deployer, which needs admin to deploy",
         principal_key(spec.deployer.cluster_creator): "the clusters' creator, whose admin entry EKS made",
     }
+    problems += _foreign_admin_problems(spec)
     for i, access in enumerate(spec.access):
         path = config_path(("access", i, "principal"))
         key = principal_key(access.principal)
@@ -213,6 +215,21 @@ def _access_problems(spec: FleetSpec) -> list[str]:
             if cluster not in names:
                 problems.append(f"{config_path(('access', i, 'clusters', k))}: no cluster named {cluster!r} in fleet:clusters")
     return problems
+
+
+def _foreign_admin_problems(spec: FleetSpec) -> list[str]:
+    """Admin on every cluster for a principal of another account gives that account's administrators
+    the clusters (they can assume or recreate the principal): only accounts declared trusted."""
+    trusted = {spec.account_id, *spec.trusted_accounts}
+    grants: list[tuple[tuple[int | str, ...], str]] = [(("clusterAdmins", k), arn) for k, arn in enumerate(spec.cluster_admins)]
+    grants += [(("access", i, "principal"), a.principal) for i, a in enumerate(spec.access) if a.level is AccessLevel.ADMIN]
+    return [
+        f"{config_path(path)}: {arn} is in account {principal_key(arn)[1]}, not this stack's ({spec.account_id}); "
+        "admin there hands every cluster to whoever administers that account. Grant edit or view, or declare the "
+        f"account in fleet:trustedAccounts if your organization owns it"
+        for path, arn in grants
+        if principal_key(arn)[1] not in trusted
+    ]
 
 
 def fleet_problems(spec: FleetSpec) -> list[str]:

@@ -5,7 +5,7 @@ name's traffic); each cluster carries its share of every name (components/planni
 Capacity is what the cluster's autoscaled node groups reach at ``maxSize`` (GPU groups and the
 Submariner gateways excluded: web traffic does not land there), spread evenly over its zones, so a
 zone outage takes that zone's share; each group counts its smallest instance type
-(components/aws/ec2_sizes.py). A type whose size is unknown makes the verdict unknown, not a guess.
+(components/aws/ec2_sizes.py, what EC2 describes). A type whose size is unknown makes the verdict unknown, not a guess.
 """
 
 from __future__ import annotations

@@ -284,6 +284,20 @@ def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
     return reach
 
 
+def cross_account_warnings(spec: FleetSpec) -> list[str]:
+    """Edit or view for a principal of another account (admin there is refused, unless the account is
+    trusted): legitimate for an auditor's or a partner's role, but worth a line on every deploy."""
+    trusted = {spec.account_id, *spec.trusted_accounts}
+    return [
+        f"fleet:access: {entry.principal} is in account {principal_key(entry.principal)[1]}, not this stack's "
+        f"({spec.account_id}), and gets {entry.level.value} on "
+        f"{', '.join(entry.clusters) if entry.clusters is not None else 'every cluster'}; declare the account in "
+        "fleet:trustedAccounts to say it is meant"
+        for entry in access_entries(spec)
+        if principal_key(entry.principal)[1] not in trusted
+    ]
+
+
 def foreign_grant_warnings(stack: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> list[str]:
     """Entries on this stack's clusters for another stack's deploy or preview role: one environment's
     identity reaching another's clusters, which isolation by stack exists to prevent."""

@@ -22,10 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws import cidr
+from ..aws import cidr, ec2_quotas, instance_offerings, regions
 from ..config.model import FleetSpec, WeightedRecord
 from ..config.validation import ConfigError
-from . import capacity, flows, gitops, interconnect, naming, security_rules, submariner
+from . import capacity, flows, gitops, instances, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 
 EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
@@ -203,6 +203,8 @@ def run(spec: FleetSpec) -> Report:
     _names(spec, report)
     _weighted_records(spec, report)
     _quotas(spec, report)
+    _vcpus(spec, report)
+    _offerings(spec, report)
     _capacity(spec, report)
     report.warnings += [
         f"fleet:members: stack {name} joins this hub but is not listed, so its clusters are not registered in Argo CD "
@@ -572,6 +574,70 @@ def _quotas(spec: FleetSpec, report: Report) -> None:
             )
 
 
+def _vcpus(spec: FleetSpec, report: Report) -> None:
+    """Every group at maxSize against its region's vCPU quota of its class (ec2_quotas): a launch past it
+    fails with VcpuLimitExceeded and the group stays short, while the deploy reports success."""
+    needs, unknown = instances.vcpu_needs(spec)
+    for need in needs:
+        kind, key = ("Spot", "spotVcpus") if need.spot else ("On-Demand", "onDemandVcpus")
+        facts = ec2_quotas.VCPU_QUOTAS[need.klass]
+        quota = Quota(f"{key}.{need.klass}", f"{kind} {facts.title} (vCPUs)", facts.default, "region", "ec2", need.code)
+        quotas = spec.quotas.regions.get(need.region)
+        declared = (quotas.spot_vcpus if need.spot else quotas.on_demand_vcpus).get(need.klass) if quotas else None
+        limit = declared if declared is not None else facts.default
+        report.quotas.append(QuotaUse(quota, need.region, need.vcpus, limit, declared is not None))
+        if need.vcpus <= limit:
+            continue
+        message = (
+            f"{need.region}: {quota.title}: {', '.join(need.groups)} at maxSize need {need.vcpus} vCPUs "
+            f"({quota.code}; a launch past it fails with VcpuLimitExceeded and the group stays short)"
+        )
+        if declared is not None:
+            report.errors.append(
+                f"{message}, fleet:quotas declares {declared}; fix: raise it and declare the new value, or lower maxSize"
+            )
+        else:
+            report.warnings.append(
+                f"{message}, AWS's default is {facts.default} (the account's applied value may be higher: aws service-quotas "
+                f"get-service-quota --service-code ec2 --quota-code {quota.code} --region {need.region}); "
+                + quota.how_to_raise(need.region, need.vcpus)
+            )
+    report.warnings += [
+        f"{path}: an instance type EC2 did not describe (components/aws/ec2_sizes.py): its vCPUs are not counted"
+        for path in unknown
+    ]
+
+
+def _offerings(spec: FleetSpec, report: Report) -> None:
+    """Instance types in the zones each cluster spans (instance_offerings): a group no zone can launch
+    in never gets a node, and the deploy says nothing."""
+    by_group: dict[str, list[instances.Offering]] = {}
+    for gap in instances.offering_gaps(spec):
+        by_group.setdefault(gap.group.path, []).append(gap)
+    for path, gaps in sorted(by_group.items()):
+        group = gaps[0].group
+        where = f"{path} ({group.cluster.name}/{group.name}, {group.cluster.region})"
+        spanned = regions.chosen_zone_ids(group.cluster.region, group.cluster.availability_zones)
+        missing = {gap.instance_type: set(gap.missing_zones) for gap in gaps}
+        known = [t for t in group.instance_types if instance_offerings.offered_zones(t, group.cluster.region) is not None]
+        dead = [z for z in spanned if known == list(group.instance_types) and all(z in missing.get(t, set()) for t in known)]
+        listing = "; ".join(
+            f"{t} not offered in {'the region' if len(m) == len(spanned) else ', '.join(sorted(m))}" for t, m in missing.items()
+        )
+        source = (
+            f"(components/aws/instance_offerings.py, {instance_offerings.SNAPSHOT}; "
+            "check live with aws ec2 describe-instance-type-offerings)"
+        )
+        if len(dead) == len(spanned) or (group.zonal and dead):
+            report.errors.append(
+                f"{where}: {listing} {source}; no node can launch "
+                + ("there" if len(dead) == len(spanned) else f"in {', '.join(dead)}, which this per-zone group needs")
+                + ": pick a type offered in every zone of the cluster, or another region"
+            )
+        else:
+            report.warnings.append(f"{where}: {listing} {source}; the group launches only where a type is offered")
+
+
 def text(checked: dict[str, Any]) -> str:
     """The preflight (``Report.as_dict()``) as an operator reads it."""
     lines = [f"Preflight: {checked['verdict']}"]
@@ -618,6 +684,6 @@ def _capacity(spec: FleetSpec, report: Report) -> None:
             )
         for cluster in found.unknown:
             report.warnings.append(
-                f"fleet:dns.survive: with {', '.join(failed)} down, {cluster}'s capacity is unknown (an instance size "
-                "components/aws/ec2_sizes.py does not know): the verdict is not checked there"
+                f"fleet:dns.survive: with {', '.join(failed)} down, {cluster}'s capacity is unknown (an instance type "
+                "EC2 did not describe, components/aws/ec2_sizes.py): the verdict is not checked there"
             )

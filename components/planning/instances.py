@@ -1,0 +1,122 @@
+"""What a stack's node groups ask of EC2 per region: vCPUs against each quota class, and instance
+types in the zones the clusters span (components/aws/ec2_quotas.py, instance_offerings.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..aws import ec2_quotas, ec2_sizes, instance_offerings, regions
+from ..aws.ec2_quotas import VcpuClass
+from ..config.model import CapacityType, ClusterSpec, FleetSpec
+from . import autoscaling, submariner
+
+
+@dataclass(frozen=True)
+class Group:
+    """One node group as EC2 sees it: where, which types, how many nodes at most, bought how."""
+
+    cluster: ClusterSpec
+    name: str
+    path: str
+    """Its config path (fleet:clusters[i].nodeGroups[k], or the Submariner gateway setting)."""
+    instance_types: tuple[str, ...]
+    max_nodes: int
+    spot: bool
+    zonal: bool
+
+
+def groups(spec: FleetSpec) -> Iterator[Group]:
+    """Every node group the stack registers, the Submariner gateways' included."""
+    plan = submariner.plan_clusterset(spec)
+    members = {m.name for m in plan.members} if plan else set()
+    for i, cluster in enumerate(spec.clusters):
+        for k, group in enumerate(cluster.node_groups):
+            zones = cluster.availability_zones
+            sizes = autoscaling.registered_sizes(group, zones)
+            yield Group(
+                cluster,
+                group.name,
+                f"fleet:clusters[{i}].nodeGroups[{k}]",
+                tuple(group.instance_types),
+                sizes.max_size * (zones if group.zonal else 1),
+                group.capacity_type is CapacityType.SPOT,
+                group.zonal,
+            )
+        if plan is not None and cluster.name in members and spec.submariner is not None:
+            yield Group(
+                cluster,
+                "submariner-gateway",
+                "fleet:submariner.gatewayInstanceType",
+                (spec.submariner.gateway_instance_type,),
+                plan.pool_addresses,
+                False,
+                False,
+            )
+
+
+@dataclass(frozen=True)
+class VcpuNeed:
+    region: str
+    klass: VcpuClass
+    spot: bool
+    vcpus: int
+    groups: tuple[str, ...]
+    """The groups counted, as cluster/group."""
+
+    @property
+    def code(self) -> str | None:
+        quota = ec2_quotas.VCPU_QUOTAS[self.klass]
+        return quota.spot if self.spot else quota.on_demand
+
+
+def vcpu_needs(spec: FleetSpec) -> tuple[list[VcpuNeed], list[str]]:
+    """vCPUs at every group's maxSize, per region, quota class and purchase option (the largest type of
+    a group, which the group may launch throughout), and the groups whose size is unknown."""
+    totals: Counter[tuple[str, VcpuClass, bool]] = Counter()
+    members: dict[tuple[str, VcpuClass, bool], list[str]] = {}
+    unknown: list[str] = []
+    for group in groups(spec):
+        counted: dict[VcpuClass, list[int]] = {}
+        for instance_type in group.instance_types:
+            klass = ec2_quotas.vcpu_class(instance_type, group.spot)
+            size = ec2_sizes.vcpus(instance_type)
+            if klass is None:
+                continue
+            if size is None:
+                unknown.append(f"{group.path} ({group.cluster.name}/{group.name}: {instance_type})")
+                continue
+            counted.setdefault(klass, []).append(size)
+        for klass, sizes in counted.items():
+            key = (group.cluster.region, klass, group.spot)
+            totals[key] += max(sizes) * group.max_nodes
+            members.setdefault(key, []).append(f"{group.cluster.name}/{group.name}:{group.instance_types[0]}")
+    needs = [
+        VcpuNeed(region, klass, spot, totals[(region, klass, spot)], tuple(members[(region, klass, spot)]))
+        for region, klass, spot in sorted(totals)
+    ]
+    return needs, sorted(set(unknown))
+
+
+@dataclass(frozen=True)
+class Offering:
+    group: Group
+    instance_type: str
+    missing_zones: tuple[str, ...]
+    """Zones of the cluster that do not offer the type (all of them: not in the region)."""
+
+
+def offering_gaps(spec: FleetSpec) -> list[Offering]:
+    """Each known instance type of each group in the zones its cluster spans, where some lack it."""
+    gaps = []
+    for group in groups(spec):
+        spanned = regions.chosen_zone_ids(group.cluster.region, group.cluster.availability_zones)
+        for instance_type in group.instance_types:
+            offered = instance_offerings.offered_zones(instance_type, group.cluster.region)
+            if offered is None:
+                continue
+            missing = tuple(z for z in spanned if z not in offered)
+            if missing:
+                gaps.append(Offering(group, instance_type, missing))
+    return gaps
