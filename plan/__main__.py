@@ -20,7 +20,7 @@ from components.aws import eks_versions
 from components.config import hub_stack
 from components.config.stack_files import StackFileError, load_yaml, read_stack_file
 from components.config.validation import ConfigError
-from components.planning import capacity, checks, dns_answers, flows, gitops, identity, preflight
+from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import (
@@ -358,8 +358,20 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
         return 1
     verdict = capacity.verdict(spec, down, lost, measured)
     found["capacity"] = verdict.as_dict() if verdict.load else None
+    # A name whose remaining answers cover less than its clients (a geolocation default in the failed
+    # region) leaves the rest unanswered, whatever capacity the survivors have.
+    found["unanswered"] = {
+        name: round(1 - sum(a["share"] for a in phases["after"]), 4)
+        for name, phases in found["answers"].items()
+        if phases["before"] and sum(a["share"] for a in phases["after"]) < 0.9999
+    }
+    failed_regions = {target.removeprefix("region:")} if target.startswith("region:") else set()
+    found["alsoDown"] = [
+        {"service": s.service, "cluster": s.where, "region": s.region, "effect": s.effect}
+        for s in blast_radius.failing_with(spec, down, failed_regions)
+    ]
     print(json.dumps(found, indent=2) if args.json else report.what_if_text(found))
-    return 0 if verdict.carries else 1
+    return 0 if verdict.carries and not found["unanswered"] else 1
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -278,10 +278,16 @@ def what_if_text(found: dict[str, Any]) -> str:
         def shown(answers: list[dict[str, Any]]) -> str:
             return ", ".join(f"{a['cluster']} {a['share']:.0%}" for a in answers) or "no answer"
 
-        lines.append(f"  {name}: {shown(phases['before'])} -> {shown(phases['after'])}")
+        lost = found["unanswered"].get(name)
+        unanswered = f"; {lost:.0%} of its clients get no answer" if lost else ""
+        lines.append(f"  {name}: {shown(phases['before'])} -> {shown(phases['after'])}{unanswered}")
+    lines += [f"  also down: {s['service']} ({s['cluster']}, {s['region']}): {s['effect']}" for s in found["alsoDown"]]
     verdict = found["capacity"]
+    short_answers = [f"{name} ({lost:.0%} unanswered)" for name, lost in found["unanswered"].items()]
     if verdict is None:
         lines.append("  capacity: no record declares demand (fleet:dns.records[].demand)")
+        if short_answers:
+            lines.append(f"Not every client gets an answer: {', '.join(short_answers)}.")
         return "\n".join(lines)
     for cluster, entry in verdict["clusters"].items():
         cap = entry["capacity"]
@@ -291,5 +297,11 @@ def what_if_text(found: dict[str, Any]) -> str:
             f"  {cluster}: load {entry['load']['vcpu']:g} vCPU, {entry['load']['memoryGib']:g} GiB; at maxSize {have}"
             + (f"; SHORT by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
         )
-    lines.append("The survivors carry the load." if verdict["carries"] else "The survivors fall short.")
+    if short_answers:
+        lines.append(
+            f"Not every client gets an answer: {', '.join(short_answers)}"
+            + ("; the survivors carry the rest of the load." if verdict["carries"] else "; the survivors fall short too.")
+        )
+    else:
+        lines.append("The survivors carry the load." if verdict["carries"] else "The survivors fall short.")
     return "\n".join(lines)

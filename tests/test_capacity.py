@@ -84,7 +84,8 @@ def test_surviving_every_serving_region_is_refused() -> None:
 def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     from plan.__main__ import main
 
-    assert main(["fleet", "--what-if", "region:us-east-1:down", "--json"]) == 0
+    # Exit 1: half of shop.example.com's clients get no answer, whatever the capacity.
+    assert main(["fleet", "--what-if", "region:us-east-1:down", "--json"]) == 1
     found = json.loads(capsys.readouterr().out)
     assert found["down"] == ["mgmt", "prod-us"]
     assert found["answers"]["api.example.com"] == {
@@ -93,7 +94,9 @@ def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[st
     }
     # The geolocation default is in the failed region: its clients get no answer.
     assert found["answers"]["shop.example.com"]["after"] == [{"cluster": "prod-eu", "share": 0.5}]
+    assert found["unanswered"] == {"shop.example.com": 0.5}
     assert found["capacity"]["carries"] is True
+    assert [s["service"] for s in found["alsoDown"]] == ["Argo CD hub", "Submariner broker"]
     assert main(["fleet", "--what-if", "nowhere:down"]) == 1
     assert "no cluster, region or zone by that name" in capsys.readouterr().err
 

@@ -115,7 +115,7 @@ def test_a_drain_that_would_leave_a_name_unanswered_or_a_failover_half_empty_is_
         "fleet:dns.minServingRegions is 1"
     ]
     (failover,) = problems_after(lambda raw: raw["clusters"][2].update(drained=True) or None)[:1] or [""]
-    assert "a failover record keeps both members" in failover
+    assert "a failover group is exactly one PRIMARY and one SECONDARY set" in failover
     (geo,) = [p for p in problems_after(lambda raw: raw["dns"]["records"][3].update(drained=["prod-us"])) if "default" in p]
     assert "point default at another cluster first" in geo
 

@@ -347,3 +347,87 @@ def test_view_for_another_accounts_principal_is_a_named_warning_on_every_deploy(
         )
         == []
     )
+
+
+# ---------------------------------------------------------------- drain and what-if advice that holds
+
+
+def drained(raw: dict[str, Any], cluster: str) -> None:
+    for entry in raw["clusters"]:
+        if entry["name"] == cluster:
+            entry["drained"] = True
+
+
+def test_draining_the_failover_secondary_says_what_works_and_the_advice_validates() -> None:
+    # Defect 4: draining prod-eu said "swap primary and secondary", but prod-eu is already app's
+    # secondary and swapping gives the same error.
+    from components.config.validation import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        validated(lambda raw: drained(raw, "prod-eu"))
+    (problem,) = refused.value.problems
+    assert problem == (
+        "fleet:dns.records[1]: drains prod-eu, app.example.com's failover secondary, which takes its traffic only while "
+        "prod-us fails its health check; a failover group is exactly one PRIMARY and one SECONDARY set, so drain prod-eu "
+        "per name on the other records (fleet:dns.records[].drained) instead of fleet:clusters[].drained; to keep "
+        "traffic from ever reaching prod-eu, give the record another secondary or another routing policy "
+        "(docs/runbooks.md, 'Preview a change')"
+    )
+
+    def as_advised(raw: dict[str, Any]) -> None:
+        for record in raw["dns"]["records"]:
+            if record["routing"] != "failover":
+                record["drained"] = ["prod-eu"]
+
+    spec = validated(as_advised)
+    served = {r.name: {t.cluster for t in spec.serving_targets(r)} for r in spec.dns.records}
+    assert served == {
+        "api.example.com": {"prod-us"},
+        "app.example.com": {"prod-us", "prod-eu"},
+        "www.example.com": {"prod-us"},
+        "shop.example.com": {"prod-us"},
+    }
+
+
+def test_draining_the_failover_primary_asks_for_the_swap_and_the_swap_validates() -> None:
+    from components.config.validation import ConfigError
+
+    def drain_primary(raw: dict[str, Any]) -> None:
+        raw["dns"]["records"][1]["drained"] = ["prod-us"]
+
+    with pytest.raises(ConfigError) as refused:
+        validated(drain_primary)
+    (problem,) = refused.value.problems
+    assert problem == (
+        "fleet:dns.records[1]: drains prod-us, app.example.com's failover primary, but a failover group is exactly one "
+        "PRIMARY and one SECONDARY set: to move its traffic, make prod-eu the primary and prod-us the secondary (a "
+        "clean update), and take prod-us out of fleet:dns.records[1].drained"
+    )
+
+    def swapped(raw: dict[str, Any]) -> None:
+        raw["dns"]["records"][1].update(primary="prod-eu", secondary="prod-us")
+
+    spec = validated(swapped)
+    assert spec.dns.records[1].primary == "prod-eu"
+
+
+def test_the_what_if_counts_unanswered_clients_and_the_shared_services_in_the_region(capsys: pytest.CaptureFixture[str]) -> None:
+    # Defect 4: "the survivors carry the load" while half of shop.example.com got no answer, and no
+    # word of the mgmt hub and the Submariner broker in the failed region.
+    from plan import __main__ as plan_main
+
+    assert plan_main.main(["prod", "--what-if", "region:us-east-1:down"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "  shop.example.com: prod-eu 50%, prod-us 50% -> prod-eu 50%; 50% of its clients get no answer" in out
+    assert out[-1] == (
+        "Not every client gets an answer: shop.example.com (50% unanswered); the survivors carry the rest of the load."
+    )
+    assert (
+        "  also down: Argo CD hub (mgmt of organization/fleet/mgmt, us-east-1): no cluster syncs, self-heals or rolls "
+        "back from Git until it returns (workloads keep running)"
+    ) in out
+    assert any(line.startswith("  also down: Submariner broker (prod-us, us-east-1)") for line in out)
+    assert plan_main.main(["prod", "--what-if", "region:eu-west-1:down"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "The survivors carry the load."
+    assert not [line for line in out if "also down" in line]

@@ -373,6 +373,31 @@ def _globalnet_problems(spec: FleetSpec, members: list[str]) -> list[str]:
     return problems
 
 
+def _failover_drain_problem(where: str, record: FailoverRecord, out: set[str], fleet_wide: set[str]) -> str:
+    """What works for a drained member of a failover record, which Route 53 keeps as exactly one
+    PRIMARY and one SECONDARY set (API reference, ResourceRecordSet.Failover): only a swap moves
+    traffic, and a drained cluster cannot stay in the group at all."""
+    cluster = record.primary if record.primary in out else record.secondary
+    if cluster in fleet_wide:
+        undrain = (
+            f"drain {cluster} per name on the other records (fleet:dns.records[].drained) instead of fleet:clusters[].drained"
+        )
+    else:
+        undrain = f"take {cluster} out of {where}.drained"
+    if cluster == record.primary:
+        return (
+            f"{where}: drains {cluster}, {record.name}'s failover primary, but a failover group is exactly one PRIMARY "
+            f"and one SECONDARY set: to move its traffic, make {record.secondary} the primary and {cluster} the "
+            f"secondary (a clean update), and {undrain}"
+        )
+    return (
+        f"{where}: drains {cluster}, {record.name}'s failover secondary, which takes its traffic only while "
+        f"{record.primary} fails its health check; a failover group is exactly one PRIMARY and one SECONDARY set, so "
+        f"{undrain}; to keep traffic from ever reaching {cluster}, give the record another secondary or another "
+        "routing policy (docs/runbooks.md, 'Preview a change')"
+    )
+
+
 def _drain_problems(spec: FleetSpec) -> list[str]:
     """A drain removes the cluster's record sets: it must leave every name answered, from enough regions."""
     assert spec.dns is not None
@@ -390,10 +415,7 @@ def _drain_problems(spec: FleetSpec) -> list[str]:
         if not out:
             continue
         if isinstance(record, FailoverRecord):
-            problems.append(
-                f"{where}: drains {', '.join(sorted(out))}, but a failover record keeps both members: evacuate by "
-                "swapping primary and secondary (a clean update)"
-            )
+            problems.append(_failover_drain_problem(where, record, out, fleet_wide=spec.drained_clusters))
             continue
         if isinstance(record, GeolocationRecord) and record.default_cluster in out:
             problems.append(
