@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from components.aws import eks_versions
 from components.config import hub_stack
 from components.config.stack_files import StackFileError, load_yaml, read_stack_file
 from components.config.validation import ConfigError
-from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, preflight
+from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, kubeconfig, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import (
@@ -98,12 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.all:
-        if args.stack is not None or any(
-            (args.diagram, args.kubeconfig, args.compare, args.access, args.upgrade_to, args.what_if, args.to)
-        ):
-            print("--all plans every stack and takes no stack or other option but --json", file=sys.stderr)
+        if args.stack is not None or any((args.diagram, args.compare, args.access, args.upgrade_to, args.what_if, args.to)):
+            print("--all plans every stack and takes no stack or other option but --json and --kubeconfig", file=sys.stderr)
             return 1
-        return _plan_all(args.json)
+        return _plan_all(args.json, args.kubeconfig)
     if args.stack is None:
         parser.print_usage(sys.stderr)
         print("python -m plan: a stack, or --all", file=sys.stderr)
@@ -199,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if any(plan["policy"].values()) or any(f["path"] is None for f in plan["flows"]) else 0
 
 
-def _plan_all(as_json: bool) -> int:
-    """Each stack's plan in deploy order; as JSON, one document keyed by stack."""
+def _plan_all(as_json: bool, kubeconfig_file: Path | None = None) -> int:
+    """Each stack's plan in deploy order; as JSON, one document keyed by stack; with a kubeconfig file,
+    every stack's contexts merged into it (the hub's marked and current)."""
     # A stack either runs a hub or joins one (validation), so hubs first is the deploy order
     # (python -m deploy.order says the same, and refuses what validation would).
     try:
@@ -210,16 +210,40 @@ def _plan_all(as_json: bool) -> int:
         return 1
     status = 0
     plans: dict[str, Any] = {}
-    for stack in order:
+    documents: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for stack in order:
+            written = Path(scratch) / stack
+            extra = ["--kubeconfig", str(written)] if kubeconfig_file is not None else []
+            if not as_json:
+                print(f"=== {stack} ===")
+                status |= main([stack, *extra])
+            else:
+                captured = io.StringIO()
+                with contextlib.redirect_stdout(captured):
+                    status |= main([stack, "--json", *extra])
+                text = captured.getvalue()
+                plans[stack] = json.loads(text) if text.strip() else None
+            if written.is_file():
+                documents[stack] = load_yaml(written)
+    if kubeconfig_file is not None:
+        hubs = {s: _hub_context(s) for s in documents}
+        try:
+            merged = kubeconfig.merge(documents, {s: h for s, h in hubs.items() if h})
+            _write_private(kubeconfig_file, kubeconfig.render(merged))
+        except ValueError as error:
+            print(f"python -m plan --all --kubeconfig: {error}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"cannot write the kubeconfig to {kubeconfig_file}: {exc.strerror}", file=sys.stderr)
+            return 1
         if not as_json:
-            print(f"=== {stack} ===")
-            status |= main([stack])
-            continue
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            status |= main([stack, "--json"])
-        text = captured.getvalue()
-        plans[stack] = json.loads(text) if text.strip() else None
+            contexts = [
+                f"{c['name']} ({c['context']['extensions'][0]['extension']['stack']}"
+                + (", hub)" if c["context"]["extensions"][0]["extension"]["role"] == "hub" else ")")
+                for c in merged["contexts"]
+            ]
+            print(f"kubeconfig {kubeconfig_file}: {', '.join(contexts)}; current: {merged['current-context']}")
     shared = shared_secrets_providers(stacks.STACK_DIR)
     if as_json:
         print(json.dumps({"order": order, "stacks": plans, "warnings": shared}, indent=2, sort_keys=True))
@@ -227,6 +251,15 @@ def _plan_all(as_json: bool) -> int:
         for warning in shared:
             print(f"warning: {warning}")
     return status
+
+
+def _hub_context(stack: str) -> str | None:
+    """The context name of ``stack``'s hub cluster (its contextPrefix and the cluster with role hub)."""
+    config = stack_config(stack)
+    clusters = config.get("fleet:clusters") or []
+    hub = next((c.get("name") for c in clusters if isinstance(c, dict) and c.get("role") == "hub"), None)
+    prefix = str((config.get("fleet:kubeconfig") or {}).get("contextPrefix", ""))
+    return f"{prefix}{hub}" if hub else None
 
 
 def shared_secrets_providers(directory: Path) -> list[str]:

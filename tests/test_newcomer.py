@@ -19,9 +19,9 @@ SHIPPED = ("mgmt", "prod", "staging", "fleet")
 
 
 def user_project(directory: Path) -> Path:
-    """The test project plus a user's new stack, dev: staging's file with its own cluster, range and deploy role."""
+    """The shipped stacks plus a user's new stack, dev: staging's file with its own cluster, range and deploy role."""
     project = directory / "project"
-    shutil.copytree(reference_stacks.test_project(), project)
+    shutil.copytree(reference_stacks.reference_project(), project)
     dev = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
     config = dev["config"]
     config["fleet:clusters"][0].update(name="dev-us", vpcCidr="10.41.0.0/16")
@@ -431,3 +431,42 @@ def test_the_what_if_counts_unanswered_clients_and_the_shared_services_in_the_re
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "The survivors carry the load."
     assert not [line for line in out if "also down" in line]
+
+
+# ---------------------------------------------------------------- one kubeconfig for every stack
+
+
+def test_plan_all_merges_every_stacks_contexts_with_the_hub_marked(
+    in_user_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Defect 5: plan --all --kubeconfig FILE was refused; it merges every stack's clusters.
+    import json
+    import subprocess
+
+    from plan import __main__ as plan_main
+
+    written = tmp_path / "fleet.kubeconfig"
+    assert plan_main.main(["--all", "--kubeconfig", str(written)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"kubeconfig {written}: dev-us (dev), mgmt (mgmt, hub), prod-eu (prod), prod-us (prod), staging-us (staging); "
+        "current: mgmt"
+    )
+    assert written.stat().st_mode & 0o777 == 0o600
+    # The independent reader: kubectl itself.
+    shown = subprocess.run(
+        ["kubectl", "config", "view", "--kubeconfig", str(written), "-o", "json"], check=True, capture_output=True, text=True
+    )
+    view = json.loads(shown.stdout)
+    assert view["current-context"] == "mgmt"
+    marks = {c["name"]: c["context"]["extensions"][0]["extension"] for c in view["contexts"]}
+    assert marks["mgmt"] == {"stack": "mgmt", "role": "hub"}
+    assert marks["dev-us"] == {"stack": "dev", "role": "member"}
+    assert {c["name"] for c in view["clusters"]} == set(marks)
+
+
+def test_two_stacks_with_one_context_name_are_refused_by_name() -> None:
+    from components.planning import kubeconfig
+
+    document = {"clusters": [{"name": "a"}], "users": [{"name": "a"}], "contexts": [{"name": "a", "context": {}}]}
+    with pytest.raises(ValueError, match="context 'a' is in stacks dev and prod: set fleet:kubeconfig.contextPrefix"):
+        kubeconfig.merge({"prod": document, "dev": document}, {})

@@ -84,3 +84,38 @@ def build(clusters: Sequence[ClusterAccess], current: str | None = None, prefix:
 
 def render(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+HUB_EXTENSION = "fleet"
+
+
+def merge(documents: dict[str, dict[str, Any]], hubs: dict[str, str]) -> dict[str, Any]:
+    """One kubeconfig of several stacks' (stack -> document): every cluster, user and context under its
+    own name, the hub's context marked (a ``fleet`` extension: stack and role, which kubectl keeps
+    and ignores) and current. ``hubs``: stack -> the name of its hub cluster's context.
+
+    Two stacks with one context name would overwrite each other in any kubeconfig: ValueError naming
+    both (give one stack fleet:kubeconfig.contextPrefix)."""
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+    owner: dict[str, str] = {}
+    current = ""
+    for stack, document in sorted(documents.items()):
+        for context in document.get("contexts", []):
+            name = context["name"]
+            if name in owner:
+                raise ValueError(
+                    f"context {name!r} is in stacks {owner[name]} and {stack}: set fleet:kubeconfig.contextPrefix in one of them"
+                )
+            owner[name] = stack
+            role = "hub" if hubs.get(stack) == name else "member"
+            marked = {**context["context"], "extensions": [{"name": HUB_EXTENSION, "extension": {"stack": stack, "role": role}}]}
+            merged["contexts"].append({"name": name, "context": marked})
+            if role == "hub":
+                current = name
+        merged["clusters"] += document.get("clusters", [])
+        merged["users"] += document.get("users", [])
+    for key in ("clusters", "users", "contexts"):
+        merged[key].sort(key=lambda entry: entry["name"])
+    merged["current-context"] = current or (merged["contexts"][0]["name"] if merged["contexts"] else "")
+    merged["preferences"] = {}
+    return merged
