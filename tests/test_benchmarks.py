@@ -107,6 +107,7 @@ def test_a_fleet_deploys_in_about_the_time_of_one_cluster(fleet: Run, prod: Run)
     ]
 
 
+@pytest.mark.slow  # it runs the benchmark command (12 s on an idle 2-vCPU machine, 101 s seen on a loaded one)
 def test_the_benchmark_command_reports_a_table() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--sizes", "3", "--repeat", "1", "--json"],
