@@ -22,15 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
-from typing import TYPE_CHECKING
 
 from components.planning.flows import Flow
 from components.planning.interconnect import endpoint_host
 from components.planning.kubeconfig import endpoint_from_eks_kubeconfig
+from offline.graph import Graph
 from offline.harness import Registration
-
-if TYPE_CHECKING:
-    from offline.reachability import Graph
 
 _ROUTE = "aws:ec2/route:Route"
 _ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"

@@ -8,9 +8,10 @@ from typing import Any
 from components.config.model import FleetSpec
 from components.planning import flows, preflight
 from offline import transition
+from offline.graph import Graph
 from offline.harness import Run
 from offline.policy_view import violations
-from offline.reachability import Graph, check
+from offline.reachability import check
 
 
 def flow_paths(

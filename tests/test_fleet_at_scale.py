@@ -16,8 +16,9 @@ from components.planning import flows, naming, preflight
 from components.planning.checks import load_fleet
 from components.planning.flows import Route
 from components.planning.preflight import PreflightError
+from offline.graph import Graph
 from offline.harness import Registration, Run, physical_name_length, run_program
-from offline.reachability import Graph, check
+from offline.reachability import check
 
 # Whole fleets of 10 and 30 clusters: `pytest -m "not slow"` skips them in a quick loop; CI runs them.
 pytestmark = pytest.mark.slow

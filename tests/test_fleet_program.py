@@ -16,8 +16,9 @@ from components.planning.autoscaling import NODE_GROUP_LABEL
 from components.planning.checks import load_fleet
 from components.planning.preflight import PreflightError
 from components.resources.cluster import CONTROL_PLANE_LOG_TYPES
+from offline.graph import Graph
 from offline.harness import Registration, Run, run_stack, stack_config, zone_table
-from offline.reachability import Graph, check
+from offline.reachability import check
 from tests.config_cases import staging_registered
 
 CLUSTERS = {"mgmt": "us-east-1", "prod-us": "us-east-1", "prod-eu": "eu-west-1"}

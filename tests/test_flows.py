@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.aws import service_quotas
 from components.planning import flows, preflight
 from components.planning.checks import load_fleet
 from components.planning.flows import Egress, FlowKind
+from offline.graph import Graph
 from offline.harness import Run, run_stack, stack_config
-from offline.reachability import Graph, check
+from offline.reachability import check
 
 
 def spec_of(stack: str = "fleet", mutate: Any = None) -> Any:
@@ -104,7 +106,7 @@ def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
     # gateway pool (gateways plus an update's surge of two per gateway AZ).
     nat = 1 if single_nat else azs
     broker_entries = operators + (members - 1) * (nat + 3 * gateways)
-    if broker_entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
+    if broker_entries > service_quotas.EKS_PUBLIC_ACCESS_CIDRS_MAX:
         errors = preflight.run(load_fleet(raw)).errors
         assert [e for e in errors if "publicAccessCidrs" in e] == [
             e for e in errors if e.startswith(f"mgmt public API endpoint: needs {broker_entries} publicAccessCidrs")
@@ -114,7 +116,8 @@ def test_the_limit_check_refuses_exactly_the_fleets_eks_would(
     spec = load_fleet(raw)
     assert preflight.run(spec).errors == []
     for cluster in spec.clusters:
-        assert flows.public_access_entries(spec, cluster.name, flows.fleet_flows(spec)) <= flows.EKS_PUBLIC_ACCESS_CIDRS_MAX
+        entries = flows.public_access_entries(spec, cluster.name, flows.fleet_flows(spec))
+        assert entries <= service_quotas.EKS_PUBLIC_ACCESS_CIDRS_MAX
 
 
 # ---------------------------------------------------------------- every flow has a path in the registered graph

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.fleets import generated_fleet
-from components.aws import cidr
+from components.aws import cidr, service_quotas
 from components.config.model import CableDriver, InterconnectMode
 from components.planning import interconnect, preflight, security_rules, submariner
 from components.planning.checks import load_fleet
@@ -181,7 +181,7 @@ def test_gateway_shards_hold_every_peer_once_within_60_rules(members: int, gatew
     for member in plan.members:
         shards = security_rules.gateway_shards(plan, member.name)
         assert sorted(p.name for shard in shards for p in shard) == sorted(p.name for p in plan.peers_of(member.name))
-        assert security_rules.shard_max_entries(plan) <= security_rules.INBOUND_RULES_PER_GROUP
+        assert security_rules.shard_max_entries(plan) <= service_quotas.INBOUND_RULES_PER_GROUP
         assert all(len(shard) * pool <= security_rules.shard_max_entries(plan) for shard in shards)
         assert len(shards) == max(1, math.ceil((members - 1) / (60 // pool)))
 

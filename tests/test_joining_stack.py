@@ -16,8 +16,9 @@ from components.planning import flows, preflight
 from components.planning.checks import load_fleet
 from components.planning.gitops import REGISTRATION_OUTPUT
 from components.planning.trust import INTERCONNECT_OUTPUT
+from offline.graph import Graph
 from offline.harness import ROOT, Run, placeholder_registration, run_stack, stack_config
-from offline.reachability import Graph, check
+from offline.reachability import check
 from tests.config_cases import staging_registered
 
 HUB = "organization/fleet/mgmt"

@@ -110,3 +110,54 @@ def test_a_backward_import_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     [problem] = backward_imports([path])
     assert f"({layer} is not below it)" in problem
+
+
+def import_cycles(paths: list[Path]) -> list[list[str]]:
+    """Cycles among the given modules' imports (type-checking imports included: a cycle hidden behind
+    TYPE_CHECKING is still two modules that cannot be understood apart)."""
+    names = {module_name(p): p for p in paths}
+    edges = {
+        name: sorted(
+            {m for _, m in imported_modules(path) if m in names and m != name}
+            | {
+                m.rsplit(".", 1)[0]
+                for _, m in imported_modules(path)
+                if m.rsplit(".", 1)[0] in names and m.rsplit(".", 1)[0] != name
+            }
+        )
+        for name, path in names.items()
+    }
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in edges[node]:
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for name in sorted(edges):
+        if name not in state:
+            visit(name)
+    return cycles
+
+
+def test_no_two_modules_import_each_other() -> None:
+    found = import_cycles(program_files())
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def test_a_cycle_behind_type_checking_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "offline").mkdir()
+    (tmp_path / "offline" / "a.py").write_text("from offline.b import thing\n")
+    (tmp_path / "offline" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from offline.a import other\n"
+    )
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert import_cycles(sorted((tmp_path / "offline").glob("*.py"))) == [["offline.a", "offline.b", "offline.a"]]

@@ -468,5 +468,5 @@ def test_two_stacks_with_one_context_name_are_refused_by_name() -> None:
     from components.planning import kubeconfig
 
     document = {"clusters": [{"name": "a"}], "users": [{"name": "a"}], "contexts": [{"name": "a", "context": {}}]}
-    with pytest.raises(ValueError, match="context 'a' is in stacks dev and prod: set fleet:kubeconfig.contextPrefix"):
+    with pytest.raises(ValueError, match=r"context 'a' is in stacks dev and prod: set fleet:kubeconfig\.contextPrefix"):
         kubeconfig.merge({"prod": document, "dev": document}, {})

@@ -9,12 +9,13 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.aws import cidr
+from components.aws import cidr, service_quotas
 from components.planning import flows
 from components.planning import submariner as plan
 from components.planning.checks import load_fleet
 from components.planning.iam_policies import GATEWAY_POOL_TAG
 from offline import reachability
+from offline.graph import Graph
 from offline.harness import Registration, Run, run_stack, stack_config
 from tests.reference import unknown_keys
 
@@ -361,7 +362,7 @@ def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
     )
     tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
     assert {f.ports for f in tunnels} == {(4490, 4500)}
-    graph = reachability.Graph(run)
+    graph = Graph(run)
     assert all(reachability.check(graph, f).path for f in tunnels)
     assert submariner(run, "prod-us")["cableDriver"] == "wireguard"
 
@@ -461,7 +462,7 @@ def test_open_tunnels_reach_every_peer_and_pass_the_policy_pack(opened: Run) -> 
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config("fleet").items()}
     spec = load_fleet(raw | {"submariner": {**raw["submariner"], "gatewayPeers": "anywhere"}})
     tunnels = [f for f in flows.fleet_flows(spec) if f.kind is flows.FlowKind.TUNNEL]
-    graph = reachability.Graph(opened)
+    graph = Graph(opened)
     assert tunnels
     assert all(reachability.check(graph, f).path for f in tunnels)
     assert all(not found for found in violations(opened).values()), violations(opened)
@@ -500,4 +501,4 @@ def test_moving_to_one_routed_range_list_per_member_is_one_clean_deploy(fleet: R
     for member in MEMBERS:
         # The new rule is created before the old ones go: for a moment the group counts both.
         old = [r for r in before.of_type(INGRESS) if r.name.startswith(f"{member}-submariner-from-peers-")]
-        assert len(old) + len(routed_ranges(fleet, member)) <= security_rules.INBOUND_RULES_PER_GROUP
+        assert len(old) + len(routed_ranges(fleet, member)) <= service_quotas.INBOUND_RULES_PER_GROUP

@@ -25,6 +25,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# cluster-autoscaler's image must match the cluster's Kubernetes minor version (its README).
+AUTOSCALER_IMAGE_TAGS = {
+    "1.31": "v1.31.0",
+    "1.32": "v1.32.0",
+    "1.33": "v1.33.0",
+    "1.34": "v1.34.0",
+    "1.35": "v1.35.0",
+}
+
 # Kubelets may be this many minors older than the API server (Kubernetes version skew policy, 1.28+).
 NODE_SKEW_MINORS = 3
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..aws import eks_releases
 from ..config.model import NodeGroupSpec, Taint
 
 # Lets workloads select a node group by its config name; EKS's own label carries a generated name.
@@ -38,14 +39,6 @@ GPU_RESOURCE = "nvidia.com/gpu"
 ACCELERATOR_LABEL = "k8s.amazonaws.com/accelerator"
 CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType"
 
-# cluster-autoscaler's image must match the cluster's Kubernetes minor version (its README).
-AUTOSCALER_IMAGE_TAGS = {
-    "1.31": "v1.31.0",
-    "1.32": "v1.32.0",
-    "1.33": "v1.33.0",
-    "1.34": "v1.34.0",
-    "1.35": "v1.35.0",
-}
 
 # GPUs per instance for the NVIDIA families' sizes (EC2 accelerated computing instance specs),
 # as cluster-autoscaler's built-in table has them.
@@ -141,7 +134,7 @@ def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_versi
         "cloudProvider": "aws",
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster},
-        "image": {"tag": AUTOSCALER_IMAGE_TAGS[kubernetes_version]},
+        "image": {"tag": eks_releases.AUTOSCALER_IMAGE_TAGS[kubernetes_version]},
         "rbac": {
             "serviceAccount": {
                 "name": AUTOSCALER_SERVICE_ACCOUNT,

@@ -17,9 +17,6 @@ from enum import StrEnum
 from ..config.model import ClusterSpec, FleetSpec, NatGateways
 from . import interconnect, submariner
 
-# EKS accepts at most 40 CIDR blocks in a cluster's publicAccessCidrs
-# (aws/containers-roadmap#2174; EKS API reference, VpcConfigRequest.publicAccessCidrs).
-EKS_PUBLIC_ACCESS_CIDRS_MAX = 40
 KUBERNETES_API_PORT = 443
 
 # Parties outside this stack's clusters.

@@ -23,78 +23,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import cidr, ec2_quotas, instance_offerings, regions
+from ..aws.service_quotas import (
+    EKS_PUBLIC_ACCESS_CIDRS_MAX,
+    EKS_QUOTAS,
+    EKS_SELF_RULES,
+    GROUPS_QUOTA,
+    QUOTAS,
+    ROUTE53_QUOTAS,
+    RULES_QUOTA,
+    RULES_TIMES_GROUPS,
+    VPC_QUOTAS,
+    WEIGHTED_RECORDS_PER_NAME,
+    Quota,
+)
 from ..config.model import FleetSpec, WeightedRecord
 from ..config.validation import ConfigError
 from . import capacity, flows, gitops, instances, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
-
-EKS_QUOTAS = "EKS user guide, Amazon EKS service quotas; EKS API reference, VpcConfigRequest"
-VPC_QUOTAS = "Amazon VPC user guide, Amazon VPC quotas"
-WEIGHTED_RECORDS_PER_NAME = 100
-ROUTE53_QUOTAS = "Route 53 developer guide, Quotas"
-
-
-@dataclass(frozen=True)
-class Quota:
-    """An adjustable quota: its key under fleet:quotas, AWS's default, and how to raise it."""
-
-    key: str
-    title: str
-    default: int
-    scope: str
-    """region or account."""
-    service: str
-    code: str | None = None
-    """The Service Quotas code, where it is one we could confirm."""
-
-    def how_to_raise(self, region: str | None, needed: int) -> str:
-        where = f" --region {region}" if region else " --region us-east-1"
-        if self.code is not None:
-            request = (
-                f"aws service-quotas request-service-quota-increase --service-code {self.service} "
-                f"--quota-code {self.code} --desired-value {needed}{where}"
-            )
-        else:
-            request = f"Service Quotas console ({self.service}: {self.title}){where}"
-        declared = f"fleet:quotas.regions.{region}.{self.key}" if region else f"fleet:quotas.account.{self.key}"
-        return f"request it ({request}), then declare {declared}: {needed}"
-
-
-# Defaults from each service's quota page (Service Quotas shows the account's current values).
-QUOTAS = {
-    q.key: q
-    for q in (
-        Quota("elasticIps", "EC2-VPC Elastic IPs", 5, "region", "ec2", "L-0263D0A3"),
-        Quota("vpcs", "VPCs per Region", 5, "region", "vpc", "L-F678F1CE"),
-        Quota("internetGateways", "Internet gateways per Region", 5, "region", "vpc", "L-A4707A72"),
-        Quota("natGatewaysPerAz", "NAT gateways per Availability Zone", 5, "region", "vpc", "L-FE5A380F"),
-        Quota("networkLoadBalancers", "Network Load Balancers per Region", 50, "region", "elasticloadbalancing", "L-69A177A2"),
-        Quota("resolverEndpoints", "Endpoints per AWS Region (Route 53 Resolver)", 4, "region", "route53resolver"),
-        Quota("peeringConnectionsPerVpc", "Active VPC peering connections per VPC", 50, "region", "vpc", "L-7E9ECCDB"),
-        Quota("routesPerRouteTable", "Routes per route table", 50, "region", "vpc", "L-93826ACB"),
-        Quota("transitGateways", "Transit gateways per Region", 5, "region", "ec2"),
-        Quota("transitGatewayPeeringAttachments", "Peering attachments per transit gateway", 50, "region", "ec2"),
-        Quota("prefixListsPerRegion", "Prefix lists per Region", 100, "region", "vpc"),
-        Quota("route53HealthChecks", "Health checks per account", 200, "account", "route53", "L-ACB674F3"),
-        Quota("iamOidcProviders", "OpenID Connect providers per account", 100, "account", "iam"),
-    )
-}
-RULES_QUOTA = Quota(
-    "inboundRulesPerSecurityGroup",
-    "Inbound or outbound rules per security group",
-    security_rules.INBOUND_RULES_PER_GROUP,
-    "region",
-    "vpc",
-    "L-0EA8095F",
-)
-GROUPS_QUOTA = Quota(
-    "securityGroupsPerInterface",
-    "Security groups per network interface",
-    security_rules.GROUPS_PER_INTERFACE,
-    "region",
-    "vpc",
-    "L-2AFB9258",
-)
 
 
 @dataclass(frozen=True)
@@ -271,14 +216,14 @@ def _allow_lists(spec: FleetSpec, fleet_flows: tuple[Flow, ...], report: Report)
     for cluster in sorted(spec.clusters, key=lambda c: c.name):
         entries = flows.public_access_entries(spec, cluster.name, fleet_flows)
         report.allow_lists[cluster.name] = entries
-        if entries > flows.EKS_PUBLIC_ACCESS_CIDRS_MAX:
+        if entries > EKS_PUBLIC_ACCESS_CIDRS_MAX:
             sources = ", ".join(
                 s.source
                 for s in flows.api_sources(fleet_flows, cluster.name, keep_internet_path=spec.interconnect.keep_internet_path)
             )
             report.errors.append(
                 f"{cluster.name} public API endpoint: needs {entries} publicAccessCidrs (fleet:apiAccessCidrs plus the "
-                f"egress addresses of {sources}); limit {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX}, not adjustable ({EKS_QUOTAS}); "
+                f"egress addresses of {sources}); limit {EKS_PUBLIC_ACCESS_CIDRS_MAX}, not adjustable ({EKS_QUOTAS}); "
                 "fix: fleet:interconnect.mode: peering (API calls then take the hub's peering), fewer apiAccessCidrs, "
                 "or natGateways: Single on the callers"
             )
@@ -320,9 +265,7 @@ def security_group_uses(spec: FleetSpec) -> list[GroupUse]:
         routed = security_rules.routed_rules(plan, name) if plan and name in members else ()
         api = security_rules.api_rules(private, name, routed) if private else ()
         edge = 1 if name in owned_edges else 0
-        groups.append(
-            GroupUse(f"{name} cluster security group", region, security_rules.EKS_SELF_RULES + edge + len(routed) + len(api))
-        )
+        groups.append(GroupUse(f"{name} cluster security group", region, EKS_SELF_RULES + edge + len(routed) + len(api)))
         if edge:
             groups.append(GroupUse(f"{name} edge NLB group", region, 1, 1))
         if plan and name in members:
@@ -358,10 +301,10 @@ def _security_groups(spec: FleetSpec, report: Report) -> None:
     regions = {c.region for c in spec.clusters}
     for region in sorted(regions):
         rules, per_interface = _limit(spec, RULES_QUOTA, region), _limit(spec, GROUPS_QUOTA, region)
-        if rules * per_interface > security_rules.RULES_TIMES_GROUPS:
+        if rules * per_interface > RULES_TIMES_GROUPS:
             report.errors.append(
                 f"{region}: fleet:quotas declares {rules} rules per group x {per_interface} groups per interface = "
-                f"{rules * per_interface}; AWS caps the product at {security_rules.RULES_TIMES_GROUPS} ({VPC_QUOTAS}); "
+                f"{rules * per_interface}; AWS caps the product at {RULES_TIMES_GROUPS} ({VPC_QUOTAS}); "
                 "fix: lower one of the two declared values to what the account really has"
             )
     if plan is None:
@@ -645,7 +588,7 @@ def text(checked: dict[str, Any]) -> str:
     lines += [f"  warning: {w}" for w in checked["warnings"]]
     if checked["allowLists"]:
         cluster, entries = max(checked["allowLists"].items(), key=lambda kv: (kv[1], kv[0]))
-        lines.append(f"  largest allow list: {cluster}, {entries} of {flows.EKS_PUBLIC_ACCESS_CIDRS_MAX} publicAccessCidrs")
+        lines.append(f"  largest allow list: {cluster}, {entries} of {EKS_PUBLIC_ACCESS_CIDRS_MAX} publicAccessCidrs")
     if group := checked["largestSecurityGroup"]:
         rules = max(group["inbound"], group["outbound"])
         lines.append(f"  largest security group: {group['name']}, {rules} rules (default limit {RULES_QUOTA.default})")

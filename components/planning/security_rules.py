@@ -16,17 +16,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from ..aws import cidr
+from ..aws.service_quotas import INBOUND_RULES_PER_GROUP
 from . import submariner
 from .interconnect import DNS_PORT, InterconnectPlan
 from .submariner import ClusterSet, Member, PortRule
 
-# Defaults of adjustable quotas (VPC user guide, "Amazon VPC quotas", security groups).
-INBOUND_RULES_PER_GROUP = 60
-GROUPS_PER_INTERFACE = 5
-# Not adjustable: the product of the two quotas above.
-RULES_TIMES_GROUPS = 1000
-# EKS's cluster security group comes with one inbound rule: everything from itself.
-EKS_SELF_RULES = 1
 ALL = "-1"
 API_PORT = 443
 

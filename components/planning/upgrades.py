@@ -15,7 +15,7 @@ from typing import Any
 
 from ..aws import eks_releases, eks_versions
 from ..config.model import AddonPin, FleetSpec
-from . import autoscaling, gitops
+from . import gitops
 
 THIS_STACK = ""
 
@@ -181,7 +181,7 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
         if release is not None
         else ["(no pinned add-on builds for this minor)"]
     )
-    addons.append(f"cluster-autoscaler image {autoscaling.AUTOSCALER_IMAGE_TAGS.get(new, '(none for this minor)')}")
+    addons.append(f"cluster-autoscaler image {eks_releases.AUTOSCALER_IMAGE_TAGS.get(new, '(none for this minor)')}")
     for addon, pin in sorted(cluster.addon_pins.items()):
         if isinstance(pin, dict):
             addons.append(f"{addon} {pin.get(new, '(not pinned for this minor)')}")
@@ -221,7 +221,7 @@ def _gates(wave: Wave, target: str) -> list[Gate]:
     minors = sorted(
         {new for c in wave.clusters for _, new in eks_releases.hops(_start(c, target), target)}, key=eks_releases.minor
     )
-    unpinned = [m for m in minors if m not in eks_releases.RELEASES or m not in autoscaling.AUTOSCALER_IMAGE_TAGS]
+    unpinned = [m for m in minors if m not in eks_releases.RELEASES or m not in eks_releases.AUTOSCALER_IMAGE_TAGS]
     # A per-minor pin (fleet:addons) must cover every minor the wave's clusters pass through.
     unpinned += sorted(
         {
