@@ -6,8 +6,9 @@ import gc
 import pulumi
 
 from components.config import hub_stack
+from components.config.errors import ConfigError
 from components.config.stack_config import raw_fleet_config
-from components.config.validation import ConfigError, version_problems, version_warnings
+from components.config.version_rules import version_problems, version_warnings
 from components.planning import checks, identity, preflight
 from components.resources.fleet import build_fleet
 

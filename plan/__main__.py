@@ -19,8 +19,8 @@ from typing import Any
 
 from components.aws import eks_versions
 from components.config import hub_stack
+from components.config.errors import ConfigError
 from components.config.stack_files import StackFileError, load_yaml, read_stack_file
-from components.config.validation import ConfigError
 from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, kubeconfig, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
 from offline import harness, overlay_demand, stacks, upgrade_gates

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import ConfigError
+from components.config.errors import ConfigError
 from components.planning.checks import load_fleet
 from offline.harness import stack_config
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from components.aws.eks_access import AccessLevel
 from components.config import hub_stack
 from components.config.access import AccessEntrySpec
-from components.config.validation import ConfigError
+from components.config.errors import ConfigError
 from components.planning import identity
 from components.planning.checks import load_fleet
 from offline.harness import ACCOUNT, DEPLOYER_ROLE_ARN, ROOT, Run, deployer_session, run_stack, stack_config

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from components.config.errors import ConfigError
 from components.config.model import FleetSpec
-from components.config.validation import ConfigError
 from components.planning.checks import load_fleet
 from offline.harness import run_stack
 from tests.config_cases import problems_after, raw_prod

@@ -38,7 +38,7 @@ def test_extended_support_is_billed_then_ends_in_an_upgrade_by_eks() -> None:
 
 
 def test_a_protected_cluster_due_for_an_upgrade_by_eks_is_refused() -> None:
-    from components.config.validation import version_problems
+    from components.config.version_rules import version_problems
     from components.planning.checks import load_fleet
     from tests.config_cases import raw_prod
 

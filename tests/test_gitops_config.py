@@ -50,7 +50,7 @@ def test_a_stack_with_a_hub_cannot_join_another() -> None:
 def test_hub_stack_name_is_fully_qualified() -> None:
     raw = {key.removeprefix("fleet:"): value for key, value in stack_config("staging").items()}
     raw["hub"] = {"stack": "prod"}
-    from components.config.validation import ConfigError
+    from components.config.errors import ConfigError
     from components.planning.checks import load_fleet
 
     with pytest.raises(ConfigError) as caught:

@@ -74,7 +74,7 @@ def test_refuses_what_eks_has_no_image_for(instance_type: str, reason: str) -> N
 
 
 def test_a_node_group_of_amd_gpus_is_a_config_error_naming_the_path() -> None:
-    from components.config.validation import ConfigError
+    from components.config.errors import ConfigError
     from components.planning.checks import load_fleet
     from offline.harness import stack_config
 

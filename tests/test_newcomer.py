@@ -306,7 +306,7 @@ def validated(mutate: Any) -> Any:
 
 def test_admin_for_another_accounts_principal_is_refused_unless_the_account_is_trusted() -> None:
     # Defect 3: an admin grant to a principal in another AWS account passed silently.
-    from components.config.validation import ConfigError
+    from components.config.errors import ConfigError
 
     with pytest.raises(ConfigError) as refused:
         validated(
@@ -361,7 +361,7 @@ def drained(raw: dict[str, Any], cluster: str) -> None:
 def test_draining_the_failover_secondary_says_what_works_and_the_advice_validates() -> None:
     # Defect 4: draining prod-eu said "swap primary and secondary", but prod-eu is already app's
     # secondary and swapping gives the same error.
-    from components.config.validation import ConfigError
+    from components.config.errors import ConfigError
 
     with pytest.raises(ConfigError) as refused:
         validated(lambda raw: drained(raw, "prod-eu"))
@@ -390,7 +390,7 @@ def test_draining_the_failover_secondary_says_what_works_and_the_advice_validate
 
 
 def test_draining_the_failover_primary_asks_for_the_swap_and_the_swap_validates() -> None:
-    from components.config.validation import ConfigError
+    from components.config.errors import ConfigError
 
     def drain_primary(raw: dict[str, Any]) -> None:
         raw["dns"]["records"][1]["drained"] = ["prod-us"]

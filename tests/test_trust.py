@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.config.validation import ConfigError
+from components.config.errors import ConfigError
 from components.planning import trust
 from offline.harness import placeholder_hub, placeholder_registration, run_stack
 from offline.mock_aws import PEERINGS, peering_description

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import ConfigError, config_path
 from .model import FleetSpec
 from .stack_files import StackFileError, load_yaml, read_stack_file
-from .validation import ConfigError, config_path, parse_fleet
+from .validation import parse_fleet
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.runtime import config as runtime_config
 
-from .validation import NAMESPACE
+from .errors import NAMESPACE
 
 
 def _decode(value: Any) -> Any:

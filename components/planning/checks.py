@@ -12,8 +12,10 @@ from collections.abc import Mapping
 
 from ..aws import cidr, labels
 from ..config import hub_stack
+from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec, InterconnectMode
-from ..config.validation import ConfigError, config_path, fleet_problems, parse_model
+from ..config.stack_rules import fleet_problems
+from ..config.validation import parse_model
 from . import gitops, interconnect, submariner
 
 

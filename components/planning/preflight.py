@@ -36,8 +36,8 @@ from ..aws.service_quotas import (
     WEIGHTED_RECORDS_PER_NAME,
     Quota,
 )
+from ..config.errors import ConfigError
 from ..config.model import FleetSpec, WeightedRecord
-from ..config.validation import ConfigError
 from . import capacity, flows, gitops, instances, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 

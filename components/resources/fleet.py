@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..aws import arc, cidr, zones
+from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec
-from ..config.validation import ConfigError, config_path
 from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
 from ..planning import gitops as gitops_plan
 from ..planning.gitops import REGISTRATION_OUTPUT

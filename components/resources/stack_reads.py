@@ -17,8 +17,8 @@ import pulumi_aws as aws
 from pulumi.runtime.sync_await import _sync_await
 
 from ..config import hub_stack
+from ..config.errors import ConfigError
 from ..config.model import FleetSpec
-from ..config.validation import ConfigError
 from ..planning import gitops as gitops_plan
 from ..planning import interconnect, trust
 from . import providers
