@@ -200,9 +200,10 @@ def test_a_hundred_p5_nodes_are_named_against_the_p_quota_and_where_ec2_offers_t
     checked = preflight_of(document)
     (missing,) = checked.errors
     assert missing.startswith(
-        "fleet:clusters[1].nodeGroups[2] (prod-eu/train, eu-west-1): p5.48xlarge not offered in the region "
-        "(components/aws/instance_offerings.py"
+        "fleet:clusters[1].nodeGroups[2] (prod-eu/train, eu-west-1, zones euw1-az1, euw1-az2, euw1-az3): p5.48xlarge "
+        "not offered in the region (components/aws/instance_offerings.py"
     )
+    assert "EKS refuses to create a node group with a type a zone of its subnets lacks" in missing
     (us,) = [w for w in checked.warnings if w.startswith("us-east-1: On-Demand P instances (vCPUs)")]
     assert "prod-us/train:p5.48xlarge at maxSize need 19200 vCPUs (L-417A185B" in us
     assert "AWS's default is 0" in us
@@ -280,6 +281,31 @@ def test_the_ec2_data_is_what_the_pinned_moto_ships() -> None:
     from offline import ec2_data
 
     assert ec2_data.stale() == []
+
+
+def test_a_type_missing_from_one_zone_of_the_group_is_an_error() -> None:
+    # EKS's CreateNodegroup refuses a type one subnet's zone lacks (400 InvalidRequestException). EC2
+    # offers p5en.48xlarge in use1-az2 and use1-az6 only, and prod-us spans use1-az1, -az2 and -az4.
+    from components.aws import instance_offerings
+
+    assert instance_offerings.offered_zones("p5en.48xlarge", "us-east-1") == ("use1-az2", "use1-az6")
+    document = with_training_group("prod", "p5en.48xlarge", 1)
+    document["config"]["fleet:clusters"][1]["nodeGroups"].pop()
+    (error,) = preflight_of(document).errors
+    assert error.startswith(
+        "fleet:clusters[0].nodeGroups[3] (prod-us/train, us-east-1, zones use1-az1, use1-az2, use1-az4): p5en.48xlarge "
+        "not offered in use1-az1, use1-az4"
+    )
+
+
+def test_a_region_the_copy_does_not_know_is_said_not_checked() -> None:
+    document = with_training_group("staging", "m7i.large", 1)
+    document["config"]["fleet:clusters"][0]["region"] = "mx-central-1"
+    warnings = preflight_of(document).warnings
+    assert (
+        "mx-central-1: components/aws/instance_offerings.py has no offerings for this region: its instance types are "
+        "not checked (aws ec2 describe-instance-type-offerings --location-type availability-zone-id)" in warnings
+    )
 
 
 def test_the_offerings_answer_as_ec2_does() -> None:

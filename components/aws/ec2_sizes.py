@@ -1,9 +1,9 @@
 """vCPU and memory of EC2 instance types, as EC2's DescribeInstanceTypes gives them.
 
 Source: ``data/ec2_instance_types.json`` (type -> [DefaultVCpus, MemoryInfo.SizeInMiB]), copied by
-``python -m offline.ec2_data --update`` from the DescribeInstanceTypes answers moto ships (moto 5.2.6,
-crawled from AWS in November 2026). A type EC2 does not list there (newer than the copy, or misspelt)
-has an unknown size: the capacity and quota checks say so, never guess.
+``python -m offline.ec2_data --update`` from the DescribeInstanceTypes answers moto ships (moto
+5.2.6, released 2026-11-23; moto records no date of its crawl). A type EC2 does not list there
+(newer than the copy, or misspelt) has an unknown size: the capacity and quota checks say so.
 """
 
 from __future__ import annotations

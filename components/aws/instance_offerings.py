@@ -2,16 +2,19 @@
 
 Source: ``data/ec2_offerings.json.gz`` (region -> type -> zone IDs), copied by ``python -m
 offline.ec2_data --update`` from the DescribeInstanceTypeOfferings answers (location type
-availability-zone-id) moto ships (moto 5.2.6, crawled from AWS in November 2026). AWS's page is
-"Amazon EC2 instance types by Region" (docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html).
-Offered is not the same as having capacity, and AWS adds types and zones over time: a region or a
-type the copy does not list is not checked. The live check is
+availability-zone-id) moto ships (moto 5.2.6, released 2026-11-23; moto records no date of its
+crawl, from one account). AWS's page is "Amazon EC2 instance types by Region"
+(docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html). Offered is not the same
+as having capacity, and AWS adds types and zones over time: a region or a type the copy does not
+list is not checked (the preflight says so for a region). The live check is
 
     aws ec2 describe-instance-type-offerings --region REGION --location-type availability-zone-id \
         --filters Name=instance-type,Values=TYPE --query 'InstanceTypeOfferings[].Location'
 
-A managed node group whose types no zone of its subnets offers never gets a node: its Auto Scaling
-group fails every launch (EKS reports the group degraded) while the deploy itself succeeds.
+EKS refuses to create a managed node group with a type that a zone of its subnets does not offer
+(CreateNodegroup: 400 InvalidRequestException, "Your requested instance type (g4dn.xlarge) is not
+supported in your requested Availability Zone (us-west-2d)"; awslabs/ec2-spot-workshops#154,
+eksctl-io/eksctl#6461): the deploy stops after the cluster is built.
 """
 
 from __future__ import annotations
@@ -24,12 +27,17 @@ from pathlib import Path
 from . import ec2_sizes
 
 OFFERINGS_FILE = Path(__file__).parent / "data" / "ec2_offerings.json.gz"
-SNAPSHOT = "EC2's offerings as moto 5.2.6 ships them (November 2026)"
+SNAPSHOT = "EC2's offerings as moto 5.2.6 ships them (released 2026-11-23)"
 
 
 @cache
 def _offerings() -> dict[str, dict[str, list[str]]]:
     return dict(json.loads(gzip.decompress(OFFERINGS_FILE.read_bytes())))
+
+
+def regions() -> tuple[str, ...]:
+    """The regions the copy has EC2's answers for."""
+    return tuple(sorted(_offerings()))
 
 
 def offered_zones(instance_type: str, region: str) -> tuple[str, ...] | None:

@@ -24,7 +24,8 @@ class Group:
     instance_types: tuple[str, ...]
     max_nodes: int
     spot: bool
-    zonal: bool
+    zones: tuple[str, ...]
+    """The zone IDs of the subnets it is created in (a per-zone group: every zone, one group each)."""
 
 
 def groups(spec: FleetSpec) -> Iterator[Group]:
@@ -32,19 +33,20 @@ def groups(spec: FleetSpec) -> Iterator[Group]:
     plan = submariner.plan_clusterset(spec)
     members = {m.name for m in plan.members} if plan else set()
     for i, cluster in enumerate(spec.clusters):
+        spanned = regions.chosen_zone_ids(cluster.region, cluster.availability_zones)
         for k, group in enumerate(cluster.node_groups):
-            zones = cluster.availability_zones
-            sizes = autoscaling.registered_sizes(group, zones)
+            sizes = autoscaling.registered_sizes(group, len(spanned))
             yield Group(
                 cluster,
                 group.name,
                 f"fleet:clusters[{i}].nodeGroups[{k}]",
                 tuple(group.instance_types),
-                sizes.max_size * (zones if group.zonal else 1),
+                sizes.max_size * (len(spanned) if group.zonal else 1),
                 group.capacity_type is CapacityType.SPOT,
-                group.zonal,
+                spanned,
             )
         if plan is not None and cluster.name in members and spec.submariner is not None:
+            # The gateways' group spans the first gatewaysPerCluster public subnets (resources/submariner.py).
             yield Group(
                 cluster,
                 "submariner-gateway",
@@ -52,7 +54,7 @@ def groups(spec: FleetSpec) -> Iterator[Group]:
                 (spec.submariner.gateway_instance_type,),
                 plan.pool_addresses,
                 False,
-                False,
+                spanned[: plan.gateways_per_cluster],
             )
 
 
@@ -111,7 +113,7 @@ def offering_gaps(spec: FleetSpec) -> list[Offering]:
     """Each known instance type of each group in the zones its cluster spans, where some lack it."""
     gaps = []
     for group in groups(spec):
-        spanned = regions.chosen_zone_ids(group.cluster.region, group.cluster.availability_zones)
+        spanned = group.zones
         for instance_type in group.instance_types:
             offered = instance_offerings.offered_zones(instance_type, group.cluster.region)
             if offered is None:

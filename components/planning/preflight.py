@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws import cidr, ec2_quotas, instance_offerings, regions
+from ..aws import cidr, ec2_quotas, instance_offerings
 from ..aws.service_quotas import (
     EKS_PUBLIC_ACCESS_CIDRS_MAX,
     EKS_QUOTAS,
@@ -552,33 +552,32 @@ def _vcpus(spec: FleetSpec, report: Report) -> None:
 
 
 def _offerings(spec: FleetSpec, report: Report) -> None:
-    """Instance types in the zones each cluster spans (instance_offerings): a group no zone can launch
-    in never gets a node, and the deploy says nothing."""
+    """Instance types in the zones of each group's subnets (instance_offerings): EKS refuses to create
+    a managed node group with a type one of its subnets' zones does not offer (CreateNodegroup: 400
+    InvalidRequestException, "Your requested instance type (...) is not supported in your requested
+    Availability Zone (...)"; awslabs/ec2-spot-workshops#154, eksctl-io/eksctl#6461), after the
+    cluster is built: the deploy stops halfway."""
     by_group: dict[str, list[instances.Offering]] = {}
     for gap in instances.offering_gaps(spec):
         by_group.setdefault(gap.group.path, []).append(gap)
     for path, gaps in sorted(by_group.items()):
         group = gaps[0].group
-        where = f"{path} ({group.cluster.name}/{group.name}, {group.cluster.region})"
-        spanned = regions.chosen_zone_ids(group.cluster.region, group.cluster.availability_zones)
-        missing = {gap.instance_type: set(gap.missing_zones) for gap in gaps}
-        known = [t for t in group.instance_types if instance_offerings.offered_zones(t, group.cluster.region) is not None]
-        dead = [z for z in spanned if known == list(group.instance_types) and all(z in missing.get(t, set()) for t in known)]
         listing = "; ".join(
-            f"{t} not offered in {'the region' if len(m) == len(spanned) else ', '.join(sorted(m))}" for t, m in missing.items()
+            f"{gap.instance_type} not offered in "
+            + ("the region" if len(gap.missing_zones) == len(group.zones) else ", ".join(gap.missing_zones))
+            for gap in gaps
         )
-        source = (
-            f"(components/aws/instance_offerings.py, {instance_offerings.SNAPSHOT}; "
-            "check live with aws ec2 describe-instance-type-offerings)"
+        report.errors.append(
+            f"{path} ({group.cluster.name}/{group.name}, {group.cluster.region}, zones {', '.join(group.zones)}): {listing} "
+            f"(components/aws/instance_offerings.py, {instance_offerings.SNAPSHOT}; check live with aws ec2 "
+            "describe-instance-type-offerings); EKS refuses to create a node group with a type a zone of its subnets "
+            "lacks: pick types every zone offers, or another region"
         )
-        if len(dead) == len(spanned) or (group.zonal and dead):
-            report.errors.append(
-                f"{where}: {listing} {source}; no node can launch "
-                + ("there" if len(dead) == len(spanned) else f"in {', '.join(dead)}, which this per-zone group needs")
-                + ": pick a type offered in every zone of the cluster, or another region"
-            )
-        else:
-            report.warnings.append(f"{where}: {listing} {source}; the group launches only where a type is offered")
+    for region in sorted({c.region for c in spec.clusters} - set(instance_offerings.regions())):
+        report.warnings.append(
+            f"{region}: components/aws/instance_offerings.py has no offerings for this region: its instance types are "
+            "not checked (aws ec2 describe-instance-type-offerings --location-type availability-zone-id)"
+        )
 
 
 def text(checked: dict[str, Any]) -> str:
