@@ -11,7 +11,8 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
-from components.config.stack_files import StackFile, load_yaml, read_stack_file
+from components.config import stack_files
+from components.config.stack_files import StackFile, read_stack_file
 from components.planning.trust import hub_role_name_prefix
 
 from .mock_aws import EKS_CLUSTERS, FAKE_CA, PEERINGS, eks_description, eks_endpoint, peering_description
@@ -23,12 +24,7 @@ ORGANIZATION = "organization"
 
 
 def project_defaults() -> dict[str, Any]:
-    project = load_yaml(ROOT / "Pulumi.yaml")
-    return {
-        f"{PROJECT}:{key}": spec["default"]
-        for key, spec in (project.get("config") or {}).items()
-        if isinstance(spec, dict) and "default" in spec
-    }
+    return stack_files.project_defaults(ROOT / "Pulumi.yaml")
 
 
 # Where stack files are read from (the project directory; tests point it elsewhere).

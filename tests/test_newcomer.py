@@ -134,11 +134,46 @@ def test_the_config_env_limit_is_the_kernels(tmp_path: Path) -> None:
 
     from components.aws import pulumi_engine
 
-    room = pulumi_engine.MAX_ARG_STRLEN - len(f"{pulumi_engine.CONFIG_ENV_VAR}=") - 1
+    # MAX_ARG_STRLEN is 32 pages: the constant is x86_64's 4 KiB pages, the smallest (64 KiB-page
+    # arm64 hosts allow more, so the check stays on the safe side there).
+    import os
+
+    limit = 32 * os.sysconf("SC_PAGE_SIZE")
+    assert pulumi_engine.MAX_ARG_STRLEN <= limit
+    room = limit - len(f"{pulumi_engine.CONFIG_ENV_VAR}=") - 1
     subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * room}, check=True)
     with pytest.raises(OSError, match="Argument list too long") as refused:
         subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * (room + 1)}, check=True)
     assert refused.value.errno == errno.E2BIG
+
+
+def test_the_config_is_measured_as_go_encodes_it() -> None:
+    # Known answers from Go's encoding/json rules (HTML-safe escapes of <, > and &; UTF-8 kept; map
+    # keys sorted) applied twice, as pulumi's config marshals an object value and the language host
+    # the map: the review found the first estimate off in both directions.
+    from components.aws import pulumi_engine
+
+    config = {"fleet:tags": {"team": "R&D <ops>", "owner": "Zoë"}, "fleet:protect": True, "fleet:name": "a&b"}
+    expected = (
+        'PULUMI_CONFIG={"fleet:name":"a\\u0026b","fleet:protect":"true",'
+        '"fleet:tags":"{\\"owner\\":\\"Zoë\\",\\"team\\":\\"R\\\\u0026D \\\\u003cops\\\\u003e\\"}"}'
+    )
+    assert pulumi_engine.config_env(config) == expected
+    assert pulumi_engine.config_env_bytes(config) == len(expected.encode()) + 1
+    assert len("Zoë".encode()) == 4  # counted as UTF-8 bytes, not as an escape
+
+
+def test_keys_yaml_reads_as_booleans_or_numbers_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The review's traceback: `on:` is a boolean key to YAML, and a number key broke the size check.
+    changed = tmp_path / "Pulumi.staging.yaml"
+    text = stacks.stack_path("staging").read_text().replace("config:\n", "config:\n  1: one\n", 1)
+    changed.write_text(text.replace("environment: staging", "environment: staging\n        on: x", 1))
+    status, out = compare("staging", changed, capsys)
+    assert status == 1
+    assert out.strip() == (
+        f"{changed}: config: key 1 is a int; fleet:clusters[0].labels: key True is a bool: YAML reads unquoted on, off, "
+        "yes, no, true and false as booleans and digits as numbers, but config keys are names: quote them"
+    )
 
 
 @pytest.mark.parametrize(("tags", "fits"), [(550, True), (700, False)])

@@ -24,11 +24,29 @@ MAX_STACK_FILE_BYTES = 1024 * 1024
 ``MAX_ARG_STRLEN`` is far smaller, so a bigger file is a mistake (a pasted log, a binary), not a fleet."""
 
 
+def go_json(value: Any) -> str:
+    """``value`` as Go's ``json.Marshal`` writes it: compact, map keys sorted, UTF-8 kept, and ``<``,
+    ``>``, ``&``, U+2028 and U+2029 escaped as ``\\u003c``... (Go's encoding/json documentation,
+    "String values encode as JSON strings coerced to valid UTF-8 ... HTML-safe")."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    for character, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(character, escaped)
+    return text
+
+
+def config_env(config: dict[str, Any]) -> str:
+    """``PULUMI_CONFIG=<json>`` as the language host builds it: each value a string (an object or list
+    is the JSON Go marshals of it, pulumi/pulumi sdk/go/common/resource/config ``marshalText``), the
+    map of them marshalled again."""
+    return f"{CONFIG_ENV_VAR}=" + go_json({str(key): v if isinstance(v, str) else go_json(v) for key, v in config.items()})
+
+
 def config_env_bytes(config: dict[str, Any]) -> int:
-    """The length of ``PULUMI_CONFIG=<json>`` and its NUL as the language host builds it: Go's
-    ``json.Marshal`` of string values (objects and lists JSON-encoded first), which escapes ``<``,
-    ``>`` and ``&`` and keeps other UTF-8 as is."""
-    encoded = {key: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for key, v in config.items()}
-    text = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    escaped = sum(text.count(c) for c in "<>&") * 5  # \u003c is six bytes where < was one
-    return len(f"{CONFIG_ENV_VAR}=".encode()) + len(text.encode()) + escaped + 1
+    """The bytes ``config_env`` takes in the environment, with its NUL."""
+    return len(config_env(config).encode()) + 1

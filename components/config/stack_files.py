@@ -121,7 +121,12 @@ def read_stack_file(path: Path) -> StackFile:
     config = document["config"] or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path}: `config:` must be a mapping of fleet:* keys")
-    passed = pulumi_engine.config_env_bytes(config)
+    if odd := _non_string_keys(config, ""):
+        raise StackFileError(
+            f"{path}: {'; '.join(odd)}: YAML reads unquoted on, off, yes, no, true and false as booleans and digits as "
+            "numbers, but config keys are names: quote them"
+        )
+    passed = pulumi_engine.config_env_bytes({**project_defaults(path.parent / "Pulumi.yaml"), **config})
     if passed > pulumi_engine.MAX_ARG_STRLEN:
         largest = max(config, key=lambda key: pulumi_engine.config_env_bytes({key: config[key]}))
         raise StackFileError(
@@ -134,6 +139,32 @@ def read_stack_file(path: Path) -> StackFile:
     replaced = {key: _placeholders(value, key, secrets) for key, value in config.items()}
     fix_credentials(replaced)
     return StackFile(replaced, secrets)
+
+
+def _non_string_keys(value: Any, where: str) -> list[str]:
+    """Every mapping key that YAML read as something other than a string, by its config path."""
+    if isinstance(value, dict):
+        found = [f"{where or 'config'}: key {key!r} is a {type(key).__name__}" for key in value if not isinstance(key, str)]
+        for key, item in value.items():
+            found += _non_string_keys(item, f"{where}.{key}" if where else str(key))
+        return found
+    if isinstance(value, list):
+        return [problem for i, item in enumerate(value) for problem in _non_string_keys(item, f"{where}[{i}]")]
+    return []
+
+
+def project_defaults(project_file: Path) -> dict[str, Any]:
+    """The config defaults a Pulumi.yaml declares (``<project>:<key>`` -> default): the CLI passes them
+    to the program with the stack's own values. Nothing when there is no such file."""
+    if not project_file.is_file():
+        return {}
+    project = load_yaml(project_file) or {}
+    name = project.get("name")
+    return {
+        f"{name}:{key}": spec["default"]
+        for key, spec in (project.get("config") or {}).items()
+        if isinstance(spec, dict) and "default" in spec
+    }
 
 
 def _placeholders(value: Any, path: str, secrets: list[str]) -> Any:
