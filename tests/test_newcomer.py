@@ -129,17 +129,17 @@ def test_the_config_env_limit_is_the_kernels(tmp_path: Path) -> None:
     # The independent oracle: this machine's exec refuses one byte past MAX_ARG_STRLEN, as the
     # language host's exec of the program would.
     import errno
+
+    # MAX_ARG_STRLEN is 32 pages: the constant is x86_64's 4 KiB pages, the smallest (64 KiB-page
+    # arm64 hosts allow more, so the check stays on the safe side there).
+    import os
     import subprocess
     import sys
 
     from components.aws import pulumi_engine
 
-    # MAX_ARG_STRLEN is 32 pages: the constant is x86_64's 4 KiB pages, the smallest (64 KiB-page
-    # arm64 hosts allow more, so the check stays on the safe side there).
-    import os
-
     limit = 32 * os.sysconf("SC_PAGE_SIZE")
-    assert pulumi_engine.MAX_ARG_STRLEN <= limit
+    assert limit >= pulumi_engine.MAX_ARG_STRLEN
     room = limit - len(f"{pulumi_engine.CONFIG_ENV_VAR}=") - 1
     subprocess.run([sys.executable, "-c", ""], env={pulumi_engine.CONFIG_ENV_VAR: "x" * room}, check=True)
     with pytest.raises(OSError, match="Argument list too long") as refused:
