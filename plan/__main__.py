@@ -446,6 +446,17 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         return 1
     before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
     plan["compare"] = report.compare(before, after)
+    try:
+        started = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in start.items()}, stack)
+    except ConfigError as error:
+        print(f"{args.compare}: {error}", file=sys.stderr)
+        return 1
+    plan["compare"]["violations"] += [
+        {"rule": "cluster-creator", "step": "fleet:deployer", "message": problem, "fix": fix}
+        for problem, fix in identity.creator_problems(started, changed)
+    ]
+    if started.deployer.principal != changed.deployer.principal:
+        plan["compare"]["deployAs"] = changed.deployer.principal
     against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"
     if args.json:
         print(json.dumps(plan, indent=2, sort_keys=True))

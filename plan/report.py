@@ -229,9 +229,10 @@ def compare(before: Run, after: Run) -> dict[str, Any]:
 
 def compare_text(against: str, compared: dict[str, Any]) -> str:
     counts = compared["counts"]
-    if not any(counts.values()):
-        return f"Compared with {against}: no changes.\n"
-    lines = [f"Compared with {against}: " + ", ".join(f"{n} to {action}" for action, n in counts.items())]
+    deploy_as = [f"Deploy it as {compared['deployAs']} (fleet:deployer.principal changes)"] if compared.get("deployAs") else []
+    if not any(counts.values()) and not compared["violations"]:
+        return "\n".join([*deploy_as, f"Compared with {against}: no changes."]) + "\n"
+    lines = [*deploy_as, f"Compared with {against}: " + ", ".join(f"{n} to {action}" for action, n in counts.items())]
     for action in ("create", "update", "replace", "delete"):
         for type_token, changes in compared["changes"].get(action, {}).items():
             lines.append(f"  {action} {type_token}")

@@ -3,6 +3,7 @@ says, ends in one clear answer; no traceback."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 from typing import Any
@@ -531,3 +532,70 @@ def test_two_stacks_with_one_context_name_are_refused_by_name() -> None:
     document = {"clusters": [{"name": "a"}], "users": [{"name": "a"}], "contexts": [{"name": "a", "context": {}}]}
     with pytest.raises(ValueError, match=r"context 'a' is in stacks dev and prod: set fleet:kubeconfig\.contextPrefix"):
         kubeconfig.merge({"prod": document, "dev": document}, {})
+
+
+# ---------------------------------------------------------------- who created each cluster, across a change
+
+OLD_ROLE = "arn:aws:iam::123456789012:role/fleet-deploy-staging"
+NEW_ROLE = "arn:aws:iam::123456789012:role/fleet-deploy-staging-2"
+
+
+def staging_file(directory: Path, name: str, change: Any) -> Path:
+    document = yaml.safe_load(stacks.stack_path("staging").read_text())
+    change(document["config"])
+    path = directory / name / "Pulumi.staging.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_switching_the_deployer_without_naming_the_creator_is_refused_by_compare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: compare said "no changes" while NEW would have no entry on any cluster.
+    switched = staging_file(tmp_path, "switched", lambda c: c["fleet:deployer"].update(principal=NEW_ROLE))
+    status, out = compare("staging", switched, capsys)
+    assert status == 1
+    assert f"Deploy it as {NEW_ROLE} (fleet:deployer.principal changes)" in out
+    assert (
+        f"error [cluster-creator] at fleet:deployer: staging-us was created by {OLD_ROLE}, but the changed config says {NEW_ROLE}"
+    ) in out
+    assert f"safe way: set fleet:deployer.creator: {OLD_ROLE} (docs/runbooks.md, 'Rotate the deploy role')" in out
+
+
+def test_a_cluster_added_after_a_rotation_needs_the_old_creators_clusters_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: after a rotation NEW creates a new cluster, EKS gives NEW its creator entry there, and
+    # the program (told OLD created every cluster) would plan a second one: ResourceInUseException.
+    from components.planning import identity
+
+    def rotated(config: dict[str, Any]) -> None:
+        config["fleet:deployer"].update(principal=NEW_ROLE, creator=OLD_ROLE)
+
+    def grown(config: dict[str, Any], created: list[str] | None = None) -> None:
+        rotated(config)
+        extra = copy.deepcopy(config["fleet:clusters"][0])
+        extra.update(name="staging-eu", region="eu-west-1", vpcCidr="10.42.0.0/16", serviceCidr="172.24.0.0/16")
+        config["fleet:clusters"].append(extra)
+        if created is not None:
+            config["fleet:deployer"]["created"] = created
+
+    before = staging_file(tmp_path, "rotated", rotated)
+    status, out = compare("staging", before, capsys, "--to", str(staging_file(tmp_path, "grown", grown)))
+    assert status == 1
+    assert (
+        f"staging-eu is new: {NEW_ROLE} creates it and EKS gives it the creator's entry, but the changed config says "
+        f"{OLD_ROLE} created every cluster"
+    ) in out
+    assert f"safe way: list the clusters {OLD_ROLE} created: fleet:deployer.created: [staging-us]" in out
+    listed = staging_file(tmp_path, "listed", lambda c: grown(c, ["staging-us"]))
+    status, out = compare("staging", before, capsys, "--to", str(listed))
+    assert status == 0, out
+    from components.planning.checks import load_fleet
+
+    config = yaml.safe_load(listed.read_text())["config"]
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in config.items()})
+    assert spec.deployer.creator_of("staging-eu") == NEW_ROLE  # EKS's entry there is NEW's own
+    assert identity.access_on(spec, NEW_ROLE, "staging-eu") is not None
+    assert [e.clusters for e in identity.access_entries(spec) if e.principal == NEW_ROLE] == [("staging-us",)]

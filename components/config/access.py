@@ -19,6 +19,10 @@ class DeployerSpec(Model):
     creator: IamPrincipalArn | None = None
     """Who created the clusters, when no longer the principal (after a deploy-role rotation): EKS made its
     admin entry, so the program never creates one for it. Unset: the principal."""
+    created: list[DnsLabel] | None = None
+    """With creator: the clusters it created (the ones that existed when the deploy role changed). A
+    cluster added later is created by the principal, which EKS gives its own entry there, so the
+    program plans none for it on that cluster. Unset: every cluster."""
 
     preview: IamPrincipalArn | None = None
     """A read-only role for pull-request previews: view on every cluster, accepted only by `pulumi preview`."""
@@ -30,10 +34,22 @@ class DeployerSpec(Model):
             raise ValueError("preview must be another role than the principal and the creator (it gets view only)")
         return self
 
+    @model_validator(mode="after")
+    def _created_needs_a_creator(self) -> DeployerSpec:
+        if self.created is not None and self.creator is None:
+            raise ValueError("created lists the clusters creator made: set creator too")
+        return self
+
     @property
     def cluster_creator(self) -> str:
-        """The principal whose admin entry EKS made at creation."""
+        """The principal whose admin entry EKS made at creation on the clusters that existed at the rotation."""
         return self.creator or self.principal
+
+    def creator_of(self, cluster: str) -> str:
+        """Who created ``cluster`` (and holds its EKS-made admin entry)."""
+        if self.creator is not None and (self.created is None or cluster in self.created):
+            return self.creator
+        return self.principal
 
 
 class AccountSpec(Model):

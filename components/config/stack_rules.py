@@ -96,6 +96,12 @@ def access_problems(spec: FleetSpec) -> list[str]:
         principal_key(spec.deployer.cluster_creator): "the clusters' creator, whose admin entry EKS made",
     }
     problems += _foreign_admin_problems(spec)
+    names = {c.name for c in spec.clusters}
+    problems += [
+        f"{config_path(('deployer', 'created', k))}: no cluster named {cluster!r} in fleet:clusters"
+        for k, cluster in enumerate(spec.deployer.created or [])
+        if cluster not in names
+    ]
     for i, access in enumerate(spec.access):
         path = config_path(("access", i, "principal"))
         key = principal_key(access.principal)

@@ -25,6 +25,7 @@ __all__ = [
     "access_on",
     "admins_needing_entries",
     "caller_problem",
+    "creator_problems",
     "entries_on",
     "fleet_access",
     "grants_of",
@@ -75,7 +76,13 @@ def access_entries(spec: FleetSpec) -> tuple[PlannedEntry, ...]:
     the cluster admins and fleet:access, never the creator. Validation keeps one entry per principal."""
     creator = spec.deployer.cluster_creator
     admins = [spec.deployer.principal, *spec.cluster_admins]
-    entries = {arn: PlannedEntry(arn, AccessLevel.ADMIN) for arn in admins_needing_entries(admins, creator)}
+    names = sorted(c.name for c in spec.clusters)
+    entries: dict[str, PlannedEntry] = {}
+    for arn in sorted({*admins}):
+        # On each cluster, every admin but the one EKS made the creator's entry for.
+        on = [c for c in names if admins_needing_entries([arn], spec.deployer.creator_of(c))]
+        if on:
+            entries[arn] = PlannedEntry(arn, AccessLevel.ADMIN, (), None if on == names else tuple(on))
     if spec.deployer.preview is not None:
         entries[spec.deployer.preview] = PlannedEntry(spec.deployer.preview, AccessLevel.VIEW)
     for access in spec.access:
@@ -93,7 +100,7 @@ def entries_on(spec: FleetSpec, cluster: str) -> tuple[PlannedEntry, ...]:
 def access_on(spec: FleetSpec, principal: str, cluster: str) -> PlannedEntry | None:
     """What ``principal`` may do on ``cluster`` of the stack ``spec`` configures: the creator's EKS-made
     admin entry, an entry of the program's, or nothing."""
-    if same_principal(principal, spec.deployer.cluster_creator):
+    if same_principal(principal, spec.deployer.creator_of(cluster)):
         return PlannedEntry(principal, AccessLevel.ADMIN)
     return next((e for e in entries_on(spec, cluster) if same_principal(e.principal, principal)), None)
 
@@ -164,7 +171,7 @@ def fleet_access(stacks: dict[str, FleetSpec]) -> list[Grant]:
     for name, spec in sorted(stacks.items()):
         hub_stack = _hub_stack_of(name, spec)
         for cluster in sorted(spec.clusters, key=lambda c: c.name):
-            creator = spec.deployer.cluster_creator
+            creator = spec.deployer.creator_of(cluster.name)
             account = spec.account.id if spec.account is not None else None
             grants.append(
                 Grant(
@@ -272,7 +279,7 @@ def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
             continue
         admin_on = f"cluster-admin on {', '.join(members)} (as the hub's Argo CD role)"
         hub = spec.hub.name
-        holders = [(f"{name} deployer", spec.deployer.cluster_creator, f"admin on {hub} (EKS creator entry)")]
+        holders = [(f"{name} deployer", spec.deployer.creator_of(hub), f"admin on {hub} (EKS creator entry)")]
         for entry in entries_on(spec, hub):
             if entry.allows(AccessLevel.EDIT, gitops.NAMESPACE):
                 holders.append((entry.principal, entry.principal, f"{entry.level.value} in {gitops.NAMESPACE} on {hub}"))
@@ -296,6 +303,39 @@ def cross_account_warnings(spec: FleetSpec) -> list[str]:
         for entry in access_entries(spec)
         if principal_key(entry.principal)[1] not in trusted
     ]
+
+
+def creator_problems(before: FleetSpec, after: FleetSpec) -> list[tuple[str, str]]:
+    """(problem, fix) for a change of config that misnames who created a cluster. EKS gave its creator
+    entry to whoever created each cluster and that never changes; the program plans entries from
+    ``creator_of``, so a config that names another creator leaves the real deployer without an entry
+    of ours (``access_on``), or plans a second entry for a principal EKS already gave one
+    (ResourceInUseException)."""
+    problems: list[tuple[str, str]] = []
+    existing = {c.name for c in before.clusters}
+    for cluster in sorted(c.name for c in after.clusters):
+        real = before.deployer.creator_of(cluster) if cluster in existing else after.deployer.principal
+        said = after.deployer.creator_of(cluster)
+        if same_principal(real, said):
+            continue
+        if cluster in existing:
+            fix = (
+                f"set fleet:deployer.creator: {real}"
+                + (" and keep it in fleet:deployer.created" if after.deployer.created is not None else "")
+                + " (docs/runbooks.md, 'Rotate the deploy role')"
+            )
+            problems.append((f"{cluster} was created by {real}, but the changed config says {said}", fix))
+        else:
+            listed = sorted(existing & {c.name for c in after.clusters})
+            problems.append(
+                (
+                    f"{cluster} is new: {after.deployer.principal} creates it and EKS gives it the creator's entry, but "
+                    f"the changed config says {said} created every cluster, so the program would plan a second entry "
+                    f"for {after.deployer.principal} (ResourceInUseException)",
+                    f"list the clusters {said} created: fleet:deployer.created: [{', '.join(listed)}]",
+                )
+            )
+    return problems
 
 
 def foreign_grant_warnings(stack: str, spec: FleetSpec, stacks: dict[str, FleetSpec]) -> list[str]:
