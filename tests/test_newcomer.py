@@ -370,19 +370,30 @@ def test_admin_for_another_accounts_principal_is_refused_unless_the_account_is_t
     # Defect 3: an admin grant to a principal in another AWS account passed silently.
     from components.config.errors import ConfigError
 
+    ops = PARTNER.replace("admin", "ops")
+    gov = "arn:aws-us-gov:iam::123456789012:role/same-number"
     with pytest.raises(ConfigError) as refused:
         validated(
             lambda raw: raw.update(
-                clusterAdmins=[PARTNER], access=[{"principal": PARTNER.replace("admin", "ops"), "level": "admin"}]
+                clusterAdmins=[PARTNER, gov],
+                access=[
+                    {"principal": ops, "level": "edit"},
+                    {"principal": ops.replace("ops", "dev"), "level": "edit", "namespaces": ["dev"]},
+                ],
             )
         )
+    tail = (
+        "hands every cluster to whoever administers that account. Grant view, or edit in named namespaces, or declare "
+        "the account in fleet:trustedAccounts if your organization owns it"
+    )
     assert refused.value.problems == [
-        f"fleet:clusterAdmins[0]: {PARTNER} is in account 999999999999, not this stack's (123456789012); admin there hands "
-        "every cluster to whoever administers that account. Grant edit or view, or declare the account in "
-        "fleet:trustedAccounts if your organization owns it",
-        "fleet:access[0].principal: arn:aws:iam::999999999999:role/partner-ops is in account 999999999999, not this "
-        "stack's (123456789012); admin there hands every cluster to whoever administers that account. Grant edit or "
-        "view, or declare the account in fleet:trustedAccounts if your organization owns it",
+        f"fleet:clusterAdmins[0]: {PARTNER} is in account 999999999999, not this stack's (123456789012); admin on every "
+        f"namespace {tail}",
+        f"fleet:clusterAdmins[1]: {gov} is in account 123456789012 of partition aws-us-gov, not this stack's "
+        f"(123456789012); admin on every namespace {tail}",
+        # Cluster-wide edit runs Pods as any ServiceAccount in kube-system: admin in all but name.
+        f"fleet:access[0].principal: {ops} is in account 999999999999, not this stack's (123456789012); edit on every "
+        f"namespace {tail}",
     ]
     trusted = validated(lambda raw: raw.update(clusterAdmins=[PARTNER], trustedAccounts=["999999999999"]))
     assert trusted.cluster_admins == [PARTNER]

@@ -179,8 +179,9 @@ class FleetSpec(Model):
     access: list[AccessEntrySpec] = Field(default_factory=list)
     """Access entries on every cluster, each at a level and optionally namespace-scoped."""
     trusted_accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(default_factory=list)
-    """Other AWS accounts whose principals may be granted admin (fleet:clusterAdmins, fleet:access level admin):
-    whoever controls such an account controls every cluster. Any other account's admin grant is refused."""
+    """Other AWS accounts (in the deployer's partition) whose principals fleet:clusterAdmins and fleet:access
+    may grant admin or cluster-wide edit: whoever controls such an account controls every cluster. Other
+    accounts' principals get at most namespaced edit, or view (a warning on every deploy)."""
     kubeconfig: KubeconfigAuth = Field(default_factory=KubeconfigAuth)
     """How the merged kubeconfig's contexts authenticate and are named."""
     clusters: Annotated[list[ClusterSpec], Field(min_length=1)]
@@ -253,6 +254,12 @@ class FleetSpec(Model):
         joined._joining = dict(joiners)
         joined._joining_unread = list(unread or [])
         return joined
+
+    def trusts(self, arn: str) -> bool:
+        """Whether ``arn`` is a principal of this stack's account, or of an account it declares trusted,
+        in the deployer's partition (an aws-us-gov account of the same number is another account)."""
+        partition, account = principal_key(arn)[:2]
+        return partition == principal_key(self.deployer.principal)[0] and account in {self.account_id, *self.trusted_accounts}
 
     @property
     def account_id(self) -> str:

@@ -118,18 +118,30 @@ def access_problems(spec: FleetSpec) -> list[str]:
 
 
 def _foreign_admin_problems(spec: FleetSpec) -> list[str]:
-    """Admin on every cluster for a principal of another account gives that account's administrators
-    the clusters (they can assume or recreate the principal): only accounts declared trusted."""
-    trusted = {spec.account_id, *spec.trusted_accounts}
-    grants: list[tuple[tuple[int | str, ...], str]] = [(("clusterAdmins", k), arn) for k, arn in enumerate(spec.cluster_admins)]
-    grants += [(("access", i, "principal"), a.principal) for i, a in enumerate(spec.access) if a.level is AccessLevel.ADMIN]
-    return [
-        f"{config_path(path)}: {arn} is in account {principal_key(arn)[1]}, not this stack's ({spec.account_id}); "
-        "admin there hands every cluster to whoever administers that account. Grant edit or view, or declare the "
-        f"account in fleet:trustedAccounts if your organization owns it"
-        for path, arn in grants
-        if principal_key(arn)[1] not in trusted
+    """Admin, or edit on the whole cluster, for a principal of another account gives that account's
+    administrators the clusters (they can assume or recreate the principal; cluster-wide edit runs
+    Pods as any ServiceAccount in kube-system): only for accounts declared trusted."""
+    grants: list[tuple[tuple[int | str, ...], str, str]] = [
+        (("clusterAdmins", k), arn, "admin") for k, arn in enumerate(spec.cluster_admins)
     ]
+    grants += [
+        (("access", i, "principal"), a.principal, a.level.value)
+        for i, a in enumerate(spec.access)
+        if a.level is AccessLevel.ADMIN or (a.level is AccessLevel.EDIT and not a.namespaces)
+    ]
+    return [
+        f"{config_path(path)}: {arn} is in account {principal_key(arn)[1]}{_partition_note(spec, arn)}, "
+        f"not this stack's ({spec.account_id}); {level} on every namespace hands every cluster to whoever administers "
+        "that account. Grant view, or edit in named namespaces, or declare the account in fleet:trustedAccounts if "
+        "your organization owns it"
+        for path, arn, level in grants
+        if not spec.trusts(arn)
+    ]
+
+
+def _partition_note(spec: FleetSpec, arn: str) -> str:
+    partition = principal_key(arn)[0]
+    return f" of partition {partition}" if partition != principal_key(spec.deployer.principal)[0] else ""
 
 
 def addon_pin_problems(spec: FleetSpec) -> list[str]:

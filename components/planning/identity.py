@@ -294,14 +294,13 @@ def indirect_reach(stacks: dict[str, FleetSpec]) -> list[Reach]:
 def cross_account_warnings(spec: FleetSpec) -> list[str]:
     """Edit or view for a principal of another account (admin there is refused, unless the account is
     trusted): legitimate for an auditor's or a partner's role, but worth a line on every deploy."""
-    trusted = {spec.account_id, *spec.trusted_accounts}
     return [
         f"fleet:access: {entry.principal} is in account {principal_key(entry.principal)[1]}, not this stack's "
-        f"({spec.account_id}), and gets {entry.level.value} on "
-        f"{', '.join(entry.clusters) if entry.clusters is not None else 'every cluster'}; declare the account in "
+        f"({spec.account_id}), and gets {entry.level.value}{' in ' + ', '.join(entry.namespaces) if entry.namespaces else ''} "
+        f"on {', '.join(entry.clusters) if entry.clusters is not None else 'every cluster'}; declare the account in "
         "fleet:trustedAccounts to say it is meant"
         for entry in access_entries(spec)
-        if principal_key(entry.principal)[1] not in trusted
+        if not spec.trusts(entry.principal)
     ]
 
 
