@@ -610,3 +610,19 @@ def test_a_cluster_added_after_a_rotation_needs_the_old_creators_clusters_listed
     assert spec.deployer.creator_of("staging-eu") == NEW_ROLE  # EKS's entry there is NEW's own
     assert identity.access_on(spec, NEW_ROLE, "staging-eu") is not None
     assert [e.clusters for e in identity.access_entries(spec) if e.principal == NEW_ROLE] == [("staging-us",)]
+
+
+def test_a_members_file_that_does_not_read_is_named_with_its_place_by_the_hub(
+    in_user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: mgmt listing dev said only "does not join this hub ... or does not read".
+    from plan import __main__ as plan_main
+
+    hub = yaml.safe_load((in_user_project / "Pulumi.mgmt.yaml").read_text())
+    hub["config"]["fleet:members"] = ["organization/fleet/dev"]
+    (in_user_project / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(hub, sort_keys=False))
+    latin1_copy(in_user_project / "Pulumi.dev.yaml", in_user_project / "Pulumi.dev.yaml")
+    assert plan_main.main(["mgmt"]) == 1
+    err = capsys.readouterr().err
+    assert f"fleet:members[0]: organization/fleet/dev's stack file does not read: {in_user_project / 'Pulumi.dev.yaml'}:" in err
+    assert "is not UTF-8" in err

@@ -79,6 +79,10 @@ def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
             )
             continue
         joiner = spec.joining_stacks.get(member)
+        unread = next((why for why in spec.joining_unread if f"Pulumi.{member}.yaml:" in why), None)
+        if joiner is None and unread is not None:
+            problems.append(f"{path}: {reference}'s stack file does not read: {unread}")
+            continue
         if joiner is None:
             problems.append(
                 f"{path}: Pulumi.{member}.yaml does not join this hub (its fleet:hub.stack must name stack {stack}) "
