@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components.aws import eks_versions
 from components.config import hub_stack
 from components.config.errors import ConfigError
@@ -182,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.kubeconfig:
         try:
-            _write_private(args.kubeconfig, str(run.exports["kubeconfig"]))
+            _write_kubeconfig(args.kubeconfig, str(run.exports["kubeconfig"]))
+        except ValueError as error:
+            print(f"--kubeconfig: {error}", file=sys.stderr)
+            return 1
         except OSError as exc:
             print(f"cannot write the kubeconfig to {args.kubeconfig}: {exc.strerror}", file=sys.stderr)
             return 1
@@ -230,7 +235,7 @@ def _plan_all(as_json: bool, kubeconfig_file: Path | None = None) -> int:
         hubs = {s: _hub_context(s) for s in documents}
         try:
             merged = kubeconfig.merge(documents, {s: h for s, h in hubs.items() if h})
-            _write_private(kubeconfig_file, kubeconfig.render(merged))
+            _write_kubeconfig(kubeconfig_file, kubeconfig.render(merged))
         except ValueError as error:
             print(f"python -m plan --all --kubeconfig: {error}", file=sys.stderr)
             return 1
@@ -407,9 +412,31 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
     return 0 if verdict.carries and not found["unanswered"] else 1
 
 
+def _write_kubeconfig(path: Path, text: str) -> None:
+    """Write a fleet kubeconfig, never over a kubeconfig with contexts of its own (~/.kube/config): the
+    fleet's file is meant to be merged into it, not to replace it (ValueError naming them)."""
+    if path.is_file() and path.stat().st_size:
+        try:
+            existing = load_yaml(path) or {}
+        except StackFileError:
+            existing = {}
+        theirs = (
+            {c.get("name") for c in existing.get("contexts") or [] if isinstance(c, dict)}
+            if isinstance(existing, dict)
+            else set()
+        )
+        ours = {c["name"] for c in yaml.safe_load(text).get("contexts") or []}
+        if others := sorted(str(name) for name in theirs - ours):
+            raise ValueError(
+                f"{path} holds contexts this plan does not write ({', '.join(others)}): write to another file and merge it "
+                "(docs/runbooks.md, 'Use the fleet kubeconfig')"
+            )
+    _write_private(path, text)
+
+
 def _write_private(path: Path, text: str) -> None:
-    """Create ``path`` readable by its owner only, before any content is in it."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Create ``path`` readable by its owner only, before any content is in it; never through a symlink."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(text)
     path.chmod(0o600)

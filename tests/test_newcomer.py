@@ -626,3 +626,23 @@ def test_a_members_file_that_does_not_read_is_named_with_its_place_by_the_hub(
     err = capsys.readouterr().err
     assert f"fleet:members[0]: organization/fleet/dev's stack file does not read: {in_user_project / 'Pulumi.dev.yaml'}:" in err
     assert "is not UTF-8" in err
+
+
+def test_the_kubeconfig_is_never_written_over_a_kubeconfig_of_other_contexts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: --kubeconfig ~/.kube/config truncated the user's own file (and followed symlinks).
+    from plan import __main__ as plan_main
+
+    own = tmp_path / "config"
+    own.write_text("apiVersion: v1\nkind: Config\ncontexts:\n- name: my-laptop-cluster\n  context: {cluster: a, user: a}\n")
+    assert plan_main.main(["staging", "--kubeconfig", str(own)]) == 1
+    assert f"--kubeconfig: {own} holds contexts this plan does not write (my-laptop-cluster)" in capsys.readouterr().err
+    assert "my-laptop-cluster" in own.read_text()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    assert plan_main.main(["staging", "--kubeconfig", str(link)]) == 1
+    assert not (tmp_path / "elsewhere").exists()
+    again = tmp_path / "fleet"
+    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0
+    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0  # its own file: rewritten
