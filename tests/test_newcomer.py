@@ -27,7 +27,12 @@ def user_project(directory: Path) -> Path:
     config = dev["config"]
     config["fleet:clusters"][0].update(name="dev-us", vpcCidr="10.41.0.0/16")
     config["fleet:deployer"] = {**config["fleet:deployer"], "principal": "arn:aws:iam::123456789012:role/fleet-deploy-dev"}
+    # One account, one region: EC2's vCPU quota there holds both stacks' groups, and each file declares it.
+    config["fleet:quotas"] = {"regions": {"us-west-2": {"onDemandVcpus": {"Standard": 32}}}}
     (project / "Pulumi.dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
+    staging = yaml.safe_load((project / "Pulumi.staging.yaml").read_text())
+    staging["config"]["fleet:quotas"] = config["fleet:quotas"]
+    (project / "Pulumi.staging.yaml").write_text(yaml.safe_dump(staging, sort_keys=False))
     return project
 
 
@@ -241,10 +246,11 @@ def test_a_hundred_p5_nodes_are_named_against_the_p_quota_and_where_ec2_offers_t
     )
     assert "EKS refuses to create a node group with a type a zone of its subnets lacks" in missing
     (us,) = [w for w in checked.warnings if w.startswith("us-east-1: On-Demand P instances (vCPUs)")]
-    assert "prod-us/train:p5.48xlarge at maxSize need 19200 vCPUs (L-417A185B" in us
+    # 100 nodes, and 2 per zone while EKS updates the group: 106 x 192 vCPUs.
+    assert "prod-us/train:p5.48xlarge at maxSize, with EKS's update surge, need 20352 vCPUs (L-417A185B" in us
     assert "AWS's default is 0" in us
-    assert "--quota-code L-417A185B --desired-value 19200 --region us-east-1" in us
-    assert "declare fleet:quotas.regions.us-east-1.onDemandVcpus.P: 19200" in us
+    assert "--quota-code L-417A185B --desired-value 20352 --region us-east-1" in us
+    assert "declare fleet:quotas.regions.us-east-1.onDemandVcpus.P: 20352" in us
     changed = tmp_path / "Pulumi.prod.yaml"
     changed.write_text(yaml.safe_dump(document, sort_keys=False))
     status, out = compare("prod", changed, capsys)
@@ -259,7 +265,9 @@ def test_a_declared_quota_below_the_need_is_an_error() -> None:
     document["config"]["fleet:clusters"][1]["nodeGroups"].pop()  # only prod-us trains
     checked = preflight_of(document)
     (error,) = checked.errors
-    assert error.startswith("us-east-1: On-Demand P instances (vCPUs): prod-us/train:p5.48xlarge at maxSize need 19200")
+    assert error.startswith(
+        "us-east-1: On-Demand P instances (vCPUs): prod-us/train:p5.48xlarge at maxSize, with EKS's update surge, need 20352"
+    )
     assert "fleet:quotas declares 384" in error
 
 
@@ -268,7 +276,7 @@ def test_spot_p5_counts_against_its_own_spot_quota() -> None:
     document["config"]["fleet:clusters"][1]["nodeGroups"].pop()
     document["config"]["fleet:clusters"][0]["nodeGroups"][-1]["capacityType"] = "SPOT"
     (spot,) = [w for w in preflight_of(document).warnings if "Spot P5 instances" in w]
-    assert "need 384 vCPUs (L-C4BD4855" in spot
+    assert "need 1536 vCPUs (L-C4BD4855" in spot  # (2 + 2 per zone) x 192
 
 
 @pytest.mark.parametrize(
@@ -646,3 +654,37 @@ def test_the_kubeconfig_is_never_written_over_a_kubeconfig_of_other_contexts(
     again = tmp_path / "fleet"
     assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0
     assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0  # its own file: rewritten
+
+
+def test_the_vcpu_quota_counts_every_stack_of_the_account_in_the_region() -> None:
+    # The review: mgmt and prod share account 123456789012 in us-east-1, and EC2's quota is the account's.
+    from components.config import hub_stack
+    from components.planning import instances
+    from components.planning.checks import load_fleet
+
+    mgmt = hub_stack.with_hub_stack(
+        load_fleet(
+            {k.removeprefix("fleet:"): v for k, v in yaml.safe_load(stacks.stack_path("mgmt").read_text())["config"].items()}
+        ),
+        stack="mgmt",
+    )
+    (standard,) = [n for n in instances.vcpu_needs(mgmt)[0] if n.klass == "Standard" and not n.spot]
+    assert standard.region == "us-east-1"
+    assert any(g.startswith("stack prod: prod-us/general") for g in standard.groups)
+    assert not any("prod-eu" in g for g in standard.groups)  # eu-west-1 is prod's to count
+
+
+@pytest.mark.parametrize(
+    ("quotas", "problem"),
+    [
+        ({"onDemandVcpus": {"P5": 8}}, "onDemandVcpus.P5: P5 On-Demand counts against P (L-417A185B); declare it as P"),
+        ({"spotVcpus": {"HPC": 8}}, "spotVcpus.HPC: AWS has no Spot quota for HPC instances"),
+        ({"onDemandVcpus": {"Gpu": 8}}, "onDemandVcpus.Gpu"),
+    ],
+)
+def test_a_vcpu_quota_aws_does_not_have_is_refused(quotas: dict[str, Any], problem: str) -> None:
+    from components.config.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        validated(lambda raw: raw["quotas"]["regions"]["us-east-1"].update(quotas))
+    assert any(problem in p for p in refused.value.problems), refused.value.problems

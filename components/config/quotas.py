@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from ..aws import ec2_quotas
 from ..aws.ec2_quotas import VcpuClass
 from .types import (
     Model,
@@ -45,7 +46,22 @@ class RegionQuotasSpec(Model):
     """Running On-Demand instances, in vCPUs, per quota class (Standard L-1216C47A, P L-417A185B, G L-DB2E81BA,
     Inf L-1945791B, Trn L-2C3B7624, ...: components/aws/ec2_quotas.py); AWS's defaults are 5 and 0."""
     spot_vcpus: dict[VcpuClass, Quota] = Field(default_factory=dict)
-    """Spot Instance requests, in vCPUs, per quota class (Standard L-34B43A08, G L-3819A6DF, P L-7212CCBC, ...)."""
+    """Spot Instance requests, in vCPUs, per quota class (Standard L-34B43A08, G L-3819A6DF, P L-7212CCBC, P5
+    L-C4BD4855, ...); High Memory and HPC have no Spot quota."""
+
+    @model_validator(mode="after")
+    def _classes_aws_has(self) -> RegionQuotasSpec:
+        problems = []
+        if "P5" in self.on_demand_vcpus:
+            problems.append("onDemandVcpus.P5: P5 On-Demand counts against P (L-417A185B); declare it as P")
+        problems += [
+            f"spotVcpus.{klass}: AWS has no Spot quota for {klass} instances"
+            for klass in sorted(self.spot_vcpus)
+            if ec2_quotas.VCPU_QUOTAS[klass].spot is None
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class AccountQuotasSpec(Model):

@@ -12,6 +12,8 @@ from ..aws.ec2_quotas import VcpuClass
 from ..config.model import CapacityType, ClusterSpec, FleetSpec
 from . import autoscaling, submariner
 
+UPDATE_SURGE_PER_ZONE = 2
+
 
 @dataclass(frozen=True)
 class Group:
@@ -23,6 +25,8 @@ class Group:
     """Its config path (fleet:clusters[i].nodeGroups[k], or the Submariner gateway setting)."""
     instance_types: tuple[str, ...]
     max_nodes: int
+    """At maxSize, and while EKS updates the group: it launches up to two more instances per zone
+    (EKS user guide, "Understand each phase of node updates", scale up phase)."""
     spot: bool
     zones: tuple[str, ...]
     """The zone IDs of the subnets it is created in (a per-zone group: every zone, one group each)."""
@@ -41,7 +45,7 @@ def groups(spec: FleetSpec) -> Iterator[Group]:
                 group.name,
                 f"fleet:clusters[{i}].nodeGroups[{k}]",
                 tuple(group.instance_types),
-                sizes.max_size * (len(spanned) if group.zonal else 1),
+                sizes.max_size * (len(spanned) if group.zonal else 1) + UPDATE_SURGE_PER_ZONE * len(spanned),
                 group.capacity_type is CapacityType.SPOT,
                 spanned,
             )
@@ -52,7 +56,7 @@ def groups(spec: FleetSpec) -> Iterator[Group]:
                 "submariner-gateway",
                 "fleet:submariner.gatewayInstanceType",
                 (spec.submariner.gateway_instance_type,),
-                plan.pool_addresses,
+                plan.pool_addresses,  # the pool already holds the gateways' update surge
                 False,
                 spanned[: plan.gateways_per_cluster],
             )
@@ -73,13 +77,37 @@ class VcpuNeed:
         return quota.spot if self.spot else quota.on_demand
 
 
+def same_account_stacks(spec: FleetSpec) -> dict[str, FleetSpec]:
+    """The other stacks of this project this one knows (the hub it joins and that hub's joiners, or its
+    own joiners) that deploy into its account: EC2's quotas are the account's, per region."""
+    known = dict(spec.joining_stacks)
+    if spec.joined_hub is not None and spec.hub_stack is not None:
+        known[spec.hub_stack.stack.rsplit("/", 1)[-1]] = spec.joined_hub
+        known.update(spec.joined_hub.joining_stacks)
+    mine = {c.name for c in spec.clusters}
+    return {
+        name: other
+        for name, other in sorted(known.items())
+        if other.account_id == spec.account_id and {c.name for c in other.clusters} != mine
+    }
+
+
 def vcpu_needs(spec: FleetSpec) -> tuple[list[VcpuNeed], list[str]]:
-    """vCPUs at every group's maxSize, per region, quota class and purchase option (the largest type of
-    a group, which the group may launch throughout), and the groups whose size is unknown."""
+    """vCPUs at every group's maxSize plus its update surge, per region, quota class and purchase option
+    (the largest type of a group, which it may launch throughout), this stack's and the other stacks'
+    of its account; and the groups whose size is unknown."""
     totals: Counter[tuple[str, VcpuClass, bool]] = Counter()
     members: dict[tuple[str, VcpuClass, bool], list[str]] = {}
     unknown: list[str] = []
-    for group in groups(spec):
+    regions = {c.region for c in spec.clusters}
+    owned = [("", group) for group in groups(spec)]
+    owned += [
+        (f"stack {name}: ", group)
+        for name, other in same_account_stacks(spec).items()
+        for group in groups(other)
+        if group.cluster.region in regions
+    ]
+    for owner, group in owned:
         counted: dict[VcpuClass, list[int]] = {}
         for instance_type in group.instance_types:
             klass = ec2_quotas.vcpu_class(instance_type, group.spot)
@@ -87,13 +115,14 @@ def vcpu_needs(spec: FleetSpec) -> tuple[list[VcpuNeed], list[str]]:
             if klass is None:
                 continue
             if size is None:
-                unknown.append(f"{group.path} ({group.cluster.name}/{group.name}: {instance_type})")
+                if not owner:
+                    unknown.append(f"{group.path} ({group.cluster.name}/{group.name}: {instance_type})")
                 continue
             counted.setdefault(klass, []).append(size)
         for klass, sizes in counted.items():
             key = (group.cluster.region, klass, group.spot)
             totals[key] += max(sizes) * group.max_nodes
-            members.setdefault(key, []).append(f"{group.cluster.name}/{group.name}:{group.instance_types[0]}")
+            members.setdefault(key, []).append(f"{owner}{group.cluster.name}/{group.name}:{group.instance_types[0]}")
     needs = [
         VcpuNeed(region, klass, spot, totals[(region, klass, spot)], tuple(members[(region, klass, spot)]))
         for region, klass, spot in sorted(totals)

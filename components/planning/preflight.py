@@ -532,7 +532,8 @@ def _vcpus(spec: FleetSpec, report: Report) -> None:
         if need.vcpus <= limit:
             continue
         message = (
-            f"{need.region}: {quota.title}: {', '.join(need.groups)} at maxSize need {need.vcpus} vCPUs "
+            f"{need.region}: {quota.title}: {', '.join(need.groups)} at maxSize, with EKS's update surge, need "
+            f"{need.vcpus} vCPUs "
             f"({quota.code}; a launch past it fails with VcpuLimitExceeded and the group stays short)"
         )
         if declared is not None:
