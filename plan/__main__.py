@@ -399,9 +399,9 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
     # A name whose remaining answers cover less than its clients (a geolocation default in the failed
     # region) leaves the rest unanswered, whatever capacity the survivors have.
     found["unanswered"] = {
-        name: round(1 - sum(a["share"] for a in phases["after"]), 4)
-        for name, phases in found["answers"].items()
-        if phases["before"] and sum(a["share"] for a in phases["after"]) < 0.9999
+        record.name: round(share, 4)
+        for record in (spec.dns.records if spec.dns else [])
+        if (share := dns_answers.unanswered(record, regions, down, drained)) > 0.0001
     }
     failed_regions = {target.removeprefix("region:")} if target.startswith("region:") else set()
     found["alsoDown"] = [

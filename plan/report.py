@@ -281,11 +281,15 @@ def what_if_text(found: dict[str, Any]) -> str:
             return ", ".join(f"{a['cluster']} {a['share']:.0%}" for a in answers) or "no answer"
 
         lost = found["unanswered"].get(name)
-        unanswered = f"; {lost:.0%} of its clients get no answer" if lost else ""
+        unanswered = (
+            f"; the clients of its locations that are down get no answer ({lost:.0%} if clients split evenly by location)"
+            if lost
+            else ""
+        )
         lines.append(f"  {name}: {shown(phases['before'])} -> {shown(phases['after'])}{unanswered}")
     lines += [f"  also down: {s['service']} ({s['cluster']}, {s['region']}): {s['effect']}" for s in found["alsoDown"]]
     verdict = found["capacity"]
-    short_answers = [f"{name} ({lost:.0%} unanswered)" for name, lost in found["unanswered"].items()]
+    short_answers = [f"{name} (about {lost:.0%} unanswered)" for name, lost in found["unanswered"].items()]
     if verdict is None:
         lines.append("  capacity: no record declares demand (fleet:dns.records[].demand)")
         if short_answers:

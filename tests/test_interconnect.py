@@ -315,7 +315,17 @@ def test_the_reference_stacks_pass_preflight_with_their_declared_quotas(stack: s
     raw = {k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}
     checked = preflight.run(load_fleet(raw))
     assert checked.errors == []
-    assert checked.warnings == []  # every quota above AWS's default is declared
+    # Every quota above AWS's default is declared; prod's one warning is its geolocation name, whose
+    # default (prod-us) answers no one while us-east-1 is down.
+    assert checked.warnings == (
+        [
+            "fleet:dns.survive: with us-east-1 down, shop.example.com leaves the clients of its locations there without "
+            "an answer (a geolocation default in the failed region answers no one): point default at a cluster in "
+            "another region"
+        ]
+        if stack == "prod"
+        else []
+    )
     vcpus = {"prod": ["elasticIps", "elasticIps", "onDemandVcpus.Standard", "onDemandVcpus.G", "onDemandVcpus.Standard"]}
     declared = sorted(q.quota.key for q in checked.quotas if q.declared)
     assert declared == sorted(

@@ -499,9 +499,12 @@ def test_the_what_if_counts_unanswered_clients_and_the_shared_services_in_the_re
 
     assert plan_main.main(["prod", "--what-if", "region:us-east-1:down"]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert "  shop.example.com: prod-eu 50%, prod-us 50% -> prod-eu 50%; 50% of its clients get no answer" in out
+    assert (
+        "  shop.example.com: prod-eu 50%, prod-us 50% -> prod-eu 50%; the clients of its locations that are down get no "
+        "answer (50% if clients split evenly by location)"
+    ) in out
     assert out[-1] == (
-        "Not every client gets an answer: shop.example.com (50% unanswered); the survivors carry the rest of the load."
+        "Not every client gets an answer: shop.example.com (about 50% unanswered); the survivors carry the rest of the load."
     )
     assert (
         "  also down: Argo CD hub (mgmt of organization/fleet/mgmt, us-east-1): no cluster syncs, self-heals or rolls "

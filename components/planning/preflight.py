@@ -38,7 +38,7 @@ from ..aws.service_quotas import (
 )
 from ..config.errors import ConfigError
 from ..config.model import FleetSpec, WeightedRecord
-from . import capacity, flows, gitops, instances, interconnect, naming, security_rules, submariner
+from . import capacity, dns_answers, flows, gitops, instances, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 
 
@@ -616,6 +616,17 @@ def _capacity(spec: FleetSpec, report: Report) -> None:
             "serve them from more regions or lower survive"
         )
         return
+    regions_of = {c.name: c.region for c in spec.clusters}
+    drained = frozenset(spec.drained_clusters)
+    for failed, _ in capacity.region_failures(spec):
+        down = {c.name for c in spec.clusters if c.region in failed}
+        for record in spec.dns.records:
+            if dns_answers.unanswered(record, regions_of, down, drained) > 0.0001:
+                report.warnings.append(
+                    f"fleet:dns.survive: with {', '.join(failed)} down, {record.name} leaves the clients of its locations "
+                    "there without an answer (a geolocation default in the failed region answers no one): point "
+                    "default at a cluster in another region"
+                )
     for failed, found in capacity.region_failures(spec):
         for cluster, short in sorted(found.short().items()):
             load, cap = found.load[cluster], found.capacity[cluster]
