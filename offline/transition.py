@@ -496,6 +496,20 @@ RULES: list[Rule] = [
     ),
     _one_routing_type,
     _unique(
+        "one-failover-role",
+        "aws:route53/record:Record",
+        lambda r: (
+            (r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type"), policies[0].get("type"))
+            if (policies := r.inputs.get("failoverRoutingPolicies"))
+            else None
+        ),
+        "failover sets of",
+        "a failover name holds one PRIMARY and one SECONDARY record set (Route 53 API reference, "
+        "ResourceRecordSet.Failover), and its sets are named by cluster, so swapping primary and secondary updates "
+        "both and the first update finds the role taken: remove the record from fleet:dns.records, deploy, then add "
+        "it back with the roles swapped (the name is unanswered in between), or move traffic with a weighted record",
+    ),
+    _unique(
         "one-rule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         _inputs("securityGroupId", "ipProtocol", "fromPort", "toPort", "cidrIpv4", "referencedSecurityGroupId", "prefixListId"),

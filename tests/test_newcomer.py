@@ -470,7 +470,11 @@ def test_draining_the_failover_secondary_says_what_works_and_the_advice_validate
     }
 
 
-def test_draining_the_failover_primary_asks_for_the_swap_and_the_swap_validates() -> None:
+def test_draining_the_failover_primary_says_how_to_move_its_traffic_and_compare_refuses_the_one_deploy_swap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: the advice called a swap "a clean update", but the record sets are named by cluster,
+    # so the first of the two updates finds the role taken (Route 53 holds one PRIMARY and one SECONDARY).
     from components.config.errors import ConfigError
 
     def drain_primary(raw: dict[str, Any]) -> None:
@@ -481,15 +485,18 @@ def test_draining_the_failover_primary_asks_for_the_swap_and_the_swap_validates(
     (problem,) = refused.value.problems
     assert problem == (
         "fleet:dns.records[1]: drains prod-us, app.example.com's failover primary, but a failover group is exactly one "
-        "PRIMARY and one SECONDARY set: to move its traffic, make prod-eu the primary and prod-us the secondary (a "
-        "clean update), and take prod-us out of fleet:dns.records[1].drained"
+        "PRIMARY and one SECONDARY set, so take prod-us out of fleet:dns.records[1].drained; to move its traffic to "
+        "prod-eu, fail over (with fleet:dns.arc: python -m deploy failover --stack <stack> --to prod-eu), or swap "
+        "primary and secondary, which takes two deploys while the record sets are named by cluster (--compare says how)"
     )
-
-    def swapped(raw: dict[str, Any]) -> None:
-        raw["dns"]["records"][1].update(primary="prod-eu", secondary="prod-us")
-
-    spec = validated(swapped)
-    assert spec.dns.records[1].primary == "prod-eu"
+    document = yaml.safe_load(stacks.stack_path("prod").read_text())
+    document["config"]["fleet:dns"]["records"][1].update(primary="prod-eu", secondary="prod-us")
+    swapped = tmp_path / "Pulumi.prod.yaml"
+    swapped.write_text(yaml.safe_dump(document, sort_keys=False))
+    status, out = compare("prod", swapped, capsys)
+    assert status == 1
+    assert "error [one-failover-role] at update traffic-app.example.com-prod-" in out
+    assert "remove the record from fleet:dns.records, deploy, then add it back with the roles swapped" in out
 
 
 def test_the_what_if_counts_unanswered_clients_and_the_shared_services_in_the_region(capsys: pytest.CaptureFixture[str]) -> None:

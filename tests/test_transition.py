@@ -266,14 +266,18 @@ def test_changing_weights_is_a_clean_update(fleet: Run) -> None:
     assert {c.action for c in moved.changes} == {"update"}
 
 
-def test_a_failover_swap_is_a_clean_update(fleet: Run) -> None:
+def test_a_failover_swap_in_one_deploy_is_refused(fleet: Run) -> None:
+    # Route 53 holds one PRIMARY and one SECONDARY set per failover name (API reference,
+    # ResourceRecordSet.Failover); the sets are named by cluster, so each update flips one role and
+    # the first finds its new role taken. (This test once called the swap clean.)
     swapped = run_stack(
         "fleet", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
     )
     moved = transition(fleet, swapped)
-    assert moved.violations == []
-    assert moved.changes
     assert {c.action for c in moved.changes} == {"update"}
+    (violation,) = moved.violations
+    assert violation.rule == "one-failover-role"
+    assert "remove the record from fleet:dns.records, deploy, then add it back with the roles swapped" in violation.fix
 
 
 def gateways(count: int, keep: int | None = None) -> Callable[[dict[str, Any]], None]:

@@ -222,8 +222,9 @@ def _failover_drain_problem(where: str, record: FailoverRecord, out: set[str], f
     if cluster == record.primary:
         return (
             f"{where}: drains {cluster}, {record.name}'s failover primary, but a failover group is exactly one PRIMARY "
-            f"and one SECONDARY set: to move its traffic, make {record.secondary} the primary and {cluster} the "
-            f"secondary (a clean update), and {undrain}"
+            f"and one SECONDARY set, so {undrain}; to move its traffic to {record.secondary}, fail over "
+            f"(with fleet:dns.arc: python -m deploy failover --stack <stack> --to {record.secondary}), or swap primary "
+            "and secondary, which takes two deploys while the record sets are named by cluster (--compare says how)"
         )
     return (
         f"{where}: drains {cluster}, {record.name}'s failover secondary, which takes its traffic only while "
