@@ -35,6 +35,8 @@ class VcpuQuota:
 VCPU_QUOTAS: dict[VcpuClass, VcpuQuota] = {
     "Standard": VcpuQuota("L-1216C47A", "L-34B43A08", "Standard (A, C, D, H, I, M, R, T, Z) instances", 5),
     "P": VcpuQuota("L-417A185B", "L-7212CCBC", "P instances", 0),
+    # P5 Spot has its own quota; which Spot quota p5e/p5en and p6 count against is not documented
+    # (third-party tables disagree): they are counted as P5 and P here, and the live value decides.
     "P5": VcpuQuota("L-417A185B", "L-C4BD4855", "P5 instances", 0),
     "G": VcpuQuota("L-DB2E81BA", "L-3819A6DF", "G and VT instances", 0),
     "Inf": VcpuQuota("L-1945791B", "L-B5D1601B", "Inf instances", 0),

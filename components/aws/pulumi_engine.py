@@ -7,6 +7,7 @@ the SDK reads it in ``pulumi/runtime/config.py``). Linux refuses to exec a proce
 environment string, ``NAME=value`` and its NUL, is longer than ``MAX_ARG_STRLEN``, 32 pages of
 4 KiB (include/uapi/linux/binfmts.h): the engine reports ``fork/exec ...: argument list too long``
 and the program never starts, so it cannot name the key to blame. The offline tools check it first.
+(The policy pack's analyzer receives the config the same way, pulumi/pulumi#20402.)
 """
 
 from __future__ import annotations
