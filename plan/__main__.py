@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -182,15 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot write the diagram to {args.diagram}: {exc.strerror}", file=sys.stderr)
             return 1
-    if args.kubeconfig:
-        try:
-            _write_kubeconfig(args.kubeconfig, str(run.exports["kubeconfig"]))
-        except ValueError as error:
-            print(f"--kubeconfig: {error}", file=sys.stderr)
-            return 1
-        except OSError as exc:
-            print(f"cannot write the kubeconfig to {args.kubeconfig}: {exc.strerror}", file=sys.stderr)
-            return 1
+    if args.kubeconfig and not _kubeconfig_written(args.kubeconfig, lambda: str(run.exports["kubeconfig"]), "--kubeconfig"):
+        return 1
     if args.compare is not None:
         return _compare(stack, args, plan, run, outputs)
     if args.upgrade_to is not None:
@@ -232,15 +226,14 @@ def _plan_all(as_json: bool, kubeconfig_file: Path | None = None) -> int:
             if written.is_file():
                 documents[stack] = load_yaml(written)
     if kubeconfig_file is not None:
-        hubs = {s: _hub_context(s) for s in documents}
-        try:
-            merged = kubeconfig.merge(documents, {s: h for s, h in hubs.items() if h})
-            _write_kubeconfig(kubeconfig_file, kubeconfig.render(merged))
-        except ValueError as error:
-            print(f"python -m plan --all --kubeconfig: {error}", file=sys.stderr)
-            return 1
-        except OSError as exc:
-            print(f"cannot write the kubeconfig to {kubeconfig_file}: {exc.strerror}", file=sys.stderr)
+        hubs = {s: h for s in documents if (h := _hub_context(s))}
+        merged: dict[str, Any] = {}
+
+        def rendered() -> str:
+            merged.update(kubeconfig.merge(documents, hubs))
+            return kubeconfig.render(merged)
+
+        if not _kubeconfig_written(kubeconfig_file, rendered, "python -m plan --all --kubeconfig"):
             return 1
         if not as_json:
             contexts = [
@@ -410,6 +403,19 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
     ]
     print(json.dumps(found, indent=2) if args.json else report.what_if_text(found))
     return 0 if verdict.carries and not found["unanswered"] else 1
+
+
+def _kubeconfig_written(path: Path, text: Callable[[], str], who: str) -> bool:
+    """Write the kubeconfig ``text()`` renders; False, with the reason on stderr, when it cannot be."""
+    try:
+        _write_kubeconfig(path, text())
+    except ValueError as error:
+        print(f"{who}: {error}", file=sys.stderr)
+        return False
+    except OSError as exc:
+        print(f"cannot write the kubeconfig to {path}: {exc.strerror}", file=sys.stderr)
+        return False
+    return True
 
 
 def _write_kubeconfig(path: Path, text: str) -> None:
