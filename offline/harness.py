@@ -70,6 +70,7 @@ __all__ = [
     "available_stacks",
     "cli_encoded",
     "creator_session",
+    "creator_sessions",
     "deployer_session",
     "hub_stack_of",
     "physical_name_length",
@@ -158,6 +159,7 @@ def run_program(
     caller_arn: str = DEPLOYER_SESSION_ARN,
     creator_arn: str | None = None,
     entry: Callable[[], None] | None = None,
+    creators: dict[str, str] | None = None,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
@@ -172,7 +174,7 @@ def run_program(
     hub = config.get("fleet:hub")
     if isinstance(hub, dict) and "stack" in hub and str(hub["stack"]) not in stack_outputs:
         stack_outputs[str(hub["stack"])] = placeholder_hub(str(hub["stack"]), hub.get("account"))
-    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn)
+    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn, creators)
     monitor = RecordingMonitor(mocks)
     # set_mocks keeps an existing root stack resource: without this, a run after another stack's run
     # would parent its top-level resources to that stack's root (a URN of the wrong stack).
@@ -236,6 +238,12 @@ def creator_session(config: dict[str, Any]) -> str:
     return _session(str(deployer.get("creator") or deployer.get("principal", DEPLOYER_ROLE_ARN)))
 
 
+def creator_sessions(config: dict[str, Any]) -> dict[str, str]:
+    """Per cluster named in fleet:deployer.creators, the session that created it."""
+    creators = (config.get("fleet:deployer") or {}).get("creators") or {}
+    return {str(cluster): _session(str(arn)) for cluster, arn in creators.items()}
+
+
 def _session(principal: str) -> str:
     if ":role/" not in principal:
         return principal
@@ -251,4 +259,5 @@ def run_stack(stack: str = "prod", mutate: Callable[[dict[str, Any]], None] | No
         mutate(config)
     options.setdefault("caller_arn", deployer_session(config))
     options.setdefault("creator_arn", creator_session(config))
+    options.setdefault("creators", creator_sessions(config))
     return run_program(config, stack=stack, **options)

@@ -153,6 +153,7 @@ class FleetMocks(pulumi.runtime.Mocks):
         stack_outputs: dict[str, dict[str, Any]] | None = None,
         caller_arn: str = DEPLOYER_SESSION_ARN,
         creator_arn: str | None = None,
+        creators: dict[str, str] | None = None,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
         # Outputs of other stacks, by fully qualified name, for StackReferences.
@@ -160,6 +161,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.caller_arn = caller_arn
         # Who created the clusters (EKS made its entry): the caller, unless a test replays a later run.
         self.creator_arn = creator_arn or caller_arn
+        # Per cluster name, who created it when that is not creator_arn (a rotation, then new clusters).
+        self.creators = creators or {}
 
     @property
     def deployer(self) -> str:
@@ -178,11 +181,12 @@ class FleetMocks(pulumi.runtime.Mocks):
                     f"(subnet {subnet.name}) does not currently have sufficient capacity to support the cluster"
                 )
 
-    def _refuse_creator_entry(self, principals: list[str]) -> None:
+    def _refuse_creator_entry(self, principals: list[str], cluster: str) -> None:
         # EKS already made an admin entry for the creator (bootstrapClusterCreatorAdminPermissions).
-        role = self.deployer.split("/")[-1]
+        creator = role_of(self.creators[cluster]) if cluster in self.creators else self.deployer
+        role = creator.split("/")[-1]
         for principal in principals:
-            if principal.split("/")[-1] == role and principal.split(":")[4] == self.deployer.split(":")[4]:
+            if principal.split("/")[-1] == role and principal.split(":")[4] == creator.split(":")[4]:
                 raise ResourceInUseError(
                     f"ResourceInUseException: The specified access entry resource is already in use on this cluster ({principal})"
                 )
@@ -260,10 +264,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         state = copy.deepcopy(args.inputs)
         resource_id = f"{args.name}-id"
         if args.typ == "aws:eks/accessEntry:AccessEntry":
-            self._refuse_creator_entry([str(state.get("principalArn", ""))])
+            self._refuse_creator_entry([str(state.get("principalArn", ""))], str(state.get("clusterName", "")))
         if args.typ == "eks:index:Cluster":
             entries = state.get("accessEntries") or {}
-            self._refuse_creator_entry([str(entry.get("principalArn", "")) for entry in entries.values()])
+            self._refuse_creator_entry(
+                [str(entry.get("principalArn", "")) for entry in entries.values()], str(state.get("name", args.name))
+            )
             self._refuse_unsupported_zones(
                 [*state.get("privateSubnetIds", []), *state.get("publicSubnetIds", [])], self._region(args)
             )

@@ -507,7 +507,8 @@ RULES: list[Rule] = [
         "a failover name holds one PRIMARY and one SECONDARY record set (Route 53 API reference, "
         "ResourceRecordSet.Failover), and its sets are named by cluster, so swapping primary and secondary updates "
         "both and the first update finds the role taken: remove the record from fleet:dns.records, deploy, then add "
-        "it back with the roles swapped (the name is unanswered in between), or move traffic with a weighted record",
+        "it back with the roles swapped (the name is unanswered in between); with fleet:dns.arc, python -m deploy "
+        "failover moves traffic without a deploy (every name's)",
     ),
     _unique(
         "one-rule",

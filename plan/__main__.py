@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="FILE",
         help="write the merged fleet kubeconfig (the contexts `pulumi stack output kubeconfig` gives; offline, "
-        "endpoints and CAs are placeholders) to this file, mode 0600",
+        "endpoints and CAs are placeholders) to this file, mode 0600, or - for stdout; never over a file that is not "
+        "a kubeconfig of these contexts",
     )
     parser.add_argument(
         "--compare",
@@ -421,16 +422,17 @@ def _kubeconfig_written(path: Path, text: Callable[[], str], who: str) -> bool:
 def _write_kubeconfig(path: Path, text: str) -> None:
     """Write a fleet kubeconfig, never over a kubeconfig with contexts of its own (~/.kube/config): the
     fleet's file is meant to be merged into it, not to replace it (ValueError naming them)."""
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
     if path.is_file() and path.stat().st_size:
         try:
-            existing = load_yaml(path) or {}
+            existing = load_yaml(path)
         except StackFileError:
-            existing = {}
-        theirs = (
-            {c.get("name") for c in existing.get("contexts") or [] if isinstance(c, dict)}
-            if isinstance(existing, dict)
-            else set()
-        )
+            existing = None
+        if not isinstance(existing, dict) or existing.get("kind") != "Config":
+            raise ValueError(f"{path} exists and is not a kubeconfig: choose another file (or - for stdout)")
+        theirs = {c.get("name") for c in existing.get("contexts") or [] if isinstance(c, dict)}
         ours = {c["name"] for c in yaml.safe_load(text).get("contexts") or []}
         if others := sorted(str(name) for name in theirs - ours):
             raise ValueError(
@@ -451,7 +453,8 @@ def _write_private(path: Path, text: str) -> None:
 def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: harness.Run, outputs: dict[str, Any] | None) -> int:
     """The plan of the stack as it is, then what going to the changed file does; 1 when a step would be refused."""
     try:
-        files = [read_stack_file(args.compare)] + ([read_stack_file(args.to)] if args.to is not None else [])
+        project = stacks.STACK_DIR / "Pulumi.yaml"
+        files = [read_stack_file(args.compare, project)] + ([read_stack_file(args.to, project)] if args.to is not None else [])
         configs = [{**project_defaults(), **f.config} for f in files]
         changed = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in configs[-1].items()}, stack)
     except StackFileError as error:
@@ -466,28 +469,33 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         print(preflight.text(plan["preflight"]), end="")
         print(f"{args.to or args.compare} would stop at the preflight: nothing would change.", file=sys.stderr)
         return 1
-    # Each config runs as its own stack's deployer (the one `pulumi up` must run as), on clusters the
-    # starting config's creator made: a changed file that rotates the deployer is the runbook's step 2.
+    # Each config runs as its own stack's deployer (the one `pulumi up` must run as), on clusters each
+    # created by whom the starting config says; a cluster it lacks is created by that deployer.
     start = configs[0] if args.to is not None else stack_config(stack)
     try:
+        started = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in start.items()}, stack)
+    except ConfigError as error:
+        print(f"{args.compare}: {error}", file=sys.stderr)
+        return 1
+    creators = {
+        c.name: creator_session({"fleet:deployer": {"principal": started.deployer.creator_of(c.name)}}) for c in started.clusters
+    }
+    if wrong := identity.creator_problems(started, changed):
+        # Refused before the preview: EKS would refuse the deploy (or leave its deployer without access).
+        if started.deployer.principal != changed.deployer.principal:
+            print(f"Deploy it as {changed.deployer.principal} (fleet:deployer.principal changes)")
+        for problem, fix in wrong:
+            print(f"error [cluster-creator] at fleet:deployer: {problem}\n    safe way: {fix}")
+        return 1
+    try:
         runs = [
-            run_program(c, stack=stack, stack_outputs=outputs, caller_arn=deployer_session(c), creator_arn=creator_session(start))
-            for c in configs
+            run_program(c, stack=stack, stack_outputs=outputs, caller_arn=deployer_session(c), creators=creators) for c in configs
         ]
     except ConfigError as error:
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1
     before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
     plan["compare"] = report.compare(before, after)
-    try:
-        started = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in start.items()}, stack)
-    except ConfigError as error:
-        print(f"{args.compare}: {error}", file=sys.stderr)
-        return 1
-    plan["compare"]["violations"] += [
-        {"rule": "cluster-creator", "step": "fleet:deployer", "message": problem, "fix": fix}
-        for problem, fix in identity.creator_problems(started, changed)
-    ]
     if started.deployer.principal != changed.deployer.principal:
         plan["compare"]["deployAs"] = changed.deployer.principal
     against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"

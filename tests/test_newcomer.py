@@ -167,6 +167,13 @@ def test_the_config_is_measured_as_go_encodes_it() -> None:
     assert pulumi_engine.config_env(config) == expected
     assert pulumi_engine.config_env_bytes(config) == len(expected.encode()) + 1
     assert len("Zoë".encode()) == 4  # counted as UTF-8 bytes, not as an escape
+    # Go writes an integral float as an integer, and Pulumi's config a YAML date as text.
+    import datetime
+
+    dated = {"fleet:labels": {"since": datetime.date(2024, 5, 1), "weight": 1.0, "huge": 1e20}}
+    assert pulumi_engine.config_env(dated) == (
+        'PULUMI_CONFIG={"fleet:labels":"{\\"huge\\":100000000000000000000,\\"since\\":\\"2024-05-01\\",\\"weight\\":1}"}'
+    )
 
 
 def test_keys_yaml_reads_as_booleans_or_numbers_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -387,21 +394,25 @@ def test_admin_for_another_accounts_principal_is_refused_unless_the_account_is_t
                 access=[
                     {"principal": ops, "level": "edit"},
                     {"principal": ops.replace("ops", "dev"), "level": "edit", "namespaces": ["dev"]},
+                    {"principal": ops.replace("ops", "sys"), "level": "edit", "namespaces": ["dev", "kube-system"]},
                 ],
             )
         )
     tail = (
-        "hands every cluster to whoever administers that account. Grant view, or edit in named namespaces, or declare "
-        "the account in fleet:trustedAccounts if your organization owns it"
+        "hands every cluster to whoever administers that account. Grant view, or edit in your workloads' namespaces, "
+        "or declare the account in fleet:trustedAccounts if your organization owns it"
     )
     assert refused.value.problems == [
         f"fleet:clusterAdmins[0]: {PARTNER} is in account 999999999999, not this stack's (123456789012); admin on every "
-        f"namespace {tail}",
+        f"namespace, or in kube-system or Argo CD's, {tail}",
         f"fleet:clusterAdmins[1]: {gov} is in account 123456789012 of partition aws-us-gov, not this stack's "
-        f"(123456789012); admin on every namespace {tail}",
+        f"(123456789012); admin on every namespace, or in kube-system or Argo CD's, {tail}",
         # Cluster-wide edit runs Pods as any ServiceAccount in kube-system: admin in all but name.
         f"fleet:access[0].principal: {ops} is in account 999999999999, not this stack's (123456789012); edit on every "
-        f"namespace {tail}",
+        f"namespace, or in kube-system or Argo CD's, {tail}",
+        # kube-system's ServiceAccounts are the cluster's: edit there is admin too.
+        f"fleet:access[2].principal: {ops.replace('ops', 'sys')} is in account 999999999999, not this stack's "
+        f"(123456789012); edit on every namespace, or in kube-system or Argo CD's, {tail}",
     ]
     trusted = validated(lambda raw: raw.update(clusterAdmins=[PARTNER], trustedAccounts=["999999999999"]))
     assert trusted.cluster_admins == [PARTNER]
@@ -486,8 +497,9 @@ def test_draining_the_failover_primary_says_how_to_move_its_traffic_and_compare_
     assert problem == (
         "fleet:dns.records[1]: drains prod-us, app.example.com's failover primary, but a failover group is exactly one "
         "PRIMARY and one SECONDARY set, so take prod-us out of fleet:dns.records[1].drained; to move its traffic to "
-        "prod-eu, fail over (with fleet:dns.arc: python -m deploy failover --stack <stack> --to prod-eu), or swap "
-        "primary and secondary, which takes two deploys while the record sets are named by cluster (--compare says how)"
+        "prod-eu, fail over (with fleet:dns.arc: python -m deploy failover --stack <stack> --to prod-eu, which moves "
+        "every name), or swap primary and secondary, which takes two deploys with the name unanswered between them "
+        "while the record sets are named by cluster (--compare says how)"
     )
     document = yaml.safe_load(stacks.stack_path("prod").read_text())
     document["config"]["fleet:dns"]["records"][1].update(primary="prod-eu", secondary="prod-us")
@@ -566,6 +578,12 @@ def test_two_stacks_with_one_context_name_are_refused_by_name() -> None:
 # ---------------------------------------------------------------- who created each cluster, across a change
 
 OLD_ROLE = "arn:aws:iam::123456789012:role/fleet-deploy-staging"
+
+
+def session_of(role: str) -> str:
+    return f"arn:aws:sts::123456789012:assumed-role/{role.rsplit('/', 1)[-1]}/ci-session"
+
+
 NEW_ROLE = "arn:aws:iam::123456789012:role/fleet-deploy-staging-2"
 
 
@@ -585,85 +603,96 @@ def test_switching_the_deployer_without_naming_the_creator_is_refused_by_compare
     switched = staging_file(tmp_path, "switched", lambda c: c["fleet:deployer"].update(principal=NEW_ROLE))
     status, out = compare("staging", switched, capsys)
     assert status == 1
-    assert f"Deploy it as {NEW_ROLE} (fleet:deployer.principal changes)" in out
-    assert (
-        f"error [cluster-creator] at fleet:deployer: staging-us was created by {OLD_ROLE}, but the changed config says {NEW_ROLE}"
-    ) in out
-    assert f"safe way: set fleet:deployer.creator: {OLD_ROLE} (docs/runbooks.md, 'Rotate the deploy role')" in out
+    assert out.splitlines() == [
+        f"Deploy it as {NEW_ROLE} (fleet:deployer.principal changes)",
+        f"error [cluster-creator] at fleet:deployer: staging-us was created by {OLD_ROLE}, but the changed config says "
+        f"{NEW_ROLE}",
+        f"    safe way: name each cluster's creator: fleet:deployer.creators: {{staging-us: {OLD_ROLE}}} (and no "
+        "fleet:deployer.creator; docs/runbooks.md, 'Rotate the deploy role')",
+    ]
+    named = staging_file(
+        tmp_path, "named", lambda c: c["fleet:deployer"].update(principal=NEW_ROLE, creators={"staging-us": OLD_ROLE})
+    )
+    status, out = compare("staging", named, capsys)
+    assert status == 0, out
 
 
-def test_a_cluster_added_after_a_rotation_needs_the_old_creators_clusters_listed(
+def add_cluster(config: dict[str, Any], name: str, region: str, octet: int) -> None:
+    extra = copy.deepcopy(config["fleet:clusters"][0])
+    extra.update(name=name, region=region, vpcCidr=f"10.{octet}.0.0/16", serviceCidr=f"172.{octet - 18}.0.0/16")
+    config["fleet:clusters"].append(extra)
+
+
+def test_a_cluster_added_after_a_rotation_needs_each_clusters_creator_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The review: after a rotation NEW creates a new cluster, EKS gives NEW its creator entry there, and
     # the program (told OLD created every cluster) would plan a second one: ResourceInUseException.
     from components.planning import identity
+    from components.planning.checks import load_fleet
+    from offline.harness import ResourceInUseError, run_stack
 
     def rotated(config: dict[str, Any]) -> None:
         config["fleet:deployer"].update(principal=NEW_ROLE, creator=OLD_ROLE)
 
-    def grown(config: dict[str, Any], created: list[str] | None = None) -> None:
+    def grown(config: dict[str, Any]) -> None:
         rotated(config)
-        extra = copy.deepcopy(config["fleet:clusters"][0])
-        extra.update(name="staging-eu", region="eu-west-1", vpcCidr="10.42.0.0/16", serviceCidr="172.24.0.0/16")
-        config["fleet:clusters"].append(extra)
-        if created is not None:
-            config["fleet:deployer"]["created"] = created
+        add_cluster(config, "staging-eu", "eu-west-1", 42)
 
     before = staging_file(tmp_path, "rotated", rotated)
     status, out = compare("staging", before, capsys, "--to", str(staging_file(tmp_path, "grown", grown)))
     assert status == 1
     assert (
         f"staging-eu is new: {NEW_ROLE} creates it and EKS gives it the creator's entry, but the changed config says "
-        f"{OLD_ROLE} created every cluster"
+        f"{OLD_ROLE} created it"
     ) in out
-    assert f"safe way: list the clusters {OLD_ROLE} created: fleet:deployer.created: [staging-us]" in out
-    listed = staging_file(tmp_path, "listed", lambda c: grown(c, ["staging-us"]))
-    status, out = compare("staging", before, capsys, "--to", str(listed))
-    assert status == 0, out
-    from components.planning.checks import load_fleet
+    assert f"fleet:deployer.creators: {{staging-us: {OLD_ROLE}}} (and no fleet:deployer.creator" in out
+    # The mocked EKS refuses the same deploy: the harness knows who created which cluster.
+    with pytest.raises(ResourceInUseError):
+        run_stack(
+            "staging",
+            mutate=grown,
+            caller_arn=session_of(NEW_ROLE),
+            creator_arn=session_of(NEW_ROLE),  # staging-eu: created by this very deploy
+            creators={"staging-us": session_of(OLD_ROLE)},
+        )
 
-    config = yaml.safe_load(listed.read_text())["config"]
+    def named(config: dict[str, Any]) -> None:
+        grown(config)
+        config["fleet:deployer"] = {**config["fleet:deployer"], "creators": {"staging-us": OLD_ROLE}}
+        del config["fleet:deployer"]["creator"]
+
+    status, out = compare("staging", before, capsys, "--to", str(staging_file(tmp_path, "named", named)))
+    assert status == 0, out
+    config = yaml.safe_load((tmp_path / "named" / "Pulumi.staging.yaml").read_text())["config"]
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in config.items()})
     assert spec.deployer.creator_of("staging-eu") == NEW_ROLE  # EKS's entry there is NEW's own
     assert identity.access_on(spec, NEW_ROLE, "staging-eu") is not None
     assert [e.clusters for e in identity.access_entries(spec) if e.principal == NEW_ROLE] == [("staging-us",)]
 
 
-def test_a_members_file_that_does_not_read_is_named_with_its_place_by_the_hub(
-    in_user_project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The review: mgmt listing dev said only "does not join this hub ... or does not read".
-    from plan import __main__ as plan_main
+def test_a_second_rotation_names_each_clusters_creator(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The review: OLD made staging-us, NEW made staging-eu, now NEWER deploys: one `creator` cannot say it.
+    newer = "arn:aws:iam::123456789012:role/fleet-deploy-staging-3"
 
-    hub = yaml.safe_load((in_user_project / "Pulumi.mgmt.yaml").read_text())
-    hub["config"]["fleet:members"] = ["organization/fleet/dev"]
-    (in_user_project / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(hub, sort_keys=False))
-    latin1_copy(in_user_project / "Pulumi.dev.yaml", in_user_project / "Pulumi.dev.yaml")
-    assert plan_main.main(["mgmt"]) == 1
-    err = capsys.readouterr().err
-    assert f"fleet:members[0]: organization/fleet/dev's stack file does not read: {in_user_project / 'Pulumi.dev.yaml'}:" in err
-    assert "is not UTF-8" in err
+    def second(config: dict[str, Any]) -> None:
+        add_cluster(config, "staging-eu", "eu-west-1", 42)
+        config["fleet:deployer"] = {**config["fleet:deployer"], "principal": NEW_ROLE, "creators": {"staging-us": OLD_ROLE}}
 
+    def third(config: dict[str, Any]) -> None:
+        second(config)
+        config["fleet:clusterAdmins"] = [*config.get("fleet:clusterAdmins", []), newer]
+        config["fleet:deployer"] = {
+            **config["fleet:deployer"],
+            "principal": newer,
+            "creators": {"staging-us": OLD_ROLE, "staging-eu": NEW_ROLE},
+        }
 
-def test_the_kubeconfig_is_never_written_over_a_kubeconfig_of_other_contexts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # The review: --kubeconfig ~/.kube/config truncated the user's own file (and followed symlinks).
-    from plan import __main__ as plan_main
-
-    own = tmp_path / "config"
-    own.write_text("apiVersion: v1\nkind: Config\ncontexts:\n- name: my-laptop-cluster\n  context: {cluster: a, user: a}\n")
-    assert plan_main.main(["staging", "--kubeconfig", str(own)]) == 1
-    assert f"--kubeconfig: {own} holds contexts this plan does not write (my-laptop-cluster)" in capsys.readouterr().err
-    assert "my-laptop-cluster" in own.read_text()
-    link = tmp_path / "link"
-    link.symlink_to(tmp_path / "elsewhere")
-    assert plan_main.main(["staging", "--kubeconfig", str(link)]) == 1
-    assert not (tmp_path / "elsewhere").exists()
-    again = tmp_path / "fleet"
-    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0
-    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0  # its own file: rewritten
+    status, out = compare(
+        "staging", staging_file(tmp_path, "second", second), capsys, "--to", str(staging_file(tmp_path, "third", third))
+    )
+    assert status == 0, out
+    assert f"Deploy it as {newer} (fleet:deployer.principal changes)" in out
 
 
 def test_the_vcpu_quota_counts_every_stack_of_the_account_in_the_region() -> None:
@@ -698,3 +727,47 @@ def test_a_vcpu_quota_aws_does_not_have_is_refused(quotas: dict[str, Any], probl
     with pytest.raises(ConfigError) as refused:
         validated(lambda raw: raw["quotas"]["regions"]["us-east-1"].update(quotas))
     assert any(problem in p for p in refused.value.problems), refused.value.problems
+
+
+def test_a_members_file_that_does_not_read_is_named_with_its_place_by_the_hub(
+    in_user_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: mgmt listing dev said only "does not join this hub ... or does not read".
+    from plan import __main__ as plan_main
+
+    hub = yaml.safe_load((in_user_project / "Pulumi.mgmt.yaml").read_text())
+    hub["config"]["fleet:members"] = ["organization/fleet/dev"]
+    (in_user_project / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(hub, sort_keys=False))
+    latin1_copy(in_user_project / "Pulumi.dev.yaml", in_user_project / "Pulumi.dev.yaml")
+    assert plan_main.main(["mgmt"]) == 1
+    err = capsys.readouterr().err
+    assert f"fleet:members[0]: organization/fleet/dev's stack file does not read: {in_user_project / 'Pulumi.dev.yaml'}:" in err
+    assert "is not UTF-8" in err
+
+
+def test_the_kubeconfig_is_never_written_over_a_kubeconfig_of_other_contexts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review: --kubeconfig ~/.kube/config truncated the user's own file (and followed symlinks).
+    from plan import __main__ as plan_main
+
+    own = tmp_path / "config"
+    own.write_text("apiVersion: v1\nkind: Config\ncontexts:\n- name: my-laptop-cluster\n  context: {cluster: a, user: a}\n")
+    assert plan_main.main(["staging", "--kubeconfig", str(own)]) == 1
+    assert f"--kubeconfig: {own} holds contexts this plan does not write (my-laptop-cluster)" in capsys.readouterr().err
+    assert "my-laptop-cluster" in own.read_text()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere")
+    assert plan_main.main(["staging", "--kubeconfig", str(link)]) == 1
+    assert not (tmp_path / "elsewhere").exists()
+    stack_copy = tmp_path / "Pulumi.staging.yaml"
+    shutil.copy(stacks.stack_path("staging"), stack_copy)
+    assert plan_main.main(["staging", "--kubeconfig", str(stack_copy)]) == 1
+    assert "exists and is not a kubeconfig" in capsys.readouterr().err
+    assert stack_copy.read_text() == stacks.stack_path("staging").read_text()
+    again = tmp_path / "fleet"
+    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0
+    assert plan_main.main(["staging", "--kubeconfig", str(again)]) == 0  # its own file: rewritten
+    capsys.readouterr()
+    assert plan_main.main(["staging", "--kubeconfig", "-"]) == 0
+    assert "current-context: staging-us" in capsys.readouterr().out

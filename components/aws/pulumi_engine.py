@@ -12,6 +12,7 @@ and the program never starts, so it cannot name the key to blame. The offline to
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -29,7 +30,7 @@ def go_json(value: Any) -> str:
     """``value`` as Go's ``json.Marshal`` writes it: compact, map keys sorted, UTF-8 kept, and ``<``,
     ``>``, ``&``, U+2028 and U+2029 escaped as ``\\u003c``... (Go's encoding/json documentation,
     "String values encode as JSON strings coerced to valid UTF-8 ... HTML-safe")."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    text = json.dumps(_as_go(value), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     for character, escaped in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -41,13 +42,30 @@ def go_json(value: Any) -> str:
     return text
 
 
+def _as_go(value: Any) -> Any:
+    """What Go writes differently: an integral float without a fraction (1.0 -> 1, 1e20 -> 1000...), and a
+    YAML date or time as text (pulumi's config turns a time.Time into a string)."""
+    if isinstance(value, dict):
+        return {key: _as_go(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_go(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def config_env(config: dict[str, Any]) -> str:
     """``PULUMI_CONFIG=<json>`` as the language host builds it: each value a string (an object or list
     is the JSON Go marshals of it, pulumi/pulumi sdk/go/common/resource/config ``marshalText``), the
     map of them marshalled again."""
-    return f"{CONFIG_ENV_VAR}=" + go_json({str(key): v if isinstance(v, str) else go_json(v) for key, v in config.items()})
+    return f"{CONFIG_ENV_VAR}=" + go_json(
+        {str(key): v if isinstance(v, str) else go_json(v) for key, v in _as_go(config).items()}
+    )
 
 
 def config_env_bytes(config: dict[str, Any]) -> int:
-    """The bytes ``config_env`` takes in the environment, with its NUL."""
-    return len(config_env(config).encode()) + 1
+    """The bytes ``config_env`` takes in the environment, with its NUL (a lone surrogate, which no UTF-8
+    holds, counts as the three bytes of the U+FFFD Go writes instead)."""
+    return len(config_env(config).encode("utf-8", errors="surrogatepass")) + 1

@@ -19,10 +19,10 @@ class DeployerSpec(Model):
     creator: IamPrincipalArn | None = None
     """Who created the clusters, when no longer the principal (after a deploy-role rotation): EKS made its
     admin entry, so the program never creates one for it. Unset: the principal."""
-    created: list[DnsLabel] | None = None
-    """With creator: the clusters it created (the ones that existed when the deploy role changed). A
-    cluster added later is created by the principal, which EKS gives its own entry there, so the
-    program plans none for it on that cluster. Unset: every cluster."""
+    creators: dict[DnsLabel, IamPrincipalArn] = Field(default_factory=dict)
+    """Who created each cluster, where it is not ``creator`` (or, without one, the principal): after a
+    rotation that was followed by new clusters, the old role per old cluster. A cluster it does not
+    name was created by ``creator``, else by the principal, which EKS gave its own entry there."""
 
     preview: IamPrincipalArn | None = None
     """A read-only role for pull-request previews: view on every cluster, accepted only by `pulumi preview`."""
@@ -30,14 +30,9 @@ class DeployerSpec(Model):
     @model_validator(mode="after")
     def _preview_is_not_the_deployer(self) -> DeployerSpec:
         reserved = {principal_key(self.principal), principal_key(self.cluster_creator)}
+        reserved |= {principal_key(arn) for arn in self.creators.values()}
         if self.preview is not None and principal_key(self.preview) in reserved:
             raise ValueError("preview must be another role than the principal and the creator (it gets view only)")
-        return self
-
-    @model_validator(mode="after")
-    def _created_needs_a_creator(self) -> DeployerSpec:
-        if self.created is not None and self.creator is None:
-            raise ValueError("created lists the clusters creator made: set creator too")
         return self
 
     @property
@@ -47,9 +42,7 @@ class DeployerSpec(Model):
 
     def creator_of(self, cluster: str) -> str:
         """Who created ``cluster`` (and holds its EKS-made admin entry)."""
-        if self.creator is not None and (self.created is None or cluster in self.created):
-            return self.creator
-        return self.principal
+        return self.creators.get(cluster) or self.creator or self.principal
 
 
 class AccountSpec(Model):

@@ -13,6 +13,9 @@ from .types import (
     Model,
 )
 
+# The namespace the hub's Argo CD runs in (its chart's), where edit reaches every member cluster.
+NAMESPACE = "argocd"
+
 _GIT_HTTPS = re.compile(r"^https://[a-z0-9.-]+(:\d+)?(/[\w.~-]+)+/?$", re.IGNORECASE)
 _GIT_SSH = re.compile(r"^(ssh://[\w.-]+@[a-z0-9.-]+(:\d+)?/|[\w.-]+@[a-z0-9.-]+:)[\w.~/-]+$", re.IGNORECASE)
 _REPO_PATH = re.compile(r"^[\w.{}-]+(/[\w.{}-]+)*$")

@@ -108,8 +108,9 @@ class StackFile:
     """Config paths whose encrypted values were replaced by placeholders."""
 
 
-def read_stack_file(path: Path) -> StackFile:
-    """The ``config:`` of a stack file, with encrypted values replaced by placeholders (and listed)."""
+def read_stack_file(path: Path, project_file: Path | None = None) -> StackFile:
+    """The ``config:`` of a stack file, with encrypted values replaced by placeholders (and listed).
+    ``project_file``: the Pulumi.yaml whose defaults Pulumi passes too (default: the one beside it)."""
     document = load_yaml(path)
     if document is None:
         raise StackFileError(f"{path}:1:1: the file is empty; a stack file needs a `config:` section (see Pulumi.prod.yaml)")
@@ -126,7 +127,8 @@ def read_stack_file(path: Path) -> StackFile:
             f"{path}: {'; '.join(odd)}: YAML reads unquoted on, off, yes, no, true and false as booleans and digits as "
             "numbers, but config keys are names: quote them"
         )
-    passed = pulumi_engine.config_env_bytes({**project_defaults(path.parent / "Pulumi.yaml"), **config})
+    defaults = project_defaults(project_file or path.parent / "Pulumi.yaml")
+    passed = pulumi_engine.config_env_bytes({**defaults, **config})
     if passed > pulumi_engine.MAX_ARG_STRLEN:
         largest = max(config, key=lambda key: pulumi_engine.config_env_bytes({key: config[key]}))
         raise StackFileError(

@@ -13,6 +13,7 @@ from ipaddress import IPv4Network
 from ..aws import cidr
 from ..aws.eks_access import AccessLevel
 from ..aws.iam_arns import principal_key
+from . import gitops
 from .errors import config_path
 from .model import FailoverRecord, FleetSpec, GeolocationRecord
 
@@ -98,8 +99,8 @@ def access_problems(spec: FleetSpec) -> list[str]:
     problems += _foreign_admin_problems(spec)
     names = {c.name for c in spec.clusters}
     problems += [
-        f"{config_path(('deployer', 'created', k))}: no cluster named {cluster!r} in fleet:clusters"
-        for k, cluster in enumerate(spec.deployer.created or [])
+        f"{config_path(('deployer', 'creators', cluster))}: no cluster named {cluster!r} in fleet:clusters"
+        for cluster in spec.deployer.creators
         if cluster not in names
     ]
     for i, access in enumerate(spec.access):
@@ -124,16 +125,19 @@ def _foreign_admin_problems(spec: FleetSpec) -> list[str]:
     grants: list[tuple[tuple[int | str, ...], str, str]] = [
         (("clusterAdmins", k), arn, "admin") for k, arn in enumerate(spec.cluster_admins)
     ]
+    # Namespaces where edit is admin in all but name: kube-system's ServiceAccounts, and on a hub Argo
+    # CD's, which hold every member cluster (identity.indirect_reach).
+    powerful = {"kube-system", *([gitops.NAMESPACE] if spec.gitops is not None else [])}
     grants += [
         (("access", i, "principal"), a.principal, a.level.value)
         for i, a in enumerate(spec.access)
-        if a.level is AccessLevel.ADMIN or (a.level is AccessLevel.EDIT and not a.namespaces)
+        if a.level is AccessLevel.ADMIN or (a.level is AccessLevel.EDIT and (not a.namespaces or powerful & set(a.namespaces)))
     ]
     return [
         f"{config_path(path)}: {arn} is in account {principal_key(arn)[1]}{_partition_note(spec, arn)}, "
-        f"not this stack's ({spec.account_id}); {level} on every namespace hands every cluster to whoever administers "
-        "that account. Grant view, or edit in named namespaces, or declare the account in fleet:trustedAccounts if "
-        "your organization owns it"
+        f"not this stack's ({spec.account_id}); {level} on every namespace, or in kube-system or Argo CD's, hands every "
+        "cluster to whoever administers that account. Grant view, or edit in your workloads' namespaces, or declare "
+        "the account in fleet:trustedAccounts if your organization owns it"
         for path, arn, level in grants
         if not spec.trusts(arn)
     ]
@@ -222,9 +226,10 @@ def _failover_drain_problem(where: str, record: FailoverRecord, out: set[str], f
     if cluster == record.primary:
         return (
             f"{where}: drains {cluster}, {record.name}'s failover primary, but a failover group is exactly one PRIMARY "
-            f"and one SECONDARY set, so {undrain}; to move its traffic to {record.secondary}, fail over "
-            f"(with fleet:dns.arc: python -m deploy failover --stack <stack> --to {record.secondary}), or swap primary "
-            "and secondary, which takes two deploys while the record sets are named by cluster (--compare says how)"
+            f"and one SECONDARY set, so {undrain}; to move its traffic to {record.secondary}, fail over (with "
+            f"fleet:dns.arc: python -m deploy failover --stack <stack> --to {record.secondary}, which moves every name), "
+            "or swap primary and secondary, which takes two deploys with the name unanswered between them while the "
+            "record sets are named by cluster (--compare says how)"
         )
     return (
         f"{where}: drains {cluster}, {record.name}'s failover secondary, which takes its traffic only while "

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..config.gitops import NAMESPACE as NAMESPACE
 from ..config.model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, FleetSpec, GitRepoSpec, RootAppSpec
 
-NAMESPACE = "argocd"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 # The service accounts of the chart's components that talk to member clusters.

@@ -307,31 +307,35 @@ def cross_account_warnings(spec: FleetSpec) -> list[str]:
 def creator_problems(before: FleetSpec, after: FleetSpec) -> list[tuple[str, str]]:
     """(problem, fix) for a change of config that misnames who created a cluster. EKS gave its creator
     entry to whoever created each cluster and that never changes; the program plans entries from
-    ``creator_of``, so a config that names another creator leaves the real deployer without an entry
-    of ours (``access_on``), or plans a second entry for a principal EKS already gave one
-    (ResourceInUseException)."""
-    problems: list[tuple[str, str]] = []
+    ``creator_of``, so a config that names another creator leaves the real one's successor without an
+    entry of ours (``access_on``), or plans a second entry for a principal EKS already gave one
+    (ResourceInUseException). A new cluster is created by the changed config's deployer."""
     existing = {c.name for c in before.clusters}
-    for cluster in sorted(c.name for c in after.clusters):
-        real = before.deployer.creator_of(cluster) if cluster in existing else after.deployer.principal
+    real = {
+        c.name: before.deployer.creator_of(c.name) if c.name in existing else after.deployer.principal for c in after.clusters
+    }
+    wrong = sorted(c for c, arn in real.items() if not same_principal(arn, after.deployer.creator_of(c)))
+    if not wrong:
+        return []
+    # The one way to say it: the creator of every cluster the deployer did not create, by name.
+    named = {c: arn for c, arn in sorted(real.items()) if not same_principal(arn, after.deployer.principal)}
+    fix = (
+        "name each cluster's creator: fleet:deployer.creators: {"
+        + ", ".join(f"{c}: {arn}" for c, arn in named.items())
+        + "} (and no fleet:deployer.creator; docs/runbooks.md, 'Rotate the deploy role')"
+    )
+    problems = []
+    for cluster in wrong:
         said = after.deployer.creator_of(cluster)
-        if same_principal(real, said):
-            continue
         if cluster in existing:
-            fix = (
-                f"set fleet:deployer.creator: {real}"
-                + (" and keep it in fleet:deployer.created" if after.deployer.created is not None else "")
-                + " (docs/runbooks.md, 'Rotate the deploy role')"
-            )
-            problems.append((f"{cluster} was created by {real}, but the changed config says {said}", fix))
+            problems.append((f"{cluster} was created by {real[cluster]}, but the changed config says {said}", fix))
         else:
-            listed = sorted(existing & {c.name for c in after.clusters})
             problems.append(
                 (
-                    f"{cluster} is new: {after.deployer.principal} creates it and EKS gives it the creator's entry, but "
-                    f"the changed config says {said} created every cluster, so the program would plan a second entry "
-                    f"for {after.deployer.principal} (ResourceInUseException)",
-                    f"list the clusters {said} created: fleet:deployer.created: [{', '.join(listed)}]",
+                    f"{cluster} is new: {after.deployer.principal} creates it and EKS gives it the creator's entry, but the "
+                    f"changed config says {said} created it, so the program would plan a second entry for "
+                    f"{after.deployer.principal} (ResourceInUseException)",
+                    fix,
                 )
             )
     return problems
