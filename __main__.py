@@ -1,14 +1,12 @@
 """fleet: a multi-region fleet of EKS clusters from one stack's config."""
 
-import datetime as dt
 import gc
 
 import pulumi
 
-from components.config import hub_stack
-from components.config.errors import ConfigError
+from components.config import clock, hub_stack
 from components.config.stack_config import raw_fleet_config
-from components.config.version_rules import version_problems, version_warnings
+from components.config.version_rules import version_warnings
 from components.planning import checks, identity, preflight
 from components.resources.fleet import build_fleet
 
@@ -21,10 +19,9 @@ if __name__ == "__main__":
     gc.set_threshold(100_000, 50, 100)
 
 spec = checks.stack_fleet(raw_fleet_config(), pulumi.get_stack())
-today = dt.date.today()
-if problems := version_problems(spec, today):
-    raise ConfigError(problems)
-for warning in version_warnings(spec, today):
+# The calendar warns, never refuses: a cluster EKS is about to upgrade must stay deployable, and its
+# upgrade campaign (python -m plan <stack> --upgrade-to) runs this same program.
+for warning in version_warnings(spec, clock.today()):
     pulumi.log.warn(warning)
 for warning in identity.cross_account_warnings(spec):
     pulumi.log.warn(warning)

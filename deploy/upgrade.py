@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
@@ -33,7 +34,10 @@ from typing import Any, Protocol
 from pulumi import automation as auto
 
 from components.aws import eks_releases
+from components.config import clock
+from components.config.errors import ConfigError
 from components.config.model import FleetSpec
+from components.config.stack_files import StackFileError
 from components.planning.upgrades import Campaign, CampaignCluster, Wave
 from deploy import rollback
 from deploy.rollback import ConfigurableStack, EksClients
@@ -288,12 +292,24 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     switch = commands.add_parser("failover", help="ARC (fleet:dns.arc): only --to's routing control On, the others Off")
     switch.add_argument("--stack", required=True)
     switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
+    for command in (upgrade, back):
+        command.add_argument(
+            "--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})"
+        )
     args = parser.parse_args(argv)
+    if getattr(args, "today", None):
+        os.environ[clock.ENV] = args.today
     if args.command == "failover":
         from deploy import failover
 
         return failover.main(args.stack, args.target, _outputs)
-    spec, run = evaluate(args.stack)
+    try:
+        clock.today()
+        spec, run = evaluate(args.stack)
+    except (ConfigError, StackFileError) as error:
+        # The stack as it is does not evaluate: nothing was changed (the plan command says the same).
+        print(f"python -m deploy {args.command}: {error}", file=sys.stderr)
+        return int(ExitCode.FAILED)
     if args.command == "rollback":
         result = rollback.rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC))
         print(json.dumps(result.as_json(), indent=2, default=str))

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from components.aws import eks_versions
-from components.config import hub_stack
+from components.config import clock, hub_stack
 from components.config.errors import ConfigError
 from components.config.stack_files import StackFileError, load_yaml, read_stack_file
 from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, kubeconfig, preflight
@@ -101,7 +101,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE2",
         help="with --compare: go from FILE to FILE2 instead of from the stack's file to FILE (a runbook's steps)",
     )
+    parser.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help=f"read EKS's support calendar on this day instead of the machine's (sets {clock.ENV})",
+    )
     args = parser.parse_args(argv)
+    if args.today is not None:
+        os.environ[clock.ENV] = args.today
+    try:
+        clock.today()
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 1
     if args.all:
         if args.stack is not None or any((args.diagram, args.compare, args.access, args.upgrade_to, args.what_if, args.to)):
             print("--all plans every stack and takes no stack or other option but --json and --kubeconfig", file=sys.stderr)

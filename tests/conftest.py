@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components.config import hub_stack  # noqa: E402
+from components.config import clock, hub_stack  # noqa: E402
 from offline import charts, stacks  # noqa: E402
 from offline.harness import Run, run_stack  # noqa: E402
 from tests.reference_stacks import test_project  # noqa: E402
@@ -17,6 +17,17 @@ from tests.reference_stacks import test_project  # noqa: E402
 # Tests read stacks from a project folder holding the shipped stack files and the fixtures'
 # (tests/stacks/), so a user's own Pulumi.<stack>.yaml never changes what a test sees.
 stacks.STACK_DIR = hub_stack.PROJECT_DIR = test_project()
+
+# The day the tests read EKS's support calendar on (components/config/clock.py): the suite never
+# depends on the machine's clock. Each test starts on it (a test may move it, --today does).
+TODAY = "2026-12-07"
+os.environ[clock.ENV] = TODAY
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today() -> None:
+    os.environ[clock.ENV] = TODAY
+
 
 # FLEET_REFERENCE_FETCH=0: never fetch missing charts (stop with the message instead).
 FETCH_ENV = "FLEET_REFERENCE_FETCH"

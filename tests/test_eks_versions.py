@@ -14,9 +14,11 @@ def test_pulumi_yaml_default_is_the_newest_supported_version() -> None:
     assert max(eks_versions.SUPPORT, key=lambda v: int(v.split(".")[1])) == eks_versions.NEWEST
 
 
-def test_newest_version_is_in_standard_support_today() -> None:
-    # Fails when the calendar overtakes the default: time to move NEWEST (and Pulumi.yaml) on.
-    assert support_warning(eks_versions.NEWEST, dt.date.today()) is None
+def test_newest_version_is_in_standard_support_on_the_pinned_day() -> None:
+    # The suite's day (tests/conftest.py, FLEET_TODAY): move it, NEWEST and Pulumi.yaml on together.
+    from components.config import clock
+
+    assert support_warning(eks_versions.NEWEST, clock.today()) is None
 
 
 def test_standard_support_ends_in_an_upgrade_by_eks_not_in_billing() -> None:
@@ -26,7 +28,8 @@ def test_standard_support_ends_in_an_upgrade_by_eks_not_in_billing() -> None:
     assert soon == "EKS upgrades Kubernetes 1.35 clusters (STANDARD support) by itself on 2027-03-27. Upgrade to 1.36."
     past = support_warning("1.34", dt.date(2026, 12, 3)) or ""
     assert "left EKS standard support on 2026-12-02" in past
-    assert "would ask EKS for 1.34 back, which it refuses" in past
+    assert "a `pulumi up` that asks EKS for 1.34 back fails" in past
+    assert "python -m plan <stack> --upgrade-to 1.35" in past
     assert "price" not in past
 
 
@@ -37,21 +40,23 @@ def test_extended_support_is_billed_then_ends_in_an_upgrade_by_eks() -> None:
     assert "left EKS extended support on 2027-07-29" in (support_warning("1.33", dt.date(2027, 7, 30), "EXTENDED") or "")
 
 
-def test_a_protected_cluster_due_for_an_upgrade_by_eks_is_refused() -> None:
-    from components.config.version_rules import version_problems
+def test_a_protected_cluster_due_for_an_upgrade_by_eks_is_warned_loudly_never_refused() -> None:
+    # Issue 34, defect 1: the refusal also refused the campaign that upgrades the cluster.
+    from components.config.version_rules import version_warnings
     from components.planning.checks import load_fleet
     from tests.config_cases import raw_prod
 
     raw = raw_prod()
     raw["clusters"][2]["kubernetesVersion"] = "1.34"
-    (problem,) = version_problems(load_fleet(raw), dt.date(2026, 11, 20))
-    assert problem.startswith("fleet:clusters[2].kubernetesVersion (prod-eu): EKS upgrades this protected cluster")
-    assert "--upgrade-to 1.35" in problem
+    (warning,) = [w for w in version_warnings(load_fleet(raw), dt.date(2026, 11, 20)) if "prod-eu" in w]
+    assert warning.startswith("ACTION NEEDED: fleet:clusters[2].kubernetesVersion (prod-eu): EKS upgrades Kubernetes 1.34")
+    assert "python -m plan <stack> --upgrade-to 1.35, then python -m deploy upgrade --stack <stack> --to 1.35" in warning
     raw["clusters"][2]["supportType"] = "EXTENDED"
-    assert version_problems(load_fleet(raw), dt.date(2026, 11, 20)) == []
+    assert not [w for w in version_warnings(load_fleet(raw), dt.date(2026, 11, 20)) if "prod-eu" in w]
     raw["clusters"][2].pop("supportType")
     raw["protect"] = False
-    assert version_problems(load_fleet(raw), dt.date(2026, 11, 20)) == []
+    (quiet,) = [w for w in version_warnings(load_fleet(raw), dt.date(2026, 11, 20)) if "prod-eu" in w]
+    assert not quiet.startswith("ACTION NEEDED")
 
 
 def test_program_warns_about_a_version_past_standard_support() -> None:

@@ -42,9 +42,12 @@ AUTO_UPGRADE_NOTICE_DAYS = 30
 
 def _move(version: str) -> str:
     target = next_minor(version)
-    if target == NEWEST or target not in SUPPORT:
+    if target not in SUPPORT:
         return f"Upgrade to {target}."
-    return f"Upgrade to {target} (EKS upgrades one minor version at a time), then on towards {NEWEST}."
+    campaign = f"python -m plan <stack> --upgrade-to {target}, then python -m deploy upgrade --stack <stack> --to {target}"
+    if target == NEWEST:
+        return f"Upgrade to {target}: {campaign}."
+    return f"Upgrade to {target} (EKS upgrades one minor version at a time), then on towards {NEWEST}: {campaign}."
 
 
 def auto_upgrade_date(version: str, support_type: str) -> dt.date:
@@ -61,8 +64,9 @@ def support_warning(version: str, today: dt.date, support_type: str = "STANDARD"
     if today > upgrade:
         return (
             f"Kubernetes {version} left EKS {'standard' if support_type == 'STANDARD' else 'extended'} support on "
-            f"{upgrade} and EKS upgrades such clusters to {next_minor(version)} by itself: the next `pulumi up` "
-            f"would ask EKS for {version} back, which it refuses. {_move(version)}"
+            f"{upgrade} and EKS upgrades such clusters to {next_minor(version)} by itself from then on: once it has, "
+            f"a `pulumi up` that asks EKS for {version} back fails, as EKS never moves a control plane down. "
+            f"{_move(version)}"
         )
     if support_type == "EXTENDED" and today > window.standard_until:
         return (
