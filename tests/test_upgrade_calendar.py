@@ -1,0 +1,123 @@
+"""Upgrades on the support calendar (issue 34, defect 1): the clock is an input, and a cluster EKS is
+about to upgrade, or already may have, is always upgradable through the campaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.aws import eks_versions
+from components.config import clock, hub_stack
+from offline import stacks
+from tests import reference_stacks
+
+VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+
+
+def days_around(day: dt.date) -> list[dt.date]:
+    return [day - dt.timedelta(days=1), day, day + dt.timedelta(days=1)]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("support", ["STANDARD", "EXTENDED"])
+def test_the_calendar_walk_says_what_each_day_means(version: str, support: str) -> None:
+    window = eks_versions.SUPPORT[version]
+    upgrade = eks_versions.auto_upgrade_date(version, support)
+    assert upgrade == (window.standard_until if support == "STANDARD" else window.extended_until)
+    for boundary in (window.standard_until, window.extended_until):
+        for day in days_around(boundary):
+            said = eks_versions.support_warning(version, day, support) or ""
+            due = eks_versions.due_for_auto_upgrade(version, day, support)
+            assert due == ((upgrade - day).days <= eks_versions.AUTO_UPGRADE_NOTICE_DAYS)
+            if day > upgrade:
+                assert f"left EKS {'standard' if support == 'STANDARD' else 'extended'} support on {upgrade}" in said
+            elif support == "EXTENDED" and day > window.standard_until:
+                assert "billed at the extended-support price" in said
+            elif due:
+                assert said.startswith(f"EKS upgrades Kubernetes {version} clusters ({support} support) by itself on {upgrade}")
+            else:
+                assert said == ""
+            if said and eks_versions.next_minor(version) in eks_versions.SUPPORT:
+                # Every warning points at the campaign, which runs (test below), never at a refusal.
+                assert f"--upgrade-to {eks_versions.next_minor(version)}" in said
+
+
+def prod_at(directory: Path, version: str) -> Path:
+    project = directory / "project"
+    shutil.copytree(reference_stacks.reference_project(), project)
+    document = yaml.safe_load((project / "Pulumi.prod.yaml").read_text())
+    document["config"]["fleet:kubernetesVersion"] = version
+    (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    return project
+
+
+@pytest.fixture
+def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    def enter(version: str) -> Path:
+        project = prod_at(tmp_path, version)
+        monkeypatch.setattr(stacks, "STACK_DIR", project)
+        monkeypatch.setattr(hub_stack, "PROJECT_DIR", project)
+        return project
+
+    return enter
+
+
+@pytest.mark.parametrize("version", ["1.31", "1.32", "1.33", "1.34"])
+def test_a_production_cluster_past_standard_support_plans_its_upgrade(
+    version: str, in_project: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The catch-22: validation refused the stack and pointed at --upgrade-to, which refused too.
+    from plan import __main__ as plan_main
+
+    in_project(version)  # type: ignore[operator]
+    the_day_after = eks_versions.SUPPORT[version].standard_until + dt.timedelta(days=1)
+    target = eks_versions.next_minor(version)
+    status = plan_main.main(["prod", "--upgrade-to", target, "--json", "--today", the_day_after.isoformat()])
+    out = capsys.readouterr()
+    assert status == 0, out.out + out.err
+    campaign = json.loads(out.out)
+    assert [w["hops"] for w in campaign["waves"]] == [[f"{version} -> {target}"]]
+    assert all(g["passed"] for w in campaign["waves"] for g in w["gates"])
+
+
+def test_on_todays_date_the_shipped_prod_at_1_34_plans_1_35(in_project: object, capsys: pytest.CaptureFixture[str]) -> None:
+    from plan import __main__ as plan_main
+
+    in_project("1.34")  # type: ignore[operator]
+    assert clock.today() == dt.date(2026, 12, 7)
+    assert plan_main.main(["prod", "--upgrade-to", "1.35", "--json"]) == 0
+    campaign = json.loads(capsys.readouterr().out)
+    assert campaign["waves"][0]["clusters"] == ["prod-eu", "prod-us"]
+    assert plan_main.main(["prod"]) == 0
+    out = capsys.readouterr().out
+    assert "ACTION NEEDED: fleet:kubernetesVersion (prod-us): Kubernetes 1.34 left EKS standard support on 2026-12-02" in out
+
+
+def test_a_day_that_is_not_a_date_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    from plan import __main__ as plan_main
+
+    assert plan_main.main(["prod", "--today", "next tuesday"]) == 1
+    assert "FLEET_TODAY='next tuesday': expected a date, YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_deploy_upgrade_names_a_stack_that_does_not_evaluate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It crashed with a traceback (the evaluation raised before the campaign began).
+    from deploy import upgrade
+
+    project = prod_at(tmp_path, "1.34")
+    (project / "Pulumi.prod.yaml").write_text(
+        (project / "Pulumi.prod.yaml").read_text().replace("vpcCidr: 10.20.0.0/16", "vpcCidr: 10.20.0.0/33")
+    )
+    monkeypatch.setattr(stacks, "STACK_DIR", project)
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", project)
+    assert upgrade.main(["upgrade", "--stack", "prod", "--to", "1.35"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m deploy upgrade: invalid stack config")
+    assert "vpcCidr" in err
