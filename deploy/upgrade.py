@@ -38,12 +38,12 @@ from components.config import clock
 from components.config.errors import ConfigError
 from components.config.model import FleetSpec
 from components.config.stack_files import StackFileError
+from components.planning import gitops, upgrades
 from components.planning.upgrades import Campaign, CampaignCluster, Wave
 from deploy import rollback
 from deploy.rollback import ConfigurableStack, EksClients
 from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
 
-ARGOCD_NAMESPACE = "argocd"
 SUBMARINER_NAMESPACE = "submariner-operator"
 
 
@@ -119,6 +119,8 @@ class Runner:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     soak_minutes: int = 30
     approve: bool = False
+    stack: str = ""
+    """The stack the campaign runs from (its own clusters' fleet/stack label)."""
 
 
 def _region(spec: FleetSpec, cluster: CampaignCluster) -> str:
@@ -178,28 +180,46 @@ def _health(runner: Runner, wave: Wave, moving: list[CampaignCluster], version: 
                     if connection.get("status") != "connected":
                         peer = connection.get("endpoint", {}).get("cluster_id", "?")
                         problems.append(f"{cluster.name}: Submariner connection to {peer} is {connection.get('status')}")
-    hub = runner.spec.hub or (runner.spec.joined_hub.hub if runner.spec.joined_hub else None)
-    if hub is not None and runner.spec.gitops is not None:
-        names = {c.name for c in wave.clusters}
-        for app in runner.kubectl.get(_context(runner.spec, hub.name), "applications.argoproj.io", ARGOCD_NAMESPACE):
-            if app.get("spec", {}).get("destination", {}).get("name") not in names:
-                continue
-            status = app.get("status", {})
-            sync, health = status.get("sync", {}).get("status"), status.get("health", {}).get("status")
-            reconciled = status.get("reconciledAt")
-            fresh = reconciled is not None and dt.datetime.fromisoformat(reconciled.replace("Z", "+00:00")) >= since
-            if sync != "Synced" or health != "Healthy" or not fresh:
-                problems.append(
-                    f"Application {app['metadata']['name']} is {sync}/{health}"
-                    + ("" if fresh else f", not reconciled since the update ({reconciled})")
-                )
+    problems += _application_problems(runner, moving, since)
     return "; ".join(problems) or None
+
+
+def _application_problems(runner: Runner, moving: list[CampaignCluster], since: dt.datetime) -> list[str]:
+    """The Applications the hub's ApplicationSets generate for the moved clusters (built by the code that
+    writes the sets), each found by name at its cluster's server (the EKS endpoint; in-cluster for the hub)."""
+    hub_spec = runner.spec if runner.spec.hub is not None else runner.spec.joined_hub
+    if hub_spec is None or hub_spec.hub is None or hub_spec.gitops is None:
+        return []
+    servers: dict[str, str] = {}
+    registered: list[gitops.RegisteredCluster] = []
+    for cluster in moving:
+        owner = runner.spec.joining_stacks.get(cluster.stack, runner.spec) if cluster.stack else runner.spec
+        spec_cluster = next(c for c in owner.clusters if c.name == cluster.name)
+        if cluster.name == hub_spec.hub.name:
+            servers[cluster.name] = gitops.IN_CLUSTER_SERVER
+        else:
+            eks = runner.eks_for(_region(runner.spec, cluster))
+            servers[cluster.name] = eks.describe_cluster(name=cluster.name)["cluster"]["endpoint"]
+        registered.append(
+            gitops.RegisteredCluster(
+                cluster.name, servers[cluster.name], gitops.cluster_labels(spec_cluster, cluster.stack or runner.stack)
+            )
+        )
+    expected = [app for s in hub_spec.gitops.application_sets for app in gitops.generated_applications(s, registered)]
+    if not expected:
+        return []
+    observed = {
+        app["metadata"]["name"]: app
+        for app in runner.kubectl.get(_context(runner.spec, hub_spec.hub.name), "applications.argoproj.io", gitops.NAMESPACE)
+    }
+    return upgrades.application_problems(expected, servers, observed, since)
 
 
 def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSummary:
     """Apply the campaign from wave ``from_wave`` (1-based); stop at the first failing gate."""
     target = runner.campaign.target
     summary = UpgradeSummary(stack, target)
+    runner.stack = runner.stack or stack
 
     def stop(wave: str, hop: str, gate: str, detail: str, resume_wave: int) -> UpgradeSummary:
         summary.exit_code = ExitCode.FAILED
@@ -293,9 +313,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     switch.add_argument("--stack", required=True)
     switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
     for command in (upgrade, back):
-        command.add_argument(
-            "--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})"
-        )
+        command.add_argument("--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})")
     args = parser.parse_args(argv)
     if getattr(args, "today", None):
         os.environ[clock.ENV] = args.today

@@ -4,6 +4,7 @@ config writes, a fake kubectl, and botocore's Stubber answering EKS calls in the
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import boto3
@@ -13,11 +14,12 @@ from pulumi import automation as auto
 
 from components.config import hub_stack
 from components.config.model import FleetSpec
-from components.planning import upgrades
+from components.planning import gitops, upgrades
 from components.planning.checks import load_fleet
 from deploy.rollback import rollback
 from deploy.runner import ExitCode
 from deploy.upgrade import Runner, run_campaign
+from offline.mock_aws import eks_endpoint
 from tests.config_cases import raw_prod
 from tests.reference_stacks import fleet_hub_project
 
@@ -42,9 +44,34 @@ class FakeStack:
         self.config.append((key, value.value, path))
 
 
+PROD_EU_ENDPOINT = eks_endpoint("prod-eu", "eu-west-1")
+
+
+def generated_apps(cluster: str = "prod-eu", server: str = PROD_EU_ENDPOINT) -> list[dict[str, Any]]:
+    """The Applications the hub's ApplicationSets generate for ``cluster``, built by the code that
+    writes the sets (the controller fills the template with the cluster generator's parameters)."""
+    spec = spec_at("1.34")
+    hub = spec if spec.gitops is not None else spec.joined_hub
+    assert hub is not None
+    assert hub.gitops is not None
+    member = next(c for c in spec.clusters if c.name == cluster)
+    registered = gitops.RegisteredCluster(cluster, server, gitops.cluster_labels(member, "prod"))
+    return [
+        gitops.application_manifest(s, hub.gitops.repo, registered)
+        for s in hub.gitops.application_sets
+        if gitops.selects(s.selector, registered.labels)
+    ]
+
+
 class FakeKubectl:
-    def __init__(self, kubelet: str = "v1.35.2-eks-1", app_reconciled: str = "2026-12-03T12:05:00Z") -> None:
+    def __init__(
+        self,
+        kubelet: str = "v1.35.2-eks-1",
+        app_reconciled: str = "2026-12-03T12:05:00Z",
+        apps: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.kubelet, self.app_reconciled = kubelet, app_reconciled
+        self.apps = generated_apps() if apps is None else apps
         self.calls: list[tuple[str, str]] = []
 
     def get(self, context: str, resource: str, namespace: str | None = None) -> list[dict[str, Any]]:
@@ -61,7 +88,7 @@ class FakeKubectl:
             return [{"status": {"connections": [{"status": "connected", "endpoint": {"cluster_id": "prod-us"}}]}}]
         if resource == "applications.argoproj.io":
             status = {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}, "reconciledAt": self.app_reconciled}
-            return [{"metadata": {"name": "myapp-prod-eu"}, "spec": {"destination": {"name": "prod-eu"}}, "status": status}]
+            return [{**app, "status": status} for app in self.apps]
         raise AssertionError(resource)
 
 
@@ -153,6 +180,12 @@ def queue_wave_eu(eks: Eks, insight: str = "PASSING", status: str = "ACTIVE", ve
         {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": version_after}},
         {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
     )
+    # The health gate finds the cluster's Applications by its server, the endpoint EKS describes.
+    stub.add_response(
+        "describe_cluster",
+        {"cluster": {**cluster("prod-eu", version=version_after)["cluster"], "endpoint": PROD_EU_ENDPOINT}},
+        {"name": "prod-eu"},
+    )
 
 
 def test_a_wave_checks_insights_raises_its_clusters_updates_checks_health_then_waits_for_approval() -> None:
@@ -211,6 +244,45 @@ def test_nodes_left_on_the_old_minor_or_a_stale_application_stop_the_wave() -> N
     assert "node prod-eu-node is Ready at v1.34.9-eks-1" in detail
     assert "node group prod-eu-general-1 is ACTIVE at 1.34" in detail
     assert "not reconciled since the update" in detail
+
+
+@pytest.mark.parametrize(
+    ("apps", "expected"),
+    [
+        # Issue 34, defect 2: the gate matched destination.name, which the sets never set, so it checked nothing.
+        (
+            [{"metadata": {"name": "other"}, "spec": {"destination": {"name": "prod-eu"}}}],
+            "Application myapp-prod-eu (prod-eu) does not exist: its ApplicationSet has not generated it",
+        ),
+        (
+            [{**generated_apps()[0], "spec": {**generated_apps()[0]["spec"], "destination": {"server": "https://elsewhere"}}}],
+            "Application myapp-prod-eu deploys to https://elsewhere, not to prod-eu",
+        ),
+    ],
+)
+def test_the_application_gate_checks_the_applications_the_sets_generate(apps: list[dict[str, Any]], expected: str) -> None:
+    eks = Eks()
+    queue_wave_eu(eks)
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(apps=apps), {}, []))
+    assert summary.stopped is not None
+    assert summary.stopped.gate == "health"
+    assert expected in summary.stopped.detail
+
+
+def test_the_generated_application_has_the_shape_argo_cd_generates() -> None:
+    # Argo CD's ApplicationSet controller renders the template's strings with the cluster generator's
+    # parameters ({{name}}, {{server}}, labels): destination.server is the cluster's API server.
+    (app,) = generated_apps()
+    assert app["apiVersion"] == "argoproj.io/v1alpha1"
+    assert app["kind"] == "Application"
+    assert app["metadata"]["name"] == "myapp-prod-eu"
+    assert app["metadata"]["namespace"] == "argocd"
+    assert app["spec"]["destination"] == {"server": PROD_EU_ENDPOINT, "namespace": "myapp"}
+    assert "{{" not in json.dumps(app)
+    # And Argo CD's own Application CRD, rendered from the pinned chart, admits it.
+    from tests.reference import schema_errors
+
+    assert schema_errors(app, "argo-cd/crd-application.yaml") == []
 
 
 def test_a_failed_up_stops_with_the_resume_command() -> None:

@@ -246,6 +246,29 @@ def application_set_manifest(application_set: ApplicationSetSpec, repo: GitRepoS
     }
 
 
+def application_manifest(application_set: ApplicationSetSpec, repo: GitRepoSpec, cluster: RegisteredCluster) -> dict[str, Any]:
+    """The Application the set's controller generates for ``cluster``: its template with the cluster
+    generator's parameters filled in (fasttemplate mode renders every string field)."""
+    template = application_set_manifest(application_set, repo)["spec"]["template"]
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, str):
+            return render(value, cluster.parameters())
+        if isinstance(value, dict):
+            return {k: filled(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [filled(v) for v in value]
+        return value
+
+    rendered = filled(template)
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {**rendered["metadata"], "namespace": NAMESPACE},
+        "spec": rendered["spec"],
+    }
+
+
 def root_application_manifest(root: RootAppSpec, repo: GitRepoSpec) -> dict[str, Any]:
     """The app-of-apps: the hub syncs its own Argo CD manifests from ``root.path``."""
     return {

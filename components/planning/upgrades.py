@@ -10,6 +10,7 @@ hub stack's waves too, so staging moves before prod.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,3 +268,35 @@ def plan_campaign(spec: FleetSpec, target: str) -> Campaign:
                     wave.steps += _steps(cluster, hop)
         wave.gates = _gates(wave, target)
     return Campaign(target, waves, problems)
+
+
+def application_problems(
+    expected: list[gitops.GeneratedApplication],
+    servers: dict[str, str],
+    observed: dict[str, dict[str, Any]],
+    since: dt.datetime,
+) -> list[str]:
+    """Why the Applications the hub's ApplicationSets generate for the wave's clusters are not all
+    Synced and Healthy at their cluster, reconciled after the update that ended at ``since`` (a
+    progressive sync step's own status is not trusted: argoproj/argo-cd#29410). They are matched by
+    name and by ``destination.server``, which is what the sets' template sets (gitops.application_set_manifest)."""
+    problems: list[str] = []
+    for app in expected:
+        found = observed.get(app.name)
+        if found is None:
+            problems.append(f"Application {app.name} ({app.cluster}) does not exist: its ApplicationSet has not generated it")
+            continue
+        server = (found.get("spec") or {}).get("destination", {}).get("server")
+        if server != servers.get(app.cluster):
+            problems.append(f"Application {app.name} deploys to {server}, not to {app.cluster} ({servers.get(app.cluster)})")
+            continue
+        status = found.get("status") or {}
+        sync, health = status.get("sync", {}).get("status"), status.get("health", {}).get("status")
+        reconciled = status.get("reconciledAt")
+        fresh = reconciled is not None and dt.datetime.fromisoformat(reconciled.replace("Z", "+00:00")) >= since
+        if sync != "Synced" or health != "Healthy" or not fresh:
+            problems.append(
+                f"Application {app.name} is {sync}/{health}"
+                + ("" if fresh else f", not reconciled since the update ({reconciled})")
+            )
+    return problems
