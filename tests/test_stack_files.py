@@ -237,8 +237,13 @@ def test_a_version_warning_names_the_next_minor() -> None:
 
     warning = eks_versions.support_warning("1.33", dt.date(2026, 11, 24))
     assert warning is not None
-    assert warning.endswith("Upgrade to 1.34 (EKS upgrades one minor version at a time), then on towards 1.35.")
-    assert (eks_versions.support_warning("1.34", dt.date(2026, 12, 3), "EXTENDED") or "").endswith("Upgrade to 1.35.")
+    assert warning.endswith(
+        "Upgrade to 1.34 (EKS upgrades one minor version at a time), then on towards 1.35: python -m plan <stack> "
+        "--upgrade-to 1.34, then python -m deploy upgrade --stack <stack> --to 1.34."
+    )
+    assert (eks_versions.support_warning("1.34", dt.date(2026, 12, 3), "EXTENDED") or "").endswith(
+        "Upgrade to 1.35: python -m plan <stack> --upgrade-to 1.35, then python -m deploy upgrade --stack <stack> --to 1.35."
+    )
 
 
 def test_shape_errors_and_fleet_wide_ones_come_in_one_round() -> None:

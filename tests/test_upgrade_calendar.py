@@ -121,3 +121,26 @@ def test_deploy_upgrade_names_a_stack_that_does_not_evaluate(
     err = capsys.readouterr().err
     assert err.startswith("python -m deploy upgrade: invalid stack config")
     assert "vpcCidr" in err
+
+
+def test_every_eks_addon_moves_with_its_clusters_minor() -> None:
+    # Issue 34, defect 6: EBS CSI and metrics-server were held at their creation version. Every row of
+    # components/aws/eks_addons.py resolves its version for the cluster's minor, and a hop updates it.
+    from components.aws import eks_addons
+    from offline.harness import run_stack
+    from offline.transition import transition
+
+    def at(version: str) -> object:
+        return run_stack("staging", mutate=lambda c: c.update({"fleet:kubernetesVersion": version}))
+
+    before, after = at("1.34"), at("1.35")
+    for addon in eks_addons.EKS_ADDONS:
+        old = before.named(f"staging-us-addons-{addon.part}")  # type: ignore[attr-defined]
+        new = after.named(f"staging-us-addons-{addon.part}")  # type: ignore[attr-defined]
+        assert old.inputs["addonVersion"].endswith("-1.34-eksbuild.1")
+        assert new.inputs["addonVersion"].endswith("-1.35-eksbuild.1")
+        assert "addonVersion" not in new.ignore_changes
+    moved = {c.name: c for c in transition(before, after).changes}  # type: ignore[arg-type]
+    for addon in eks_addons.EKS_ADDONS:
+        change = moved[f"staging-us-addons-{addon.part}"]
+        assert (change.action, change.changed) == ("update", ("addonVersion",))

@@ -43,10 +43,10 @@ def test_by_default_joining_stacks_go_first_then_members_then_the_hub() -> None:
     assert campaign.passed
 
 
-# prod pins neither: the campaign says so at every hop instead of implying they move.
+# prod pins neither: each hop moves them to EKS's default build for the new minor (components/aws/eks_addons.py).
 UNPINNED = (
-    "aws-ebs-csi-driver stays at its creation version (pin it per minor in fleet:addons to move it), "
-    "metrics-server stays at its creation version (pin it per minor in fleet:addons to move it)"
+    "aws-ebs-csi-driver EKS's default for {new} (DescribeAddonVersions), "
+    "metrics-server EKS's default for {new} (DescribeAddonVersions)"
 )
 
 
@@ -58,11 +58,11 @@ def test_each_hop_moves_the_control_plane_then_the_add_ons_then_every_node_group
     assert prod_us == [
         "prod-us: control plane 1.33 -> 1.34",
         "prod-us: add-ons kube-proxy v1.34.6-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
-        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0, " + UNPINNED,
+        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.34.0, " + UNPINNED.format(new="1.34"),
         "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.34 (image 1.34.9-20260714, rolling)",
         "prod-us: control plane 1.34 -> 1.35",
         "prod-us: add-ons kube-proxy v1.35.3-eksbuild.2, vpc-cni v1.21.1-eksbuild.7, "
-        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0, " + UNPINNED,
+        "coredns v1.13.2-eksbuild.4, cluster-autoscaler image v1.35.0, " + UNPINNED.format(new="1.35"),
         "prod-us: node groups arm, general, gpu, submariner-gateway -> 1.35 (image 1.35.6-20260714, rolling)",
     ]
 
@@ -203,7 +203,7 @@ def test_the_campaign_moves_pinned_add_ons_and_stops_where_a_pin_is_missing() ->
     assert next(g for g in members.gates if g.name == "add-ons").passed
     steps = " ".join(members.steps)
     assert "aws-ebs-csi-driver v1.50.0-eksbuild.1" in steps
-    assert "metrics-server stays at its creation version" in steps
+    assert "metrics-server EKS's default for 1.35 (DescribeAddonVersions)" in steps
 
 
 def test_on_mgmt_each_environment_is_its_own_wave_staging_before_prod() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from ..aws import cidr, regions
+from ..aws import cidr, eks_addons, regions
 from ..aws.instance_types import AmiType, ami_type_for
 from ..aws.zones import EKS_UNSUPPORTED_ZONE_IDS
 from .types import (
@@ -180,14 +180,14 @@ class AddonVersionsSpec(Model):
     """nvidia-device-plugin chart (NVIDIA/k8s-device-plugin), pinned."""
     ebs_csi_version: AddonPin = None
     """aws-ebs-csi-driver EKS add-on version (v1.x.y-eksbuild.n), for every minor or per minor
-    ({"1.35": ...}: an upgrade then moves it); unset: EKS's default at creation, then held."""
+    ({"1.35": ...}); unset: EKS's default build for each cluster's minor, which an upgrade moves."""
     metrics_server_version: AddonPin = None
-    """metrics-server EKS add-on version, for every minor or per minor (an upgrade then moves it);
-    unset: EKS's default at creation, then held."""
+    """metrics-server EKS add-on version, for every minor or per minor; unset: EKS's default build for
+    each cluster's minor, which an upgrade moves."""
 
     def pins(self) -> dict[str, AddonPin]:
-        """The EKS add-ons the program does not pin itself, by add-on name, as configured."""
-        return {"aws-ebs-csi-driver": self.ebs_csi_version, "metrics-server": self.metrics_server_version}
+        """The pin of each EKS add-on of components/aws/eks_addons.py, by add-on name, as configured."""
+        return {addon.name: getattr(self, addon.pin_field) for addon in eks_addons.EKS_ADDONS}
 
     storage_kms_key_arn: Annotated[str, AfterValidator(_kms_key_arn)] | None = None
     """KMS key for the default StorageClass's volumes; unset: the account's aws/ebs key (still encrypted)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network
 
-from ..aws import cidr
+from ..aws import cidr, eks_addons
 from ..aws.eks_access import AccessLevel
 from ..aws.iam_arns import principal_key
 from . import gitops
@@ -151,15 +151,15 @@ def _partition_note(spec: FleetSpec, arn: str) -> str:
 def addon_pin_problems(spec: FleetSpec) -> list[str]:
     """A per-minor add-on pin must name every minor a cluster running the add-on is at."""
     problems = []
-    for key, (addon, pin) in zip(("ebsCsiVersion", "metricsServerVersion"), spec.addons.pins().items(), strict=True):
+    for addon in eks_addons.EKS_ADDONS:
+        pin = getattr(spec.addons, addon.pin_field)
         if not isinstance(pin, dict):
             continue
-        switch = "ebs_csi" if addon == "aws-ebs-csi-driver" else "metrics_server"
-        missing = sorted({spec.version_of(c) for c in spec.clusters if getattr(c.addons, switch)} - set(pin))
+        missing = sorted({spec.version_of(c) for c in spec.clusters if getattr(c.addons, addon.switch)} - set(pin))
         for minor in missing:
             problems.append(
-                f"{config_path(('addons', key))}: no {addon} version for Kubernetes {minor}; add the one EKS offers "
-                f"(aws eks describe-addon-versions --addon-name {addon} --kubernetes-version {minor})"
+                f"{config_path(('addons', addon.pin_key))}: no {addon.name} version for Kubernetes {minor}; add the one "
+                f"EKS offers (aws eks describe-addon-versions --addon-name {addon.name} --kubernetes-version {minor})"
             )
     return problems
 

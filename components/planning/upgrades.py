@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws import eks_releases, eks_versions
+from ..aws import eks_addons, eks_releases, eks_versions
 from ..config.model import AddonPin, FleetSpec
 from . import gitops
 
@@ -95,9 +95,9 @@ def _clusters_of(spec: FleetSpec, stack: str) -> list[CampaignCluster]:
             (*sorted(g.name for g in c.node_groups), *(["submariner-gateway"] if c.name in members else [])),
             c.name in members,
             {
-                addon: pin
-                for addon, pin in spec.addons.pins().items()
-                if (c.addons.ebs_csi if addon == "aws-ebs-csi-driver" else c.addons.metrics_server)
+                addon.name: getattr(spec.addons, addon.pin_field)
+                for addon in eks_addons.EKS_ADDONS
+                if getattr(c.addons, addon.switch)
             },
             spec.protects(c),
         )
@@ -189,7 +189,7 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
         elif pin is not None:
             addons.append(f"{addon} {pin} (one pin for every minor: check it supports {new})")
         else:
-            addons.append(f"{addon} stays at its creation version (pin it per minor in fleet:addons to move it)")
+            addons.append(f"{addon} EKS's default for {new} (DescribeAddonVersions)")
     return [
         f"{cluster.name}: control plane {old} -> {new}",
         f"{cluster.name}: add-ons {', '.join(addons)}",

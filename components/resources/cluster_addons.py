@@ -9,16 +9,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..aws import eks_addons
 from ..config.model import AddonPin, AddonVersionsSpec, ClusterSpec, pinned_version
 from ..planning import autoscaling, naming
 from ..planning.iam_policies import cluster_autoscaler_policy, ebs_key_policy
 from . import k8s_objects
 from .irsa import irsa_role
 
-EBS_CSI_ADDON = "aws-ebs-csi-driver"
+EBS_CSI = eks_addons.BY_NAME["aws-ebs-csi-driver"]
 EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
-EBS_CSI_MANAGED_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
-METRICS_SERVER_ADDON = "metrics-server"
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
@@ -64,10 +63,13 @@ class ClusterAddons(pulumi.ComponentResource):
                 values=autoscaling.device_plugin_values(),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        if addons.ebs_csi:
-            self._storage(name, args, part)
-        if addons.metrics_server:
-            self._eks_addon(name, "metrics-server", METRICS_SERVER_ADDON, args.versions.metrics_server_version, args, None)
+        for addon in eks_addons.EKS_ADDONS:
+            if not getattr(addons, addon.switch):
+                continue
+            if addon is EBS_CSI:
+                self._storage(name, args, part)  # its IRSA role, the add-on, and the default StorageClass
+            else:
+                self._eks_addon(name, addon, args, None)
         self.register_outputs({})
 
     def _irsa_role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
@@ -113,7 +115,7 @@ class ClusterAddons(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-ebs-csi-policy",
                 aws.iam.RolePolicyAttachmentArgs(
-                    role=role.name, policy_arn=f"arn:{part}:iam::aws:policy/{EBS_CSI_MANAGED_POLICY}"
+                    role=role.name, policy_arn=f"arn:{part}:iam::aws:policy/{EBS_CSI.managed_policy}"
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
@@ -126,7 +128,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
             )
-        addon = self._eks_addon(name, "ebs-csi", EBS_CSI_ADDON, args.versions.ebs_csi_version, args, role.arn, attachments)
+        addon = self._eks_addon(name, EBS_CSI, args, role.arn, attachments)
         parameters = {"type": "gp3", "encrypted": "true", **({"kmsKeyId": key} if key else {})}
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",
@@ -147,40 +149,35 @@ class ClusterAddons(pulumi.ComponentResource):
     def _eks_addon(
         self,
         name: str,
-        part_name: str,
-        addon_name: str,
-        pin: AddonPin,
+        addon: eks_addons.EksAddon,
         args: ClusterAddonsArgs,
         role_arn: pulumi.Input[str] | None,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.eks.Addon:
-        """An EKS add-on at its pinned version (for this cluster's minor, so an upgrade moves it), or at
-        EKS's default for the cluster version, held after creation. Validation keeps a per-minor pin
-        covering every cluster's minor."""
+        """An EKS add-on at its version for this cluster's minor (components/aws/eks_addons.py): the pin,
+        else EKS's default build for the minor, so an upgrade moves it with the cluster."""
+        pin: AddonPin = getattr(args.versions, addon.pin_field)
         version = pinned_version(pin, args.kubernetes_version)
-        pinned = version is not None
         resolved: pulumi.Input[str] = (
             version
             if version is not None
             else aws.eks.get_addon_version_output(
-                addon_name=addon_name, kubernetes_version=args.kubernetes_version, opts=pulumi.InvokeOutputOptions(parent=self)
+                addon_name=addon.name,
+                kubernetes_version=args.kubernetes_version,
+                most_recent=False,
+                opts=pulumi.InvokeOutputOptions(parent=self),
             ).version
         )
         return aws.eks.Addon(
-            f"{name}-{part_name}",
+            f"{name}-{addon.part}",
             aws.eks.AddonArgs(
                 cluster_name=args.spec.name,
-                addon_name=addon_name,
+                addon_name=addon.name,
                 addon_version=resolved,
                 service_account_role_arn=role_arn,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 tags=args.tags,
             ),
-            pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*args.node_groups, *(depends_on or [])],
-                # Unpinned: EKS's default at creation stays until a version is set in fleet:addons.
-                ignore_changes=None if pinned else ["addonVersion"],
-            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.node_groups, *(depends_on or [])]),
         )
