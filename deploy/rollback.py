@@ -1,9 +1,10 @@
 """``python -m deploy rollback --stack S --cluster C``: one cluster back a minor.
 
 EKS's rules (amazon-eks-user-guide ``rollback-cluster.adoc``): within 7 days of an in-place version
-update, managed node groups first, then the control plane to the previous minor; add-ons are not
-rolled back; into extended support only with the EXTENDED support type. Then the stack config is
-reconciled to the version the cluster runs.
+update, with no ERROR or UNKNOWN ROLLBACK_READINESS insight (``--force`` skips that check only),
+managed node groups first, then add-ons the previous minor cannot run (kube-proxy), then the control
+plane (UpdateClusterVersion to the previous minor); into extended support only with the EXTENDED
+support type. Then the stack config is reconciled to the version the cluster runs, in the same run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from pulumi import automation as auto
 
 from components.aws import eks_releases, eks_versions
@@ -49,7 +51,8 @@ class RollbackSummary:
             "exitCode": int(self.exit_code),
             "steps": self.steps,
             "error": self.error,
-            "note": "EKS add-ons are not rolled back; kube-proxy and CoreDNS stay at the newer minor's builds",
+            "note": "kube-proxy is moved back with the nodes; CoreDNS and the VPC CNI keep builds that serve both minors "
+            "(components/aws/eks_releases.py); other EKS add-ons are not rolled back",
         }
 
 
@@ -63,6 +66,47 @@ def _wait(eks: Any, cluster: str, update: str, sleep: Callable[[float], None], n
         sleep(POLL_SECONDS)
 
 
+def _paged(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[Any]:
+    """Every item of a paginated EKS list call (nextToken), not just its first page."""
+    items: list[Any] = []
+    while True:
+        page = call(**kwargs)
+        items += page.get(key, [])
+        token = page.get("nextToken")
+        if not token:
+            return items
+        kwargs = {**kwargs, "nextToken": token}
+
+
+def _upgrade_to(eks: Any, cluster: str, version: str) -> dict[str, Any] | None:
+    """The successful in-place update that brought the control plane to ``version`` (its Version param),
+    found in the whole update history, not assumed to be the last one."""
+    found = []
+    for update_id in _paged(eks.list_updates, "updateIds", name=cluster):
+        update = eks.describe_update(name=cluster, updateId=update_id)["update"]
+        params = {p.get("type"): p.get("value") for p in update.get("params", [])}
+        if update.get("type") == "VersionUpdate" and update.get("status") == "Successful" and params.get("Version") == version:
+            found.append(update)
+    return max(found, key=lambda u: u["createdAt"], default=None)
+
+
+def _readiness(eks: Any, cluster: str, previous: str) -> list[str]:
+    """ROLLBACK_READINESS insights for ``previous`` that block a rollback: ERROR and UNKNOWN both do
+    (EKS user guide, "Roll back a cluster": rollback-cluster.adoc)."""
+    found = _paged(
+        eks.list_insights,
+        "insights",
+        clusterName=cluster,
+        filter={"categories": ["ROLLBACK_READINESS"], "kubernetesVersions": [previous]},
+    )
+    blocking = []
+    for insight in found:
+        status = insight.get("insightStatus") or {}
+        if status.get("status") in ("ERROR", "UNKNOWN"):
+            blocking.append(f"insight {insight.get('name')} is {status.get('status')}: {status.get('reason', '')}")
+    return blocking
+
+
 def rollback(
     stack: str,
     cluster: str,
@@ -71,27 +115,51 @@ def rollback(
     eks_for: EksClients,
     now: dt.datetime,
     sleep: Callable[[float], None] = time.sleep,
+    force: bool = False,
 ) -> RollbackSummary:
+    """EKS's order (rollback-cluster.adoc): readiness insights, then the node groups on the current
+    minor back one (at the pinned image of the previous minor), then kube-proxy (never newer than the
+    API server: Kubernetes version skew policy), then the control plane, then the stack's config, so
+    the next ``pulumi up`` asks for what runs. A refusal or failure stops with what is where."""
     summary = RollbackSummary(stack, cluster)
+    try:
+        return _rollback(summary, stack, cluster, spec, open_stack, eks_for, now, sleep, force)
+    except ClientError as error:
+        # An EKS refusal (e.g. a node group it will not move back): what was done is in the steps.
+        summary.exit_code = ExitCode.FAILED
+        summary.error = f"EKS refused {error.operation_name}: {error.response.get('Error', {}).get('Message', error)}"
+        return summary
+
+
+def _rollback(
+    summary: RollbackSummary,
+    stack: str,
+    cluster: str,
+    spec: FleetSpec,
+    open_stack: Callable[[str], ConfigurableStack],
+    eks_for: EksClients,
+    now: dt.datetime,
+    sleep: Callable[[float], None],
+    force: bool,
+) -> RollbackSummary:
     index, entry = next(((i, c) for i, c in enumerate(spec.clusters) if c.name == cluster), (None, None))
     if entry is None or index is None:
         summary.exit_code, summary.error = ExitCode.FAILED, f"{stack} has no cluster {cluster}"
         return summary
     eks = eks_for(entry.region)
-    current = eks.describe_cluster(name=cluster)["cluster"]["version"]
-    updates = [
-        eks.describe_update(name=cluster, updateId=u)["update"] for u in eks.list_updates(name=cluster).get("updateIds", [])
-    ]
-    upgrades = [u for u in updates if u.get("type") == "VersionUpdate" and u.get("status") == "Successful"]
-    last = max(upgrades, key=lambda u: u["createdAt"], default=None)
+    described = eks.describe_cluster(name=cluster)["cluster"]
+    current = described["version"]
     previous = f"{eks_releases.minor(current)[0]}.{eks_releases.minor(current)[1] - 1}"
 
     def refuse(reason: str) -> RollbackSummary:
         summary.exit_code, summary.error = ExitCode.FAILED, reason
         return summary
 
+    if described.get("status") != "ACTIVE":
+        return refuse(f"{cluster} is {described.get('status')}: wait for its update to end")
+    last = _upgrade_to(eks, cluster, current)
     if last is None:
-        return refuse(f"{cluster} has no in-place version update to roll back")
+        return refuse(f"{cluster} has no in-place update to {current} to roll back (it was created at {current})")
     if now - last["createdAt"] > ROLLBACK_WINDOW:
         return refuse(
             f"{cluster} was upgraded to {current} on {last['createdAt']:%Y-%m-%d}: EKS rolls back only within "
@@ -99,26 +167,51 @@ def rollback(
         )
     support = spec.support_of(entry).value
     window = eks_versions.SUPPORT.get(previous)
-    if window is None:
+    release = eks_releases.RELEASES.get(previous)
+    if window is None or release is None:
         return refuse(f"{previous} is not a version this program supports")
     if support == "STANDARD" and now.date() > window.standard_until:
         return refuse(
             f"{previous} left standard support on {window.standard_until}: rolling back into extended support needs "
             "supportType: EXTENDED on this cluster (deploy that first)"
         )
-    for group in eks.list_nodegroups(clusterName=cluster).get("nodegroups", []):
-        update = eks.update_nodegroup_version(clusterName=cluster, nodegroupName=group, version=previous)["update"]["id"]
+    blocking = _readiness(eks, cluster, previous)
+    if blocking and not force:
+        return refuse(
+            f"EKS's rollback readiness for {cluster}: {'; '.join(blocking)}. Fix them, or pass --force to roll back "
+            "anyway (EKS skips its readiness checks then, nothing else)"
+        )
+    summary.steps += [f"readiness: {why} (--force)" for why in blocking]
+    for group in _paged(eks.list_nodegroups, "nodegroups", clusterName=cluster):
+        if eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)["nodegroup"].get("version") != current:
+            continue
+        update = eks.update_nodegroup_version(
+            clusterName=cluster, nodegroupName=group, version=previous, releaseVersion=release.node_release
+        )["update"]["id"]
         status = _wait(eks, cluster, update, sleep, nodegroup=group)
-        summary.steps.append(f"node group {group} -> {previous}: {status}")
+        summary.steps.append(f"node group {group} -> {previous} ({release.node_release}): {status}")
         if status != "Successful":
-            summary.exit_code, summary.error = ExitCode.FAILED, f"node group {group} rollback ended {status}"
-            return summary
-    update = eks.update_cluster_version(name=cluster, version=previous)["update"]["id"]
+            return refuse(f"node group {group} rollback ended {status}; the control plane stays at {current}")
+    update = eks.update_addon(
+        clusterName=cluster, addonName="kube-proxy", addonVersion=release.kube_proxy, resolveConflicts="PRESERVE"
+    )["update"]["id"]
+    status = _wait_addon(eks, cluster, update, "kube-proxy", sleep)
+    summary.steps.append(f"kube-proxy -> {release.kube_proxy}: {status}")
+    if status != "Successful":
+        return refuse(f"kube-proxy rollback ended {status}; the control plane stays at {current}")
+    update = eks.update_cluster_version(name=cluster, version=previous, **({"force": True} if force else {}))["update"]["id"]
     status = _wait(eks, cluster, update, sleep)
     summary.steps.append(f"control plane {current} -> {previous}: {status}")
     if status != "Successful":
-        summary.exit_code, summary.error = ExitCode.FAILED, f"control plane rollback ended {status}"
-        return summary
+        return refuse(f"control plane rollback ended {status}")
     open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
     summary.steps.append(f"stack config: fleet:clusters[{index}].kubernetesVersion = {previous}")
     return summary
+
+
+def _wait_addon(eks: Any, cluster: str, update: str, addon: str, sleep: Callable[[float], None]) -> str:
+    while True:
+        status: str = eks.describe_update(name=cluster, updateId=update, addonName=addon)["update"]["status"]
+        if status != "InProgress":
+            return status
+        sleep(POLL_SECONDS)

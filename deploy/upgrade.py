@@ -309,6 +309,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     back = commands.add_parser("rollback", help="roll one cluster back a minor, within EKS's 7-day window")
     back.add_argument("--stack", required=True)
     back.add_argument("--cluster", required=True)
+    back.add_argument("--force", action="store_true", help="roll back despite EKS's ERROR or UNKNOWN readiness insights")
     switch = commands.add_parser("failover", help="ARC (fleet:dns.arc): only --to's routing control On, the others Off")
     switch.add_argument("--stack", required=True)
     switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
@@ -329,7 +330,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
         print(f"python -m deploy {args.command}: {error}", file=sys.stderr)
         return int(ExitCode.FAILED)
     if args.command == "rollback":
-        result = rollback.rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC))
+        result = rollback.rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC), force=args.force)
         print(json.dumps(result.as_json(), indent=2, default=str))
         return int(result.exit_code)
     campaign = upgrade_gates.gated_campaign(spec, run, args.target)

@@ -316,38 +316,100 @@ def test_a_campaign_whose_plan_fails_a_gate_changes_nothing() -> None:
 # ---------------------------------------------------------------- rollback
 
 
+def version_update(update_id: str, version: str, created: dt.datetime, kind: str = "VersionUpdate") -> dict[str, Any]:
+    return {
+        "update": {
+            "id": update_id,
+            "status": "Successful",
+            "type": kind,
+            "params": [{"type": "Version", "value": version}, {"type": "PlatformVersion", "value": "eks.1"}],
+            "createdAt": created,
+        }
+    }
+
+
 def queue_rollback_history(eks: Eks, upgraded: dt.datetime) -> Stubber:
+    """prod-eu at 1.35; its update history spans two pages, and the upgrade to 1.35 is not the newest update."""
     stub = eks.stub("eu-west-1")
     stub.add_response("describe_cluster", cluster("prod-eu", version="1.35"), {"name": "prod-eu"})
-    stub.add_response("list_updates", {"updateIds": ["u-version"]}, {"name": "prod-eu"})
-    update = {"id": "u-version", "status": "Successful", "type": "VersionUpdate", "createdAt": upgraded}
-    stub.add_response("describe_update", {"update": update}, {"name": "prod-eu", "updateId": "u-version"})
+    stub.add_response("list_updates", {"updateIds": ["u-logging"], "nextToken": "page-2"}, {"name": "prod-eu"})
+    stub.add_response("list_updates", {"updateIds": ["u-1.35", "u-1.34"]}, {"name": "prod-eu", "nextToken": "page-2"})
+    logging = {"update": {"id": "u-logging", "status": "Successful", "type": "LoggingUpdate", "params": [], "createdAt": NOW}}
+    stub.add_response("describe_update", logging, {"name": "prod-eu", "updateId": "u-logging"})
+    stub.add_response("describe_update", version_update("u-1.35", "1.35", upgraded), {"name": "prod-eu", "updateId": "u-1.35"})
+    stub.add_response(
+        "describe_update",
+        version_update("u-1.34", "1.34", upgraded - dt.timedelta(days=90)),
+        {"name": "prod-eu", "updateId": "u-1.34"},
+    )
     return stub
 
 
-def test_rollback_within_the_window_moves_node_groups_then_the_control_plane_then_the_config() -> None:
+def rollback_insights(status: str = "PASSING") -> dict[str, Any]:
+    return {
+        "insights": [
+            {
+                "id": "b2c3d4e5-0000-0000-0000-000000000000",
+                "name": "Kubelet version skew",
+                "category": "ROLLBACK_READINESS",
+                "kubernetesVersion": "1.34",
+                "insightStatus": {"status": status, "reason": "ok" if status == "PASSING" else "a kubelet is at 1.35"},
+            }
+        ]
+    }
+
+
+def queue_readiness(stub: Stubber, status: str = "PASSING") -> None:
+    stub.add_response(
+        "list_insights",
+        rollback_insights(status),
+        {"clusterName": "prod-eu", "filter": {"categories": ["ROLLBACK_READINESS"], "kubernetesVersions": ["1.34"]}},
+    )
+
+
+def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane_and_the_config() -> None:
+    from components.aws import eks_releases
+
     eks = Eks()
     stacks: dict[str, FakeStack] = {}
     stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    queue_readiness(stub)
     stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": "1.35"}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+    release = eks_releases.RELEASES["1.34"]
     stub.add_response(
         "update_nodegroup_version",
         {"update": {"id": "u-ng", "status": "InProgress", "type": "VersionUpdate"}},
-        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1", "version": "1.34"},
+        {
+            "clusterName": "prod-eu",
+            "nodegroupName": "prod-eu-general-1",
+            "version": "1.34",
+            "releaseVersion": release.node_release,
+        },
+    )
+    for status in ("InProgress", "Successful"):
+        stub.add_response(
+            "describe_update",
+            {"update": {"id": "u-ng", "status": status}},
+            {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
+        )
+    stub.add_response(
+        "update_addon",
+        {"update": {"id": "u-kp", "status": "InProgress", "type": "AddonUpdate"}},
+        {"clusterName": "prod-eu", "addonName": "kube-proxy", "addonVersion": release.kube_proxy, "resolveConflicts": "PRESERVE"},
     )
     stub.add_response(
         "describe_update",
-        {"update": {"id": "u-ng", "status": "InProgress"}},
-        {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
-    )
-    stub.add_response(
-        "describe_update",
-        {"update": {"id": "u-ng", "status": "Successful"}},
-        {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
+        {"update": {"id": "u-kp", "status": "Successful"}},
+        {"name": "prod-eu", "updateId": "u-kp", "addonName": "kube-proxy"},
     )
     stub.add_response(
         "update_cluster_version",
-        {"update": {"id": "u-cp", "status": "InProgress", "type": "VersionUpdate"}},
+        {"update": {"id": "u-cp", "status": "InProgress", "type": "VersionRollback"}},
         {"name": "prod-eu", "version": "1.34"},
     )
     stub.add_response(
@@ -360,13 +422,52 @@ def test_rollback_within_the_window_moves_node_groups_then_the_control_plane_the
     eks.done()
     assert result.exit_code == ExitCode.OK, result.error
     assert result.steps == [
-        "node group prod-eu-general-1 -> 1.34: Successful",
+        f"node group prod-eu-general-1 -> 1.34 ({release.node_release}): Successful",
+        f"kube-proxy -> {release.kube_proxy}: Successful",
         "control plane 1.35 -> 1.34: Successful",
         "stack config: fleet:clusters[2].kubernetesVersion = 1.34",
     ]
     assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.34", True)]
     assert slept == [30]
-    assert "not rolled back" in result.as_json()["note"]
+
+
+@pytest.mark.parametrize("status", ["ERROR", "UNKNOWN"])
+def test_a_blocking_readiness_insight_stops_the_rollback_before_anything_moves(status: str) -> None:
+    # Issue 34, defect 3: the rollback never asked EKS whether it could roll back.
+    eks = Eks()
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    queue_readiness(stub, status)
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: FakeStack(), eks, NOW)
+    eks.done()  # no node group, add-on or control-plane call was made
+    assert result.exit_code == ExitCode.FAILED
+    assert result.error is not None
+    assert f"insight Kubelet version skew is {status}" in result.error
+    assert "--force" in result.error
+
+
+def test_an_eks_refusal_is_reported_with_what_was_done_not_a_traceback() -> None:
+    eks = Eks()
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    queue_readiness(stub)
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": "1.35"}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+    stub.add_client_error(
+        "update_nodegroup_version",
+        service_error_code="InvalidParameterException",
+        service_message="You cannot roll back a node group to an earlier Kubernetes version",
+        http_status_code=400,
+    )
+    stacks: dict[str, FakeStack] = {}
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: stacks.setdefault(name, FakeStack()), eks, NOW)
+    assert result.exit_code == ExitCode.FAILED
+    assert result.error == (
+        "EKS refused UpdateNodegroupVersion: You cannot roll back a node group to an earlier Kubernetes version"
+    )
+    assert stacks == {}  # the config still says what runs
 
 
 def test_rollback_outside_the_window_is_refused_with_the_reason() -> None:
