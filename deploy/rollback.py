@@ -66,7 +66,7 @@ def _wait(eks: Any, cluster: str, update: str, sleep: Callable[[float], None], n
         sleep(POLL_SECONDS)
 
 
-def _paged(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[Any]:
+def paged(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[Any]:
     """Every item of a paginated EKS list call (nextToken), not just its first page."""
     items: list[Any] = []
     while True:
@@ -82,7 +82,7 @@ def _upgrade_to(eks: Any, cluster: str, version: str) -> dict[str, Any] | None:
     """The successful in-place update that brought the control plane to ``version`` (its Version param),
     found in the whole update history, not assumed to be the last one."""
     found = []
-    for update_id in _paged(eks.list_updates, "updateIds", name=cluster):
+    for update_id in paged(eks.list_updates, "updateIds", name=cluster):
         update = eks.describe_update(name=cluster, updateId=update_id)["update"]
         params = {p.get("type"): p.get("value") for p in update.get("params", [])}
         if update.get("type") == "VersionUpdate" and update.get("status") == "Successful" and params.get("Version") == version:
@@ -93,7 +93,7 @@ def _upgrade_to(eks: Any, cluster: str, version: str) -> dict[str, Any] | None:
 def _readiness(eks: Any, cluster: str, previous: str) -> list[str]:
     """ROLLBACK_READINESS insights for ``previous`` that block a rollback: ERROR and UNKNOWN both do
     (EKS user guide, "Roll back a cluster": rollback-cluster.adoc)."""
-    found = _paged(
+    found = paged(
         eks.list_insights,
         "insights",
         clusterName=cluster,
@@ -182,7 +182,7 @@ def _rollback(
             "anyway (EKS skips its readiness checks then, nothing else)"
         )
     summary.steps += [f"readiness: {why} (--force)" for why in blocking]
-    for group in _paged(eks.list_nodegroups, "nodegroups", clusterName=cluster):
+    for group in paged(eks.list_nodegroups, "nodegroups", clusterName=cluster):
         if eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)["nodegroup"].get("version") != current:
             continue
         update = eks.update_nodegroup_version(

@@ -41,7 +41,7 @@ from components.config.stack_files import StackFileError
 from components.planning import gitops, upgrades
 from components.planning.upgrades import Campaign, CampaignCluster, Wave
 from deploy import rollback
-from deploy.rollback import ConfigurableStack, EksClients
+from deploy.rollback import POLL_SECONDS, ConfigurableStack, EksClients
 from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
 
 SUBMARINER_NAMESPACE = "submariner-operator"
@@ -119,6 +119,7 @@ class Runner:
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     soak_minutes: int = 30
     approve: bool = False
+    accept_unknown_insights: bool = False
     stack: str = ""
     """The stack the campaign runs from (its own clusters' fleet/stack label)."""
 
@@ -133,24 +134,55 @@ def _context(spec: FleetSpec, cluster: str, stack: str = "") -> str:
     return owner.kubeconfig.context_prefix + cluster
 
 
+def _skew(runner: Runner, cluster: CampaignCluster, control_plane: str) -> str | None:
+    """Why the cluster's managed node groups (as EKS describes them) keep the control plane from its
+    next minor: EKS updates a control plane only once every managed node group matches it
+    (update-cluster.adoc), and kubelets may trail it by NODE_SKEW_MINORS at most."""
+    eks = runner.eks_for(_region(runner.spec, cluster))
+    behind = []
+    for group in rollback.paged(eks.list_nodegroups, "nodegroups", clusterName=cluster.name):
+        version = eks.describe_nodegroup(clusterName=cluster.name, nodegroupName=group)["nodegroup"].get("version")
+        if version != control_plane:
+            behind.append(f"node group {group} is at {version}")
+    if not behind:
+        return None
+    return (
+        f"{cluster.name}: the control plane is at {control_plane} but {', '.join(behind)}: EKS updates the control plane "
+        "only once every managed node group matches it; finish the groups first (pulumi up), then resume"
+    )
+
+
 def _insights(runner: Runner, cluster: CampaignCluster, version: str) -> str | None:
-    """Why EKS says the cluster is not ready for ``version``, or None."""
+    """Why EKS says the cluster is not ready for ``version``, or None: its UPGRADE_READINESS insights,
+    refreshed now (StartInsightsRefresh), not the reading of up to a day ago that predates this
+    campaign's last change. UNKNOWN stops it unless --accept-unknown-insights."""
     eks = runner.eks_for(_region(runner.spec, cluster))
     described = eks.describe_cluster(name=cluster.name)["cluster"]
     if described.get("status") != "ACTIVE":
         return f"{cluster.name} is {described.get('status')}: an update is in progress; wait for it, then resume"
-    found = eks.list_insights(
-        clusterName=cluster.name, filter={"categories": ["UPGRADE_READINESS"], "kubernetesVersions": [version]}
-    ).get("insights", [])
-    failing = [i for i in found if (i.get("insightStatus") or {}).get("status") != "PASSING"]
-    return (
-        "; ".join(
-            f"{cluster.name}: insight {i.get('name')} is {(i.get('insightStatus') or {}).get('status')}: "
-            f"{(i.get('insightStatus') or {}).get('reason', '')}"
-            for i in failing
-        )
-        or None
+    if (why := _skew(runner, cluster, described.get("version", ""))) is not None:
+        return why
+    eks.start_insights_refresh(clusterName=cluster.name)
+    while (refresh := eks.describe_insights_refresh(clusterName=cluster.name)).get("status") == "IN_PROGRESS":
+        runner.sleep(POLL_SECONDS)
+    if refresh.get("status") != "COMPLETED":
+        return f"{cluster.name}: EKS's insights refresh ended {refresh.get('status')}: {refresh.get('message', '')}"
+    found = rollback.paged(
+        eks.list_insights,
+        "insights",
+        clusterName=cluster.name,
+        filter={"categories": ["UPGRADE_READINESS"], "kubernetesVersions": [version]},
     )
+    accepted = {"PASSING", *(["UNKNOWN"] if runner.accept_unknown_insights else [])}
+    failing = [i for i in found if (i.get("insightStatus") or {}).get("status") not in accepted]
+    reasons = [
+        f"{cluster.name}: insight {i.get('name')} is {(i.get('insightStatus') or {}).get('status')}: "
+        f"{(i.get('insightStatus') or {}).get('reason', '')}"
+        for i in failing
+    ]
+    if any((i.get("insightStatus") or {}).get("status") == "UNKNOWN" for i in failing):
+        reasons.append("UNKNOWN means EKS could not tell; check it yourself, then resume with --accept-unknown-insights")
+    return "; ".join(reasons) or None
 
 
 def _index(spec: FleetSpec, cluster: CampaignCluster) -> int:
@@ -305,6 +337,11 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     upgrade.add_argument("--from-wave", type=int, default=1, help="resume at this wave (1-based), as a stop says")
     upgrade.add_argument("--soak-minutes", type=int, default=30)
     upgrade.add_argument("--approve", action="store_true", help="go on to the next wave without stopping for approval")
+    upgrade.add_argument(
+        "--accept-unknown-insights",
+        action="store_true",
+        help="go on when an EKS upgrade insight is UNKNOWN (EKS could not tell), after checking it yourself",
+    )
     upgrade.add_argument("--kubeconfig", type=Path, help="the merged fleet kubeconfig (pulumi stack output kubeconfig)")
     back = commands.add_parser("rollback", help="roll one cluster back a minor, within EKS's 7-day window")
     back.add_argument("--stack", required=True)
@@ -344,6 +381,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
         CommandKubectl(args.kubeconfig),
         soak_minutes=args.soak_minutes,
         approve=args.approve,
+        accept_unknown_insights=args.accept_unknown_insights,
     )
     summary = run_campaign(args.stack, runner, args.from_wave)
     print(json.dumps(summary.as_json(), indent=2))

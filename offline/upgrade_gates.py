@@ -31,8 +31,10 @@ GITOPS_DIR = ROOT / "gitops"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-def chart_gate(run: Run, target: str) -> Gate:
-    """Whether every chart the stack installs admits ``target`` (its Chart.yaml ``kubeVersion``)."""
+def chart_gate(run: Run, minors: Iterable[str]) -> Gate:
+    """Whether every chart the stack installs admits every minor the campaign passes through (its
+    Chart.yaml ``kubeVersion``): Helm refuses the chart at any hop's minor, not only the target's."""
+    minors = sorted(set(minors), key=lambda m: tuple(int(p) for p in m.split(".")))
     problems, checked = [], []
     for chart, version in sorted({(r.inputs["chart"], str(r.inputs["version"])) for r in run.of_type(HELM_RELEASE)}):
         try:
@@ -41,12 +43,11 @@ def chart_gate(run: Run, target: str) -> Gate:
             problems.append(str(exc))
             continue
         checked.append(f"{chart} {version}")
-        if problem := charts.kube_version_problem(directory, target):
-            problems.append(problem)
+        problems += [problem for minor in minors if (problem := charts.kube_version_problem(directory, minor))]
     return Gate(
         "charts",
         not problems,
-        "; ".join(problems) or f"{', '.join(checked)} admit Kubernetes {target}",
+        "; ".join(problems) or f"{', '.join(checked)} admit Kubernetes {', '.join(minors)}",
     )
 
 
@@ -102,5 +103,6 @@ def gated_campaign(spec: FleetSpec, run: Run, target: str, gitops: Path = GITOPS
     campaign = upgrades.plan_campaign(spec, target)
     if campaign.waves:
         current = {c.version for wave in campaign.waves for c in wave.clusters}
-        campaign.waves[0].gates += [chart_gate(run, target), removed_api_gate(current, target, gitops)]
+        minors = {hop.split("->")[1].strip() for wave in campaign.waves for hop in wave.hops} or {target}
+        campaign.waves[0].gates += [chart_gate(run, minors), removed_api_gate(current, target, gitops)]
     return campaign

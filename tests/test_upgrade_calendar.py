@@ -144,3 +144,17 @@ def test_every_eks_addon_moves_with_its_clusters_minor() -> None:
     for addon in eks_addons.EKS_ADDONS:
         change = moved[f"staging-us-addons-{addon.part}"]
         assert (change.action, change.changed) == ("update", ("addonVersion",))
+
+
+def test_the_charts_gate_checks_every_minor_the_campaign_passes_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 34, defect 5: the gate read only the target's minor; a two-hop campaign passes through 1.34.
+    from offline import charts, upgrade_gates
+    from offline.harness import run_stack
+
+    asked: list[str] = []
+    monkeypatch.setattr(charts, "kube_version_problem", lambda directory, minor: asked.append(minor) or None)
+    run = run_stack("staging")
+    gate = upgrade_gates.chart_gate(run, ["1.35", "1.34"])
+    assert gate.passed
+    assert sorted(set(asked)) == ["1.34", "1.35"]
+    assert gate.detail.endswith("admit Kubernetes 1.34, 1.35")

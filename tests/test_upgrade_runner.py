@@ -124,6 +124,7 @@ def cluster(name: str, status: str = "ACTIVE", version: str = "1.34") -> dict[st
 
 
 def insights(status: str = "PASSING") -> dict[str, Any]:
+    status = status.removesuffix("-ACCEPTED")
     return {
         "insights": [
             {
@@ -162,17 +163,38 @@ def runner(
     return built
 
 
-def queue_wave_eu(eks: Eks, insight: str = "PASSING", status: str = "ACTIVE", version_after: str = "1.35") -> None:
+def queue_wave_eu(
+    eks: Eks, insight: str = "PASSING", status: str = "ACTIVE", version_after: str = "1.35", group_before: str = "1.34"
+) -> None:
     stub = eks.stub("eu-west-1")
     stub.add_response("describe_cluster", cluster("prod-eu", status), {"name": "prod-eu"})
     if status != "ACTIVE":
         return
+    # The skew gate: the node groups as EKS describes them, at the control plane's minor.
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": group_before}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+    if group_before != "1.34":
+        return
+    # A fresh insights reading, not the one of up to a day ago.
+    stub.add_response("start_insights_refresh", {"message": "started", "status": "IN_PROGRESS"}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_insights_refresh", {"message": "", "status": "IN_PROGRESS", "startedAt": NOW}, {"clusterName": "prod-eu"}
+    )
+    stub.add_response(
+        "describe_insights_refresh",
+        {"message": "", "status": "COMPLETED", "startedAt": NOW, "endedAt": NOW},
+        {"clusterName": "prod-eu"},
+    )
     stub.add_response(
         "list_insights",
         insights(insight),
         {"clusterName": "prod-eu", "filter": {"categories": ["UPGRADE_READINESS"], "kubernetesVersions": ["1.35"]}},
     )
-    if insight != "PASSING":
+    if insight.removesuffix("-ACCEPTED") not in accepted_insights(insight):
         return
     stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
     stub.add_response(
@@ -201,9 +223,41 @@ def test_a_wave_checks_insights_raises_its_clusters_updates_checks_health_then_w
     assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 2 --approve"
     assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
     assert ups == ["prod"]
-    assert built.slept == [30 * 60]  # type: ignore[attr-defined]
+    assert built.slept == [30, 30 * 60]  # type: ignore[attr-defined]  # the insights refresh's poll, then the soak
     assert ("prod-eu", "nodes") in kubectl.calls
     assert ("mgmt", "applications.argoproj.io") in kubectl.calls
+
+
+def accepted_insights(insight: str) -> set[str]:
+    return {"PASSING", "UNKNOWN"} if insight == "UNKNOWN-ACCEPTED" else {"PASSING"}
+
+
+def test_a_node_group_behind_the_control_plane_stops_the_hop_before_any_change() -> None:
+    # Issue 34, defect 5: the skew gate was hard-coded to pass.
+    eks = Eks()
+    queue_wave_eu(eks, group_before="1.33")
+    ups: list[str] = []
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, ups))
+    eks.done()
+    assert ups == []
+    assert summary.stopped is not None
+    assert summary.stopped.gate == "insights"
+    assert "prod-eu: the control plane is at 1.34 but node group prod-eu-general-1 is at 1.33" in summary.stopped.detail
+
+
+def test_an_unknown_insight_stops_unless_accepted() -> None:
+    eks = Eks()
+    queue_wave_eu(eks, insight="UNKNOWN")
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, []))
+    assert summary.stopped is not None
+    assert "--accept-unknown-insights" in summary.stopped.detail
+    eks = Eks()
+    queue_wave_eu(eks, insight="UNKNOWN-ACCEPTED")
+    built = runner(spec_at("1.34"), eks, FakeKubectl(), {}, [])
+    built.accept_unknown_insights = True
+    summary = run_campaign("prod", built)
+    eks.done()
+    assert summary.exit_code == ExitCode.AWAITING_APPROVAL, summary.as_json()
 
 
 def test_a_failing_insight_stops_before_any_change() -> None:
@@ -287,13 +341,7 @@ def test_the_generated_application_has_the_shape_argo_cd_generates() -> None:
 
 def test_a_failed_up_stops_with_the_resume_command() -> None:
     eks = Eks()
-    stub = eks.stub("eu-west-1")
-    stub.add_response("describe_cluster", cluster("prod-eu"), {"name": "prod-eu"})
-    stub.add_response(
-        "list_insights",
-        insights(),
-        {"clusterName": "prod-eu", "filter": {"categories": ["UPGRADE_READINESS"], "kubernetesVersions": ["1.35"]}},
-    )
+    queue_wave_eu(eks)
     summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, [], ok=False))
     assert summary.stopped is not None
     assert (summary.stopped.gate, summary.stopped.detail) == ("up", "up of prod failed: error: update failed")

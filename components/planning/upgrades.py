@@ -243,9 +243,16 @@ def _gates(wave: Wave, target: str) -> list[Gate]:
             else "kube-proxy, CoreDNS and the autoscaler image are pinned for " + (", ".join(minors) or "no hop"),
         )
     )
-    # Each hop moves the control plane one minor ahead of the nodes, then the nodes follow.
+    # Offline the config is all there is: each hop moves the control plane one minor ahead of its
+    # nodes, then the nodes follow. The runner checks the node groups EKS describes before each hop.
     gates.append(
-        Gate("skew", True, f"nodes trail the control plane by 1 minor during each hop (limit {eks_releases.NODE_SKEW_MINORS})")
+        Gate(
+            "skew",
+            True,
+            "configured node groups follow their control plane one hop at a time (EKS allows "
+            f"{eks_releases.NODE_SKEW_MINORS} minors of kubelet skew); deploy upgrade reads the node groups' real "
+            "versions before each hop and stops on one behind",
+        )
     )
     return gates
 
