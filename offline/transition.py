@@ -165,8 +165,36 @@ def transition(before: Run, after: Run) -> Transition:
     position = {urn: index for index, urn in enumerate(before.registrations)}
     steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
     result = Transition(changes, steps)
-    result.violations = check(before, result) + api_access_gaps(before, result) + unordered_pool_releases(before, result)
+    result.violations = (
+        check(before, result)
+        + api_access_gaps(before, result)
+        + unordered_pool_releases(before, result)
+        + node_image_drift(result)
+    )
     return result
+
+
+def node_image_drift(plan: Transition) -> list[Violation]:
+    """A node group whose launch template gets a new version while its pinned releaseVersion stays: the
+    provider sends UpdateNodegroupVersion without releaseVersion (terraform-provider-aws node_group.go
+    sends it only when it changed), EKS then takes the newest AMI for the minor ("By default, the latest
+    available AMI version for the node group's Kubernetes version is used"), and the next ``pulumi up``
+    asks for the older pinned image back, which EKS will not roll a group to."""
+    return [
+        Violation(
+            "node-image-drift",
+            f"update {change.name}",
+            f"{change.name}'s launch template changes without its releaseVersion: EKS moves its nodes to the newest "
+            "node image of the minor, and every later deploy asks for the older pinned one back, which EKS refuses",
+            "raise NODE_IMAGE_RELEASE and the minor's kubelet patch (components/aws/eks_releases.py) to the newest "
+            "release in the same deploy, so the update names the image it rolls to",
+        )
+        for change in plan.changes
+        if change.type == "eks:index:ManagedNodeGroup"
+        and change.action == "update"
+        and "launchTemplate.version" in change.changed
+        and "releaseVersion" not in change.changed
+    ]
 
 
 # ---------------------------------------------------------------- rules, replayed step by step

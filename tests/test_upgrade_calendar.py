@@ -158,3 +158,20 @@ def test_the_charts_gate_checks_every_minor_the_campaign_passes_through(tmp_path
     assert gate.passed
     assert sorted(set(asked)) == ["1.34", "1.35"]
     assert gate.detail.endswith("admit Kubernetes 1.34, 1.35")
+
+
+def test_a_template_change_with_the_image_pin_raised_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fix node-image-drift names: the same deploy raises the pin, so the update names its image.
+    from components.aws import eks_releases
+    from offline.harness import run_stack
+    from offline.transition import transition
+
+    def bigger_disks(config: dict[str, object]) -> None:
+        for group in config["fleet:clusters"][0]["nodeGroups"]:  # type: ignore[index]
+            group["diskSizeGib"] = 200
+
+    before = run_stack("staging")
+    assert {v.rule for v in transition(before, run_stack("staging", mutate=bigger_disks)).violations} == {"node-image-drift"}
+    monkeypatch.setattr(eks_releases, "NODE_IMAGE_RELEASE", "20261120")
+    after = run_stack("staging", mutate=bigger_disks)
+    assert transition(before, after).violations == []
