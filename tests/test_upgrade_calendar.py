@@ -152,7 +152,11 @@ def test_the_charts_gate_checks_every_minor_the_campaign_passes_through(tmp_path
     from offline.harness import run_stack
 
     asked: list[str] = []
-    monkeypatch.setattr(charts, "kube_version_problem", lambda directory, minor: asked.append(minor) or None)
+
+    def problem(directory: Path, minor: str) -> None:
+        asked.append(minor)
+
+    monkeypatch.setattr(charts, "kube_version_problem", problem)
     run = run_stack("staging")
     gate = upgrade_gates.chart_gate(run, ["1.35", "1.34"])
     assert gate.passed
