@@ -415,7 +415,9 @@ def test_disabled_submariner_builds_nothing_and_reserves_nothing() -> None:
     assert not [r for r in run.registrations.values() if "submariner" in r.name]
     assert not [r for r in run.of_type("aws:ec2/eip:Eip") if "-gateway-" in r.name]
     assert run.named("mgmt-eks").inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
-    assert "corednsAddonOptions" not in run.named("prod-us-eks").inputs
+    # CoreDNS is the EKS add-on everywhere (so upgrades move it); without Submariner no Lighthouse
+    # forward is kept: EKS's configuration wins on update.
+    assert run.named("prod-us-eks").inputs["corednsAddonOptions"]["resolveConflictsOnUpdate"] == "OVERWRITE"
     assert not any(r.inputs["mapPublicIpOnLaunch"] for r in run.of_type("aws:ec2/subnet:Subnet") if "-public-" in r.name)
     assert run.exports["clusterset"] == {}
 

@@ -179,3 +179,19 @@ def test_a_template_change_with_the_image_pin_raised_is_clean(monkeypatch: pytes
     monkeypatch.setattr(eks_releases, "NODE_IMAGE_RELEASE", "20261120")
     after = run_stack("staging", mutate=bigger_disks)
     assert transition(before, after).violations == []
+
+
+def test_coredns_outside_the_clusterset_is_the_eks_addon_an_upgrade_moves() -> None:
+    # Issue 34, defect 7: a cluster outside the clusterset kept EKS's self-managed CoreDNS, which no
+    # upgrade touches. Every cluster runs the add-on at its minor's pinned build now.
+    from components.aws import eks_releases
+    from offline.harness import run_stack
+    from offline.transition import transition
+
+    before = run_stack("mgmt", mutate=lambda c: c.update({"fleet:kubernetesVersion": "1.34"}))
+    after = run_stack("mgmt")
+    old = before.named("mgmt-eks").inputs["corednsAddonOptions"]
+    assert old["version"] == eks_releases.RELEASES["1.34"].coredns
+    assert old["resolveConflictsOnCreate"] == "OVERWRITE"
+    assert after.named("mgmt-eks").inputs["corednsAddonOptions"]["version"] == eks_releases.RELEASES["1.35"].coredns
+    assert not [c for c in transition(before, after).changes if c.action in ("replace", "delete")]

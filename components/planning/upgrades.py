@@ -177,7 +177,7 @@ def _steps(cluster: CampaignCluster, hop: tuple[str, str]) -> list[str]:
         [
             f"kube-proxy {release.kube_proxy}",
             f"vpc-cni {release.vpc_cni}",
-            *([f"coredns {release.coredns}"] if cluster.clusterset_member else []),
+            f"coredns {release.coredns}",
         ]
         if release is not None
         else ["(no pinned add-on builds for this minor)"]

@@ -120,15 +120,18 @@ class RegionalCluster(pulumi.ComponentResource):
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
                 # Pinned per minor (components/aws/eks_releases.py): pulumi-eks would otherwise take
-                # the newest build on every run. CoreDNS is an EKS add-on only where its options are
-                # given (the clusterset members); elsewhere it stays EKS's self-managed deployment.
+                # the newest build on every run. CoreDNS is the EKS add-on on every cluster, so an
+                # upgrade moves it (EKS never upgrades a self-managed CoreDNS); creating it adopts the
+                # deployment EKS made. Clusterset members keep their Lighthouse forward across updates.
                 kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=release.kube_proxy),
                 vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=release.vpc_cni),
                 coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
-                    version=release.coredns, resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
-                )
-                if args.preserve_coredns_config
-                else None,
+                    version=release.coredns,
+                    resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
+                    resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
+                    if args.preserve_coredns_config
+                    else eks.ResolveConflictsOnUpdate.OVERWRITE,
+                ),
                 # Managed nodes carry the EKS-created cluster security group; pulumi-eks's own
                 # node/cluster groups would only serve self-managed nodes this fleet never runs.
                 skip_default_security_groups=True,
