@@ -34,6 +34,8 @@ class ConfigurableStack(Protocol):
 
     def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None: ...
 
+    def remove_config(self, key: str, *, path: bool = False) -> None: ...
+
 
 @dataclass
 class RollbackSummary:

@@ -300,7 +300,31 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
                 summary.stopped = Stop(wave.name, "-", "approval", f"wave {number} ({wave.name}) is done and soaked")
                 summary.resume = f"python -m deploy upgrade --stack {stack} --to {target} --from-wave {number + 1} --approve"
                 return summary
+    _settle_defaults(runner, stack, target, summary)
     return summary
+
+
+def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSummary) -> None:
+    """Once every cluster of a stack is at ``target``, its fleet:kubernetesVersion says so and the
+    per-cluster versions the hops wrote go: the stack file names one version again, and a cluster added
+    later starts at the target, not at the old default."""
+    by_stack: dict[str, list[CampaignCluster]] = {}
+    for wave in runner.campaign.waves:
+        for cluster in wave.clusters:
+            by_stack.setdefault(cluster.stack or stack, []).append(cluster)
+    for name, clusters in by_stack.items():
+        owner = runner.spec.joining_stacks.get(name, runner.spec) if name != stack else runner.spec
+        if eks_releases.minor(owner.kubernetes_version) >= eks_releases.minor(target):
+            continue
+        if {c.name for c in clusters} != {c.name for c in owner.clusters}:
+            continue  # some of its clusters are not in this campaign: their default stays theirs
+        opened = runner.open_stack(name)
+        opened.set_config("fleet:kubernetesVersion", auto.ConfigValue(target))
+        for cluster in clusters:
+            # Only the versions this campaign wrote: a cluster's own kubernetesVersion in the file stays.
+            if next(c for c in owner.clusters if c.name == cluster.name).kubernetes_version is None:
+                opened.remove_config(f"fleet:clusters[{_index(runner.spec, cluster)}].kubernetesVersion", path=True)
+        summary.done.append(f"{name}: fleet:kubernetesVersion = {target}")
 
 
 # ---------------------------------------------------------------- command line

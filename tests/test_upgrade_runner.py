@@ -43,6 +43,9 @@ class FakeStack:
     def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
         self.config.append((key, value.value, path))
 
+    def remove_config(self, key: str, *, path: bool = False) -> None:
+        self.config.append((key, "(removed)", path))
+
 
 PROD_EU_ENDPOINT = eks_endpoint("prod-eu", "eu-west-1")
 
@@ -544,3 +547,18 @@ def test_the_commands_are_reachable_from_python_m_deploy(argv: list[str], capsys
         main(argv)
     assert exited.value.code == 0
     assert "--stack" in capsys.readouterr().out
+
+
+def test_after_the_last_wave_each_stack_names_the_target_once() -> None:
+    # Issue 34, defect 7: after a campaign fleet:kubernetesVersion still named the old minor, so the
+    # stack file said two versions and a cluster added later started at the old one.
+    from deploy.upgrade import UpgradeSummary, _settle_defaults
+
+    stacks: dict[str, FakeStack] = {}
+    built = runner(spec_at("1.34"), Eks(), FakeKubectl(), stacks, [])
+    summary = UpgradeSummary("prod", "1.35")
+    _settle_defaults(built, "prod", "1.35", summary)
+    assert stacks["prod"].config[0] == ("fleet:kubernetesVersion", "1.35", False)
+    assert sorted(stacks["prod"].config[1:]) == [(f"fleet:clusters[{i}].kubernetesVersion", "(removed)", True) for i in range(3)]
+    assert "staging" not in stacks  # its default already names 1.35
+    assert summary.done == ["prod: fleet:kubernetesVersion = 1.35"]
