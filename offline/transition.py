@@ -83,9 +83,15 @@ def changed_paths(before: Any, after: Any, path: str = "") -> set[str]:
     return set() if before == after else {path}
 
 
+def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
+    """Whether the engine keeps the old value at ``path`` (the resource's ignoreChanges paths)."""
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in ignore_changes)
+
+
 def classify(old: Registration, new: Registration) -> Change | None:
-    """The change from ``old`` to ``new`` (one URN), or None when nothing differs."""
-    changed = changed_paths(old.inputs, new.inputs)
+    """The change from ``old`` to ``new`` (one URN), or None when nothing differs. Paths the resource
+    ignores (ignoreChanges) are not changes: the engine sends the old value."""
+    changed = {path for path in changed_paths(old.inputs, new.inputs) if not _ignored(path, new.ignore_changes)}
     if old.provider_urn != new.provider_urn:
         changed.add("(provider)")
     if not changed and old.protect == new.protect:
@@ -315,6 +321,10 @@ def _minimum_above_desired(old: Registration, new: Registration) -> Iterable[Vio
     if new.type != "eks:index:ManagedNodeGroup" or not new.inputs.get("ignoreScalingChanges"):
         return
     before, after = (r.inputs.get("scalingConfig") or {} for r in (old, new))
+    running = (
+        "read the running size first (aws eks describe-nodegroup --cluster-name <cluster> --nodegroup-name <group> "
+        "--query nodegroup.scalingConfig.desiredSize)"
+    )
     if int(after.get("minSize", 0)) > int(before.get("minSize", 0)):
         minimum, maximum = after["minSize"], after.get("maxSize")
         yield Violation(
@@ -322,9 +332,21 @@ def _minimum_above_desired(old: Registration, new: Registration) -> Iterable[Vio
             f"update {new.name}",
             f"{new.name}: minSize {before.get('minSize')} -> {minimum} is refused by EKS (InvalidParameterException: "
             "Minimum capacity can't be greater than desired size) while the group runs fewer nodes",
-            f"raise the running size first: aws eks update-nodegroup-config --cluster-name <cluster> --nodegroup-name "
-            f"<group> --scaling-config minSize={before.get('minSize')},maxSize={maximum},desiredSize={minimum}; "
-            "then `pulumi up` (docs: node groups)",
+            f"{running}; if it is below {minimum}, raise it: aws eks update-nodegroup-config --cluster-name <cluster> "
+            f"--nodegroup-name <group> --scaling-config minSize={before.get('minSize')},maxSize={maximum},desiredSize="
+            f"{minimum}; never lower it this way (a scale-in through desiredSize ignores PodDisruptionBudgets); then "
+            "`pulumi up` (docs: node groups)",
+        )
+    if "maxSize" in after and int(after["maxSize"]) < int(before.get("maxSize", after["maxSize"])):
+        maximum = after["maxSize"]
+        yield Violation(
+            "maximum-below-desired",
+            f"update {new.name}",
+            f"{new.name}: maxSize {before.get('maxSize')} -> {maximum} is refused by EKS (InvalidParameterException: "
+            "desired size can't be greater than maximum) while the group runs more nodes, and the autoscaler owns that size",
+            f"{running}; if it is above {maximum}, let the autoscaler scale the group in first (it drains nodes within "
+            "PodDisruptionBudgets: lower the workloads' requests or replicas), or cordon and drain nodes with kubectl; "
+            "never by setting desiredSize (EKS's scale-in ignores PodDisruptionBudgets); then `pulumi up`",
         )
 
 

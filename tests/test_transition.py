@@ -534,12 +534,16 @@ def test_new_instance_types_replace_only_that_group_and_cleanly(fleet: Run) -> N
     assert moved.violations == [], "a name prefix lets the new group exist beside the old one"
 
 
-def test_more_zones_is_clean_and_fewer_zones_is_refused_on_a_protected_network(fleet: Run) -> None:
+def test_more_zones_lowers_each_zones_maximum_and_fewer_zones_is_refused_on_a_protected_network(fleet: Run) -> None:
     def zones(count: int) -> Callable[[dict[str, Any]], None]:
         return prod_eu(lambda c: c.update(availabilityZones=count))
 
     two = run_stack("fleet", mutate=zones(2))
-    assert transition(two, fleet).violations == []
+    # Issue 34, defect 7: a third zone shares the per-zone groups' maxSize (12: 6 -> 4 a zone), which EKS
+    # refuses below a zone's running size: --compare once called this clean.
+    more = transition(two, fleet)
+    assert {v.rule for v in more.violations} == {"maximum-below-desired"}
+    assert all("never by setting desiredSize" in v.fix for v in more.violations)
     fewer = transition(fleet, two)
     # The zones left share the per-zone groups' minimum: each zone's rises (1 -> 2), past what the autoscaler set.
     assert {v.rule for v in fewer.violations} == {"protected", "minimum-above-desired"}

@@ -195,3 +195,20 @@ def test_coredns_outside_the_clusterset_is_the_eks_addon_an_upgrade_moves() -> N
     assert old["resolveConflictsOnCreate"] == "OVERWRITE"
     assert after.named("mgmt-eks").inputs["corednsAddonOptions"]["version"] == eks_releases.RELEASES["1.35"].coredns
     assert not [c for c in transition(before, after).changes if c.action in ("replace", "delete")]
+
+
+def test_compare_keeps_what_the_resource_ignores() -> None:
+    # Issue 34, defect 7: --compare counted changes on ignoreChanges paths, which the engine never sends.
+    import dataclasses
+
+    from offline.transition import classify
+    from tests.test_transition import reg
+
+    def addon(version: str, tags: dict[str, str] | None = None) -> object:
+        made = reg("a", "aws:eks/addon:Addon", addonVersion=version, tags=tags or {})
+        return dataclasses.replace(made, ignore_changes=["addonVersion"])
+
+    assert classify(addon("v1"), addon("v2")) is None  # type: ignore[arg-type]
+    change = classify(addon("v1"), addon("v2", {"team": "x"}))  # type: ignore[arg-type]
+    assert change is not None
+    assert change.changed == ("tags.team",)
