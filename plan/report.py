@@ -43,7 +43,9 @@ def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -
     clusters: dict[str, Any] = {}
     components = {r.urn: r.name for r in run.of_type("fleet:index:RegionalCluster")}
     for name, summary in sorted(exports.get("clusters", {}).items()):
-        clusters[name] = {key: summary[key] for key in ("region", "role", "version", "vpcCidr", "serviceCidr", "labels")}
+        clusters[name] = {
+            key: summary[key] for key in ("region", "role", "version", "vpcCidr", "serviceCidr", "labels", "addons")
+        }
         clusters[name]["nodeGroups"] = {}
     for group in run.of_type("eks:index:ManagedNodeGroup"):
         owner = components.get(group.parent) or next(
@@ -105,6 +107,14 @@ def text(plan: dict[str, Any]) -> str:
             f"  {name}  {cluster['region']}  {cluster['role']}  EKS {cluster['version']}  "
             f"vpc {cluster['vpcCidr']}  services {cluster['serviceCidr']}"
         )
+        # Offline, EKS's default build (DescribeAddonVersions) is a placeholder the mocks answer with.
+        shown = {
+            name: f"EKS's default for {cluster['version']} (resolved at deploy)"
+            if str(version).startswith("v0.0.0-")
+            else version
+            for name, version in cluster["addons"].items()
+        }
+        lines.append("    add-ons: " + ", ".join(f"{name} {version}" for name, version in sorted(shown.items())))
         for group, spec in sorted(cluster["nodeGroups"].items()):
             lines.append(
                 f"    {group}: {', '.join(spec['instanceTypes'])} ({spec['amiType']}) "

@@ -212,3 +212,22 @@ def test_compare_keeps_what_the_resource_ignores() -> None:
     change = classify(addon("v1"), addon("v2", {"team": "x"}))  # type: ignore[arg-type]
     assert change is not None
     assert change.changed == ("tags.team",)
+
+
+def test_every_eks_addon_in_the_graph_has_a_version_for_its_clusters_minor() -> None:
+    # "What must be true": every EKS add-on has a version resolved for its cluster's minor, recorded in
+    # the clusters output (and so in the plan and the stack's outputs).
+    from components.aws import eks_addons, eks_releases
+    from offline.harness import run_stack
+
+    run = run_stack("staging", mutate=lambda c: c.update({"fleet:kubernetesVersion": "1.34"}))
+    (summary,) = run.exports["clusters"].values()
+    release = eks_releases.RELEASES["1.34"]
+    assert summary["addons"]["kube-proxy"] == release.kube_proxy
+    assert summary["addons"]["coredns"] == release.coredns
+    assert summary["addons"]["vpc-cni"] == release.vpc_cni
+    for addon in eks_addons.EKS_ADDONS:
+        assert summary["addons"][addon.name] == run.named(f"staging-us-addons-{addon.part}").inputs["addonVersion"]
+        assert "-1.34-" in summary["addons"][addon.name]
+    registered = {r.inputs["addonName"] for r in run.of_type("aws:eks/addon:Addon")}
+    assert registered <= set(summary["addons"])

@@ -44,6 +44,8 @@ class ClusterAddons(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:ClusterAddons", name, None, opts)
+        self.versions: dict[str, pulumi.Output[str]] = {}
+        """Each EKS add-on of components/aws/eks_addons.py this cluster runs, at its resolved version."""
         spec = args.spec
         addons = spec.addons
         part = naming.partition(spec.region)
@@ -70,7 +72,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 self._storage(name, args, part)  # its IRSA role, the add-on, and the default StorageClass
             else:
                 self._eks_addon(name, addon, args, None)
-        self.register_outputs({})
+        self.register_outputs({"versions": self.versions})
 
     def _irsa_role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
         return irsa_role(
@@ -168,7 +170,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).version
         )
-        return aws.eks.Addon(
+        created = aws.eks.Addon(
             f"{name}-{addon.part}",
             aws.eks.AddonArgs(
                 cluster_name=args.spec.name,
@@ -181,3 +183,5 @@ class ClusterAddons(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.node_groups, *(depends_on or [])]),
         )
+        self.versions[addon.name] = created.addon_version
+        return created

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..aws import arc, cidr, zones
+from ..aws import arc, cidr, eks_releases, zones
 from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec
 from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
@@ -61,6 +61,8 @@ class Fleet:
     interconnect_hub: InterconnectHub | None = None
     networks: dict[str, ClusterNetwork] | None = None
     recovery: RecoveryControls | None = None
+    addon_versions: dict[str, dict[str, pulumi.Output[str]]] | None = None
+    """Per cluster, each EKS add-on's resolved version (components/aws/eks_addons.py)."""
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
@@ -77,6 +79,13 @@ class Fleet:
                 "serviceCidr": str(cluster_spec.service_cidr),
                 "labels": dict(cluster_spec.labels),
                 "nodeGroups": sorted(g.name for g in cluster_spec.node_groups),
+                # Every EKS add-on at the build it runs: the pinned ones of the minor, and the rest as resolved.
+                "addons": {
+                    "kube-proxy": eks_releases.RELEASES[self.spec.version_of(cluster_spec)].kube_proxy,
+                    "vpc-cni": eks_releases.RELEASES[self.spec.version_of(cluster_spec)].vpc_cni,
+                    "coredns": eks_releases.RELEASES[self.spec.version_of(cluster_spec)].coredns,
+                    **(self.addon_versions or {}).get(cluster_spec.name, {}),
+                },
             }
         return summary
 
@@ -248,9 +257,10 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             cluster_spec.name, cluster.kubeconfig, cluster.node_groups
         )
 
+    addon_versions: dict[str, dict[str, pulumi.Output[str]]] = {}
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
         cluster = clusters[cluster_spec.name]
-        ClusterAddons(
+        addon_versions[cluster_spec.name] = ClusterAddons(
             f"{cluster_spec.name}-addons",
             ClusterAddonsArgs(
                 spec=cluster_spec,
@@ -262,7 +272,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
             ),
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
-        )
+        ).versions
 
     # What each fleet:members stack exports for this hub to register it (planning/gitops.py).
     registrations = {reference: others.registration(reference) for reference in others.registrations}
@@ -327,6 +337,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         interconnect_hub=interconnect_hub,
         networks=networks,
         recovery=recovery,
+        addon_versions=addon_versions,
     )
 
 
