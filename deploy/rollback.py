@@ -109,6 +109,18 @@ def _readiness(eks: Any, cluster: str, previous: str) -> list[str]:
     return blocking
 
 
+@dataclass(frozen=True)
+class RollbackRun:
+    stack: str
+    cluster: str
+    spec: FleetSpec
+    open_stack: Callable[[str], ConfigurableStack]
+    eks_for: EksClients
+    now: dt.datetime
+    sleep: Callable[[float], None]
+    force: bool
+
+
 def rollback(
     stack: str,
     cluster: str,
@@ -125,7 +137,7 @@ def rollback(
     the next ``pulumi up`` asks for what runs. A refusal or failure stops with what is where."""
     summary = RollbackSummary(stack, cluster)
     try:
-        return _rollback(summary, stack, cluster, spec, open_stack, eks_for, now, sleep, force)
+        return _rollback(summary, RollbackRun(stack, cluster, spec, open_stack, eks_for, now, sleep, force))
     except ClientError as error:
         # An EKS refusal (e.g. a node group it will not move back): what was done is in the steps.
         summary.exit_code = ExitCode.FAILED
@@ -133,22 +145,13 @@ def rollback(
         return summary
 
 
-def _rollback(
-    summary: RollbackSummary,
-    stack: str,
-    cluster: str,
-    spec: FleetSpec,
-    open_stack: Callable[[str], ConfigurableStack],
-    eks_for: EksClients,
-    now: dt.datetime,
-    sleep: Callable[[float], None],
-    force: bool,
-) -> RollbackSummary:
+def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
+    stack, cluster, spec, now, sleep, force = run.stack, run.cluster, run.spec, run.now, run.sleep, run.force
     index, entry = next(((i, c) for i, c in enumerate(spec.clusters) if c.name == cluster), (None, None))
     if entry is None or index is None:
         summary.exit_code, summary.error = ExitCode.FAILED, f"{stack} has no cluster {cluster}"
         return summary
-    eks = eks_for(entry.region)
+    eks = run.eks_for(entry.region)
     described = eks.describe_cluster(name=cluster)["cluster"]
     current = described["version"]
     previous = f"{eks_releases.minor(current)[0]}.{eks_releases.minor(current)[1] - 1}"
@@ -206,7 +209,7 @@ def _rollback(
     summary.steps.append(f"control plane {current} -> {previous}: {status}")
     if status != "Successful":
         return refuse(f"control plane rollback ended {status}")
-    open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
+    run.open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
     summary.steps.append(f"stack config: fleet:clusters[{index}].kubernetesVersion = {previous}")
     return summary
 

@@ -410,6 +410,15 @@ def rollback_insights(status: str = "PASSING") -> dict[str, Any]:
     }
 
 
+def queue_group_at(stub: Stubber, version: str) -> None:
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": version}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+
+
 def queue_readiness(stub: Stubber, status: str = "PASSING") -> None:
     stub.add_response(
         "list_insights",
@@ -425,12 +434,7 @@ def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane
     stacks: dict[str, FakeStack] = {}
     stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
     queue_readiness(stub)
-    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
-    stub.add_response(
-        "describe_nodegroup",
-        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": "1.35"}},
-        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
-    )
+    queue_group_at(stub, "1.35")
     release = eks_releases.RELEASES["1.34"]
     stub.add_response(
         "update_nodegroup_version",
@@ -500,12 +504,7 @@ def test_an_eks_refusal_is_reported_with_what_was_done_not_a_traceback() -> None
     eks = Eks()
     stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
     queue_readiness(stub)
-    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
-    stub.add_response(
-        "describe_nodegroup",
-        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": "1.35"}},
-        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
-    )
+    queue_group_at(stub, "1.35")
     stub.add_client_error(
         "update_nodegroup_version",
         service_error_code="InvalidParameterException",
