@@ -261,6 +261,7 @@ class FleetMocks(pulumi.runtime.Mocks):
         return self.monitor.region_of_provider(reference) or "us-east-1"
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.monitor.local.transforms = list(args.transforms)
         state = copy.deepcopy(args.inputs)
         resource_id = f"{args.name}-id"
         if args.typ == "aws:eks/accessEntry:AccessEntry":

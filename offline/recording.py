@@ -45,6 +45,9 @@ class Registration:
     # Resources passed by reference (an eks.Cluster into eks.ManagedNodeGroup): the SDK leaves them
     # out of a remote component's dependencies, but its provider waits for them all the same.
     references: set[str] = field(default_factory=set)
+    # The transforms in its options, as the Python callables: the engine runs them on the resource and
+    # (for a packaged component such as eks.ManagedNodeGroup) on the children its provider registers.
+    transforms: list[Any] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str:
@@ -90,6 +93,25 @@ def _urns_for_refs(value: Any) -> Any:
     return value
 
 
+# The custom resource a packaged component registers for its inputs, which the engine runs the
+# component's transforms on (pulumi-eks nodejs/eks/nodegroup.ts: ManagedNodeGroup creates an
+# aws.eks.NodeGroup from the same inputs).
+PACKAGED_CHILD = {"eks:index:ManagedNodeGroup": "aws:eks/nodeGroup:NodeGroup"}
+
+
+def _as_child_gets(type_: str, name: str, inputs: dict[str, Any], transforms: list[Any]) -> dict[str, Any]:
+    """A packaged component's inputs with what its transforms add to its child: the engine applies them
+    to the child (the mock monitor runs none), so a diff of the component sees the child's change."""
+    child = PACKAGED_CHILD.get(type_)
+    if child is None:
+        return inputs
+    for transform in transforms:
+        result = transform(pulumi.ResourceTransformArgs(True, child, name, dict(inputs), pulumi.ResourceOptions()))
+        if result is not None:
+            inputs = {**inputs, **{k: v for k, v in result.props.items() if k not in inputs}}
+    return inputs
+
+
 class DuplicateUrnError(Exception):
     """What `pulumi up` stops with when the program registers one URN twice."""
 
@@ -117,9 +139,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         request.object.Clear()
         request.object.update(_urns_for_refs(wire))
         self.local.request = request
+        self.local.transforms = []
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
+        transforms = list(getattr(self.local, "transforms", []))
+        if request.remote:
+            inputs = _as_child_gets(request.type, request.name, inputs, transforms)
         registration = Registration(
             urn=response.urn,
             id=response.id,
@@ -141,6 +167,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             replace_on_changes=list(request.replaceOnChanges),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             references=references,
+            transforms=transforms,
         )
         with self.lock:
             if response.urn in self.registrations:

@@ -64,6 +64,9 @@ def build(stack: str, run: Run, flow_list: list[dict[str, Any]] | None = None) -
             {
                 "instanceTypes": group.inputs.get("instanceTypes", []),
                 "amiType": group.inputs.get("amiType"),
+                # The pinned node image: what `aws eks update-nodegroup-version --release-version` must name.
+                "releaseVersion": group.inputs.get("releaseVersion"),
+                "updateConfig": group.inputs.get("updateConfig"),
                 "min": 0,
                 "desired": 0,
                 "max": 0,

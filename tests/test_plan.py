@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import plan.__main__ as plan_main
+from components.aws import eks_releases
 from offline import stacks
 from offline.harness import run_stack
 from plan.__main__ import main
@@ -38,6 +39,8 @@ def test_json_plan_is_complete_and_has_no_secrets(capsys: pytest.CaptureFixture[
     assert plan["clusters"]["mgmt"]["nodeGroups"]["system"] == {
         "instanceTypes": ["m7g.large"],
         "amiType": "AL2023_ARM_64_STANDARD",
+        "releaseVersion": eks_releases.RELEASES[plan["clusters"]["mgmt"]["version"]].node_release,
+        "updateConfig": {"maxUnavailable": 1},
         "min": 3,
         "desired": 3,
         "max": 6,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from ..aws import cidr, eks_addons, regions
+from ..aws import cidr, eks_addons, eks_node_updates, regions
 from ..aws.instance_types import AmiType, ami_type_for
 from ..aws.zones import EKS_UNSUPPORTED_ZONE_IDS
 from .types import (
@@ -56,6 +56,20 @@ class CapacityType(StrEnum):
     SPOT = "SPOT"
 
 
+def _max_unavailable(value: int | str) -> int | str:
+    limit = eks_node_updates.MAX_UNAVAILABLE_QUOTA
+    if isinstance(value, bool) or (isinstance(value, int) and not 1 <= value <= limit):
+        raise ValueError(f"must be a node count from 1 to {limit} or a percentage such as '25%', got {value!r}")
+    if isinstance(value, str):
+        match = re.fullmatch(r"([0-9]{1,3})%", value)
+        if match is None or not 1 <= int(match[1]) <= 100:
+            raise ValueError(f"must be a node count from 1 to {limit} or a percentage from '1%' to '100%', got {value!r}")
+    return value
+
+
+MaxUnavailableSetting = Annotated[int | str, AfterValidator(_max_unavailable)]
+
+
 class NodeGroupSpec(Model):
     name: DnsLabel
     """Unique within the cluster."""
@@ -78,6 +92,17 @@ class NodeGroupSpec(Model):
     per_zone: bool | None = None
     """One group per zone, balanced by the autoscaler, so a pod bound to a zonal EBS volume can always
     scale up in its zone; unset: on for on-demand, non-GPU groups (where stateful workloads land)."""
+    max_unavailable: MaxUnavailableSetting = eks_node_updates.DEFAULT_MAX_UNAVAILABLE
+    """Nodes an update of the group (new minor, node image or launch template) replaces at once: a count
+    (1-100) or a percentage of the group ('25%'). 1 keeps the most capacity and is the slowest; EKS
+    launches the larger of 2 per zone and this many extra nodes meanwhile (docs/nodes.md)."""
+
+    @property
+    def update_config(self) -> eks_node_updates.MaxUnavailable:
+        """The group's EKS updateConfig."""
+        if isinstance(self.max_unavailable, str):
+            return eks_node_updates.MaxUnavailable(percentage=int(self.max_unavailable.rstrip("%")))
+        return eks_node_updates.MaxUnavailable(count=self.max_unavailable)
 
     @property
     def zonal(self) -> bool:

@@ -7,12 +7,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..aws import ec2_quotas, ec2_sizes, instance_offerings, regions
+from ..aws import ec2_quotas, ec2_sizes, eks_node_updates, instance_offerings, regions
 from ..aws.ec2_quotas import VcpuClass
 from ..config.model import CapacityType, ClusterSpec, FleetSpec
 from . import autoscaling, submariner
-
-UPDATE_SURGE_PER_ZONE = 2
 
 
 @dataclass(frozen=True)
@@ -25,8 +23,8 @@ class Group:
     """Its config path (fleet:clusters[i].nodeGroups[k], or the Submariner gateway setting)."""
     instance_types: tuple[str, ...]
     max_nodes: int
-    """At maxSize, and while EKS updates the group: it launches up to two more instances per zone
-    (EKS user guide, "Understand each phase of node updates", scale up phase)."""
+    """At maxSize, and while EKS updates the group: it launches the larger of two more instances per
+    zone and the group's maxUnavailable (components/aws/eks_node_updates.py)."""
     spot: bool
     zones: tuple[str, ...]
     """The zone IDs of the subnets it is created in (a per-zone group: every zone, one group each)."""
@@ -40,12 +38,17 @@ def groups(spec: FleetSpec) -> Iterator[Group]:
         spanned = regions.chosen_zone_ids(cluster.region, cluster.availability_zones)
         for k, group in enumerate(cluster.node_groups):
             sizes = autoscaling.registered_sizes(group, len(spanned))
+            # A per-zone group is one EKS node group per zone, each updated (and surging) on its own.
+            registered = [(sizes.max_size, 1)] * len(spanned) if group.zonal else [(sizes.max_size, len(spanned))]
+            at_most = sum(
+                size + eks_node_updates.update_surge(zones, group.update_config.nodes(size)) for size, zones in registered
+            )
             yield Group(
                 cluster,
                 group.name,
                 f"fleet:clusters[{i}].nodeGroups[{k}]",
                 tuple(group.instance_types),
-                sizes.max_size * (len(spanned) if group.zonal else 1) + UPDATE_SURGE_PER_ZONE * len(spanned),
+                at_most,
                 group.capacity_type is CapacityType.SPOT,
                 spanned,
             )

@@ -286,7 +286,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 launch_template=aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 tags=tags,
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, transforms=[nodes.update_config(group.update_config)]),
         )
 
 

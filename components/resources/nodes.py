@@ -7,6 +7,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from ..aws.eks_node_updates import MaxUnavailable
+
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
     "AmazonEKS_CNI_Policy",
@@ -20,6 +22,29 @@ _EC2_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
+
+
+NODE_GROUP_TYPE = "aws:eks/nodeGroup:NodeGroup"
+"""The resource pulumi-eks's ManagedNodeGroup creates for its group."""
+UPDATE_CONFIG = "updateConfig"
+"""The aws provider's NodeGroup input for EKS's NodegroupUpdateConfig (pulumi_aws.eks.NodeGroup.update_config)."""
+
+
+def update_config(setting: MaxUnavailable) -> pulumi.ResourceTransform:
+    """A transform that sets the updateConfig of the node group a pulumi-eks ManagedNodeGroup creates.
+
+    pulumi-eks 4.4's ManagedNodeGroupArgs has no updateConfig; transforms (unlike transformations)
+    reach the children of packaged components such as pulumi-eks's
+    (https://www.pulumi.com/docs/iac/concepts/resources/options/transforms/). A change is an in-place
+    UpdateNodegroupConfig, which rolls no node.
+    """
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != NODE_GROUP_TYPE:
+            return None
+        return pulumi.ResourceTransformResult(props={**args.props, UPDATE_CONFIG: setting.wire()}, opts=args.opts)
+
+    return transform
 
 
 def node_role(name: str, name_prefix: str, partition: str, tags: dict[str, str], opts: pulumi.ResourceOptions) -> aws.iam.Role:

@@ -13,7 +13,8 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from ..aws import eks_releases
+from ..aws import eks_node_updates, eks_releases
+from ..aws.eks_node_updates import MaxUnavailable
 from ..aws.instance_types import ami_type_for
 from ..planning import gateway_boot, naming, security_rules
 from ..planning import submariner as plan
@@ -396,5 +397,10 @@ class SubmarinerMember(pulumi.ComponentResource):
             ),
             # Pulumi deletes dependents first: a leaving member's gateways let go of their pool
             # addresses before those are released (else InvalidIPAddress.InUse, or a live gateway loses its address).
-            pulumi.ResourceOptions(parent=self, depends_on=list(args.gateway_pool)),
+            # One gateway at a time, so a clusterset connection always has a gateway (EKS's default, explicit).
+            pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.gateway_pool),
+                transforms=[nodes.update_config(MaxUnavailable(count=eks_node_updates.DEFAULT_MAX_UNAVAILABLE))],
+            ),
         )
