@@ -1,10 +1,12 @@
 """``python -m deploy rollback --stack S --cluster C``: one cluster back a minor.
 
 EKS's rules (amazon-eks-user-guide ``rollback-cluster.adoc``): within 7 days of an in-place version
-update, with no ERROR or UNKNOWN ROLLBACK_READINESS insight (``--force`` skips that check only),
-managed node groups first, then add-ons the previous minor cannot run (kube-proxy), then the control
-plane (UpdateClusterVersion to the previous minor); into extended support only with the EXTENDED
-support type. Then the stack config is reconciled to the version the cluster runs, in the same run.
+update, to a supported minor (into extended support only with the EXTENDED support type); only an
+ERROR ROLLBACK_READINESS insight blocks (``--force`` bypasses EKS's insight checks, nothing else).
+The order is the guide's: insights (refreshed), managed node groups on the current minor back first,
+then every add-on at a build the previous minor cannot run (kube-proxy), insights again now that the
+nodes have moved, then the control plane (UpdateClusterVersion to the previous minor). Then the stack
+config is reconciled to the version the cluster runs, in the same run.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class RollbackSummary:
             "exitCode": int(self.exit_code),
             "steps": self.steps,
             "error": self.error,
-            "note": "kube-proxy is moved back with the nodes; CoreDNS and the VPC CNI keep builds that serve both minors "
-            "(components/aws/eks_releases.py); other EKS add-ons are not rolled back",
+            "note": "add-ons at a build EKS lists as compatible with the previous minor stay; the others move to its "
+            "pinned build (components/aws/eks_releases.py) or EKS's default",
         }
 
 
@@ -92,21 +94,60 @@ def _upgrade_to(eks: Any, cluster: str, version: str) -> dict[str, Any] | None:
     return max(found, key=lambda u: u["createdAt"], default=None)
 
 
-def _readiness(eks: Any, cluster: str, previous: str) -> list[str]:
-    """ROLLBACK_READINESS insights for ``previous`` that block a rollback: ERROR and UNKNOWN both do
-    (EKS user guide, "Roll back a cluster": rollback-cluster.adoc)."""
-    found = paged(
-        eks.list_insights,
-        "insights",
-        clusterName=cluster,
-        filter={"categories": ["ROLLBACK_READINESS"], "kubernetesVersions": [previous]},
-    )
-    blocking = []
+SKEW_INSIGHT = "version skew"
+"""The kubelet and kube-proxy version-skew checks among the ROLLBACK_READINESS insights
+(rollback-cluster.adoc, "Rollback readiness checks"): they fail while nodes run the current minor,
+which this procedure moves back before the control plane, so they count only after it has."""
+
+PINNED_ADDONS: dict[str, Callable[[eks_releases.MinorRelease], str]] = {
+    "kube-proxy": lambda release: release.kube_proxy,
+    "coredns": lambda release: release.coredns,
+    "vpc-cni": lambda release: release.vpc_cni,
+}
+"""The add-ons whose build per minor the program pins (components/aws/eks_releases.py); the others
+(components/aws/eks_addons.py) take EKS's default build for the minor, as the program does."""
+
+
+def refresh_insights(eks: Any, cluster: str, sleep: Callable[[float], None]) -> str | None:
+    """Have EKS re-evaluate the cluster's insights now (StartInsightsRefresh) rather than read results of
+    up to a day ago; why that failed, or None."""
+    eks.start_insights_refresh(clusterName=cluster)
+    while (refresh := eks.describe_insights_refresh(clusterName=cluster)).get("status") == "IN_PROGRESS":
+        sleep(POLL_SECONDS)
+    if refresh.get("status") != "COMPLETED":
+        return f"{cluster}: EKS's insights refresh ended {refresh.get('status')}: {refresh.get('message', '')}"
+    return None
+
+
+def _readiness(eks: Any, cluster: str, *, nodes_moved: bool) -> tuple[list[str], list[str]]:
+    """(blocking, advisory) ROLLBACK_READINESS insights: only ERROR blocks a rollback; WARNING and
+    UNKNOWN do not (rollback-cluster.adoc, "Insight status behavior"). Before the nodes have moved
+    back, the skew checks they fail are not counted."""
+    found = paged(eks.list_insights, "insights", clusterName=cluster, filter={"categories": ["ROLLBACK_READINESS"]})
+    blocking, advisory = [], []
     for insight in found:
         status = insight.get("insightStatus") or {}
-        if status.get("status") in ("ERROR", "UNKNOWN"):
-            blocking.append(f"insight {insight.get('name')} is {status.get('status')}: {status.get('reason', '')}")
-    return blocking
+        line = f"insight {insight.get('name')} is {status.get('status')}: {status.get('reason', '')}"
+        if status.get("status") == "ERROR" and (nodes_moved or SKEW_INSIGHT not in str(insight.get("name", "")).lower()):
+            blocking.append(line)
+        elif status.get("status") in ("WARNING", "UNKNOWN"):
+            advisory.append(line)
+    return blocking, advisory
+
+
+def _addon_builds(eks: Any, addon: str, minor: str) -> tuple[set[str], str | None]:
+    """The builds of ``addon`` EKS lists as compatible with ``minor``, and its default among them
+    (DescribeAddonVersions)."""
+    compatible: set[str] = set()
+    default = None
+    for entry in paged(eks.describe_addon_versions, "addons", addonName=addon, kubernetesVersion=minor):
+        for version in entry.get("addonVersions", []):
+            for compatibility in version.get("compatibilities", []):
+                if compatibility.get("clusterVersion") == minor:
+                    compatible.add(version["addonVersion"])
+                    if compatibility.get("defaultVersion"):
+                        default = version["addonVersion"]
+    return compatible, default
 
 
 @dataclass(frozen=True)
@@ -175,18 +216,22 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
     release = eks_releases.RELEASES.get(previous)
     if window is None or release is None:
         return refuse(f"{previous} is not a version this program supports")
+    if now.date() > window.extended_until:
+        return refuse(f"{previous} left extended support on {window.extended_until}: EKS rolls back only to a supported version")
     if support == "STANDARD" and now.date() > window.standard_until:
         return refuse(
             f"{previous} left standard support on {window.standard_until}: rolling back into extended support needs "
             "supportType: EXTENDED on this cluster (deploy that first)"
         )
-    blocking = _readiness(eks, cluster, previous)
+    if (why := refresh_insights(eks, cluster, sleep)) is not None:
+        return refuse(why)
+    blocking, advisory = _readiness(eks, cluster, nodes_moved=False)
     if blocking and not force:
         return refuse(
-            f"EKS's rollback readiness for {cluster}: {'; '.join(blocking)}. Fix them, or pass --force to roll back "
-            "anyway (EKS skips its readiness checks then, nothing else)"
+            f"EKS's rollback readiness for {cluster}: {'; '.join(blocking)}. Nothing was changed. Fix them, or pass "
+            "--force to roll back anyway (EKS then skips all its insight checks, nothing else)"
         )
-    summary.steps += [f"readiness: {why} (--force)" for why in blocking]
+    summary.steps += [f"readiness: {line}" for line in advisory] + [f"readiness: {line} (--force)" for line in blocking]
     for group in paged(eks.list_nodegroups, "nodegroups", clusterName=cluster):
         if eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)["nodegroup"].get("version") != current:
             continue
@@ -197,13 +242,19 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
         summary.steps.append(f"node group {group} -> {previous} ({release.node_release}): {status}")
         if status != "Successful":
             return refuse(f"node group {group} rollback ended {status}; the control plane stays at {current}")
-    update = eks.update_addon(
-        clusterName=cluster, addonName="kube-proxy", addonVersion=release.kube_proxy, resolveConflicts="PRESERVE"
-    )["update"]["id"]
-    status = _wait_addon(eks, cluster, update, "kube-proxy", sleep)
-    summary.steps.append(f"kube-proxy -> {release.kube_proxy}: {status}")
-    if status != "Successful":
-        return refuse(f"kube-proxy rollback ended {status}; the control plane stays at {current}")
+    if (why := _addons_back(eks, cluster, previous, release, sleep, summary)) is not None:
+        return refuse(f"{why}; the control plane stays at {current}")
+    # The nodes and add-ons now run the previous minor: EKS's checks see the state the control plane
+    # will be rolled back in.
+    if (why := refresh_insights(eks, cluster, sleep)) is not None:
+        return refuse(f"{why}; the control plane stays at {current}")
+    blocking, _ = _readiness(eks, cluster, nodes_moved=True)
+    if blocking and not force:
+        return refuse(
+            f"EKS's rollback readiness for {cluster} with its nodes and add-ons at {previous}: {'; '.join(blocking)}. "
+            f"The control plane stays at {current}; fix them and run the rollback again (it goes on from here), "
+            "or pass --force"
+        )
     update = eks.update_cluster_version(name=cluster, version=previous, **({"force": True} if force else {}))["update"]["id"]
     status = _wait(eks, cluster, update, sleep)
     summary.steps.append(f"control plane {current} -> {previous}: {status}")
@@ -212,6 +263,36 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
     run.open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
     summary.steps.append(f"stack config: fleet:clusters[{index}].kubernetesVersion = {previous}")
     return summary
+
+
+def _addons_back(
+    eks: Any,
+    cluster: str,
+    previous: str,
+    release: eks_releases.MinorRelease,
+    sleep: Callable[[float], None],
+    summary: RollbackSummary,
+) -> str | None:
+    """Every EKS add-on of the cluster at a build the previous minor cannot run (kube-proxy above all:
+    never newer than the API server) moved to the previous minor's build: the pinned one, else EKS's
+    default, the build the program's next deploy asks for. Why one failed, or None."""
+    for addon in paged(eks.list_addons, "addons", clusterName=cluster):
+        installed = eks.describe_addon(clusterName=cluster, addonName=addon)["addon"].get("addonVersion")
+        compatible, default = _addon_builds(eks, addon, previous)
+        if installed in compatible:
+            continue
+        pinned = PINNED_ADDONS.get(addon)
+        target = pinned(release) if pinned is not None else default
+        if target is None:
+            return f"EKS lists no {addon} build for {previous}, and {installed} does not run there"
+        update = eks.update_addon(clusterName=cluster, addonName=addon, addonVersion=target, resolveConflicts="PRESERVE")[
+            "update"
+        ]["id"]
+        status = _wait_addon(eks, cluster, update, addon, sleep)
+        summary.steps.append(f"{addon} {installed} -> {target}: {status}")
+        if status != "Successful":
+            return f"{addon} rollback ended {status}"
+    return None
 
 
 def _wait_addon(eks: Any, cluster: str, update: str, addon: str, sleep: Callable[[float], None]) -> str:

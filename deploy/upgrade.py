@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from pulumi import automation as auto
 
 from components.aws import eks_releases
@@ -41,7 +42,7 @@ from components.config.stack_files import StackFileError
 from components.planning import gitops, upgrades
 from components.planning.upgrades import Campaign, CampaignCluster, Wave
 from deploy import rollback
-from deploy.rollback import POLL_SECONDS, ConfigurableStack, EksClients
+from deploy.rollback import ConfigurableStack, EksClients
 from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
 
 SUBMARINER_NAMESPACE = "submariner-operator"
@@ -152,21 +153,29 @@ def _skew(runner: Runner, cluster: CampaignCluster, control_plane: str) -> str |
     )
 
 
-def _insights(runner: Runner, cluster: CampaignCluster, version: str) -> str | None:
-    """Why EKS says the cluster is not ready for ``version``, or None: its UPGRADE_READINESS insights,
-    refreshed now (StartInsightsRefresh), not the reading of up to a day ago that predates this
-    campaign's last change. UNKNOWN stops it unless --accept-unknown-insights."""
+def _insights(runner: Runner, cluster: CampaignCluster, old: str, version: str) -> str | None:
+    """Why the cluster's control plane cannot go from ``old`` to ``version`` now, or None: an update in
+    progress, node groups behind it, or its UPGRADE_READINESS insights, refreshed now
+    (StartInsightsRefresh), not the reading of up to a day ago that predates this campaign's last
+    change. UNKNOWN stops it unless --accept-unknown-insights. A control plane already at ``version``
+    (EKS's automatic upgrade at the end of support, or a hop whose update stopped after it) passes:
+    what is left of the hop is the config, the add-ons and the node groups."""
     eks = runner.eks_for(_region(runner.spec, cluster))
     described = eks.describe_cluster(name=cluster.name)["cluster"]
     if described.get("status") != "ACTIVE":
         return f"{cluster.name} is {described.get('status')}: an update is in progress; wait for it, then resume"
-    if (why := _skew(runner, cluster, described.get("version", ""))) is not None:
+    running = described.get("version", "")
+    if running == version:
+        return None
+    if running != old:
+        return (
+            f"{cluster.name} runs {running}, not {old}: the campaign's hop {old} -> {version} does not fit it; "
+            f"set its kubernetesVersion to {running} (what runs), then plan again"
+        )
+    if (why := _skew(runner, cluster, running)) is not None:
         return why
-    eks.start_insights_refresh(clusterName=cluster.name)
-    while (refresh := eks.describe_insights_refresh(clusterName=cluster.name)).get("status") == "IN_PROGRESS":
-        runner.sleep(POLL_SECONDS)
-    if refresh.get("status") != "COMPLETED":
-        return f"{cluster.name}: EKS's insights refresh ended {refresh.get('status')}: {refresh.get('message', '')}"
+    if (why := rollback.refresh_insights(eks, cluster.name, runner.sleep)) is not None:
+        return why
     found = rollback.paged(
         eks.list_insights,
         "insights",
@@ -274,23 +283,32 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
                 if eks_releases.minor(c.version) <= eks_releases.minor(target)
                 and (old, new) in eks_releases.hops(c.version, target)
             ]
-            for cluster in moving:
-                if (why := _insights(runner, cluster, new)) is not None:
-                    return stop(wave.name, hop, "insights", why, number)
+            try:
+                for cluster in moving:
+                    if (why := _insights(runner, cluster, old, new)) is not None:
+                        return stop(wave.name, hop, "insights", why, number)
+            except ClientError as error:
+                return stop(wave.name, hop, "insights", _refused(error), number)
             stacks: dict[str, list[CampaignCluster]] = {}
             for cluster in moving:
                 stacks.setdefault(cluster.stack or stack, []).append(cluster)
             for name, clusters in stacks.items():
                 opened = runner.open_stack(name)
                 for cluster in clusters:
-                    opened.set_config(
-                        f"fleet:clusters[{_index(runner.spec, cluster)}].kubernetesVersion", auto.ConfigValue(new), path=True
-                    )
+                    opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(new), path=True)
                 succeeded, message = runner.up(name)
                 if not succeeded:
+                    # The config goes back to what it said, so the resumed campaign plans this hop for these
+                    # clusters again (and its gates see a control plane the update may have moved already).
+                    for cluster in clusters:
+                        _restore_version(runner, opened, cluster)
                     return stop(wave.name, hop, "up", message, number)
             finished = runner.now()
-            if (why := _health(runner, wave, moving, new, finished)) is not None:
+            try:
+                why = _health(runner, wave, moving, new, finished)
+            except ClientError as error:
+                why = _refused(error)
+            if why is not None:
                 return stop(wave.name, hop, "health", why, number)
             summary.done.append(f"{wave.name}: {hop}")
         if number < len(waves):
@@ -302,6 +320,25 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
                 return summary
     _settle_defaults(runner, stack, target, summary)
     return summary
+
+
+def _version_key(spec: FleetSpec, cluster: CampaignCluster) -> str:
+    return f"fleet:clusters[{_index(spec, cluster)}].kubernetesVersion"
+
+
+def _restore_version(runner: Runner, opened: ConfigurableStack, cluster: CampaignCluster) -> None:
+    """The cluster's kubernetesVersion as the stack file had it before this hop wrote it."""
+    owner = runner.spec.joining_stacks.get(cluster.stack, runner.spec) if cluster.stack else runner.spec
+    own = next(c for c in owner.clusters if c.name == cluster.name).kubernetes_version
+    if own is None:
+        opened.remove_config(_version_key(runner.spec, cluster), path=True)
+    else:
+        opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(own), path=True)
+
+
+def _refused(error: ClientError) -> str:
+    """An EKS error as the stop says it (AccessDenied, throttling, a refusal): the resume line follows."""
+    return f"EKS refused {error.operation_name}: {error.response.get('Error', {}).get('Message', error)}"
 
 
 def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSummary) -> None:
@@ -321,9 +358,11 @@ def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSu
         opened = runner.open_stack(name)
         opened.set_config("fleet:kubernetesVersion", auto.ConfigValue(target))
         for cluster in clusters:
-            # Only the versions this campaign wrote: a cluster's own kubernetesVersion in the file stays.
-            if next(c for c in owner.clusters if c.name == cluster.name).kubernetes_version is None:
-                opened.remove_config(f"fleet:clusters[{_index(runner.spec, cluster)}].kubernetesVersion", path=True)
+            # The versions this campaign wrote, in this run or an earlier one (a resumed campaign reads
+            # them back as the clusters' own): each equals the target, which the default now says.
+            own = next(c for c in owner.clusters if c.name == cluster.name).kubernetes_version
+            if own is None or own == target:
+                opened.remove_config(_version_key(runner.spec, cluster), path=True)
         summary.done.append(f"{name}: fleet:kubernetesVersion = {target}")
 
 
@@ -370,7 +409,9 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     back = commands.add_parser("rollback", help="roll one cluster back a minor, within EKS's 7-day window")
     back.add_argument("--stack", required=True)
     back.add_argument("--cluster", required=True)
-    back.add_argument("--force", action="store_true", help="roll back despite EKS's ERROR or UNKNOWN readiness insights")
+    back.add_argument(
+        "--force", action="store_true", help="roll back despite EKS's ERROR readiness insights (EKS skips all its insight checks)"
+    )
     switch = commands.add_parser("failover", help="ARC (fleet:dns.arc): only --to's routing control On, the others Off")
     switch.add_argument("--stack", required=True)
     switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
@@ -391,7 +432,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
         print(f"python -m deploy {args.command}: {error}", file=sys.stderr)
         return int(ExitCode.FAILED)
     if args.command == "rollback":
-        result = rollback.rollback(args.stack, args.cluster, spec, open_stack, eks_for, dt.datetime.now(dt.UTC), force=args.force)
+        result = rollback.rollback(args.stack, args.cluster, spec, open_stack, eks_for, clock.now(), force=args.force)
         print(json.dumps(result.as_json(), indent=2, default=str))
         return int(result.exit_code)
     campaign = upgrade_gates.gated_campaign(spec, run, args.target)

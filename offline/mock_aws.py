@@ -154,8 +154,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         caller_arn: str = DEPLOYER_SESSION_ARN,
         creator_arn: str | None = None,
         creators: dict[str, str] | None = None,
+        running: dict[str, str] | None = None,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
+        # The stack's clusters that already run, by name, at their control plane's Kubernetes version
+        # (a second deploy, or one after EKS's automatic upgrade); none for a first deploy.
+        self.running = running or {}
         # Outputs of other stacks, by fully qualified name, for StackReferences.
         self.stack_outputs = stack_outputs or {}
         self.caller_arn = caller_arn
@@ -378,9 +382,18 @@ class FleetMocks(pulumi.runtime.Mocks):
                 # As the engine reports a failed invoke: an error the caller's invoke raises, not a crash.
                 return {}, [("id", f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")]
             return dict(described), []
+        if args.token == "aws:eks/getClusters:getClusters":
+            # ListClusters: this account's clusters in the provider's region (the running ones a test names).
+            return {"id": "clusters", "names": sorted(self.running)}, []
         if args.token == "aws:eks/getCluster:getCluster":
             region = str(args.args.get("region") or self.monitor.region_of_provider(args.provider) or "us-east-1")
-            found = EKS_CLUSTERS.get((self.account(args.provider), region, str(args.args.get("name"))))
+            name = str(args.args.get("name"))
+            found = EKS_CLUSTERS.get((self.account(args.provider), region, name))
+            if name in self.running:
+                described = found or eks_description(
+                    self.account(args.provider), region, name, eks_endpoint(name, region), FAKE_CA
+                )
+                found = {**described, "version": self.running[name]}
             if found is None:
                 return {}, [("name", f"ResourceNotFoundException: No cluster found for name: {args.args.get('name')}.")]
             return dict(found), []

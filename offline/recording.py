@@ -48,6 +48,8 @@ class Registration:
     # The transforms in its options, as the Python callables: the engine runs them on the resource and
     # (for a packaged component such as eks.ManagedNodeGroup) on the children its provider registers.
     transforms: list[Any] = field(default_factory=list)
+    # The URNs its aliases name: state under one of them is this resource (moved, not replaced).
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def provider_urn(self) -> str:
@@ -168,6 +170,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             additional_secret_outputs=list(request.additionalSecretOutputs),
             references=references,
             transforms=transforms,
+            aliases=self._alias_urns(request),
         )
         with self.lock:
             if response.urn in self.registrations:
@@ -176,6 +179,22 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 raise DuplicateUrnError(f"Duplicate resource URN '{response.urn}'; try giving it a unique name")
             self.registrations[response.urn] = registration
         return response
+
+    def _alias_urns(self, request: Any) -> list[str]:
+        """The URNs of a registration's aliases, as the engine computes them from alias specs: the type
+        qualified by every ancestor's (the stock mock monitor keeps only the parent's own)."""
+        urns = []
+        for alias in request.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            qualified = spec.type or request.type
+            if parent:
+                qualified = f"{parent.split('::')[2]}${qualified}"
+            urns.append(f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{spec.name or request.name}")
+        return urns
 
     def _aws_provider(self, reference: str) -> Registration | None:
         provider_id = reference.rsplit("::", 1)[-1] if reference else ""

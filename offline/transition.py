@@ -146,8 +146,17 @@ def transition(before: Run, after: Run) -> Transition:
     steps: list[Step] = []
     deferred: list[Step] = []
     versions = new_template_versions(before, after)
+    # State under an alias's URN is the aliased resource's: the engine moves it, never replaces it.
+    moved = {
+        alias: urn
+        for urn, new in after.registrations.items()
+        if urn not in before.registrations
+        for alias in new.aliases
+        if alias in before.registrations and alias not in after.registrations
+    }
+    by_new = {urn: alias for alias, urn in moved.items()}
     for urn, new in after.registrations.items():
-        old = before.registrations.get(urn)
+        old = before.registrations.get(urn) or before.registrations.get(by_new.get(urn, ""))
         if old is None:
             changes.append(Change(urn, new.type, new.name, "create"))
             steps.append(Step("create", urn, new))
@@ -164,7 +173,7 @@ def transition(before: Run, after: Run) -> Transition:
             steps.append(Step("create", urn, new))
             deferred.append(Step("delete", urn, old))
     for urn, old in before.registrations.items():
-        if urn not in after.registrations:
+        if urn not in after.registrations and urn not in moved:
             changes.append(Change(urn, old.type, old.name, "delete", protected=old.protect))
             deferred.append(Step("delete", urn, old))
     # Deletes run last, dependents first: the reverse of the order the resources were registered.

@@ -35,15 +35,17 @@ def test_a_downgrade_is_not_a_hop() -> None:
         eks_releases.hops("1.35", "1.34")
 
 
-def test_kube_proxy_is_pinned_everywhere_and_coredns_where_it_is_an_eks_add_on(fleet: Run) -> None:
+def test_kube_proxy_vpc_cni_and_coredns_are_pinned_on_every_cluster(fleet: Run) -> None:
     release = eks_releases.RELEASES[eks_versions.NEWEST]
-    for cluster in fleet.of_type("eks:index:Cluster"):
+    clusters = fleet.of_type("eks:index:Cluster")
+    for cluster in clusters:
         assert cluster.inputs["kubeProxyAddonOptions"]["version"] == release.kube_proxy
         assert cluster.inputs["vpcCniOptions"]["addonVersion"] == release.vpc_cni
-        coredns = cluster.inputs.get("corednsAddonOptions")
-        # Clusterset members run CoreDNS as the EKS add-on (Lighthouse's forward is preserved); it is pinned there.
-        assert coredns is None or coredns["version"] == release.coredns
-    assert any(c.inputs.get("corednsAddonOptions") for c in fleet.of_type("eks:index:Cluster"))
+        # Never pulumi-eks's CoreDNS: it would be created before any node (pulumi/pulumi-eks#1819).
+        assert cluster.inputs["corednsAddonOptions"]["enabled"] is False
+    coredns = [r for r in fleet.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "coredns"]
+    assert sorted(r.inputs["clusterName"] for r in coredns) == sorted(c.inputs["name"] for c in clusters)
+    assert {r.inputs["addonVersion"] for r in coredns} == {release.coredns}
 
 
 def test_every_node_group_runs_the_pinned_node_image_of_its_minor(fleet: Run) -> None:

@@ -28,7 +28,7 @@ def test_standard_support_ends_in_an_upgrade_by_eks_not_in_billing() -> None:
     assert soon == "EKS upgrades Kubernetes 1.35 clusters (STANDARD support) by itself on 2027-03-27. Upgrade to 1.36."
     past = support_warning("1.34", dt.date(2026, 12, 3)) or ""
     assert "left EKS standard support on 2026-12-02" in past
-    assert "a `pulumi up` that asks EKS for 1.34 back fails" in past
+    assert "the deploy refuses to ask EKS for 1.34 back (that is a rollback request)" in past
     assert "python -m plan <stack> --upgrade-to 1.35" in past
     assert "price" not in past
 

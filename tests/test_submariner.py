@@ -373,9 +373,10 @@ def test_wireguard_tunnels_are_admitted_without_ike_or_esp() -> None:
 @pytest.mark.parametrize("member", list(MEMBERS))
 def test_coredns_addon_keeps_lighthouses_forwarding(fleet: Run, member: str) -> None:
     # The managed add-on would overwrite the ConfigMap on update (aws/containers-roadmap#1597).
-    options = fleet.named(f"{member}-eks").inputs["corednsAddonOptions"]
-    assert options["resolveConflictsOnUpdate"] == "PRESERVE"
-    assert options["enabled"] is True
+    coredns = fleet.named(f"{member}-addons-coredns")
+    assert coredns.inputs["resolveConflictsOnUpdate"] == "PRESERVE"
+    # Its create resets the Corefile to EKS's defaults: Lighthouse joins after it, and adds its forward then.
+    assert coredns.urn in fleet.transitive_dependencies(operator(fleet, member))
 
 
 def test_globalnet_lets_members_overlap_and_routes_global_ranges() -> None:

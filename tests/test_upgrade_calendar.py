@@ -14,6 +14,7 @@ import yaml
 from components.aws import eks_versions
 from components.config import clock, hub_stack
 from offline import stacks
+from offline.harness import Run
 from tests import reference_stacks
 
 VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
@@ -183,18 +184,48 @@ def test_a_template_change_with_the_image_pin_raised_is_clean(monkeypatch: pytes
 
 def test_coredns_outside_the_clusterset_is_the_eks_addon_an_upgrade_moves() -> None:
     # Issue 34, defect 7: a cluster outside the clusterset kept EKS's self-managed CoreDNS, which no
-    # upgrade touches. Every cluster runs the add-on at its minor's pinned build now.
+    # upgrade touches. Every cluster runs the add-on at its minor's pinned build now, created once its
+    # node groups exist (pulumi-eks would create it before any node: pulumi/pulumi-eks#1819).
     from components.aws import eks_releases
     from offline.harness import run_stack
     from offline.transition import transition
 
-    before = run_stack("mgmt", mutate=lambda c: c.update({"fleet:kubernetesVersion": "1.34"}))
-    after = run_stack("mgmt")
-    old = before.named("mgmt-eks").inputs["corednsAddonOptions"]
-    assert old["version"] == eks_releases.RELEASES["1.34"].coredns
-    assert old["resolveConflictsOnCreate"] == "OVERWRITE"
-    assert after.named("mgmt-eks").inputs["corednsAddonOptions"]["version"] == eks_releases.RELEASES["1.35"].coredns
+    before = run_stack("staging", mutate=lambda c: c.update({"fleet:kubernetesVersion": "1.34"}))
+    after = run_stack("staging")
+    old, new = before.named("staging-us-addons-coredns"), after.named("staging-us-addons-coredns")
+    assert old.inputs["addonVersion"] == eks_releases.RELEASES["1.34"].coredns
+    assert new.inputs["addonVersion"] == eks_releases.RELEASES["1.35"].coredns
+    assert (new.inputs["resolveConflictsOnCreate"], new.inputs["resolveConflictsOnUpdate"]) == ("OVERWRITE", "OVERWRITE")
+    groups = {r.urn for r in after.of_type("eks:index:ManagedNodeGroup")}
+    assert groups
+    assert groups <= set(after.transitive_dependencies(new))
     assert not [c for c in transition(before, after).changes if c.action in ("replace", "delete")]
+
+
+def test_a_members_coredns_made_by_pulumi_eks_moves_without_a_replacement(fleet: Run) -> None:
+    # Until this change pulumi-eks created the members' CoreDNS add-on as the cluster's child. The same
+    # EKS add-on now lives in the cluster's add-ons: an alias moves it (created again, CreateAddon
+    # would fail on the existing add-on and the old one's delete would remove it).
+    import dataclasses
+
+    from offline.harness import Run as HarnessRun
+    from offline.transition import transition
+
+    new = fleet.named("prod-us-addons-coredns")
+    cluster = fleet.named("prod-us-eks")
+    old_urn = cluster.urn.replace("eks:index:Cluster::", "eks:index:Cluster$aws:eks/addon:Addon::").replace(
+        "::prod-us-eks", "::prod-us-eks-coredns"
+    )
+    assert old_urn in new.aliases
+    registrations = {
+        (old_urn if urn == new.urn else urn): (dataclasses.replace(r, urn=old_urn, parent=cluster.urn) if urn == new.urn else r)
+        for urn, r in fleet.registrations.items()
+    }
+    before = dataclasses.replace(fleet, registrations=registrations)
+    assert isinstance(before, HarnessRun)
+    moved = transition(before, fleet)
+    assert [c for c in moved.changes if "coredns" in c.name] == []
+    assert moved.violations == []
 
 
 def test_compare_keeps_what_the_resource_ignores() -> None:
@@ -231,3 +262,46 @@ def test_every_eks_addon_in_the_graph_has_a_version_for_its_clusters_minor() -> 
         assert "-1.34-" in summary["addons"][addon.name]
     registered = {r.inputs["addonName"] for r in run.of_type("aws:eks/addon:Addon")}
     assert registered <= set(summary["addons"])
+
+
+def _staging_with(version: str, running: dict[str, str], registered: list[str] | None = None) -> object:
+    from offline.harness import run_stack
+
+    return run_stack(
+        "staging",
+        mutate=lambda c: c.update({"fleet:kubernetesVersion": version}),
+        running=running,
+        registrations_on_error=registered,
+    )
+
+
+def test_a_deploy_never_asks_eks_to_move_a_running_control_plane_back() -> None:
+    # Review of #34: EKS upgraded staging-us to 1.35 at the end of standard support; the stack still says
+    # 1.34, so a refreshed `pulumi up` would send UpdateClusterVersion(1.34): refused after EKS's
+    # automatic upgrade, a rollback without its nodes and add-ons otherwise.
+    from components.config.errors import ConfigError
+
+    registered: list[str] = []
+    with pytest.raises(ConfigError) as raised:
+        _staging_with("1.34", {"staging-us": "1.35"}, registered)
+    (problem,) = raised.value.problems
+    assert problem.startswith("fleet:kubernetesVersion: staging-us runs Kubernetes 1.35 (EKS upgraded it")
+    assert "would ask EKS to roll its control plane back to 1.34" in problem
+    assert "Set fleet:clusters[0].kubernetesVersion: 1.35" in problem
+    assert "python -m deploy upgrade --stack staging --to 1.35" in problem
+    # Refused before any cloud resource: only the providers the lookups need exist.
+    assert all(name.startswith("aws-") for name in registered), registered
+
+
+def test_a_deploy_moves_a_running_control_plane_one_minor_at_most() -> None:
+    from components.config.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        _staging_with("1.35", {"staging-us": "1.33"})
+    assert "staging-us runs Kubernetes 1.33; EKS moves a control plane one minor per update, not to 1.35" in str(raised.value)
+
+
+@pytest.mark.parametrize("running", ["1.34", "1.35"])
+def test_the_running_minor_or_the_one_below_deploys(running: str) -> None:
+    # The campaign's hop (config one above what runs) and a steady state both deploy.
+    assert _staging_with("1.35", {"staging-us": running}) is not None

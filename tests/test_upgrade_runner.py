@@ -342,12 +342,77 @@ def test_the_generated_application_has_the_shape_argo_cd_generates() -> None:
     assert schema_errors(app, "argo-cd/crd-application.yaml") == []
 
 
-def test_a_failed_up_stops_with_the_resume_command() -> None:
+def test_a_failed_up_stops_with_the_resume_command_and_the_config_as_it_was() -> None:
+    # Review of #34: the hop's config write survived a failed up, so the resumed campaign no longer
+    # counted the cluster as moving and never ran its health gate.
     eks = Eks()
+    stacks: dict[str, FakeStack] = {}
     queue_wave_eu(eks)
-    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, [], ok=False))
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, [], ok=False))
     assert summary.stopped is not None
     assert (summary.stopped.gate, summary.stopped.detail) == ("up", "up of prod failed: error: update failed")
+    assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
+    assert stacks["prod"].config == [
+        ("fleet:clusters[2].kubernetesVersion", "1.35", True),
+        ("fleet:clusters[2].kubernetesVersion", "(removed)", True),
+    ]
+
+
+def test_a_control_plane_eks_already_upgraded_finishes_its_hop() -> None:
+    # Review of #34: EKS upgraded prod-eu's control plane to 1.35 itself (end of standard support); its
+    # node groups still run 1.34. The skew gate stopped and pointed at a `pulumi up` that asks for 1.34.
+    eks, kubectl = Eks(), FakeKubectl()
+    stacks: dict[str, FakeStack] = {}
+    ups: list[str] = []
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu", version="1.35"), {"name": "prod-eu"})
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
+    stub.add_response(
+        "describe_nodegroup",
+        {"nodegroup": {"nodegroupName": "prod-eu-general-1", "status": "ACTIVE", "version": "1.35"}},
+        {"clusterName": "prod-eu", "nodegroupName": "prod-eu-general-1"},
+    )
+    stub.add_response(
+        "describe_cluster",
+        {"cluster": {**cluster("prod-eu", version="1.35")["cluster"], "endpoint": PROD_EU_ENDPOINT}},
+        {"name": "prod-eu"},
+    )
+    summary = run_campaign("prod", runner(spec_at("1.34", support="STANDARD"), eks, kubectl, stacks, ups))
+    eks.done()  # no skew read, no insights refresh: the control plane is where the hop leads
+    assert summary.done == ["eu: 1.34 -> 1.35"], summary.as_json()
+    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
+    assert ups == ["prod"]
+
+
+def test_a_control_plane_at_neither_end_of_the_hop_stops_it() -> None:
+    eks = Eks()
+    eks.stub("eu-west-1").add_response("describe_cluster", cluster("prod-eu", version="1.33"), {"name": "prod-eu"})
+    ups: list[str] = []
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, ups))
+    eks.done()
+    assert summary.stopped is not None
+    assert "prod-eu runs 1.33, not 1.34" in summary.stopped.detail
+    assert "set its kubernetesVersion to 1.33" in summary.stopped.detail
+    assert ups == []
+
+
+def test_an_eks_error_stops_with_the_resume_command_not_a_traceback() -> None:
+    eks = Eks()
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu"), {"name": "prod-eu"})
+    stub.add_response("list_nodegroups", {"nodegroups": []}, {"clusterName": "prod-eu"})
+    stub.add_client_error(
+        "start_insights_refresh",
+        service_error_code="AccessDeniedException",
+        service_message="User is not authorized to perform: eks:StartInsightsRefresh",
+        http_status_code=403,
+    )
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), {}, []))
+    assert summary.stopped is not None
+    assert summary.stopped.detail == (
+        "EKS refused StartInsightsRefresh: User is not authorized to perform: eks:StartInsightsRefresh"
+    )
+    assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
 
 
 def test_a_campaign_whose_plan_fails_a_gate_changes_nothing() -> None:
@@ -396,12 +461,12 @@ def queue_rollback_history(eks: Eks, upgraded: dt.datetime) -> Stubber:
     return stub
 
 
-def rollback_insights(status: str = "PASSING") -> dict[str, Any]:
+def rollback_insights(status: str = "PASSING", name: str = "Kubelet version skew") -> dict[str, Any]:
     return {
         "insights": [
             {
                 "id": "b2c3d4e5-0000-0000-0000-000000000000",
-                "name": "Kubelet version skew",
+                "name": name,
                 "category": "ROLLBACK_READINESS",
                 "kubernetesVersion": "1.34",
                 "insightStatus": {"status": status, "reason": "ok" if status == "PASSING" else "a kubelet is at 1.35"},
@@ -419,23 +484,88 @@ def queue_group_at(stub: Stubber, version: str) -> None:
     )
 
 
-def queue_readiness(stub: Stubber, status: str = "PASSING") -> None:
+def queue_refresh(stub: Stubber) -> None:
+    stub.add_response("start_insights_refresh", {"message": "started", "status": "IN_PROGRESS"}, {"clusterName": "prod-eu"})
     stub.add_response(
-        "list_insights",
-        rollback_insights(status),
-        {"clusterName": "prod-eu", "filter": {"categories": ["ROLLBACK_READINESS"], "kubernetesVersions": ["1.34"]}},
+        "describe_insights_refresh",
+        {"message": "", "status": "COMPLETED", "startedAt": NOW, "endedAt": NOW},
+        {"clusterName": "prod-eu"},
     )
 
 
-def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane_and_the_config() -> None:
+def queue_readiness(stub: Stubber, status: str = "PASSING", name: str = "Kubelet version skew") -> None:
+    # The guide's own filter: the category alone (rollback-cluster.adoc, "Viewing rollback readiness insights").
+    queue_refresh(stub)
+    stub.add_response(
+        "list_insights",
+        rollback_insights(status, name),
+        {"clusterName": "prod-eu", "filter": {"categories": ["ROLLBACK_READINESS"]}},
+    )
+
+
+def addon_versions(addon: str, builds: dict[str, bool], minor: str = "1.34") -> dict[str, Any]:
+    """DescribeAddonVersions for one add-on and minor: each build with its compatibility (default or not)."""
+    return {
+        "addons": [
+            {
+                "addonName": addon,
+                "type": "networking",
+                "addonVersions": [
+                    {
+                        "addonVersion": build,
+                        "architecture": ["amd64", "arm64"],
+                        "compatibilities": [{"clusterVersion": minor, "platformVersions": ["*"], "defaultVersion": default}],
+                        "requiresConfiguration": False,
+                    }
+                    for build, default in builds.items()
+                ],
+            }
+        ]
+    }
+
+
+def queue_addons(stub: Stubber) -> None:
+    """kube-proxy at 1.35's build (which 1.34 does not run), CoreDNS at a build both minors run, EBS CSI
+    at a build EKS lists for 1.35 only."""
     from components.aws import eks_releases
 
-    eks = Eks()
-    stacks: dict[str, FakeStack] = {}
-    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
-    queue_readiness(stub)
-    queue_group_at(stub, "1.35")
+    release, newer = eks_releases.RELEASES["1.34"], eks_releases.RELEASES["1.35"]
+    stub.add_response("list_addons", {"addons": ["kube-proxy", "coredns", "aws-ebs-csi-driver"]}, {"clusterName": "prod-eu"})
+    installed = {"kube-proxy": newer.kube_proxy, "coredns": newer.coredns, "aws-ebs-csi-driver": "v1.53.0-eksbuild.1"}
+    listed = {
+        "kube-proxy": {release.kube_proxy: True, "v1.34.1-eksbuild.1": False},
+        "coredns": {release.coredns: True},
+        "aws-ebs-csi-driver": {"v1.52.1-eksbuild.1": True},
+    }
+    for addon, version in installed.items():
+        stub.add_response(
+            "describe_addon",
+            {"addon": {"addonName": addon, "clusterName": "prod-eu", "status": "ACTIVE", "addonVersion": version}},
+            {"clusterName": "prod-eu", "addonName": addon},
+        )
+        stub.add_response(
+            "describe_addon_versions", addon_versions(addon, listed[addon]), {"addonName": addon, "kubernetesVersion": "1.34"}
+        )
+        target = {"kube-proxy": release.kube_proxy, "aws-ebs-csi-driver": "v1.52.1-eksbuild.1"}.get(addon)
+        if target is None:
+            continue
+        stub.add_response(
+            "update_addon",
+            {"update": {"id": f"u-{addon}", "status": "InProgress", "type": "AddonUpdate"}},
+            {"clusterName": "prod-eu", "addonName": addon, "addonVersion": target, "resolveConflicts": "PRESERVE"},
+        )
+        stub.add_response(
+            "describe_update",
+            {"update": {"id": f"u-{addon}", "status": "Successful"}},
+            {"name": "prod-eu", "updateId": f"u-{addon}", "addonName": addon},
+        )
+
+
+def queue_nodes_back(stub: Stubber) -> None:
+    from components.aws import eks_releases
+
     release = eks_releases.RELEASES["1.34"]
+    queue_group_at(stub, "1.35")
     stub.add_response(
         "update_nodegroup_version",
         {"update": {"id": "u-ng", "status": "InProgress", "type": "VersionUpdate"}},
@@ -452,16 +582,19 @@ def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane
             {"update": {"id": "u-ng", "status": status}},
             {"name": "prod-eu", "updateId": "u-ng", "nodegroupName": "prod-eu-general-1"},
         )
-    stub.add_response(
-        "update_addon",
-        {"update": {"id": "u-kp", "status": "InProgress", "type": "AddonUpdate"}},
-        {"clusterName": "prod-eu", "addonName": "kube-proxy", "addonVersion": release.kube_proxy, "resolveConflicts": "PRESERVE"},
-    )
-    stub.add_response(
-        "describe_update",
-        {"update": {"id": "u-kp", "status": "Successful"}},
-        {"name": "prod-eu", "updateId": "u-kp", "addonName": "kube-proxy"},
-    )
+
+
+def test_rollback_checks_readiness_then_moves_nodes_add_ons_the_control_plane_and_the_config() -> None:
+    from components.aws import eks_releases
+
+    eks = Eks()
+    stacks: dict[str, FakeStack] = {}
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    # Before the nodes move, the skew checks fail by construction (the nodes run 1.35): not a blocker.
+    queue_readiness(stub, "ERROR")
+    queue_nodes_back(stub)
+    queue_addons(stub)
+    queue_readiness(stub, "PASSING")
     stub.add_response(
         "update_cluster_version",
         {"update": {"id": "u-cp", "status": "InProgress", "type": "VersionRollback"}},
@@ -475,10 +608,12 @@ def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane
         "prod", "prod-eu", spec_at("1.35"), lambda name: stacks.setdefault(name, FakeStack()), eks, NOW, slept.append
     )
     eks.done()
+    release, newer = eks_releases.RELEASES["1.34"], eks_releases.RELEASES["1.35"]
     assert result.exit_code == ExitCode.OK, result.error
     assert result.steps == [
         f"node group prod-eu-general-1 -> 1.34 ({release.node_release}): Successful",
-        f"kube-proxy -> {release.kube_proxy}: Successful",
+        f"kube-proxy {newer.kube_proxy} -> {release.kube_proxy}: Successful",
+        "aws-ebs-csi-driver v1.53.0-eksbuild.1 -> v1.52.1-eksbuild.1: Successful",
         "control plane 1.35 -> 1.34: Successful",
         "stack config: fleet:clusters[2].kubernetesVersion = 1.34",
     ]
@@ -486,18 +621,36 @@ def test_rollback_checks_readiness_then_moves_nodes_kube_proxy_the_control_plane
     assert slept == [30]
 
 
-@pytest.mark.parametrize("status", ["ERROR", "UNKNOWN"])
-def test_a_blocking_readiness_insight_stops_the_rollback_before_anything_moves(status: str) -> None:
+def test_an_error_insight_stops_the_rollback_before_anything_moves() -> None:
     # Issue 34, defect 3: the rollback never asked EKS whether it could roll back.
     eks = Eks()
     stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
-    queue_readiness(stub, status)
+    queue_readiness(stub, "ERROR", name="Deprecated APIs in use")
     result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: FakeStack(), eks, NOW)
     eks.done()  # no node group, add-on or control-plane call was made
     assert result.exit_code == ExitCode.FAILED
     assert result.error is not None
-    assert f"insight Kubelet version skew is {status}" in result.error
+    assert "insight Deprecated APIs in use is ERROR" in result.error
+    assert "Nothing was changed" in result.error
     assert "--force" in result.error
+
+
+@pytest.mark.parametrize("status", ["UNKNOWN", "WARNING"])
+def test_unknown_and_warning_insights_do_not_block_a_rollback(status: str) -> None:
+    # rollback-cluster.adoc: "Only insights with ERROR status block the rollback."
+    eks = Eks()
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    queue_readiness(stub, status, name="Deprecated APIs in use")
+    queue_nodes_back(stub)
+    stub.add_response("list_addons", {"addons": []}, {"clusterName": "prod-eu"})
+    queue_readiness(stub, "ERROR", name="Kubelet version skew")  # after the nodes moved, skew counts
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: FakeStack(), eks, NOW, lambda _: None)
+    eks.done()
+    assert result.error is not None
+    assert f"readiness: insight Deprecated APIs in use is {status}: a kubelet is at 1.35" in result.steps
+    assert "with its nodes and add-ons at 1.34: insight Kubelet version skew is ERROR" in result.error
+    assert "run the rollback again (it goes on from here)" in result.error
+    assert not any(step.startswith("control plane") for step in result.steps)
 
 
 def test_an_eks_refusal_is_reported_with_what_was_done_not_a_traceback() -> None:
@@ -507,15 +660,15 @@ def test_an_eks_refusal_is_reported_with_what_was_done_not_a_traceback() -> None
     queue_group_at(stub, "1.35")
     stub.add_client_error(
         "update_nodegroup_version",
-        service_error_code="InvalidParameterException",
-        service_message="You cannot roll back a node group to an earlier Kubernetes version",
-        http_status_code=400,
+        service_error_code="ResourceInUseException",
+        service_message="Nodegroup cannot be updated as it is currently not in Active State",
+        http_status_code=409,
     )
     stacks: dict[str, FakeStack] = {}
     result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: stacks.setdefault(name, FakeStack()), eks, NOW)
     assert result.exit_code == ExitCode.FAILED
     assert result.error == (
-        "EKS refused UpdateNodegroupVersion: You cannot roll back a node group to an earlier Kubernetes version"
+        "EKS refused UpdateNodegroupVersion: Nodegroup cannot be updated as it is currently not in Active State"
     )
     assert stacks == {}  # the config still says what runs
 
@@ -561,3 +714,17 @@ def test_after_the_last_wave_each_stack_names_the_target_once() -> None:
     assert sorted(stacks["prod"].config[1:]) == [(f"fleet:clusters[{i}].kubernetesVersion", "(removed)", True) for i in range(3)]
     assert "staging" not in stacks  # its default already names 1.35
     assert summary.done == ["prod: fleet:kubernetesVersion = 1.35"]
+
+
+def test_a_resumed_campaign_removes_the_versions_earlier_runs_wrote() -> None:
+    # Review of #34: resumed after approval, the spec re-read prod-eu's 1.35 (written by wave 1) as its
+    # own, and the file kept naming the version twice.
+    from deploy.upgrade import UpgradeSummary, _settle_defaults
+
+    raw = raw_prod()
+    raw["kubernetesVersion"] = "1.34"
+    raw["clusters"][2]["kubernetesVersion"] = "1.35"
+    spec = hub_stack.with_hub_stack(load_fleet(raw), fleet_hub_project(), stack="prod")
+    stacks: dict[str, FakeStack] = {}
+    _settle_defaults(runner(spec, Eks(), FakeKubectl(), stacks, []), "prod", "1.35", UpgradeSummary("prod", "1.35"))
+    assert ("fleet:clusters[2].kubernetesVersion", "(removed)", True) in stacks["prod"].config

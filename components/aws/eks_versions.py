@@ -65,8 +65,8 @@ def support_warning(version: str, today: dt.date, support_type: str = "STANDARD"
         return (
             f"Kubernetes {version} left EKS {'standard' if support_type == 'STANDARD' else 'extended'} support on "
             f"{upgrade} and EKS upgrades such clusters to {next_minor(version)} by itself from then on: once it has, "
-            f"a `pulumi up` that asks EKS for {version} back fails, as EKS never moves a control plane down. "
-            f"{_move(version)}"
+            f"the deploy refuses to ask EKS for {version} back (that is a rollback request) and names the key to set; "
+            f"the campaign finishes the hop EKS began. {_move(version)}"
         )
     if support_type == "EXTENDED" and today > window.standard_until:
         return (

@@ -24,3 +24,10 @@ def today(environ: Mapping[str, str] | None = None) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ConfigError([f"{ENV}={value!r}: expected a date, YYYY-MM-DD (e.g. {dt.date.today().isoformat()})"]) from None
+
+
+def now(environ: Mapping[str, str] | None = None) -> dt.datetime:
+    """This moment in UTC, on ``today()``'s date: the machine's time of day, the calendar's day."""
+    moment = dt.datetime.now(dt.UTC)
+    day = today(environ)
+    return moment.replace(year=day.year, month=day.month, day=day.day)

@@ -307,3 +307,32 @@ def application_problems(
                 + ("" if fresh else f", not reconciled since the update ({reconciled})")
             )
     return problems
+
+
+def running_version_problems(spec: FleetSpec, running: dict[str, str], stack: str) -> list[str]:
+    """What a deploy would ask of EKS's running control planes that EKS refuses or should not be asked:
+    a minor below the running one is a rollback request (refused after EKS's automatic upgrade at the
+    end of support; a silent rollback otherwise, without its nodes and add-ons: deploy/rollback.py),
+    and more than one minor above it is an update EKS refuses (one minor per UpdateClusterVersion).
+    ``running`` is each existing cluster's DescribeCluster version, by name."""
+    problems = []
+    for i, cluster in enumerate(spec.clusters):
+        now = running.get(cluster.name)
+        if now is None:
+            continue
+        wanted = spec.version_of(cluster)
+        path = f"fleet:clusters[{i}].kubernetesVersion" if cluster.kubernetes_version else "fleet:kubernetesVersion"
+        if eks_releases.minor(wanted) < eks_releases.minor(now):
+            problems.append(
+                f"{path}: {cluster.name} runs Kubernetes {now} (EKS upgraded it: its automatic upgrade at the end of "
+                f"support, or an update outside this program), and this deploy would ask EKS to roll its control plane "
+                f"back to {wanted}. Set fleet:clusters[{i}].kubernetesVersion: {now}, or run the campaign "
+                f"(python -m deploy upgrade --stack {stack} --to {now}), which finishes the hop EKS began; to go back, "
+                f"python -m deploy rollback --stack {stack} --cluster {cluster.name}"
+            )
+        elif len(eks_releases.hops(now, wanted)) > 1:
+            problems.append(
+                f"{path}: {cluster.name} runs Kubernetes {now}; EKS moves a control plane one minor per update, not to "
+                f"{wanted}: plan the campaign (python -m plan {stack} --upgrade-to {wanted})"
+            )
+    return problems

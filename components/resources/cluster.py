@@ -42,8 +42,6 @@ class RegionalClusterArgs:
     """Protect the cluster, its secrets key and its network from deletion."""
     retiring: bool = False
     """Being removed on purpose: tagged so, for the policy pack that otherwise insists on protection."""
-    preserve_coredns_config: bool = False
-    """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
     peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
     """Egress addresses of every party whose flows reach this API (components/planning/flows.py), as IPs or CIDRs."""
 
@@ -120,18 +118,13 @@ class RegionalCluster(pulumi.ComponentResource):
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
                 # Pinned per minor (components/aws/eks_releases.py): pulumi-eks would otherwise take
-                # the newest build on every run. CoreDNS is the EKS add-on on every cluster, so an
-                # upgrade moves it (EKS never upgrades a self-managed CoreDNS); creating it adopts the
-                # deployment EKS made. Clusterset members keep their Lighthouse forward across updates.
+                # the newest build on every run.
                 kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=release.kube_proxy),
                 vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=release.vpc_cni),
-                coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
-                    version=release.coredns,
-                    resolve_conflicts_on_create=eks.ResolveConflictsOnCreate.OVERWRITE,
-                    resolve_conflicts_on_update=eks.ResolveConflictsOnUpdate.PRESERVE
-                    if args.preserve_coredns_config
-                    else eks.ResolveConflictsOnUpdate.OVERWRITE,
-                ),
+                # CoreDNS is the EKS add-on of components/resources/cluster_addons.py, created after the
+                # node groups: pulumi-eks would create it here, before any node exists, where it stays
+                # DEGRADED and the create times out after 20 minutes (pulumi/pulumi-eks#1819).
+                coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
                 # Managed nodes carry the EKS-created cluster security group; pulumi-eks's own
                 # node/cluster groups would only serve self-managed nodes this fleet never runs.
                 skip_default_security_groups=True,

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..aws import eks_addons
+from ..aws import eks_addons, eks_releases
 from ..config.model import AddonPin, AddonVersionsSpec, ClusterSpec, pinned_version
 from ..planning import autoscaling, naming
 from ..planning.iam_policies import cluster_autoscaler_policy, ebs_key_policy
@@ -37,6 +37,10 @@ class ClusterAddonsArgs:
     """The cluster's node groups: EKS add-ons wait for nodes to run on."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    eks_cluster: pulumi.Resource
+    """The pulumi-eks cluster: CoreDNS's add-on was its child before it moved here (an alias keeps it)."""
+    preserve_coredns_config: bool = False
+    """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -65,6 +69,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 values=autoscaling.device_plugin_values(),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        self.coredns = self._coredns(name, args)
         for addon in eks_addons.EKS_ADDONS:
             if not getattr(addons, addon.switch):
                 continue
@@ -147,6 +152,32 @@ class ClusterAddons(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[addon]),
         )
+
+    def _coredns(self, name: str, args: ClusterAddonsArgs) -> aws.eks.Addon:
+        """CoreDNS as the EKS add-on at its minor's pinned build (components/aws/eks_releases.py), so an
+        upgrade moves it (EKS never upgrades a self-managed CoreDNS), created once nodes exist to run it.
+        Creating it adopts the deployment EKS made at cluster creation with EKS's defaults (OVERWRITE);
+        clusterset members keep their Lighthouse forward across updates (PRESERVE)."""
+        created = aws.eks.Addon(
+            f"{name}-coredns",
+            aws.eks.AddonArgs(
+                cluster_name=args.spec.name,
+                addon_name="coredns",
+                addon_version=eks_releases.RELEASES[args.kubernetes_version].coredns,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE" if args.preserve_coredns_config else "OVERWRITE",
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(
+                parent=self,
+                depends_on=list(args.node_groups),
+                # Until #34 pulumi-eks created it as the cluster's child (`<cluster>-eks-coredns`):
+                # the same EKS add-on, moved, never deleted and created again.
+                aliases=[pulumi.Alias(name=f"{args.spec.name}-eks-coredns", parent=args.eks_cluster)],
+            ),
+        )
+        self.versions["coredns"] = created.addon_version
+        return created
 
     def _eks_addon(
         self,

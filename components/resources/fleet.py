@@ -14,7 +14,7 @@ import pulumi_random as random
 from ..aws import arc, cidr, eks_releases, zones
 from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec
-from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules
+from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades
 from ..planning import gitops as gitops_plan
 from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
@@ -195,6 +195,19 @@ def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
         raise ConfigError([problem])
 
 
+def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, str]:
+    """The Kubernetes version of each of the stack's clusters that exists (ListClusters per region, then
+    DescribeCluster): EKS moves control planes by itself at the end of support, and the config must not
+    ask to move one back or skip a minor."""
+    running: dict[str, str] = {}
+    for region in sorted({c.region for c in spec.clusters}):
+        invoke = pulumi.InvokeOptions(provider=aws_providers[region])
+        existing = set(aws.eks.get_clusters(opts=invoke).names or [])
+        for cluster in sorted((c for c in spec.clusters if c.region == region and c.name in existing), key=lambda c: c.name):
+            running[cluster.name] = aws.eks.get_cluster(name=cluster.name, opts=invoke).version
+    return running
+
+
 def build_fleet(spec: FleetSpec) -> Fleet:
     joined = interconnect.plan_joined(spec)
     regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
@@ -203,6 +216,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     aws_providers = providers.aws_providers(regions, spec.account, spec.acting_role(preview))
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
+    if problems := upgrades.running_version_problems(spec, _running_versions(spec, aws_providers), pulumi.get_stack()):
+        raise ConfigError(problems)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
@@ -247,7 +262,6 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 kubeconfig_auth=spec.provider_kubeconfig(preview),
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
-                preserve_coredns_config=cluster_spec.name in members,
                 peer_api_access_cidrs=_egress_addresses(sources, networks, others),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
@@ -257,10 +271,10 @@ def build_fleet(spec: FleetSpec) -> Fleet:
             cluster_spec.name, cluster.kubeconfig, cluster.node_groups
         )
 
-    addon_versions: dict[str, dict[str, pulumi.Output[str]]] = {}
+    cluster_addons: dict[str, ClusterAddons] = {}
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
         cluster = clusters[cluster_spec.name]
-        addon_versions[cluster_spec.name] = ClusterAddons(
+        cluster_addons[cluster_spec.name] = ClusterAddons(
             f"{cluster_spec.name}-addons",
             ClusterAddonsArgs(
                 spec=cluster_spec,
@@ -270,9 +284,12 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 oidc_provider_url=cluster.oidc_provider_url,
                 node_groups=tuple(cluster.node_groups),
                 tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
+                eks_cluster=cluster.eks_cluster,
+                preserve_coredns_config=cluster_spec.name in members,
             ),
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
-        ).versions
+        )
+    addon_versions = {name: addons.versions for name, addons in cluster_addons.items()}
 
     # What each fleet:members stack exports for this hub to register it (planning/gitops.py).
     registrations = {reference: others.registration(reference) for reference in others.registrations}
@@ -281,7 +298,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     if joined is not None:
         links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, others)
     if clusterset is not None:
-        _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers)
+        _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons)
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
@@ -504,8 +521,9 @@ def _join_clusterset(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
+    cluster_addons: dict[str, ClusterAddons],
 ) -> None:
-    """The broker on its cluster, then every member's join, each waiting only on the broker."""
+    """The broker on its cluster, then every member's join, each waiting on the broker and its own CoreDNS."""
     config = spec.clusterset
     assert config is not None  # a clusterset is only planned from an enabled section
     broker_cluster = clusters[clusterset.broker]
@@ -548,6 +566,7 @@ def _join_clusterset(
                 tags=naming.cluster_tags(member.name, member.region),
                 gateway_pool=tuple(cluster.gateway_pool),
                 kubernetes_version=spec.version_of(next(c for c in spec.clusters if c.name == member.name)),
+                coredns=cluster_addons[member.name].coredns,
             ),
             providers.for_cluster(member.name, member.region, aws_providers, kubernetes_providers),
         )

@@ -160,6 +160,9 @@ class SubmarinerMemberArgs:
     """The member's EKS minor version: its gateway nodes follow the control plane."""
     gateway_pool: tuple[pulumi.Resource, ...] = ()
     """The member's pool addresses: the gateway nodes, which may hold any of them, go before they do."""
+    coredns: pulumi.Resource | None = None
+    """The member's CoreDNS add-on: Lighthouse adds its clusterset.local forward after the add-on's
+    create, which resets the Corefile to EKS's defaults."""
 
 
 class SubmarinerMember(pulumi.ComponentResource):
@@ -188,7 +191,9 @@ class SubmarinerMember(pulumi.ComponentResource):
                 values=plan.operator_values(clusterset),
                 postrender=POSTRENDER,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.broker_dependencies]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace, *args.broker_dependencies, *([args.coredns] if args.coredns else [])]
+            ),
         )
         manifest = plan.submariner_manifest(
             member,
