@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.aws import eks_releases
 from components.aws.force_new import FORCE_NEW, forced_by
 from components.planning.iam_policies import GATEWAY_DRAINING_TAG, GATEWAY_POOL_TAG
 from offline.harness import Registration, Run
@@ -189,27 +190,45 @@ def transition(before: Run, after: Run) -> Transition:
     return result
 
 
+ACCEPTABLE_RULES = ("node-image-drift",)
+"""Rules an operator may accept after checking what the rule cannot see offline (``plan --compare
+--accept RULE``); every other rule is a step AWS or Pulumi refuses outright."""
+
+
 def node_image_drift(plan: Transition) -> list[Violation]:
     """A node group whose launch template gets a new version while its pinned releaseVersion stays: the
     provider sends UpdateNodegroupVersion without releaseVersion (terraform-provider-aws node_group.go
     sends it only when it changed), EKS then takes the newest AMI for the minor ("By default, the latest
     available AMI version for the node group's Kubernetes version is used"), and the next ``pulumi up``
-    asks for the older pinned image back, which EKS will not roll a group to."""
-    return [
-        Violation(
-            "node-image-drift",
-            f"update {change.name}",
-            f"{change.name}'s launch template changes without its releaseVersion: EKS moves its nodes to the newest "
-            "node image of the minor, and every later deploy asks for the older pinned one back, which EKS refuses",
-            "raise NODE_IMAGE_RELEASE and the minor's kubelet patch (components/aws/eks_releases.py) to the newest "
-            "release in the same deploy, so the update names the image it rolls to",
+    asks for the older pinned image back, which EKS will not roll a group to. Unless the pin already is
+    the newest release, which only EKS's SSM parameter says: acceptable once checked."""
+    found = []
+    for step in plan.steps:
+        registration = step.registration
+        change = next((c for c in plan.changes if c.urn == step.urn), None)
+        if (
+            step.kind != "update"
+            or registration.type != "eks:index:ManagedNodeGroup"
+            or change is None
+            or "launchTemplate.version" not in change.changed
+            or "releaseVersion" in change.changed
+        ):
+            continue
+        minor, pin = str(registration.inputs.get("version")), str(registration.inputs.get("releaseVersion"))
+        parameter = eks_releases.recommended_release_parameter(minor, str(registration.inputs.get("amiType")))
+        found.append(
+            Violation(
+                "node-image-drift",
+                f"update {change.name}",
+                f"{change.name}'s launch template changes without its releaseVersion: unless {pin} is the newest node "
+                "image of the minor, EKS moves its nodes to the newest, and every later deploy asks for the older pinned "
+                "one back, which EKS refuses",
+                "raise NODE_IMAGE_RELEASE and the minor's kubelet patch (components/aws/eks_releases.py) to the newest "
+                f"release in the same deploy, so the update names the image it rolls to; or, when `aws ssm get-parameter "
+                f"--name {parameter} --query Parameter.Value` prints {pin} already, nothing drifts: --accept node-image-drift",
+            )
         )
-        for change in plan.changes
-        if change.type == "eks:index:ManagedNodeGroup"
-        and change.action == "update"
-        and "launchTemplate.version" in change.changed
-        and "releaseVersion" not in change.changed
-    ]
+    return found
 
 
 # ---------------------------------------------------------------- rules, replayed step by step

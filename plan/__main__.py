@@ -38,6 +38,7 @@ from offline.harness import (
     stack_config,
     stack_file,
 )
+from offline.transition import ACCEPTABLE_RULES
 from plan import report
 
 HUB_EXPORTS = ("argocdHub", INTERCONNECT_OUTPUT)
@@ -100,6 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="FILE2",
         help="with --compare: go from FILE to FILE2 instead of from the stack's file to FILE (a runbook's steps)",
+    )
+    parser.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        choices=ACCEPTABLE_RULES,
+        metavar="RULE",
+        help="with --compare: a rule whose condition you have checked online as its message says "
+        f"({', '.join(ACCEPTABLE_RULES)}); listed as accepted, not an error",
     )
     parser.add_argument(
         "--today",
@@ -507,7 +517,7 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1
     before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
-    plan["compare"] = report.compare(before, after)
+    plan["compare"] = report.compare(before, after, accepted=tuple(args.accept))
     if started.deployer.principal != changed.deployer.principal:
         plan["compare"]["deployAs"] = changed.deployer.principal
     against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"

@@ -220,7 +220,7 @@ def _id(text: str) -> str:
     return "n_" + "".join(c if c.isalnum() else "_" for c in text)
 
 
-def compare(before: Run, after: Run) -> dict[str, Any]:
+def compare(before: Run, after: Run, accepted: tuple[str, ...] = ()) -> dict[str, Any]:
     """What `pulumi up` would do going from ``before`` to ``after``: changes by action and type, and broken rules."""
     moved = transition.transition(before, after)
     grouped = transition.by_type(moved.changes)
@@ -236,7 +236,12 @@ def compare(before: Run, after: Run) -> dict[str, Any]:
             }
             for action, types in grouped.items()
         },
-        "violations": [{"rule": v.rule, "step": v.step, "message": v.message, "fix": v.fix} for v in moved.violations],
+        "violations": [
+            {"rule": v.rule, "step": v.step, "message": v.message, "fix": v.fix}
+            for v in moved.violations
+            if v.rule not in accepted
+        ],
+        "accepted": [{"rule": v.rule, "step": v.step, "message": v.message} for v in moved.violations if v.rule in accepted],
     }
 
 
@@ -267,6 +272,8 @@ def compare_text(against: str, compared: dict[str, Any]) -> str:
             ]
     else:
         lines.append("No step breaks an AWS or Pulumi rule.")
+    for accepted in compared.get("accepted", []):
+        lines.append(f"  accepted [{accepted['rule']}] at {accepted['step']} (--accept): {accepted['message']}")
     return "\n".join(lines) + "\n"
 
 

@@ -182,6 +182,35 @@ def test_a_template_change_with_the_image_pin_raised_is_clean(monkeypatch: pytes
     assert transition(before, after).violations == []
 
 
+def test_a_pin_that_is_already_the_newest_image_can_be_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Review of #34: when the pin already is EKS's newest release, the update drifts nowhere and "raise the
+    # pin" cannot be followed: the message names the SSM parameter that says so, and --accept takes it.
+    from components.aws import eks_releases
+    from plan import __main__ as plan_main
+
+    document = yaml.safe_load(stacks.stack_path("staging").read_text())
+    for group in document["config"]["fleet:clusters"][0]["nodeGroups"]:
+        group["diskSizeGib"] = 200
+    changed = tmp_path / "Pulumi.staging.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False))
+    assert plan_main.main(["staging", "--compare", str(changed)]) == 1
+    out = capsys.readouterr().out
+    pin = eks_releases.RELEASES["1.35"].node_release
+    parameter = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version"
+    assert f"`aws ssm get-parameter --name {parameter} --query Parameter.Value` prints {pin} already" in out
+    assert plan_main.main(["staging", "--compare", str(changed), "--accept", "node-image-drift"]) == 0
+    out = capsys.readouterr().out
+    assert "No step breaks an AWS or Pulumi rule." in out
+    assert "accepted [node-image-drift] at update staging-us-general-" in out
+
+
+def test_every_ami_type_has_its_recommended_release_parameter() -> None:
+    from components.aws import eks_releases
+    from components.aws.instance_types import AmiType
+
+    assert set(eks_releases.SSM_AMI_TYPE_PATHS) == {t.value for t in AmiType}
+
+
 def test_coredns_outside_the_clusterset_is_the_eks_addon_an_upgrade_moves() -> None:
     # Issue 34, defect 7: a cluster outside the clusterset kept EKS's self-managed CoreDNS, which no
     # upgrade touches. Every cluster runs the add-on at its minor's pinned build now, created once its

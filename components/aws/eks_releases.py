@@ -80,3 +80,20 @@ def hops(current: str, target: str) -> list[tuple[str, str]]:
     if (target_major, end) < (major, start):
         raise ValueError(f"{target} is below {current}: EKS never moves a control plane down (only a rollback does)")
     return [(f"{major}.{n}", f"{major}.{n + 1}") for n in range(start, end)]
+
+
+SSM_AMI_TYPE_PATHS = {
+    "AL2023_x86_64_STANDARD": "amazon-linux-2023/x86_64/standard",
+    "AL2023_ARM_64_STANDARD": "amazon-linux-2023/arm64/standard",
+    "AL2023_x86_64_NVIDIA": "amazon-linux-2023/x86_64/nvidia",
+    "AL2023_ARM_64_NVIDIA": "amazon-linux-2023/arm64/nvidia",
+    "AL2023_x86_64_NEURON": "amazon-linux-2023/x86_64/neuron",
+}
+"""EKS's AMI types as the public SSM parameters name them (EKS user guide, "Retrieve recommended Amazon
+Linux AMI IDs")."""
+
+
+def recommended_release_parameter(minor: str, ami_type: str) -> str:
+    """The public SSM parameter whose value is the newest node image release EKS recommends for the minor
+    and AMI type: what a node group update without releaseVersion rolls to."""
+    return f"/aws/service/eks/optimized-ami/{minor}/{SSM_AMI_TYPE_PATHS[ami_type]}/recommended/release_version"
