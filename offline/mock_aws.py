@@ -372,8 +372,10 @@ class FleetMocks(pulumi.runtime.Mocks):
             # The real id where we know it; a stable stand-in for other regions (offline only).
             return {"id": NLB_ZONE_IDS.get(region) or "Z" + _fake_id("nlb", region)[:13].upper()}, []
         if args.token == "aws:eks/getAddonVersion:getAddonVersion":
-            # EKS's default build of an add-on for a Kubernetes version.
-            return {"version": f"v0.0.0-{args.args['addonName']}-{args.args['kubernetesVersion']}-eksbuild.1"}, []
+            # EKS's default build of an add-on for a Kubernetes version (mostRecent false); the newest
+            # (mostRecent true) is a different build, which the fleet must never float to.
+            kind = "newest" if args.args.get("mostRecent") else "default"
+            return {"version": f"v0.0.0-{args.args['addonName']}-{args.args['kubernetesVersion']}-{kind}-eksbuild.1"}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": self.caller_arn, "userId": "AROAFLEET:ci-session", "id": ACCOUNT}, []
         if args.token == "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection":

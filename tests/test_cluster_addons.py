@@ -210,7 +210,7 @@ def test_every_cluster_has_metrics_server(fleet: Run, cluster: str) -> None:
     # Unpinned: EKS's default build for the cluster's minor (the mocked DescribeAddonVersions answers per
     # minor), not held, so an upgrade moves it with the cluster.
     assert addon.ignore_changes == []
-    assert addon.inputs["addonVersion"] == "v0.0.0-metrics-server-1.35-eksbuild.1"
+    assert addon.inputs["addonVersion"] == "v0.0.0-metrics-server-1.35-default-eksbuild.1"  # EKS's default, not the newest
 
 
 def test_pinned_addon_versions_are_used_and_followed() -> None:

@@ -138,8 +138,8 @@ def test_every_eks_addon_moves_with_its_clusters_minor() -> None:
     for addon in eks_addons.EKS_ADDONS:
         old = before.named(f"staging-us-addons-{addon.part}")  # type: ignore[attr-defined]
         new = after.named(f"staging-us-addons-{addon.part}")  # type: ignore[attr-defined]
-        assert old.inputs["addonVersion"].endswith("-1.34-eksbuild.1")
-        assert new.inputs["addonVersion"].endswith("-1.35-eksbuild.1")
+        assert old.inputs["addonVersion"].endswith("-1.34-default-eksbuild.1")
+        assert new.inputs["addonVersion"].endswith("-1.35-default-eksbuild.1")
         assert "addonVersion" not in new.ignore_changes
     moved = {c.name: c for c in transition(before, after).changes}  # type: ignore[arg-type]
     for addon in eks_addons.EKS_ADDONS:
