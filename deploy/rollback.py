@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pulumi import automation as auto
 
 from components.aws import eks_releases, eks_versions
@@ -82,22 +82,26 @@ def paged(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[
         kwargs = {**kwargs, "nextToken": token}
 
 
-def _upgrade_to(eks: Any, cluster: str, version: str) -> dict[str, Any] | None:
-    """The successful in-place update that brought the control plane to ``version`` (its Version param),
-    found in the whole update history, not assumed to be the last one."""
+def _version_events(eks: Any, cluster: str) -> list[dict[str, Any]]:
+    """The cluster's successful version changes, newest first: in-place updates (VersionUpdate) and
+    rollbacks (VersionRollback), found in the whole update history by their Version param."""
     found = []
     for update_id in paged(eks.list_updates, "updateIds", name=cluster):
         update = eks.describe_update(name=cluster, updateId=update_id)["update"]
-        params = {p.get("type"): p.get("value") for p in update.get("params", [])}
-        if update.get("type") == "VersionUpdate" and update.get("status") == "Successful" and params.get("Version") == version:
+        if update.get("type") in ("VersionUpdate", "VersionRollback") and update.get("status") == "Successful":
             found.append(update)
-    return max(found, key=lambda u: u["createdAt"], default=None)
+    return sorted(found, key=lambda u: u["createdAt"], reverse=True)
 
 
-SKEW_INSIGHT = "version skew"
-"""The kubelet and kube-proxy version-skew checks among the ROLLBACK_READINESS insights
-(rollback-cluster.adoc, "Rollback readiness checks"): they fail while nodes run the current minor,
-which this procedure moves back before the control plane, so they count only after it has."""
+def _version(update: dict[str, Any]) -> str | None:
+    return {p.get("type"): p.get("value") for p in update.get("params", [])}.get("Version")
+
+
+FIXED_BY_ROLLBACK = ("version skew", "add-on")
+"""The ROLLBACK_READINESS checks this procedure itself fixes before the control plane moves
+(rollback-cluster.adoc, "Rollback readiness checks": kubelet and kube-proxy version skew, add-on
+version compatibility), found by their names: they fail while the nodes and add-ons run the current
+minor, so the first reading lists them and only the reading after the nodes and add-ons moved counts them."""
 
 PINNED_ADDONS: dict[str, Callable[[eks_releases.MinorRelease], str]] = {
     "kube-proxy": lambda release: release.kube_proxy,
@@ -121,15 +125,18 @@ def refresh_insights(eks: Any, cluster: str, sleep: Callable[[float], None]) -> 
 
 def _readiness(eks: Any, cluster: str, *, nodes_moved: bool) -> tuple[list[str], list[str]]:
     """(blocking, advisory) ROLLBACK_READINESS insights: only ERROR blocks a rollback; WARNING and
-    UNKNOWN do not (rollback-cluster.adoc, "Insight status behavior"). Before the nodes have moved
-    back, the skew checks they fail are not counted."""
+    UNKNOWN do not (rollback-cluster.adoc, "Insight status behavior"). Before the nodes and add-ons
+    have moved back, the checks that move fixes are listed, not counted."""
     found = paged(eks.list_insights, "insights", clusterName=cluster, filter={"categories": ["ROLLBACK_READINESS"]})
     blocking, advisory = [], []
     for insight in found:
         status = insight.get("insightStatus") or {}
         line = f"insight {insight.get('name')} is {status.get('status')}: {status.get('reason', '')}"
-        if status.get("status") == "ERROR" and (nodes_moved or SKEW_INSIGHT not in str(insight.get("name", "")).lower()):
+        fixed_here = any(part in str(insight.get("name", "")).lower() for part in FIXED_BY_ROLLBACK)
+        if status.get("status") == "ERROR" and (nodes_moved or not fixed_here):
             blocking.append(line)
+        elif status.get("status") == "ERROR":
+            advisory.append(f"{line} (the rollback moves the nodes and add-ons first; counted then)")
         elif status.get("status") in ("WARNING", "UNKNOWN"):
             advisory.append(line)
     return blocking, advisory
@@ -184,6 +191,11 @@ def rollback(
         summary.exit_code = ExitCode.FAILED
         summary.error = f"EKS refused {error.operation_name}: {error.response.get('Error', {}).get('Message', error)}"
         return summary
+    except (BotoCoreError, auto.CommandError) as error:
+        # Credentials that expired, an endpoint out of reach, the stack's config not written.
+        summary.exit_code = ExitCode.FAILED
+        summary.error = f"{type(error).__name__}: {error}; the steps done are listed, run the rollback again to go on"
+        return summary
 
 
 def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
@@ -203,7 +215,16 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
 
     if described.get("status") != "ACTIVE":
         return refuse(f"{cluster} is {described.get('status')}: wait for its update to end")
-    last = _upgrade_to(eks, cluster, current)
+    events = _version_events(eks, cluster)
+    if events and events[0].get("type") == "VersionRollback" and _version(events[0]) == current:
+        # A rollback of an earlier run reached the control plane and stopped before the config: only
+        # the config is left (a second rollback would take the cluster two minors down).
+        run.open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(current), path=True)
+        summary.steps.append(
+            f"control plane already rolled back to {current}; stack config: fleet:clusters[{index}].kubernetesVersion = {current}"
+        )
+        return summary
+    last = next((u for u in events if u.get("type") == "VersionUpdate" and _version(u) == current), None)
     if last is None:
         return refuse(f"{cluster} has no in-place update to {current} to roll back (it was created at {current})")
     if now - last["createdAt"] > ROLLBACK_WINDOW:
@@ -224,7 +245,9 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
             "supportType: EXTENDED on this cluster (deploy that first)"
         )
     if (why := refresh_insights(eks, cluster, sleep)) is not None:
-        return refuse(why)
+        if not force:
+            return refuse(f"{why}. Nothing was changed; run it again, or pass --force to roll back on the last reading")
+        summary.steps.append(f"readiness: {why} (--force)")
     blocking, advisory = _readiness(eks, cluster, nodes_moved=False)
     if blocking and not force:
         return refuse(
@@ -247,7 +270,9 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
     # The nodes and add-ons now run the previous minor: EKS's checks see the state the control plane
     # will be rolled back in.
     if (why := refresh_insights(eks, cluster, sleep)) is not None:
-        return refuse(f"{why}; the control plane stays at {current}")
+        if not force:
+            return refuse(f"{why}; the control plane stays at {current}: run the rollback again (it goes on from here)")
+        summary.steps.append(f"readiness: {why} (--force)")
     blocking, _ = _readiness(eks, cluster, nodes_moved=True)
     if blocking and not force:
         return refuse(

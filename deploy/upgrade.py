@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pulumi import automation as auto
 
 from components.aws import eks_releases
@@ -40,7 +40,7 @@ from components.config.errors import ConfigError
 from components.config.model import FleetSpec
 from components.config.stack_files import StackFileError
 from components.planning import gitops, upgrades
-from components.planning.upgrades import Campaign, CampaignCluster, Wave
+from components.planning.upgrades import Campaign, CampaignCluster
 from deploy import rollback
 from deploy.rollback import ConfigurableStack, EksClients
 from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
@@ -199,7 +199,7 @@ def _index(spec: FleetSpec, cluster: CampaignCluster) -> int:
     return next(i for i, c in enumerate(owner.clusters) if c.name == cluster.name)
 
 
-def _health(runner: Runner, wave: Wave, moving: list[CampaignCluster], version: str, since: dt.datetime) -> str | None:
+def _health(runner: Runner, moving: list[CampaignCluster], version: str, since: dt.datetime) -> str | None:
     """Why the wave is not healthy at ``version`` after the update that ended at ``since``, or None."""
     problems: list[str] = []
     for cluster in moving:
@@ -269,8 +269,8 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
         return summary
 
     if not runner.campaign.passed:
-        failed = [f"{g.name}: {g.detail}" for w in runner.campaign.waves for g in w.gates if not g.passed]
-        return stop("-", "-", "plan", "; ".join(runner.campaign.problems + failed), from_wave)
+        failing = [f"{g.name}: {g.detail}" for w in runner.campaign.waves for g in w.gates if not g.passed]
+        return stop("-", "-", "plan", "; ".join(runner.campaign.problems + failing), from_wave)
     waves = runner.campaign.waves
     for number, wave in enumerate(waves, start=1):
         if number < from_wave:
@@ -284,32 +284,11 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
                 and (old, new) in eks_releases.hops(c.version, target)
             ]
             try:
-                for cluster in moving:
-                    if (why := _insights(runner, cluster, old, new)) is not None:
-                        return stop(wave.name, hop, "insights", why, number)
-            except ClientError as error:
-                return stop(wave.name, hop, "insights", _refused(error), number)
-            stacks: dict[str, list[CampaignCluster]] = {}
-            for cluster in moving:
-                stacks.setdefault(cluster.stack or stack, []).append(cluster)
-            for name, clusters in stacks.items():
-                opened = runner.open_stack(name)
-                for cluster in clusters:
-                    opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(new), path=True)
-                succeeded, message = runner.up(name)
-                if not succeeded:
-                    # The config goes back to what it said, so the resumed campaign plans this hop for these
-                    # clusters again (and its gates see a control plane the update may have moved already).
-                    for cluster in clusters:
-                        _restore_version(runner, opened, cluster)
-                    return stop(wave.name, hop, "up", message, number)
-            finished = runner.now()
-            try:
-                why = _health(runner, wave, moving, new, finished)
-            except ClientError as error:
-                why = _refused(error)
-            if why is not None:
-                return stop(wave.name, hop, "health", why, number)
+                failed = _hop(runner, stack, moving, old, new)
+            except (ClientError, BotoCoreError, auto.CommandError) as error:
+                failed = ("aws" if not isinstance(error, auto.CommandError) else "config", _refused(error))
+            if failed is not None:
+                return stop(wave.name, hop, failed[0], failed[1], number)
             summary.done.append(f"{wave.name}: {hop}")
         if number < len(waves):
             runner.sleep(runner.soak_minutes * 60)
@@ -320,6 +299,39 @@ def run_campaign(stack: str, runner: Runner, from_wave: int = 1) -> UpgradeSumma
                 return summary
     _settle_defaults(runner, stack, target, summary)
     return summary
+
+
+def _hop(runner: Runner, stack: str, moving: list[CampaignCluster], old: str, new: str) -> tuple[str, str] | None:
+    """One hop of one wave: the gate that stopped it and why, or None once it is applied and healthy."""
+    for cluster in moving:
+        if (why := _insights(runner, cluster, old, new)) is not None:
+            return "insights", why
+    stacks: dict[str, list[CampaignCluster]] = {}
+    for cluster in moving:
+        stacks.setdefault(cluster.stack or stack, []).append(cluster)
+    for name, clusters in stacks.items():
+        opened = runner.open_stack(name)
+        for cluster in clusters:
+            opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(new), path=True)
+        succeeded, message = runner.up(name)
+        if not succeeded:
+            # Where the control plane did not move, the config goes back to what it said, so the resumed
+            # campaign plans this hop for that cluster again; where it moved, the config says so, or
+            # every later deploy would be a rollback request the running-version check refuses.
+            for cluster in clusters:
+                if _running(runner, cluster) == old:
+                    _restore_version(runner, opened, cluster)
+            return "up", message
+    finished = runner.now()
+    if (why := _health(runner, moving, new, finished)) is not None:
+        return "health", why
+    return None
+
+
+def _running(runner: Runner, cluster: CampaignCluster) -> str:
+    eks = runner.eks_for(_region(runner.spec, cluster))
+    version: str = eks.describe_cluster(name=cluster.name)["cluster"].get("version", "")
+    return version
 
 
 def _version_key(spec: FleetSpec, cluster: CampaignCluster) -> str:
@@ -336,9 +348,12 @@ def _restore_version(runner: Runner, opened: ConfigurableStack, cluster: Campaig
         opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(own), path=True)
 
 
-def _refused(error: ClientError) -> str:
-    """An EKS error as the stop says it (AccessDenied, throttling, a refusal): the resume line follows."""
-    return f"EKS refused {error.operation_name}: {error.response.get('Error', {}).get('Message', error)}"
+def _refused(error: Exception) -> str:
+    """An AWS or Automation API error as the stop says it (AccessDenied, throttling, a refusal, expired
+    credentials, a config not written): the resume line follows."""
+    if isinstance(error, ClientError):
+        return f"EKS refused {error.operation_name}: {error.response.get('Error', {}).get('Message', error)}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSummary) -> None:

@@ -155,8 +155,11 @@ class FleetMocks(pulumi.runtime.Mocks):
         creator_arn: str | None = None,
         creators: dict[str, str] | None = None,
         running: dict[str, str] | None = None,
+        describe_errors: dict[str, str] | None = None,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
+        # What EKS answers DescribeCluster for a cluster instead of describing it (e.g. AccessDenied).
+        self.describe_errors = describe_errors or {}
         # The stack's clusters that already run, by name, at their control plane's Kubernetes version
         # (a second deploy, or one after EKS's automatic upgrade); none for a first deploy.
         self.running = running or {}
@@ -384,12 +387,11 @@ class FleetMocks(pulumi.runtime.Mocks):
                 # As the engine reports a failed invoke: an error the caller's invoke raises, not a crash.
                 return {}, [("id", f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")]
             return dict(described), []
-        if args.token == "aws:eks/getClusters:getClusters":
-            # ListClusters: this account's clusters in the provider's region (the running ones a test names).
-            return {"id": "clusters", "names": sorted(self.running)}, []
         if args.token == "aws:eks/getCluster:getCluster":
             region = str(args.args.get("region") or self.monitor.region_of_provider(args.provider) or "us-east-1")
             name = str(args.args.get("name"))
+            if name in self.describe_errors:
+                return {}, [("name", self.describe_errors[name])]
             found = EKS_CLUSTERS.get((self.account(args.provider), region, name))
             if name in self.running:
                 described = found or eks_description(

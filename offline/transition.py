@@ -185,17 +185,30 @@ def transition(before: Run, after: Run) -> Transition:
         check(before, result)
         + api_access_gaps(before, result)
         + unordered_pool_releases(before, result)
-        + node_image_drift(result)
+        + node_image_drift(result, after)
     )
     return result
 
 
 ACCEPTABLE_RULES = ("node-image-drift",)
-"""Rules an operator may accept after checking what the rule cannot see offline (``plan --compare
---accept RULE``); every other rule is a step AWS or Pulumi refuses outright."""
+"""Rules an operator may accept, one step at a time, after checking what the rule cannot see offline
+(``plan --compare --accept RULE:NAME``); every other rule is a step AWS or Pulumi refuses outright."""
 
 
-def node_image_drift(plan: Transition) -> list[Violation]:
+def accepted(violation: Violation, acceptances: Iterable[str]) -> bool:
+    """Whether ``RULE:NAME`` among ``acceptances`` names this violation (an acceptable rule, at its step)."""
+    name = violation.step.split(" ", 1)[-1]
+    return violation.rule in ACCEPTABLE_RULES and f"{violation.rule}:{name}" in set(acceptances)
+
+
+def _region(run: Run, registration: Registration) -> str:
+    """The region of the aws provider a registration (or, for a component, its providers map) names."""
+    reference = registration.providers.get("aws") or registration.provider
+    provider = run.registrations.get(reference.rsplit("::", 1)[0]) if reference else None
+    return str(provider.inputs.get("region", "")) if provider is not None else ""
+
+
+def node_image_drift(plan: Transition, after: Run) -> list[Violation]:
     """A node group whose launch template gets a new version while its pinned releaseVersion stays: the
     provider sends UpdateNodegroupVersion without releaseVersion (terraform-provider-aws node_group.go
     sends it only when it changed), EKS then takes the newest AMI for the minor ("By default, the latest
@@ -216,6 +229,7 @@ def node_image_drift(plan: Transition) -> list[Violation]:
             continue
         minor, pin = str(registration.inputs.get("version")), str(registration.inputs.get("releaseVersion"))
         parameter = eks_releases.recommended_release_parameter(minor, str(registration.inputs.get("amiType")))
+        region = _region(after, registration)
         found.append(
             Violation(
                 "node-image-drift",
@@ -225,7 +239,8 @@ def node_image_drift(plan: Transition) -> list[Violation]:
                 "one back, which EKS refuses",
                 "raise NODE_IMAGE_RELEASE and the minor's kubelet patch (components/aws/eks_releases.py) to the newest "
                 f"release in the same deploy, so the update names the image it rolls to; or, when `aws ssm get-parameter "
-                f"--name {parameter} --query Parameter.Value` prints {pin} already, nothing drifts: --accept node-image-drift",
+                f"--name {parameter} --region {region} --query Parameter.Value` prints {pin} already, nothing drifts: "
+                f"--accept node-image-drift:{change.name}",
             )
         )
     return found

@@ -106,10 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "--accept",
         action="append",
         default=[],
-        choices=ACCEPTABLE_RULES,
-        metavar="RULE",
-        help="with --compare: a rule whose condition you have checked online as its message says "
-        f"({', '.join(ACCEPTABLE_RULES)}); listed as accepted, not an error",
+        metavar="RULE:NAME",
+        help="with --compare: one step's rule whose condition you have checked online as its message says "
+        f"({', '.join(ACCEPTABLE_RULES)}, at the step's resource name); listed as accepted, not an error",
     )
     parser.add_argument(
         "--today",
@@ -117,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         help=f"read EKS's support calendar on this day instead of the machine's (sets {clock.ENV})",
     )
     args = parser.parse_args(argv)
+    for value in args.accept:
+        rule, _, name = value.partition(":")
+        if rule not in ACCEPTABLE_RULES or not name:
+            parser.error(f"--accept {value}: expected RULE:NAME, RULE one of {', '.join(ACCEPTABLE_RULES)}")
     if args.today is not None:
         os.environ[clock.ENV] = args.today
     try:

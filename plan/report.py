@@ -239,9 +239,11 @@ def compare(before: Run, after: Run, accepted: tuple[str, ...] = ()) -> dict[str
         "violations": [
             {"rule": v.rule, "step": v.step, "message": v.message, "fix": v.fix}
             for v in moved.violations
-            if v.rule not in accepted
+            if not transition.accepted(v, accepted)
         ],
-        "accepted": [{"rule": v.rule, "step": v.step, "message": v.message} for v in moved.violations if v.rule in accepted],
+        "accepted": [
+            {"rule": v.rule, "step": v.step, "message": v.message} for v in moved.violations if transition.accepted(v, accepted)
+        ],
     }
 
 

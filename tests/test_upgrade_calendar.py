@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -197,11 +198,19 @@ def test_a_pin_that_is_already_the_newest_image_can_be_accepted(tmp_path: Path, 
     out = capsys.readouterr().out
     pin = eks_releases.RELEASES["1.35"].node_release
     parameter = "/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version"
-    assert f"`aws ssm get-parameter --name {parameter} --query Parameter.Value` prints {pin} already" in out
-    assert plan_main.main(["staging", "--compare", str(changed), "--accept", "node-image-drift"]) == 0
+    assert f"`aws ssm get-parameter --name {parameter} --region us-west-2 --query Parameter.Value` prints {pin}" in out
+    groups = sorted(set(re.findall(r"--accept node-image-drift:([\w-]+)", out)))
+    assert groups == ["staging-us-general-usw2-az1", "staging-us-general-usw2-az2"]
+    # Accepted one step at a time: the other group's drift is still an error.
+    assert plan_main.main(["staging", "--compare", str(changed), "--accept", f"node-image-drift:{groups[0]}"]) == 1
+    capsys.readouterr()
+    accepts = [arg for group in groups for arg in ("--accept", f"node-image-drift:{group}")]
+    assert plan_main.main(["staging", "--compare", str(changed), *accepts]) == 0
     out = capsys.readouterr().out
     assert "No step breaks an AWS or Pulumi rule." in out
-    assert "accepted [node-image-drift] at update staging-us-general-" in out
+    assert f"accepted [node-image-drift] at update {groups[0]}" in out
+    with pytest.raises(SystemExit):
+        plan_main.main(["staging", "--compare", str(changed), "--accept", "one-minor-up:x"])
 
 
 def test_every_ami_type_has_its_recommended_release_parameter() -> None:
@@ -328,6 +337,18 @@ def test_a_deploy_moves_a_running_control_plane_one_minor_at_most() -> None:
     with pytest.raises(ConfigError) as raised:
         _staging_with("1.35", {"staging-us": "1.33"})
     assert "staging-us runs Kubernetes 1.33; EKS moves a control plane one minor per update, not to 1.35" in str(raised.value)
+
+
+def test_a_cluster_the_deployer_cannot_describe_is_named() -> None:
+    from components.config.errors import ConfigError
+    from offline.harness import run_stack
+
+    denied = "AccessDeniedException: User is not authorized to perform: eks:DescribeCluster"
+    with pytest.raises(ConfigError) as raised:
+        run_stack("staging", describe_errors={"staging-us": denied})
+    (problem,) = raised.value.problems
+    assert problem.startswith("fleet:clusters[0]: cannot describe staging-us in us-west-2 (eks:DescribeCluster")
+    assert "AccessDeniedException" in problem
 
 
 @pytest.mark.parametrize("running", ["1.34", "1.35"])

@@ -167,7 +167,12 @@ def runner(
 
 
 def queue_wave_eu(
-    eks: Eks, insight: str = "PASSING", status: str = "ACTIVE", version_after: str = "1.35", group_before: str = "1.34"
+    eks: Eks,
+    insight: str = "PASSING",
+    status: str = "ACTIVE",
+    version_after: str = "1.35",
+    group_before: str = "1.34",
+    failed_up_at: str | None = None,
 ) -> None:
     stub = eks.stub("eu-west-1")
     stub.add_response("describe_cluster", cluster("prod-eu", status), {"name": "prod-eu"})
@@ -198,6 +203,10 @@ def queue_wave_eu(
         {"clusterName": "prod-eu", "filter": {"categories": ["UPGRADE_READINESS"], "kubernetesVersions": ["1.35"]}},
     )
     if insight.removesuffix("-ACCEPTED") not in accepted_insights(insight):
+        return
+    if failed_up_at is not None:
+        # After a failed up: where the control plane is decides whether the config goes back.
+        stub.add_response("describe_cluster", cluster("prod-eu", version=failed_up_at), {"name": "prod-eu"})
         return
     stub.add_response("list_nodegroups", {"nodegroups": ["prod-eu-general-1"]}, {"clusterName": "prod-eu"})
     stub.add_response(
@@ -347,8 +356,9 @@ def test_a_failed_up_stops_with_the_resume_command_and_the_config_as_it_was() ->
     # counted the cluster as moving and never ran its health gate.
     eks = Eks()
     stacks: dict[str, FakeStack] = {}
-    queue_wave_eu(eks)
+    queue_wave_eu(eks, failed_up_at="1.34")
     summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, [], ok=False))
+    eks.done()
     assert summary.stopped is not None
     assert (summary.stopped.gate, summary.stopped.detail) == ("up", "up of prod failed: error: update failed")
     assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
@@ -356,6 +366,19 @@ def test_a_failed_up_stops_with_the_resume_command_and_the_config_as_it_was() ->
         ("fleet:clusters[2].kubernetesVersion", "1.35", True),
         ("fleet:clusters[2].kubernetesVersion", "(removed)", True),
     ]
+
+
+def test_a_failed_up_after_the_control_plane_moved_keeps_the_new_version() -> None:
+    # Review 2 of #34: the control plane reached 1.35, then a node group failed (PodEvictionFailure).
+    # Writing 1.34 back would make every later deploy a rollback request, which the deploy refuses.
+    eks = Eks()
+    stacks: dict[str, FakeStack] = {}
+    queue_wave_eu(eks, failed_up_at="1.35")
+    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, [], ok=False))
+    eks.done()
+    assert summary.stopped is not None
+    assert summary.stopped.gate == "up"
+    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
 
 
 def test_a_control_plane_eks_already_upgraded_finishes_its_hop() -> None:
@@ -412,6 +435,7 @@ def test_an_eks_error_stops_with_the_resume_command_not_a_traceback() -> None:
     assert summary.stopped.detail == (
         "EKS refused StartInsightsRefresh: User is not authorized to perform: eks:StartInsightsRefresh"
     )
+    assert summary.stopped.gate == "aws"
     assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
 
 
@@ -611,6 +635,8 @@ def test_rollback_checks_readiness_then_moves_nodes_add_ons_the_control_plane_an
     release, newer = eks_releases.RELEASES["1.34"], eks_releases.RELEASES["1.35"]
     assert result.exit_code == ExitCode.OK, result.error
     assert result.steps == [
+        "readiness: insight Kubelet version skew is ERROR: a kubelet is at 1.35 (the rollback moves the nodes and "
+        "add-ons first; counted then)",
         f"node group prod-eu-general-1 -> 1.34 ({release.node_release}): Successful",
         f"kube-proxy {newer.kube_proxy} -> {release.kube_proxy}: Successful",
         "aws-ebs-csi-driver v1.53.0-eksbuild.1 -> v1.52.1-eksbuild.1: Successful",
@@ -619,6 +645,42 @@ def test_rollback_checks_readiness_then_moves_nodes_add_ons_the_control_plane_an
     ]
     assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.34", True)]
     assert slept == [30]
+
+
+def test_an_add_on_compatibility_error_waits_for_the_add_ons_to_move() -> None:
+    # Review 2 of #34: kube-proxy runs the new minor's build after every upgrade; EKS's add-on
+    # compatibility check fails until the rollback moves it, so the first reading must not stop there.
+    eks = Eks()
+    stub = queue_rollback_history(eks, NOW - dt.timedelta(days=2))
+    queue_readiness(stub, "ERROR", name="Amazon EKS add-on version compatibility")
+    queue_nodes_back(stub)
+    queue_addons(stub)
+    queue_readiness(stub, "ERROR", name="Amazon EKS add-on version compatibility")
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: FakeStack(), eks, NOW, lambda _: None)
+    eks.done()
+    assert result.error is not None
+    assert "with its nodes and add-ons at 1.34: insight Amazon EKS add-on version compatibility is ERROR" in result.error
+
+
+def test_a_rollback_run_again_after_its_control_plane_step_only_writes_the_config() -> None:
+    # Review 2 of #34: the control plane rolled back to 1.34, then the run died before the config. Run
+    # again, it must not take 1.34 for an upgrade to roll back (to 1.33: two minors down).
+    eks = Eks()
+    stub = eks.stub("eu-west-1")
+    stub.add_response("describe_cluster", cluster("prod-eu", version="1.34"), {"name": "prod-eu"})
+    stub.add_response("list_updates", {"updateIds": ["u-back", "u-1.35", "u-1.34"]}, {"name": "prod-eu"})
+    answers = {
+        "u-back": version_update("u-back", "1.34", NOW - dt.timedelta(hours=1), kind="VersionRollback"),
+        "u-1.35": version_update("u-1.35", "1.35", NOW - dt.timedelta(days=2)),
+        "u-1.34": version_update("u-1.34", "1.34", NOW - dt.timedelta(days=3)),
+    }
+    for update_id, answer in answers.items():
+        stub.add_response("describe_update", answer, {"name": "prod-eu", "updateId": update_id})
+    stacks: dict[str, FakeStack] = {}
+    result = rollback("prod", "prod-eu", spec_at("1.35"), lambda name: stacks.setdefault(name, FakeStack()), eks, NOW)
+    eks.done()  # no insight, node group, add-on or control-plane call
+    assert result.exit_code == ExitCode.OK, result.error
+    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.34", True)]
 
 
 def test_an_error_insight_stops_the_rollback_before_anything_moves() -> None:

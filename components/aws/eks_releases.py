@@ -17,8 +17,11 @@ Sources:
 
 pulumi-eks looks up the newest kube-proxy, CoreDNS and VPC CNI build on every run unless a version
 is given (field notes, "Day 2"), so an unpinned add-on changes on a deploy nobody asked to change.
-EKS does not move an add-on to an older build: a cluster that already runs a newer one (taken by
-pulumi-eks before these pins) needs this table raised to it, not the cluster lowered.
+A deploy must not move an add-on to an older build than it runs (a cluster that already runs a newer
+one, taken by pulumi-eks before these pins, needs this table raised to it): EKS accepts the
+UpdateAddon, and the add-on then runs a build older than the one its objects were written for.
+Moving an add-on down is the rollback's step only, for builds the previous minor cannot run
+(rollback-cluster.adoc, "Rollback and add-ons": ``aws eks update-addon --addon-version``).
 """
 
 from __future__ import annotations

@@ -166,6 +166,9 @@ class ClusterAddons(pulumi.ComponentResource):
                 addon_version=eks_releases.RELEASES[args.kubernetes_version].coredns,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE" if args.preserve_coredns_config else "OVERWRITE",
+                # As pulumi-eks made it: deleting the resource leaves the cluster its DNS (the
+                # deployment stays, self-managed), never a cluster without CoreDNS.
+                preserve=True,
                 tags=args.tags,
             ),
             pulumi.ResourceOptions(

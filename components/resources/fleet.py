@@ -195,17 +195,25 @@ def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
         raise ConfigError([problem])
 
 
-def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, str]:
-    """The Kubernetes version of each of the stack's clusters that exists (ListClusters per region, then
-    DescribeCluster): EKS moves control planes by itself at the end of support, and the config must not
-    ask to move one back or skip a minor."""
+def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> tuple[dict[str, str], list[str]]:
+    """The Kubernetes version of each of the stack's clusters that exists (DescribeCluster; a cluster
+    EKS does not know is not created yet), and the clusters EKS would not describe: EKS moves control
+    planes by itself at the end of support, and the config must not ask to move one back or skip a minor."""
     running: dict[str, str] = {}
-    for region in sorted({c.region for c in spec.clusters}):
-        invoke = pulumi.InvokeOptions(provider=aws_providers[region])
-        existing = set(aws.eks.get_clusters(opts=invoke).names or [])
-        for cluster in sorted((c for c in spec.clusters if c.region == region and c.name in existing), key=lambda c: c.name):
-            running[cluster.name] = aws.eks.get_cluster(name=cluster.name, opts=invoke).version
-    return running
+    problems: list[str] = []
+    for i, cluster in sorted(enumerate(spec.clusters), key=lambda entry: entry[1].name):
+        try:
+            found = aws.eks.get_cluster(name=cluster.name, opts=pulumi.InvokeOptions(provider=aws_providers[cluster.region]))
+        except Exception as error:  # the invoke raises what EKS answered
+            if "ResourceNotFound" not in str(error) and "No cluster found" not in str(error):
+                problems.append(
+                    f"fleet:clusters[{i}]: cannot describe {cluster.name} in {cluster.region} (eks:DescribeCluster, which "
+                    f"every preview and deploy needs to compare the config with the version it runs): {error}"
+                )
+            continue
+        if found.version:
+            running[cluster.name] = found.version
+    return running, problems
 
 
 def build_fleet(spec: FleetSpec) -> Fleet:
@@ -216,7 +224,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     aws_providers = providers.aws_providers(regions, spec.account, spec.acting_role(preview))
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
-    if problems := upgrades.running_version_problems(spec, _running_versions(spec, aws_providers), pulumi.get_stack()):
+    running, unreadable = _running_versions(spec, aws_providers)
+    if problems := unreadable + upgrades.running_version_problems(spec, running, pulumi.get_stack()):
         raise ConfigError(problems)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
     clusterset = plan_clusterset(spec)

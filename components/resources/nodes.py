@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pulumi
 import pulumi_aws as aws
@@ -42,7 +43,10 @@ def update_config(setting: MaxUnavailable) -> pulumi.ResourceTransform:
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ != NODE_GROUP_TYPE:
             return None
-        return pulumi.ResourceTransformResult(props={**args.props, UPDATE_CONFIG: setting.wire()}, opts=args.opts)
+        # No options: the engine keeps the child's own (rebuilt from args.opts, the SDK would drop some).
+        return pulumi.ResourceTransformResult(
+            props={**args.props, UPDATE_CONFIG: setting.wire()}, opts=cast(pulumi.ResourceOptions, None)
+        )
 
     return transform
 
