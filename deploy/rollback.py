@@ -244,17 +244,9 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
             f"{previous} left standard support on {window.standard_until}: rolling back into extended support needs "
             "supportType: EXTENDED on this cluster (deploy that first)"
         )
-    if (why := refresh_insights(eks, cluster, sleep)) is not None:
-        if not force:
-            return refuse(f"{why}. Nothing was changed; run it again, or pass --force to roll back on the last reading")
-        summary.steps.append(f"readiness: {why} (--force)")
-    blocking, advisory = _readiness(eks, cluster, nodes_moved=False)
-    if blocking and not force:
-        return refuse(
-            f"EKS's rollback readiness for {cluster}: {'; '.join(blocking)}. Nothing was changed. Fix them, or pass "
-            "--force to roll back anyway (EKS then skips all its insight checks, nothing else)"
-        )
-    summary.steps += [f"readiness: {line}" for line in advisory] + [f"readiness: {line} (--force)" for line in blocking]
+    nothing_moved = "Nothing was changed. Fix them, or pass --force to roll back anyway (EKS then skips all its insight checks)"
+    if (why := _readiness_gate(run, eks, summary, None, nothing_moved)) is not None:
+        return refuse(why)
     for group in paged(eks.list_nodegroups, "nodegroups", clusterName=cluster):
         if eks.describe_nodegroup(clusterName=cluster, nodegroupName=group)["nodegroup"].get("version") != current:
             continue
@@ -269,17 +261,9 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
         return refuse(f"{why}; the control plane stays at {current}")
     # The nodes and add-ons now run the previous minor: EKS's checks see the state the control plane
     # will be rolled back in.
-    if (why := refresh_insights(eks, cluster, sleep)) is not None:
-        if not force:
-            return refuse(f"{why}; the control plane stays at {current}: run the rollback again (it goes on from here)")
-        summary.steps.append(f"readiness: {why} (--force)")
-    blocking, _ = _readiness(eks, cluster, nodes_moved=True)
-    if blocking and not force:
-        return refuse(
-            f"EKS's rollback readiness for {cluster} with its nodes and add-ons at {previous}: {'; '.join(blocking)}. "
-            f"The control plane stays at {current}; fix them and run the rollback again (it goes on from here), "
-            "or pass --force"
-        )
+    stays = f"The control plane stays at {current}; fix them and run the rollback again (it goes on from here), or pass --force"
+    if (why := _readiness_gate(run, eks, summary, previous, stays)) is not None:
+        return refuse(why)
     update = eks.update_cluster_version(name=cluster, version=previous, **({"force": True} if force else {}))["update"]["id"]
     status = _wait(eks, cluster, update, sleep)
     summary.steps.append(f"control plane {current} -> {previous}: {status}")
@@ -288,6 +272,22 @@ def _rollback(summary: RollbackSummary, run: RollbackRun) -> RollbackSummary:
     run.open_stack(stack).set_config(f"fleet:clusters[{index}].kubernetesVersion", auto.ConfigValue(previous), path=True)
     summary.steps.append(f"stack config: fleet:clusters[{index}].kubernetesVersion = {previous}")
     return summary
+
+
+def _readiness_gate(run: RollbackRun, eks: Any, summary: RollbackSummary, moved_to: str | None, then: str) -> str | None:
+    """EKS's readiness, refreshed, before the nodes move (``moved_to`` None) or once they and the add-ons
+    run ``moved_to``: why it stops the rollback (``then`` says what that leaves), or None."""
+    if (why := refresh_insights(eks, run.cluster, run.sleep)) is not None:
+        if not run.force:
+            return f"{why}. {then}"
+        summary.steps.append(f"readiness: {why} (--force)")
+    blocking, advisory = _readiness(eks, run.cluster, nodes_moved=moved_to is not None)
+    if blocking and not run.force:
+        at = f" with its nodes and add-ons at {moved_to}" if moved_to else ""
+        return f"EKS's rollback readiness for {run.cluster}{at}: {'; '.join(blocking)}. {then}"
+    summary.steps += [f"readiness: {line}" for line in advisory if moved_to is None]
+    summary.steps += [f"readiness: {line} (--force)" for line in blocking]
+    return None
 
 
 def _addons_back(

@@ -48,6 +48,8 @@ class FakeStack:
 
 
 PROD_EU_ENDPOINT = eks_endpoint("prod-eu", "eu-west-1")
+VERSION_KEY = "fleet:clusters[2].kubernetesVersion"
+"""prod-eu's own kubernetesVersion in prod's stack file."""
 
 
 def generated_apps(cluster: str = "prod-eu", server: str = PROD_EU_ENDPOINT) -> list[dict[str, Any]]:
@@ -351,34 +353,29 @@ def test_the_generated_application_has_the_shape_argo_cd_generates() -> None:
     assert schema_errors(app, "argo-cd/crd-application.yaml") == []
 
 
-def test_a_failed_up_stops_with_the_resume_command_and_the_config_as_it_was() -> None:
-    # Review of #34: the hop's config write survived a failed up, so the resumed campaign no longer
-    # counted the cluster as moving and never ran its health gate.
+@pytest.mark.parametrize(
+    ("running", "written"),
+    [
+        # Review of #34: the hop's config write survived a failed up, so the resumed campaign no longer
+        # counted the cluster as moving and never ran its health gate.
+        ("1.34", [(VERSION_KEY, "1.35", True), (VERSION_KEY, "(removed)", True)]),
+        # Review 2: the control plane reached 1.35, then a node group failed (PodEvictionFailure); 1.34
+        # written back would make every later deploy a rollback request, which the deploy refuses.
+        ("1.35", [(VERSION_KEY, "1.35", True)]),
+    ],
+)
+def test_a_failed_up_stops_with_the_resume_command_and_the_config_of_what_runs(
+    running: str, written: list[tuple[str, str, bool]]
+) -> None:
     eks = Eks()
     stacks: dict[str, FakeStack] = {}
-    queue_wave_eu(eks, failed_up_at="1.34")
+    queue_wave_eu(eks, failed_up_at=running)
     summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, [], ok=False))
     eks.done()
     assert summary.stopped is not None
     assert (summary.stopped.gate, summary.stopped.detail) == ("up", "up of prod failed: error: update failed")
     assert summary.resume == "python -m deploy upgrade --stack prod --to 1.35 --from-wave 1"
-    assert stacks["prod"].config == [
-        ("fleet:clusters[2].kubernetesVersion", "1.35", True),
-        ("fleet:clusters[2].kubernetesVersion", "(removed)", True),
-    ]
-
-
-def test_a_failed_up_after_the_control_plane_moved_keeps_the_new_version() -> None:
-    # Review 2 of #34: the control plane reached 1.35, then a node group failed (PodEvictionFailure).
-    # Writing 1.34 back would make every later deploy a rollback request, which the deploy refuses.
-    eks = Eks()
-    stacks: dict[str, FakeStack] = {}
-    queue_wave_eu(eks, failed_up_at="1.35")
-    summary = run_campaign("prod", runner(spec_at("1.34"), eks, FakeKubectl(), stacks, [], ok=False))
-    eks.done()
-    assert summary.stopped is not None
-    assert summary.stopped.gate == "up"
-    assert stacks["prod"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
+    assert stacks["prod"].config == written
 
 
 def test_a_control_plane_eks_already_upgraded_finishes_its_hop() -> None:

@@ -38,7 +38,7 @@ from .interconnect import (
 from .interconnect_transit import RegionalTransitGateway, RegionalTransitGatewayArgs
 from .network import ClusterNetwork, ClusterNetworkArgs
 from .recovery import RecoveryControls, RecoveryControlsArgs
-from .stack_reads import OtherStacks, read_other_stacks
+from .stack_reads import OtherStacks, describe_cluster, read_other_stacks
 from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 
 # Route53 is a global service whose API lives in us-east-1.
@@ -202,16 +202,13 @@ def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -
     running: dict[str, str] = {}
     problems: list[str] = []
     for i, cluster in sorted(enumerate(spec.clusters), key=lambda entry: entry[1].name):
-        try:
-            found = aws.eks.get_cluster(name=cluster.name, opts=pulumi.InvokeOptions(provider=aws_providers[cluster.region]))
-        except Exception as error:  # the invoke raises what EKS answered
-            if "ResourceNotFound" not in str(error) and "No cluster found" not in str(error):
-                problems.append(
-                    f"fleet:clusters[{i}]: cannot describe {cluster.name} in {cluster.region} (eks:DescribeCluster, which "
-                    f"every preview and deploy needs to compare the config with the version it runs): {error}"
-                )
-            continue
-        if found.version:
+        found, error = describe_cluster(cluster.name, aws_providers[cluster.region])
+        if error is not None:
+            problems.append(
+                f"fleet:clusters[{i}]: cannot describe {cluster.name} in {cluster.region} (eks:DescribeCluster, which "
+                f"every preview and deploy needs to compare the config with the version it runs): {error}"
+            )
+        elif found is not None and found.version:
             running[cluster.name] = found.version
     return running, problems
 

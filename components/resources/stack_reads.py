@@ -117,21 +117,22 @@ def _described_problems(
         provider = providers.reader_provider(f"read-{reference.rsplit('/', 1)[-1]}", member.account_id, member.deployer.preview)
     problems: list[str] = []
     for cluster in sorted(member.clusters, key=lambda c: c.name):
-        try:
-            found = aws.eks.get_cluster(name=cluster.name, region=cluster.region, opts=pulumi.InvokeOptions(provider=provider))
-            described: dict[str, Any] | None = {
+        found, error = describe_cluster(cluster.name, provider, cluster.region)
+        if error is not None:
+            problems.append(
+                f"fleet:members: cannot describe {reference}'s cluster {cluster.name} in account {member.account_id}, "
+                f"{cluster.region} (eks:DescribeCluster): {error}"
+            )
+            continue
+        described: dict[str, Any] | None = (
+            None
+            if found is None
+            else {
                 "endpoint": found.endpoint,
                 "ca": found.certificate_authorities[0].data if found.certificate_authorities else None,
                 "arn": found.arn,
             }
-        except Exception as error:  # the invoke raises what EKS answered
-            if "ResourceNotFound" not in str(error) and "No cluster found" not in str(error):
-                problems.append(
-                    f"fleet:members: cannot describe {reference}'s cluster {cluster.name} in account {member.account_id}, "
-                    f"{cluster.region} (eks:DescribeCluster): {error}"
-                )
-                continue
-            described = None
+        )
         problems += trust.described_cluster_problems(
             reference, member, cluster.name, exported["clusters"][cluster.name], described
         )
@@ -170,3 +171,14 @@ def _peering_problems(
 def _in_project(spec: FleetSpec) -> dict[str, bool]:
     references = [*([spec.hub_stack.stack] if spec.hub_stack else []), *spec.members]
     return {r: hub_stack.stack_file_of(r) is not None for r in references}
+
+
+def describe_cluster(name: str, provider: pulumi.ProviderResource, region: str | None = None) -> tuple[Any, str | None]:
+    """EKS's description of a cluster (DescribeCluster, through ``provider``): None when EKS does not
+    know it (not created yet), or the error EKS answered instead."""
+    try:
+        return aws.eks.get_cluster(name=name, region=region, opts=pulumi.InvokeOptions(provider=provider)), None
+    except Exception as error:  # the invoke raises what EKS answered
+        if "ResourceNotFound" in str(error) or "No cluster found" in str(error):
+            return None, None
+        return None, str(error)
