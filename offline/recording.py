@@ -114,6 +114,9 @@ def _as_child_gets(type_: str, name: str, inputs: dict[str, Any], transforms: li
     return inputs
 
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
 class DuplicateUrnError(Exception):
     """What `pulumi up` stops with when the program registers one URN twice."""
 
@@ -191,8 +194,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             spec = alias.spec
             parent = "" if spec.noParent else (spec.parentUrn or request.parent)
             qualified = spec.type or request.type
-            if parent:
-                qualified = f"{parent.split('::')[2]}${qualified}"
+            # The engine leaves the root stack's type out of its children's URNs (the stock mock
+            # monitor puts it in).
+            parent_type = parent.split("::")[2].removeprefix(f"{STACK_TYPE}$") if parent else STACK_TYPE
+            if parent_type != STACK_TYPE:
+                qualified = f"{parent_type}${qualified}"
             urns.append(f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{spec.name or request.name}")
         return urns
 

@@ -155,9 +155,10 @@ def transition(before: Run, after: Run) -> Transition:
         for alias in new.aliases
         if alias in before.registrations and alias not in after.registrations
     }
-    by_new = {urn: alias for alias, urn in moved.items()}
+    if moved:
+        before = dataclasses.replace(before, registrations={moved.get(urn, urn): r for urn, r in before.registrations.items()})
     for urn, new in after.registrations.items():
-        old = before.registrations.get(urn) or before.registrations.get(by_new.get(urn, ""))
+        old = before.registrations.get(urn)
         if old is None:
             changes.append(Change(urn, new.type, new.name, "create"))
             steps.append(Step("create", urn, new))
@@ -174,7 +175,7 @@ def transition(before: Run, after: Run) -> Transition:
             steps.append(Step("create", urn, new))
             deferred.append(Step("delete", urn, old))
     for urn, old in before.registrations.items():
-        if urn not in after.registrations and urn not in moved:
+        if urn not in after.registrations:
             changes.append(Change(urn, old.type, old.name, "delete", protected=old.protect))
             deferred.append(Step("delete", urn, old))
     # Deletes run last, dependents first: the reverse of the order the resources were registered.
@@ -186,11 +187,12 @@ def transition(before: Run, after: Run) -> Transition:
         + api_access_gaps(before, result)
         + unordered_pool_releases(before, result)
         + node_image_drift(result, after)
+        + dns_gaps(before, result)
     )
     return result
 
 
-ACCEPTABLE_RULES = ("node-image-drift",)
+ACCEPTABLE_RULES = ("node-image-drift", "dns-gap")
 """Rules an operator may accept, one step at a time, after checking what the rule cannot see offline
 (``plan --compare --accept RULE:NAME``); every other rule is a step AWS or Pulumi refuses outright."""
 
@@ -244,6 +246,76 @@ def node_image_drift(plan: Transition, after: Run) -> list[Violation]:
             )
         )
     return found
+
+
+RECORD = "aws:route53/record:Record"
+
+
+def _record_key(r: Registration) -> tuple[Any, Any, Any]:
+    return r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type")
+
+
+def _is_geo_default(r: Registration) -> bool:
+    return any(p.get("country") == "*" for p in r.inputs.get("geolocationRoutingPolicies") or [])
+
+
+def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
+    """Names a deploy leaves unanswered: a name that goes (every set of it deleted), and one answered
+    after the deploy that has no set, or a geolocation name no default set, between a delete and a
+    create. Resolvers cache "no such name" (or "no answer") for up to the zone's negative TTL (the SOA
+    record's minimum), so seconds in Route 53 can be minutes to clients."""
+    start = {urn: r for urn, r in before.registrations.items() if r.type == RECORD}
+    final = dict(start)
+    for step in plan.steps:
+        _apply(final, step)
+    answered = {_record_key(r) for r in final.values()}
+    # The routed names (fleet:dns.records, whose sets have identifiers), not a retired edge's own name.
+    routed = {_record_key(r)[1] for r in start.values() if r.inputs.get("setIdentifier")}
+    found = [
+        Violation(
+            "dns-gap",
+            f"delete {name}",
+            f"{name} stops being answered: clients get NXDOMAIN, cached for up to the zone's negative TTL; adding the "
+            "record back in a later deploy does not reach them before that",
+            "if the name must keep answering (a routing-policy change), keep the record and change it in place instead; "
+            f"if it is meant to go, --accept dns-gap:{name}",
+        )
+        for name in sorted(routed - {key[1] for key in answered})
+    ]
+    records = dict(start)
+    for step in plan.steps:
+        _apply(records, step)
+        deleted = step.registration
+        if step.kind != "delete" or deleted.type != RECORD or _record_key(deleted) not in answered:
+            continue
+        key = _record_key(deleted)
+        left = [r for r in records.values() if _record_key(r) == key]
+        if left and not (_is_geo_default(deleted) and not any(_is_geo_default(r) for r in left)):
+            continue
+        who = "every client" if not left else "clients no location of it matches"
+        found.append(
+            Violation(
+                "dns-gap",
+                f"delete {deleted.name}",
+                f"{key[1]} goes unanswered for {who} between this delete and the create that follows: resolvers cache "
+                "that for up to the zone's negative TTL",
+                "lower the zone's negative TTL (the SOA record's last field) to 60 s a day before, deploy, restore it; "
+                f"then --accept dns-gap:{deleted.name}",
+            )
+        )
+    return found
+
+
+def _apply(records: dict[str, Registration], step: Step) -> None:
+    """One step on the record sets that exist (a create-before-delete pair keeps the old one as ``#old``)."""
+    if step.registration.type != RECORD:
+        return
+    if step.kind == "delete":
+        records.pop(f"{step.urn}#old" if f"{step.urn}#old" in records else step.urn, None)
+        return
+    if step.kind == "create" and step.urn in records:
+        records[f"{step.urn}#old"] = records[step.urn]
+    records[step.urn] = step.registration
 
 
 # ---------------------------------------------------------------- rules, replayed step by step
@@ -464,7 +536,8 @@ def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, 
                     f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
                     "refuses record sets of one name and type with different routing policies",
                     "change a record's routing policy in two `pulumi up` runs: remove the record from "
-                    "fleet:dns.records, deploy, then add it back with the new policy (or give it a new name)",
+                    "fleet:dns.records, deploy, then add it back with the new policy; the name is unanswered "
+                    "between the runs (dns-gap), so move its clients to another name first",
                 )
 
 
@@ -598,10 +671,8 @@ RULES: list[Rule] = [
         ),
         "failover sets of",
         "a failover name holds one PRIMARY and one SECONDARY record set (Route 53 API reference, "
-        "ResourceRecordSet.Failover), and its sets are named by cluster, so swapping primary and secondary updates "
-        "both and the first update finds the role taken: remove the record from fleet:dns.records, deploy, then add "
-        "it back with the roles swapped (the name is unanswered in between); with fleet:dns.arc, python -m deploy "
-        "failover moves traffic without a deploy (every name's)",
+        "ResourceRecordSet.Failover): keep each set's role and change its target (the program names the sets "
+        "primary and secondary); with fleet:dns.arc, python -m deploy failover moves traffic without a deploy",
     ),
     _unique(
         "one-rule",

@@ -42,9 +42,12 @@ def test_weighted_70_30(fleet: Run) -> None:
 
 
 def test_failover_primary_and_secondary(fleet: Run) -> None:
+    # Named by role (issue 36): moving traffic changes a set's target, never its role.
     app = records(fleet, "app.example.com")
-    assert app["prod-us"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
-    assert app["prod-eu"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert app["primary"]["failoverRoutingPolicies"] == [{"type": "PRIMARY"}]
+    assert app["secondary"]["failoverRoutingPolicies"] == [{"type": "SECONDARY"}]
+    assert app["primary"]["aliases"][0]["name"] == fleet.exports["edges"]["prod-us"]["hostname"]
+    assert app["secondary"]["aliases"][0]["name"] == fleet.exports["edges"]["prod-eu"]["hostname"]
 
 
 def test_latency_one_per_cluster_with_its_region(fleet: Run) -> None:
@@ -58,8 +61,8 @@ def test_latency_one_per_cluster_with_its_region(fleet: Run) -> None:
 def test_geolocation_one_per_location_plus_default(fleet: Run) -> None:
     shop = records(fleet, "shop.example.com")
     assert {k: v["geolocationRoutingPolicies"] for k, v in shop.items()} == {
-        "prod-eu-continent-eu": [{"continent": "EU"}],
-        "prod-us-default": [{"country": "*"}],
+        "continent-eu": [{"continent": "EU"}],
+        "default": [{"country": "*"}],
     }
 
 
@@ -67,9 +70,10 @@ def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(fleet:
     edges = fleet.exports["edges"]
     all_records = [r for r in fleet.of_type("aws:route53/record:Record") if "setIdentifier" in r.inputs]
     assert len(all_records) == 8
+    hostnames = {edge["hostname"]: cluster for cluster, edge in edges.items()}
     for record in all_records:
         inputs = record.inputs
-        cluster = next(c for c in REGIONS if inputs["setIdentifier"].startswith(c))
+        cluster = hostnames[inputs["aliases"][0]["name"]]
         (alias,) = inputs["aliases"]
         assert alias == {
             "name": edges[cluster]["hostname"],
@@ -78,8 +82,7 @@ def test_every_record_aliases_its_edge_with_the_nlb_zone_and_health_check(fleet:
         }
         assert alias["zoneId"] not in ALB_ZONE_IDS
         assert inputs["healthCheckId"] == edges[cluster]["healthCheckId"]
-        # It had no effect on routing-policy changes (updates), and would only take a replaced record
-        # out of DNS first (tests/test_transition.py checks those changes).
+        # A replacement (another zone) is created first; an identifier change is an update (one batch).
         assert not record.delete_before_replace
 
 
@@ -413,11 +416,11 @@ def test_geolocation_country_and_continent_forms() -> None:
     record(raw, 3)["locations"] = {"country:NA": "prod-eu", "continent:NA": "prod-us", "DE": "prod-eu", "default": "prod-us"}
     spec = load_fleet(raw)
     assert spec.dns is not None
-    assert [t.set_identifier for t in spec.dns.records[3].targets()] == [
-        "prod-eu-country-de",
-        "prod-eu-country-na",
-        "prod-us-continent-na",
-        "prod-us-default",
+    assert [(t.set_identifier, t.cluster) for t in spec.dns.records[3].targets()] == [
+        ("continent-na", "prod-us"),
+        ("country-de", "prod-eu"),
+        ("country-na", "prod-eu"),
+        ("default", "prod-us"),
     ]
 
 

@@ -7,6 +7,7 @@ configs and check what going from one to the other does.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -241,16 +242,18 @@ def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(fle
     moved = transition(fleet, latency)
     assert [v.rule for v in moved.violations] == ["one-routing-type"]
     assert "remove the record" in moved.violations[0].fix
-    # The safe way: remove it in one run, add it back with the new policy in the next.
+    # The two-step path (remove in one run, add back in the next) leaves the name unanswered between the
+    # runs; issue 36 made --compare say so (this test once called the first step clean).
     removed = run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
-    assert transition(fleet, removed).violations == []
+    assert [(v.rule, v.step) for v in transition(fleet, removed).violations] == [("dns-gap", "delete api.example.com")]
     assert transition(removed, latency).violations == []
 
 
 def test_renaming_a_record_creates_the_new_name_before_the_old_goes(fleet: Run) -> None:
     renamed = run_stack("fleet", mutate=lambda c: c["fleet:dns"]["records"][0].update(name="edge-api.example.com"))
     moved = transition(fleet, renamed)
-    assert moved.violations == []
+    # The old name's clients lose it, which --compare says.
+    assert [(v.rule, v.step) for v in moved.violations] == [("dns-gap", "delete api.example.com")]
     kinds = [
         (s.kind, s.registration.inputs.get("name")) for s in moved.steps if s.registration.type == "aws:route53/record:Record"
     ]
@@ -266,18 +269,88 @@ def test_changing_weights_is_a_clean_update(fleet: Run) -> None:
     assert {c.action for c in moved.changes} == {"update"}
 
 
-def test_a_failover_swap_in_one_deploy_is_refused(fleet: Run) -> None:
-    # Route 53 holds one PRIMARY and one SECONDARY set per failover name (API reference,
-    # ResourceRecordSet.Failover); the sets are named by cluster, so each update flips one role and
-    # the first finds its new role taken. (This test once called the swap clean.)
+def test_a_failover_swap_in_one_deploy_is_clean(fleet: Run) -> None:
+    # Issue 36, defect 1: the sets were named by cluster, so each update flipped a role and Route 53
+    # refused the first (one PRIMARY and one SECONDARY per name: API reference, ResourceRecordSet.Failover).
+    # Named by role, a swap moves each set's target in place. (Two tests called the old swap clean, then refused.)
     swapped = run_stack(
         "fleet", mutate=lambda c: routing(c, "app.example.com", routing="failover", primary="prod-eu", secondary="prod-us")
     )
     moved = transition(fleet, swapped)
-    assert {c.action for c in moved.changes} == {"update"}
-    (violation,) = moved.violations
-    assert violation.rule == "one-failover-role"
-    assert "remove the record from fleet:dns.records, deploy, then add it back with the roles swapped" in violation.fix
+    assert moved.violations == []
+    changed = {c.name: c for c in moved.changes if c.type == "aws:route53/record:Record"}
+    assert set(changed) == {"traffic-app.example.com-primary", "traffic-app.example.com-secondary"}
+    assert {c.action for c in changed.values()} == {"update"}
+    assert all("setIdentifier" not in c.changed and "failoverRoutingPolicies[0].type" not in c.changed for c in changed.values())
+
+
+def test_moving_a_geolocation_location_to_another_cluster_is_clean(fleet: Run) -> None:
+    # Defect 2: the location's set was named by cluster, so the new set was created beside the old
+    # one, and Route 53 holds one set per location and name.
+    moved_eu = run_stack(
+        "fleet",
+        mutate=lambda c: routing(c, "shop.example.com", routing="geolocation", locations={"EU": "prod-us", "default": "prod-us"}),
+    )
+    moved = transition(fleet, moved_eu)
+    assert moved.violations == []
+    (change,) = [c for c in moved.changes if c.type == "aws:route53/record:Record"]
+    assert (change.name, change.action) == ("traffic-shop.example.com-continent-eu", "update")
+
+
+def named_by_cluster(run: Run) -> Run:
+    """``run``'s failover and geolocation sets as the program named them before issue 36: by cluster."""
+    edges = {edge["hostname"]: cluster for cluster, edge in run.exports["edges"].items()}
+    registrations = {}
+    for urn, r in run.registrations.items():
+        policies = r.inputs.get("failoverRoutingPolicies") or r.inputs.get("geolocationRoutingPolicies")
+        if r.type != "aws:route53/record:Record" or not policies:
+            registrations[urn] = r
+            continue
+        cluster = edges[r.inputs["aliases"][0]["name"]]
+        new_id = r.inputs["setIdentifier"]
+        old_id = cluster if "failoverRoutingPolicies" in r.inputs else f"{cluster}-{new_id}"
+        name = r.name.removesuffix(new_id) + old_id
+        legacy = dataclasses.replace(
+            r,
+            urn=urn.removesuffix(r.name) + name,
+            name=name,
+            inputs={**r.inputs, "setIdentifier": old_id},
+            delete_before_replace=False,
+            aliases=[],
+        )
+        registrations[legacy.urn] = legacy
+    return dataclasses.replace(run, registrations=registrations)
+
+
+def test_sets_named_by_cluster_become_their_roles_and_locations_in_place(fleet: Run) -> None:
+    # The move from sets named by cluster is an update per set: the provider sends a new set identifier
+    # as one transactional batch, DELETE of the old set and CREATE of the new (terraform-provider-aws
+    # route53 record.go, resourceRecordUpdate), so no role or location is held twice, or not at all.
+    moved = transition(named_by_cluster(fleet), fleet)
+    assert moved.violations == []
+    records = {c.name: c for c in moved.changes if c.type == "aws:route53/record:Record"}
+    assert set(records) == {
+        f"traffic-{name}"
+        for name in (
+            "app.example.com-primary",
+            "app.example.com-secondary",
+            "shop.example.com-continent-eu",
+            "shop.example.com-default",
+        )
+    }
+    assert {(c.action, c.changed) for c in records.values()} == {("update", ("setIdentifier",))}
+
+
+def test_a_name_that_goes_is_a_gap_compare_names(fleet: Run) -> None:
+    # Defect 3: "remove the record, deploy, add it back" deletes a live name; resolvers then cache
+    # NXDOMAIN for up to the zone's negative TTL.
+    def without_www(config: dict[str, Any]) -> None:
+        config["fleet:dns"]["records"] = [r for r in config["fleet:dns"]["records"] if r["name"] != "www.example.com"]
+
+    (gap,) = transition(fleet, run_stack("fleet", mutate=without_www)).violations
+    assert (gap.rule, gap.step) == ("dns-gap", "delete www.example.com")
+    assert "clients get NXDOMAIN" in gap.message
+    assert "--accept dns-gap:www.example.com" in gap.fix
 
 
 def gateways(count: int, keep: int | None = None) -> Callable[[dict[str, Any]], None]:
@@ -399,7 +472,10 @@ def test_the_tear_down_runbook_is_clean_step_by_step(fleet: Run) -> None:
     runs = [fleet, *(run_stack("fleet", mutate=step) for step in retire_steps())]
     for number, (before, after) in enumerate(itertools.pairwise(runs), start=1):
         moved = transition(before, after)
-        assert moved.violations == [], (number, [v.message for v in moved.violations])
+        # Step 2 retires app.example.com (failover needs two clusters): its clients lose the name, which
+        # --compare says (issue 36: "retiring a failover member" deletes a live name) until accepted.
+        expected = [("dns-gap", "delete app.example.com")] if number == 2 else []
+        assert [(v.rule, v.step) for v in moved.violations] == expected, (number, [v.message for v in moved.violations])
     first = transition(runs[0], runs[1]).by_action()
     assert first["delete"] == [], "step 1 only lifts protection"
     assert first["replace"] == []
@@ -427,7 +503,8 @@ def test_each_runbook_step_is_previewed_by_compare(tmp_path: Path, capsys: pytes
     files = step_files(tmp_path, "fleet", retire_steps())[1:]
     assert plan_main.main(["fleet", "--compare", str(files[0])]) == 0
     for before, after in itertools.pairwise(files):
-        assert plan_main.main(["fleet", "--compare", str(before), "--to", str(after)]) == 0
+        accept = ["--accept", "dns-gap:app.example.com"]  # the runbook's step 2 says why
+        assert plan_main.main(["fleet", "--compare", str(before), "--to", str(after), *accept]) == 0
     out = capsys.readouterr().out
     assert out.count("No step breaks an AWS or Pulumi rule.") == 3
 

@@ -50,11 +50,21 @@ class HealthCheckSpec(Model):
 
 @dataclass(frozen=True)
 class RecordTarget:
-    """One record set of a DNS name: its stable set identifier, cluster and (geolocation) location."""
+    """One record set of a DNS name: its stable set identifier, cluster and (geolocation) location.
+
+    The identifier names what the set is for, never whom it sends traffic to, wherever Route 53 allows
+    one set per role: a failover name's sets are ``primary`` and ``secondary`` (one PRIMARY and one
+    SECONDARY, API reference ``ResourceRecordSet.Failover``), a geolocation name's are its locations
+    (one set per location and name). Moving traffic is then an in-place UPSERT of a set's target,
+    never two sets briefly holding one role. Weighted and latency sets are one per cluster.
+    """
 
     set_identifier: str
     cluster: str
     location: geo.Location | None = None
+    legacy_identifier: str | None = None
+    """The identifier this set had while failover and geolocation sets were named by cluster: state
+    under it is this set (an alias), replaced delete-first, as Route 53 allows the role once."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,10 @@ class WeightedRecord(_Record):
         return {"weight": self.weights[target.cluster]}
 
 
+PRIMARY, SECONDARY = "primary", "secondary"
+"""A failover name's two set identifiers: its roles."""
+
+
 class FailoverRecord(_Record):
     FIELDS: ClassVar[tuple[str, ...]] = ("primary", "secondary")
     routing: Literal["failover"]
@@ -156,13 +170,16 @@ class FailoverRecord(_Record):
         return self
 
     def targets(self) -> list[RecordTarget]:
-        return [RecordTarget(self.primary, self.primary), RecordTarget(self.secondary, self.secondary)]
+        return [
+            RecordTarget(PRIMARY, self.primary, legacy_identifier=self.primary),
+            RecordTarget(SECONDARY, self.secondary, legacy_identifier=self.secondary),
+        ]
 
     def policy_clusters(self) -> list[tuple[str, str]]:
         return [("primary", self.primary), ("secondary", self.secondary)]
 
     def role(self, target: RecordTarget) -> str:
-        return "PRIMARY" if target.cluster == self.primary else "SECONDARY"
+        return target.set_identifier.upper()
 
     def route53_policy(self, target: RecordTarget, region: str) -> Route53Policy:
         return Route53Policy("failover_routing_policies", {"type": self.role(target)})
@@ -223,7 +240,10 @@ class GeolocationRecord(_Record):
     def targets(self) -> list[RecordTarget]:
         located = [(geo.parse_location(code), cluster) for code, cluster in self.locations.items()]
         return sorted(
-            (RecordTarget(f"{cluster}-{location.slug}", cluster, location) for location, cluster in located),
+            (
+                RecordTarget(location.slug, cluster, location, legacy_identifier=f"{cluster}-{location.slug}")
+                for location, cluster in located
+            ),
             key=lambda target: target.set_identifier,
         )
 

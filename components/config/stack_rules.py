@@ -228,8 +228,7 @@ def _failover_drain_problem(where: str, record: FailoverRecord, out: set[str], f
             f"{where}: drains {cluster}, {record.name}'s failover primary, but a failover group is exactly one PRIMARY "
             f"and one SECONDARY set, so {undrain}; to move its traffic to {record.secondary}, fail over (with "
             f"fleet:dns.arc: python -m deploy failover --stack <stack> --to {record.secondary}, which moves every name), "
-            "or swap primary and secondary, which takes two deploys with the name unanswered between them while the "
-            "record sets are named by cluster (--compare says how)"
+            "or swap primary and secondary: one deploy, each set (named by its role) moving its target in place"
         )
     return (
         f"{where}: drains {cluster}, {record.name}'s failover secondary, which takes its traffic only while "

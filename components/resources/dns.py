@@ -76,6 +76,16 @@ def describe_target(record: RecordSpec, target: RecordTarget, region: str) -> di
     return {"setIdentifier": target.set_identifier, "cluster": target.cluster, "region": region, **record.describe(target)}
 
 
+def _record_options(parent: pulumi.Resource, name: str, record: str, target: RecordTarget) -> pulumi.ResourceOptions:
+    """A set named by its role or location (RecordTarget) is the set that was named by its cluster (an
+    alias): its new identifier is an update, which the aws provider sends as one transactional change
+    batch, DELETE of the old set and CREATE of the new (terraform-provider-aws route53 record.go,
+    resourceRecordUpdate), so Route 53 never holds the role or location twice, nor not at all."""
+    if target.legacy_identifier is None or target.legacy_identifier == target.set_identifier:
+        return pulumi.ResourceOptions(parent=parent)
+    return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(name=f"{name}-{record}-{target.legacy_identifier}")])
+
+
 class GlobalTraffic(pulumi.ComponentResource):
     health_check_ids: dict[str, pulumi.Output[str]]
 
@@ -149,9 +159,6 @@ class GlobalTraffic(pulumi.ComponentResource):
                         health_check_id=record_checks[target.cluster],
                         **_routing_policy(record, target, edge.region),
                     ),
-                    # No delete-before-replace: a routing-policy change is an update, which no replace
-                    # ordering can make valid (plan --compare refuses it with its two-step path), and
-                    # a real replace (another zone) is better created first.
-                    pulumi.ResourceOptions(parent=self),
+                    _record_options(self, name, record.name, target),
                 )
         self.register_outputs({"healthCheckIds": self.health_check_ids})
