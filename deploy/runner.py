@@ -7,7 +7,6 @@ exit code a pipeline can branch on; the engine's own progress goes to stderr.
 
 from __future__ import annotations
 
-import enum
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,23 +15,12 @@ from typing import Any, Literal, Protocol, TextIO
 
 from pulumi import automation as auto
 
+from deploy.exit_codes import ExitCode as ExitCode  # re-exported: every command reads its codes here
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POLICY_PACK = ROOT / "policy"
 
 Operation = Literal["preview", "up"]
-
-
-class ExitCode(enum.IntEnum):
-    """What a pipeline can branch on; 2 is left to argparse's usage errors."""
-
-    OK = 0
-    FAILED = 1
-    LOCKED = 3
-    STACK_NOT_FOUND = 4
-    CHANGES_PENDING = 5
-    NO_CLI = 6
-    AWAITING_APPROVAL = 8
-    """An upgrade campaign finished a wave and waits for approval to start the next."""
 
 
 # What the summary's "result" says for an exit code; every other code is a failure.
@@ -97,6 +85,8 @@ class DeploySummary:
     changes: dict[str, int] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
+    after: list[str] = field(default_factory=list)
+    """What ran after a successful up (the new ARC routing controls On, fleet:dns.arcRuntime written)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -109,6 +99,7 @@ class DeploySummary:
             "changed": sum(count for op, count in self.changes.items() if op != "same"),
             # Names only: values may be secrets, and a CI log is not the place for them.
             "outputs": self.outputs,
+            "after": self.after,
             "error": self.error,
         }
 
@@ -153,6 +144,7 @@ def deploy(
         stream.write(line if line.endswith("\n") else line + "\n")
 
     packs = [str(path) for path in request.policy_packs]
+    arc_output: Mapping[str, Any] | None = None
     try:
         stack = open_stack(request.stack, ROOT, env)
         if request.refresh:
@@ -162,6 +154,7 @@ def deploy(
             result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message)
             summary.changes = _counts(result.summary.resource_changes)
             summary.outputs = sorted(result.outputs)
+            arc_output = result.outputs["arc"].value if "arc" in result.outputs else None
         else:
             acting = ActingRoleUpdates()
             preview = stack.preview(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting)
@@ -187,6 +180,16 @@ def deploy(
         return _failed(
             summary, ExitCode.FAILED, f"{request.operation} of {request.stack} failed: {type(error).__name__}: {error}"
         )
+    if arc_output:
+        try:
+            summary.after = _settle_arc(stack, request.stack, arc_output)
+        except Exception as error:  # ARC or the config write: the up itself went through
+            return _failed(
+                summary,
+                ExitCode.FAILED,
+                f"up of {request.stack} succeeded, then {type(error).__name__}: {error}; set the controls with "
+                f"`python -m deploy failover --stack {request.stack} --normal` once fleet:dns.arcRuntime is in the stack file",
+            )
     if request.expect_no_changes and any(op != "same" and count for op, count in summary.changes.items()):
         summary.exit_code = ExitCode.CHANGES_PENDING
         summary.error = f"{request.stack} has changes pending: the stack differs from its program (drift or an unapplied change)."
@@ -225,6 +228,19 @@ class ActingRoleUpdates:
         if not changes["update"]:
             del changes["update"]
         return changes
+
+
+def _settle_arc(stack: Any, name: str, arc_output: Mapping[str, Any]) -> list[str]:
+    """The ARC routing controls the up created, On, and fleet:dns.arcRuntime as it now is
+    (``stack``: the Automation API stack, which writes config)."""
+    from deploy import failover  # only for stacks with fleet:dns.arc
+
+    stack_file = ROOT / f"Pulumi.{name.rsplit('/', 1)[-1]}.yaml"
+    try:
+        before = failover.runtime_of(stack_file)
+    except Exception:  # none yet (the first deploy with arc), or one this deploy replaces
+        before = None
+    return failover.settle_after_up(stack, before, arc_output)
 
 
 def _failed(summary: DeploySummary, code: ExitCode, message: str) -> DeploySummary:

@@ -384,10 +384,6 @@ def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSu
 # ---------------------------------------------------------------- command line
 
 
-def _outputs(stack: str) -> dict[str, Any]:
-    return {key: value.value for key, value in auto.select_stack(stack_name=stack, work_dir=str(ROOT)).outputs().items()}
-
-
 def _select(stack: str) -> ConfigurableStack:
     stack_object: ConfigurableStack = auto.select_stack(stack_name=stack, work_dir=str(ROOT))
     return stack_object
@@ -427,9 +423,19 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     back.add_argument(
         "--force", action="store_true", help="roll back despite EKS's ERROR readiness insights (EKS skips all its insight checks)"
     )
-    switch = commands.add_parser("failover", help="ARC (fleet:dns.arc): only --to's routing control On, the others Off")
+    switch = commands.add_parser(
+        "failover", help="ARC (fleet:dns.arc): set the routing controls, with AWS credentials and the stack file alone"
+    )
     switch.add_argument("--stack", required=True)
-    switch.add_argument("--to", required=True, dest="target", metavar="CLUSTER")
+    wanted = switch.add_mutually_exclusive_group(required=True)
+    wanted.add_argument("--to", dest="target", metavar="CLUSTER", help="CLUSTER On, every other control Off")
+    wanted.add_argument("--off", metavar="CLUSTER", help="CLUSTER Off, every other control On (evacuate one region)")
+    wanted.add_argument("--normal", action="store_true", help="every control On: every healthy region serves")
+    switch.add_argument(
+        "--override-safety-rules",
+        action="store_true",
+        help="break glass: override the control panel's safety rules (at least minServingRegions On) for this change",
+    )
     for command in (upgrade, back):
         command.add_argument("--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})")
     args = parser.parse_args(argv)
@@ -438,7 +444,8 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
     if args.command == "failover":
         from deploy import failover
 
-        return failover.main(args.stack, args.target, _outputs)
+        stack_file = ROOT / f"Pulumi.{args.stack.rsplit('/', 1)[-1]}.yaml"
+        return failover.main(stack_file, args.target, args.off, args.override_safety_rules)
     try:
         clock.today()
         spec, run = evaluate(args.stack)

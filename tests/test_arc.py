@@ -3,15 +3,21 @@ against botocore Stubber answers shaped like route53-recovery-cluster's, endpoin
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
-from deploy.failover import failover
+from components.config.dns import ArcRuntimeSpec
+from components.config.errors import ConfigError
+from deploy import failover
 from deploy.runner import ExitCode
+from offline import stacks
 from offline.harness import Run, run_stack
 from offline.transition import transition
 
@@ -24,6 +30,7 @@ ENDPOINTS = [
     {"endpoint": "https://bbbb.route53-recovery-cluster.us-west-2.amazonaws.com/v1", "region": "us-west-2"},
 ]
 ARC = {"routingControls": CONTROLS, "clusterEndpoints": ENDPOINTS}
+RULE = "arn:aws:route53-recovery-control::111122223333:controlpanel/abc/safetyrule/atleast"
 TO_EU = [
     {"RoutingControlArn": CONTROLS["prod-eu"], "RoutingControlState": "On"},
     {"RoutingControlArn": CONTROLS["prod-us"], "RoutingControlState": "Off"},
@@ -74,6 +81,15 @@ def stubbed(region: str) -> tuple[Any, Stubber]:
     return client, Stubber(client)
 
 
+def runtime() -> ArcRuntimeSpec:
+    return failover.runtime_from_output({**ARC, "safetyRules": [RULE]})
+
+
+def change(states: dict[str, str], **options: Any) -> failover.Switch:
+    ticks = iter(range(0, 10_000, 5))
+    return failover.Switch(runtime(), states, sleep=lambda _: None, clock=lambda: float(next(ticks)), **options)
+
+
 def test_failover_flips_every_control_in_one_batch_and_tries_the_next_endpoint() -> None:
     east, east_stub = stubbed("us-east-1")
     west, west_stub = stubbed("us-west-2")
@@ -81,39 +97,144 @@ def test_failover_flips_every_control_in_one_batch_and_tries_the_next_endpoint()
     west_stub.add_response("update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": TO_EU})
     clients = {"us-east-1": east, "us-west-2": west}
     with east_stub, west_stub:
-        result = failover(ARC, "prod-eu", lambda endpoint, region: clients[region])
+        result = failover.switch(change(failover.wanted_states(CONTROLS, to="prod-eu")), "prod-eu", lambda e, r: clients[r])
     assert result.exit_code == ExitCode.OK
     assert result.states == {"prod-eu": "On", "prod-us": "Off"}
     assert result.tried == ["us-east-1: EndpointTemporarilyUnavailableException", "us-west-2: updated"]
 
 
-def test_an_unreachable_endpoint_is_skipped_and_a_safety_rule_refusal_stops() -> None:
-    class Unreachable:
-        def update_routing_control_states(self, **kwargs: Any) -> None:
-            raise EndpointConnectionError(endpoint_url=ENDPOINTS[0]["endpoint"])
+class Unreachable:
+    def update_routing_control_states(self, **kwargs: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=ENDPOINTS[0]["endpoint"])
 
+
+def test_a_conflict_is_retried_and_a_validation_refusal_stops_with_the_override() -> None:
+    # Issue 36, defect 5: ConflictException was final; ARC says to retry it.
+    west, west_stub = stubbed("us-west-2")
+    west_stub.add_client_error("update_routing_control_states", "ConflictException", "try again", 409)
+    west_stub.add_response("update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": TO_EU})
+    with west_stub:
+        result = failover.switch(
+            change(failover.wanted_states(CONTROLS, to="prod-eu")),
+            "prod-eu",
+            lambda e, r: Unreachable() if r == "us-east-1" else west,
+        )
+    assert result.exit_code == ExitCode.OK, result.as_json()
+    assert result.tried == [
+        "us-east-1: EndpointConnectionError",
+        "us-west-2: ConflictException",
+        "us-east-1: EndpointConnectionError",
+        "us-west-2: updated",
+    ]
     west, west_stub = stubbed("us-west-2")
     west_stub.add_client_error(
-        "update_routing_control_states", "ConflictException", "Safety rule at-least-1-on would be violated", 409
+        "update_routing_control_states", "ValidationException", "rule at-least-1-on would be violated", 400
     )
     with west_stub:
-        result = failover(ARC, "prod-eu", lambda endpoint, region: Unreachable() if region == "us-east-1" else west)
-    assert result.exit_code == ExitCode.FAILED
-    assert result.tried[0].startswith("us-east-1: unreachable")
-    assert result.tried[1] == "us-west-2: refused (ConflictException)"
-    assert result.error is not None
-    assert "Safety rule" in result.error
+        refused = failover.switch(
+            change({"prod-eu": "Off", "prod-us": "Off"}), "none", lambda e, r: Unreachable() if r == "us-east-1" else west
+        )
+    assert refused.exit_code == ExitCode.FAILED
+    assert refused.error is not None
+    assert "--override-safety-rules" in refused.error
 
 
-def test_every_endpoint_down_or_an_unknown_cluster_fails_with_the_reason() -> None:
+def test_the_override_names_the_panels_safety_rules() -> None:
+    east, east_stub = stubbed("us-east-1")
+    east_stub.add_response(
+        "update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": TO_EU, "SafetyRulesToOverride": [RULE]}
+    )
+    with east_stub:
+        result = failover.switch(
+            change(failover.wanted_states(CONTROLS, to="prod-eu"), override_safety_rules=True), "prod-eu", lambda e, r: east
+        )
+    assert result.exit_code == ExitCode.OK
+
+
+def test_every_endpoint_down_until_the_deadline_fails_with_the_reason() -> None:
     east, east_stub = stubbed("us-east-1")
     west, west_stub = stubbed("us-west-2")
-    east_stub.add_client_error("update_routing_control_states", "InternalServerException", http_status_code=500)
-    west_stub.add_client_error("update_routing_control_states", "ThrottlingException", http_status_code=429)
+    for _ in range(13):
+        east_stub.add_client_error("update_routing_control_states", "InternalServerException", http_status_code=500)
+        west_stub.add_client_error("update_routing_control_states", "ThrottlingException", http_status_code=429)
     clients = {"us-east-1": east, "us-west-2": west}
+    slept: list[float] = []
+    ticks = iter(range(0, 10_000, 10))
+    down = failover.Switch(runtime(), failover.wanted_states(CONTROLS), sleep=slept.append, clock=lambda: float(next(ticks)))
     with east_stub, west_stub:
-        down = failover(ARC, "prod-us", lambda endpoint, region: clients[region])
-    assert down.exit_code == ExitCode.FAILED
-    assert down.error == "no ARC cluster endpoint answered; try again, or from another network"
-    unknown = failover(ARC, "staging-us", lambda endpoint, region: clients[region])
-    assert unknown.error == "staging-us has no routing control (serving clusters: prod-eu, prod-us)"
+        result = failover.switch(down, "normal", lambda e, r: clients[r])
+    assert result.exit_code == ExitCode.FAILED
+    assert result.error is not None
+    assert result.error.startswith("no ARC cluster endpoint took the change within 120 s")
+    assert slept == [1, 2, 4, 8, 10, 10, 10, 10, 10, 10, 10]
+
+
+def arc_stack_file(tmp_path: Path, runtime_config: dict[str, Any] | None) -> Path:
+    document = yaml.safe_load(stacks.stack_path("prod").read_text())
+    document["config"]["fleet:dns"]["arc"] = True
+    if runtime_config is not None:
+        document["config"]["fleet:dns"]["arcRuntime"] = runtime_config
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+    return stack_file
+
+
+def test_failover_works_from_the_stack_file_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Defect 5: the command read the stack's outputs, which needs the Pulumi backend and secrets provider.
+    written = {
+        "clusterEndpoints": {e["region"]: e["endpoint"] for e in ENDPOINTS},
+        "routingControls": CONTROLS,
+        "safetyRules": [RULE],
+    }
+    stack_file = arc_stack_file(tmp_path, written)
+    east, east_stub = stubbed("us-east-1")
+    normal = [{"RoutingControlArn": CONTROLS[c], "RoutingControlState": "On"} for c in sorted(CONTROLS)]
+    east_stub.add_response("update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": normal})
+    with east_stub:
+        assert failover.main(stack_file, None, None, False, lambda e, r: east) == 0
+    assert json.loads(capsys.readouterr().out)["states"] == {"prod-eu": "On", "prod-us": "On"}
+    assert failover.main(stack_file, "staging-us", None, False, lambda e, r: east) == 1
+    assert "staging-us has no routing control (serving clusters: prod-eu, prod-us)" in capsys.readouterr().out
+    assert failover.main(arc_stack_file(tmp_path, None), "prod-eu", None, False, lambda e, r: east) == 1
+    assert "`python -m deploy --stack <stack> --up` writes it" in capsys.readouterr().out
+
+
+class FakeConfig:
+    def __init__(self) -> None:
+        self.config: list[tuple[str, str]] = []
+
+    def set_config(self, key: str, value: Any, *, path: bool = False) -> None:
+        self.config.append((key, value.value))
+
+    def remove_config(self, key: str, *, path: bool = False) -> None:
+        self.config.append((key, "(removed)"))
+
+
+def test_a_deploy_turns_the_controls_it_created_on_and_writes_them_down() -> None:
+    # Defect 4: controls are created Off, so every record was unhealthy and Route 53 failed open.
+    east, east_stub = stubbed("us-east-1")
+    only_new = [{"RoutingControlArn": CONTROLS["prod-us"], "RoutingControlState": "On"}]
+    east_stub.add_response("update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": only_new})
+    before = ArcRuntimeSpec(
+        cluster_endpoints={"us-east-1": ENDPOINTS[0]["endpoint"]}, routing_controls={"prod-eu": CONTROLS["prod-eu"]}
+    )
+    written = FakeConfig()
+    with east_stub:
+        done = failover.settle_after_up(written, before, {**ARC, "safetyRules": [RULE]}, lambda e, r: east)
+    # prod-eu's control was there before: an operator's failover state is left alone.
+    assert done == ["routing controls On: prod-us", "fleet:dns.arcRuntime written (commit the stack file)"]
+    assert written.config[0] == ("fleet:dns.arcRuntime", "(removed)")
+    back: dict[str, Any] = {"clusterEndpoints": {}, "routingControls": {}, "safetyRules": []}
+    for key, value in written.config[1:]:
+        section, _, rest = key.removeprefix("fleet:dns.arcRuntime.").partition("[")
+        if section == "safetyRules":
+            back[section].append(value)
+        else:
+            back[section][rest.strip('"]')] = value
+    assert ArcRuntimeSpec.model_validate(back) == runtime()
+
+
+def test_min_serving_regions_that_forbids_every_failover_is_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(arc=True, minServingRegions=2))
+    assert "ARC's safety rule keeps at least that many routing controls On, so it refuses every failover" in str(raised.value)

@@ -120,6 +120,7 @@ def test_preview_refreshes_first_and_applies_the_policy_pack(capsys: pytest.Capt
         "changes": {"create": 2, "same": 180},
         "changed": 2,
         "outputs": [],
+        "after": [],
         "error": None,
     }
     # Engine progress goes to stderr so stdout stays one JSON document.
@@ -286,3 +287,52 @@ def test_a_preview_as_the_preview_role_is_not_drift_with_fleet_account(capsys: p
     code, document, _ = run(["--stack", "prod", "--expect-no-changes"], stack, capsys)
     assert code == ExitCode.CHANGES_PENDING
     assert document["changes"] == {"same": 180, "update": 2}
+
+
+class ArcStack(FakeStack):
+    """An up whose stack has fleet:dns.arc: its outputs carry the arc section; it writes config."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: list[tuple[str, str]] = []
+
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        result = super().up(**kwargs)
+        arc = {"routingControls": {"prod-us": "arn:x"}, "clusterEndpoints": [], "safetyRules": []}
+        return auto.UpResult("", "", result.summary, {**result.outputs, "arc": auto.OutputValue(arc, False)})
+
+    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
+        self.config.append((key, value.value))
+
+    def remove_config(self, key: str, *, path: bool = False) -> None:
+        self.config.append((key, "(removed)"))
+
+
+def test_an_up_with_arc_settles_its_routing_controls(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 36, defect 4: the controls stayed Off after the deploy that created them.
+    from deploy import failover
+
+    settled: list[Any] = []
+
+    def settle(stack: Any, before: Any, arc_output: Any, *args: Any) -> list[str]:
+        settled.append((stack, before, arc_output))
+        return ["routing controls On: prod-us"]
+
+    monkeypatch.setattr(failover, "settle_after_up", settle)
+    stack = ArcStack()
+    code, document, _ = run(["--stack", "prod", "--up"], stack, capsys)
+    assert code == ExitCode.OK
+    assert document["after"] == ["routing controls On: prod-us"]
+    ((written_to, before, arc_output),) = settled
+    assert written_to is stack
+    assert before is None  # the shipped prod file has no fleet:dns.arcRuntime
+    assert arc_output["routingControls"] == {"prod-us": "arn:x"}
+
+    def refused(*args: Any) -> list[str]:
+        raise failover.FailoverError("the new routing controls of prod-us are Off: no endpoint")
+
+    monkeypatch.setattr(failover, "settle_after_up", refused)
+    code, document, _ = run(["--stack", "prod", "--up"], ArcStack(), capsys)
+    assert code == ExitCode.FAILED
+    assert document["error"].startswith("up of prod succeeded, then FailoverError: the new routing controls of prod-us are Off")
+    assert "python -m deploy failover --stack prod --normal" in document["error"]

@@ -13,11 +13,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal, Protocol, get_args
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
 from ..aws import geo
 from .access import AccountSpec
-from .types import DnsLabel, DomainName, IamPrincipalArn, Model
+from .types import DnsLabel, DomainName, IamPrincipalArn, Model, Region
+
+ARC_ARN = r"^arn:aws[a-z-]*:route53-recovery-control::[0-9]{12}:controlpanel/[^/\s]+/(routingcontrol|safetyrule)/[^/\s]+$"
+ArcArn = Annotated[str, StringConstraints(pattern=ARC_ARN)]
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/]+(/\S*)?$")]
+
+
+class ArcRuntimeSpec(Model):
+    """What python -m deploy failover needs with AWS credentials alone, written here by the deploy that
+    creates the controls (python -m deploy --up): the ARC cluster's data-plane endpoints, the routing
+    controls and the safety rules. Reading them from the stack's outputs would need the Pulumi backend
+    and secrets provider, which an incident may have taken; the ARC config API is in us-west-2 only."""
+
+    cluster_endpoints: dict[Region, HttpsUrl]
+    """Per Region, the ARC cluster's endpoint (ClusterEndpoints): any one may be down."""
+    routing_controls: dict[DnsLabel, ArcArn]
+    """Per serving cluster, its routing control."""
+    safety_rules: list[ArcArn] = Field(default_factory=list)
+    """The control panel's safety rules, which --override-safety-rules names."""
 
 
 class HealthCheckSpec(Model):
@@ -327,6 +345,8 @@ class DnsSpec(Model):
     when some record declares demand, else 0."""
     account: DnsAccountSpec | None = None
     """The account holding the zone (a DNS account): records and health checks are made there by assuming its role."""
+    arc_runtime: ArcRuntimeSpec | None = None
+    """Written by python -m deploy --up when fleet:dns.arc is on: what deploy failover reads (never edit it)."""
 
     @model_validator(mode="after")
     def _arc_stays_with_its_controls(self) -> DnsSpec:

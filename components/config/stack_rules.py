@@ -191,6 +191,13 @@ def dns_problems(spec: FleetSpec) -> list[str]:
             elif not clusters[name].edge.enabled:
                 problems.append(f"{where}: cluster {name!r} has edge.enabled false, so it has no load balancer to route to")
     problems += drain_problems(spec)
+    served = spec.served_clusters()
+    if spec.dns.arc and spec.dns.min_serving_regions >= len(served):
+        problems.append(
+            f"fleet:dns.minServingRegions: {spec.dns.min_serving_regions} with fleet:dns.arc and {len(served)} serving "
+            f"cluster(s): ARC's safety rule keeps at least that many routing controls On, so it refuses every failover "
+            f"(turning any control Off); set it to at most {max(len(served) - 1, 0)}, or serve from more clusters"
+        )
     edge_names = {f"{c.name}.{spec.dns.edge_subdomain}.{zone}": c.name for c in spec.clusters}
     for i, record in enumerate(spec.dns.records):
         if record.name in edge_names:

@@ -138,6 +138,7 @@ class Fleet:
             "clusterEndpoints": self.recovery.cluster.cluster_endpoints,
             "controlPanelArn": self.recovery.panel_arn,
             "routingControls": self.recovery.routing_controls,
+            "safetyRules": self.recovery.safety_rule_arns,
         }
 
     def edge_summary(self) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 a safety rule that keeps at least fleet:dns.minServingRegions of them on (components/aws/arc.py).
 
 ARC creates routing controls Off. While every control is Off every record is unhealthy, and
-Route 53 fails open (answers as if all were healthy), so turning ARC on changes no answer until
-the first ``python -m deploy failover`` turns controls On; from then on a cluster whose control is
-Off is out of DNS, whatever its edge's health.
+Route 53 fails open (answers as if all were healthy, so it fails over nothing), which is why the
+deploy that creates controls turns them On right after (``python -m deploy --up``:
+deploy/failover.py settle_after_up) and writes them into the stack file for ``deploy failover``.
+From then on a cluster whose control is Off is out of DNS, whatever its edge's health.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class RecoveryControls(pulumi.ComponentResource):
             )
             for cluster in sorted(args.clusters)
         }
-        aws.route53recoverycontrol.SafetyRule(
+        rule = aws.route53recoverycontrol.SafetyRule(
             f"{name}-at-least-{args.min_on}-on",
             aws.route53recoverycontrol.SafetyRuleArgs(
                 control_panel_arn=panel.arn,
@@ -67,5 +68,6 @@ class RecoveryControls(pulumi.ComponentResource):
             child,
         )
         self.panel_arn = panel.arn
+        self.safety_rule_arns = [rule.arn]
         self.routing_controls = {cluster: control.arn for cluster, control in controls.items()}
         self.register_outputs({"clusterArn": self.cluster.arn, "routingControls": self.routing_controls})
