@@ -32,10 +32,25 @@ def _load(path: Path) -> Any:
     return json.loads(gzip.decompress(path.read_bytes()))
 
 
+def _default_card_enis(network: dict[str, Any]) -> int:
+    """Network interfaces on the default network card: what the EKS AMI's max-pods formula counts."""
+    index = network.get("DefaultNetworkCardIndex", 0)
+    cards = [c for c in network.get("NetworkCards", []) if c.get("NetworkCardIndex") == index]
+    return int(cards[0]["MaximumNetworkInterfaces"] if cards else network.get("MaximumNetworkInterfaces", 0))
+
+
 def instance_types() -> dict[str, list[int]]:
-    """Instance type -> [default vCPUs, memory MiB]."""
+    """Instance type -> [default vCPUs, memory MiB, ENIs on the default card, IPv4 addresses per ENI]."""
     types = _load(_resources() / "instance_types.json.gz")
-    return {name: [info["VCpuInfo"]["DefaultVCpus"], info["MemoryInfo"]["SizeInMiB"]] for name, info in sorted(types.items())}
+    return {
+        name: [
+            info["VCpuInfo"]["DefaultVCpus"],
+            info["MemoryInfo"]["SizeInMiB"],
+            _default_card_enis(info.get("NetworkInfo", {})),
+            int(info.get("NetworkInfo", {}).get("Ipv4AddressesPerInterface", 0)),
+        ]
+        for name, info in sorted(types.items())
+    }
 
 
 def offerings() -> dict[str, dict[str, list[str]]]:

@@ -318,12 +318,20 @@ def what_if_text(found: dict[str, Any]) -> str:
             lines.append(f"Not every client gets an answer: {', '.join(short_answers)}.")
         return "\n".join(lines)
     for cluster, entry in verdict["clusters"].items():
-        cap = entry["capacity"]
+        cap, now = entry["capacity"], entry["now"]
         have = "unknown" if cap is None else f"{cap['vcpu']:g} vCPU, {cap['memoryGib']:g} GiB"
-        short = entry.get("shortBy")
+        running = "unknown" if now is None else f"{now['vcpu']:g} vCPU, {now['memoryGib']:g} GiB"
+        short, short_now = entry.get("shortBy"), entry.get("shortNowBy")
+        quota = f" (within the vCPU quota: {entry['quotaShare']:.0%} of maxSize)" if "quotaShare" in entry else ""
         lines.append(
-            f"  {cluster}: load {entry['load']['vcpu']:g} vCPU, {entry['load']['memoryGib']:g} GiB; at maxSize {have}"
-            + (f"; SHORT by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
+            f"  {cluster}: load {entry['load']['vcpu']:g} vCPU, {entry['load']['memoryGib']:g} GiB; on-demand, "
+            f"untainted nodes allocate {running} now, {have} at maxSize{quota}"
+            + (f"; DOES NOT CARRY: short by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
+            + (
+                f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU (minutes: nodes launch and join)"
+                if short_now
+                else ""
+            )
         )
     if short_answers:
         lines.append(

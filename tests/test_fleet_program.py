@@ -360,9 +360,9 @@ def test_configured_taints_labels_sizes_and_capacity(fleet: Run) -> None:
     assert arm["taints"] == []
     general = node_groups(fleet, "prod-eu")["general"]
     assert general["capacityType"] == "ON_DEMAND"
-    # Per zone (on-demand, non-GPU): each of the three zones' groups gets a third of 3/12/3.
+    # Per zone (on-demand, non-GPU): each of the three zones' groups gets a third of 3/21/3.
     assert general["zones"] == 3
-    assert general["scalingConfig"] == {"minSize": 1, "maxSize": 4, "desiredSize": 1}
+    assert general["scalingConfig"] == {"minSize": 1, "maxSize": 7, "desiredSize": 1}
     assert node_groups(fleet, "prod-us")["gpu"]["zones"] == 1
     assert node_groups(fleet, "prod-us")["arm"]["zones"] == 1
 
@@ -506,7 +506,7 @@ def changed_resources(before: Run, after: Run) -> set[str]:
     ("change", "expected"),
     [
         (
-            lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(maxSize=20),
+            lambda c: c["fleet:clusters"][2]["nodeGroups"][0].update(maxSize=30),
             {"prod-eu-general-euw1-az1", "prod-eu-general-euw1-az2", "prod-eu-general-euw1-az3"},
         ),
         (lambda c: c["fleet:clusters"][1]["nodeGroups"][1].update(labels={"workload": "batch"}), {"prod-us-arm"}),

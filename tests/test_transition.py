@@ -583,14 +583,14 @@ def scaled(minimum: int, maximum: int) -> Callable[[dict[str, Any]], None]:
 
 def test_raising_a_minimum_names_the_resize_to_do_first(fleet: Run) -> None:
     # Defect 6: desiredSize is the autoscaler's, so EKS may get min > desired.
-    moved = transition(fleet, run_stack("fleet", mutate=scaled(5, 12)))
+    moved = transition(fleet, run_stack("fleet", mutate=scaled(5, 21)))
     # prod-eu's general group is per zone: each of its three groups gets min 2 (5 over 3 zones, rounded up).
     assert [v.rule for v in moved.violations] == ["minimum-above-desired"] * 3
     assert all("desiredSize=2" in v.fix for v in moved.violations)
 
 
 def test_lowering_a_minimum_or_raising_a_maximum_is_clean(fleet: Run) -> None:
-    for change in (scaled(0, 12), scaled(3, 20)):
+    for change in (scaled(0, 21), scaled(3, 27)):
         moved = transition(fleet, run_stack("fleet", mutate=change))
         assert moved.violations == []
         assert {c.action for c in moved.changes} == {"update"}

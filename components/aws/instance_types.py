@@ -44,6 +44,11 @@ class AmiType(StrEnum):
     def is_gpu(self) -> bool:
         return self in (AmiType.X86_64_NVIDIA, AmiType.ARM_64_NVIDIA)
 
+    @property
+    def architecture(self) -> str:
+        """The Kubernetes node architecture (kubernetes.io/arch) of its nodes: amd64 or arm64."""
+        return "arm64" if "ARM_64" in self.value else "amd64"
+
 
 @dataclass(frozen=True)
 class InstanceType:

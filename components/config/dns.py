@@ -100,6 +100,8 @@ class DemandSpec(Model):
     """vCPU the workload behind the name requests at 100% of its traffic."""
     memory_gib: Annotated[float, Field(gt=0)]
     """Memory (GiB) it requests at 100% of its traffic."""
+    architecture: Literal["amd64", "arm64", "any"] = "amd64"
+    """The node architecture its images run on (kubernetes.io/arch); only such nodes count as capacity."""
 
 
 class _Record(Model):

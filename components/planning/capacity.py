@@ -2,10 +2,16 @@
 
 Load is declared per DNS name (``fleet:dns.records[].demand``: vCPU and memory at 100% of the
 name's traffic); each cluster carries its share of every name (components/planning/dns_answers.py).
-Capacity is what the cluster's autoscaled node groups reach at ``maxSize`` (GPU groups and the
-Submariner gateways excluded: web traffic does not land there), spread evenly over its zones, so a
-zone outage takes that zone's share; each group counts its smallest instance type
-(components/aws/ec2_sizes.py, what EC2 describes). A type whose size is unknown makes the verdict unknown, not a guess.
+Capacity counts only what the failed-over workloads can be scheduled on and keep: on-demand groups
+(Spot can be reclaimed when the whole region is short), without taints (GPU groups carry the NVIDIA
+taint; the Submariner gateways are a group of their own), of the architecture the demand declares
+(``demand.architecture``, amd64 unless said). Each node counts at what its kubelet can allocate, not
+its raw size (components/aws/ec2_sizes.py: the EKS AMI's kube-reserved and eviction threshold), its
+group at its smallest instance type, spread evenly over the cluster's zones (a zone outage takes
+its share). Two figures: ``now`` (the groups at desiredSize, what runs) and ``capacity`` (at
+maxSize, what the autoscaler can add), the latter no more than the account's on-demand vCPU quota
+of the class leaves (the preflight's count: every group of the region at maxSize). A type whose
+size is unknown makes the verdict unknown, not a guess.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..aws import ec2_sizes
-from ..config.model import ClusterSpec, FleetSpec
-from . import dns_answers
+from ..aws import ec2_quotas, ec2_sizes
+from ..config.model import CapacityType, ClusterSpec, FleetSpec, NodeGroupSpec
+from . import dns_answers, instances
 
 
 @dataclass(frozen=True)
@@ -37,60 +43,113 @@ class Resources:
 NOTHING = Resources(0.0, 0.0)
 
 
-def cluster_capacity(cluster: ClusterSpec) -> Resources | None:
-    """What the cluster's general node groups reach at maxSize; None when an instance size is unknown."""
+def eligible(group: NodeGroupSpec, architecture: str) -> bool:
+    """Whether failed-over web workloads can be scheduled on the group's nodes and keep them."""
+    if group.capacity_type is not CapacityType.ON_DEMAND or group.effective_taints:
+        return False
+    return architecture == "any" or group.ami_type.architecture == architecture
+
+
+def cluster_capacity(
+    cluster: ClusterSpec, architecture: str = "amd64", at: str = "max", shares: Mapping[str, float] | None = None
+) -> Resources | None:
+    """What pods can be given on the cluster's eligible groups at maxSize (``at="max"``, each group no
+    further than ``shares`` of its quota class allow) or desiredSize; None when a type's size is unknown."""
     total = NOTHING
     for group in cluster.node_groups:
-        if group.ami_type.is_gpu:
+        if not eligible(group, architecture):
             continue
-        sizes = [(ec2_sizes.vcpus(t), ec2_sizes.memory_gib(t)) for t in group.instance_types]
-        if any(v is None or m is None for v, m in sizes):
+        sizes = [ec2_sizes.allocatable(t) for t in group.instance_types]
+        if any(size is None for size in sizes):
             return None
-        vcpu = min(v for v, _ in sizes if v is not None)
-        memory = min(m for _, m in sizes if m is not None)
-        total = total + Resources(vcpu, memory).scaled(group.max_size)
+        vcpu = min(size[0] for size in sizes if size is not None)
+        memory = min(size[1] for size in sizes if size is not None)
+        nodes = group.max_size * group_share(group, shares or {}) if at == "max" else group.desired_size
+        total = total + Resources(vcpu, memory).scaled(nodes)
     return total
+
+
+def group_share(group: NodeGroupSpec, shares: Mapping[str, float]) -> float:
+    classes = {ec2_quotas.vcpu_class(t, False) for t in group.instance_types} - {None}
+    return min((shares.get(str(k), 1.0) for k in classes), default=1.0)
+
+
+def quota_shares(spec: FleetSpec, region: str) -> dict[str, float]:
+    """Per on-demand quota class of the region, the share (0..1) of the groups' maxSize the declared
+    vCPU quota lets them reach (every group of the region at maxSize: the preflight's count). An
+    undeclared quota is not assumed to be AWS's default (accounts have their own applied values):
+    the preflight warns about those instead."""
+    needs, _ = instances.vcpu_needs(spec)
+    shares: dict[str, float] = {}
+    for need in needs:
+        if need.region != region or need.spot or not need.vcpus:
+            continue
+        limit, declared = instances.vcpu_limit(spec, need.region, need.klass, spot=False)
+        if declared:
+            shares[need.klass] = min(1.0, limit / need.vcpus)
+    return shares
+
+
+def _round(r: Resources) -> dict[str, float]:
+    return {"vcpu": round(r.vcpu, 2), "memoryGib": round(r.memory_gib, 2)}
+
+
+Key = tuple[str, str]
+"""(cluster, architecture): load lands only on nodes of its architecture."""
+
+
+def label(key: Key) -> str:
+    cluster, architecture = key
+    return cluster if architecture == "amd64" else f"{cluster} ({architecture})"
 
 
 @dataclass
 class Verdict:
-    """Per cluster that answers after the failure: its load and capacity, and what it lacks."""
+    """Per cluster (and architecture) that answers after the failure: its load, what its eligible
+    nodes allocate now (desiredSize) and at maxSize within the vCPU quota, and what it lacks."""
 
-    load: dict[str, Resources] = field(default_factory=dict)
-    capacity: dict[str, Resources | None] = field(default_factory=dict)
+    load: dict[Key, Resources] = field(default_factory=dict)
+    capacity: dict[Key, Resources | None] = field(default_factory=dict)
+    now: dict[Key, Resources | None] = field(default_factory=dict)
+    quota_share: dict[Key, float] = field(default_factory=dict)
 
-    def short(self) -> dict[str, Resources]:
+    def short(self) -> dict[Key, Resources]:
         return {
-            c: cap.short_of(self.load[c])
-            for c, cap in self.capacity.items()
-            if cap is not None and cap.short_of(self.load[c]) != NOTHING
+            k: cap.short_of(self.load[k])
+            for k, cap in self.capacity.items()
+            if cap is not None and cap.short_of(self.load[k]) != NOTHING
+        }
+
+    def short_now(self) -> dict[Key, Resources]:
+        return {
+            k: cap.short_of(self.load[k])
+            for k, cap in self.now.items()
+            if cap is not None and cap.short_of(self.load[k]) != NOTHING
         }
 
     @property
     def unknown(self) -> list[str]:
-        return sorted(c for c, cap in self.capacity.items() if cap is None and self.load.get(c, NOTHING) != NOTHING)
+        return sorted(label(k) for k, cap in self.capacity.items() if cap is None and self.load.get(k, NOTHING) != NOTHING)
 
     @property
     def carries(self) -> bool:
         return not self.short() and not self.unknown
 
     def as_dict(self) -> dict[str, object]:
-        short = self.short()
+        short, short_now = self.short(), self.short_now()
         return {
             "carries": self.carries,
+            "carriesNow": self.carries and not short_now,
             "clusters": {
-                c: {
-                    "load": {"vcpu": round(self.load[c].vcpu, 2), "memoryGib": round(self.load[c].memory_gib, 2)},
-                    "capacity": None
-                    if self.capacity[c] is None
-                    else {"vcpu": round(self.capacity[c].vcpu, 2), "memoryGib": round(self.capacity[c].memory_gib, 2)},  # type: ignore[union-attr]
-                    **(
-                        {"shortBy": {"vcpu": round(short[c].vcpu, 2), "memoryGib": round(short[c].memory_gib, 2)}}
-                        if c in short
-                        else {}
-                    ),
+                label(k): {
+                    "load": _round(self.load[k]),
+                    "capacity": None if self.capacity[k] is None else _round(self.capacity[k]),  # type: ignore[arg-type]
+                    "now": None if self.now[k] is None else _round(self.now[k]),  # type: ignore[arg-type]
+                    **({"quotaShare": round(self.quota_share[k], 3)} if self.quota_share.get(k, 1.0) < 1.0 else {}),
+                    **({"shortBy": _round(short[k])} if k in short else {}),
+                    **({"shortNowBy": _round(short_now[k])} if k in short_now and k not in short else {}),
                 }
-                for c in sorted(self.load)
+                for k in sorted(self.load)
             },
         }
 
@@ -110,6 +169,7 @@ def verdict(
     regions = {c.name: c.region for c in spec.clusters}
     by_name = {c.name: c for c in spec.clusters}
     for record in spec.dns.records:
+        architecture: str = record.demand.architecture if record.demand is not None else "amd64"
         if record.demand is not None:
             demand = Resources(record.demand.vcpu, record.demand.memory_gib)
         elif measured is not None and record.name in measured:
@@ -117,14 +177,21 @@ def verdict(
         else:
             continue
         for answer in dns_answers.answers(record, regions, down, frozenset(spec.drained_clusters)):
-            result.load[answer.cluster] = result.load.get(answer.cluster, NOTHING) + demand.scaled(answer.share)
-    for name in result.load:
+            key = (answer.cluster, architecture)
+            result.load[key] = result.load.get(key, NOTHING) + demand.scaled(answer.share)
+    for key in result.load:
+        name, architecture = key
         cluster = by_name[name]
-        capacity = cluster_capacity(cluster)
-        lost = (lost_zones or {}).get(name, 0)
-        result.capacity[name] = (
-            None if capacity is None else capacity.scaled(max(0, cluster.availability_zones - lost) / cluster.availability_zones)
+        left = max(0, cluster.availability_zones - (lost_zones or {}).get(name, 0)) / cluster.availability_zones
+        shares = quota_shares(spec, cluster.region)
+        # The autoscaler cannot grow past the quota; what runs now already does.
+        at_max = cluster_capacity(cluster, architecture, "max", shares)
+        at_desired = cluster_capacity(cluster, architecture, "desired")
+        result.quota_share[key] = min(
+            (group_share(g, shares) for g in cluster.node_groups if eligible(g, architecture)), default=1.0
         )
+        result.capacity[key] = None if at_max is None else at_max.scaled(left)
+        result.now[key] = None if at_desired is None else at_desired.scaled(left)
     return result
 
 

@@ -154,3 +154,10 @@ def offering_gaps(spec: FleetSpec) -> list[Offering]:
             if missing:
                 gaps.append(Offering(group, instance_type, missing))
     return gaps
+
+
+def vcpu_limit(spec: FleetSpec, region: str, klass: VcpuClass, spot: bool) -> tuple[int, bool]:
+    """The vCPU quota of a class in a region: (limit, declared), what fleet:quotas declares or AWS's default."""
+    quotas = spec.quotas.regions.get(region)
+    declared = (quotas.spot_vcpus if spot else quotas.on_demand_vcpus).get(klass) if quotas else None
+    return (declared, True) if declared is not None else (ec2_quotas.VCPU_QUOTAS[klass].default, False)

@@ -525,10 +525,9 @@ def _vcpus(spec: FleetSpec, report: Report) -> None:
         kind, key = ("Spot", "spotVcpus") if need.spot else ("On-Demand", "onDemandVcpus")
         facts = ec2_quotas.VCPU_QUOTAS[need.klass]
         quota = Quota(f"{key}.{need.klass}", f"{kind} {facts.title} (vCPUs)", facts.default, "region", "ec2", need.code)
-        quotas = spec.quotas.regions.get(need.region)
-        declared = (quotas.spot_vcpus if need.spot else quotas.on_demand_vcpus).get(need.klass) if quotas else None
-        limit = declared if declared is not None else facts.default
-        report.quotas.append(QuotaUse(quota, need.region, need.vcpus, limit, declared is not None))
+        limit, is_declared = instances.vcpu_limit(spec, need.region, need.klass, need.spot)
+        declared = limit if is_declared else None
+        report.quotas.append(QuotaUse(quota, need.region, need.vcpus, limit, is_declared))
         if need.vcpus <= limit:
             continue
         message = (
@@ -628,13 +627,17 @@ def _capacity(spec: FleetSpec, report: Report) -> None:
                     "default at a cluster in another region"
                 )
     for failed, found in capacity.region_failures(spec):
-        for cluster, short in sorted(found.short().items()):
-            load, cap = found.load[cluster], found.capacity[cluster]
+        for key, short in sorted(found.short().items()):
+            load, cap = found.load[key], found.capacity[key]
             assert cap is not None
+            quota = found.quota_share.get(key, 1.0)
+            limit = f", {quota:.0%} of it within the account's vCPU quota" if quota < 1.0 else ""
             report.errors.append(
-                f"fleet:dns.survive: with {', '.join(failed)} down, {cluster} must carry {load.vcpu:g} vCPU and "
-                f"{load.memory_gib:g} GiB but its node groups reach {cap.vcpu:g} vCPU and {cap.memory_gib:g} GiB at maxSize; "
-                f"short by {short.vcpu:g} vCPU and {short.memory_gib:g} GiB; fix: raise maxSize (or add a group) there"
+                f"fleet:dns.survive: with {', '.join(failed)} down, {capacity.label(key)} must carry {load.vcpu:g} vCPU and "
+                f"{load.memory_gib:g} GiB of {key[1]} pods but its on-demand, untainted {key[1]} nodes allocate "
+                f"{cap.vcpu:g} vCPU and {cap.memory_gib:g} GiB at maxSize{limit}; short by {short.vcpu:g} vCPU and "
+                f"{short.memory_gib:g} GiB; fix: raise maxSize of such a group (or add one) there"
+                + ("; raise the vCPU quota too" if quota < 1.0 else "")
             )
         for cluster in found.unknown:
             report.warnings.append(
