@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--what-if",
-        metavar="TARGET:down",
+        metavar="TARGET:down[,...]",
         help="what Route 53 answers and whether the survivors carry the load when TARGET fails: a cluster, "
-        "region:<region> or zone:<zone-id> (exit 1 when they fall short)",
+        "region:<region> or zone:<zone-id>, or with ARC arc:<cluster>:off; several at once, comma-separated "
+        "(exit 1 when they fall short or clients get no answer)",
     )
     parser.add_argument(
         "--gitops",
@@ -373,62 +374,90 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
 
 def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
     """Route 53's answers before and after TARGET fails, and the capacity verdict; 1 when survivors fall short."""
-    target, _, state = str(args.what_if).rpartition(":")
     zones: dict[str, set[str]] = {}
     for subnet in run.of_type("aws:ec2/subnet:Subnet"):
         owner = (subnet.inputs.get("tags") or {}).get("fleet-cluster")
         if owner:
             zones.setdefault(owner, set()).add(str(subnet.inputs.get("availabilityZoneId")))
-    names = {c.name for c in spec.clusters}
+    down: set[str] = set()
     lost: dict[str, int] = {}
-    if state != "down" or not target:
-        print(f"--what-if {args.what_if}: expected TARGET:down (a cluster, region:<region> or zone:<zone-id>)", file=sys.stderr)
-        return 1
-    if target.startswith("region:"):
-        down = {c.name for c in spec.clusters if c.region == target.removeprefix("region:")}
-    elif target.startswith("zone:"):
-        zone = target.removeprefix("zone:")
-        lost = {name: 1 for name, ids in zones.items() if zone in ids}
-        down = {name for name in lost if len(zones[name]) <= 1}
-    elif target in names:
-        down = {target}
-    else:
-        print(f"--what-if {args.what_if}: no cluster, region or zone by that name here", file=sys.stderr)
-        return 1
-    if not down and not lost:
+    failed_regions: set[str] = set()
+    switched_off: set[str] = set()
+    # Failures at once, comma-separated: region:us-east-1:down,prod-eu:down (a multi-region incident).
+    for term in str(args.what_if).split(","):
+        failure = _failure(spec, zones, term.strip())
+        if isinstance(failure, str):
+            print(f"--what-if {args.what_if}: {failure}", file=sys.stderr)
+            return 1
+        down |= failure[0]
+        for name, count in failure[1].items():
+            lost[name] = lost.get(name, 0) + count
+        failed_regions |= failure[2]
+        switched_off |= failure[3]
+    if not down and not lost and not switched_off:
         print(f"--what-if {args.what_if}: no cluster of this stack is there", file=sys.stderr)
         return 1
     regions = {c.name: c.region for c in spec.clusters}
     drained = frozenset(spec.drained_clusters)
     found: dict[str, Any] = {"target": args.what_if, "down": sorted(down), "zonesLost": lost, "answers": {}}
+    if switched_off:
+        found["arcOff"] = sorted(switched_off)
+    # A routing control Off makes its cluster's records unhealthy, exactly as a failed edge does (the
+    # records' calculated health check: edge AND control); the cluster itself keeps running.
+    unhealthy = down | switched_off
     for record in spec.dns.records if spec.dns else []:
         found["answers"][record.name] = {
             phase: [
                 {"cluster": a.cluster, "share": round(a.share, 4)} for a in dns_answers.answers(record, regions, failed, drained)
             ]
-            for phase, failed in (("before", set()), ("after", down))
+            for phase, failed in (("before", set()), ("after", unhealthy))
         }
     try:
         measured = overlay_demand.measured_demands(spec, stack, args.gitops or overlay_demand.GITOPS_DIR)
     except (ValueError, OSError) as exc:
         print(f"--what-if: {exc}", file=sys.stderr)
         return 1
-    verdict = capacity.verdict(spec, down, lost, measured)
+    verdict = capacity.verdict(spec, down, lost, measured, frozenset(switched_off))
     found["capacity"] = verdict.as_dict() if verdict.load else None
     # A name whose remaining answers cover less than its clients (a geolocation default in the failed
     # region) leaves the rest unanswered, whatever capacity the survivors have.
     found["unanswered"] = {
         record.name: round(share, 4)
         for record in (spec.dns.records if spec.dns else [])
-        if (share := dns_answers.unanswered(record, regions, down, drained)) > 0.0001
+        if (share := dns_answers.unanswered(record, regions, unhealthy, drained)) > 0.0001
     }
-    failed_regions = {target.removeprefix("region:")} if target.startswith("region:") else set()
     found["alsoDown"] = [
         {"service": s.service, "cluster": s.where, "region": s.region, "effect": s.effect}
         for s in blast_radius.failing_with(spec, down, failed_regions)
     ]
     print(json.dumps(found, indent=2) if args.json else report.what_if_text(found))
     return 0 if verdict.carries and not found["unanswered"] else 1
+
+
+def _failure(spec: Any, zones: dict[str, set[str]], term: str) -> tuple[set[str], dict[str, int], set[str], set[str]] | str:
+    """One failure of --what-if: (clusters down, zones lost per cluster, regions down, ARC controls
+    Off), or why the term names nothing here."""
+    target, _, state = term.rpartition(":")
+    names = {c.name for c in spec.clusters}
+    if target.startswith("arc:") and state == "off":
+        cluster = target.removeprefix("arc:")
+        if spec.dns is None or not spec.dns.arc:
+            return f"{term}: fleet:dns.arc is not on, there is no routing control to turn off"
+        if cluster not in spec.served_clusters():
+            return f"{term}: {cluster} has no routing control (serving clusters: {', '.join(sorted(spec.served_clusters()))})"
+        return set(), {}, set(), {cluster}
+    if state != "down" or not target:
+        return f"{term}: expected TARGET:down (a cluster, region:<region> or zone:<zone-id>) or arc:<cluster>:off"
+    if target.startswith("region:"):
+        region = target.removeprefix("region:")
+        return {c.name for c in spec.clusters if c.region == region}, {}, {region}, set()
+    if target.startswith("zone:"):
+        zone = target.removeprefix("zone:")
+        lost = {name: 1 for name, ids in zones.items() if zone in ids}
+        return {name for name in lost if len(zones[name]) <= 1}, lost, set(), set()
+    if target in names:
+        return {target}, {}, set(), set()
+    return f"{term}: no cluster, region or zone by that name here"
 
 
 def _kubeconfig_written(path: Path, text: Callable[[], str], who: str) -> bool:

@@ -326,6 +326,11 @@ def what_if_text(found: dict[str, Any]) -> str:
         lines.append(
             f"  {cluster}: load {entry['load']['vcpu']:g} vCPU, {entry['load']['memoryGib']:g} GiB; on-demand, "
             f"untainted nodes allocate {running} now, {have} at maxSize{quota}"
+            + (
+                "; FAILED, yet answered: every set of its names is unhealthy, so Route 53 fails open"
+                if entry.get("failedOpenTo")
+                else ""
+            )
             + (f"; DOES NOT CARRY: short by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
             + (
                 f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU (minutes: nodes launch and join)"

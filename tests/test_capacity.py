@@ -164,3 +164,31 @@ def test_demand_from_an_application_set_sums_its_overlays() -> None:
                 "demandFrom": "myapp",
             }
         )
+
+
+def test_two_failures_at_once_and_an_arc_control_off(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    # Issue 36, defect 9: the what-if took one failure; an incident can take a region and a cluster.
+    from plan.__main__ import main
+
+    assert main(["fleet", "--what-if", "region:us-east-1:down,prod-eu:down", "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert found["down"] == ["mgmt", "prod-eu", "prod-us"]
+    # Every record set unhealthy: Route 53 fails open and answers as if all were healthy.
+    assert found["answers"]["api.example.com"]["after"] == found["answers"]["api.example.com"]["before"]
+    # With ARC, a routing control turned Off takes its cluster's records out exactly as a failure does.
+    assert main(["fleet", "--what-if", "arc:prod-us:off"]) == 1
+    assert "fleet:dns.arc is not on" in capsys.readouterr().err
+
+
+def test_an_arc_control_off_moves_the_load_like_a_failure_without_losing_the_cluster() -> None:
+    raw = raw_prod()
+    raw["dns"]["arc"] = True
+    spec = load_fleet(raw)
+    off = capacity.verdict(spec, set(), switched_off=frozenset({"prod-us"}))
+    failed = capacity.verdict(spec, {"prod-us"})
+    assert off.load == failed.load
+    assert not off.dead
+    # prod-us and prod-eu both off: Route 53 fails open onto clusters that still run (no dead load).
+    both = capacity.verdict(spec, set(), switched_off=frozenset({"prod-us", "prod-eu"}))
+    assert not both.dead
+    assert capacity.verdict(spec, {"prod-us", "prod-eu"}).dead

@@ -112,6 +112,8 @@ class Verdict:
     capacity: dict[Key, Resources | None] = field(default_factory=dict)
     now: dict[Key, Resources | None] = field(default_factory=dict)
     quota_share: dict[Key, float] = field(default_factory=dict)
+    dead: set[Key] = field(default_factory=set)
+    """Load Route 53 sends to failed clusters: every set of a name unhealthy, it fails open."""
 
     def short(self) -> dict[Key, Resources]:
         return {
@@ -133,7 +135,7 @@ class Verdict:
 
     @property
     def carries(self) -> bool:
-        return not self.short() and not self.unknown
+        return not self.short() and not self.unknown and not self.dead
 
     def as_dict(self) -> dict[str, object]:
         short, short_now = self.short(), self.short_now()
@@ -148,6 +150,7 @@ class Verdict:
                     **({"quotaShare": round(self.quota_share[k], 3)} if self.quota_share.get(k, 1.0) < 1.0 else {}),
                     **({"shortBy": _round(short[k])} if k in short else {}),
                     **({"shortNowBy": _round(short_now[k])} if k in short_now and k not in short else {}),
+                    **({"failedOpenTo": True} if k in self.dead else {}),
                 }
                 for k in sorted(self.load)
             },
@@ -159,10 +162,11 @@ def verdict(
     down: set[str],
     lost_zones: Mapping[str, int] | None = None,
     measured: Mapping[str, Resources] | None = None,
+    switched_off: frozenset[str] = frozenset(),
 ) -> Verdict:
-    """Loads and capacities while the clusters in ``down`` are unhealthy and ``lost_zones`` (cluster ->
-    zones lost) shrink the others; ``measured`` gives, per record name, a demand found elsewhere
-    (the GitOps overlays, for demandFrom)."""
+    """Loads and capacities while the clusters in ``down`` have failed, those in ``switched_off`` are
+    out of DNS (their ARC control Off) and ``lost_zones`` (cluster -> zones lost) shrink the others;
+    ``measured`` gives, per record name, a demand found elsewhere (the GitOps overlays, for demandFrom)."""
     result = Verdict()
     if spec.dns is None:
         return result
@@ -176,9 +180,11 @@ def verdict(
             demand = measured[record.name]
         else:
             continue
-        for answer in dns_answers.answers(record, regions, down, frozenset(spec.drained_clusters)):
+        for answer in dns_answers.answers(record, regions, down | switched_off, frozenset(spec.drained_clusters)):
             key = (answer.cluster, architecture)
             result.load[key] = result.load.get(key, NOTHING) + demand.scaled(answer.share)
+            if answer.cluster in down:
+                result.dead.add(key)
     for key in result.load:
         name, architecture = key
         cluster = by_name[name]
