@@ -2,7 +2,7 @@
 routing controls (fleet:dns.arc) in one batch, through the ARC cluster's data-plane endpoints.
 
 - ``--to CLUSTER``: CLUSTER On, every other serving cluster Off (all traffic to one region);
-- ``--off CLUSTER``: CLUSTER Off, the others On (evacuate one region);
+- ``--off CLUSTER``: CLUSTER Off, the others as they are (evacuate one region);
 - ``--normal``: every control On, so every healthy region serves again (and Route 53 fails over by
   the edges' health checks alone).
 
@@ -13,8 +13,9 @@ take away. The batch is checked atomically against the safety rule (at least
 fleet:dns.minServingRegions On); ``--override-safety-rules`` passes the rules to override (ARC's
 "break glass"). Endpoints are tried in turn with short timeouts and no SDK retries, and the round is
 repeated with backoff, until one accepts, for what ARC says to retry (throttling, a conflict, an
-endpoint unavailable or failing, no connection), up to a deadline; a refusal of the request itself
-(validation, access, an unknown control) stops at once. Source: Route 53 ARC API reference,
+endpoint unavailable or failing, no connection or answer in time), up to a deadline checked before
+every call; a refusal of the request itself (validation, access, an unknown control, too many
+controls at once) stops at once. Source: Route 53 ARC API reference,
 UpdateRoutingControlStates, and Developer Guide, "Working with routing control in ARC".
 """
 
@@ -28,21 +29,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pulumi import automation as auto
 
 from components.config.dns import ArcRuntimeSpec
 from components.config.errors import ConfigError
 from deploy.exit_codes import ExitCode
 
-RETRYABLE = {
-    "InternalServerException",
-    "ThrottlingException",
-    "EndpointTemporarilyUnavailableException",
-    "ConflictException",
-    "ServiceLimitExceededException",
-}
-"""Errors of one endpoint or one moment, not of the request: another endpoint, or the next round, may accept it."""
+RETRYABLE = {"InternalServerException", "ThrottlingException", "EndpointTemporarilyUnavailableException", "ConflictException"}
+"""Errors of one endpoint or one moment, not of the request: another endpoint, or the next round, may
+accept it (the API reference: ConflictException "Try again"; ServiceLimitExceededException, "can't
+update that many routing control states at the same time", is the request's, and final)."""
+
+UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+"""An endpoint that does not answer in time: the next one may. Any other SDK error (no credentials, a
+malformed request) is this machine's and final."""
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
@@ -82,10 +83,13 @@ class FailoverResult:
 
 
 def wanted_states(controls: Mapping[str, str], to: str | None = None, off: str | None = None) -> dict[str, str]:
-    """Every control's state: only ``to`` On, or only ``off`` Off, or (neither) all On."""
+    """The controls to set: ``to`` On and every other Off; or ``off`` alone Off (the others stay as an
+    operator left them); or (neither) every control On."""
     if to is not None:
         return {cluster: "On" if cluster == to else "Off" for cluster in sorted(controls)}
-    return {cluster: "Off" if cluster == off else "On" for cluster in sorted(controls)}
+    if off is not None:
+        return {off: "Off"}
+    return {cluster: "On" for cluster in sorted(controls)}
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ def switch(change: Switch, target: str, client_for: ClientFor = boto3_client) ->
     started = change.clock()
     for round_number in itertools.count():
         for region, endpoint in endpoints:
+            if change.clock() - started >= change.deadline_seconds:
+                return _gave_up(result, change)
             try:
                 client_for(endpoint, region).update_routing_control_states(UpdateRoutingControlStateEntries=entries, **extra)
             except ClientError as exc:
@@ -121,24 +127,27 @@ def switch(change: Switch, target: str, client_for: ClientFor = boto3_client) ->
                 result.tried.append(f"{region}: refused ({code})")
                 result.exit_code = ExitCode.FAILED
                 result.error = f"ARC refused the change: {code}: {message}"
-                if code == "ValidationException" and not change.override_safety_rules:
-                    result.error += (
-                        "; if a safety rule refuses it and the change must happen (break glass), run it again with "
-                        "--override-safety-rules"
-                    )
                 return result
-            except BotoCoreError as exc:  # no connection, a timeout: this endpoint, not the request
+            except UNREACHABLE as exc:
                 result.tried.append(f"{region}: {type(exc).__name__}")
                 continue
             result.tried.append(f"{region}: updated")
             return result
-        if change.clock() - started >= change.deadline_seconds:
-            break
         change.sleep(BACKOFF_SECONDS[min(round_number, len(BACKOFF_SECONDS) - 1)])
+    return _gave_up(result, change)
+
+
+def _gave_up(result: FailoverResult, change: Switch) -> FailoverResult:
     result.exit_code = ExitCode.FAILED
+    conflicts = any(t.endswith("ConflictException") for t in result.tried)
     result.error = (
-        f"no ARC cluster endpoint took the change within {change.deadline_seconds:.0f} s; try again, or from another "
-        "network (a ConflictException that lasts may be a safety rule: --override-safety-rules)"
+        f"no ARC cluster endpoint took the change within {change.deadline_seconds:.0f} s; try again, or from another network"
+        + (
+            " (a ConflictException that lasts: another change in flight, or a safety rule refusing this one; break glass "
+            "with --override-safety-rules)"
+            if conflicts and not change.override_safety_rules
+            else ""
+        )
     )
     return result
 
@@ -201,38 +210,36 @@ def runtime_from_output(arc_output: Mapping[str, Any]) -> ArcRuntimeSpec:
 
 
 class ConfigWriter(Protocol):
-    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None: ...
+    def set_all_config(self, config: Mapping[str, auto.ConfigValue], *, path: bool = False) -> None: ...
 
     def remove_config(self, key: str, *, path: bool = False) -> None: ...
 
 
 def settle_after_up(
     stack: ConfigWriter,
-    before: ArcRuntimeSpec | None,
+    created: set[str],
     arc_output: Mapping[str, Any],
     client_for: ClientFor = boto3_client,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[str]:
-    """After a deploy: the routing controls it created On (ARC creates them Off, and with every control
-    Off every record is unhealthy, so Route 53 fails open and fails over nothing), the others left as an
-    operator set them; then fleet:dns.arcRuntime rewritten to what exists. What it did, or raises
-    FailoverError when ARC took no change."""
+    """After a deploy: the routing controls it created (``created``: their ARNs, from the update's own
+    engine events, never from a file that may be stale) On, since ARC creates them Off and with every
+    control Off every record is unhealthy, so Route 53 fails open and fails over nothing; every other
+    control left as an operator set it. Then fleet:dns.arcRuntime rewritten to what exists. What it
+    did; FailoverError when ARC took none of it."""
     runtime = runtime_from_output(arc_output)
-    known = set((before.routing_controls if before else {}).values())
-    created = {cluster: arn for cluster, arn in runtime.routing_controls.items() if arn not in known}
+    new = {cluster: arn for cluster, arn in runtime.routing_controls.items() if arn in created}
     done = []
-    if created:
-        result = switch(Switch(runtime, {c: "On" for c in sorted(created)}, sleep=sleep), "new controls", client_for)
+    if new:
+        result = switch(Switch(runtime, {c: "On" for c in sorted(new)}, sleep=sleep), "new controls", client_for)
         if result.exit_code != ExitCode.OK:
-            raise FailoverError(f"the new routing controls of {', '.join(sorted(created))} are Off: {result.error}")
-        done.append(f"routing controls On: {', '.join(sorted(created))}")
+            raise FailoverError(f"the new routing controls of {', '.join(sorted(new))} are Off: {result.error}")
+        done.append(f"routing controls On: {', '.join(sorted(new))}")
+    written = {f'fleet:dns.arcRuntime.clusterEndpoints["{r}"]': e for r, e in sorted(runtime.cluster_endpoints.items())}
+    written |= {f'fleet:dns.arcRuntime.routingControls["{c}"]': a for c, a in sorted(runtime.routing_controls.items())}
+    written |= {f"fleet:dns.arcRuntime.safetyRules[{i}]": arn for i, arn in enumerate(runtime.safety_rules)}
     stack.remove_config("fleet:dns.arcRuntime", path=True)
-    for region, endpoint in sorted(runtime.cluster_endpoints.items()):
-        stack.set_config(f'fleet:dns.arcRuntime.clusterEndpoints["{region}"]', auto.ConfigValue(endpoint), path=True)
-    for cluster, arn in sorted(runtime.routing_controls.items()):
-        stack.set_config(f'fleet:dns.arcRuntime.routingControls["{cluster}"]', auto.ConfigValue(arn), path=True)
-    for i, arn in enumerate(runtime.safety_rules):
-        stack.set_config(f"fleet:dns.arcRuntime.safetyRules[{i}]", auto.ConfigValue(arn), path=True)
+    stack.set_all_config({key: auto.ConfigValue(value) for key, value in written.items()}, path=True)
     done.append("fleet:dns.arcRuntime written (commit the stack file)")
     return done
 

@@ -49,6 +49,7 @@ class DeployableStack(Protocol):
         diff: bool | None = ...,
         policy_packs: list[str] | None = ...,
         message: str | None = ...,
+        on_event: Callable[[auto.EngineEvent], None] | None = ...,
     ) -> auto.UpResult: ...
 
 
@@ -151,7 +152,8 @@ def deploy(
             refreshed = stack.refresh(on_output=echo, message=request.message)
             summary.refresh_changes = _counts(refreshed.summary.resource_changes)
         if request.operation == "up":
-            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message)
+            created = CreatedControls()
+            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=created)
             summary.changes = _counts(result.summary.resource_changes)
             summary.outputs = sorted(result.outputs)
             arc_output = result.outputs["arc"].value if "arc" in result.outputs else None
@@ -182,7 +184,7 @@ def deploy(
         )
     if arc_output:
         try:
-            summary.after = _settle_arc(stack, request.stack, arc_output)
+            summary.after = _settle_arc(stack, created.arns, arc_output)
         except Exception as error:  # ARC or the config write: the up itself went through
             return _failed(
                 summary,
@@ -230,17 +232,31 @@ class ActingRoleUpdates:
         return changes
 
 
-def _settle_arc(stack: Any, name: str, arc_output: Mapping[str, Any]) -> list[str]:
+ROUTING_CONTROL = "aws:route53recoverycontrol/routingControl:RoutingControl"
+
+
+class CreatedControls:
+    """The ARNs of the ARC routing controls an update created, from its engine events."""
+
+    def __init__(self) -> None:
+        self.arns: set[str] = set()
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        done = event.res_outputs_event
+        if done is None or done.metadata.type != ROUTING_CONTROL:
+            return
+        if done.metadata.op in (auto.OpType.CREATE, auto.OpType.CREATE_REPLACEMENT) and done.metadata.new is not None:
+            arn = (done.metadata.new.outputs or {}).get("arn")
+            if arn:
+                self.arns.add(str(arn))
+
+
+def _settle_arc(stack: Any, created: set[str], arc_output: Mapping[str, Any]) -> list[str]:
     """The ARC routing controls the up created, On, and fleet:dns.arcRuntime as it now is
     (``stack``: the Automation API stack, which writes config)."""
     from deploy import failover  # only for stacks with fleet:dns.arc
 
-    stack_file = ROOT / f"Pulumi.{name.rsplit('/', 1)[-1]}.yaml"
-    try:
-        before = failover.runtime_of(stack_file)
-    except Exception:  # none yet (the first deploy with arc), or one this deploy replaces
-        before = None
-    return failover.settle_after_up(stack, before, arc_output)
+    return failover.settle_after_up(stack, created, arc_output)
 
 
 def _failed(summary: DeploySummary, code: ExitCode, message: str) -> DeploySummary:

@@ -671,8 +671,22 @@ RULES: list[Rule] = [
         ),
         "failover sets of",
         "a failover name holds one PRIMARY and one SECONDARY record set (Route 53 API reference, "
-        "ResourceRecordSet.Failover): keep each set's role and change its target (the program names the sets "
-        "primary and secondary); with fleet:dns.arc, python -m deploy failover moves traffic without a deploy",
+        "ResourceRecordSet.Failover); sets still named by cluster (deployed before issue 36) take their role names "
+        "first: deploy this program with the record unchanged, then make the edit; with fleet:dns.arc, python -m "
+        "deploy failover moves traffic without a deploy",
+    ),
+    _unique(
+        "one-location",
+        "aws:route53/record:Record",
+        lambda r: (
+            (r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type"), _freeze(policies[0]))
+            if (policies := r.inputs.get("geolocationRoutingPolicies"))
+            else None
+        ),
+        "geolocation sets of",
+        "a geolocation name holds one set per location (Route 53 API reference, ResourceRecordSet.GeoLocation); sets "
+        "still named by cluster (deployed before issue 36) take their location names first: deploy this program "
+        "with the record unchanged, then make the edit",
     ),
     _unique(
         "one-rule",

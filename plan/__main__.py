@@ -380,7 +380,7 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
         if owner:
             zones.setdefault(owner, set()).add(str(subnet.inputs.get("availabilityZoneId")))
     down: set[str] = set()
-    lost: dict[str, int] = {}
+    lost_zones: dict[str, set[str]] = {}
     failed_regions: set[str] = set()
     switched_off: set[str] = set()
     # Failures at once, comma-separated: region:us-east-1:down,prod-eu:down (a multi-region incident).
@@ -390,10 +390,13 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
             print(f"--what-if {args.what_if}: {failure}", file=sys.stderr)
             return 1
         down |= failure[0]
-        for name, count in failure[1].items():
-            lost[name] = lost.get(name, 0) + count
+        for name, zone_ids in failure[1].items():
+            lost_zones.setdefault(name, set()).update(zone_ids)
         failed_regions |= failure[2]
         switched_off |= failure[3]
+    # A cluster whose every zone is lost is down (Route 53 stops answering with it); a zone named twice counts once.
+    down |= {name for name, ids in lost_zones.items() if ids >= zones.get(name, set())}
+    lost = {name: len(ids) for name, ids in lost_zones.items() if name not in down}
     if not down and not lost and not switched_off:
         print(f"--what-if {args.what_if}: no cluster of this stack is there", file=sys.stderr)
         return 1
@@ -434,8 +437,8 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
     return 0 if verdict.carries and not found["unanswered"] else 1
 
 
-def _failure(spec: Any, zones: dict[str, set[str]], term: str) -> tuple[set[str], dict[str, int], set[str], set[str]] | str:
-    """One failure of --what-if: (clusters down, zones lost per cluster, regions down, ARC controls
+def _failure(spec: Any, zones: dict[str, set[str]], term: str) -> tuple[set[str], dict[str, set[str]], set[str], set[str]] | str:
+    """One failure of --what-if: (clusters down, zone IDs lost per cluster, regions down, ARC controls
     Off), or why the term names nothing here."""
     target, _, state = term.rpartition(":")
     names = {c.name for c in spec.clusters}
@@ -453,8 +456,7 @@ def _failure(spec: Any, zones: dict[str, set[str]], term: str) -> tuple[set[str]
         return {c.name for c in spec.clusters if c.region == region}, {}, {region}, set()
     if target.startswith("zone:"):
         zone = target.removeprefix("zone:")
-        lost = {name: 1 for name, ids in zones.items() if zone in ids}
-        return {name for name in lost if len(zones[name]) <= 1}, lost, set(), set()
+        return set(), {name: {zone} for name, ids in zones.items() if zone in ids}, set(), set()
     if target in names:
         return {target}, {}, set(), set()
     return f"{term}: no cluster, region or zone by that name here"

@@ -4,6 +4,7 @@ against botocore Stubber answers shaped like route53-recovery-cluster's, endpoin
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,12 +104,16 @@ def test_failover_flips_every_control_in_one_batch_and_tries_the_next_endpoint()
     assert result.tried == ["us-east-1: EndpointTemporarilyUnavailableException", "us-west-2: updated"]
 
 
+def client_in(clients: dict[str, Any], endpoint: str, region: str) -> Any:
+    return clients[region]
+
+
 class Unreachable:
     def update_routing_control_states(self, **kwargs: Any) -> None:
         raise EndpointConnectionError(endpoint_url=ENDPOINTS[0]["endpoint"])
 
 
-def test_a_conflict_is_retried_and_a_validation_refusal_stops_with_the_override() -> None:
+def test_a_conflict_is_retried_and_a_refusal_of_the_request_stops() -> None:
     # Issue 36, defect 5: ConflictException was final; ARC says to retry it.
     west, west_stub = stubbed("us-west-2")
     west_stub.add_client_error("update_routing_control_states", "ConflictException", "try again", 409)
@@ -126,17 +131,16 @@ def test_a_conflict_is_retried_and_a_validation_refusal_stops_with_the_override(
         "us-east-1: EndpointConnectionError",
         "us-west-2: updated",
     ]
-    west, west_stub = stubbed("us-west-2")
-    west_stub.add_client_error(
-        "update_routing_control_states", "ValidationException", "rule at-least-1-on would be violated", 400
-    )
-    with west_stub:
-        refused = failover.switch(
-            change({"prod-eu": "Off", "prod-us": "Off"}), "none", lambda e, r: Unreachable() if r == "us-east-1" else west
-        )
-    assert refused.exit_code == ExitCode.FAILED
-    assert refused.error is not None
-    assert "--override-safety-rules" in refused.error
+    # The request's own refusals stop at once (the API reference: too many controls is the request's).
+    for code in ("AccessDeniedException", "ServiceLimitExceededException", "ValidationException"):
+        west, west_stub = stubbed("us-west-2")
+        west_stub.add_client_error("update_routing_control_states", code, "refused", 400)
+        with west_stub:
+            refused = failover.switch(
+                change({"prod-eu": "Off"}), "x", partial(client_in, {"us-east-1": Unreachable(), "us-west-2": west})
+            )
+        assert refused.exit_code == ExitCode.FAILED
+        assert refused.tried[-1] == f"us-west-2: refused ({code})"
 
 
 def test_the_override_names_the_panels_safety_rules() -> None:
@@ -154,19 +158,27 @@ def test_the_override_names_the_panels_safety_rules() -> None:
 def test_every_endpoint_down_until_the_deadline_fails_with_the_reason() -> None:
     east, east_stub = stubbed("us-east-1")
     west, west_stub = stubbed("us-west-2")
-    for _ in range(13):
+    for _ in range(6):
         east_stub.add_client_error("update_routing_control_states", "InternalServerException", http_status_code=500)
-        west_stub.add_client_error("update_routing_control_states", "ThrottlingException", http_status_code=429)
+        west_stub.add_client_error("update_routing_control_states", "ConflictException", http_status_code=409)
     clients = {"us-east-1": east, "us-west-2": west}
     slept: list[float] = []
-    ticks = iter(range(0, 10_000, 10))
+    ticks = iter(range(0, 10_000, 10))  # every call takes 10 s: the deadline is checked before each
     down = failover.Switch(runtime(), failover.wanted_states(CONTROLS), sleep=slept.append, clock=lambda: float(next(ticks)))
     with east_stub, west_stub:
         result = failover.switch(down, "normal", lambda e, r: clients[r])
     assert result.exit_code == ExitCode.FAILED
     assert result.error is not None
     assert result.error.startswith("no ARC cluster endpoint took the change within 120 s")
-    assert slept == [1, 2, 4, 8, 10, 10, 10, 10, 10, 10, 10]
+    assert "--override-safety-rules" in result.error  # a conflict that lasts may be a safety rule
+    assert len(result.tried) == 11  # clock 10, 20, ... 110 s: the call at 120 s is not made
+    assert slept == [1, 2, 4, 8, 10]
+
+
+def test_off_sets_only_that_control() -> None:
+    # Review of #36: --off turned On every other control, undoing an operator's deliberate Off.
+    assert failover.wanted_states(CONTROLS, off="prod-us") == {"prod-us": "Off"}
+    assert failover.wanted_states(CONTROLS) == {"prod-eu": "On", "prod-us": "On"}
 
 
 def arc_stack_file(tmp_path: Path, runtime_config: dict[str, Any] | None) -> Path:
@@ -200,14 +212,19 @@ def test_failover_works_from_the_stack_file_alone(tmp_path: Path, capsys: pytest
 
 
 class FakeConfig:
-    def __init__(self) -> None:
-        self.config: list[tuple[str, str]] = []
+    """Records config writes as the Automation API receives them."""
 
-    def set_config(self, key: str, value: Any, *, path: bool = False) -> None:
-        self.config.append((key, value.value))
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+        self.written: dict[str, str] = {}
+        self.paths: list[bool] = []
+
+    def set_all_config(self, config: Any, *, path: bool = False) -> None:
+        self.paths.append(path)
+        self.written.update({key: value.value for key, value in config.items()})
 
     def remove_config(self, key: str, *, path: bool = False) -> None:
-        self.config.append((key, "(removed)"))
+        self.removed.append(key)
 
 
 def test_a_deploy_turns_the_controls_it_created_on_and_writes_them_down() -> None:
@@ -215,23 +232,20 @@ def test_a_deploy_turns_the_controls_it_created_on_and_writes_them_down() -> Non
     east, east_stub = stubbed("us-east-1")
     only_new = [{"RoutingControlArn": CONTROLS["prod-us"], "RoutingControlState": "On"}]
     east_stub.add_response("update_routing_control_states", {}, {"UpdateRoutingControlStateEntries": only_new})
-    before = ArcRuntimeSpec(
-        cluster_endpoints={"us-east-1": ENDPOINTS[0]["endpoint"]}, routing_controls={"prod-eu": CONTROLS["prod-eu"]}
-    )
     written = FakeConfig()
     with east_stub:
-        done = failover.settle_after_up(written, before, {**ARC, "safetyRules": [RULE]}, lambda e, r: east)
-    # prod-eu's control was there before: an operator's failover state is left alone.
+        done = failover.settle_after_up(written, {CONTROLS["prod-us"]}, {**ARC, "safetyRules": [RULE]}, lambda e, r: east)
+    # prod-eu's control was not created by this update: an operator's failover state is left alone.
     assert done == ["routing controls On: prod-us", "fleet:dns.arcRuntime written (commit the stack file)"]
-    assert written.config[0] == ("fleet:dns.arcRuntime", "(removed)")
-    back: dict[str, Any] = {"clusterEndpoints": {}, "routingControls": {}, "safetyRules": []}
-    for key, value in written.config[1:]:
-        section, _, rest = key.removeprefix("fleet:dns.arcRuntime.").partition("[")
-        if section == "safetyRules":
-            back[section].append(value)
-        else:
-            back[section][rest.strip('"]')] = value
-    assert ArcRuntimeSpec.model_validate(back) == runtime()
+    assert written.removed == ["fleet:dns.arcRuntime"]
+    assert written.paths == [True]  # one call, every key a config path
+    assert written.written == {
+        'fleet:dns.arcRuntime.clusterEndpoints["us-east-1"]': ENDPOINTS[0]["endpoint"],
+        'fleet:dns.arcRuntime.clusterEndpoints["us-west-2"]': ENDPOINTS[1]["endpoint"],
+        'fleet:dns.arcRuntime.routingControls["prod-eu"]': CONTROLS["prod-eu"],
+        'fleet:dns.arcRuntime.routingControls["prod-us"]': CONTROLS["prod-us"],
+        "fleet:dns.arcRuntime.safetyRules[0]": RULE,
+    }
 
 
 def test_min_serving_regions_that_forbids_every_failover_is_refused() -> None:

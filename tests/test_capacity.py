@@ -192,3 +192,14 @@ def test_an_arc_control_off_moves_the_load_like_a_failure_without_losing_the_clu
     both = capacity.verdict(spec, set(), switched_off=frozenset({"prod-us", "prod-eu"}))
     assert not both.dead
     assert capacity.verdict(spec, {"prod-us", "prod-eu"}).dead
+
+
+def test_a_zone_named_twice_counts_once_and_every_zone_lost_is_a_cluster_down(capsys: pytest.CaptureFixture[str]) -> None:
+    from plan.__main__ import main
+
+    main(["fleet", "--what-if", "zone:euw1-az1:down,zone:euw1-az1:down", "--json"])
+    assert json.loads(capsys.readouterr().out)["zonesLost"] == {"prod-eu": 1}
+    main(["fleet", "--what-if", "zone:euw1-az1:down,zone:euw1-az2:down,zone:euw1-az3:down", "--json"])
+    found = json.loads(capsys.readouterr().out)
+    assert "prod-eu" in found["down"]
+    assert found["answers"]["app.example.com"]["after"] == [{"cluster": "prod-us", "share": 1.0}]

@@ -341,6 +341,18 @@ def test_sets_named_by_cluster_become_their_roles_and_locations_in_place(fleet: 
     assert {(c.action, c.changed) for c in records.values()} == {("update", ("setIdentifier",))}
 
 
+def test_a_routing_edit_in_the_deploy_that_renames_the_sets_is_refused(fleet: Run) -> None:
+    # Review of #36: from sets still named by cluster, moving a location in the same deploy creates the
+    # location's new set beside the old one, which Route 53 refuses.
+    moved_eu = run_stack(
+        "fleet",
+        mutate=lambda c: routing(c, "shop.example.com", routing="geolocation", locations={"EU": "prod-us", "default": "prod-us"}),
+    )
+    moved = transition(named_by_cluster(fleet), moved_eu)
+    assert "one-location" in {v.rule for v in moved.violations}
+    assert any("deploy this program with the record unchanged, then make the edit" in v.fix for v in moved.violations)
+
+
 def test_a_name_that_goes_is_a_gap_compare_names(fleet: Run) -> None:
     # Defect 3: "remove the record, deploy, add it back" deletes a live name; resolvers then cache
     # NXDOMAIN for up to the zone's negative TTL.
