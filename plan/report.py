@@ -333,7 +333,8 @@ def what_if_text(found: dict[str, Any]) -> str:
             )
             + (f"; DOES NOT CARRY: short by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
             + (
-                f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU (minutes: nodes launch and join)"
+                f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU: it looks every 10 s and gives "
+                f"each node up to {entry['scaleUpWithinMinutes']} minutes to join (cluster-autoscaler's defaults)"
                 if short_now
                 else ""
             )

@@ -203,3 +203,15 @@ def test_a_zone_named_twice_counts_once_and_every_zone_lost_is_a_cluster_down(ca
     found = json.loads(capsys.readouterr().out)
     assert "prod-eu" in found["down"]
     assert found["answers"]["app.example.com"]["after"] == [{"cluster": "prod-us", "share": 1.0}]
+
+
+def test_the_scale_up_bound_is_the_pinned_autoscalers_default() -> None:
+    # Oracle: the pinned cluster-autoscaler chart's values.yaml documents its flags' defaults.
+    from components.planning import autoscaling
+    from offline import charts
+    from tests.reference import PINNED
+
+    text = (charts.chart_dir(*PINNED["cluster-autoscaler"]) / "values.yaml").read_text()
+    assert f"# max-node-provision-time: {autoscaling.MAX_NODE_PROVISION_MINUTES}m0s" in text
+    assert f"# scan-interval: {autoscaling.SCAN_INTERVAL_SECONDS}s" in text
+    assert "max-node-provision-time" not in autoscaling.autoscaler_values("c", "us-east-1", "arn", "1.35")["extraArgs"]

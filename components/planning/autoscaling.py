@@ -128,6 +128,14 @@ def fits(pod: PodNeeds, template: NodeTemplate) -> bool:
     return pod.gpus <= template.gpus
 
 
+SCAN_INTERVAL_SECONDS = 10
+MAX_NODE_PROVISION_MINUTES = 15
+"""cluster-autoscaler's defaults, which the fleet keeps (its chart's values.yaml, extraArgs:
+``scan-interval: 10s``, ``max-node-provision-time: 15m0s``): it looks for pending pods every 10 s, and
+gives a node it asked for up to 15 minutes to join before it counts the scale-up as failed. So the
+time a failed-over cluster takes to grow is bounded by that, not known in advance."""
+
+
 def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_version: str) -> dict[str, Any]:
     """cluster-autoscaler chart values: auto-discovery of this cluster's groups, IRSA, balanced similar groups."""
     return {

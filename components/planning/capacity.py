@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..aws import ec2_quotas, ec2_sizes
 from ..config.model import CapacityType, ClusterSpec, FleetSpec, NodeGroupSpec
-from . import dns_answers, instances
+from . import autoscaling, dns_answers, instances
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,14 @@ class Verdict:
                     "now": None if self.now[k] is None else _round(self.now[k]),  # type: ignore[arg-type]
                     **({"quotaShare": round(self.quota_share[k], 3)} if self.quota_share.get(k, 1.0) < 1.0 else {}),
                     **({"shortBy": _round(short[k])} if k in short else {}),
-                    **({"shortNowBy": _round(short_now[k])} if k in short_now and k not in short else {}),
+                    **(
+                        {
+                            "shortNowBy": _round(short_now[k]),
+                            "scaleUpWithinMinutes": autoscaling.MAX_NODE_PROVISION_MINUTES,
+                        }
+                        if k in short_now and k not in short
+                        else {}
+                    ),
                     **({"failedOpenTo": True} if k in self.dead else {}),
                 }
                 for k in sorted(self.load)
