@@ -290,7 +290,12 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
             continue
         key = _record_key(deleted)
         left = [r for r in records.values() if _record_key(r) == key]
-        if left and not (_is_geo_default(deleted) and not any(_is_geo_default(r) for r in left)):
+        located = [r for r in left if r.inputs.get("geolocationRoutingPolicies")]
+        # Located sets without a default leave every client they do not match unanswered; sets of another
+        # routing (a step of a change of routing) answer everyone.
+        if left and not (
+            _is_geo_default(deleted) and located and len(located) == len(left) and not any(map(_is_geo_default, left))
+        ):
             continue
         who = "every client" if not left else "clients no location of it matches"
         found.append(
@@ -535,9 +540,12 @@ def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, 
                     _where(step),
                     f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
                     "refuses record sets of one name and type with different routing policies",
-                    "change a record's routing policy in two `pulumi up` runs: remove the record from "
-                    "fleet:dns.records, deploy, then add it back with the new policy; the name is unanswered "
-                    "between the runs (dns-gap), so move its clients to another name first",
+                    "between weighted and latency, in three `pulumi up` runs, each clean and the name answered "
+                    "throughout: (1) keep one cluster in the record (the others out of its weights or clusters), "
+                    "(2) give that one cluster the new routing (its set, named by the cluster in both, is updated in "
+                    "place), (3) add the others back. To or from failover or geolocation (sets named by role or "
+                    "location) the sets are others: removing the record and adding it back leaves the name "
+                    "unanswered between the runs (dns-gap)",
                 )
 
 

@@ -234,19 +234,37 @@ def routing(config: dict[str, Any], record: str, **policy: Any) -> None:
     }
 
 
-def test_changing_a_records_routing_policy_is_refused_with_its_two_step_path(fleet: Run) -> None:
-    # Defect 3: weighted -> latency is an update of both sets; Route53 refuses mixed routing types.
+def test_changing_a_records_routing_policy_is_refused_with_a_path_that_keeps_the_name_answered(fleet: Run) -> None:
+    # Defect 3: weighted -> latency is an update of both sets; Route53 refuses mixed routing types. The
+    # path offered was remove-deploy-add, which leaves the name unanswered (resolvers cache NXDOMAIN).
     latency = run_stack(
         "fleet", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us", "prod-eu"])
     )
     moved = transition(fleet, latency)
     assert [v.rule for v in moved.violations] == ["one-routing-type"]
-    assert "remove the record" in moved.violations[0].fix
-    # The two-step path (remove in one run, add back in the next) leaves the name unanswered between the
-    # runs; issue 36 made --compare say so (this test once called the first step clean).
+    assert "between weighted and latency, in three `pulumi up` runs, each clean and the name answered" in moved.violations[0].fix
+    # Issue 36: the path through one set. Each run is clean, and no run leaves the name without a set.
+    one_set = run_stack("fleet", mutate=lambda c: routing(c, "api.example.com", routing="weighted", weights={"prod-us": 100}))
+    switched = run_stack("fleet", mutate=lambda c: routing(c, "api.example.com", routing="latency", clusters=["prod-us"]))
+    steps = [transition(fleet, one_set), transition(one_set, switched), transition(switched, latency)]
+    assert [t.violations for t in steps] == [[], [], []]
+    (updated,) = [c for c in steps[1].changes if c.type == "aws:route53/record:Record"]
+    assert (updated.name, updated.action) == ("traffic-api.example.com-prod-us", "update")
+    # The remove-deploy-add path is the gap --compare names.
     removed = run_stack("fleet", mutate=lambda c: c["fleet:dns"].update(records=c["fleet:dns"]["records"][1:]))
     assert [(v.rule, v.step) for v in transition(fleet, removed).violations] == [("dns-gap", "delete api.example.com")]
-    assert transition(removed, latency).violations == []
+
+
+def test_to_or_from_geolocation_the_one_set_path_does_not_apply(fleet: Run) -> None:
+    # Its sets are named by location, a weighted or latency set by its cluster: the single set cannot be
+    # updated across (a new set beside the old is refused), and --compare says so rather than offer it.
+    only_default = run_stack(
+        "fleet", mutate=lambda c: routing(c, "shop.example.com", routing="geolocation", locations={"default": "prod-us"})
+    )
+    weighted = run_stack("fleet", mutate=lambda c: routing(c, "shop.example.com", routing="weighted", weights={"prod-us": 1}))
+    assert transition(fleet, only_default).violations == []
+    (refused,) = [v for v in transition(only_default, weighted).violations if v.rule == "one-routing-type"]
+    assert "To or from failover or geolocation" in refused.fix
 
 
 def test_renaming_a_record_creates_the_new_name_before_the_old_goes(fleet: Run) -> None:
@@ -532,7 +550,7 @@ def test_compare_exits_1_and_names_the_safe_way(tmp_path: Path, capsys: pytest.C
     assert plan_main.main(["prod", "--compare", str(changed)]) == 1
     out = capsys.readouterr().out
     assert "error [one-routing-type]" in out
-    assert "safe way: change a record's routing policy in two" in out
+    assert "safe way: between weighted and latency, in three `pulumi up` runs" in out
 
 
 def test_plan_refuses_a_stack_file_outside_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
