@@ -400,6 +400,9 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
     if not down and not lost and not switched_off:
         print(f"--what-if {args.what_if}: no cluster of this stack is there", file=sys.stderr)
         return 1
+    if (refused := dns_answers.arc_refuses(spec, switched_off)) is not None:
+        print(f"--what-if {args.what_if}: {refused}", file=sys.stderr)
+        return 1
     regions = {c.name: c.region for c in spec.clusters}
     drained = frozenset(spec.drained_clusters)
     found: dict[str, Any] = {"target": args.what_if, "down": sorted(down), "zonesLost": lost, "answers": {}}

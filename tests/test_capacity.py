@@ -215,3 +215,16 @@ def test_the_scale_up_bound_is_the_pinned_autoscalers_default() -> None:
     assert f"# max-node-provision-time: {autoscaling.MAX_NODE_PROVISION_MINUTES}m0s" in text
     assert f"# scan-interval: {autoscaling.SCAN_INTERVAL_SECONDS}s" in text
     assert "max-node-provision-time" not in autoscaling.autoscaler_values("c", "us-east-1", "arn", "1.35")["extraArgs"]
+
+
+def test_a_state_the_safety_rule_refuses_is_said() -> None:
+    from components.planning import dns_answers
+
+    raw = raw_prod()
+    raw["dns"]["arc"] = True
+    spec = load_fleet(raw)
+    assert dns_answers.arc_refuses(spec, {"prod-us"}) is None
+    # Both controls Off leaves none On: ARC refuses it; it is not Route 53's fail-open.
+    refused = dns_answers.arc_refuses(spec, {"prod-us", "prod-eu"})
+    assert refused is not None
+    assert refused.startswith("ARC refuses it: its safety rule keeps at least 1 routing control(s) On")

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import assert_never
 
-from ..config.model import FailoverRecord, GeolocationRecord, LatencyRecord, RecordSpec, RecordTarget, WeightedRecord
+from ..config.model import FailoverRecord, FleetSpec, GeolocationRecord, LatencyRecord, RecordSpec, RecordTarget, WeightedRecord
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,18 @@ def _geolocation(all_targets: list[RecordTarget], down: set[str]) -> list[Answer
 def unanswered(record: RecordSpec, regions: Mapping[str, str], down: set[str], drained: frozenset[str] = frozenset()) -> float:
     """The share of the name's clients that get no answer (geolocation only, see the module docstring)."""
     return round(1 - sum(a.share for a in answers(record, regions, down, drained)), 6)
+
+
+def arc_refuses(spec: FleetSpec, switched_off: set[str]) -> str | None:
+    """Why ARC refuses to turn the routing controls of ``switched_off`` Off, or None: the control
+    panel's safety rule keeps at least fleet:dns.minServingRegions On (components/resources/recovery.py),
+    so such a state is not Route 53 failing open but a change ARC never makes."""
+    if not switched_off or spec.dns is None:
+        return None
+    left = spec.served_clusters() - switched_off
+    if len(left) >= spec.dns.min_serving_regions:
+        return None
+    return (
+        f"ARC refuses it: its safety rule keeps at least {spec.dns.min_serving_regions} routing control(s) On "
+        f"(fleet:dns.minServingRegions) and this leaves {len(left)}; only --override-safety-rules gets there"
+    )
