@@ -290,12 +290,7 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
             continue
         key = _record_key(deleted)
         left = [r for r in records.values() if _record_key(r) == key]
-        located = [r for r in left if r.inputs.get("geolocationRoutingPolicies")]
-        # Located sets without a default leave every client they do not match unanswered; sets of another
-        # routing (a step of a change of routing) answer everyone.
-        if left and not (
-            _is_geo_default(deleted) and located and len(located) == len(left) and not any(map(_is_geo_default, left))
-        ):
+        if left and not _default_lost(deleted, left):
             continue
         who = "every client" if not left else "clients no location of it matches"
         found.append(
@@ -309,6 +304,14 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
             )
         )
     return found
+
+
+def _default_lost(deleted: Registration, left: list[Registration]) -> bool:
+    """Whether deleting ``deleted`` leaves a geolocation name's located sets without a default: clients
+    no location matches get no answer. Sets of another routing (a step of a change of routing) answer
+    everyone."""
+    geolocated = all(r.inputs.get("geolocationRoutingPolicies") for r in left)
+    return _is_geo_default(deleted) and geolocated and not any(map(_is_geo_default, left))
 
 
 def _apply(records: dict[str, Registration], step: Step) -> None:

@@ -90,8 +90,8 @@ def quota_shares(spec: FleetSpec, region: str) -> dict[str, float]:
     return shares
 
 
-def _round(r: Resources) -> dict[str, float]:
-    return {"vcpu": round(r.vcpu, 2), "memoryGib": round(r.memory_gib, 2)}
+def _round(r: Resources | None) -> dict[str, float] | None:
+    return None if r is None else {"vcpu": round(r.vcpu, 2), "memoryGib": round(r.memory_gib, 2)}
 
 
 Key = tuple[str, str]
@@ -115,19 +115,17 @@ class Verdict:
     dead: set[Key] = field(default_factory=set)
     """Load Route 53 sends to failed clusters: every set of a name unhealthy, it fails open."""
 
+    def _short(self, capacities: Mapping[Key, Resources | None]) -> dict[Key, Resources]:
+        found = {k: cap.short_of(self.load[k]) for k, cap in capacities.items() if cap is not None}
+        return {k: short for k, short in found.items() if short != NOTHING}
+
     def short(self) -> dict[Key, Resources]:
-        return {
-            k: cap.short_of(self.load[k])
-            for k, cap in self.capacity.items()
-            if cap is not None and cap.short_of(self.load[k]) != NOTHING
-        }
+        """What each answering cluster lacks at maxSize (within its quota)."""
+        return self._short(self.capacity)
 
     def short_now(self) -> dict[Key, Resources]:
-        return {
-            k: cap.short_of(self.load[k])
-            for k, cap in self.now.items()
-            if cap is not None and cap.short_of(self.load[k]) != NOTHING
-        }
+        """What each lacks with its groups at desiredSize, before the autoscaler adds nodes."""
+        return self._short(self.now)
 
     @property
     def unknown(self) -> list[str]:
@@ -145,8 +143,8 @@ class Verdict:
             "clusters": {
                 label(k): {
                     "load": _round(self.load[k]),
-                    "capacity": None if self.capacity[k] is None else _round(self.capacity[k]),  # type: ignore[arg-type]
-                    "now": None if self.now[k] is None else _round(self.now[k]),  # type: ignore[arg-type]
+                    "capacity": _round(self.capacity[k]),
+                    "now": _round(self.now[k]),
                     **({"quotaShare": round(self.quota_share[k], 3)} if self.quota_share.get(k, 1.0) < 1.0 else {}),
                     **({"shortBy": _round(short[k])} if k in short else {}),
                     **(
