@@ -526,6 +526,23 @@ def _routing_type(r: Registration) -> str:
     return "simple"
 
 
+ROUTING_PATHS = {
+    "one-set": (
+        "between weighted and latency, in three `pulumi up` runs, each clean and the name answered throughout: "
+        "(1) keep one cluster in the record (the others out of its weights or clusters), (2) give that one cluster "
+        "the new routing (its set, named by the cluster in both, is UPSERTed with the new policy: what the aws "
+        "provider sends; that Route 53 accepts a policy change under one identifier is not in its API reference, so "
+        "rehearse it in a sandbox zone), (3) add the others back. For the two runs between, one cluster serves the "
+        "name alone, without failover: check the step-1 file with plan --what-if first"
+    ),
+    "remove": (
+        "To or from failover or geolocation (sets named by role or location), the only path this program offers is "
+        "removing the record and adding it back, which leaves the name unanswered between the runs (dns-gap)"
+    ),
+}
+"""The way through a change of routing, per kind of change."""
+
+
 def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
     new = step.registration
     if step.kind == "delete" or new.type != "aws:route53/record:Record":
@@ -543,12 +560,7 @@ def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, 
                     _where(step),
                     f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
                     "refuses record sets of one name and type with different routing policies",
-                    "between weighted and latency, in three `pulumi up` runs, each clean and the name answered "
-                    "throughout: (1) keep one cluster in the record (the others out of its weights or clusters), "
-                    "(2) give that one cluster the new routing (its set, named by the cluster in both, is updated in "
-                    "place), (3) add the others back. To or from failover or geolocation (sets named by role or "
-                    "location) the sets are others: removing the record and adding it back leaves the name "
-                    "unanswered between the runs (dns-gap)",
+                    ROUTING_PATHS["one-set" if {mine, theirs} <= {"weighted", "latency"} else "remove"],
                 )
 
 

@@ -333,8 +333,10 @@ def what_if_text(found: dict[str, Any]) -> str:
             )
             + (f"; DOES NOT CARRY: short by {short['vcpu']:g} vCPU, {short['memoryGib']:g} GiB" if short else "")
             + (
-                f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU: it looks every 10 s and gives "
-                f"each node up to {entry['scaleUpWithinMinutes']} minutes to join (cluster-autoscaler's defaults)"
+                f"; carries only once the autoscaler adds {short_now['vcpu']:g} vCPU: it looks every "
+                f"{verdict['autoscaler']['scanIntervalSeconds']} s and gives each node up to "
+                f"{verdict['autoscaler']['maxNodeProvisionMinutes']} minutes to join before it gives up on it "
+                "(cluster-autoscaler's defaults; not a bound: EC2 capacity and quotas decide)"
                 if short_now
                 else ""
             )

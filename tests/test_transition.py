@@ -263,8 +263,10 @@ def test_to_or_from_geolocation_the_one_set_path_does_not_apply(fleet: Run) -> N
     )
     weighted = run_stack("fleet", mutate=lambda c: routing(c, "shop.example.com", routing="weighted", weights={"prod-us": 1}))
     assert transition(fleet, only_default).violations == []
-    (refused,) = [v for v in transition(only_default, weighted).violations if v.rule == "one-routing-type"]
+    assert [v.rule for v in transition(only_default, weighted).violations] == ["one-routing-type"]
+    (refused,) = transition(only_default, weighted).violations
     assert "To or from failover or geolocation" in refused.fix
+    assert "three" not in refused.fix
 
 
 def test_renaming_a_record_creates_the_new_name_before_the_old_goes(fleet: Run) -> None:

@@ -130,10 +130,12 @@ def fits(pod: PodNeeds, template: NodeTemplate) -> bool:
 
 SCAN_INTERVAL_SECONDS = 10
 MAX_NODE_PROVISION_MINUTES = 15
-"""cluster-autoscaler's defaults, which the fleet keeps (its chart's values.yaml, extraArgs:
-``scan-interval: 10s``, ``max-node-provision-time: 15m0s``): it looks for pending pods every 10 s, and
-gives a node it asked for up to 15 minutes to join before it counts the scale-up as failed. So the
-time a failed-over cluster takes to grow is bounded by that, not known in advance."""
+"""cluster-autoscaler's flag defaults, which the fleet does not override (its FAQ, "What are the
+parameters to CA?": ``--scan-interval`` 10s, ``--max-node-provision-time`` 15m; the chart's
+values.yaml shows the same as extraArgs examples): it looks for pending pods every 10 s, and gives a
+node it asked for up to 15 minutes to join before it gives up on it and may try another group. Not a
+bound on growth: retries, backoff, EC2 capacity and quotas can take longer (the FAQ: provisioning
+time "doesn't depend on CA")."""
 
 
 def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_version: str) -> dict[str, Any]:

@@ -140,6 +140,11 @@ class Verdict:
         return {
             "carries": self.carries,
             "carriesNow": self.carries and not short_now,
+            # What the autoscaler allows a node it asks for before it gives up on it: not a bound on growth.
+            "autoscaler": {
+                "scanIntervalSeconds": autoscaling.SCAN_INTERVAL_SECONDS,
+                "maxNodeProvisionMinutes": autoscaling.MAX_NODE_PROVISION_MINUTES,
+            },
             "clusters": {
                 label(k): {
                     "load": _round(self.load[k]),
@@ -147,14 +152,7 @@ class Verdict:
                     "now": _round(self.now[k]),
                     **({"quotaShare": round(self.quota_share[k], 3)} if self.quota_share.get(k, 1.0) < 1.0 else {}),
                     **({"shortBy": _round(short[k])} if k in short else {}),
-                    **(
-                        {
-                            "shortNowBy": _round(short_now[k]),
-                            "scaleUpWithinMinutes": autoscaling.MAX_NODE_PROVISION_MINUTES,
-                        }
-                        if k in short_now and k not in short
-                        else {}
-                    ),
+                    **({"shortNowBy": _round(short_now[k])} if k in short_now and k not in short else {}),
                     **({"failedOpenTo": True} if k in self.dead else {}),
                 }
                 for k in sorted(self.load)
