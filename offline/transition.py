@@ -645,10 +645,10 @@ def _resolver_domain(step: Step, live: dict[str, Registration], ids: dict[str, R
             )
 
 
-MODE_SWITCH = (
-    "switch fleet:interconnect.mode between peering and transitGateway through none, one `pulumi up` each: "
-    "peering -> none, then transitGateway with keepInternetPath: true, then without it; "
-    "each run then only adds routes or only removes them, and the API stays reachable"
+ONE_ROUTE = (
+    "a route table holds one route per destination, and a new route beside the old one is refused "
+    "(RouteAlreadyExists): keep the route's resource name so its target changes in place (ReplaceRoute), "
+    "or remove the old route in one deploy and add the new one in the next"
 )
 
 
@@ -675,7 +675,7 @@ def _one_tgw_association(step: Step, live: dict[str, Registration], ids: dict[st
 
 
 RULES: list[Rule] = [
-    _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", MODE_SWITCH),
+    _unique("one-route", "aws:ec2/route:Route", _inputs("routeTableId", "destinationCidrBlock"), "routes at", ONE_ROUTE),
     _unique(
         "one-route",
         "aws:ec2transitgateway/route:Route",

@@ -338,11 +338,12 @@ def test_a_transit_gateway_plan_spans_every_member_region_hub_first() -> None:
     assert plan is not None
     assert plan.transit
     assert plan.regions == ("us-east-1", "eu-west-1", "us-west-2")
-    # One gateway per region, two peered with the hub's; the hub's tables hold the members collapsed.
+    # One gateway per region, two peered with the hub's; the hub's tables route each member, as with
+    # peering, so that a switch between the modes changes each route's target in place.
     needs = {(key, region): n for key, region, n in preflight.quota_needs(load_fleet(generated_raw(10, "transitGateway")))}
     assert [needs[("transitGateways", r)] for r in plan.regions] == [1, 1, 1]
     assert needs[("transitGatewayPeeringAttachments", "us-east-1")] == 2
-    assert needs[("routesPerRouteTable", "us-east-1")] == 1 + len(cidr.collapse(s.vpc_cidr for s in plan.spokes))
+    assert needs[("routesPerRouteTable", "us-east-1")] == 1 + len(plan.spokes)
     assert ("peeringConnectionsPerVpc", "us-east-1") not in needs
 
 

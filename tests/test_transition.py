@@ -178,12 +178,80 @@ def test_the_same_config_is_no_change(fleet: Run) -> None:
     assert transition(fleet, again).changes == []
 
 
-def test_switching_peering_to_transit_directly_is_refused_with_the_two_step_path(peered: Run, transit: Run) -> None:
-    # Defect 1: the hub's routes have other names in each mode; EC2 refuses the second route to a range.
-    direct = transition(peered, transit)
-    clashes = [v for v in direct.violations if v.rule == "one-route"]
-    assert clashes, "the direct switch must be refused"
-    assert all("through none" in v.fix for v in clashes)
+def _interconnect_routes(run: Run) -> list[Registration]:
+    return [r for r in run.of_type("aws:ec2/route:Route") if "-interconnect-" in r.name]
+
+
+def test_switching_between_peering_and_transit_is_one_clean_deploy_each_way(peered: Run, transit: Run) -> None:
+    # Issue 36 defect 8: each mode owned its hub routes under other names, so the switch created a
+    # route to a range the hub's tables still routed (RouteAlreadyExists), and the offered path went
+    # through none, which the allow-list quota refuses for the fleets that use a private path. Now every
+    # route keeps its name and only its target changes: EC2's ReplaceRoute, in place.
+    for before, after in ((peered, transit), (transit, peered)):
+        plan = transition(before, after)
+        assert plan.violations == []
+        routes = {c.name: c for c in plan.changes if c.type == "aws:ec2/route:Route"}
+        assert set(routes) == {r.name for r in _interconnect_routes(after)}
+        assert {(c.action, c.changed) for c in routes.values()} == {("update", ("transitGatewayId", "vpcPeeringConnectionId"))}
+
+
+def test_a_route_switched_to_a_transit_gateway_waits_for_the_whole_path(transit: Run) -> None:
+    # ReplaceRoute moves traffic at once: before the attachments and the gateways' peering routes exist
+    # it would blackhole the hub for the minutes they take.
+    urn = {r.name: r.urn for r in transit.registrations.values()}
+    for route in _interconnect_routes(transit):
+        cluster = route.name.split("-interconnect-")[0]
+        region = (
+            transit.named(f"{cluster}-network-vpc").inputs.get("region")
+            or transit.registrations[transit.named(f"{cluster}-network-vpc").provider_urn].inputs["region"]
+        )
+        needed = {urn[f"{end}-interconnect-attachment"] for end in ("mgmt", cluster)} | {urn[f"interconnect-{region}-tgw"]}
+        if region != "us-east-1":
+            needed |= {urn[f"interconnect-{region}-peering-accept-association"], urn[f"interconnect-{region}-to-hub"]}
+            needed |= {r.urn for r in transit.registrations.values() if r.name.startswith(f"interconnect-{region}-from-hub-")}
+        assert needed <= set(route.dependencies), route.name
+
+
+def as_before_issue_36(run: Run) -> Run:
+    """``run`` (transitGateway) as the program registered it before issue 36: the hub's routes to members
+    were the hub end's, through the hub's provider, named by table and destination."""
+    hub = run.named("mgmt-interconnect-attachment")
+    registrations = {}
+    for urn, r in run.registrations.items():
+        if "-interconnect-from-hub-" not in r.name:
+            registrations[urn] = r
+            continue
+        slug = r.name.split("-from-hub-")[1]
+        cidr = r.inputs["destinationCidrBlock"].replace(".", "-").replace("/", "-")
+        name = f"mgmt-interconnect-to-{slug}-{cidr}"
+        legacy = dataclasses.replace(
+            r,
+            urn=f"urn:pulumi:fleet::fleet::fleet:index:InterconnectHub$aws:ec2/route:Route::{name}",
+            name=name,
+            parent=hub.parent,
+            provider=hub.provider,
+            inputs={k: v for k, v in r.inputs.items() if k != "region"},
+            delete_before_replace=False,
+            aliases=[],
+        )
+        registrations[legacy.urn] = legacy
+    return dataclasses.replace(run, registrations=registrations)
+
+
+def test_hub_routes_of_a_transit_fleet_deployed_before_issue_36_move_to_their_links(transit: Run) -> None:
+    # The old name is an alias, and the provider changes (the member's, with the hub's region on the
+    # route), which the engine replaces: deleting first is the only order EC2 accepts for one destination.
+    moved = transition(as_before_issue_36(transit), transit)
+    assert moved.violations == []
+    routes = [c for c in moved.changes if c.type == "aws:ec2/route:Route"]
+    by_cluster = {(c.name.split("-interconnect-")[0], c.action, c.forced_by, c.delete_first) for c in routes}
+    # prod-us shares the hub's region and provider: only the route's explicit region is new.
+    assert by_cluster == {("prod-us", "update", (), True), ("prod-eu", "replace", ("(provider)",), True)}
+    created_beside = dataclasses.replace(
+        transit,
+        registrations={urn: dataclasses.replace(r, delete_before_replace=False) for urn, r in transit.registrations.items()},
+    )
+    assert {v.rule for v in transition(as_before_issue_36(transit), created_beside).violations} == {"one-route"}
 
 
 def test_going_private_in_one_deploy_is_refused_for_its_api_gap(fleet: Run, peered: Run, transit: Run) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..aws import cidr, ec2_quotas, instance_offerings
+from ..aws import ec2_quotas, instance_offerings
 from ..aws.service_quotas import (
     EKS_PUBLIC_ACCESS_CIDRS_MAX,
     EKS_QUOTAS,
@@ -418,11 +418,10 @@ def hub_vpc_use(spec: FleetSpec) -> HubVpcUse | None:
         return None
     # A joining stack peers each of its clusters with the hub's VPC (interconnect.plan_joined).
     joined = {name: len(j.clusters) for name, j in sorted(joiners.items())} if private.argocd_hub else {}
-    if private.transit:
-        # The hub's tables send the members' ranges, collapsed, to its transit gateway.
-        own_routes, own_peerings = len(cidr.collapse(s.vpc_cidr for s in private.spokes)), 0
-    else:
-        own_routes = own_peerings = len(private.spokes)
+    # The hub's tables route each member's range in either mode, under one name, so that a mode switch
+    # changes targets in place (resources/interconnect.py); only peering holds connections.
+    own_routes = len(private.spokes)
+    own_peerings = 0 if private.transit else own_routes
     others = sum(joined.values())
     return HubVpcUse(owner, private.hub, private.hub_region, own_peerings + others, 1 + own_routes + others, joined)
 

@@ -429,6 +429,9 @@ def _interconnect(
                 hub_inbound_endpoint=hub_side.inbound,
                 tags=naming.cluster_tags(spoke.name, spoke.region),
                 transit=gateways.get(spoke.region),
+                hub_attachment=hub_side.attachment,
+                hub_transit=gateways.get(plan.hub_region),
+                hub_resource=hub_side,
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )

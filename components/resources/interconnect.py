@@ -18,7 +18,6 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 
-from ..aws import cidr
 from ..planning import naming, security_rules
 from ..planning.gitops import PulledLinkEnd
 from ..planning.interconnect import DNS_PORT, InterconnectPlan, Spoke, endpoint_host
@@ -167,6 +166,50 @@ def _to_hub_route(
     )
 
 
+def route_slug(destination: IPv4Network) -> str:
+    """A destination as a resource-name part (``10.1.0.0/16`` -> ``10-1-0-0-16``)."""
+    return str(destination).replace(".", "-").replace("/", "-")
+
+
+def _from_hub_routes(
+    name: str,
+    args: InterconnectLinkArgs,
+    target: dict[str, pulumi.Input[str]],
+    ready: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> None:
+    """Every hub route table's route to this member, named by table and member in either mode and
+    created in the hub's region, so a switch between peering and transitGateway changes its target in
+    place (EC2 ReplaceRoute; terraform-provider-aws ec2/vpc_route.go forces a new route only for its
+    table and destination). Routes owned by each mode would be a create beside a delete of the same
+    destination, which EC2 refuses (RouteAlreadyExists); Pulumi runs the deletes of the old mode's
+    connections after every create and update.
+
+    Before issue 36 the transitGateway hub routes were the hub end's, through the hub's provider: state
+    under that name moves here, and the provider change makes it a replacement, so it deletes first
+    (a route gap of one API call, once) where a create beside it would be refused."""
+    spoke, hub = args.spoke_end, args.hub_end
+    legacy_hub = f"{args.plan.hub}-interconnect"
+    for slug, table in hub.network.route_table_ids.items():
+        aws.ec2.Route(
+            f"{name}-from-hub-{slug}",
+            aws.ec2.RouteArgs(
+                route_table_id=table, destination_cidr_block=str(spoke.network.vpc_cidr), region=hub.region, **target
+            ),
+            pulumi.ResourceOptions(
+                parent=parent,
+                depends_on=list(ready),
+                delete_before_replace=True,
+                aliases=[
+                    pulumi.Alias(
+                        name=f"{legacy_hub}-to-{slug}-{route_slug(spoke.network.vpc_cidr)}",
+                        parent=args.hub_resource,
+                    )
+                ],
+            ),
+        )
+
+
 def _accept(
     name: str,
     connection_id: pulumi.Input[str],
@@ -204,6 +247,7 @@ class InterconnectHub(pulumi.ComponentResource):
     inbound: aws.route53.ResolverEndpoint | None
     outbound: aws.route53.ResolverEndpoint | None
     outbound_group: aws.ec2.SecurityGroup | None
+    attachment: aws.ec2transitgateway.VpcAttachment | None = None
 
     def __init__(self, name: str, args: InterconnectHubArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:InterconnectHub", name, None, opts)
@@ -227,28 +271,16 @@ class InterconnectHub(pulumi.ComponentResource):
         )
 
     def _transit(self, name: str, args: InterconnectHubArgs, gateway: RegionalTransitGateway) -> None:
-        """The hub's VPC attached to its region's gateway; every hub table sends the members' ranges
-        there, collapsed: one gateway for all of them, so a route can cover many."""
-        hub = args.hub
-        attachment = attach(
+        """The hub's VPC attached to its region's gateway. Its routes to members are each member's
+        link's, in either mode (InterconnectLink)."""
+        self.attachment = attach(
             f"{name}-attachment",
             gateway,
-            hub.network.vpc_id,
-            list(hub.network.private_subnets),
+            args.hub.network.vpc_id,
+            list(args.hub.network.private_subnets),
             args.tags,
             pulumi.ResourceOptions(parent=self),
         )
-        attached = pulumi.ResourceOptions(parent=self, depends_on=[attachment])
-        members = cidr.collapse(s.vpc_cidr for s in args.plan.spokes)
-        for slug, table in hub.network.route_table_ids.items():
-            for network in members:
-                aws.ec2.Route(
-                    f"{name}-to-{slug}-{str(network).replace('.', '-').replace('/', '-')}",
-                    aws.ec2.RouteArgs(
-                        route_table_id=table, destination_cidr_block=str(network), transit_gateway_id=gateway.gateway.id
-                    ),
-                    attached,
-                )
 
 
 @dataclass(frozen=True)
@@ -274,6 +306,12 @@ class InterconnectLinkArgs:
     whose stack builds it (InterconnectPulledLink) from this stack's outputs."""
     hub_owner: str | None = None
     """The hub's account when it is another one (interconnect.hub_owner): the request's PeerOwnerId."""
+    hub_attachment: aws.ec2transitgateway.VpcAttachment | None = None
+    """With mode transitGateway: the hub's VPC attachment, which the routes both ways wait for."""
+    hub_transit: RegionalTransitGateway | None = None
+    """With mode transitGateway: the hub's region's gateway, the target of the hub's routes to the member."""
+    hub_resource: pulumi.Resource | None = None
+    """The hub's end (InterconnectHub), which owned the transitGateway hub routes before issue 36."""
 
 
 class InterconnectLink(pulumi.ComponentResource):
@@ -281,6 +319,8 @@ class InterconnectLink(pulumi.ComponentResource):
     opening for the hub, and the DNS forwarding each direction of API calls needs."""
 
     connection: aws.ec2.VpcPeeringConnection | None
+    accepter: aws.ec2.VpcPeeringConnectionAccepter | None = None
+    attachment: aws.ec2transitgateway.VpcAttachment | None = None
     inbound: aws.route53.ResolverEndpoint | None
 
     def __init__(self, name: str, args: InterconnectLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -324,18 +364,17 @@ class InterconnectLink(pulumi.ComponentResource):
                 _to_hub_route(f"{name}-to-hub-{slug}", table, plan.hub_cidr, connection.id, child)
             return
         # Cross-region (and, uniformly, same-region) peering is accepted from the hub's side.
-        accepter = _accept(f"{name}-peering-accept", connection.id, tags, f"{name}-peering", child, region=hub.region)
-        active = pulumi.ResourceOptions(parent=self, depends_on=[accepter])
+        self.accepter = _accept(f"{name}-peering-accept", connection.id, tags, f"{name}-peering", child, region=hub.region)
+        active = pulumi.ResourceOptions(parent=self, depends_on=[self.accepter])
         for slug, table in spoke.network.route_table_ids.items():
             _to_hub_route(f"{name}-to-hub-{slug}", table, plan.hub_cidr, connection.id, active)
-        for slug, table in hub.network.route_table_ids.items():
-            _to_hub_route(f"{name}-from-hub-{slug}", table, spoke.network.vpc_cidr, connection.id, active, region=hub.region)
+        _from_hub_routes(name, args, {"vpc_peering_connection_id": connection.id}, [self.accepter], self)
 
     def _transit(self, name: str, args: InterconnectLinkArgs, gateway: RegionalTransitGateway, tags: dict[str, str]) -> None:
         """The member's VPC attached to its region's transit gateway; its tables send the hub's range there.
         The hub's side (its attachment, its routes to members) is InterconnectHub's."""
         spoke = args.spoke_end
-        attachment = attach(
+        self.attachment = attach(
             f"{name}-attachment",
             gateway,
             spoke.network.vpc_id,
@@ -343,7 +382,14 @@ class InterconnectLink(pulumi.ComponentResource):
             tags,
             pulumi.ResourceOptions(parent=self),
         )
-        attached = pulumi.ResourceOptions(parent=self, depends_on=[attachment])
+        # The route keeps its name in either mode, so a switch from peering replaces its target in
+        # place: only once the whole path carries traffic (this attachment, the hub's, and the
+        # gateways' peering and static routes), or the member loses the hub until it does.
+        # transitGateway mode builds both
+        assert args.hub_transit is not None
+        assert args.hub_attachment is not None
+        path: list[pulumi.Resource] = [self.attachment, gateway, args.hub_attachment]
+        attached = pulumi.ResourceOptions(parent=self, depends_on=path)
         for slug, table in spoke.network.route_table_ids.items():
             aws.ec2.Route(
                 f"{name}-to-hub-{slug}",
@@ -352,6 +398,7 @@ class InterconnectLink(pulumi.ComponentResource):
                 ),
                 attached,
             )
+        _from_hub_routes(name, args, {"transit_gateway_id": args.hub_transit.gateway.id}, path, self)
 
     def _dns(self, name: str, args: InterconnectLinkArgs, tags: dict[str, str]) -> None:
         """Forward each endpoint name its callers need from the caller's VPC to the owner's."""
