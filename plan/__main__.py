@@ -432,6 +432,11 @@ def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) 
         for record in (spec.dns.records if spec.dns else [])
         if (share := dns_answers.unanswered(record, regions, unhealthy, drained)) > 0.0001
     }
+    found["latencyUnmeasured"] = {
+        record.name: pairs
+        for record in (spec.dns.records if spec.dns else [])
+        if (pairs := dns_answers.unmeasured(record, regions, unhealthy))
+    }
     found["alsoDown"] = [
         {"service": s.service, "cluster": s.where, "region": s.region, "effect": s.effect}
         for s in blast_radius.failing_with(spec, down, failed_regions)

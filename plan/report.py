@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from components.aws import region_latency
 from components.config.model import FleetSpec
 from components.planning import flows, preflight
 from offline import transition
@@ -309,6 +310,11 @@ def what_if_text(found: dict[str, Any]) -> str:
             else ""
         )
         lines.append(f"  {name}: {shown(phases['before'])} -> {shown(phases['after'])}{unanswered}")
+    lines += [
+        f"  {name}: no measured latency for {', '.join(pairs)} ({region_latency.SOURCE}): "
+        "that fallback order is ranked by continent, a guess"
+        for name, pairs in found.get("latencyUnmeasured", {}).items()
+    ]
     lines += [f"  also down: {s['service']} ({s['cluster']}, {s['region']}): {s['effect']}" for s in found["alsoDown"]]
     verdict = found["capacity"]
     short_answers = [f"{name} (about {lost:.0%} unanswered)" for name, lost in found["unanswered"].items()]

@@ -134,6 +134,7 @@ def test_what_if_prints_answers_and_the_verdict(capsys: pytest.CaptureFixture[st
     assert found["unanswered"] == {"shop.example.com": 0.5}
     assert found["capacity"]["carries"] is True
     assert [s["service"] for s in found["alsoDown"]] == ["Argo CD hub", "Submariner broker"]
+    assert found["latencyUnmeasured"] == {}
     assert main(["fleet", "--what-if", "nowhere:down"]) == 1
     assert "no cluster, region or zone by that name" in capsys.readouterr().err
 

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from components.aws.region_latency import round_trip_ms
 from components.config.dns import RecordSpec, parse_record
 from components.planning.checks import load_fleet
-from components.planning.dns_answers import Answer, answers, unanswered
+from components.planning.dns_answers import Answer, answers, latency_order, unanswered, unmeasured
 from offline.harness import stack_config
 from tests.config_cases import problems_after, raw_prod
 
@@ -54,9 +55,38 @@ def test_failover_primary_then_secondary_then_fail_open_to_the_primary() -> None
 def test_latency_falls_back_to_the_next_nearest_healthy_region() -> None:
     latency = record(routing="latency", clusters=["prod-us", "prod-eu", "staging-us"])
     assert shares(answers(latency, REGIONS, set())) == pytest.approx({"prod-us": 1 / 3, "prod-eu": 1 / 3, "staging-us": 1 / 3})
-    # us-east-1's clients go to the same continent (us-west-2) before Europe.
-    assert shares(answers(latency, REGIONS, {"prod-us"})) == pytest.approx({"prod-eu": 1 / 3, "staging-us": 2 / 3})
+    # By measured round trip, Virginia is nearer Dublin (80.5 ms) than Oregon (87.8 ms): continents
+    # do not decide (components/aws/region_latency.py).
+    assert shares(answers(latency, REGIONS, {"prod-us"})) == pytest.approx({"prod-eu": 2 / 3, "staging-us": 1 / 3})
     assert shares(answers(latency, REGIONS, {"prod-us", "staging-us"})) == {"prod-eu": 1.0}
+    assert unmeasured(latency, REGIONS, {"prod-us"}) == []
+
+
+def test_latency_sends_a_failed_regions_clients_to_the_nearest_measured_survivor() -> None:
+    # Issue 36 defect 7: the stand-in ranked other continents alphabetically, so US clients went to
+    # Sydney (ap-southeast-2, 230 ms away) rather than Dublin (80.5 ms).
+    regions = {"us": "us-east-1", "eu": "eu-west-1", "au": "ap-southeast-2"}
+    latency = record(routing="latency", clusters=["us", "eu", "au"])
+    assert latency_order("us-east-1", ["ap-southeast-2", "eu-west-1", "us-east-1"]) == [
+        "us-east-1",
+        "eu-west-1",
+        "ap-southeast-2",
+    ]
+    assert shares(answers(latency, regions, {"us"})) == pytest.approx({"eu": 2 / 3, "au": 1 / 3})
+    # Sydney's clients: Dublin is 309.6 ms away, Virginia 229.9 ms.
+    assert latency_order("ap-southeast-2", ["eu-west-1", "us-east-1"]) == ["us-east-1", "eu-west-1"]
+    assert round_trip_ms("us-east-1", "eu-west-1") == round_trip_ms("eu-west-1", "us-east-1")
+
+
+def test_a_fallback_the_table_does_not_measure_is_named_not_guessed_silently() -> None:
+    regions = {"us": "us-east-1", "ldn": "eu-west-2", "fra": "eu-central-1"}
+    latency = record(routing="latency", clusters=["us", "ldn", "fra"])
+    assert round_trip_ms("eu-west-2", "eu-central-1") is None
+    # Without a measured figure for every survivor, the same continent goes first.
+    assert latency_order("eu-west-2", ["us-east-1", "eu-central-1"]) == ["eu-central-1", "us-east-1"]
+    assert latency_order("us-east-1", ["eu-west-1", "eu-west-2"]) == ["eu-west-1", "eu-west-2"]
+    assert unmeasured(latency, regions, {"ldn"}) == ["eu-west-2->eu-central-1", "eu-west-2->us-east-1"]
+    assert unmeasured(latency, regions, {"fra"}) == ["eu-central-1->eu-west-2"]
 
 
 def test_geolocation_falls_back_to_the_default_and_leaves_no_answer_past_it() -> None:

@@ -15,8 +15,9 @@ policy pages:
   unhealthy is the fail-open case (the primary).
 - **Latency:** the lowest-latency region's record for the client; when it is unhealthy, the next
   lowest healthy one. The model places clients in each region the record serves, in equal shares,
-  and ranks regions by the same region, then the same continent, then the rest (a stand-in for
-  Route 53's measured latencies).
+  and ranks the other regions by their measured round trip from the client's region
+  (components/aws/region_latency.py, sourced). A pair the table lacks ranks after every measured
+  one, by continent, and is named (``unmeasured``) wherever a what-if relies on it.
 - **Geolocation:** the record of the most specific location that contains the client (country,
   then continent, then the default); an unhealthy one hands its clients to the next larger
   location's record, up to the default (here: straight to the default, as no country-to-continent
@@ -32,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import assert_never
 
+from ..aws import region_latency
 from ..config.model import FailoverRecord, FleetSpec, GeolocationRecord, LatencyRecord, RecordSpec, RecordTarget, WeightedRecord
 
 
@@ -48,8 +50,32 @@ def _continent(region: str) -> str:
 
 
 def latency_order(client: str, regions: list[str]) -> list[str]:
-    """``regions`` from nearest to farthest for a client in ``client``."""
-    return sorted(regions, key=lambda r: (r != client, _continent(r) != _continent(client), r))
+    """``regions`` from nearest to farthest for a client in ``client``: by measured round trip when the
+    table measures every pair; otherwise the same continent first, then measured figures (the
+    what-if names the unmeasured pairs, see ``unmeasured``)."""
+    ms = {region: region_latency.round_trip_ms(client, region) for region in regions}
+    if all(m is not None for m in ms.values()):
+        return sorted(regions, key=lambda r: (ms[r], r))
+    return sorted(
+        regions, key=lambda r: (r != client, _continent(r) != _continent(client), ms[r] if ms[r] is not None else 1e9, r)
+    )
+
+
+def unmeasured(record: RecordSpec, regions: Mapping[str, str], down: set[str]) -> list[str]:
+    """The region pairs (``client->region``) a latency record's clients fall back across while
+    ``down`` is unhealthy that the sourced table does not measure: their order is a guess."""
+    if not isinstance(record, LatencyRecord):
+        return []
+    clusters = {t.cluster for t in record.serving_targets(set())}
+    served = sorted({regions[c] for c in clusters})
+    failed = {region for region in served if all(c in down for c in clusters if regions[c] == region)}
+    return [
+        f"{client}->{other}"
+        for client in served
+        if client in failed
+        for other in served
+        if other != client and region_latency.round_trip_ms(client, other) is None
+    ]
 
 
 def _merge(answers: list[Answer]) -> list[Answer]:
