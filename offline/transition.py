@@ -269,8 +269,16 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
     for step in plan.steps:
         _apply(final, step)
     answered = {_record_key(r) for r in final.values()}
-    # The routed names (fleet:dns.records, whose sets have identifiers), not a retired edge's own name.
-    routed = {_record_key(r)[1] for r in start.values() if r.inputs.get("setIdentifier")}
+    # The routed names (fleet:dns.records, whose sets have identifiers), not a retired edge's own name,
+    # nor a front's old target (fleet:dns.records[].front): resolvers never ask for it, they ask the
+    # front, which Route 53 answers from whatever name it aliases at the time.
+    fronted = {(_record_key(r)[0], a.get("name")) for r in start.values() for a in r.inputs.get("aliases") or []}
+    still = {(_record_key(r)[0], a.get("name")) for r in final.values() for a in r.inputs.get("aliases") or []}
+    routed = {
+        _record_key(r)[1]
+        for r in start.values()
+        if r.inputs.get("setIdentifier") and not ((key := (_record_key(r)[0], _record_key(r)[1])) in fronted and key not in still)
+    }
     found = [
         Violation(
             "dns-gap",
@@ -533,11 +541,19 @@ ROUTING_PATHS = {
         "the new routing (its set, named by the cluster in both, is UPSERTed with the new policy: what the aws "
         "provider sends; that Route 53 accepts a policy change under one identifier is not in its API reference, so "
         "rehearse it in a sandbox zone), (3) add the others back. For the two runs between, one cluster serves the "
-        "name alone, without failover: check the step-1 file with plan --what-if first"
+        "name alone, without failover: check the step-1 file with plan --what-if first. A record with `front: true` "
+        "changes routing in one clean run"
     ),
     "remove": (
-        "To or from failover or geolocation (sets named by role or location), the only path this program offers is "
-        "removing the record and adding it back, which leaves the name unanswered between the runs (dns-gap)"
+        "To or from failover or geolocation, a record with `front: true` changes routing in one clean run (its public "
+        "name is one alias, updated in place). A live name without it takes `front: true` by removing the record and "
+        "adding it back with the front, which leaves the name unanswered between the two runs once (dns-gap); a new "
+        "name should start with the front"
+    ),
+    "front": (
+        "`front: true` on a live name puts one alias where its sets are: remove the record in one run and add it back "
+        "with the front in the next (the name is unanswered between them, once: lower the zone's negative TTL first); "
+        "every later change of routing is then one clean run"
     ),
 }
 """The way through a change of routing, per kind of change."""
@@ -560,8 +576,35 @@ def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, 
                     _where(step),
                     f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
                     "refuses record sets of one name and type with different routing policies",
-                    ROUTING_PATHS["one-set" if {mine, theirs} <= {"weighted", "latency"} else "remove"],
+                    ROUTING_PATHS[
+                        "front"
+                        if "simple" in {mine, theirs}
+                        else "one-set"
+                        if {mine, theirs} <= {"weighted", "latency"}
+                        else "remove"
+                    ],
                 )
+
+
+def _alias_target_exists(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
+    """An alias to a name in its own zone needs records at that name when it is written: Route 53 refuses
+    it otherwise ("Tried to create an alias that targets ..., but it does not exist", InvalidChangeBatch)."""
+    new = step.registration
+    if step.kind == "delete" or new.type != RECORD:
+        return
+    zone = new.inputs.get("zoneId")
+    for alias in new.inputs.get("aliases") or []:
+        target = alias.get("name")
+        if alias.get("zoneId") != zone or any(
+            r.type == RECORD and _record_key(r)[:2] == (zone, target) for r in live.values() if r.urn != step.urn
+        ):
+            continue
+        yield Violation(
+            "alias-target",
+            _where(step),
+            f"{new.name} aliases {target} in its own zone before any record of that name exists: Route 53 refuses it",
+            "make the alias depend on the records it targets (created first), or add them in an earlier deploy",
+        )
 
 
 def _pool_address_held(step: Step, live: dict[str, Registration], ids: dict[str, Registration]) -> Iterable[Violation]:
@@ -756,6 +799,7 @@ RULES: list[Rule] = [
         "a principal has one access entry per cluster (ResourceInUseException): keep one entry per principal",
     ),
     _pool_address_held,
+    _alias_target_exists,
 ]
 
 # Physical names AWS keeps unique (per account, region or parent): a create-before-delete

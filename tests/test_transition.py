@@ -884,3 +884,71 @@ def test_staging_moves_to_mgmts_hub_replacing_only_the_hub_roles_entry(tmp_path:
     # created before the old one goes, two principals, no collision.
     assert {c.name for c in acted["replace"]} == {"staging-us-argocd-access", "staging-us-argocd-admin"}
     assert acted["delete"] == []
+
+
+def fronted(config: dict[str, Any], record: str, **policy: Any) -> None:
+    routing(config, record, front=True, **policy)
+
+
+def test_a_fronted_name_changes_routing_in_one_deploy_and_stays_answered(fleet: Run) -> None:
+    # Issue 36 defect 3: the public name is one alias to the routing's own name; the new policy's sets are
+    # created under their name, the alias is updated in place (UPSERT), the old sets go last.
+    weighted = run_stack(
+        "fleet", mutate=lambda c: fronted(c, "api.example.com", routing="weighted", weights={"prod-us": 70, "prod-eu": 30})
+    )
+    failover = run_stack(
+        "fleet", mutate=lambda c: fronted(c, "api.example.com", routing="failover", primary="prod-us", secondary="prod-eu")
+    )
+    geolocation = run_stack(
+        "fleet",
+        mutate=lambda c: fronted(c, "api.example.com", routing="geolocation", locations={"EU": "prod-eu", "default": "prod-us"}),
+    )
+    front = weighted.named("traffic-api.example.com")
+    assert front.inputs["name"] == "api.example.com"
+    assert "setIdentifier" not in front.inputs
+    assert front.inputs["aliases"] == [
+        {"name": "_fleet-weighted.api.example.com", "zoneId": front.inputs["zoneId"], "evaluateTargetHealth": True}
+    ]
+    sets = {r.urn for r in weighted.of_type("aws:route53/record:Record") if r.inputs["name"] == "_fleet-weighted.api.example.com"}
+    assert len(sets) == 2
+    assert sets <= set(front.dependencies), "Route 53 refuses an alias to a name with no records"
+    for before, after in itertools.permutations((weighted, failover, geolocation), 2):
+        plan = transition(before, after)
+        assert plan.violations == [], (before.named("traffic-api.example.com").inputs["aliases"], plan.violations)
+        actions = {c.name: c.action for c in plan.changes if c.type == "aws:route53/record:Record"}
+        assert actions.pop("traffic-api.example.com") == "update"
+        assert set(actions.values()) == {"create", "delete"}
+    # The same edit without a front is refused: two routing types at one name.
+    assert "one-routing-type" in {v.rule for v in transition(fleet, failover_unfronted()).violations}
+
+
+def failover_unfronted() -> Run:
+    return run_stack(
+        "fleet", mutate=lambda c: routing(c, "api.example.com", routing="failover", primary="prod-us", secondary="prod-eu")
+    )
+
+
+def test_an_alias_written_before_its_target_exists_is_refused() -> None:
+    # The oracle for the front's ordering: Route 53 rejects an alias to an empty name in its own zone.
+    zone = {"zoneId": "Z1"}
+    front = reg(
+        "front",
+        "aws:route53/record:Record",
+        name="a.example.com",
+        aliases=[{"name": "_fleet-weighted.a.example.com", **zone}],
+        **zone,
+    )
+    target = reg("set", "aws:route53/record:Record", name="_fleet-weighted.a.example.com", setIdentifier="x", **zone)
+    assert [v.rule for v in transition(run(), run(front)).violations] == ["alias-target"]
+    assert transition(run(), run(target, front)).violations == []
+
+
+def test_turning_front_on_for_a_live_name_is_refused_for_its_gap(fleet: Run) -> None:
+    # The live name's sets and the front (a simple alias) cannot share the name: Route 53 refuses the
+    # front beside them, and removing them first leaves the name unanswered.
+    on = run_stack(
+        "fleet", mutate=lambda c: fronted(c, "api.example.com", routing="weighted", weights={"prod-us": 70, "prod-eu": 30})
+    )
+    refused = [v for v in transition(fleet, on).violations if v.rule == "one-routing-type"]
+    assert refused
+    assert all("remove the record in one run and add it back with the front" in v.fix for v in refused)

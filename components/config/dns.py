@@ -104,6 +104,12 @@ class DemandSpec(Model):
     """The node architecture its images run on (kubernetes.io/arch); only such nodes count as capacity."""
 
 
+# A front's target: a label no application name uses (DNS allows the underscore; Route 53 stores it
+# as is) naming the policy, so each policy's sets have their own name and never meet another's.
+FRONT_PREFIX = "_fleet-"
+DNS_NAME_MAX = 253
+
+
 class _Record(Model):
     """What a record of every routing policy has: its name, its drains and the demand behind it."""
 
@@ -119,12 +125,26 @@ class _Record(Model):
     demand_from: DnsLabel | None = None
     """Instead of demand: the ApplicationSet serving this name; plan --what-if sums its Applications'
     overlays (replicas x requests, built with kustomize) as the load at 100% of the traffic."""
+    front: bool = False
+    """The name is one alias record to the routing policy's own name (_fleet-<routing>.<name>), whose sets
+    route: a later change of routing is then one in-place alias update, the name answered throughout.
+    Set it on every new name; turning it on for a live name removes and re-adds the name once."""
 
     @model_validator(mode="after")
     def _one_demand(self) -> _Record:
         if self.demand is not None and self.demand_from is not None:
             raise ValueError("set demand or demandFrom, not both")
+        if self.front and len(self.routed_name) > DNS_NAME_MAX:
+            raise ValueError(
+                f"front: the routing's own name {self.routed_name} is longer than {DNS_NAME_MAX} characters; shorten the name"
+            )
         return self
+
+    @property
+    def routed_name(self) -> str:
+        """Where the routing policy's sets live: the name itself, or with front its policy's own name."""
+        routing = str(getattr(self, "routing", ""))
+        return f"{FRONT_PREFIX}{routing}.{self.name}" if self.front else self.name
 
     def targets(self) -> list[RecordTarget]:
         raise NotImplementedError

@@ -144,21 +144,48 @@ class GlobalTraffic(pulumi.ComponentResource):
             ).id
 
         for record in sorted(args.dns.records, key=lambda r: r.name):
+            # A front's sets are named by their routing too: a change of routing creates the new policy's
+            # sets beside the old ones (another DNS name), moves the front, then deletes the old.
+            prefix = f"{name}-{record.name}-{record.routing}" if record.front else f"{name}-{record.name}"
+            sets = []
             for target in args.serving[record.name]:
                 edge = args.edges[target.cluster]
-                aws.route53.Record(
-                    f"{name}-{record.name}-{target.set_identifier}",
-                    aws.route53.RecordArgs(
-                        zone_id=args.zone_id,
-                        name=record.name,
-                        type="A",
-                        set_identifier=target.set_identifier,
-                        aliases=[
-                            aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=True)
-                        ],
-                        health_check_id=record_checks[target.cluster],
-                        **_routing_policy(record, target, edge.region),
-                    ),
-                    _record_options(self, name, record.name, target),
+                sets.append(
+                    aws.route53.Record(
+                        f"{prefix}-{target.set_identifier}",
+                        aws.route53.RecordArgs(
+                            zone_id=args.zone_id,
+                            name=record.routed_name,
+                            type="A",
+                            set_identifier=target.set_identifier,
+                            aliases=[
+                                aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=True)
+                            ],
+                            health_check_id=record_checks[target.cluster],
+                            **_routing_policy(record, target, edge.region),
+                        ),
+                        _record_options(self, name, record.name, target),
+                    )
                 )
+            if record.front:
+                _front(f"{name}-{record.name}", record, args.zone_id, sets, self)
         self.register_outputs({"healthCheckIds": self.health_check_ids})
+
+
+def _front(
+    name: str, record: RecordSpec, zone_id: pulumi.Input[str], sets: list[aws.route53.Record], parent: pulumi.Resource
+) -> None:
+    """The public name: one alias to the routing's own name in the same zone. Route 53 refuses an alias to
+    a name with no records ("Tried to create an alias that targets ..."), so it waits for the sets; a
+    change of routing is then one UPSERT of this record, and the name never stops answering. Target
+    health is the sets' (all unhealthy: the only record of the name answers anyway, as they fail open)."""
+    aws.route53.Record(
+        name,
+        aws.route53.RecordArgs(
+            zone_id=zone_id,
+            name=record.name,
+            type="A",
+            aliases=[aws.route53.RecordAliasArgs(name=record.routed_name, zone_id=zone_id, evaluate_target_health=True)],
+        ),
+        pulumi.ResourceOptions(parent=parent, depends_on=list(sets)),
+    )
