@@ -232,3 +232,33 @@ def test_a_state_the_safety_rule_refuses_is_said() -> None:
     refused = dns_answers.arc_refuses(spec, {"prod-us", "prod-eu"})
     assert refused is not None
     assert refused.startswith("ARC refuses it: its safety rule keeps at least 1 routing control(s) On")
+
+
+def test_the_what_if_command_models_arc_controls_and_says_what_arc_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 36 defect 4, through the command: prod with fleet:dns.arc, one control Off moves its load
+    # like a failure (the cluster keeps running); both Off is a state ARC's safety rule refuses.
+    import shutil
+
+    import yaml
+
+    from components.config import hub_stack
+    from offline import stacks
+    from plan.__main__ import main
+    from tests.reference_stacks import reference_project
+
+    for path in reference_project().iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    prod = yaml.safe_load((tmp_path / "Pulumi.prod.yaml").read_text())
+    prod["config"]["fleet:dns"]["arc"] = True
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
+    monkeypatch.setattr(stacks, "STACK_DIR", tmp_path)
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", tmp_path)
+    main(["prod", "--what-if", "arc:prod-us:off", "--json"])
+    found = json.loads(capsys.readouterr().out)
+    assert found["arcOff"] == ["prod-us"]
+    assert found["down"] == []
+    assert found["answers"]["api.example.com"]["after"] == [{"cluster": "prod-eu", "share": 1.0}]
+    assert main(["prod", "--what-if", "arc:prod-us:off,arc:prod-eu:off"]) == 1
+    assert "ARC refuses it: its safety rule keeps at least 1 routing control(s) On" in capsys.readouterr().err
