@@ -89,20 +89,54 @@ def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
     return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in ignore_changes)
 
 
-def classify(old: Registration, new: Registration) -> Change | None:
+def provider_replaces(before: Run, old: Registration, after: Run, new: Registration) -> bool:
+    """Whether a resource's change of provider reference replaces it. The engine asks the new provider's
+    DiffConfig (pulumi/pulumi pkg/resource/deploy/step_generator.go, providerChanged, since v3.152.0).
+    pulumi-aws v7 no longer forces replacement for the provider's region (pulumi/pulumi-aws#5656): the
+    resource's own effective region decides (``effective_region``). Another account (assumed role) is
+    modelled as a replacement, and so is a change of any other package's provider (pulumi-kubernetes'
+    DiffConfig replaces on another cluster)."""
+    was, now = before.registrations.get(old.provider_urn), after.registrations.get(new.provider_urn)
+    if was is None or now is None or was.type != now.type or was.type != "pulumi:providers:aws":
+        return True
+    return bool(
+        (was.inputs.get("assumeRoles") or was.inputs.get("assumeRole"))
+        != (now.inputs.get("assumeRoles") or now.inputs.get("assumeRole"))
+    )
+
+
+def effective_region(run: Run, r: Registration) -> str | None:
+    """Where an aws resource lives: its own ``region`` (pulumi-aws v7), else its provider's."""
+    if not r.type.startswith("aws:") or not r.custom:
+        return None
+    provider = run.registrations.get(r.provider_urn)
+    return str(r.inputs.get("region") or (provider.inputs.get("region") if provider is not None else "") or "")
+
+
+def classify(
+    old: Registration, new: Registration, provider_replaces: bool = True, regions: tuple[str | None, str | None] = (None, None)
+) -> Change | None:
     """The change from ``old`` to ``new`` (one URN), or None when nothing differs. Paths the resource
-    ignores (ignoreChanges) are not changes: the engine sends the old value."""
+    ignores (ignoreChanges) are not changes: the engine sends the old value. ``provider_replaces``: what a
+    change of provider reference does; ``regions``: an aws resource's effective region before and after,
+    which terraform-provider-aws v6 treats as ForceNew (an object lives in one region). An explicit
+    region equal to the provider's is no change: the state holds it (computed) once refreshed under v7."""
     changed = {path for path in changed_paths(old.inputs, new.inputs) if not _ignored(path, new.ignore_changes)}
-    if old.provider_urn != new.provider_urn:
+    if old.provider_urn != new.provider_urn and provider_replaces:
         changed.add("(provider)")
+    if regions != (None, None):
+        changed.discard("region")
+        if regions[0] != regions[1]:
+            changed.add("region")
     if not changed and old.protect == new.protect:
         return None
     forcing = set(forced_by(new.type, changed)) if new.custom or new.type in FORCE_NEW else set()
     forcing |= {c for c in changed for p in new.replace_on_changes if p == "*" or c == p or c.startswith(f"{p}.")}
+    if "region" in changed and regions != (None, None):
+        forcing.add("region")
     if new.custom and "(provider)" in changed:
-        # The engine replaces a resource whose provider reference changes (pulumi/pulumi
-        # pkg/resource/deploy/step_generator.go, diff: providerChanged -> ReplaceKeys ["provider"]):
-        # created through the new provider, then deleted through the old one.
+        # The new provider's DiffConfig asks for replacement (provider_replaces): created through the new
+        # provider, then deleted through the old one.
         forcing.add("(provider)")
     return Change(
         new.urn,
@@ -163,7 +197,9 @@ def transition(before: Run, after: Run) -> Transition:
             changes.append(Change(urn, new.type, new.name, "create"))
             steps.append(Step("create", urn, new))
             continue
-        change = classify(old, _with_new_version(old, new, versions))
+        replaces = old.provider_urn != new.provider_urn and provider_replaces(before, old, after, new)
+        regions = (effective_region(before, old), effective_region(after, new))
+        change = classify(old, _with_new_version(old, new, versions), replaces, regions)
         if change is None:
             continue
         changes.append(change)
@@ -255,6 +291,12 @@ def _record_key(r: Registration) -> tuple[Any, Any, Any]:
     return r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type")
 
 
+def _is_front(r: Registration) -> bool:
+    """A front (fleet:dns.records[].front): a record without set identifier aliasing a name of its own zone."""
+    zone = r.inputs.get("zoneId")
+    return not r.inputs.get("setIdentifier") and any(a.get("zoneId") == zone for a in r.inputs.get("aliases") or [])
+
+
 def _is_geo_default(r: Registration) -> bool:
     return any(p.get("country") == "*" for p in r.inputs.get("geolocationRoutingPolicies") or [])
 
@@ -277,7 +319,8 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
     routed = {
         _record_key(r)[1]
         for r in start.values()
-        if r.inputs.get("setIdentifier") and not ((key := (_record_key(r)[0], _record_key(r)[1])) in fronted and key not in still)
+        if (r.inputs.get("setIdentifier") or _is_front(r))
+        and not ((key := (_record_key(r)[0], _record_key(r)[1])) in fronted and key not in still)
     }
     found = [
         Violation(
@@ -555,6 +598,11 @@ ROUTING_PATHS = {
         "with the front in the next (the name is unanswered between them, once: lower the zone's negative TTL first); "
         "every later change of routing is then one clean run"
     ),
+    "unfront": (
+        "turning `front` off puts the sets where the alias is: remove the record in one run and add it back without "
+        "the front in the next (the name is unanswered between them: lower the zone's negative TTL first); a record "
+        "keeps the front for every later change of routing"
+    ),
 }
 """The way through a change of routing, per kind of change."""
 
@@ -577,7 +625,7 @@ def _one_routing_type(step: Step, live: dict[str, Registration], ids: dict[str, 
                     f"{new.name} makes {name[1]} {mine} while {other.name} keeps it {theirs}: Route 53 "
                     "refuses record sets of one name and type with different routing policies",
                     ROUTING_PATHS[
-                        "front"
+                        ("front" if mine == "simple" else "unfront")
                         if "simple" in {mine, theirs}
                         else "one-set"
                         if {mine, theirs} <= {"weighted", "latency"}

@@ -55,8 +55,8 @@ def test_failover_primary_then_secondary_then_fail_open_to_the_primary() -> None
 def test_latency_falls_back_to_the_next_nearest_healthy_region() -> None:
     latency = record(routing="latency", clusters=["prod-us", "prod-eu", "staging-us"])
     assert shares(answers(latency, REGIONS, set())) == pytest.approx({"prod-us": 1 / 3, "prod-eu": 1 / 3, "staging-us": 1 / 3})
-    # By measured round trip, Virginia is nearer Dublin (80.5 ms) than Oregon (87.8 ms): continents
-    # do not decide (components/aws/region_latency.py).
+    # By the measured inter-region proxy, Virginia is nearer Dublin (80.5 ms) than Oregon (87.8 ms):
+    # continents do not decide (components/aws/region_latency.py).
     assert shares(answers(latency, REGIONS, {"prod-us"})) == pytest.approx({"prod-eu": 2 / 3, "staging-us": 1 / 3})
     assert shares(answers(latency, REGIONS, {"prod-us", "staging-us"})) == {"prod-eu": 1.0}
     assert unmeasured(latency, REGIONS, {"prod-us"}) == []
@@ -82,9 +82,11 @@ def test_a_fallback_the_table_does_not_measure_is_named_not_guessed_silently() -
     regions = {"us": "us-east-1", "ldn": "eu-west-2", "fra": "eu-central-1"}
     latency = record(routing="latency", clusters=["us", "ldn", "fra"])
     assert round_trip_ms("eu-west-2", "eu-central-1") is None
-    # Without a measured figure for every survivor, the same continent goes first.
+    # London is unmeasured from everywhere: the same continent first, and every pair named.
     assert latency_order("eu-west-2", ["us-east-1", "eu-central-1"]) == ["eu-central-1", "us-east-1"]
-    assert latency_order("us-east-1", ["eu-west-1", "eu-west-2"]) == ["eu-west-1", "eu-west-2"]
+    # Review of #36: an unmeasured candidate never reorders the measured ones; it goes after them.
+    assert latency_order("us-east-1", ["us-west-2", "eu-west-1"]) == ["eu-west-1", "us-west-2"]
+    assert latency_order("us-east-1", ["us-west-2", "eu-west-2", "eu-west-1"]) == ["eu-west-1", "us-west-2", "eu-west-2"]
     assert unmeasured(latency, regions, {"ldn"}) == ["eu-west-2->eu-central-1", "eu-west-2->us-east-1"]
     assert unmeasured(latency, regions, {"fra"}) == ["eu-central-1->eu-west-2"]
 

@@ -239,19 +239,44 @@ def as_before_issue_36(run: Run) -> Run:
 
 
 def test_hub_routes_of_a_transit_fleet_deployed_before_issue_36_move_to_their_links(transit: Run) -> None:
-    # The old name is an alias, and the provider changes (the member's, with the hub's region on the
-    # route), which the engine replaces: deleting first is the only order EC2 accepts for one destination.
+    # The old name is an alias; the provider reference changes but not the route's region, which the
+    # engine asks the new provider about (DiffConfig) and pulumi-aws v7 keeps in place: nothing changes.
     moved = transition(as_before_issue_36(transit), transit)
     assert moved.violations == []
-    routes = [c for c in moved.changes if c.type == "aws:ec2/route:Route"]
-    by_cluster = {(c.name.split("-interconnect-")[0], c.action, c.forced_by, c.delete_first) for c in routes}
-    # prod-us shares the hub's region and provider: only the route's explicit region is new.
-    assert by_cluster == {("prod-us", "update", (), True), ("prod-eu", "replace", ("(provider)",), True)}
-    created_beside = dataclasses.replace(
+    assert [c for c in moved.changes if c.type == "aws:ec2/route:Route"] == []
+    # Routes moved to another region would be replaced (terraform-provider-aws: region is ForceNew), and a
+    # replacement created beside the old route is refused.
+    elsewhere = dataclasses.replace(
         transit,
-        registrations={urn: dataclasses.replace(r, delete_before_replace=False) for urn, r in transit.registrations.items()},
+        registrations={
+            urn: dataclasses.replace(r, inputs={**r.inputs, "region": "us-west-2"}) if "-from-hub-" in r.name else r
+            for urn, r in transit.registrations.items()
+        },
     )
-    assert {v.rule for v in transition(as_before_issue_36(transit), created_beside).violations} == {"one-route"}
+    replaced = transition(as_before_issue_36(transit), elsewhere)
+    assert {c.forced_by for c in replaced.changes if c.type == "aws:ec2/route:Route"} == {("region",)}
+
+
+def test_hub_routes_the_old_program_collapsed_are_replaced_by_more_specific_routes_first(transit: Run) -> None:
+    # Review of #36: before it, adjacent member ranges shared one collapsed hub route, whose name no new
+    # route aliases. The members' own routes are created beside it (other destinations), and it goes last.
+    legacy = as_before_issue_36(transit)
+    collapsed = {}
+    for urn, r in legacy.registrations.items():
+        if r.name.startswith("mgmt-interconnect-to-") and r.inputs["destinationCidrBlock"] == "10.20.0.0/16":
+            name = r.name.replace("10-20-0-0-16", "10-16-0-0-12")
+            r = dataclasses.replace(
+                r, urn=urn.replace(r.name, name), name=name, inputs={**r.inputs, "destinationCidrBlock": "10.16.0.0/12"}
+            )
+        elif r.name.startswith("mgmt-interconnect-to-") and r.inputs["destinationCidrBlock"] == "10.30.0.0/16":
+            continue
+        collapsed[r.urn] = r
+    plan = transition(dataclasses.replace(legacy, registrations=collapsed), transit)
+    assert plan.violations == []
+    routes = {(c.name.split("-interconnect-")[0], c.action) for c in plan.changes if c.type == "aws:ec2/route:Route"}
+    assert routes == {("prod-us", "create"), ("prod-eu", "create"), ("mgmt", "delete")}
+    order = [s.kind for s in plan.steps if s.registration.type == "aws:ec2/route:Route"]
+    assert order.index("delete") > max(i for i, kind in enumerate(order) if kind == "create")
 
 
 def test_going_private_in_one_deploy_is_refused_for_its_api_gap(fleet: Run, peered: Run, transit: Run) -> None:
@@ -952,3 +977,21 @@ def test_turning_front_on_for_a_live_name_is_refused_for_its_gap(fleet: Run) -> 
     refused = [v for v in transition(fleet, on).violations if v.rule == "one-routing-type"]
     assert refused
     assert all("remove the record in one run and add it back with the front" in v.fix for v in refused)
+    # Review of #36: turning it off is the other direction, and says so.
+    off = [v for v in transition(on, fleet).violations if v.rule == "one-routing-type"]
+    assert off
+    assert all("add it back without the front" in v.fix for v in off)
+
+
+def test_removing_a_fronted_name_is_a_gap_like_any_other(fleet: Run) -> None:
+    # Review of #36: the front has no set identifier; its name going unanswered is still a gap.
+    on = run_stack(
+        "fleet", mutate=lambda c: fronted(c, "api.example.com", routing="weighted", weights={"prod-us": 70, "prod-eu": 30})
+    )
+
+    def without_api(c: dict[str, Any]) -> None:
+        c["fleet:dns"] = {**c["fleet:dns"], "records": [r for r in c["fleet:dns"]["records"] if r["name"] != "api.example.com"]}
+
+    gone = run_stack("fleet", mutate=without_api)
+    gaps = [v for v in transition(on, gone).violations if v.rule == "dns-gap"]
+    assert [v.step for v in gaps] == ["delete api.example.com"]

@@ -1,17 +1,16 @@
-"""Measured round-trip latency between AWS Regions: the order in which Route 53 latency routing
-hands a region's clients to the next region when their own region's record is unhealthy.
+"""A 2017 inter-region proxy for Route 53's latency order: measured round trips between AWS Regions,
+used by the what-if to decide which region a failed region's latency clients reach next.
 
 Route 53 answers a latency record with the lowest-latency healthy record set for the resolver,
-from AWS's own measurements, which it does not publish (Route 53 Developer Guide, "Latency-based
-routing"). The nearest stand-in with a source is the latency between the regions themselves, as
-measured: clients placed in a region are taken to see the other regions in that order.
+from AWS's own client-to-region measurements, which it does not publish (Route 53 Developer Guide,
+"Latency-based routing"). The nearest stand-in with a source is the latency between the regions
+themselves: clients placed in a region are taken to see the other regions in that order.
 
 Source: "Latency Between AWS Global Regions", average ping RTT in milliseconds between EC2
-instances, from each row's region to each column's, as tabulated in "AWS Regions",
-https://acomputerscientistlearnsaws.blogspot.com/2017/04/aws-regions.html (April 2017). The
-figures are dated; what the model needs of them is the order, which physical distance fixes
-(the same page's table and later CloudPing measurements agree on the nearest regions). Pairs it
-did not measure are unmeasured here, never guessed: the what-if names them.
+instances, from each row's region to each column's, as tabulated (a secondary copy of that blog)
+in "AWS Regions", https://acomputerscientistlearnsaws.blogspot.com/2017/04/aws-regions.html (April
+2017). Ten regions of the 37 the program knows. The figures are dated; the model uses only their
+order. Pairs it did not measure are unmeasured here, never guessed: the what-if names them.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ policy pages:
   unhealthy is the fail-open case (the primary).
 - **Latency:** the lowest-latency region's record for the client; when it is unhealthy, the next
   lowest healthy one. The model places clients in each region the record serves, in equal shares,
-  and ranks the other regions by their measured round trip from the client's region
-  (components/aws/region_latency.py, sourced). A pair the table lacks ranks after every measured
-  one, by continent, and is named (``unmeasured``) wherever a what-if relies on it.
+  and ranks the other regions by the round trip measured between the regions (a 2017 inter-region
+  proxy, components/aws/region_latency.py: Route 53 uses its own client measurements, which it does
+  not publish). A pair the table lacks ranks after every measured one, by continent, and is named
+  (``unmeasured``) wherever a what-if relies on it.
 - **Geolocation:** the record of the most specific location that contains the client (country,
   then continent, then the default); an unhealthy one hands its clients to the next larger
   location's record, up to the default (here: straight to the default, as no country-to-continent
@@ -50,14 +51,13 @@ def _continent(region: str) -> str:
 
 
 def latency_order(client: str, regions: list[str]) -> list[str]:
-    """``regions`` from nearest to farthest for a client in ``client``: by measured round trip when the
-    table measures every pair; otherwise the same continent first, then measured figures (the
-    what-if names the unmeasured pairs, see ``unmeasured``)."""
+    """``regions`` from nearest to farthest for a client in ``client``: the measured ones by round trip
+    (an unmeasured candidate never reorders them), then the unmeasured, same continent first; the
+    what-if names every unmeasured pair it relies on (``unmeasured``)."""
     ms = {region: region_latency.round_trip_ms(client, region) for region in regions}
-    if all(m is not None for m in ms.values()):
-        return sorted(regions, key=lambda r: (ms[r], r))
     return sorted(
-        regions, key=lambda r: (r != client, _continent(r) != _continent(client), ms[r] if ms[r] is not None else 1e9, r)
+        regions,
+        key=lambda r: (ms[r] is None, ms[r] or 0.0, _continent(r) != _continent(client), r),
     )
 
 

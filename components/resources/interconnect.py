@@ -186,8 +186,10 @@ def _from_hub_routes(
     connections after every create and update.
 
     Before issue 36 the transitGateway hub routes were the hub end's, through the hub's provider: state
-    under that name moves here, and the provider change makes it a replacement, so it deletes first
-    (a route gap of one API call, once) where a create beside it would be refused."""
+    under that name moves here. The provider changes but the route's region does not (``region`` names
+    the hub's), which pulumi-aws v7 updates in place (its provider DiffConfig no longer replaces on region;
+    the route's state holds its region once refreshed, as python -m deploy does by default). Ranges the
+    old program collapsed into one route are new, more specific routes beside it, and it is deleted last."""
     spoke, hub = args.spoke_end, args.hub_end
     legacy_hub = f"{args.plan.hub}-interconnect"
     for slug, table in hub.network.route_table_ids.items():
@@ -199,7 +201,6 @@ def _from_hub_routes(
             pulumi.ResourceOptions(
                 parent=parent,
                 depends_on=list(ready),
-                delete_before_replace=True,
                 aliases=[
                     pulumi.Alias(
                         name=f"{legacy_hub}-to-{slug}-{route_slug(spoke.network.vpc_cidr)}",
