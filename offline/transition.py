@@ -320,7 +320,7 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
         _record_key(r)[1]
         for r in start.values()
         if (r.inputs.get("setIdentifier") or _is_front(r))
-        and not ((key := (_record_key(r)[0], _record_key(r)[1])) in fronted and key not in still)
+        and not ((place := (_record_key(r)[0], _record_key(r)[1])) in fronted and place not in still)
     }
     found = [
         Violation(

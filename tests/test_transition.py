@@ -955,15 +955,14 @@ def failover_unfronted() -> Run:
 
 def test_an_alias_written_before_its_target_exists_is_refused() -> None:
     # The oracle for the front's ordering: Route 53 rejects an alias to an empty name in its own zone.
-    zone = {"zoneId": "Z1"}
     front = reg(
         "front",
         "aws:route53/record:Record",
         name="a.example.com",
-        aliases=[{"name": "_fleet-weighted.a.example.com", **zone}],
-        **zone,
+        aliases=[{"name": "_fleet-weighted.a.example.com", "zoneId": "Z1"}],
+        zoneId="Z1",
     )
-    target = reg("set", "aws:route53/record:Record", name="_fleet-weighted.a.example.com", setIdentifier="x", **zone)
+    target = reg("set", "aws:route53/record:Record", name="_fleet-weighted.a.example.com", setIdentifier="x", zoneId="Z1")
     assert [v.rule for v in transition(run(), run(front)).violations] == ["alias-target"]
     assert transition(run(), run(target, front)).violations == []
 
