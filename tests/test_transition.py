@@ -224,18 +224,22 @@ def as_before_issue_36(run: Run) -> Run:
         slug = r.name.split("-from-hub-")[1]
         cidr = r.inputs["destinationCidrBlock"].replace(".", "-").replace("/", "-")
         name = f"mgmt-interconnect-to-{slug}-{cidr}"
-        legacy = dataclasses.replace(
+        legacy = as_registered_before(
             r,
-            urn=f"urn:pulumi:fleet::fleet::fleet:index:InterconnectHub$aws:ec2/route:Route::{name}",
-            name=name,
+            f"urn:pulumi:fleet::fleet::fleet:index:InterconnectHub$aws:ec2/route:Route::{name}",
+            {k: v for k, v in r.inputs.items() if k != "region"},
             parent=hub.parent,
             provider=hub.provider,
-            inputs={k: v for k, v in r.inputs.items() if k != "region"},
-            delete_before_replace=False,
-            aliases=[],
         )
         registrations[legacy.urn] = legacy
     return dataclasses.replace(run, registrations=registrations)
+
+
+def as_registered_before(r: Registration, urn: str, inputs: dict[str, Any], **fields: Any) -> Registration:
+    """``r`` under the URN and inputs an older program gave it, with none of today's options."""
+    return dataclasses.replace(
+        r, urn=urn, name=urn.rsplit("::", 1)[1], inputs=inputs, delete_before_replace=False, aliases=[], **fields
+    )
 
 
 def test_hub_routes_of_a_transit_fleet_deployed_before_issue_36_move_to_their_links(transit: Run) -> None:
@@ -423,14 +427,7 @@ def named_by_cluster(run: Run) -> Run:
         new_id = r.inputs["setIdentifier"]
         old_id = cluster if "failoverRoutingPolicies" in r.inputs else f"{cluster}-{new_id}"
         name = r.name.removesuffix(new_id) + old_id
-        legacy = dataclasses.replace(
-            r,
-            urn=urn.removesuffix(r.name) + name,
-            name=name,
-            inputs={**r.inputs, "setIdentifier": old_id},
-            delete_before_replace=False,
-            aliases=[],
-        )
+        legacy = as_registered_before(r, urn.removesuffix(r.name) + name, {**r.inputs, "setIdentifier": old_id})
         registrations[legacy.urn] = legacy
     return dataclasses.replace(run, registrations=registrations)
 
