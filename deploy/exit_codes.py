@@ -16,3 +16,9 @@ class ExitCode(enum.IntEnum):
     NO_CLI = 6
     AWAITING_APPROVAL = 8
     """An upgrade campaign finished a wave and waits for approval to start the next."""
+    DEGRADED = 9
+    """deploy status: every cluster answered, and one is not as it should be (a status, a health check, a control Off)."""
+    MISSING = 10
+    """deploy status: a cluster of the stack file is not in EKS."""
+    UNREACHABLE = 11
+    """deploy status: a cluster's regional EKS API did not answer (the worst: nothing is known of it)."""

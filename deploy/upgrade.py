@@ -476,5 +476,10 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
 
 
 def dispatch(argv: Sequence[str]) -> int | None:
-    """``python -m deploy upgrade|rollback|failover ...``; None for the plain deploy command."""
+    """``python -m deploy upgrade|rollback|failover|status ...``; None for the plain deploy command."""
+    if argv and argv[0] == "status":
+        # Credentials alone: it loads neither the program nor the Automation API.
+        from deploy import status
+
+        return status.cli(argv[1:])
     return main(argv) if argv and argv[0] in ("upgrade", "rollback", "failover") else None

@@ -1,0 +1,392 @@
+"""``python -m deploy status --stack STACK [--json]``: every cluster of a stack file as AWS sees it now.
+
+It needs AWS credentials alone: no Pulumi CLI, backend or secrets provider (an incident may have taken
+any of them). What it reads, per cluster of the stack file, in parallel (a fixed number of calls per
+cluster: the stack file says how many node groups and add-ons there are):
+
+- ``eks:DescribeCluster``: version, platform version, status, support type, endpoint;
+- ``eks:ListInsights``: upgrade insights by status;
+- ``eks:ListNodegroups`` and ``eks:DescribeNodegroup`` for each: status, version, sizes;
+- ``eks:DescribeAddon`` for the add-ons the program manages;
+- ``route53:GetHealthCheckStatus`` of the cluster's edge health check (found once per stack by its
+  ``fleet-cluster`` tag); Route 53 counts an endpoint healthy when more than 18% of its checkers
+  report it healthy (Route 53 Developer Guide, "How Route 53 determines whether a health check is
+  healthy");
+- with ``fleet:dns.arc``: ``route53-recovery-cluster:GetRoutingControlState`` at the cluster
+  endpoints ``fleet:dns.arcRuntime`` lists;
+
+An answer an API cannot give (an emulator without it, a denied call) is "unknown", never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from components.aws import eks_versions
+from components.config.model import ClusterSpec, FleetSpec
+from deploy.exit_codes import ExitCode
+
+UNKNOWN = "unknown"
+HEALTHY_CHECKER_SHARE = 0.18
+"""Route 53 considers an endpoint healthy when more than 18% of its health checkers report it healthy."""
+MANAGED_ADDONS = ("coredns", "aws-ebs-csi-driver", "metrics-server", "vpc-cni", "kube-proxy")
+"""The EKS add-ons every cluster runs: the three the program manages and the two EKS installs."""
+NODE_GROUP_LABEL = "fleet/node-group"
+"""The label every node group the program creates carries: which fleet:clusters[].nodeGroups entry it is."""
+
+ClientFactory = Callable[[str, str], Any]
+"""(service, region) -> a boto3 client."""
+ArcClientFor = Callable[[str, str], Any]
+"""(ARC cluster endpoint URL, its region) -> a route53-recovery-cluster client (deploy/failover.py)."""
+
+
+def boto3_clients(service: str, region: str) -> Any:
+    """A client with short timeouts and few retries: a region that does not answer is reported, not waited on."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
+    return boto3.client(service, region_name=region, config=config)
+
+
+@dataclass
+class NodeGroupRow:
+    name: str
+    group: str
+    status: str
+    version: str
+    release: str
+    desired: int | None
+    min: int | None
+    max: int | None
+    ready_nodes: int | None = None
+
+
+@dataclass
+class ClusterRow:
+    cluster: str
+    region: str
+    state: str
+    """ok, degraded, missing or unreachable."""
+    version: str = UNKNOWN
+    platform_version: str = UNKNOWN
+    status: str = UNKNOWN
+    support_type: str = UNKNOWN
+    support_ends: str = UNKNOWN
+    insights: dict[str, int] | str = UNKNOWN
+    node_groups: list[NodeGroupRow] = field(default_factory=list)
+    addons: dict[str, str] = field(default_factory=dict)
+    edge_health: str | None = None
+    arc: str | None = None
+    kubernetes: dict[str, Any] | str | None = None
+    problems: list[str] = field(default_factory=list)
+    calls: int = 0
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class _Counted:
+    """A client whose calls are counted for the row (the fixed-calls-per-cluster promise is tested)."""
+
+    def __init__(self, client: Any, row: ClusterRow) -> None:
+        self._client, self._row = client, row
+
+    def call(self, operation: str, **kwargs: Any) -> Any:
+        self._row.calls += 1
+        return getattr(self._client, operation)(**kwargs)
+
+
+def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> bool:
+    """The cluster's own EKS view; False when there is nothing more to read (missing, unreachable)."""
+    try:
+        described = eks.call("describe_cluster", name=cluster.name)["cluster"]
+    except ClientError as error:
+        if _code(error) == "ResourceNotFoundException":
+            row.state = "missing"
+            row.problems.append(f"{cluster.name} is in the stack file but not in EKS ({cluster.region})")
+        else:
+            row.state = "unreachable"
+            row.problems.append(f"eks:DescribeCluster: {_code(error) or error}")
+        return False
+    except (EndpointConnectionError, BotoCoreError) as error:
+        row.state = "unreachable"
+        row.problems.append(f"EKS in {cluster.region} did not answer: {error}")
+        return False
+    row.version = str(described.get("version", UNKNOWN))
+    row.platform_version = str(described.get("platformVersion", UNKNOWN))
+    row.status = str(described.get("status", UNKNOWN))
+    row.support_type = str((described.get("upgradePolicy") or {}).get("supportType", "STANDARD"))
+    if (window := eks_versions.SUPPORT.get(row.version)) is not None:
+        ends = window.standard_until if row.support_type == "STANDARD" else window.extended_until
+        row.support_ends = ends.isoformat()
+        if ends <= today:
+            row.problems.append(f"support for {row.version} ({row.support_type}) ended {ends.isoformat()}")
+    if row.status != "ACTIVE":
+        row.problems.append(f"cluster status {row.status}")
+    return True
+
+
+def _insights(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
+    try:
+        listed = eks.call("list_insights", clusterName=cluster.name).get("insights", [])
+    except (ClientError, BotoCoreError):
+        return
+    counts: dict[str, int] = {}
+    for insight in listed:
+        status = str((insight.get("insightStatus") or {}).get("status", UNKNOWN))
+        counts[status] = counts.get(status, 0) + 1
+    row.insights = counts
+    if counts.get("ERROR"):
+        row.problems.append(f"{counts['ERROR']} upgrade insight(s) in ERROR")
+
+
+def _node_groups(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
+    try:
+        names = eks.call("list_nodegroups", clusterName=cluster.name).get("nodegroups", [])
+    except (ClientError, BotoCoreError) as error:
+        row.problems.append(f"eks:ListNodegroups: {error}")
+        return
+    seen: set[str] = set()
+    for name in sorted(names):
+        try:
+            group = eks.call("describe_nodegroup", clusterName=cluster.name, nodegroupName=name)["nodegroup"]
+        except (ClientError, BotoCoreError):
+            row.node_groups.append(NodeGroupRow(name, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, None, None, None))
+            continue
+        scaling = group.get("scalingConfig") or {}
+        declared = str((group.get("labels") or {}).get(NODE_GROUP_LABEL, UNKNOWN))
+        seen.add(declared)
+        entry = NodeGroupRow(
+            name,
+            declared,
+            str(group.get("status", UNKNOWN)),
+            str(group.get("version", UNKNOWN)),
+            str(group.get("releaseVersion", UNKNOWN)),
+            scaling.get("desiredSize"),
+            scaling.get("minSize"),
+            scaling.get("maxSize"),
+        )
+        row.node_groups.append(entry)
+        if entry.status != "ACTIVE":
+            row.problems.append(f"node group {name} is {entry.status}")
+    absent = sorted({g.name for g in cluster.node_groups} - seen) if seen else []
+    row.problems += [f"node group {g} of the stack file is not in EKS" for g in absent]
+
+
+def _addons(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
+    for addon in MANAGED_ADDONS:
+        try:
+            described = eks.call("describe_addon", clusterName=cluster.name, addonName=addon)["addon"]
+        except (ClientError, BotoCoreError):
+            row.addons[addon] = UNKNOWN
+            continue
+        row.addons[addon] = str(described.get("addonVersion", UNKNOWN))
+        if described.get("status") not in (None, "ACTIVE"):
+            row.problems.append(f"add-on {addon} is {described.get('status')}")
+
+
+def _check_health(route53: _Counted, check_id: str | None, row: ClusterRow) -> None:
+    if check_id is None:
+        row.edge_health = UNKNOWN
+        return
+    try:
+        observations = route53.call("get_health_check_status", HealthCheckId=check_id).get("HealthCheckObservations", [])
+    except (ClientError, BotoCoreError):
+        row.edge_health = UNKNOWN
+        return
+    if not observations:
+        row.edge_health = UNKNOWN
+        return
+    good = sum(str((o.get("StatusReport") or {}).get("Status", "")).startswith("Success") for o in observations)
+    row.edge_health = "healthy" if good / len(observations) > HEALTHY_CHECKER_SHARE else "unhealthy"
+    if row.edge_health == "unhealthy":
+        row.problems.append("its edge's Route 53 health check is unhealthy")
+
+
+def edge_checks(spec: FleetSpec, clients: ClientFactory) -> tuple[dict[str, str], int]:
+    """Each cluster's edge health check id, found by its tags (fleet-cluster, Name "<cluster> edge"):
+    one listing per stack, not per cluster. Returns the ids and the calls made."""
+    if spec.dns is None:
+        return {}, 0
+    route53 = clients("route53", "us-east-1")
+    calls, ids = 0, []
+    try:
+        paginator = route53.get_paginator("list_health_checks")
+        for page in paginator.paginate():
+            calls += 1
+            ids += [c["Id"] for c in page.get("HealthChecks", [])]
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 10):  # ListTagsForResources takes at most 10 ids
+            calls += 1
+            tagged = route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
+            for entry in tagged.get("ResourceTagSets", []):
+                tags = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
+                cluster = tags.get("fleet-cluster")
+                if cluster and tags.get("Name") == f"{cluster} edge":
+                    found[cluster] = entry["ResourceId"]
+    except (ClientError, BotoCoreError):
+        return {}, calls
+    return found, calls
+
+
+def _arc(spec: FleetSpec, cluster: str, arc_client: ArcClientFor, row: ClusterRow) -> None:
+    """The cluster's routing control state, from the first ARC cluster endpoint that answers."""
+    runtime = spec.dns.arc_runtime if spec.dns is not None and spec.dns.arc else None
+    control = runtime.routing_controls.get(cluster) if runtime is not None else None
+    if runtime is None or control is None:
+        return
+    row.arc = UNKNOWN
+    for region, endpoint in sorted(runtime.cluster_endpoints.items()):
+        row.calls += 1
+        try:
+            state = arc_client(str(endpoint), region).get_routing_control_state(RoutingControlArn=control)
+        except (ClientError, BotoCoreError):
+            continue
+        row.arc = str(state["RoutingControlState"])
+        break
+    if row.arc == "Off":
+        row.problems.append("its ARC routing control is Off: its records are out of every answer")
+
+
+def cluster_row(
+    spec: FleetSpec, cluster: ClusterSpec, clients: ClientFactory, arc_client: ArcClientFor, checks: Mapping[str, str], today: Any
+) -> ClusterRow:
+    row = ClusterRow(cluster.name, cluster.region, "ok")
+    eks = _Counted(clients("eks", cluster.region), row)
+    if _eks(cluster, eks, row, today):
+        _insights(cluster, eks, row)
+        _node_groups(cluster, eks, row)
+        _addons(cluster, eks, row)
+        if spec.dns is not None and any(cluster.name in {t.cluster for t in r.targets()} for r in spec.dns.records):
+            _check_health(_Counted(clients("route53", "us-east-1"), row), checks.get(cluster.name), row)
+        _arc(spec, cluster.name, arc_client, row)
+        if row.problems:
+            row.state = "degraded"
+    return row
+
+
+SEVERITY = {"ok": 0, "degraded": 1, "missing": 2, "unreachable": 3}
+EXIT = {"ok": ExitCode.OK, "degraded": ExitCode.DEGRADED, "missing": ExitCode.MISSING, "unreachable": ExitCode.UNREACHABLE}
+
+
+def collect(
+    spec: FleetSpec,
+    clients: ClientFactory,
+    today: Any,
+    arc_client: ArcClientFor | None = None,
+    progress: TextIO | None = None,
+    workers: int = 32,
+) -> tuple[list[ClusterRow], int]:
+    """Every cluster's row, in the stack file's order, and the stack-wide calls (the health check listing)."""
+    from deploy import failover
+
+    checks, shared = edge_checks(spec, clients)
+    rows: list[ClusterRow] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(spec.clusters)))) as pool:
+        futures = [
+            pool.submit(cluster_row, spec, c, clients, arc_client or failover.boto3_client, checks, today) for c in spec.clusters
+        ]
+        for done, future in enumerate(futures, 1):
+            rows.append(future.result())
+            if progress is not None:
+                progress.write(f"\r{done}/{len(futures)} clusters")
+                progress.flush()
+    if progress is not None:
+        progress.write("\n")
+    return rows, shared
+
+
+def exit_code(rows: Sequence[ClusterRow]) -> ExitCode:
+    worst = max((row.state for row in rows), key=SEVERITY.__getitem__, default="ok")
+    return EXIT[worst]
+
+
+def as_json(rows: Sequence[ClusterRow], stack: str, elapsed: float) -> dict[str, Any]:
+    return {"stack": stack, "seconds": round(elapsed, 2), "clusters": [asdict(r) for r in rows]}
+
+
+def text(rows: Sequence[ClusterRow]) -> str:
+    lines = []
+    for row in rows:
+        head = f"{row.cluster} ({row.region}): {row.state.upper()}"
+        if row.state in ("missing", "unreachable"):
+            lines.append(f"{head}: {'; '.join(row.problems)}")
+            continue
+        insights = (
+            row.insights
+            if isinstance(row.insights, str)
+            else ", ".join(f"{k} {v}" for k, v in sorted(row.insights.items())) or "none"
+        )
+        lines.append(
+            f"{head}: EKS {row.version} ({row.platform_version}), {row.status}, {row.support_type} support until "
+            f"{row.support_ends}; insights: {insights}; edge: {row.edge_health or 'not routed'}"
+            + (f"; ARC control: {row.arc}" if row.arc else "")
+        )
+        for group in row.node_groups:
+            ready = "" if group.ready_nodes is None else f", {group.ready_nodes} Ready"
+            lines.append(
+                f"  {group.group} ({group.name}): {group.status}, {group.version} ({group.release}), "
+                f"desired {group.desired} min {group.min} max {group.max}{ready}"
+            )
+        lines.append("  add-ons: " + ", ".join(f"{k} {v}" for k, v in row.addons.items()))
+        lines += [f"  ! {p}" for p in row.problems]
+    return "\n".join(lines)
+
+
+def main(
+    stack: str,
+    as_json_output: bool,
+    clients: ClientFactory = boto3_clients,
+    arc_client: ArcClientFor | None = None,
+    today: Any = None,
+) -> int:
+    from components.config import clock
+    from components.config.errors import ConfigError
+    from components.config.stack_files import StackFileError
+    from components.planning import checks
+    from offline.stacks import stack_config
+
+    try:
+        spec = checks.stack_fleet({k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()}, stack)
+    except (ConfigError, StackFileError) as error:
+        print(f"python -m deploy status: {error}", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    started = time.monotonic()
+    rows, _ = collect(spec, clients, today or clock.today(), arc_client, progress=sys.stderr if sys.stderr.isatty() else None)
+    elapsed = time.monotonic() - started
+    print(json.dumps(as_json(rows, stack, elapsed), indent=2) if as_json_output else text(rows))
+    return int(exit_code(rows))
+
+
+def cli(argv: Sequence[str]) -> int:
+    import argparse
+    import os
+
+    from components.config import clock
+
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy status",
+        description="Every cluster of a stack file as AWS sees it now, with AWS credentials alone.",
+        epilog=(
+            "Exit codes: 0 all well, 1 the stack file does not evaluate, 2 usage, 9 degraded (a status, health check "
+            "or routing control not as it should be), 10 a cluster of the file is not in EKS, 11 a region's EKS API "
+            "did not answer. The worst one found is returned."
+        ),
+    )
+    parser.add_argument("--stack", required=True, help="stack name (its Pulumi.<stack>.yaml is read), or org/project/stack")
+    parser.add_argument("--json", action="store_true", help="one JSON document instead of text")
+    parser.add_argument("--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})")
+    args = parser.parse_args(argv)
+    if args.today:
+        os.environ[clock.ENV] = args.today
+    return main(args.stack.rsplit("/", 1)[-1], args.json)

@@ -1,0 +1,291 @@
+"""``python -m deploy status`` against moto's AWS emulator (moto[server], started on a loopback port,
+boto3 pointed at it with AWS_ENDPOINT_URL), and botocore's Stubber, which checks every request and
+response against botocore's service models, for what moto does not emulate (EKS insights and add-ons,
+ARC's data plane)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from components.config.model import FleetSpec
+from components.planning.checks import load_fleet
+from deploy import status
+from deploy.exit_codes import ExitCode
+from offline.harness import Run, run_stack
+from offline.stacks import stack_config
+
+TODAY = dt.date(2026, 12, 7)
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def fresh(emulator: str) -> None:
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{emulator}/moto-api/reset", method="POST")).read()
+
+
+def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35") -> None:
+    """The cluster and its node groups as the program registers them: names from their prefixes, labels
+    and sizes from the registrations (the oracle for what status reads is the program's own output)."""
+    eks = boto3.client("eks", region_name=region)
+    eks.create_cluster(
+        name=cluster, version=version, roleArn=f"arn:aws:iam::{ACCOUNT}:role/c", resourcesVpcConfig={"subnetIds": ["subnet-1"]}
+    )
+    for group in run.of_type("eks:index:ManagedNodeGroup"):
+        if group.name.startswith(f"{cluster}-"):
+            eks.create_nodegroup(
+                clusterName=cluster,
+                nodegroupName=f"{group.inputs['nodeGroupNamePrefix']}0a1b2c3",
+                nodeRole=f"arn:aws:iam::{ACCOUNT}:role/n",
+                subnets=["subnet-1"],
+                scalingConfig=group.inputs["scalingConfig"],
+                labels=group.inputs["labels"],
+            )
+
+
+def prod_raw() -> dict[str, Any]:
+    """The shipped prod's fleet config (two clusters), as deploy status reads it."""
+    return {k.removeprefix("fleet:"): v for k, v in stack_config("prod").items()}
+
+
+@pytest.fixture(scope="module")
+def prod_run() -> Run:
+    return run_stack("prod")
+
+
+def test_one_of_prods_clusters_created_is_reported_live_and_the_other_missing(
+    prod_run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The issue's acceptance case: prod-us exists, prod-eu does not.
+    from deploy.__main__ import main
+
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    code = main(["status", "--stack", "prod", "--json", "--today", TODAY.isoformat()])
+    out = capsys.readouterr()
+    assert code == ExitCode.MISSING
+    assert "Traceback" not in out.out + out.err
+    rows = {row["cluster"]: row for row in json.loads(out.out)["clusters"]}
+    assert (rows["prod-us"]["version"], rows["prod-us"]["status"], rows["prod-us"]["state"]) == ("1.35", "ACTIVE", "ok")
+    assert rows["prod-us"]["support_ends"] == "2027-03-27"
+    assert {g["group"] for g in rows["prod-us"]["node_groups"]} == {"general", "arm", "gpu", "submariner-gateway"}
+    general = [g for g in rows["prod-us"]["node_groups"] if g["group"] == "general"]
+    assert [(g["desired"], g["min"], g["max"], g["status"]) for g in general] == [(1, 1, 7, "ACTIVE")] * 3
+    # moto emulates neither insights nor add-ons: they are unknown, not a crash and not a failure.
+    assert rows["prod-us"]["insights"] == "unknown"
+    assert set(rows["prod-us"]["addons"].values()) == {"unknown"}
+    assert rows["prod-eu"]["state"] == "missing"
+    assert rows["prod-eu"]["problems"] == ["prod-eu is in the stack file but not in EKS (eu-west-1)"]
+    main(["status", "--stack", "prod", "--today", TODAY.isoformat()])
+    text = capsys.readouterr().out
+    assert "prod-eu (eu-west-1): MISSING" in text
+    assert "prod-us (us-east-1): OK: EKS 1.35" in text
+
+
+def test_a_cluster_past_its_support_or_with_a_group_gone_is_degraded(prod_run: Run) -> None:
+    spec = load_fleet(prod_raw())
+    create_cluster(prod_run, "prod-us", "us-east-1", version="1.34")
+    create_cluster(prod_run, "prod-eu", "eu-west-1")
+    eks = boto3.client("eks", region_name="eu-west-1")
+    eks.delete_nodegroup(clusterName="prod-eu", nodegroupName="prod-eu-arm-0a1b2c3")
+    rows, _ = status.collect(spec, status.boto3_clients, TODAY)
+    us, eu = rows
+    assert us.state == "degraded"
+    assert "support for 1.34 (STANDARD) ended 2026-12-02" in us.problems
+    assert eu.state == "degraded"
+    assert eu.problems == ["node group arm of the stack file is not in EKS"]
+    assert status.exit_code(rows) == ExitCode.DEGRADED
+
+
+def test_a_region_whose_eks_api_does_not_answer_is_unreachable(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    def clients(service: str, region: str) -> Any:
+        from botocore.config import Config
+
+        if region == "eu-west-1":
+            config = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
+            return boto3.client(service, region_name=region, endpoint_url=dead, config=config)
+        return status.boto3_clients(service, region)
+
+    rows, _ = status.collect(load_fleet(prod_raw()), clients, TODAY)
+    assert [r.state for r in rows] == ["ok", "unreachable"]
+    assert rows[1].problems[0].startswith("EKS in eu-west-1 did not answer")
+    assert status.exit_code(rows) == ExitCode.UNREACHABLE
+
+
+def test_the_edge_health_check_is_found_by_its_tags_and_read(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    route53 = boto3.client("route53", region_name="us-east-1")
+    for check in prod_run.of_type("aws:route53/healthCheck:HealthCheck"):
+        created = route53.create_health_check(
+            CallerReference=check.name,
+            HealthCheckConfig={
+                "Type": check.inputs["type"],
+                "FullyQualifiedDomainName": check.inputs["fqdn"],
+                "Port": check.inputs["port"],
+                "ResourcePath": check.inputs["resourcePath"],
+            },
+        )
+        tags = [{"Key": k, "Value": v} for k, v in check.inputs["tags"].items()]
+        route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created["HealthCheck"]["Id"], AddTags=tags)
+    spec = load_fleet(prod_raw())
+    checks, calls = status.edge_checks(spec, status.boto3_clients)
+    assert set(checks) == {"prod-us", "prod-eu"}
+    assert calls == 2  # one listing page, one tag batch: per stack, not per cluster
+    rows, _ = status.collect(spec, status.boto3_clients, TODAY)
+    assert rows[0].edge_health == "healthy"
+
+
+def stubbed_eks(region: str, insights: list[dict[str, Any]], addon_versions: dict[str, str]) -> Any:
+    """An EKS client whose insight and add-on answers are shapes from the API reference, which the
+    Stubber checks against botocore's model; everything else goes to the emulator."""
+    real = status.boto3_clients("eks", region)
+    client = boto3.client("eks", region_name=region)
+    stub = Stubber(client)
+    stub.add_response("list_insights", {"insights": insights}, {"clusterName": "prod-us"})
+    for addon in status.MANAGED_ADDONS:
+        if addon in addon_versions:
+            stub.add_response(
+                "describe_addon",
+                {
+                    "addon": {
+                        "addonName": addon,
+                        "clusterName": "prod-us",
+                        "status": "ACTIVE",
+                        "addonVersion": addon_versions[addon],
+                    }
+                },
+                {"clusterName": "prod-us", "addonName": addon},
+            )
+        else:
+            stub.add_client_error("describe_addon", "ResourceNotFoundException", http_status_code=404)
+    stub.activate()
+
+    class Mixed:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client if name in ("list_insights", "describe_addon") else real, name)
+
+    return Mixed()
+
+
+def test_insights_and_addons_in_the_api_references_shapes(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    insight = {
+        "id": "i-1",
+        "name": "Kubelet version skew",
+        "category": "UPGRADE_READINESS",
+        "kubernetesVersion": "1.36",
+        "lastRefreshTime": dt.datetime(2026, 12, 7),
+        "lastTransitionTime": dt.datetime(2026, 12, 7),
+        "description": "Checks for kubelet versions of worker nodes",
+        "insightStatus": {"status": "ERROR", "reason": "Node kubelet versions do not match"},
+    }
+    passing = {**insight, "id": "i-2", "insightStatus": {"status": "PASSING", "reason": ""}}
+    eks = stubbed_eks("us-east-1", [insight, passing], {"coredns": "v1.12.4-eksbuild.1"})
+
+    def clients(service: str, region: str) -> Any:
+        return eks if service == "eks" and region == "us-east-1" else status.boto3_clients(service, region)
+
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(spec, spec.clusters[0], clients, status.boto3_clients, {}, TODAY)
+    assert row.insights == {"ERROR": 1, "PASSING": 1}
+    assert row.addons["coredns"] == "v1.12.4-eksbuild.1"
+    assert row.addons["vpc-cni"] == "unknown"
+    assert row.state == "degraded"
+    assert "1 upgrade insight(s) in ERROR" in row.problems
+
+
+def arc_spec() -> FleetSpec:
+    raw = prod_raw()
+    raw["dns"]["arc"] = True
+    arn = "arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/{}"
+    raw["dns"]["arcRuntime"] = {
+        "clusterEndpoints": {
+            "us-east-1": "https://host-aaaa.us-east-1.example.com/v1",
+            "us-west-2": "https://host-bbbb.us-west-2.example.com/v1",
+        },
+        "routingControls": {"prod-us": arn.format("a1"), "prod-eu": arn.format("b2")},
+    }
+    return load_fleet(raw)
+
+
+def test_the_arc_control_state_is_read_from_the_first_endpoint_that_answers(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    spec = arc_spec()
+    control = spec.dns.arc_runtime.routing_controls["prod-us"]  # type: ignore[union-attr]
+    clients: dict[str, Any] = {}
+
+    def arc_client(endpoint: str, region: str) -> Any:
+        if endpoint not in clients:
+            client = boto3.client("route53-recovery-cluster", region_name=region, endpoint_url=endpoint)
+            stub = Stubber(client)
+            if region == "us-east-1":
+                stub.add_client_error(
+                    "get_routing_control_state", "EndpointTemporarilyUnavailableException", http_status_code=503
+                )
+            else:
+                stub.add_response(
+                    "get_routing_control_state",
+                    {"RoutingControlArn": control, "RoutingControlState": "Off", "RoutingControlName": "prod-us"},
+                    {"RoutingControlArn": control},
+                )
+            stub.activate()
+            clients[endpoint] = client
+        return clients[endpoint]
+
+    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, arc_client, {}, TODAY)
+    assert row.arc == "Off"
+    assert "its ARC routing control is Off: its records are out of every answer" in row.problems
+
+
+def test_a_hundred_clusters_take_a_fixed_number_of_calls_each_and_well_under_a_minute() -> None:
+    from tests.test_interconnect import generated_raw
+
+    spec = load_fleet(generated_raw(100))
+    for cluster in spec.clusters:
+        boto3.client("eks", region_name=cluster.region).create_cluster(
+            name=cluster.name, version="1.35", roleArn=f"arn:aws:iam::{ACCOUNT}:role/c", resourcesVpcConfig={"subnetIds": ["s"]}
+        )
+    started = time.monotonic()
+    rows, _ = status.collect(spec, status.boto3_clients, TODAY)
+    elapsed = time.monotonic() - started
+    assert elapsed < 60
+    # DescribeCluster, ListInsights, ListNodegroups and one DescribeAddon per managed add-on; no node groups
+    # and no health checks were created here (one more call per group, and per routed edge's check).
+    assert {r.calls for r in rows} == {3 + len(status.MANAGED_ADDONS)}
