@@ -112,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({', '.join(ACCEPTABLE_RULES)}, at the step's resource name); listed as accepted, not an error",
     )
     parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="a monthly estimate per cluster, region and stack at dated list prices (components/aws/prices.py)",
+    )
+    parser.add_argument(
         "--today",
         metavar="YYYY-MM-DD",
         help=f"read EKS's support calendar on this day instead of the machine's (sets {clock.ENV})",
@@ -212,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.kubeconfig and not _kubeconfig_written(args.kubeconfig, lambda: str(run.exports["kubeconfig"]), "--kubeconfig"):
         return 1
+    if args.cost:
+        from offline import cost
+
+        found = cost.estimate(run)
+        print(json.dumps(found, indent=2) if args.json else cost.text(found), end="\n" if args.json else "")
+        return 0
     if args.compare is not None:
         return _compare(stack, args, plan, run, outputs)
     if args.upgrade_to is not None:
@@ -368,8 +379,22 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
         return 1
     campaign = upgrade_gates.gated_campaign(spec, run, target, args.gitops or upgrade_gates.GITOPS_DIR)
     found = campaign.as_dict()
+    found["extendedSupportInstead"] = _extended_support_instead(spec, target)
     print(json.dumps(found, indent=2) if args.json else report.campaign_text(found))
     return 0 if campaign.passed else 1
+
+
+def _extended_support_instead(spec: Any, target: str) -> dict[str, Any]:
+    """What staying behind ``target`` on extended support costs instead of upgrading: the control plane's
+    extended price less its standard one, per cluster still below it (components/aws/prices.py)."""
+    from components.aws import prices
+
+    behind = [
+        c.name for c in spec.clusters if tuple(map(int, spec.version_of(c).split("."))) < tuple(map(int, target.split(".")))
+    ]
+    extra = prices.EKS_CONTROL_PLANE["EXTENDED"].hourly - prices.EKS_CONTROL_PLANE["STANDARD"].hourly
+    per_cluster = round(extra * prices.HOURS_PER_MONTH, 2)
+    return {"clusters": behind, "perClusterMonthly": per_cluster, "monthly": round(per_cluster * len(behind), 2)}
 
 
 def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
@@ -559,7 +584,10 @@ def _compare(stack: str, args: argparse.Namespace, plan: dict[str, Any], run: ha
         print(f"{args.to or args.compare}: {error}", file=sys.stderr)
         return 1
     before, after = (runs[0], runs[1]) if args.to is not None else (run, runs[0])
+    from offline import cost
+
     plan["compare"] = report.compare(before, after, accepted=tuple(args.accept))
+    plan["compare"]["monthlyCostChange"] = cost.monthly_difference(before, after)
     if started.deployer.principal != changed.deployer.principal:
         plan["compare"]["deployAs"] = changed.deployer.principal
     against = str(args.compare) if args.to is not None else f"Pulumi.{stack}.yaml"

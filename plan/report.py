@@ -277,6 +277,10 @@ def compare_text(against: str, compared: dict[str, Any]) -> str:
         lines.append("No step breaks an AWS or Pulumi rule.")
     for accepted in compared.get("accepted", []):
         lines.append(f"  accepted [{accepted['rule']}] at {accepted['step']} (--accept): {accepted['message']}")
+    if (change := compared.get("monthlyCostChange")) is not None:
+        lines.append(
+            f"Monthly cost at list prices: {'+' if change >= 0 else '-'}${abs(change):,.2f} (python -m plan <stack> --cost)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -292,6 +296,12 @@ def campaign_text(campaign: dict[str, Any]) -> str:
             lines.append(f"  gate {gate['gate']}: {'pass' if gate['passed'] else 'FAIL'} - {gate['detail']}")
     failed = sum(not g["passed"] for w in campaign["waves"] for g in w["gates"]) + len(campaign["problems"])
     lines.append("Every gate passes." if not failed else f"{failed} problem(s): the campaign stops before any change.")
+    if (instead := campaign.get("extendedSupportInstead")) and instead["clusters"]:
+        lines.append(
+            f"Staying behind on extended support instead: +${instead['perClusterMonthly']:,.2f} a month per cluster "
+            f"(+${instead['monthly']:,.2f} for {', '.join(instead['clusters'])}), the control plane's extended price "
+            "less its standard one, from the end of standard support"
+        )
     return "\n".join(lines)
 
 
