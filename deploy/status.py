@@ -14,6 +14,10 @@ cluster: the stack file says how many node groups and add-ons there are):
   healthy");
 - with ``fleet:dns.arc``: ``route53-recovery-cluster:GetRoutingControlState`` at the cluster
   endpoints ``fleet:dns.arcRuntime`` lists;
+- unless ``--no-kubernetes``: Ready nodes per node group, Submariner's gateways and connections
+  (clusterset members) and the hub's Argo CD applications, from each cluster's own API with the
+  caller's identity (deploy/status_kube.py); a cluster whose API does not answer or refuses the caller
+  says so, and that alone does not fail the command.
 
 An answer an API cannot give (an emulator without it, a denied call) is "unknown", never a crash.
 """
@@ -32,6 +36,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from components.aws import eks_versions
 from components.config.model import ClusterSpec, FleetSpec
+from components.planning import submariner
+from deploy import status_kube
 from deploy.exit_codes import ExitCode
 
 UNKNOWN = "unknown"
@@ -106,8 +112,8 @@ class _Counted:
         return getattr(self._client, operation)(**kwargs)
 
 
-def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> bool:
-    """The cluster's own EKS view; False when there is nothing more to read (missing, unreachable)."""
+def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> status_kube.Api | None:
+    """The cluster's own EKS view and its API; None when there is nothing more to read (missing, unreachable)."""
     try:
         described = eks.call("describe_cluster", name=cluster.name)["cluster"]
     except ClientError as error:
@@ -117,11 +123,11 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> bo
         else:
             row.state = "unreachable"
             row.problems.append(f"eks:DescribeCluster: {_code(error) or error}")
-        return False
+        return None
     except (EndpointConnectionError, BotoCoreError) as error:
         row.state = "unreachable"
         row.problems.append(f"EKS in {cluster.region} did not answer: {error}")
-        return False
+        return None
     row.version = str(described.get("version", UNKNOWN))
     row.platform_version = str(described.get("platformVersion", UNKNOWN))
     row.status = str(described.get("status", UNKNOWN))
@@ -133,7 +139,8 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> bo
             row.problems.append(f"support for {row.version} ({row.support_type}) ended {ends.isoformat()}")
     if row.status != "ACTIVE":
         row.problems.append(f"cluster status {row.status}")
-    return True
+    authority = str((described.get("certificateAuthority") or {}).get("data", ""))
+    return status_kube.Api(cluster.name, cluster.region, str(described.get("endpoint", "")), authority)
 
 
 def _insights(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
@@ -259,20 +266,43 @@ def _arc(spec: FleetSpec, cluster: str, arc_client: ArcClientFor, row: ClusterRo
 
 
 def cluster_row(
-    spec: FleetSpec, cluster: ClusterSpec, clients: ClientFactory, arc_client: ArcClientFor, checks: Mapping[str, str], today: Any
+    spec: FleetSpec,
+    cluster: ClusterSpec,
+    clients: ClientFactory,
+    arc_client: ArcClientFor,
+    checks: Mapping[str, str],
+    today: Any,
+    kube: status_kube.Getter | None = None,
 ) -> ClusterRow:
     row = ClusterRow(cluster.name, cluster.region, "ok")
     eks = _Counted(clients("eks", cluster.region), row)
-    if _eks(cluster, eks, row, today):
-        _insights(cluster, eks, row)
-        _node_groups(cluster, eks, row)
-        _addons(cluster, eks, row)
-        if spec.dns is not None and any(cluster.name in {t.cluster for t in r.targets()} for r in spec.dns.records):
-            _check_health(_Counted(clients("route53", "us-east-1"), row), checks.get(cluster.name), row)
-        _arc(spec, cluster.name, arc_client, row)
-        if row.problems:
-            row.state = "degraded"
+    api = _eks(cluster, eks, row, today)
+    if api is None:
+        return row
+    _insights(cluster, eks, row)
+    _node_groups(cluster, eks, row)
+    _addons(cluster, eks, row)
+    if spec.dns is not None and any(cluster.name in {t.cluster for t in r.targets()} for r in spec.dns.records):
+        _check_health(_Counted(clients("route53", "us-east-1"), row), checks.get(cluster.name), row)
+    _arc(spec, cluster.name, arc_client, row)
+    if kube is not None and api.endpoint:
+        _kubernetes(spec, cluster, api, kube, row)
+    if row.problems:
+        row.state = "degraded"
     return row
+
+
+def _kubernetes(spec: FleetSpec, cluster: ClusterSpec, api: status_kube.Api, kube: status_kube.Getter, row: ClusterRow) -> None:
+    clusterset = submariner.plan_clusterset(spec)
+    member = clusterset is not None and cluster.name in {m.name for m in clusterset.members}
+    hub = spec.argocd is not None and spec.hub is not None and spec.hub.name == cluster.name
+    found, problems = status_kube.read(api, kube, member, hub)
+    row.kubernetes = found
+    row.problems += problems
+    if isinstance(found, dict):
+        ready = found["readyNodes"]
+        for group in row.node_groups:
+            group.ready_nodes = ready.get(group.name, 0)
 
 
 SEVERITY = {"ok": 0, "degraded": 1, "missing": 2, "unreachable": 3}
@@ -286,6 +316,7 @@ def collect(
     arc_client: ArcClientFor | None = None,
     progress: TextIO | None = None,
     workers: int = 32,
+    kube: status_kube.Getter | None = None,
 ) -> tuple[list[ClusterRow], int]:
     """Every cluster's row, in the stack file's order, and the stack-wide calls (the health check listing)."""
     from deploy import failover
@@ -294,7 +325,8 @@ def collect(
     rows: list[ClusterRow] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(spec.clusters)))) as pool:
         futures = [
-            pool.submit(cluster_row, spec, c, clients, arc_client or failover.boto3_client, checks, today) for c in spec.clusters
+            pool.submit(cluster_row, spec, c, clients, arc_client or failover.boto3_client, checks, today, kube)
+            for c in spec.clusters
         ]
         for done, future in enumerate(futures, 1):
             rows.append(future.result())
@@ -339,6 +371,14 @@ def text(rows: Sequence[ClusterRow]) -> str:
                 f"desired {group.desired} min {group.min} max {group.max}{ready}"
             )
         lines.append("  add-ons: " + ", ".join(f"{k} {v}" for k, v in row.addons.items()))
+        if isinstance(row.kubernetes, str):
+            lines.append(f"  Kubernetes API: {row.kubernetes}")
+        elif row.kubernetes is not None:
+            for gateway in row.kubernetes.get("gateways", []):
+                peers = ", ".join(f"{p} {s}" for p, s in sorted(gateway["connections"].items())) or "no connections"
+                lines.append(f"  Submariner gateway {gateway['gateway']} ({gateway['haStatus']}): {peers}")
+            for name, app in sorted(row.kubernetes.get("applications", {}).items()):
+                lines.append(f"  Argo CD {name}: {app['sync']}, {app['health']}")
         lines += [f"  ! {p}" for p in row.problems]
     return "\n".join(lines)
 
@@ -349,6 +389,7 @@ def main(
     clients: ClientFactory = boto3_clients,
     arc_client: ArcClientFor | None = None,
     today: Any = None,
+    kube: status_kube.Getter | None = status_kube.https_get,
 ) -> int:
     from components.config import clock
     from components.config.errors import ConfigError
@@ -362,7 +403,8 @@ def main(
         print(f"python -m deploy status: {error}", file=sys.stderr)
         return int(ExitCode.FAILED)
     started = time.monotonic()
-    rows, _ = collect(spec, clients, today or clock.today(), arc_client, progress=sys.stderr if sys.stderr.isatty() else None)
+    progress = sys.stderr if sys.stderr.isatty() else None
+    rows, _ = collect(spec, clients, today or clock.today(), arc_client, progress=progress, kube=kube)
     elapsed = time.monotonic() - started
     print(json.dumps(as_json(rows, stack, elapsed), indent=2) if as_json_output else text(rows))
     return int(exit_code(rows))
@@ -386,7 +428,10 @@ def cli(argv: Sequence[str]) -> int:
     parser.add_argument("--stack", required=True, help="stack name (its Pulumi.<stack>.yaml is read), or org/project/stack")
     parser.add_argument("--json", action="store_true", help="one JSON document instead of text")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help=f"read EKS's support calendar on this day (sets {clock.ENV})")
+    parser.add_argument(
+        "--no-kubernetes", action="store_true", help="read AWS's APIs only, not each cluster's own (nodes, Submariner, Argo CD)"
+    )
     args = parser.parse_args(argv)
     if args.today:
         os.environ[clock.ENV] = args.today
-    return main(args.stack.rsplit("/", 1)[-1], args.json)
+    return main(args.stack.rsplit("/", 1)[-1], args.json, kube=None if args.no_kubernetes else status_kube.https_get)

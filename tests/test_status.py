@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 
 from components.config.model import FleetSpec
 from components.planning.checks import load_fleet
-from deploy import status
+from deploy import status, status_kube
 from deploy.exit_codes import ExitCode
 from offline.harness import Run, run_stack
 from offline.stacks import stack_config
@@ -289,3 +289,141 @@ def test_a_hundred_clusters_take_a_fixed_number_of_calls_each_and_well_under_a_m
     # DescribeCluster, ListInsights, ListNodegroups and one DescribeAddon per managed add-on; no node groups
     # and no health checks were created here (one more call per group, and per routed edge's check).
     assert {r.calls for r in rows} == {3 + len(status.MANAGED_ADDONS)}
+
+
+# ---------------------------------------------------------------- each cluster's own API
+
+
+def endpoint(cluster: str, ip: str) -> dict[str, Any]:
+    return {
+        "backend": "libreswan",
+        "cable_name": f"submariner-cable-{cluster}-{ip.replace('.', '-')}",
+        "cluster_id": cluster,
+        "hostname": f"ip-{ip.replace('.', '-')}",
+        "nat_enabled": True,
+        "private_ip": ip,
+        "public_ip": "203.0.113.7",
+        "subnets": ["10.100.0.0/16"],
+    }
+
+
+def kube_fixtures() -> dict[str, dict[str, Any]]:
+    """A NodeList, a Submariner GatewayList and an Argo CD ApplicationList as the API server returns them;
+    every item is checked against Kubernetes' own schema or the pinned charts' CRDs below."""
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "ip-10-20-1-5.ec2.internal", "labels": {"eks.amazonaws.com/nodegroup": "prod-us-arm-0a1b2c3"}},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    not_ready = {
+        **node,
+        "metadata": {**node["metadata"], "name": "ip-10-20-1-6.ec2.internal"},
+        "status": {"conditions": [{"type": "Ready", "status": "False"}]},
+    }
+    gateway = {
+        "apiVersion": "submariner.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "ip-10-20-2-7.ec2.internal", "namespace": "submariner-operator"},
+        "status": {
+            "haStatus": "active",
+            "localEndpoint": endpoint("prod-us", "10.20.2.7"),
+            "statusFailure": "",
+            "version": "0.19.0",
+            "connections": [
+                {
+                    "status": "error",
+                    "statusMessage": "timeout",
+                    "endpoint": endpoint("prod-eu", "10.30.2.7"),
+                }
+            ],
+        },
+    }
+    application = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": "myapp-prod-us", "namespace": "argocd"},
+        "spec": {
+            "project": "default",
+            "destination": {"server": "https://x.eks.amazonaws.com"},
+            "source": {"repoURL": "https://example.com/r.git"},
+        },
+        "status": {"sync": {"status": "OutOfSync"}, "health": {"status": "Degraded"}},
+    }
+    return {
+        status_kube.NODES: {"apiVersion": "v1", "kind": "NodeList", "items": [node, not_ready]},
+        status_kube.GATEWAYS: {"apiVersion": "submariner.io/v1", "kind": "GatewayList", "items": [gateway]},
+        status_kube.APPLICATIONS: {"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationList", "items": [application]},
+    }
+
+
+def test_the_fixtures_are_what_the_api_server_would_serve() -> None:
+    import yaml
+
+    from offline import charts
+    from tests.reference import PINNED, crd_schema
+
+    broker = charts.chart_dir(*PINNED["submariner/submariner-k8s-broker"]) / "crds" / "crd.yaml"
+    crds = charts.crd_index(d for d in yaml.safe_load_all(broker.read_text()) if d)
+    crds[("argoproj.io/v1alpha1", "Application")] = crd_schema("argo-cd/crd-application.yaml")
+    for listed in kube_fixtures().values():
+        for item in listed["items"]:
+            assert charts.object_errors(item, "1.35", crds) == [], item["kind"]
+
+
+def test_ready_nodes_gateways_and_applications_are_read_and_judged(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    served = kube_fixtures()
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(
+        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, lambda api, path: served[path]
+    )
+    arm = [g for g in row.node_groups if g.name == "prod-us-arm-0a1b2c3"]
+    assert [g.ready_nodes for g in arm] == [1]
+    assert isinstance(row.kubernetes, dict)
+    assert row.kubernetes["gateways"][0]["connections"] == {"prod-eu": "error"}
+    assert "Submariner gateway ip-10-20-2-7.ec2.internal: connection to prod-eu is error" in row.problems
+    # prod's clusters are not the hub (mgmt runs Argo CD): no applications are read there.
+    assert "applications" not in row.kubernetes
+    assert row.state == "degraded"
+
+
+def test_an_api_that_does_not_answer_is_said_and_fails_nothing(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+
+    def refuse(api: status_kube.Api, path: str) -> Any:
+        raise OSError("timed out")
+
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, refuse)
+    assert row.kubernetes == "unreachable: timed out"
+    assert row.state == "ok"
+
+
+def test_the_token_is_the_one_eks_accepts() -> None:
+    # aws-iam-authenticator pkg/token/token.go: prefix k8s-aws-v1., a presigned sts GetCallerIdentity URL
+    # whose signed headers include x-k8s-aws-id and whose X-Amz-Expires is 60.
+    import base64
+    from urllib.parse import parse_qs, urlsplit
+
+    token = status_kube.eks_token("prod-us", "us-east-1")
+    assert token.startswith("k8s-aws-v1.")
+    body = token.removeprefix("k8s-aws-v1.")
+    url = urlsplit(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode())
+    query = parse_qs(url.query)
+    assert query["Action"] == ["GetCallerIdentity"]
+    assert query["X-Amz-Expires"] == ["60"]
+    assert "x-k8s-aws-id" in query["X-Amz-SignedHeaders"][0].split(";")
+
+
+def test_the_hubs_argo_cd_applications_are_read_there() -> None:
+    mgmt_run = run_stack("mgmt")
+    create_cluster(mgmt_run, "mgmt", "us-east-1")
+    served = kube_fixtures()
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("mgmt").items()})
+    row = status.cluster_row(
+        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, lambda api, path: served[path]
+    )
+    assert isinstance(row.kubernetes, dict)
+    assert row.kubernetes["applications"] == {"myapp-prod-us": {"sync": "OutOfSync", "health": "Degraded"}}
+    assert "Argo CD application myapp-prod-us: OutOfSync, Degraded" in row.problems
