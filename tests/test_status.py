@@ -310,7 +310,7 @@ def endpoint(cluster: str, ip: str) -> dict[str, Any]:
 def kube_fixtures() -> dict[str, dict[str, Any]]:
     """A NodeList, a Submariner GatewayList and an Argo CD ApplicationList as the API server returns them;
     every item is checked against Kubernetes' own schema or the pinned charts' CRDs below."""
-    node = {
+    node: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": "ip-10-20-1-5.ec2.internal", "labels": {"eks.amazonaws.com/nodegroup": "prod-us-arm-0a1b2c3"}},
