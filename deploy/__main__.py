@@ -18,7 +18,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         epilog=(
             "Exit codes: 0 done, 1 failed, 2 usage, 3 stack locked by another update, 4 no such stack, "
             "5 changes pending (--expect-no-changes), 6 no Pulumi CLI on PATH, 8 an upgrade wave awaits approval. "
-            "`python -m deploy upgrade|rollback --help`: upgrade campaigns and rollbacks."
+            "`python -m deploy upgrade|rollback|failover|status --help`: upgrade campaigns, rollbacks, ARC failover "
+            "and the live status of every cluster (its exit codes: docs/operations.md)."
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name, or org/project/stack")
