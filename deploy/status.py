@@ -24,15 +24,24 @@ An answer an API cannot give (an emulator without it, a denied call) is "unknown
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from components.aws import eks_versions
 from components.config.model import ClusterSpec, FleetSpec
@@ -54,13 +63,23 @@ ArcClientFor = Callable[[str, str], Any]
 """(ARC cluster endpoint URL, its region) -> a route53-recovery-cluster client (deploy/failover.py)."""
 
 
+_LOCK = threading.Lock()
+_SESSIONS: dict[str | None, Any] = {}
+
+
 def boto3_clients(service: str, region: str) -> Any:
-    """A client with short timeouts and few retries: a region that does not answer is reported, not waited on."""
+    """A client with short timeouts and few retries: a region that does not answer is reported, not waited
+    on. Clients are safe to use from many threads, but a session is not while it makes them (boto3 docs,
+    "Multithreading"): they are made one at a time from one session (per endpoint override)."""
+    import os
+
     import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
-    return boto3.client(service, region_name=region, config=config)
+    with _LOCK:
+        session = _SESSIONS.setdefault(os.environ.get("AWS_ENDPOINT_URL"), boto3.session.Session())
+        return session.client(service, region_name=region, config=config)
 
 
 @dataclass
@@ -94,11 +113,24 @@ class ClusterRow:
     arc: str | None = None
     kubernetes: dict[str, Any] | str | None = None
     problems: list[str] = field(default_factory=list)
+    """What is wrong with the cluster: each makes it degraded."""
+    notes: list[str] = field(default_factory=list)
+    """What could not be read (a denied call, an API the account lacks): unknown, not wrong."""
     calls: int = 0
 
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+UNREACHABLE_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+"""The regional endpoint did not answer: what "unreachable" means. A refusal (denied, throttled,
+expired credentials) is an answer, and makes the reading unknown instead."""
+
+
+def _unknown(row: ClusterRow, what: str, error: Exception) -> None:
+    reason = _code(error) if isinstance(error, ClientError) else type(error).__name__
+    row.notes.append(f"{what}: unknown ({reason or error})")
 
 
 class _Counted:
@@ -121,12 +153,16 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
             row.state = "missing"
             row.problems.append(f"{cluster.name} is in the stack file but not in EKS ({cluster.region})")
         else:
-            row.state = "unreachable"
-            row.problems.append(f"eks:DescribeCluster: {_code(error) or error}")
+            row.state = "unknown"
+            _unknown(row, "eks:DescribeCluster", error)
         return None
-    except (EndpointConnectionError, BotoCoreError) as error:
+    except UNREACHABLE_ERRORS as error:
         row.state = "unreachable"
         row.problems.append(f"EKS in {cluster.region} did not answer: {error}")
+        return None
+    except BotoCoreError as error:
+        row.state = "unknown"
+        _unknown(row, "eks:DescribeCluster", error)
         return None
     row.version = str(described.get("version", UNKNOWN))
     row.platform_version = str(described.get("platformVersion", UNKNOWN))
@@ -143,10 +179,24 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
     return status_kube.Api(cluster.name, cluster.region, str(described.get("endpoint", "")), authority)
 
 
+def _pages(eks: _Counted, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    """Every page of a listing (one call each, counted)."""
+    found: list[Any] = []
+    token: str | None = None
+    while True:
+        page = eks.call(operation, **kwargs, **({"nextToken": token} if token else {}))
+        found += page.get(key, [])
+        token = page.get("nextToken")
+        if not token:
+            return found
+
+
 def _insights(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
+    """The upgrade-readiness insights only (ListInsights returns every category by default)."""
     try:
-        listed = eks.call("list_insights", clusterName=cluster.name).get("insights", [])
-    except (ClientError, BotoCoreError):
+        listed = _pages(eks, "list_insights", "insights", clusterName=cluster.name, filter={"categories": ["UPGRADE_READINESS"]})
+    except (ClientError, BotoCoreError) as error:
+        _unknown(row, "eks:ListInsights", error)
         return
     counts: dict[str, int] = {}
     for insight in listed:
@@ -159,16 +209,19 @@ def _insights(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
 
 def _node_groups(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
     try:
-        names = eks.call("list_nodegroups", clusterName=cluster.name).get("nodegroups", [])
+        names = _pages(eks, "list_nodegroups", "nodegroups", clusterName=cluster.name)
     except (ClientError, BotoCoreError) as error:
-        row.problems.append(f"eks:ListNodegroups: {error}")
+        _unknown(row, "eks:ListNodegroups", error)
         return
     seen: set[str] = set()
+    complete = True
     for name in sorted(names):
         try:
             group = eks.call("describe_nodegroup", clusterName=cluster.name, nodegroupName=name)["nodegroup"]
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError) as error:
             row.node_groups.append(NodeGroupRow(name, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, None, None, None))
+            _unknown(row, f"eks:DescribeNodegroup {name}", error)
+            complete = False
             continue
         scaling = group.get("scalingConfig") or {}
         declared = str((group.get("labels") or {}).get(NODE_GROUP_LABEL, UNKNOWN))
@@ -186,7 +239,8 @@ def _node_groups(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
         row.node_groups.append(entry)
         if entry.status != "ACTIVE":
             row.problems.append(f"node group {name} is {entry.status}")
-    absent = sorted({g.name for g in cluster.node_groups} - seen) if seen else []
+    # Only a complete listing can say a group is gone (an empty one included: every group deleted).
+    absent = sorted({g.name for g in cluster.node_groups} - seen) if complete else []
     row.problems += [f"node group {g} of the stack file is not in EKS" for g in absent]
 
 
@@ -194,56 +248,147 @@ def _addons(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
     for addon in MANAGED_ADDONS:
         try:
             described = eks.call("describe_addon", clusterName=cluster.name, addonName=addon)["addon"]
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError) as error:
             row.addons[addon] = UNKNOWN
+            if not (isinstance(error, ClientError) and _code(error) == "ResourceNotFoundException"):
+                _unknown(row, f"eks:DescribeAddon {addon}", error)
             continue
         row.addons[addon] = str(described.get("addonVersion", UNKNOWN))
         if described.get("status") not in (None, "ACTIVE"):
             row.problems.append(f"add-on {addon} is {described.get('status')}")
 
 
-def _check_health(route53: _Counted, check_id: str | None, row: ClusterRow) -> None:
-    if check_id is None:
-        row.edge_health = UNKNOWN
-        return
-    try:
-        observations = route53.call("get_health_check_status", HealthCheckId=check_id).get("HealthCheckObservations", [])
-    except (ClientError, BotoCoreError):
-        row.edge_health = UNKNOWN
-        return
-    if not observations:
-        row.edge_health = UNKNOWN
-        return
-    good = sum(str((o.get("StatusReport") or {}).get("Status", "")).startswith("Success") for o in observations)
-    row.edge_health = "healthy" if good / len(observations) > HEALTHY_CHECKER_SHARE else "unhealthy"
-    if row.edge_health == "unhealthy":
-        row.problems.append("its edge's Route 53 health check is unhealthy")
+@dataclass
+class EdgeChecks:
+    """The stack's edge health checks, read once per stack: ids by cluster (by their tags), Route 53's own
+    verdict per cluster where CloudWatch has one, and the client that reads them (the DNS account's)."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+    route53: Any = None
+    listed: bool = False
+    """Whether the listing succeeded: only then is a check that is not found missing."""
+    note: str | None = None
+    calls: int = 0
 
 
-def edge_checks(spec: FleetSpec, clients: ClientFactory) -> tuple[dict[str, str], int]:
-    """Each cluster's edge health check id, found by its tags (fleet-cluster, Name "<cluster> edge"):
-    one listing per stack, not per cluster. Returns the ids and the calls made."""
+def _dns_clients(spec: FleetSpec, clients: ClientFactory) -> tuple[Any, Any]:
+    """Route 53 and CloudWatch (us-east-1, where Route 53 publishes HealthCheckStatus) as the account that
+    holds the checks: with fleet:dns.account, through its preview role (else its role), as the program's
+    own DNS provider reaches it."""
+    account = spec.dns.account if spec.dns is not None else None
+    if account is None:
+        return clients("route53", "us-east-1"), clients("cloudwatch", "us-east-1")
+    import boto3
+
+    role = account.preview_role_arn or account.role_arn
+    credentials = clients("sts", "us-east-1").assume_role(RoleArn=role, RoleSessionName="fleet-status")["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    return session.client("route53", region_name="us-east-1"), session.client("cloudwatch", region_name="us-east-1")
+
+
+def edge_checks(spec: FleetSpec, clients: ClientFactory, now: dt.datetime | None = None) -> EdgeChecks:
+    """Each routed cluster's edge check, found by its tags (fleet-cluster, Name "<cluster> edge"), and
+    Route 53's verdict on it: the CloudWatch metric AWS/Route53 HealthCheckStatus (1 healthy, 0 not), which
+    is the check's status after its failure threshold and the 18% rule, in one GetMetricData per stack."""
+    found = EdgeChecks()
     if spec.dns is None:
-        return {}, 0
-    route53 = clients("route53", "us-east-1")
-    calls, ids = 0, []
+        return found
     try:
-        paginator = route53.get_paginator("list_health_checks")
-        for page in paginator.paginate():
-            calls += 1
+        found.route53, cloudwatch = _dns_clients(spec, clients)
+        ids: list[str] = []
+        for page in found.route53.get_paginator("list_health_checks").paginate():
+            found.calls += 1
             ids += [c["Id"] for c in page.get("HealthChecks", [])]
-        found: dict[str, str] = {}
         for start in range(0, len(ids), 10):  # ListTagsForResources takes at most 10 ids
-            calls += 1
-            tagged = route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
+            found.calls += 1
+            tagged = found.route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
             for entry in tagged.get("ResourceTagSets", []):
                 tags = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
                 cluster = tags.get("fleet-cluster")
                 if cluster and tags.get("Name") == f"{cluster} edge":
-                    found[cluster] = entry["ResourceId"]
+                    found.ids[cluster] = entry["ResourceId"]
+        found.listed = True
+    except (ClientError, BotoCoreError) as error:
+        found.note = f"Route 53 health checks: unknown ({_code(error) if isinstance(error, ClientError) else error})"
+        return found
+    found.verdicts, calls = _verdicts(cloudwatch, found.ids, now or dt.datetime.now(dt.UTC))
+    found.calls += calls
+    return found
+
+
+def _verdicts(cloudwatch: Any, ids: Mapping[str, str], now: dt.datetime) -> tuple[dict[str, str], int]:
+    if not ids:
+        return {}, 0
+    queries = [
+        {
+            "Id": f"c{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/Route53",
+                    "MetricName": "HealthCheckStatus",
+                    "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
+                },
+                "Period": 60,
+                "Stat": "Minimum",
+            },
+        }
+        for index, check in enumerate(ids.values())
+    ]
+    by_query = {f"c{index}": cluster for index, cluster in enumerate(ids)}
+    try:
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=queries, StartTime=now - dt.timedelta(minutes=5), EndTime=now, ScanBy="TimestampDescending"
+        )
     except (ClientError, BotoCoreError):
-        return {}, calls
-    return found, calls
+        return {}, 1
+    verdicts = {}
+    for result in answer.get("MetricDataResults", []):
+        values = result.get("Values") or []
+        if values and result.get("Id") in by_query:
+            verdicts[by_query[result["Id"]]] = "healthy" if values[0] >= 1 else "unhealthy"
+    return verdicts, 1
+
+
+def _check_health(checks: EdgeChecks, cluster: str, row: ClusterRow) -> None:
+    if checks.note is not None:
+        row.edge_health = UNKNOWN
+        row.notes.append(checks.note)
+        return
+    check_id = checks.ids.get(cluster)
+    if check_id is None and not checks.listed:
+        row.edge_health = UNKNOWN
+        return
+    if check_id is None:
+        row.edge_health = "missing"
+        row.problems.append(
+            f"no edge health check for {cluster} in Route 53 (tags fleet-cluster={cluster}, Name '{cluster} edge')"
+        )
+        return
+    if cluster in checks.verdicts:
+        row.edge_health = checks.verdicts[cluster]
+    else:
+        # No datapoint in CloudWatch yet: the checkers' last observations, which Route 53 judges by the
+        # same 18% rule but after each checker's failure threshold, which this cannot see.
+        row.calls += 1
+        try:
+            observations = checks.route53.get_health_check_status(HealthCheckId=check_id).get("HealthCheckObservations", [])
+        except (ClientError, BotoCoreError) as error:
+            row.edge_health = UNKNOWN
+            _unknown(row, "route53:GetHealthCheckStatus", error)
+            return
+        if not observations:
+            row.edge_health = UNKNOWN
+            return
+        good = sum(str((o.get("StatusReport") or {}).get("Status", "")).startswith("Success") for o in observations)
+        row.edge_health = "healthy" if good / len(observations) > HEALTHY_CHECKER_SHARE else "unhealthy"
+        row.notes.append("edge health from the checkers' last observations (no HealthCheckStatus datapoint in CloudWatch)")
+    if row.edge_health == "unhealthy":
+        row.problems.append("its edge's Route 53 health check is unhealthy")
 
 
 def _arc(spec: FleetSpec, cluster: str, arc_client: ArcClientFor, row: ClusterRow) -> None:
@@ -270,7 +415,7 @@ def cluster_row(
     cluster: ClusterSpec,
     clients: ClientFactory,
     arc_client: ArcClientFor,
-    checks: Mapping[str, str],
+    checks: EdgeChecks,
     today: Any,
     kube: status_kube.Getter | None = None,
 ) -> ClusterRow:
@@ -283,7 +428,7 @@ def cluster_row(
     _node_groups(cluster, eks, row)
     _addons(cluster, eks, row)
     if spec.dns is not None and any(cluster.name in {t.cluster for t in r.targets()} for r in spec.dns.records):
-        _check_health(_Counted(clients("route53", "us-east-1"), row), checks.get(cluster.name), row)
+        _check_health(checks, cluster.name, row)
     _arc(spec, cluster.name, arc_client, row)
     if kube is not None and api.endpoint:
         _kubernetes(spec, cluster, api, kube, row)
@@ -305,8 +450,14 @@ def _kubernetes(spec: FleetSpec, cluster: ClusterSpec, api: status_kube.Api, kub
             group.ready_nodes = ready.get(group.name, 0)
 
 
-SEVERITY = {"ok": 0, "degraded": 1, "missing": 2, "unreachable": 3}
-EXIT = {"ok": ExitCode.OK, "degraded": ExitCode.DEGRADED, "missing": ExitCode.MISSING, "unreachable": ExitCode.UNREACHABLE}
+SEVERITY = {"ok": 0, "unknown": 1, "degraded": 1, "missing": 2, "unreachable": 3}
+EXIT = {
+    "ok": ExitCode.OK,
+    "unknown": ExitCode.DEGRADED,
+    "degraded": ExitCode.DEGRADED,
+    "missing": ExitCode.MISSING,
+    "unreachable": ExitCode.UNREACHABLE,
+}
 
 
 def collect(
@@ -321,15 +472,21 @@ def collect(
     """Every cluster's row, in the stack file's order, and the stack-wide calls (the health check listing)."""
     from deploy import failover
 
-    checks, shared = edge_checks(spec, clients)
+    checks = edge_checks(spec, clients)
+    shared = checks.calls
     rows: list[ClusterRow] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(spec.clusters)))) as pool:
         futures = [
             pool.submit(cluster_row, spec, c, clients, arc_client or failover.boto3_client, checks, today, kube)
             for c in spec.clusters
         ]
-        for done, future in enumerate(futures, 1):
-            rows.append(future.result())
+        for done, (cluster, future) in enumerate(zip(spec.clusters, futures, strict=True), 1):
+            try:
+                rows.append(future.result())
+            except Exception as error:  # one cluster's surprise must not cost every other row
+                row = ClusterRow(cluster.name, cluster.region, "unknown")
+                row.notes.append(f"reading it failed: {type(error).__name__}: {error}")
+                rows.append(row)
             if progress is not None:
                 progress.write(f"\r{done}/{len(futures)} clusters")
                 progress.flush()
@@ -344,15 +501,18 @@ def exit_code(rows: Sequence[ClusterRow]) -> ExitCode:
 
 
 def as_json(rows: Sequence[ClusterRow], stack: str, elapsed: float) -> dict[str, Any]:
-    return {"stack": stack, "seconds": round(elapsed, 2), "clusters": [asdict(r) for r in rows]}
+    # The counts per state: the exit code is the worst one, and a pipeline may need the others (a
+    # missing cluster beside an unreachable region).
+    summary = {state: sum(r.state == state for r in rows) for state in SEVERITY}
+    return {"stack": stack, "seconds": round(elapsed, 2), "summary": summary, "clusters": [asdict(r) for r in rows]}
 
 
 def text(rows: Sequence[ClusterRow]) -> str:
     lines = []
     for row in rows:
         head = f"{row.cluster} ({row.region}): {row.state.upper()}"
-        if row.state in ("missing", "unreachable"):
-            lines.append(f"{head}: {'; '.join(row.problems)}")
+        if row.state in ("missing", "unreachable", "unknown"):
+            lines.append(f"{head}: {'; '.join(row.problems + row.notes)}")
             continue
         insights = (
             row.insights
@@ -380,6 +540,7 @@ def text(rows: Sequence[ClusterRow]) -> str:
             for name, app in sorted(row.kubernetes.get("applications", {}).items()):
                 lines.append(f"  Argo CD {name}: {app['sync']}, {app['health']}")
         lines += [f"  ! {p}" for p in row.problems]
+        lines += [f"  ? {n}" for n in row.notes]
     return "\n".join(lines)
 
 

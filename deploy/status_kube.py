@@ -11,6 +11,7 @@ whose API does not answer, or refuses the caller, is said so; it never fails the
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import ssl
 import urllib.error
@@ -18,6 +19,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
@@ -32,21 +35,17 @@ APPLICATIONS = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
 
 
 def eks_token(cluster: str, region: str) -> str:
+    """As ``aws eks get-token`` makes it (awscli customizations/eks/get_token.py): the regional STS
+    endpoint of the region's partition, the cluster header added before signing."""
     import boto3
 
-    sts = boto3.client("sts", region_name=region)
-    url = sts._request_signer.generate_presigned_url(  # the recipe of `aws eks get-token`
-        {
-            "method": "GET",
-            "url": f"https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15",
-            "body": {},
-            "headers": {CLUSTER_ID_HEADER: cluster},
-            "context": {},
-        },
-        region_name=region,
-        expires_in=PRESIGN_SECONDS,
-        operation_name="",
-    )
+    sts = boto3.session.Session().client("sts", region_name=region)
+
+    def add_cluster_header(request: Any, **_: Any) -> None:
+        request.headers[CLUSTER_ID_HEADER] = cluster
+
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
+    url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=PRESIGN_SECONDS, HttpMethod="GET")
     return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 
@@ -119,8 +118,10 @@ def read(api: Api, get: Getter, clusterset: bool, hub: bool) -> tuple[dict[str, 
             found["applications"] = applications(get(api, APPLICATIONS))
     except urllib.error.HTTPError as error:
         return f"refused ({error.code}): the caller has no access to this cluster's API", []
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:
         return f"unreachable: {error}", []
+    except (BotoCoreError, ClientError) as error:
+        return f"no token: {error}", []
     problems = []
     for gateway in found.get("gateways", []):
         problems += [

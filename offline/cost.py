@@ -10,12 +10,14 @@ hand prices is listed as unpriced, out of the totals, never guessed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from components.aws import prices
+from components.aws import eks_versions, prices
 from components.aws.prices import HOURS_PER_MONTH, Price
+from components.config import clock
 from offline.harness import Registration, Run
 
 SHARED = ""
@@ -51,30 +53,53 @@ def _owner(r: Registration) -> str:
     return str((r.inputs.get("tags") or {}).get("fleet-cluster") or SHARED)
 
 
-def _node_group(r: Registration, owner: str, region: str) -> Item:
-    types = list(r.inputs.get("instanceTypes") or [])
-    # EKS launches an on-demand group's types in the order given (allocation strategy "prioritized").
-    first = str(types[0]) if types else "unknown"
+def _node_group(run: Run, r: Registration, owner: str, region: str) -> list[Item]:
+    types = [str(t) for t in r.inputs.get("instanceTypes") or []] or ["unknown"]
     desired = int((r.inputs.get("scalingConfig") or {}).get("desiredSize", 0))
     group = (r.inputs.get("labels") or {}).get("fleet/node-group", r.name)
-    spot = r.inputs.get("capacityType") == "SPOT"
-    label = f"EC2 {first} ({group}{', Spot at its on-demand price: the upper bound' if spot else ''})"
-    return Item(owner, region, label, desired, prices.ec2_on_demand(region, first))
+    if r.inputs.get("capacityType") == "SPOT":
+        # EKS spreads a Spot group over all its types (price-capacity-optimized, EKS user guide "Managed
+        # node group capacity types"): the upper bound is the dearest type's on-demand price.
+        found = [prices.ec2_on_demand(region, t) for t in types]
+        known = [p for p in found if p is not None]
+        dearest = max(known, key=lambda p: p.hourly) if len(known) == len(found) else None
+        label = f"EC2 {'/'.join(types)} ({group}, Spot at the dearest type's on-demand price: the upper bound)"
+        items = [Item(owner, region, label, desired, dearest)]
+    else:
+        # EKS launches an on-demand group's types in the order given (allocation strategy "prioritized").
+        items = [Item(owner, region, f"EC2 {types[0]} ({group})", desired, prices.ec2_on_demand(region, types[0]))]
+    template = run.by_id(str((r.inputs.get("launchTemplate") or {}).get("id", "")))
+    for mapping in (template.inputs.get("blockDeviceMappings") or []) if template is not None else []:
+        ebs = mapping.get("ebs") or {}
+        gigabytes = desired * int(ebs.get("volumeSize") or 0)
+        items.append(Item(owner, region, f"EBS {ebs.get('volumeType', 'gp3')} node root volumes, GB ({group})", gigabytes, None))
+    return items
 
 
-def items_of(run: Run) -> list[Item]:
+def _control_plane(r: Registration, owner: str, region: str, today: dt.date) -> Item:
+    """EKS bills the extended price only once the version has left standard support, and only under
+    EXTENDED: under STANDARD, EKS upgrades the cluster at that date (EKS user guide, "Kubernetes version
+    lifecycle" and "Cluster upgrade policy")."""
+    version = str(r.inputs.get("version", ""))
+    support = str((r.inputs.get("upgradePolicy") or {}).get("supportType", "STANDARD"))
+    window = eks_versions.SUPPORT.get(version)
+    extended = support == "EXTENDED" and window is not None and today > window.standard_until
+    kind = "EXTENDED" if extended else "STANDARD"
+    return Item(owner, region, f"EKS control plane ({version}, {kind.lower()} support)", 1, prices.EKS_CONTROL_PLANE[kind])
+
+
+def items_of(run: Run, today: dt.date) -> list[Item]:
     found: list[Item] = []
     for r in run.registrations.values():
         owner, region = _owner(r), _region(run, r)
         add = found.append
         match r.type:
             case "eks:index:Cluster":
-                support = str((r.inputs.get("upgradePolicy") or {}).get("supportType", "STANDARD"))
-                add(Item(owner, region, f"EKS control plane ({support} support)", 1, prices.EKS_CONTROL_PLANE.get(support)))
+                add(_control_plane(r, owner, region, today))
                 if r.inputs.get("enabledClusterLogTypes"):
                     add(_logs(owner, region, "eks control plane"))
             case "eks:index:ManagedNodeGroup":
-                add(_node_group(r, owner, region))
+                found += _node_group(run, r, owner, region)
             case "aws:ec2/natGateway:NatGateway":
                 add(Item(owner, region, "NAT gateway", 1, prices.NAT_GATEWAY.get(region)))
             case "aws:ec2/eip:Eip":
@@ -149,8 +174,9 @@ def _group(items: list[Item]) -> list[Item]:
     return [Item(o, r, name, q, p) for (o, r, name, p), q in sorted(merged.items(), key=lambda kv: kv[0][:3])]
 
 
-def estimate(run: Run) -> dict[str, Any]:
-    items = _group(items_of(run))
+def estimate(run: Run, today: dt.date | None = None) -> dict[str, Any]:
+    """The monthly estimate; ``today`` (default: the clock, FLEET_TODAY) decides which clusters pay extended support."""
+    items = _group(items_of(run, today or clock.today()))
     priced = [i for i in items if i.price is not None]
     clusters: dict[str, dict[str, Any]] = {}
     for owner in sorted({i.owner for i in priced if i.owner != SHARED}):
@@ -175,10 +201,11 @@ def estimate(run: Run) -> dict[str, Any]:
             if i.price is None
         ],
         "assumptions": [
-            f"{HOURS_PER_MONTH} hours a month; on-demand list prices; Spot counted at on-demand (Spot saves up to "
-            f"{prices.SPOT_SAVING_UP_TO:.0%})",
+            f"{HOURS_PER_MONTH} hours a month; on-demand list prices; Spot counted at its dearest type's on-demand "
+            f"price (Spot saves up to {prices.SPOT_SAVING_UP_TO:.0%})",
             *(f"{source}: {gb:g} GB ingested a month per cluster" for source, gb in prices.LOG_GB_PER_MONTH.items()),
             "node groups at their desiredSize; an on-demand group at its first instance type",
+            "the extended support price only for clusters under EXTENDED whose version has left standard support today",
         ],
         "notCounted": list(prices.NOT_COUNTED),
     }
@@ -203,5 +230,5 @@ def text(found: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def monthly_difference(before: Run, after: Run) -> float:
-    return round(float(estimate(after)["monthly"]) - float(estimate(before)["monthly"]), 2)
+def monthly_difference(before: Run, after: Run, today: dt.date | None = None) -> float:
+    return round(float(estimate(after, today)["monthly"]) - float(estimate(before, today)["monthly"]), 2)

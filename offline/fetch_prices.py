@@ -7,7 +7,9 @@ each region's offer file (currentVersionUrl); its CSV form (the same path ending
 by row, because the EC2 file of one region is hundreds of MB. The CSV starts with five metadata rows
 (FormatVersion, Disclaimer, Publication Date, Version, OfferCode), then the header. A row is an
 instance's price when TermType is OnDemand, Operating System Linux, Tenancy Shared, Pre Installed S/W
-NA, CapacityStatus Used and Unit Hrs (a capacity reservation's unused hours are another row); a NAT
+NA, CapacityStatus Used, License Model "No License required", MarketOption OnDemand (where the file
+has the column; Karpenter's generator filters on it too) and Unit Hrs; two such rows that disagree
+stop the refresh. A capacity reservation's unused hours are another row; a NAT
 gateway's hour has usageType ending NatGateway-Hours. Only the instance types the table already holds
 are refreshed, and regions it lists (or --region).
 """
@@ -56,9 +58,14 @@ def prices_of(rows: Iterable[dict[str, str]], region: str, types: set[str]) -> t
             and row.get("Tenancy") == "Shared"
             and row.get("Pre Installed S/W") == "NA"
             and row.get("CapacityStatus") == "Used"
+            and row.get("License Model", "No License required") == "No License required"
+            and row.get("MarketOption", "OnDemand") == "OnDemand"
             and price > 0
         ):
-            found[row["Instance Type"]] = price
+            kind = row["Instance Type"]
+            if kind in found and found[kind] != price:
+                raise ValueError(f"{region} {kind}: two on-demand Linux rows disagree ({found[kind]} and {price})")
+            found[kind] = price
     return found, nat
 
 

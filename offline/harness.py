@@ -102,6 +102,10 @@ class Run:
         assert len(matches) == 1, f"{len(matches)} resources named {name!r}"
         return matches[0]
 
+    def by_id(self, resource_id: str) -> Registration | None:
+        """The registration the mocks gave this id, if any."""
+        return next((r for r in self.registrations.values() if r.id == resource_id), None)
+
     def children_of(self, urn: str) -> Iterator[Registration]:
         """Every registration below ``urn`` in the parent tree."""
         for registration in self.registrations.values():

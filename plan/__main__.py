@@ -385,16 +385,34 @@ def _upgrade(spec: Any, run: harness.Run, args: argparse.Namespace) -> int:
 
 
 def _extended_support_instead(spec: Any, target: str) -> dict[str, Any]:
-    """What staying behind ``target`` on extended support costs instead of upgrading: the control plane's
-    extended price less its standard one, per cluster still below it (components/aws/prices.py)."""
+    """What staying behind ``target`` costs instead of upgrading: under EXTENDED, the control plane's
+    extended price less its standard one from the end of its version's standard support; under STANDARD,
+    EKS upgrades the cluster at that date unless its support type becomes EXTENDED (components/aws/prices.py)."""
     from components.aws import prices
 
-    behind = [
-        c.name for c in spec.clusters if tuple(map(int, spec.version_of(c).split("."))) < tuple(map(int, target.split(".")))
-    ]
+    today = clock.today()
     extra = prices.EKS_CONTROL_PLANE["EXTENDED"].hourly - prices.EKS_CONTROL_PLANE["STANDARD"].hourly
     per_cluster = round(extra * prices.HOURS_PER_MONTH, 2)
-    return {"clusters": behind, "perClusterMonthly": per_cluster, "monthly": round(per_cluster * len(behind), 2)}
+    clusters = []
+    for cluster in spec.clusters:
+        version, support = spec.version_of(cluster), str(spec.support_of(cluster).value)
+        if tuple(map(int, version.split("."))) >= tuple(map(int, target.split("."))) or version not in eks_versions.SUPPORT:
+            continue
+        ends = eks_versions.SUPPORT[version].standard_until
+        clusters.append(
+            {
+                "cluster": cluster.name,
+                "version": version,
+                "supportType": support,
+                "standardSupportEnds": ends.isoformat(),
+                "payingNow": support == "EXTENDED" and today > ends,
+            }
+        )
+    return {
+        "perClusterMonthly": per_cluster,
+        "clusters": clusters,
+        "monthlyNow": round(per_cluster * sum(c["payingNow"] for c in clusters), 2),
+    }
 
 
 def _what_if(stack: str, spec: Any, run: harness.Run, args: argparse.Namespace) -> int:

@@ -296,12 +296,18 @@ def campaign_text(campaign: dict[str, Any]) -> str:
             lines.append(f"  gate {gate['gate']}: {'pass' if gate['passed'] else 'FAIL'} - {gate['detail']}")
     failed = sum(not g["passed"] for w in campaign["waves"] for g in w["gates"]) + len(campaign["problems"])
     lines.append("Every gate passes." if not failed else f"{failed} problem(s): the campaign stops before any change.")
-    if (instead := campaign.get("extendedSupportInstead")) and instead["clusters"]:
-        lines.append(
-            f"Staying behind on extended support instead: +${instead['perClusterMonthly']:,.2f} a month per cluster "
-            f"(+${instead['monthly']:,.2f} for {', '.join(instead['clusters'])}), the control plane's extended price "
-            "less its standard one, from the end of standard support"
-        )
+    for entry in (campaign.get("extendedSupportInstead") or {}).get("clusters", []):
+        per = campaign["extendedSupportInstead"]["perClusterMonthly"]
+        if entry["supportType"] == "EXTENDED":
+            since = "now" if entry["payingNow"] else f"from {entry['standardSupportEnds']}"
+            lines.append(
+                f"Staying on {entry['version']} instead: {entry['cluster']} pays +${per:,.2f} a month {since} (extended support)"
+            )
+        else:
+            lines.append(
+                f"Staying on {entry['version']} instead: EKS upgrades {entry['cluster']} on {entry['standardSupportEnds']} "
+                f"(STANDARD support); to stay, supportType EXTENDED costs +${per:,.2f} a month from then"
+            )
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ def items(part: dict[str, Any], startswith: str) -> list[dict[str, Any]]:
 def test_prices_that_do_not_move(estimate: dict[str, Any]) -> None:
     # The issue's fixed points: the control plane, public IPv4, and in us-east-1 a NAT gateway and m7i.xlarge.
     us = estimate["clusters"]["prod-us"]
-    (plane,) = items(us, "EKS control plane (STANDARD")
+    (plane,) = items(us, "EKS control plane (1.35, standard support)")
     assert (plane["hourly"], plane["quantity"], plane["monthly"]) == (0.10, 1, 73.0)
     assert {i["hourly"] for i in items(us, "public IPv4")} == {0.005}
     (nat,) = items(us, "NAT gateway")
@@ -75,21 +76,39 @@ def test_doubling_a_node_groups_desired_size_adds_exactly_its_instances(estimate
         arm["desiredSize"] *= 2
 
     doubled = cost.estimate(run_stack("prod", mutate=lambda c: with_cluster(c, "prod-us", double_arm)))
-    (before,) = items(estimate["clusters"]["prod-us"], "EC2 m7g.xlarge (arm")
-    (after,) = items(doubled["clusters"]["prod-us"], "EC2 m7g.xlarge (arm")
+    (before,) = items(estimate["clusters"]["prod-us"], "EC2 m7g.xlarge/m6g.xlarge (arm")
+    (after,) = items(doubled["clusters"]["prod-us"], "EC2 m7g.xlarge/m6g.xlarge (arm")
     assert after["quantity"] == 2 * before["quantity"]
     added = before["quantity"] * before["hourly"] * H
     assert doubled["monthly"] - estimate["monthly"] == pytest.approx(added, abs=0.01)
     assert doubled["clusters"]["prod-eu"] == estimate["clusters"]["prod-eu"]
 
 
-def test_a_cluster_on_extended_support_pays_the_extended_price(estimate: dict[str, Any]) -> None:
-    extended = cost.estimate(
-        run_stack("prod", mutate=lambda c: with_cluster(c, "prod-eu", lambda x: x.update(supportType="EXTENDED")))
-    )
-    (plane,) = items(extended["clusters"]["prod-eu"], "EKS control plane (EXTENDED")
+def test_extended_support_is_paid_only_once_standard_support_has_ended(estimate: dict[str, Any]) -> None:
+    # EKS bills the extended price once the version leaves standard support, and only under EXTENDED
+    # (under STANDARD it upgrades the cluster then): 1.35's standard support runs to 2027-03-27.
+    extended = run_stack("prod", mutate=lambda c: with_cluster(c, "prod-eu", lambda x: x.update(supportType="EXTENDED")))
+    now = cost.estimate(extended, dt.date(2026, 12, 7))
+    assert now["monthly"] == estimate["monthly"]
+    later = cost.estimate(extended, dt.date(2027, 3, 28))
+    (plane,) = items(later["clusters"]["prod-eu"], "EKS control plane (1.35, extended support)")
     assert plane["hourly"] == 0.60
-    assert extended["monthly"] - estimate["monthly"] == pytest.approx(0.50 * H, abs=0.01)
+    assert later["monthly"] - estimate["monthly"] == pytest.approx(0.50 * H, abs=0.01)
+    # Under STANDARD the same day costs the standard price: EKS has upgraded it.
+    assert cost.estimate(run_stack("prod"), dt.date(2027, 3, 28))["monthly"] == estimate["monthly"]
+
+
+def test_spot_is_bounded_by_its_dearest_types_on_demand_price(estimate: dict[str, Any]) -> None:
+    (arm,) = items(estimate["clusters"]["prod-us"], "EC2 m7g.xlarge/m6g.xlarge (arm, Spot")
+    assert arm["hourly"] == max(prices.ec2_on_demand("us-east-1", t).hourly for t in ("m7g.xlarge", "m6g.xlarge"))  # type: ignore[union-attr]
+
+
+def test_node_root_volumes_are_listed_in_gigabytes(estimate: dict[str, Any]) -> None:
+    # The launch templates give each node a 50 GB gp3 root volume; no sourced EBS price is on hand.
+    volumes = {
+        u["item"]: u["quantity"] for u in estimate["unpriced"] if u["cluster"] == "prod-us" and u["item"].startswith("EBS")
+    }
+    assert volumes["EBS gp3 node root volumes, GB (general)"] == 3 * 50
 
 
 def test_the_cost_command_prints_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,9 +137,25 @@ def test_compare_and_upgrade_say_what_an_edit_costs(tmp_path: Any, capsys: pytes
     main(["prod", "--compare", str(changed), "--json"])
     compared = json.loads(capsys.readouterr().out)["compare"]
     assert compared["monthlyCostChange"] == pytest.approx(0.1632 * H, abs=0.01)
-    main(["mgmt", "--upgrade-to", "1.35", "--json"])
+    document = yaml.safe_load(stack_path("staging").read_text())
+    document["config"]["fleet:kubernetesVersion"] = "1.34"
+    behind = tmp_path / "staging"
+    behind.mkdir()
+    for path in stack_path("staging").parent.iterdir():
+        if path.is_file():
+            (behind / path.name).write_text(path.read_text())
+    (behind / "Pulumi.staging.yaml").write_text(yaml.safe_dump(document))
+    from offline import stacks
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stacks, "STACK_DIR", behind)
+        main(["staging", "--upgrade-to", "1.35", "--json", "--today", "2026-12-07"])
     instead = json.loads(capsys.readouterr().out)["extendedSupportInstead"]
     assert instead["perClusterMonthly"] == pytest.approx(0.50 * H)
+    # Staging runs STANDARD: EKS upgrades it at the end of 1.34's standard support; it pays nothing extra.
+    (entry,) = instead["clusters"]
+    assert (entry["supportType"], entry["standardSupportEnds"], entry["payingNow"]) == ("STANDARD", "2026-12-02", False)
+    assert instead["monthlyNow"] == 0
 
 
 # ---------------------------------------------------------------- the Price List refresh
@@ -191,6 +226,18 @@ def test_an_offer_files_on_demand_linux_shared_rows_are_the_prices() -> None:
     ec2, nat = prices_of(offer_rows(OFFER), "us-east-1", {"m7i.xlarge", "m7i.large"})
     assert ec2 == {"m7i.xlarge": 0.21, "m7i.large": 0.105}
     assert nat == 0.047
+
+
+def test_rows_that_are_not_the_plain_on_demand_price_are_skipped_and_a_disagreement_stops() -> None:
+    header = HEADER + ',"License Model","MarketOption"'
+    plain = row(**{"PricePerUnit": "0.2100000000"}) + ',"No License required","OnDemand"'
+    byol = row(**{"PricePerUnit": "0.1500000000"}) + ',"Bring your own license","OnDemand"'
+    capacity_block = row(**{"PricePerUnit": "0.9000000000"}) + ',"No License required","CapacityBlock"'
+    ec2, _ = prices_of(offer_rows([*OFFER[:5], header, byol, capacity_block, plain]), "us-east-1", {"m7i.xlarge"})
+    assert ec2 == {"m7i.xlarge": 0.21}
+    other = row(**{"PricePerUnit": "0.2200000000"}) + ',"No License required","OnDemand"'
+    with pytest.raises(ValueError, match="two on-demand Linux rows disagree"):
+        prices_of(offer_rows([*OFFER[:5], header, plain, other]), "us-east-1", {"m7i.xlarge"})
 
 
 def test_a_refresh_rewrites_the_tables_prices_with_the_offers_version_and_date() -> None:

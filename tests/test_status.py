@@ -74,6 +74,21 @@ def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35") -
                 scalingConfig=group.inputs["scalingConfig"],
                 labels=group.inputs["labels"],
             )
+    route53 = boto3.client("route53", region_name="us-east-1")
+    for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
+        if check.inputs["tags"].get("fleet-cluster") != cluster or check.inputs["type"] != "HTTPS":
+            continue
+        created = route53.create_health_check(
+            CallerReference=check.name,
+            HealthCheckConfig={
+                "Type": check.inputs["type"],
+                "FullyQualifiedDomainName": check.inputs["fqdn"],
+                "Port": check.inputs["port"],
+                "ResourcePath": check.inputs["resourcePath"],
+            },
+        )
+        tags = [{"Key": k, "Value": v} for k, v in check.inputs["tags"].items()]
+        route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created["HealthCheck"]["Id"], AddTags=tags)
 
 
 def prod_raw() -> dict[str, Any]:
@@ -151,25 +166,126 @@ def test_a_region_whose_eks_api_does_not_answer_is_unreachable(prod_run: Run) ->
 
 def test_the_edge_health_check_is_found_by_its_tags_and_read(prod_run: Run) -> None:
     create_cluster(prod_run, "prod-us", "us-east-1")
-    route53 = boto3.client("route53", region_name="us-east-1")
-    for check in prod_run.of_type("aws:route53/healthCheck:HealthCheck"):
-        created = route53.create_health_check(
-            CallerReference=check.name,
-            HealthCheckConfig={
-                "Type": check.inputs["type"],
-                "FullyQualifiedDomainName": check.inputs["fqdn"],
-                "Port": check.inputs["port"],
-                "ResourcePath": check.inputs["resourcePath"],
-            },
-        )
-        tags = [{"Key": k, "Value": v} for k, v in check.inputs["tags"].items()]
-        route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created["HealthCheck"]["Id"], AddTags=tags)
+    create_cluster(prod_run, "prod-eu", "eu-west-1")
     spec = load_fleet(prod_raw())
-    checks, calls = status.edge_checks(spec, status.boto3_clients)
-    assert set(checks) == {"prod-us", "prod-eu"}
-    assert calls == 2  # one listing page, one tag batch: per stack, not per cluster
+    checks = status.edge_checks(spec, status.boto3_clients)
+    assert set(checks.ids) == {"prod-us", "prod-eu"}
+    # One listing page, one tag batch and one GetMetricData: per stack, not per cluster.
+    assert checks.calls == 3
+    # The emulator keeps no HealthCheckStatus datapoints: the checkers' last observations, said so.
     rows, _ = status.collect(spec, status.boto3_clients, TODAY)
-    assert rows[0].edge_health == "healthy"
+    assert [r.edge_health for r in rows] == ["healthy", "healthy"]
+    assert all(any("last observations" in n for n in r.notes) for r in rows)
+
+
+def test_route_53s_own_verdict_is_the_cloudwatch_metric(prod_run: Run) -> None:
+    # AWS/Route53 HealthCheckStatus is the check's status after its failure threshold and the 18% rule
+    # (Route 53 Developer Guide, "Monitoring health check status ... with CloudWatch").
+    import datetime
+
+    now = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    stub = Stubber(cloudwatch)
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "c0", "Label": "HealthCheckStatus", "Timestamps": [now], "Values": [0.0], "StatusCode": "Complete"},
+                {"Id": "c1", "Label": "HealthCheckStatus", "Timestamps": [now], "Values": [1.0], "StatusCode": "Complete"},
+            ]
+        },
+    )
+    stub.activate()
+    verdicts, calls = status._verdicts(cloudwatch, {"prod-eu": "check-eu", "prod-us": "check-us"}, now)
+    assert (verdicts, calls) == ({"prod-eu": "unhealthy", "prod-us": "healthy"}, 1)
+    checks = status.EdgeChecks(ids={"prod-eu": "check-eu"}, verdicts=verdicts, listed=True)
+    row = status.ClusterRow("prod-eu", "eu-west-1", "ok")
+    status._check_health(checks, "prod-eu", row)
+    assert row.problems == ["its edge's Route 53 health check is unhealthy"]
+
+
+def test_a_zone_in_a_dns_account_is_read_through_its_preview_role() -> None:
+    raw = prod_raw()
+    raw["dns"]["account"] = {
+        "id": "210987654321",
+        "roleArn": "arn:aws:iam::210987654321:role/fleet-dns",
+        "previewRoleArn": "arn:aws:iam::210987654321:role/fleet-dns-read",
+    }
+    sts = boto3.client("sts", region_name="us-east-1")
+    stub = Stubber(sts)
+    stub.add_response(
+        "assume_role",
+        {
+            "Credentials": {
+                "AccessKeyId": "ASIAEXAMPLE000000000",
+                "SecretAccessKey": "s" * 40,
+                "SessionToken": "t",
+                "Expiration": dt.datetime(2026, 12, 7, 13, 0),
+            }
+        },
+        {"RoleArn": "arn:aws:iam::210987654321:role/fleet-dns-read", "RoleSessionName": "fleet-status"},
+    )
+    stub.activate()
+    route53, cloudwatch = status._dns_clients(load_fleet(raw), lambda service, region: sts)
+    stub.assert_no_pending_responses()
+    assert route53.meta.service_model.service_name == "route53"
+    assert cloudwatch.meta.region_name == "us-east-1"
+
+
+def test_a_denied_or_failing_read_is_unknown_not_unreachable_nor_degraded(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    spec = load_fleet(prod_raw())
+
+    def denying(operation: str) -> Any:
+        def clients(service: str, region: str) -> Any:
+            client = status.boto3_clients(service, region)
+            if service != "eks":
+                return client
+            original = getattr(client, operation)
+
+            def deny(**kwargs: Any) -> Any:
+                from botocore.exceptions import ClientError
+
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+
+            setattr(client, operation, deny)
+            assert original is not None
+            return client
+
+        return clients
+
+    checks = status.edge_checks(spec, status.boto3_clients)
+    described = status.cluster_row(spec, spec.clusters[0], denying("describe_cluster"), status.boto3_clients, checks, TODAY)
+    assert described.state == "unknown"
+    assert described.notes == ["eks:DescribeCluster: unknown (AccessDeniedException)"]
+    assert status.exit_code([described]) == ExitCode.DEGRADED
+    listed = status.cluster_row(spec, spec.clusters[0], denying("list_nodegroups"), status.boto3_clients, checks, TODAY)
+    assert listed.state == "ok"
+    assert "eks:ListNodegroups: unknown (AccessDeniedException)" in listed.notes
+
+    def broken(service: str, region: str) -> Any:
+        if region == "eu-west-1":
+            raise RuntimeError("surprise")
+        return status.boto3_clients(service, region)
+
+    rows, _ = status.collect(spec, broken, TODAY)
+    assert [r.state for r in rows] == ["ok", "unknown"]
+    assert rows[1].notes == ["reading it failed: RuntimeError: surprise"]
+
+
+def test_a_cluster_whose_node_groups_are_all_gone_is_degraded(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    eks = boto3.client("eks", region_name="us-east-1")
+    for name in eks.list_nodegroups(clusterName="prod-us")["nodegroups"]:
+        eks.delete_nodegroup(clusterName="prod-us", nodegroupName=name)
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(
+        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, status.edge_checks(spec, status.boto3_clients), TODAY
+    )
+    assert row.state == "degraded"
+    assert [p for p in row.problems if "not in EKS" in p] == [
+        f"node group {g} of the stack file is not in EKS" for g in ("arm", "general", "gpu")
+    ]
 
 
 def stubbed_eks(region: str, insights: list[dict[str, Any]], addon_versions: dict[str, str]) -> Any:
@@ -178,7 +294,9 @@ def stubbed_eks(region: str, insights: list[dict[str, Any]], addon_versions: dic
     real = status.boto3_clients("eks", region)
     client = boto3.client("eks", region_name=region)
     stub = Stubber(client)
-    stub.add_response("list_insights", {"insights": insights}, {"clusterName": "prod-us"})
+    stub.add_response(
+        "list_insights", {"insights": insights}, {"clusterName": "prod-us", "filter": {"categories": ["UPGRADE_READINESS"]}}
+    )
     for addon in status.MANAGED_ADDONS:
         if addon in addon_versions:
             stub.add_response(
@@ -223,7 +341,7 @@ def test_insights_and_addons_in_the_api_references_shapes(prod_run: Run) -> None
         return eks if service == "eks" and region == "us-east-1" else status.boto3_clients(service, region)
 
     spec = load_fleet(prod_raw())
-    row = status.cluster_row(spec, spec.clusters[0], clients, status.boto3_clients, {}, TODAY)
+    row = status.cluster_row(spec, spec.clusters[0], clients, status.boto3_clients, status.EdgeChecks(), TODAY)
     assert row.insights == {"ERROR": 1, "PASSING": 1}
     assert row.addons["coredns"] == "v1.12.4-eksbuild.1"
     assert row.addons["vpc-cni"] == "unknown"
@@ -269,7 +387,7 @@ def test_the_arc_control_state_is_read_from_the_first_endpoint_that_answers(prod
             clients[endpoint] = client
         return clients[endpoint]
 
-    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, arc_client, {}, TODAY)
+    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, arc_client, status.EdgeChecks(), TODAY)
     assert row.arc == "Off"
     assert "its ARC routing control is Off: its records are out of every answer" in row.problems
 
@@ -376,7 +494,13 @@ def test_ready_nodes_gateways_and_applications_are_read_and_judged(prod_run: Run
     served = kube_fixtures()
     spec = load_fleet(prod_raw())
     row = status.cluster_row(
-        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, lambda api, path: served[path]
+        spec,
+        spec.clusters[0],
+        status.boto3_clients,
+        status.boto3_clients,
+        status.EdgeChecks(),
+        TODAY,
+        lambda api, path: served[path],
     )
     arm = [g for g in row.node_groups if g.name == "prod-us-arm-0a1b2c3"]
     assert [g.ready_nodes for g in arm] == [1]
@@ -395,7 +519,9 @@ def test_an_api_that_does_not_answer_is_said_and_fails_nothing(prod_run: Run) ->
         raise OSError("timed out")
 
     spec = load_fleet(prod_raw())
-    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, refuse)
+    row = status.cluster_row(
+        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, status.EdgeChecks(), TODAY, refuse
+    )
     assert row.kubernetes == "unreachable: timed out"
     assert row.state == "ok"
 
@@ -422,7 +548,13 @@ def test_the_hubs_argo_cd_applications_are_read_there() -> None:
     served = kube_fixtures()
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("mgmt").items()})
     row = status.cluster_row(
-        spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, {}, TODAY, lambda api, path: served[path]
+        spec,
+        spec.clusters[0],
+        status.boto3_clients,
+        status.boto3_clients,
+        status.EdgeChecks(),
+        TODAY,
+        lambda api, path: served[path],
     )
     assert isinstance(row.kubernetes, dict)
     assert row.kubernetes["applications"] == {"myapp-prod-us": {"sync": "OutOfSync", "health": "Degraded"}}

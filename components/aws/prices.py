@@ -1,7 +1,7 @@
 """AWS list prices (USD) for what the fleet registers, each with its source and the date that source shows.
 
-``python -m offline.fetch_prices`` rewrites the EC2, NAT gateway and EKS figures from the AWS Price
-List bulk API when the network allows (it keeps these sources where it cannot reach a price). Prices
+``python -m offline.fetch_prices`` rewrites the EC2 and NAT gateway figures (data/prices.json) from the
+AWS Price List bulk API when the network allows; the others are kept here with their sources. Prices
 that no source on hand states are absent, never guessed: the estimate lists what it could not price.
 
 HOURS_PER_MONTH is AWS's own convention in its pricing examples (730 hours a month). A monthly price
@@ -92,7 +92,7 @@ on) and its VPC's flow logs ingest. Real volume follows API traffic and connecti
 NOT_COUNTED = (
     "data transfer (inter-AZ, inter-region, internet egress) and NAT gateway, transit gateway and NLB per-GB charges",
     "NLB capacity units (LCUs) beyond the hourly charge",
-    "EBS volumes (node root volumes and PersistentVolumes), by what they use",
+    "EBS PersistentVolumes, by what workloads claim (node root volumes are listed, in GB, as unpriced)",
     "Route 53 queries, and the hosted zone itself (the program looks it up; it does not create it)",
     "CloudWatch log storage, metrics and alarms",
 )
