@@ -991,3 +991,23 @@ def test_removing_a_fronted_name_is_a_gap_like_any_other(fleet: Run) -> None:
     gone = run_stack("fleet", mutate=without_api)
     gaps = [v for v in transition(on, gone).violations if v.rule == "dns-gap"]
     assert [v.step for v in gaps] == ["delete api.example.com"]
+
+
+def test_adaptive_retries_change_only_the_providers_config(fleet: Run) -> None:
+    # Issue 37: the AWS providers retry in adaptive mode. Adding it to a running stack updates each
+    # provider's config; no resource is replaced (pulumi-aws forces provider replacement on no config key).
+    providers = fleet.of_type("pulumi:providers:aws")
+    assert providers
+    assert {p.inputs.get("retryMode") for p in providers} == {"adaptive"}
+    before = dataclasses.replace(
+        fleet,
+        registrations={
+            urn: dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "retryMode"})
+            if r.type == "pulumi:providers:aws"
+            else r
+            for urn, r in fleet.registrations.items()
+        },
+    )
+    plan = transition(before, fleet)
+    assert plan.violations == []
+    assert {(c.type, c.action, c.changed) for c in plan.changes} == {("pulumi:providers:aws", "update", ("retryMode",))}

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ..aws.api_retries import RETRY_MODE
 from ..config.model import AccountSpec, DnsAccountSpec
 from ..planning import naming
 
@@ -30,6 +31,7 @@ def aws_providers(regions: Iterable[str], account: AccountSpec | None = None, ro
                 default_tags=aws.ProviderDefaultTagsArgs(tags={**naming.MANAGED_BY_TAG, "fleet-stack": stack}),
                 allowed_account_ids=[account.id] if account else None,
                 assume_roles=assume,
+                retry_mode=RETRY_MODE,
             ),
         )
         for region in sorted(set(regions))
@@ -47,6 +49,7 @@ def dns_provider(region: str, account: DnsAccountSpec, preview: bool) -> aws.Pro
             default_tags=aws.ProviderDefaultTagsArgs(tags={**naming.MANAGED_BY_TAG, "fleet-stack": stack}),
             allowed_account_ids=[account.id],
             assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}-dns")],
+            retry_mode=RETRY_MODE,
         ),
     )
 
@@ -81,5 +84,6 @@ def reader_provider(name: str, account: str, role: str) -> aws.Provider:
             region="us-east-1",
             allowed_account_ids=[account],
             assume_roles=[aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}-read")],
+            retry_mode=RETRY_MODE,
         ),
     )
