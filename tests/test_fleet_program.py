@@ -572,3 +572,13 @@ def test_the_mocks_refuse_a_urn_registered_twice_as_the_engine_does() -> None:
 
     with pytest.raises(DuplicateUrnError, match="Duplicate resource URN"):
         run_program({}, entry=twice)
+
+
+@pytest.mark.parametrize("stack", ["prod", "mgmt", "staging", "fleet"])
+def test_the_iam_roles_counted_are_the_roles_the_program_registers(stack: str) -> None:
+    # Issue 37: IAM allows 1,000 roles per account by default; the preflight counts this stack's.
+    from components.planning import preflight
+
+    spec = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config(stack).items()})
+    needs = {(key, region): n for key, region, n in preflight.quota_needs(spec)}
+    assert needs[("iamRoles", None)] == len(run_stack(stack).of_type("aws:iam/role:Role"))

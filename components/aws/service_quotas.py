@@ -70,6 +70,7 @@ QUOTAS = {
         Quota("prefixListsPerRegion", "Prefix lists per Region", 100, "region", "vpc"),
         Quota("route53HealthChecks", "Health checks per account", 200, "account", "route53", "L-ACB674F3"),
         Quota("iamOidcProviders", "OpenID Connect providers per account", 100, "account", "iam"),
+        Quota("iamRoles", "Roles per account", 1000, "account", "iam"),
     )
 }
 RULES_QUOTA = Quota(

@@ -71,6 +71,8 @@ class AccountQuotasSpec(Model):
     """Route 53 health checks per account."""
     iam_oidc_providers: Quota | None = None
     """IAM OpenID Connect providers per account."""
+    iam_roles: Quota | None = None
+    """IAM roles per account (this stack's count; other stacks in the account hold their own)."""
 
 
 class QuotasSpec(Model):

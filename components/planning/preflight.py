@@ -37,7 +37,7 @@ from ..aws.service_quotas import (
     Quota,
 )
 from ..config.errors import ConfigError
-from ..config.model import FleetSpec, WeightedRecord
+from ..config.model import FleetSpec, FlowLogDestination, WeightedRecord
 from . import capacity, dns_answers, flows, gitops, instances, interconnect, naming, security_rules, submariner
 from .flows import Flow, FlowKind, Route
 
@@ -476,7 +476,20 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     checks_per_edge = 3 if spec.dns is not None and spec.dns.arc else 1
     needs.append(("route53HealthChecks", None, len(owned_edges) * checks_per_edge if spec.dns is not None else 0))
     needs.append(("iamOidcProviders", None, len(spec.clusters)))
+    needs.append(("iamRoles", None, iam_roles(spec, owned_edges, members)))
     return [n for n in needs if n[2]]
+
+
+def iam_roles(spec: FleetSpec, owned_edges: set[str], members: set[str]) -> int:
+    """The IAM roles the stack creates: per cluster its node role, the cluster-autoscaler's and EBS CSI
+    driver's (when on), the load balancer controller's (an owned edge), the flow logs' (to CloudWatch) and
+    a Submariner gateway node role (a clusterset member); and Argo CD's on a hub."""
+    count = int(spec.argocd is not None)
+    for cluster in spec.clusters:
+        count += 1 + int(cluster.addons.autoscaler) + int(cluster.addons.ebs_csi)
+        count += int(cluster.name in owned_edges) + int(cluster.name in members)
+        count += int(spec.flow_logs.destination is FlowLogDestination.CLOUDWATCH)
+    return count
 
 
 def _quotas(spec: FleetSpec, report: Report) -> None:
