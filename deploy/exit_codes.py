@@ -17,7 +17,8 @@ class ExitCode(enum.IntEnum):
     AWAITING_APPROVAL = 8
     """An upgrade campaign finished a wave and waits for approval to start the next."""
     DEGRADED = 9
-    """deploy status: every cluster answered, and one is not as it should be (a status, a health check, a control Off)."""
+    """deploy status: a cluster is not as it should be (a status, a health check, a control Off), or could
+    not be described at all (denied, throttled, reading it failed: unknown)."""
     MISSING = 10
     """deploy status: a cluster of the stack file is not in EKS."""
     UNREACHABLE = 11

@@ -78,8 +78,19 @@ def boto3_clients(service: str, region: str) -> Any:
 
     config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
     with _LOCK:
-        session = _SESSIONS.setdefault(os.environ.get("AWS_ENDPOINT_URL"), boto3.session.Session())
-        return session.client(service, region_name=region, config=config)
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint not in _SESSIONS:
+            _SESSIONS[endpoint] = boto3.session.Session()
+        return _SESSIONS[endpoint].client(service, region_name=region, config=config)
+
+
+def arc_clients(endpoint: str, region: str) -> Any:
+    """ARC's cluster endpoints as deploy failover reaches them (short timeouts, one attempt each), made under
+    the same lock as every other client of the command."""
+    from deploy import failover
+
+    with _LOCK:
+        return failover.boto3_client(endpoint, region)
 
 
 @dataclass
@@ -100,7 +111,7 @@ class ClusterRow:
     cluster: str
     region: str
     state: str
-    """ok, degraded, missing or unreachable."""
+    """ok, degraded, unknown (it could not be described), missing or unreachable."""
     version: str = UNKNOWN
     platform_version: str = UNKNOWN
     status: str = UNKNOWN
@@ -171,7 +182,8 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
     if (window := eks_versions.SUPPORT.get(row.version)) is not None:
         ends = window.standard_until if row.support_type == "STANDARD" else window.extended_until
         row.support_ends = ends.isoformat()
-        if ends <= today:
+        if today > ends:
+            # The day after the end date (EKS: "once past the end of standard support date").
             row.problems.append(f"support for {row.version} ({row.support_type}) ended {ends.isoformat()}")
     if row.status != "ACTIVE":
         row.problems.append(f"cluster status {row.status}")
@@ -183,12 +195,14 @@ def _pages(eks: _Counted, operation: str, key: str, **kwargs: Any) -> list[Any]:
     """Every page of a listing (one call each, counted)."""
     found: list[Any] = []
     token: str | None = None
+    seen: set[str] = set()
     while True:
         page = eks.call(operation, **kwargs, **({"nextToken": token} if token else {}))
         found += page.get(key, [])
         token = page.get("nextToken")
-        if not token:
+        if not token or token in seen:  # a repeated token ends it, as botocore's paginators do
             return found
+        seen.add(token)
 
 
 def _insights(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
@@ -269,6 +283,8 @@ class EdgeChecks:
     listed: bool = False
     """Whether the listing succeeded: only then is a check that is not found missing."""
     note: str | None = None
+    metric_note: str | None = None
+    """Why CloudWatch gave no verdicts, when it refused (the fallback then says so)."""
     calls: int = 0
 
 
@@ -283,15 +299,21 @@ def _dns_clients(spec: FleetSpec, clients: ClientFactory) -> tuple[Any, Any]:
 
     role = account.preview_role_arn or account.role_arn
     credentials = clients("sts", "us-east-1").assume_role(RoleArn=role, RoleSessionName="fleet-status")["Credentials"]
+    from botocore.config import Config
+
     session = boto3.session.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
-    return session.client("route53", region_name="us-east-1"), session.client("cloudwatch", region_name="us-east-1")
+    config = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
+    return (
+        session.client("route53", region_name="us-east-1", config=config),
+        session.client("cloudwatch", region_name="us-east-1", config=config),
+    )
 
 
-def edge_checks(spec: FleetSpec, clients: ClientFactory, now: dt.datetime | None = None) -> EdgeChecks:
+def edge_checks(spec: FleetSpec, clients: ClientFactory, stack: str | None = None, now: dt.datetime | None = None) -> EdgeChecks:
     """Each routed cluster's edge check, found by its tags (fleet-cluster, Name "<cluster> edge"), and
     Route 53's verdict on it: the CloudWatch metric AWS/Route53 HealthCheckStatus (1 healthy, 0 not), which
     is the check's status after its failure threshold and the 18% rule, in one GetMetricData per stack."""
@@ -310,48 +332,61 @@ def edge_checks(spec: FleetSpec, clients: ClientFactory, now: dt.datetime | None
             for entry in tagged.get("ResourceTagSets", []):
                 tags = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
                 cluster = tags.get("fleet-cluster")
-                if cluster and tags.get("Name") == f"{cluster} edge":
+                # This stack's checks only (its providers' default tag): another stack's cluster of the
+                # same name must neither answer for it nor hide a missing one.
+                if cluster and tags.get("Name") == f"{cluster} edge" and (stack is None or tags.get("fleet-stack") == stack):
                     found.ids[cluster] = entry["ResourceId"]
         found.listed = True
     except (ClientError, BotoCoreError) as error:
         found.note = f"Route 53 health checks: unknown ({_code(error) if isinstance(error, ClientError) else error})"
         return found
-    found.verdicts, calls = _verdicts(cloudwatch, found.ids, now or dt.datetime.now(dt.UTC))
+    found.verdicts, calls, refused = _verdicts(cloudwatch, found.ids, now or dt.datetime.now(dt.UTC))
     found.calls += calls
+    found.metric_note = refused
     return found
 
 
-def _verdicts(cloudwatch: Any, ids: Mapping[str, str], now: dt.datetime) -> tuple[dict[str, str], int]:
-    if not ids:
-        return {}, 0
-    queries = [
-        {
-            "Id": f"c{index}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": "AWS/Route53",
-                    "MetricName": "HealthCheckStatus",
-                    "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
+METRIC_QUERIES_PER_CALL = 500
+"""GetMetricData takes at most 500 queries a call (CloudWatch API reference)."""
+
+
+def _verdicts(cloudwatch: Any, ids: Mapping[str, str], now: dt.datetime) -> tuple[dict[str, str], int, str | None]:
+    """Route 53's verdict per cluster from AWS/Route53 HealthCheckStatus, the calls made, and why there
+    are none when CloudWatch refused."""
+    clusters = sorted(ids)
+    verdicts: dict[str, str] = {}
+    calls = 0
+    for start in range(0, len(clusters), METRIC_QUERIES_PER_CALL):
+        batch = clusters[start : start + METRIC_QUERIES_PER_CALL]
+        queries = [
+            {
+                "Id": f"c{index}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Route53",
+                        "MetricName": "HealthCheckStatus",
+                        "Dimensions": [{"Name": "HealthCheckId", "Value": ids[cluster]}],
+                    },
+                    "Period": 60,
+                    "Stat": "Minimum",
                 },
-                "Period": 60,
-                "Stat": "Minimum",
-            },
-        }
-        for index, check in enumerate(ids.values())
-    ]
-    by_query = {f"c{index}": cluster for index, cluster in enumerate(ids)}
-    try:
-        answer = cloudwatch.get_metric_data(
-            MetricDataQueries=queries, StartTime=now - dt.timedelta(minutes=5), EndTime=now, ScanBy="TimestampDescending"
-        )
-    except (ClientError, BotoCoreError):
-        return {}, 1
-    verdicts = {}
-    for result in answer.get("MetricDataResults", []):
-        values = result.get("Values") or []
-        if values and result.get("Id") in by_query:
-            verdicts[by_query[result["Id"]]] = "healthy" if values[0] >= 1 else "unhealthy"
-    return verdicts, 1
+            }
+            for index, cluster in enumerate(batch)
+        ]
+        calls += 1
+        try:
+            answer = cloudwatch.get_metric_data(
+                MetricDataQueries=queries, StartTime=now - dt.timedelta(minutes=5), EndTime=now, ScanBy="TimestampDescending"
+            )
+        except (ClientError, BotoCoreError) as error:
+            return verdicts, calls, f"cloudwatch:GetMetricData: {_code(error) if isinstance(error, ClientError) else error}"
+        for result in answer.get("MetricDataResults", []):
+            values = result.get("Values") or []
+            index = int(str(result.get("Id", "c-1"))[1:])
+            if values and 0 <= index < len(batch):
+                # Newest first (ScanBy TimestampDescending).
+                verdicts[batch[index]] = "healthy" if values[0] >= 1 else "unhealthy"
+    return verdicts, calls, None
 
 
 def _check_health(checks: EdgeChecks, cluster: str, row: ClusterRow) -> None:
@@ -386,7 +421,8 @@ def _check_health(checks: EdgeChecks, cluster: str, row: ClusterRow) -> None:
             return
         good = sum(str((o.get("StatusReport") or {}).get("Status", "")).startswith("Success") for o in observations)
         row.edge_health = "healthy" if good / len(observations) > HEALTHY_CHECKER_SHARE else "unhealthy"
-        row.notes.append("edge health from the checkers' last observations (no HealthCheckStatus datapoint in CloudWatch)")
+        why = checks.metric_note or "no HealthCheckStatus datapoint in CloudWatch"
+        row.notes.append(f"edge health from the checkers' last observations ({why})")
     if row.edge_health == "unhealthy":
         row.problems.append("its edge's Route 53 health check is unhealthy")
 
@@ -468,17 +504,15 @@ def collect(
     progress: TextIO | None = None,
     workers: int = 32,
     kube: status_kube.Getter | None = None,
+    stack: str | None = None,
 ) -> tuple[list[ClusterRow], int]:
     """Every cluster's row, in the stack file's order, and the stack-wide calls (the health check listing)."""
-    from deploy import failover
-
-    checks = edge_checks(spec, clients)
+    checks = edge_checks(spec, clients, stack)
     shared = checks.calls
     rows: list[ClusterRow] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(spec.clusters)))) as pool:
         futures = [
-            pool.submit(cluster_row, spec, c, clients, arc_client or failover.boto3_client, checks, today, kube)
-            for c in spec.clusters
+            pool.submit(cluster_row, spec, c, clients, arc_client or arc_clients, checks, today, kube) for c in spec.clusters
         ]
         for done, (cluster, future) in enumerate(zip(spec.clusters, futures, strict=True), 1):
             try:
@@ -565,10 +599,19 @@ def main(
         return int(ExitCode.FAILED)
     started = time.monotonic()
     progress = sys.stderr if sys.stderr.isatty() else None
-    rows, _ = collect(spec, clients, today or clock.today(), arc_client, progress=progress, kube=kube)
+    if not _has_credentials():
+        print("python -m deploy status: no AWS credentials (environment, profile or instance role)", file=sys.stderr)
+        return int(ExitCode.FAILED)
+    rows, _ = collect(spec, clients, today or clock.today(), arc_client, progress=progress, kube=kube, stack=stack)
     elapsed = time.monotonic() - started
     print(json.dumps(as_json(rows, stack, elapsed), indent=2) if as_json_output else text(rows))
     return int(exit_code(rows))
+
+
+def _has_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is not None
 
 
 def cli(argv: Sequence[str]) -> int:
@@ -581,9 +624,10 @@ def cli(argv: Sequence[str]) -> int:
         prog="python -m deploy status",
         description="Every cluster of a stack file as AWS sees it now, with AWS credentials alone.",
         epilog=(
-            "Exit codes: 0 all well, 1 the stack file does not evaluate, 2 usage, 9 degraded (a status, health check "
-            "or routing control not as it should be), 10 a cluster of the file is not in EKS, 11 a region's EKS API "
-            "did not answer. The worst one found is returned."
+            "Exit codes: 0 all well, 1 the stack file does not evaluate or no AWS credentials, 2 usage, 9 degraded "
+            "(a status, health check or routing control not as it should be) or unknown (a cluster that could not be "
+            "described: denied, throttled, or reading it failed), 10 a cluster of the file is not in EKS, 11 a region's "
+            "EKS API did not answer. The worst one found is returned; --json has the count per state."
         ),
     )
     parser.add_argument("--stack", required=True, help="stack name (its Pulumi.<stack>.yaml is read), or org/project/stack")

@@ -14,6 +14,7 @@ import base64
 import http.client
 import json
 import ssl
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -34,18 +35,36 @@ GATEWAYS = "/apis/submariner.io/v1/namespaces/submariner-operator/gateways"
 APPLICATIONS = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"
 
 
+_TOKEN_LOCK = threading.Lock()
+_STS: dict[str, Any] = {}
+
+
+def _sts_client(region: str) -> Any:
+    """One STS client per region, made once: a role profile's credentials are resolved (and assumed) once,
+    not per request."""
+    import boto3
+
+    if region not in _STS:
+        _STS[region] = boto3.session.Session().client("sts", region_name=region)
+    return _STS[region]
+
+
 def eks_token(cluster: str, region: str) -> str:
     """As ``aws eks get-token`` makes it (awscli customizations/eks/get_token.py): the regional STS
     endpoint of the region's partition, the cluster header added before signing."""
-    import boto3
-
-    sts = boto3.session.Session().client("sts", region_name=region)
+    with _TOKEN_LOCK:
+        sts = _sts_client(region)
 
     def add_cluster_header(request: Any, **_: Any) -> None:
         request.headers[CLUSTER_ID_HEADER] = cluster
 
-    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
-    url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=PRESIGN_SECONDS, HttpMethod="GET")
+    # The client is shared: the handler is registered for this one presign, under the lock.
+    with _TOKEN_LOCK:
+        sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster_header)
+        try:
+            url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=PRESIGN_SECONDS, HttpMethod="GET")
+        finally:
+            sts.meta.events.unregister("before-sign.sts.GetCallerIdentity", add_cluster_header)
     return TOKEN_PREFIX + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 
 

@@ -396,16 +396,18 @@ def _extended_support_instead(spec: Any, target: str) -> dict[str, Any]:
     clusters = []
     for cluster in spec.clusters:
         version, support = spec.version_of(cluster), str(spec.support_of(cluster).value)
-        if tuple(map(int, version.split("."))) >= tuple(map(int, target.split("."))) or version not in eks_versions.SUPPORT:
+        if tuple(map(int, version.split("."))) >= tuple(map(int, target.split("."))):
             continue
-        ends = eks_versions.SUPPORT[version].standard_until
+        window = eks_versions.SUPPORT[version]  # validation admits only versions of the calendar
+        upgraded_on = window.extended_until if support == "EXTENDED" else window.standard_until
         clusters.append(
             {
                 "cluster": cluster.name,
                 "version": version,
                 "supportType": support,
-                "standardSupportEnds": ends.isoformat(),
-                "payingNow": support == "EXTENDED" and today > ends,
+                "standardSupportEnds": window.standard_until.isoformat(),
+                "eksUpgradesItOn": upgraded_on.isoformat(),
+                "payingNow": support == "EXTENDED" and window.standard_until < today <= window.extended_until,
             }
         )
     return {

@@ -96,6 +96,8 @@ def test_extended_support_is_paid_only_once_standard_support_has_ended(estimate:
     assert later["monthly"] - estimate["monthly"] == pytest.approx(0.50 * H, abs=0.01)
     # Under STANDARD the same day costs the standard price: EKS has upgraded it.
     assert cost.estimate(run_stack("prod"), dt.date(2027, 3, 28))["monthly"] == estimate["monthly"]
+    # The last day of standard support is still standard ("once past the end of standard support date").
+    assert cost.estimate(extended, dt.date(2027, 3, 27))["monthly"] == estimate["monthly"]
 
 
 def test_spot_is_bounded_by_its_dearest_types_on_demand_price(estimate: dict[str, Any]) -> None:
@@ -154,8 +156,12 @@ def test_compare_and_upgrade_say_what_an_edit_costs(tmp_path: Any, capsys: pytes
     assert instead["perClusterMonthly"] == pytest.approx(0.50 * H)
     # Staging runs STANDARD: EKS upgrades it at the end of 1.34's standard support; it pays nothing extra.
     (entry,) = instead["clusters"]
-    assert (entry["supportType"], entry["standardSupportEnds"], entry["payingNow"]) == ("STANDARD", "2026-12-02", False)
+    assert (entry["supportType"], entry["eksUpgradesItOn"], entry["payingNow"]) == ("STANDARD", "2026-12-02", False)
     assert instead["monthlyNow"] == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stacks, "STACK_DIR", behind)
+        main(["staging", "--upgrade-to", "1.35", "--today", "2026-12-07"])
+    assert "EKS upgrades staging-us on 2026-12-02 (STANDARD support)" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- the Price List refresh

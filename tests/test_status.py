@@ -57,7 +57,7 @@ def fresh(emulator: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{emulator}/moto-api/reset", method="POST")).read()
 
 
-def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35") -> None:
+def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35", stack: str = "prod") -> None:
     """The cluster and its node groups as the program registers them: names from their prefixes, labels
     and sizes from the registrations (the oracle for what status reads is the program's own output)."""
     eks = boto3.client("eks", region_name=region)
@@ -87,7 +87,8 @@ def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35") -
                 "ResourcePath": check.inputs["resourcePath"],
             },
         )
-        tags = [{"Key": k, "Value": v} for k, v in check.inputs["tags"].items()]
+        # The provider's default tags name the stack (components/resources/providers.py).
+        tags = [{"Key": k, "Value": v} for k, v in {**check.inputs["tags"], "fleet-stack": stack}.items()]
         route53.change_tags_for_resource(ResourceType="healthcheck", ResourceId=created["HealthCheck"]["Id"], AddTags=tags)
 
 
@@ -168,8 +169,10 @@ def test_the_edge_health_check_is_found_by_its_tags_and_read(prod_run: Run) -> N
     create_cluster(prod_run, "prod-us", "us-east-1")
     create_cluster(prod_run, "prod-eu", "eu-west-1")
     spec = load_fleet(prod_raw())
-    checks = status.edge_checks(spec, status.boto3_clients)
+    checks = status.edge_checks(spec, status.boto3_clients, "prod")
     assert set(checks.ids) == {"prod-us", "prod-eu"}
+    # Another stack's checks of the same cluster names are not this stack's.
+    assert status.edge_checks(spec, status.boto3_clients, "staging").ids == {}
     # One listing page, one tag batch and one GetMetricData: per stack, not per cluster.
     assert checks.calls == 3
     # The emulator keeps no HealthCheckStatus datapoints: the checkers' last observations, said so.
@@ -186,18 +189,60 @@ def test_route_53s_own_verdict_is_the_cloudwatch_metric(prod_run: Run) -> None:
     now = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
     stub = Stubber(cloudwatch)
+    query = {
+        "Id": "c0",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": "AWS/Route53",
+                "MetricName": "HealthCheckStatus",
+                "Dimensions": [{"Name": "HealthCheckId", "Value": "check-eu"}],
+            },
+            "Period": 60,
+            "Stat": "Minimum",
+        },
+    }
+    second = {
+        **query,
+        "Id": "c1",
+        "MetricStat": {
+            **query["MetricStat"],
+            "Metric": {**query["MetricStat"]["Metric"], "Dimensions": [{"Name": "HealthCheckId", "Value": "check-us"}]},
+        },
+    }
+    earlier = now - datetime.timedelta(minutes=1)
     stub.add_response(
         "get_metric_data",
         {
             "MetricDataResults": [
-                {"Id": "c0", "Label": "HealthCheckStatus", "Timestamps": [now], "Values": [0.0], "StatusCode": "Complete"},
-                {"Id": "c1", "Label": "HealthCheckStatus", "Timestamps": [now], "Values": [1.0], "StatusCode": "Complete"},
+                # Newest first: prod-eu failed a minute ago after being healthy; prod-us recovered.
+                {
+                    "Id": "c0",
+                    "Label": "HealthCheckStatus",
+                    "Timestamps": [now, earlier],
+                    "Values": [0.0, 1.0],
+                    "StatusCode": "Complete",
+                },
+                {
+                    "Id": "c1",
+                    "Label": "HealthCheckStatus",
+                    "Timestamps": [now, earlier],
+                    "Values": [1.0, 0.0],
+                    "StatusCode": "Complete",
+                },
             ]
+        },
+        {
+            "MetricDataQueries": [query, second],
+            "StartTime": now - datetime.timedelta(minutes=5),
+            "EndTime": now,
+            "ScanBy": "TimestampDescending",
         },
     )
     stub.activate()
-    verdicts, calls = status._verdicts(cloudwatch, {"prod-eu": "check-eu", "prod-us": "check-us"}, now)
-    assert (verdicts, calls) == ({"prod-eu": "unhealthy", "prod-us": "healthy"}, 1)
+    verdicts, calls, refused = status._verdicts(cloudwatch, {"prod-eu": "check-eu", "prod-us": "check-us"}, now)
+    assert (verdicts, calls, refused) == ({"prod-eu": "unhealthy", "prod-us": "healthy"}, 1, None)
+    stub.add_client_error("get_metric_data", "AccessDenied", http_status_code=403)
+    assert status._verdicts(cloudwatch, {"prod-eu": "check-eu"}, now) == ({}, 1, "cloudwatch:GetMetricData: AccessDenied")
     checks = status.EdgeChecks(ids={"prod-eu": "check-eu"}, verdicts=verdicts, listed=True)
     row = status.ClusterRow("prod-eu", "eu-west-1", "ok")
     status._check_health(checks, "prod-eu", row)
@@ -241,7 +286,6 @@ def test_a_denied_or_failing_read_is_unknown_not_unreachable_nor_degraded(prod_r
             client = status.boto3_clients(service, region)
             if service != "eks":
                 return client
-            original = getattr(client, operation)
 
             def deny(**kwargs: Any) -> Any:
                 from botocore.exceptions import ClientError
@@ -249,7 +293,6 @@ def test_a_denied_or_failing_read_is_unknown_not_unreachable_nor_degraded(prod_r
                 raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
 
             setattr(client, operation, deny)
-            assert original is not None
             return client
 
         return clients
@@ -532,7 +575,14 @@ def test_the_token_is_the_one_eks_accepts() -> None:
     import base64
     from urllib.parse import parse_qs, urlsplit
 
-    token = status_kube.eks_token("prod-us", "us-east-1")
+    saved = os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        status_kube._STS.clear()
+        token = status_kube.eks_token("prod-us", "us-east-1")
+    finally:
+        status_kube._STS.clear()
+        if saved is not None:
+            os.environ["AWS_ENDPOINT_URL"] = saved
     assert token.startswith("k8s-aws-v1.")
     body = token.removeprefix("k8s-aws-v1.")
     url = urlsplit(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode())
@@ -540,11 +590,12 @@ def test_the_token_is_the_one_eks_accepts() -> None:
     assert query["Action"] == ["GetCallerIdentity"]
     assert query["X-Amz-Expires"] == ["60"]
     assert "x-k8s-aws-id" in query["X-Amz-SignedHeaders"][0].split(";")
+    assert url.hostname == "sts.us-east-1.amazonaws.com"
 
 
 def test_the_hubs_argo_cd_applications_are_read_there() -> None:
     mgmt_run = run_stack("mgmt")
-    create_cluster(mgmt_run, "mgmt", "us-east-1")
+    create_cluster(mgmt_run, "mgmt", "us-east-1", stack="mgmt")
     served = kube_fixtures()
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("mgmt").items()})
     row = status.cluster_row(
@@ -559,3 +610,16 @@ def test_the_hubs_argo_cd_applications_are_read_there() -> None:
     assert isinstance(row.kubernetes, dict)
     assert row.kubernetes["applications"] == {"myapp-prod-us": {"sync": "OutOfSync", "health": "Degraded"}}
     assert "Argo CD application myapp-prod-us: OutOfSync, Degraded" in row.problems
+
+
+def test_listings_longer_than_a_page_are_read_to_the_end(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    client = boto3.client("eks", region_name="us-east-1")
+    stub = Stubber(client)
+    stub.add_response("list_nodegroups", {"nodegroups": ["prod-us-arm-0a1b2c3"], "nextToken": "t1"}, {"clusterName": "prod-us"})
+    stub.add_response("list_nodegroups", {"nodegroups": []}, {"clusterName": "prod-us", "nextToken": "t1"})
+    stub.activate()
+    row = status.ClusterRow("prod-us", "us-east-1", "ok")
+    names = status._pages(status._Counted(client, row), "list_nodegroups", "nodegroups", clusterName="prod-us")
+    assert (names, row.calls) == (["prod-us-arm-0a1b2c3"], 2)
+    stub.assert_no_pending_responses()
