@@ -189,26 +189,15 @@ def test_route_53s_own_verdict_is_the_cloudwatch_metric(prod_run: Run) -> None:
     now = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
     stub = Stubber(cloudwatch)
-    query = {
-        "Id": "c0",
-        "MetricStat": {
-            "Metric": {
-                "Namespace": "AWS/Route53",
-                "MetricName": "HealthCheckStatus",
-                "Dimensions": [{"Name": "HealthCheckId", "Value": "check-eu"}],
-            },
-            "Period": 60,
-            "Stat": "Minimum",
-        },
-    }
-    second = {
-        **query,
-        "Id": "c1",
-        "MetricStat": {
-            **query["MetricStat"],
-            "Metric": {**query["MetricStat"]["Metric"], "Dimensions": [{"Name": "HealthCheckId", "Value": "check-us"}]},
-        },
-    }
+
+    def query(index: int, check: str) -> dict[str, Any]:
+        metric = {
+            "Namespace": "AWS/Route53",
+            "MetricName": "HealthCheckStatus",
+            "Dimensions": [{"Name": "HealthCheckId", "Value": check}],
+        }
+        return {"Id": f"c{index}", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Minimum"}}
+
     earlier = now - datetime.timedelta(minutes=1)
     stub.add_response(
         "get_metric_data",
@@ -232,7 +221,7 @@ def test_route_53s_own_verdict_is_the_cloudwatch_metric(prod_run: Run) -> None:
             ]
         },
         {
-            "MetricDataQueries": [query, second],
+            "MetricDataQueries": [query(0, "check-eu"), query(1, "check-us")],
             "StartTime": now - datetime.timedelta(minutes=5),
             "EndTime": now,
             "ScanBy": "TimestampDescending",
