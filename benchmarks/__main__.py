@@ -53,8 +53,9 @@ def benchmark(
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| clusters | interconnect | preflight | largest allow list | largest security group | quotas to raise "
-        "| resources | per cluster | evaluation (s) | vs floor | peak memory (MiB) | critical path (min) | vs one cluster |",
-        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| resources | per cluster | evaluation (s) | vs floor | peak memory (MiB) | critical path (min) | vs one cluster "
+        "| total create (min) | bound at 8 steps (min) | DIY snapshot writes |",
+        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         allow = row.get("largestAllowList")
@@ -69,12 +70,13 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             # The problem and its limit; the full fix is in the preflight's own output.
             problems = [error.split("; fix:")[0] for error in row["refused"]]
             refused = "; ".join(problems[:2]) + (f"; and {len(problems) - 2} more like them" if len(problems) > 2 else "")
-            lines.append(head + f"| refused before deploy: {refused} |||||||")
+            lines.append(head + f"| refused before deploy: {refused} ||||||||||")
             continue
         lines.append(
             head + f"| {row['resources']} | {row['perCluster']:g} | {row['seconds']:.2f} | {row['vsFloor']:.2f}x "
             f"| {row['peakRssMiB']:.0f} | "
-            f"{row['criticalPathMinutes']:g} | {row.get('vsSingleCluster', 1.0):.2f}x |"
+            f"{row['criticalPathMinutes']:g} | {row.get('vsSingleCluster', 1.0):.2f}x "
+            f"| {row['totalCreateMinutes']:g} | {row['boundAt8Minutes']:g} | {row['diySnapshotWrites']:,} |"
         )
     for row in rows:
         if row.get("quotasToRaise"):

@@ -94,3 +94,27 @@ def critical_path(run: Run) -> CriticalPath:
             break
         urn = max(previous, key=lambda u: ends[u])
     return CriticalPath(round(ends[last], 2), tuple(reversed(steps)))
+
+
+DEFAULT_PARALLEL_PER_CPU = 4
+"""pulumi up runs at most 4 x GOMAXPROCS steps at once unless --parallel says otherwise (pulumi/pulumi
+defaultParallel(), since v3.100.0): 8 on a 2-vCPU runner."""
+SNAPSHOT_WRITES_PER_STEP = 2
+"""A DIY backend (local, S3) writes the whole snapshot when a step begins and when it ends, one write at a time."""
+
+
+def total_create_minutes(run: Run) -> float:
+    """Every create's typical duration added up: what the steps hold slots for."""
+    return round(sum(minutes(r) for r in run.registrations.values()), 1)
+
+
+def bound_minutes(run: Run, parallel: int) -> float:
+    """A first ``pulumi up`` takes at least its critical path, and at least the total create time spread
+    over ``parallel`` slots (each step holds its slot for the whole create)."""
+    return round(max(critical_path(run).minutes, total_create_minutes(run) / parallel), 1)
+
+
+def snapshot_writes(run: Run) -> int:
+    """Snapshot writes a first ``pulumi up`` makes on a DIY backend: two per step (custom resources and
+    components alike are steps)."""
+    return SNAPSHOT_WRITES_PER_STEP * len(run.registrations)

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.critical_path import critical_path
+from benchmarks.critical_path import bound_minutes, critical_path, snapshot_writes, total_create_minutes
 from benchmarks.fleets import generated_fleet
 from benchmarks.floor import counting_outputs, replay
 from components.planning import preflight
@@ -85,6 +85,9 @@ def measure(size: int, interconnect: str | None = None, gateway_peers: str | Non
         "peakRssMiB": round(peak, 1),
         "baselineRssMiB": round(baseline, 1),
         "criticalPathMinutes": path.minutes,
+        "totalCreateMinutes": total_create_minutes(run),
+        "boundAt8Minutes": bound_minutes(run, 8),
+        "diySnapshotWrites": snapshot_writes(run),
         "clustersOnPath": path.count("eks:index:Cluster"),
         "path": [f"{step.name} ({step.type}, {step.minutes:g} min)" for step in path.steps if step.minutes >= 1],
     }

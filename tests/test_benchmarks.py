@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES, critical_path
+from benchmarks.critical_path import (
+    CREATE_MINUTES,
+    OTHER_MINUTES,
+    bound_minutes,
+    critical_path,
+    snapshot_writes,
+    total_create_minutes,
+)
 from benchmarks.fleets import generated_fleet
 from components.planning import preflight
 from components.planning.checks import load_fleet
@@ -81,6 +88,18 @@ def test_longest_chain_through_components() -> None:
     assert CREATE_MINUTES["aws:lb/loadBalancer:LoadBalancer"] == 3
 
 
+def test_a_stack_is_bounded_by_its_total_create_time_over_the_engines_parallelism() -> None:
+    # Issue 37: pulumi up runs 8 steps at once on 2 vCPUs; two 10-minute clusters with nothing between
+    # them take 10 minutes unbounded, but twenty of them take 25 at 8 steps.
+    registrations = [registration(f"c{i}-eks", "eks:index:Cluster", custom=False) for i in range(20)]
+    run = Run({r.urn: r for r in registrations}, {}, set(), [])
+    assert critical_path(run).minutes == 10
+    assert total_create_minutes(run) == 200
+    assert bound_minutes(run, 8) == 25
+    assert bound_minutes(run, 64) == 10
+    assert snapshot_writes(run) == 40
+
+
 def test_a_serialized_region_shows_on_the_path() -> None:
     registrations = [
         registration("a-eks", "eks:index:Cluster", custom=False),
@@ -141,6 +160,9 @@ def test_a_refused_size_is_reported_not_measured() -> None:
             "peakRssMiB": 147,
             "criticalPathMinutes": 16.6,
             "vsSingleCluster": 1.0,
+            "totalCreateMinutes": 52.1,
+            "boundAt8Minutes": 16.6,
+            "diySnapshotWrites": 168,
             "clustersOnPath": 1,
             "path": ["hub-eks"],
         },
