@@ -521,11 +521,9 @@ def test_the_fixtures_are_what_the_api_server_would_serve() -> None:
             assert charts.object_errors(item, "1.35", crds) == [], item["kind"]
 
 
-def test_ready_nodes_gateways_and_applications_are_read_and_judged(prod_run: Run) -> None:
-    create_cluster(prod_run, "prod-us", "us-east-1")
-    served = kube_fixtures()
-    spec = load_fleet(prod_raw())
-    row = status.cluster_row(
+def row_served(spec: FleetSpec, served: dict[str, dict[str, Any]]) -> status.ClusterRow:
+    """The first cluster's row, its own API answering with ``served`` (by path)."""
+    return status.cluster_row(
         spec,
         spec.clusters[0],
         status.boto3_clients,
@@ -534,6 +532,13 @@ def test_ready_nodes_gateways_and_applications_are_read_and_judged(prod_run: Run
         TODAY,
         lambda api, path: served[path],
     )
+
+
+def test_ready_nodes_gateways_and_applications_are_read_and_judged(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    served = kube_fixtures()
+    spec = load_fleet(prod_raw())
+    row = row_served(spec, served)
     arm = [g for g in row.node_groups if g.name == "prod-us-arm-0a1b2c3"]
     assert [g.ready_nodes for g in arm] == [1]
     assert isinstance(row.kubernetes, dict)
@@ -587,15 +592,7 @@ def test_the_hubs_argo_cd_applications_are_read_there() -> None:
     create_cluster(mgmt_run, "mgmt", "us-east-1", stack="mgmt")
     served = kube_fixtures()
     spec = load_fleet({k.removeprefix("fleet:"): v for k, v in stack_config("mgmt").items()})
-    row = status.cluster_row(
-        spec,
-        spec.clusters[0],
-        status.boto3_clients,
-        status.boto3_clients,
-        status.EdgeChecks(),
-        TODAY,
-        lambda api, path: served[path],
-    )
+    row = row_served(spec, served)
     assert isinstance(row.kubernetes, dict)
     assert row.kubernetes["applications"] == {"myapp-prod-us": {"sync": "OutOfSync", "health": "Degraded"}}
     assert "Argo CD application myapp-prod-us: OutOfSync, Degraded" in row.problems
