@@ -14,7 +14,7 @@ import subprocess
 import sys
 from typing import Any
 
-from benchmarks.critical_path import CREATE_MINUTES, OTHER_MINUTES
+from offline.critical_path import CREATE_MINUTES, OTHER_MINUTES
 from offline.harness import ROOT
 
 SINGLE = 1

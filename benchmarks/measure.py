@@ -12,11 +12,11 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.critical_path import bound_minutes, critical_path, snapshot_writes, total_create_minutes
 from benchmarks.fleets import generated_fleet
 from benchmarks.floor import counting_outputs, replay
 from components.planning import preflight
 from components.planning.checks import load_fleet
+from offline.critical_path import bound_minutes, critical_path, snapshot_writes, total_create_minutes
 from offline.harness import run_program
 
 

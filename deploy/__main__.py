@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from deploy import parallelism
 from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, ExitCode, StackOpener, deploy, select_stack
+
+
+def stack_name(stack: str) -> str:
+    """``org/project/prod`` or ``prod``: the stack file's name part."""
+    return stack.rsplit("/", 1)[-1]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -39,11 +45,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--message", help="update message recorded in the stack's history")
     parser.add_argument("--expect-no-changes", action="store_true", help="exit 5 when the preview shows changes (drift checks)")
     parser.add_argument("--summary-file", type=Path, help="also write the JSON summary here")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        metavar="N",
+        help="steps the engine runs at once (default: the stack's peak concurrency from its offline plan, at least 8)",
+    )
     parser.set_defaults(operation="preview")
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None, open_stack: StackOpener = select_stack) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    open_stack: StackOpener = select_stack,
+    parallel_for: Callable[[str], int | None] | None = None,
+) -> int:
     from deploy import upgrade
 
     if (code := upgrade.dispatch(list(sys.argv[1:] if argv is None else argv))) is not None:
@@ -58,6 +74,7 @@ def main(argv: Sequence[str] | None = None, open_stack: StackOpener = select_sta
         message=args.message,
         backend_url=args.backend_url,
         expect_no_changes=args.expect_no_changes,
+        parallel=args.parallel if args.parallel is not None else (parallel_for or parallelism.for_stack)(stack_name(args.stack)),
     )
     summary = deploy(request, open_stack)
     document = json.dumps(summary.as_json(), indent=2, sort_keys=True)

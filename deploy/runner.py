@@ -30,7 +30,9 @@ RESULTS = {ExitCode.OK: "succeeded", ExitCode.CHANGES_PENDING: "changes-pending"
 class DeployableStack(Protocol):
     """The part of ``pulumi.automation.Stack`` a deploy uses (tests pass a fake)."""
 
-    def refresh(self, *, on_output: Callable[[str], None] | None = ..., message: str | None = ...) -> auto.RefreshResult: ...
+    def refresh(
+        self, *, on_output: Callable[[str], None] | None = ..., message: str | None = ..., parallel: int | None = ...
+    ) -> auto.RefreshResult: ...
 
     def preview(
         self,
@@ -40,6 +42,7 @@ class DeployableStack(Protocol):
         policy_packs: list[str] | None = ...,
         message: str | None = ...,
         on_event: Callable[[auto.EngineEvent], None] | None = ...,
+        parallel: int | None = ...,
     ) -> auto.PreviewResult: ...
 
     def up(
@@ -50,6 +53,7 @@ class DeployableStack(Protocol):
         policy_packs: list[str] | None = ...,
         message: str | None = ...,
         on_event: Callable[[auto.EngineEvent], None] | None = ...,
+        parallel: int | None = ...,
     ) -> auto.UpResult: ...
 
 
@@ -73,6 +77,8 @@ class DeployRequest:
     message: str | None = None
     backend_url: str | None = None
     expect_no_changes: bool = False
+    parallel: int | None = None
+    """Steps the engine runs at once (``--parallel``); None leaves the engine's default, 4 x CPUs."""
 
 
 @dataclass
@@ -86,6 +92,7 @@ class DeploySummary:
     changes: dict[str, int] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
+    parallel: int | None = None
     after: list[str] = field(default_factory=list)
     """What ran after a successful up (the new ARC routing controls On, fleet:dns.arcRuntime written)."""
 
@@ -101,6 +108,7 @@ class DeploySummary:
             # Names only: values may be secrets, and a CI log is not the place for them.
             "outputs": self.outputs,
             "after": self.after,
+            "parallel": self.parallel,
             "error": self.error,
         }
 
@@ -146,20 +154,24 @@ def deploy(
 
     packs = [str(path) for path in request.policy_packs]
     arc_output: Mapping[str, Any] | None = None
+    summary.parallel = request.parallel
+    steps: dict[str, Any] = {"parallel": request.parallel} if request.parallel else {}
     try:
         stack = open_stack(request.stack, ROOT, env)
         if request.refresh:
-            refreshed = stack.refresh(on_output=echo, message=request.message)
+            refreshed = stack.refresh(on_output=echo, message=request.message, **steps)
             summary.refresh_changes = _counts(refreshed.summary.resource_changes)
         if request.operation == "up":
             created = CreatedControls()
-            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=created)
+            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=created, **steps)
             summary.changes = _counts(result.summary.resource_changes)
             summary.outputs = sorted(result.outputs)
             arc_output = result.outputs["arc"].value if "arc" in result.outputs else None
         else:
             acting = ActingRoleUpdates()
-            preview = stack.preview(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting)
+            preview = stack.preview(
+                on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting, **steps
+            )
             summary.changes = acting.discount(_counts(preview.change_summary))
     except auto.ConcurrentUpdateError as error:
         return _failed(summary, ExitCode.LOCKED, lock_message(request.stack, error))

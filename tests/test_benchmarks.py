@@ -10,17 +10,18 @@ from typing import Any
 
 import pytest
 
-from benchmarks.critical_path import (
+from benchmarks.fleets import generated_fleet
+from components.planning import preflight
+from components.planning.checks import load_fleet
+from offline.critical_path import (
     CREATE_MINUTES,
     OTHER_MINUTES,
     bound_minutes,
     critical_path,
+    peak_concurrency,
     snapshot_writes,
     total_create_minutes,
 )
-from benchmarks.fleets import generated_fleet
-from components.planning import preflight
-from components.planning.checks import load_fleet
 from offline.harness import ROOT, Registration, Run, run_program
 
 
@@ -98,6 +99,9 @@ def test_a_stack_is_bounded_by_its_total_create_time_over_the_engines_parallelis
     assert bound_minutes(run, 8) == 25
     assert bound_minutes(run, 64) == 10
     assert snapshot_writes(run) == 40
+    # All twenty can run at once: at that parallelism nothing queues.
+    assert peak_concurrency(run) == 20
+    assert bound_minutes(run, peak_concurrency(run)) == critical_path(run).minutes
 
 
 def test_a_serialized_region_shows_on_the_path() -> None:

@@ -82,6 +82,7 @@ class FakeStack:
 
 
 Opened = list[tuple[str, Path, Mapping[str, str]]]
+PARALLEL = 40
 
 
 def opener(stack: FakeStack, opened: Opened | None = None) -> Callable[[str, Path, Mapping[str, str]], DeployableStack]:
@@ -96,7 +97,7 @@ def opener(stack: FakeStack, opened: Opened | None = None) -> Callable[[str, Pat
 def run(
     argv: list[str], stack: FakeStack, capsys: pytest.CaptureFixture[str], opened: Opened | None = None
 ) -> tuple[int, dict[str, Any], str]:
-    code = main(argv, opener(stack, opened))
+    code = main(argv, opener(stack, opened), parallel_for=lambda name: PARALLEL)
     captured = capsys.readouterr()
     return code, json.loads(captured.out), captured.err
 
@@ -121,8 +122,11 @@ def test_preview_refreshes_first_and_applies_the_policy_pack(capsys: pytest.Capt
         "changed": 2,
         "outputs": [],
         "after": [],
+        "parallel": PARALLEL,
         "error": None,
     }
+    # Issue 37: the engine runs the stack's own parallelism, not its default of 4 x CPUs.
+    assert {kwargs["parallel"] for _, kwargs in stack.calls} == {PARALLEL}
     # Engine progress goes to stderr so stdout stays one JSON document.
     assert "refresh: engine output line" in stderr
     assert "preview: engine output line" in stderr
@@ -345,3 +349,16 @@ def test_an_up_with_arc_settles_the_routing_controls_it_created(
     assert code == ExitCode.FAILED
     assert document["error"].startswith("up of prod succeeded, then FailoverError: the new routing controls of prod-us are Off")
     assert "python -m deploy failover --stack prod --normal" in document["error"]
+
+
+def test_the_parallelism_is_the_stacks_peak_concurrency() -> None:
+    # Issue 37: prod's graph has 62 creates in flight at its busiest (offline/critical_path.py), so at
+    # the engine's default of 8 its steps queue; --parallel overrides it.
+    from deploy import parallelism
+    from offline.critical_path import peak_concurrency
+    from offline.harness import run_stack
+
+    assert parallelism.for_stack("prod") == max(parallelism.MINIMUM, peak_concurrency(run_stack("prod"))) > 8
+    stack = FakeStack()
+    assert main(["--stack", "prod", "--parallel", "12"], opener(stack)) == ExitCode.OK
+    assert {kwargs["parallel"] for _, kwargs in stack.calls} == {12}

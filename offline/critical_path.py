@@ -8,7 +8,7 @@ whatever the parallelism.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -55,7 +55,8 @@ def minutes(registration: Registration) -> float:
     return OTHER_MINUTES if registration.custom else 0.0
 
 
-def critical_path(run: Run) -> CriticalPath:
+def _schedule(run: Run) -> tuple[dict[str, float], Callable[[str], frozenset[str]]]:
+    """When each create ends if every create starts as soon as what it waits for is done, and what each waits for."""
     registrations = run.registrations
     children: dict[str, list[str]] = {}
     for urn, registration in registrations.items():
@@ -80,7 +81,12 @@ def critical_path(run: Run) -> CriticalPath:
         start = max((finish(dependency) for dependency in waits_for(urn)), default=0.0)
         return start + minutes(registrations[urn])
 
-    ends = {urn: finish(urn) for urn in registrations}
+    return {urn: finish(urn) for urn in registrations}, waits_for
+
+
+def critical_path(run: Run) -> CriticalPath:
+    registrations = run.registrations
+    ends, waits_for = _schedule(run)
     if not ends:
         return CriticalPath(0.0, ())
     last = max(sorted(ends), key=lambda u: ends[u])
@@ -94,6 +100,20 @@ def critical_path(run: Run) -> CriticalPath:
             break
         urn = max(previous, key=lambda u: ends[u])
     return CriticalPath(round(ends[last], 2), tuple(reversed(steps)))
+
+
+def peak_concurrency(run: Run) -> int:
+    """The most creates in flight at once when every create starts as soon as what it waits for is done:
+    the parallelism at which a first ``pulumi up`` takes its critical path (no step waits for a slot).
+    Steps of seconds count too, for the moments they overlap."""
+    ends, _ = _schedule(run)
+    spans = [(end - minutes(run.registrations[urn]), end) for urn, end in ends.items()]
+    events = sorted([(start, 1) for start, end in spans if end > start] + [(end, -1) for start, end in spans if end > start])
+    running = peak = 0
+    for _, change in events:  # ends sort before starts at the same instant
+        running += change
+        peak = max(peak, running)
+    return peak
 
 
 DEFAULT_PARALLEL_PER_CPU = 4
