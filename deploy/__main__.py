@@ -49,7 +49,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--parallel",
         type=int,
         metavar="N",
-        help="steps the engine runs at once (default: the stack's peak concurrency from its offline plan, at least 8)",
+        help=(
+            "steps the engine runs at once (default: the stack's peak concurrency from its offline plan, "
+            "never below the engine's own default here)"
+        ),
     )
     parser.set_defaults(operation="preview")
     return parser.parse_args(argv)

@@ -10,15 +10,22 @@ throttling that many calls at once may meet (components/aws/api_retries.py).
 
 from __future__ import annotations
 
+import os
 import sys
 
-MINIMUM = 8
-"""Never below the engine's default on a 2-vCPU runner."""
+PER_CPU = 4
+"""The engine's default: 4 x GOMAXPROCS steps (pulumi/pulumi defaultParallel())."""
+
+
+def engine_default() -> int:
+    """What the engine would run on this machine: the floor, so the stack's figure never lowers it."""
+    return PER_CPU * (os.cpu_count() or 2)
 
 
 def for_stack(stack: str) -> int | None:
-    """The stack's peak concurrency from its offline plan; None (the engine's default) when the stack
-    does not evaluate offline, which the deploy then reports itself."""
+    """The stack's peak concurrency from its offline plan, never below the engine's own default on this
+    machine; None (the engine's default) when the stack does not evaluate offline, which the deploy then
+    reports itself."""
     from components.config.errors import ConfigError
     from components.config.stack_files import StackFileError
     from offline.critical_path import peak_concurrency
@@ -30,6 +37,9 @@ def for_stack(stack: str) -> int | None:
         print(f"python -m deploy: the engine's default parallelism: {stack} does not evaluate offline ({error})", file=sys.stderr)
         return None
     except Exception as error:  # the offline plan only sizes the deploy: it must never stop one
-        print(f"python -m deploy: the engine's default parallelism: the offline plan failed ({type(error).__name__})", file=sys.stderr)
+        print(
+            f"python -m deploy: the engine's default parallelism: the offline plan failed ({type(error).__name__})",
+            file=sys.stderr,
+        )
         return None
-    return max(MINIMUM, peak_concurrency(run))
+    return max(engine_default(), peak_concurrency(run))

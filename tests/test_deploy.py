@@ -358,7 +358,8 @@ def test_the_parallelism_is_the_stacks_peak_concurrency() -> None:
     from offline.critical_path import peak_concurrency
     from offline.harness import run_stack
 
-    assert parallelism.for_stack("prod") == max(parallelism.MINIMUM, peak_concurrency(run_stack("prod"))) > 8
+    assert parallelism.for_stack("prod") == max(parallelism.engine_default(), peak_concurrency(run_stack("prod")))
+    assert peak_concurrency(run_stack("prod")) > 8
     stack = FakeStack()
     assert main(["--stack", "prod", "--parallel", "12"], opener(stack)) == ExitCode.OK
     assert {kwargs["parallel"] for _, kwargs in stack.calls} == {12}
