@@ -12,6 +12,13 @@ from deploy import parallelism
 from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, ExitCode, StackOpener, deploy, select_stack
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: at least 1 (the engine reads -1 as one step at a time and 0 as its default)")
+    return value
+
+
 def stack_name(stack: str) -> str:
     """``org/project/prod`` or ``prod``: the stack file's name part."""
     return stack.rsplit("/", 1)[-1]
@@ -47,11 +54,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--summary-file", type=Path, help="also write the JSON summary here")
     parser.add_argument(
         "--parallel",
-        type=int,
+        type=_positive,
         metavar="N",
         help=(
-            "steps the engine runs at once (default: the stack's peak concurrency from its offline plan, "
-            "never below the engine's own default here)"
+            "steps the engine runs at once for the preview or up (default: the smallest that brings the stack's "
+            "simulated first up within 5%% of its critical path, from the engine's own default, at most 128; "
+            "PULUMI_PARALLEL, when set, instead)"
         ),
     )
     parser.set_defaults(operation="preview")

@@ -159,7 +159,7 @@ def deploy(
     try:
         stack = open_stack(request.stack, ROOT, env)
         if request.refresh:
-            refreshed = stack.refresh(on_output=echo, message=request.message, **steps)
+            refreshed = stack.refresh(on_output=echo, message=request.message)
             summary.refresh_changes = _counts(refreshed.summary.resource_changes)
         if request.operation == "up":
             created = CreatedControls()

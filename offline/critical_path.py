@@ -8,6 +8,7 @@ whatever the parallelism.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -102,18 +103,43 @@ def critical_path(run: Run) -> CriticalPath:
     return CriticalPath(round(ends[last], 2), tuple(reversed(steps)))
 
 
-def peak_concurrency(run: Run) -> int:
-    """The most creates in flight at once when every create starts as soon as what it waits for is done:
-    the parallelism at which a first ``pulumi up`` takes its critical path (no step waits for a slot).
-    Steps of seconds count too, for the moments they overlap."""
-    ends, _ = _schedule(run)
-    spans = [(end - minutes(run.registrations[urn]), end) for urn, end in ends.items()]
-    events = sorted([(start, 1) for start, end in spans if end > start] + [(end, -1) for start, end in spans if end > start])
-    running = peak = 0
-    for _, change in events:  # ends sort before starts at the same instant
-        running += change
-        peak = max(peak, running)
-    return peak
+def simulated_minutes(run: Run, parallel: int) -> float:
+    """A first ``pulumi up`` at ``parallel`` steps: each create waits for what it waits for, then for a free
+    slot, held for its whole create; ready creates take slots in registration order (the engine's). A
+    model, not a measurement: the create times are typical ones."""
+    registrations = run.registrations
+    _, waits_for = _schedule(run)
+    order = {urn: index for index, urn in enumerate(registrations)}
+    steps = [urn for urn in registrations if minutes(registrations[urn]) > 0]
+    pending = {urn: set(waits_for(urn)) & set(steps) for urn in steps}
+    waiting_on: dict[str, list[str]] = {}
+    for urn, deps in pending.items():
+        for dep in deps:
+            waiting_on.setdefault(dep, []).append(urn)
+    ready = [(order[urn], urn) for urn, deps in pending.items() if not deps]
+    heapq.heapify(ready)
+    running: list[tuple[float, str]] = []
+    now = 0.0
+    while ready or running:
+        while ready and len(running) < parallel:
+            _, urn = heapq.heappop(ready)
+            heapq.heappush(running, (now + minutes(registrations[urn]), urn))
+        now, done = heapq.heappop(running)
+        for dependent in waiting_on.get(done, []):
+            pending[dependent].discard(done)
+            if not pending[dependent]:
+                heapq.heappush(ready, (order[dependent], dependent))
+    return round(now, 1)
+
+
+def enough_parallel(run: Run, floor: int, cap: int = 128, slack: float = 1.05) -> int:
+    """The smallest parallelism from ``floor`` up to ``cap`` at which the simulated ``up`` takes within
+    ``slack`` of the critical path: more steps at once would only add API calls in flight."""
+    target = critical_path(run).minutes * slack
+    parallel = floor
+    while parallel < cap and simulated_minutes(run, parallel) > target:
+        parallel *= 2
+    return min(parallel, cap)
 
 
 DEFAULT_PARALLEL_PER_CPU = 4

@@ -18,7 +18,8 @@ from offline.critical_path import (
     OTHER_MINUTES,
     bound_minutes,
     critical_path,
-    peak_concurrency,
+    enough_parallel,
+    simulated_minutes,
     snapshot_writes,
     total_create_minutes,
 )
@@ -99,9 +100,26 @@ def test_a_stack_is_bounded_by_its_total_create_time_over_the_engines_parallelis
     assert bound_minutes(run, 8) == 25
     assert bound_minutes(run, 64) == 10
     assert snapshot_writes(run) == 40
-    # All twenty can run at once: at that parallelism nothing queues.
-    assert peak_concurrency(run) == 20
-    assert bound_minutes(run, peak_concurrency(run)) == critical_path(run).minutes
+    # Simulated in slots: twenty 10-minute creates at 8 at once take three rounds; at 20, one.
+    assert simulated_minutes(run, 8) == 30
+    assert simulated_minutes(run, 20) == 10
+    assert enough_parallel(run, 8) == 32
+
+
+def test_the_simulation_keeps_dependencies_and_registration_order() -> None:
+    # A chain a -> b beside two independent creates, at one and two slots: the chain's second step waits
+    # for the first, and ties go to the earlier registration.
+    registrations = [
+        registration("a", "eks:index:Cluster", custom=False),
+        registration("b", "eks:index:ManagedNodeGroup", ["a"], custom=False),
+        registration("c", "aws:ec2/natGateway:NatGateway"),
+        registration("d", "aws:ec2/natGateway:NatGateway"),
+    ]
+    run = Run({r.urn: r for r in registrations}, {}, set(), [])
+    assert critical_path(run).minutes == 14
+    assert simulated_minutes(run, 1) == 18
+    assert simulated_minutes(run, 2) == 14
+    assert enough_parallel(run, 1) == 2
 
 
 def test_a_serialized_region_shows_on_the_path() -> None:

@@ -125,8 +125,8 @@ def test_preview_refreshes_first_and_applies_the_policy_pack(capsys: pytest.Capt
         "parallel": PARALLEL,
         "error": None,
     }
-    # Issue 37: the engine runs the stack's own parallelism, not its default of 4 x CPUs.
-    assert {kwargs["parallel"] for _, kwargs in stack.calls} == {PARALLEL}
+    # Issue 37: the preview runs the stack's own parallelism, not the engine's 4 x CPUs; refresh keeps the default.
+    assert {name: kwargs.get("parallel") for name, kwargs in stack.calls} == {"refresh": None, "preview": PARALLEL}
     # Engine progress goes to stderr so stdout stays one JSON document.
     assert "refresh: engine output line" in stderr
     assert "preview: engine output line" in stderr
@@ -351,15 +351,24 @@ def test_an_up_with_arc_settles_the_routing_controls_it_created(
     assert "python -m deploy failover --stack prod --normal" in document["error"]
 
 
-def test_the_parallelism_is_the_stacks_peak_concurrency() -> None:
-    # Issue 37: prod's graph has 62 creates in flight at its busiest (offline/critical_path.py), so at
-    # the engine's default of 8 its steps queue; --parallel overrides it.
+def test_the_parallelism_brings_the_simulated_up_near_its_critical_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 37: at the engine's default of 8 steps prod's first up queues (its simulated time is longer
+    # than its critical path); the deploy doubles until it is within 5%, and leaves refresh alone.
     from deploy import parallelism
-    from offline.critical_path import peak_concurrency
+    from offline.critical_path import critical_path, simulated_minutes
     from offline.harness import run_stack
 
-    assert parallelism.for_stack("prod") == max(parallelism.engine_default(), peak_concurrency(run_stack("prod")))
-    assert peak_concurrency(run_stack("prod")) > 8
+    prod = run_stack("prod")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    chosen = parallelism.for_stack("prod")
+    assert chosen is not None
+    assert simulated_minutes(prod, 8) > critical_path(prod).minutes * 1.05
+    assert chosen > 8
+    assert simulated_minutes(prod, chosen) <= critical_path(prod).minutes * 1.05
+    assert simulated_minutes(prod, chosen // 2) > critical_path(prod).minutes * 1.05
+    # The operator's PULUMI_PARALLEL is theirs.
+    monkeypatch.setenv("PULUMI_PARALLEL", "4")
+    assert parallelism.for_stack("prod") is None
     stack = FakeStack()
     assert main(["--stack", "prod", "--parallel", "12"], opener(stack)) == ExitCode.OK
-    assert {kwargs["parallel"] for _, kwargs in stack.calls} == {12}
+    assert {name: kwargs.get("parallel") for name, kwargs in stack.calls} == {"refresh": None, "preview": 12}

@@ -229,7 +229,9 @@ FORCE_NEW: dict[str, ForceNew] = {
         ),
         "pulumi/pulumi-random: terraform-provider-random internal/provider/resource_password.go",
     ),
-    "pulumi:providers:aws": ForceNew(("region",), "pulumi/pulumi-aws: provider DiffConfig (a region change replaces)"),
+    "pulumi:providers:aws": ForceNew(
+        (), "pulumi/pulumi-aws#5656: v7 forces provider replacement on no config key (region included; resources carry their own)"
+    ),
     "pulumi:providers:kubernetes": ForceNew((), "pulumi/pulumi-kubernetes: provider/pkg/provider/provider.go DiffConfig"),
     "pulumi:pulumi:StackReference": ForceNew(("name",), "pulumi/pulumi: sdk stack_reference (read by name)"),
 }

@@ -480,13 +480,20 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     return [n for n in needs if n[2]]
 
 
+PULUMI_EKS_ROLES_PER_CLUSTER = 1
+"""Roles pulumi-eks creates inside each eks.Cluster (the service role; no instance role, as the program
+skips the default node group and gives node groups their role). The mocks cannot see inside it."""
+
+
 def iam_roles(spec: FleetSpec, owned_edges: set[str], members: set[str]) -> int:
-    """The IAM roles the stack creates: per cluster its node role, the cluster-autoscaler's and EBS CSI
-    driver's (when on), the load balancer controller's (an owned edge), the flow logs' (to CloudWatch) and
-    a Submariner gateway node role (a clusterset member); and Argo CD's on a hub."""
+    """The IAM roles the stack creates: per cluster the control plane's service role (pulumi-eks makes it
+    inside eks.Cluster when no serviceRole is given: nodejs/eks/cluster/cluster.ts, `${name}-eksRole`),
+    its node role, the cluster-autoscaler's and EBS CSI driver's (when on), the load balancer controller's
+    (an owned edge), the flow logs' (to CloudWatch) and a Submariner gateway node role (a clusterset
+    member); and Argo CD's on a hub."""
     count = int(spec.argocd is not None)
     for cluster in spec.clusters:
-        count += 1 + int(cluster.addons.autoscaler) + int(cluster.addons.ebs_csi)
+        count += PULUMI_EKS_ROLES_PER_CLUSTER + 1 + int(cluster.addons.autoscaler) + int(cluster.addons.ebs_csi)
         count += int(cluster.name in owned_edges) + int(cluster.name in members)
         count += int(spec.flow_logs.destination is FlowLogDestination.CLOUDWATCH)
     return count
