@@ -609,3 +609,12 @@ def test_listings_longer_than_a_page_are_read_to_the_end(prod_run: Run) -> None:
     names = status._pages(status._Counted(client, row), "list_nodegroups", "nodegroups", clusterName="prod-us")
     assert (names, row.calls) == (["prod-us-arm-0a1b2c3"], 2)
     stub.assert_no_pending_responses()
+
+
+def test_a_terminal_gets_a_progress_line(prod_run: Run) -> None:
+    import io
+
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    progress = io.StringIO()
+    status.collect(load_fleet(prod_raw()), status.boto3_clients, TODAY, progress=progress)
+    assert progress.getvalue() == "\r1/2 clusters\r2/2 clusters\n"
