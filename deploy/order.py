@@ -50,9 +50,30 @@ def registration_round(root: Path = ROOT) -> list[str]:
     return [stack for stack in deploy_order(root) if set(members_of(stack, root)) & stacks]
 
 
+def deploy_rounds(root: Path = ROOT) -> list[list[dict[str, str]]]:
+    """The stacks in rounds: a round's stacks depend on nothing in their own round, so a CI matrix runs
+    them side by side; each after the rounds of the hub it joins, and the registration round last. Each
+    entry names the stack and its stack file, relative to the project (issue 37's contract for cells)."""
+    order = deploy_order(root)
+    hubs = {stack: hub_of(stack, root) for stack in order}
+    depth: dict[str, int] = {}
+    for stack in order:  # a hub comes before the stacks joining it
+        hub = hubs[stack]
+        depth[stack] = 0 if hub is None else depth[hub] + 1
+    rounds: list[list[dict[str, str]]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for stack in order:
+        rounds[depth[stack]].append({"stack": stack, "file": f"Pulumi.{stack}.yaml"})
+    again = registration_round(root)
+    if again:
+        rounds.append([{"stack": stack, "file": f"Pulumi.{stack}.yaml"} for stack in again])
+    return rounds
+
+
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.order", description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help='print {"order": [...], "hubs": {...}}')
+    parser.add_argument(
+        "--json", action="store_true", help='print {"order": [...], "hubs": {...}, "registerAfter": [...], "rounds": [[...]]}'
+    )
     args = parser.parse_args(argv)
     try:
         order = deploy_order(root)
@@ -63,7 +84,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         print(f"python -m deploy.order: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps({"order": order, "hubs": hubs, "registerAfter": again}))
+        print(json.dumps({"order": order, "hubs": hubs, "registerAfter": again, "rounds": deploy_rounds(root)}))
         return 0
     if not order:
         print(f"no Pulumi.<stack>.yaml in {root}", file=sys.stderr)

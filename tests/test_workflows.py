@@ -242,6 +242,11 @@ def test_order_cli_prints_the_order_as_text_and_json(
         "order": ["mgmt", "prod", "staging"],
         "hubs": {"mgmt": None, "prod": "mgmt", "staging": "mgmt"},
         "registerAfter": [],
+        # Issue 37's contract: rounds whose stacks deploy side by side, each with its stack file.
+        "rounds": [
+            [{"stack": "mgmt", "file": "Pulumi.mgmt.yaml"}],
+            [{"stack": "prod", "file": "Pulumi.prod.yaml"}, {"stack": "staging", "file": "Pulumi.staging.yaml"}],
+        ],
     }
     # Once mgmt lists them (fleet:members), a last round registers them.
     for path in reference_project.iterdir():
@@ -249,6 +254,11 @@ def test_order_cli_prints_the_order_as_text_and_json(
     list_members_in_mgmt(tmp_path)
     assert order.main([], root=tmp_path) == 0
     assert capsys.readouterr().out.endswith("4. mgmt again (fleet:members: registers the clusters of prod, staging in Argo CD)\n")
+    assert order.deploy_rounds(tmp_path)[-1] == [{"stack": "mgmt", "file": "Pulumi.mgmt.yaml"}]
+    # The deploy workflow runs the same rounds: prod and staging both need only mgmt.
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    for entry in order.deploy_rounds(reference_project)[1]:
+        assert workflow["jobs"][entry["stack"]]["needs"] == "mgmt"
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:
