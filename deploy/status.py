@@ -191,6 +191,19 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
     return status_kube.Api(cluster.name, cluster.region, str(described.get("endpoint", "")), authority)
 
 
+KUBELET_SKEW_MINORS = 3
+"""A kubelet may be up to three minor versions older than kube-apiserver (Kubernetes version skew
+policy, since 1.28); EKS refuses a control-plane upgrade past it."""
+
+
+def _minor_skew(control_plane: str, nodes: str) -> int | None:
+    try:
+        (major, minor), (node_major, node_minor) = (tuple(map(int, v.split(".")[:2])) for v in (control_plane, nodes))
+    except ValueError:
+        return None
+    return minor - node_minor if major == node_major else None
+
+
 def _pages(eks: _Counted, operation: str, key: str, **kwargs: Any) -> list[Any]:
     """Every page of a listing (one call each, counted)."""
     found: list[Any] = []
@@ -253,6 +266,11 @@ def _node_groups(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
         row.node_groups.append(entry)
         if entry.status != "ACTIVE":
             row.problems.append(f"node group {name} is {entry.status}")
+        if (skew := _minor_skew(row.version, entry.version)) is not None and skew > KUBELET_SKEW_MINORS:
+            row.problems.append(
+                f"node group {name} runs {entry.version}, {skew} minors behind the control plane's {row.version} "
+                f"(Kubernetes allows {KUBELET_SKEW_MINORS})"
+            )
     # Only a complete listing can say a group is gone (an empty one included: every group deleted).
     absent = sorted({g.name for g in cluster.node_groups} - seen) if complete else []
     row.problems += [f"node group {g} of the stack file is not in EKS" for g in absent]

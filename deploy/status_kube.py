@@ -137,8 +137,10 @@ def read(api: Api, get: Getter, clusterset: bool, hub: bool) -> tuple[dict[str, 
             found["applications"] = applications(get(api, APPLICATIONS))
     except urllib.error.HTTPError as error:
         return f"refused ({error.code}): the caller has no access to this cluster's API", []
-    except (OSError, ValueError, http.client.HTTPException) as error:
+    except (OSError, http.client.HTTPException) as error:
         return f"unreachable: {error}", []
+    except ValueError as error:  # a certificate authority or an answer that does not decode
+        return f"unreadable: {error}", []
     except (BotoCoreError, ClientError) as error:
         return f"no token: {error}", []
     problems = []

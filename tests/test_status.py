@@ -73,6 +73,7 @@ def create_cluster(run: Run, cluster: str, region: str, version: str = "1.35", s
                 subnets=["subnet-1"],
                 scalingConfig=group.inputs["scalingConfig"],
                 labels=group.inputs["labels"],
+                version=version,
             )
     route53 = boto3.client("route53", region_name="us-east-1")
     for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
@@ -618,3 +619,22 @@ def test_a_terminal_gets_a_progress_line(prod_run: Run) -> None:
     progress = io.StringIO()
     status.collect(load_fleet(prod_raw()), status.boto3_clients, TODAY, progress=progress)
     assert progress.getvalue() == "\r1/2 clusters\r2/2 clusters\n"
+
+
+def test_a_node_group_past_the_kubelet_skew_is_a_problem(prod_run: Run) -> None:
+    # Kubernetes' version skew policy: a kubelet up to three minors behind kube-apiserver.
+    create_cluster(prod_run, "prod-us", "us-east-1")
+    eks = boto3.client("eks", region_name="us-east-1")
+    eks.create_nodegroup(
+        clusterName="prod-us",
+        nodegroupName="prod-us-old-0a1b2c3",
+        nodeRole=f"arn:aws:iam::{ACCOUNT}:role/n",
+        subnets=["subnet-1"],
+        labels={"fleet/node-group": "old"},
+        version="1.31",
+    )
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, status.EdgeChecks(), TODAY)
+    assert row.problems == [
+        "node group prod-us-old-0a1b2c3 runs 1.31, 4 minors behind the control plane's 1.35 (Kubernetes allows 3)"
+    ]
