@@ -15,10 +15,12 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 from components.aws import eks_releases
 from components.aws.force_new import FORCE_NEW, forced_by
+from components.config.dns import FRONT_PREFIX
 from components.planning.iam_policies import GATEWAY_DRAINING_TAG, GATEWAY_POOL_TAG
 from offline.harness import Registration, Run
 
@@ -91,23 +93,48 @@ def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
 
 def provider_replaces(before: Run, old: Registration, after: Run, new: Registration) -> bool:
     """Whether a resource's change of provider reference replaces it. The engine asks the new provider's
-    DiffConfig (pulumi/pulumi pkg/resource/deploy/step_generator.go, providerChanged, since v3.152.0).
-    pulumi-aws v7 no longer forces replacement for the provider's region (pulumi/pulumi-aws#5656): the
-    resource's own effective region decides (``effective_region``). Another account (assumed role) is
-    modelled as a replacement, and so is a change of any other package's provider (pulumi-kubernetes'
-    DiffConfig replaces on another cluster)."""
+    DiffConfig (pulumi/pulumi pkg/resource/deploy/step_generator.go, providerChanged, since v3.151.0),
+    which in the bridge replaces only on config keys marked ForcesProviderReplace: pulumi-aws v7 marks
+    none (its region lost the mark, pulumi/pulumi-aws commit d273034), so a change between aws providers
+    replaces nothing; the resource's own effective region still does (``effective_region``), and a move
+    to another account is refused as its own rule (``_account_moves``). Another package's provider is a
+    replacement (pulumi-kubernetes' DiffConfig replaces on another cluster)."""
     was, now = before.registrations.get(old.provider_urn), after.registrations.get(new.provider_urn)
-    if was is None or now is None or was.type != now.type or was.type != "pulumi:providers:aws":
+    return was is None or now is None or was.type != now.type or was.type != "pulumi:providers:aws"
+
+
+def provider_account(provider: Registration | None) -> str | None:
+    """The account an aws provider acts in, when its config says: allowedAccountIds, else its assumed role's ARN."""
+    if provider is None:
+        return None
+    allowed = provider.inputs.get("allowedAccountIds") or []
+    if len(allowed) == 1:
+        return str(allowed[0])
+    roles = provider.inputs.get("assumeRoles") or ([provider.inputs["assumeRole"]] if provider.inputs.get("assumeRole") else [])
+    arns = [str(r.get("roleArn", "")) for r in roles if isinstance(r, dict)]
+    return arns[0].split(":")[4] if arns and arns[0].count(":") >= 5 else None
+
+
+@cache
+def _has_region_input(type_token: str) -> bool:
+    """Whether a pulumi-aws resource takes a ``region`` (v7's per-resource region); global ones (IAM, Route 53
+    records and checks) do not, and live in no region."""
+    import importlib
+    import inspect
+
+    try:
+        module_path, name = type_token.split(":")[1].split("/")[0], type_token.split(":")[2]
+        module = importlib.import_module(f"pulumi_aws.{module_path}")
+        args = getattr(module, f"{name}Args")
+    except (IndexError, ImportError, AttributeError):
         return True
-    return bool(
-        (was.inputs.get("assumeRoles") or was.inputs.get("assumeRole"))
-        != (now.inputs.get("assumeRoles") or now.inputs.get("assumeRole"))
-    )
+    return "region" in inspect.signature(args.__init__).parameters
 
 
 def effective_region(run: Run, r: Registration) -> str | None:
-    """Where an aws resource lives: its own ``region`` (pulumi-aws v7), else its provider's."""
-    if not r.type.startswith("aws:") or not r.custom:
+    """Where an aws resource lives: its own ``region`` (pulumi-aws v7), else its provider's; None for a
+    global resource."""
+    if not r.type.startswith("aws:") or not r.custom or not _has_region_input(r.type):
         return None
     provider = run.registrations.get(r.provider_urn)
     return str(r.inputs.get("region") or (provider.inputs.get("region") if provider is not None else "") or "")
@@ -219,13 +246,38 @@ def transition(before: Run, after: Run) -> Transition:
     steps += sorted(deferred, key=lambda s: -position.get(s.urn, -1))
     result = Transition(changes, steps)
     result.violations = (
-        check(before, result)
+        _account_moves(before, after)
+        + check(before, result)
         + api_access_gaps(before, result)
         + unordered_pool_releases(before, result)
         + node_image_drift(result, after)
         + dns_gaps(before, result)
     )
     return result
+
+
+def _account_moves(before: Run, after: Run) -> list[Violation]:
+    """A resource whose provider now acts in another account: the engine reads it there, finds nothing,
+    and creates it again while the old one stays, unmanaged, in the first account."""
+    found = []
+    for urn, new in after.registrations.items():
+        old = before.registrations.get(urn)
+        if old is None or old.provider_urn == new.provider_urn or not new.type.startswith("aws:") or not new.custom:
+            continue
+        was = provider_account(before.registrations.get(old.provider_urn))
+        now = provider_account(after.registrations.get(new.provider_urn))
+        if was is not None and now is not None and was != now:
+            found.append(
+                Violation(
+                    "account-move",
+                    f"move {new.name}",
+                    f"{new.name} moves from account {was} to {now}: the provider reads it in {now}, finds nothing "
+                    f"and creates it again, and the one in {was} stays, unmanaged",
+                    "move the object between accounts outside Pulumi (or recreate it on purpose: remove it in one "
+                    "deploy, add it in the other account in the next)",
+                )
+            )
+    return found
 
 
 ACCEPTABLE_RULES = ("node-image-drift", "dns-gap")
@@ -292,9 +344,12 @@ def _record_key(r: Registration) -> tuple[Any, Any, Any]:
 
 
 def _is_front(r: Registration) -> bool:
-    """A front (fleet:dns.records[].front): a record without set identifier aliasing a name of its own zone."""
+    """A front (fleet:dns.records[].front): a record without set identifier aliasing its routing's own
+    name (``_fleet-<routing>.<name>``) in its own zone; an edge aliasing something else is not one."""
     zone = r.inputs.get("zoneId")
-    return not r.inputs.get("setIdentifier") and any(a.get("zoneId") == zone for a in r.inputs.get("aliases") or [])
+    return not r.inputs.get("setIdentifier") and any(
+        a.get("zoneId") == zone and str(a.get("name", "")).startswith(FRONT_PREFIX) for a in r.inputs.get("aliases") or []
+    )
 
 
 def _is_geo_default(r: Registration) -> bool:
@@ -328,8 +383,9 @@ def dns_gaps(before: Run, plan: Transition) -> list[Violation]:
             f"delete {name}",
             f"{name} stops being answered: clients get NXDOMAIN, cached for up to the zone's negative TTL; adding the "
             "record back in a later deploy does not reach them before that",
-            "if the name must keep answering (a routing-policy change), keep the record and change it in place instead; "
-            f"if it is meant to go, --accept dns-gap:{name}",
+            "if the name must keep answering (a change of routing), keep the record and change it in place (a record with "
+            "`front: true` changes any routing in one clean run, docs/traffic.md); if it is meant to go, "
+            f"--accept dns-gap:{name}",
         )
         for name in sorted(routed - {key[1] for key in answered})
     ]
@@ -643,8 +699,11 @@ def _alias_target_exists(step: Step, live: dict[str, Registration], ids: dict[st
     zone = new.inputs.get("zoneId")
     for alias in new.inputs.get("aliases") or []:
         target = alias.get("name")
-        if alias.get("zoneId") != zone or any(
-            r.type == RECORD and _record_key(r)[:2] == (zone, target) for r in live.values() if r.urn != step.urn
+        # Only the program's own targets: an external edge may alias a record of the zone it does not manage.
+        if (
+            alias.get("zoneId") != zone
+            or not str(target or "").startswith(FRONT_PREFIX)
+            or any(r.type == RECORD and _record_key(r)[:2] == (zone, target) for r in live.values() if r.urn != step.urn)
         ):
             continue
         yield Violation(

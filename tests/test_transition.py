@@ -259,6 +259,7 @@ def test_hub_routes_of_a_transit_fleet_deployed_before_issue_36_move_to_their_li
     )
     replaced = transition(as_before_issue_36(transit), elsewhere)
     assert {c.forced_by for c in replaced.changes if c.type == "aws:ec2/route:Route"} == {("region",)}
+    assert "one-route" in {v.rule for v in replaced.violations}
 
 
 def test_hub_routes_the_old_program_collapsed_are_replaced_by_more_specific_routes_first(transit: Run) -> None:
@@ -931,6 +932,7 @@ def test_a_fronted_name_changes_routing_in_one_deploy_and_stays_answered(fleet: 
     assert front.inputs["aliases"] == [
         {"name": "_fleet-weighted.api.example.com", "zoneId": front.inputs["zoneId"], "evaluateTargetHealth": True}
     ]
+    assert weighted.exports["dns"]["api.example.com"]["routedName"] == "_fleet-weighted.api.example.com"
     sets = {r.urn for r in weighted.of_type("aws:route53/record:Record") if r.inputs["name"] == "_fleet-weighted.api.example.com"}
     assert len(sets) == 2
     assert sets <= set(front.dependencies), "Route 53 refuses an alias to a name with no records"
@@ -1011,3 +1013,38 @@ def test_adaptive_retries_change_only_the_providers_config(fleet: Run) -> None:
     plan = transition(before, fleet)
     assert plan.violations == []
     assert {(c.type, c.action, c.changed) for c in plan.changes} == {("pulumi:providers:aws", "update", ("retryMode",))}
+
+
+def provider(name: str, region: str, account: str, session: str = "fleet") -> Registration:
+    role = {"roleArn": f"arn:aws:iam::{account}:role/deploy", "sessionName": session}
+    return dataclasses.replace(
+        reg(name, "pulumi:providers:aws", region=region, allowedAccountIds=[account], assumeRoles=[role]), custom=True
+    )
+
+
+def on(registration: Registration, through: Registration) -> Registration:
+    return dataclasses.replace(registration, provider=f"{through.urn}::{through.id}")
+
+
+def test_a_change_of_aws_provider_replaces_only_by_region_or_refuses_by_account() -> None:
+    # Review of #36: pulumi-aws v7's DiffConfig replaces on no config key; what decides is the resource's
+    # own region (ForceNew, for resources that have one) and the account it lives in.
+    east, west = provider("aws-us-east-1", "us-east-1", "111111111111"), provider("aws-eu-west-1", "eu-west-1", "111111111111")
+    dns = provider("aws-dns", "us-east-1", "111111111111", session="fleet-dns")
+    other = provider("aws-other", "us-east-1", "222222222222")
+    role = reg("role", "aws:iam/role:Role", name="r")
+    route = reg("route", "aws:ec2/route:Route", routeTableId="rt", destinationCidrBlock="10.0.0.0/16")
+    providers = (east, west, dns, other)
+
+    def moved(resource: Registration, before: Registration, after: Registration) -> Any:
+        return transition(run(*providers, on(resource, before)), run(*providers, on(resource, after)))
+
+    # A global resource has no region: another regional provider of the same account changes nothing
+    # (the engine's step is a "same" that records the new provider reference).
+    assert moved(role, east, west).changes == []
+    # Only the session name differs: the same account and region, nothing changes.
+    assert moved(route, east, dns).changes == []
+    # A regional resource moved to another region is replaced.
+    assert [c.forced_by for c in moved(route, east, west).changes] == [("region",)]
+    # Another account: refused, whatever the diff.
+    assert [v.rule for v in moved(role, east, other).violations] == ["account-move"]

@@ -230,7 +230,8 @@ FORCE_NEW: dict[str, ForceNew] = {
         "pulumi/pulumi-random: terraform-provider-random internal/provider/resource_password.go",
     ),
     "pulumi:providers:aws": ForceNew(
-        (), "pulumi/pulumi-aws#5656: v7 forces provider replacement on no config key (region included; resources carry their own)"
+        (),
+        "pulumi/pulumi-aws commit d273034: v7 forces provider replacement on no config key (region included; resources carry their own)",
     ),
     "pulumi:providers:kubernetes": ForceNew((), "pulumi/pulumi-kubernetes: provider/pkg/provider/provider.go DiffConfig"),
     "pulumi:pulumi:StackReference": ForceNew(("name",), "pulumi/pulumi: sdk stack_reference (read by name)"),

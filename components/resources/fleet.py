@@ -102,6 +102,8 @@ class Fleet:
                 "routing": record.routing,
                 "targets": [describe_target(record, target, regions[target.cluster]) for target in serving],
                 **({"drained": drained} if drained else {}),
+                # A fronted name is one alias; its sets live at the routing's own name.
+                **({"front": True, "routedName": record.routed_name} if record.front else {}),
             }
         return summary
 
