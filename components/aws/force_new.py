@@ -231,7 +231,8 @@ FORCE_NEW: dict[str, ForceNew] = {
     ),
     "pulumi:providers:aws": ForceNew(
         (),
-        "pulumi/pulumi-aws commit d273034: v7 forces provider replacement on no config key (region included; resources carry their own)",
+        "pulumi/pulumi-aws commit d273034: v7 forces provider replacement on no config key "
+        "(region included; resources carry their own)",
     ),
     "pulumi:providers:kubernetes": ForceNew((), "pulumi/pulumi-kubernetes: provider/pkg/provider/provider.go DiffConfig"),
     "pulumi:pulumi:StackReference": ForceNew(("name",), "pulumi/pulumi: sdk stack_reference (read by name)"),
