@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from pulumi import automation as auto
 
+from components.aws import pulumi_engine
 from deploy.exit_codes import ExitCode as ExitCode  # re-exported: every command reads its codes here
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,6 +140,16 @@ def lock_message(stack: str, error: auto.CommandError) -> str:
     )
 
 
+def _cli_too_old(stack: DeployableStack) -> str | None:
+    """Why the workspace's Pulumi CLI cannot run this program's deploys, if it cannot."""
+    version = getattr(getattr(stack, "workspace", None), "pulumi_version", None)
+    parsed = pulumi_engine.cli_version(str(version)) if version else None
+    if parsed is None or parsed >= pulumi_engine.MIN_CLI_VERSION:
+        return None
+    needed = ".".join(map(str, pulumi_engine.MIN_CLI_VERSION))
+    return f"the Pulumi CLI on PATH is {version}; these deploys need {needed} or newer (docs/deploy.md): upgrade it and run again"
+
+
 def deploy(
     request: DeployRequest,
     open_stack: StackOpener = select_stack,
@@ -158,6 +169,8 @@ def deploy(
     steps: dict[str, Any] = {"parallel": request.parallel} if request.parallel else {}
     try:
         stack = open_stack(request.stack, ROOT, env)
+        if (too_old := _cli_too_old(stack)) is not None:
+            return _failed(summary, ExitCode.FAILED, too_old)
         if request.refresh:
             refreshed = stack.refresh(on_output=echo, message=request.message)
             summary.refresh_changes = _counts(refreshed.summary.resource_changes)

@@ -372,3 +372,23 @@ def test_the_parallelism_brings_the_simulated_up_near_its_critical_path(monkeypa
     stack = FakeStack()
     assert main(["--stack", "prod", "--parallel", "12"], opener(stack)) == ExitCode.OK
     assert {name: kwargs.get("parallel") for name, kwargs in stack.calls} == {"refresh": None, "preview": 12}
+
+
+def test_a_pulumi_cli_older_than_the_documented_one_is_refused_before_anything_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Second review of #36: an engine before v3.151 replaces a resource whose explicit provider changes,
+    # which the interconnect's route moves and the transition model rely on it not doing.
+    from types import SimpleNamespace
+
+    from components.aws.pulumi_engine import cli_version
+
+    assert cli_version("v3.272.0") == (3, 272, 0)
+    assert cli_version("3.150.1-alpha.x") == (3, 150, 1)
+    old = FakeStack()
+    old.workspace = SimpleNamespace(pulumi_version="3.150.0")  # type: ignore[attr-defined]
+    code, document, _ = run(["--stack", "prod", "--up"], old, capsys)
+    assert code == ExitCode.FAILED
+    assert old.calls == []
+    assert document["error"].startswith("the Pulumi CLI on PATH is 3.150.0; these deploys need 3.200.0 or newer")
+    current = FakeStack()
+    current.workspace = SimpleNamespace(pulumi_version="3.272.0")  # type: ignore[attr-defined]
+    assert run(["--stack", "prod"], current, capsys)[0] == ExitCode.OK

@@ -69,3 +69,19 @@ def config_env_bytes(config: dict[str, Any]) -> int:
     """The bytes ``config_env`` takes in the environment, with its NUL (a lone surrogate, which no UTF-8
     holds, counts as the three bytes of the U+FFFD Go writes instead)."""
     return len(config_env(config).encode("utf-8", errors="surrogatepass")) + 1
+
+
+MIN_CLI_VERSION = (3, 200, 0)
+"""The oldest Pulumi CLI the deploys run with (docs/deploy.md). Among what it brings: a change of an
+explicit provider is diffed by the new provider's DiffConfig (pulumi/pulumi v3.151.0), which the
+transition model and the interconnect's route moves rely on; an older engine replaces such resources."""
+
+
+def cli_version(text: str) -> tuple[int, int, int] | None:
+    """``v3.272.0`` or ``3.272.0-alpha.x`` as (3, 272, 0); None when it is not a version."""
+    parts = text.strip().lstrip("v").split("-")[0].split(".")
+    try:
+        major, minor, patch = (int(p) for p in [*parts, "0", "0"][:3])
+    except ValueError:
+        return None
+    return major, minor, patch
