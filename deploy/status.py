@@ -179,8 +179,10 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
     row.platform_version = str(described.get("platformVersion", UNKNOWN))
     row.status = str(described.get("status", UNKNOWN))
     row.support_type = str((described.get("upgradePolicy") or {}).get("supportType", "STANDARD"))
-    if (window := eks_versions.SUPPORT.get(row.version)) is not None:
-        ends = window.standard_until if row.support_type == "STANDARD" else window.extended_until
+    if row.version in eks_versions.SUPPORT:
+        # The calendar's own rule: EKS upgrades the cluster at this date (end of standard support under
+        # STANDARD, of extended support under EXTENDED).
+        ends = eks_versions.auto_upgrade_date(row.version, row.support_type)
         row.support_ends = ends.isoformat()
         if today > ends:
             # The day after the end date (EKS: "once past the end of standard support date").
@@ -464,6 +466,27 @@ def _arc(spec: FleetSpec, cluster: str, arc_client: ArcClientFor, row: ClusterRo
         row.problems.append("its ARC routing control is Off: its records are out of every answer")
 
 
+@dataclass(frozen=True)
+class StackFacts:
+    """What every row needs of the stack file, derived once per stack rather than once per cluster."""
+
+    routed: frozenset[str]
+    """Clusters that some record names (their edge has a health check)."""
+    members: frozenset[str]
+    """Clusterset members (they run Submariner gateways)."""
+    hub: str | None
+    """The cluster running Argo CD, if this stack has one."""
+
+
+def facts_of(spec: FleetSpec) -> StackFacts:
+    clusterset = submariner.plan_clusterset(spec)
+    return StackFacts(
+        routed=frozenset(t.cluster for r in (spec.dns.records if spec.dns else []) for t in r.targets()),
+        members=frozenset(m.name for m in clusterset.members) if clusterset else frozenset(),
+        hub=spec.hub.name if spec.argocd is not None and spec.hub is not None else None,
+    )
+
+
 def cluster_row(
     spec: FleetSpec,
     cluster: ClusterSpec,
@@ -472,7 +495,9 @@ def cluster_row(
     checks: EdgeChecks,
     today: Any,
     kube: status_kube.Getter | None = None,
+    facts: StackFacts | None = None,
 ) -> ClusterRow:
+    facts = facts or facts_of(spec)
     row = ClusterRow(cluster.name, cluster.region, "ok")
     eks = _Counted(clients("eks", cluster.region), row)
     api = _eks(cluster, eks, row, today)
@@ -481,21 +506,18 @@ def cluster_row(
     _insights(cluster, eks, row)
     _node_groups(cluster, eks, row)
     _addons(cluster, eks, row)
-    if spec.dns is not None and any(cluster.name in {t.cluster for t in r.targets()} for r in spec.dns.records):
+    if cluster.name in facts.routed:
         _check_health(checks, cluster.name, row)
     _arc(spec, cluster.name, arc_client, row)
     if kube is not None and api.endpoint:
-        _kubernetes(spec, cluster, api, kube, row)
+        _kubernetes(cluster, api, kube, row, facts)
     if row.problems:
         row.state = "degraded"
     return row
 
 
-def _kubernetes(spec: FleetSpec, cluster: ClusterSpec, api: status_kube.Api, kube: status_kube.Getter, row: ClusterRow) -> None:
-    clusterset = submariner.plan_clusterset(spec)
-    member = clusterset is not None and cluster.name in {m.name for m in clusterset.members}
-    hub = spec.argocd is not None and spec.hub is not None and spec.hub.name == cluster.name
-    found, problems = status_kube.read(api, kube, member, hub)
+def _kubernetes(cluster: ClusterSpec, api: status_kube.Api, kube: status_kube.Getter, row: ClusterRow, facts: StackFacts) -> None:
+    found, problems = status_kube.read(api, kube, cluster.name in facts.members, cluster.name == facts.hub)
     row.kubernetes = found
     row.problems += problems
     if isinstance(found, dict):
@@ -527,10 +549,12 @@ def collect(
     """Every cluster's row, in the stack file's order, and the stack-wide calls (the health check listing)."""
     checks = edge_checks(spec, clients, stack)
     shared = checks.calls
+    facts = facts_of(spec)
     rows: list[ClusterRow] = []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(spec.clusters)))) as pool:
         futures = [
-            pool.submit(cluster_row, spec, c, clients, arc_client or arc_clients, checks, today, kube) for c in spec.clusters
+            pool.submit(cluster_row, spec, c, clients, arc_client or arc_clients, checks, today, kube, facts)
+            for c in spec.clusters
         ]
         for done, (cluster, future) in enumerate(zip(spec.clusters, futures, strict=True), 1):
             try:

@@ -399,7 +399,7 @@ def _extended_support_instead(spec: Any, target: str) -> dict[str, Any]:
         if tuple(map(int, version.split("."))) >= tuple(map(int, target.split("."))):
             continue
         window = eks_versions.SUPPORT[version]  # validation admits only versions of the calendar
-        upgraded_on = window.extended_until if support == "EXTENDED" else window.standard_until
+        upgraded_on = eks_versions.auto_upgrade_date(version, support)
         clusters.append(
             {
                 "cluster": cluster.name,
