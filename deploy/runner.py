@@ -142,7 +142,10 @@ def lock_message(stack: str, error: auto.CommandError) -> str:
 
 def _cli_too_old(stack: DeployableStack) -> str | None:
     """Why the workspace's Pulumi CLI cannot run this program's deploys, if it cannot."""
-    version = getattr(getattr(stack, "workspace", None), "pulumi_version", None)
+    try:
+        version = getattr(getattr(stack, "workspace", None), "pulumi_version", None)
+    except Exception:  # InvalidVersionError when the version check is skipped and unreadable: the engine decides
+        return None
     parsed = pulumi_engine.cli_version(str(version)) if version else None
     if parsed is None or parsed >= pulumi_engine.MIN_CLI_VERSION:
         return None

@@ -194,8 +194,8 @@ def _eks(cluster: ClusterSpec, eks: _Counted, row: ClusterRow, today: Any) -> st
 
 
 KUBELET_SKEW_MINORS = 3
-"""A kubelet may be up to three minor versions older than kube-apiserver (Kubernetes version skew
-policy, since 1.28); EKS refuses a control-plane upgrade past it."""
+"""A kubelet may be up to three minor versions older than kube-apiserver, and never newer (Kubernetes
+version skew policy, kubernetes.io/releases/version-skew-policy, since 1.28)."""
 
 
 def _minor_skew(control_plane: str, nodes: str) -> int | None:
@@ -273,6 +273,8 @@ def _node_groups(cluster: ClusterSpec, eks: _Counted, row: ClusterRow) -> None:
                 f"node group {name} runs {entry.version}, {skew} minors behind the control plane's {row.version} "
                 f"(Kubernetes allows {KUBELET_SKEW_MINORS})"
             )
+        elif skew is not None and skew < 0:
+            row.problems.append(f"node group {name} runs {entry.version}, newer than the control plane's {row.version}")
     # Only a complete listing can say a group is gone (an empty one included: every group deleted).
     absent = sorted({g.name for g in cluster.node_groups} - seen) if complete else []
     row.problems += [f"node group {g} of the stack file is not in EKS" for g in absent]

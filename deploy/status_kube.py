@@ -82,7 +82,10 @@ Getter = Callable[[Api, str], Any]
 
 
 def https_get(api: Api, path: str) -> Any:
-    context = ssl.create_default_context(cadata=base64.b64decode(api.certificate_authority).decode())
+    try:
+        context = ssl.create_default_context(cadata=base64.b64decode(api.certificate_authority).decode())
+    except ssl.SSLError as error:  # an SSLError is an OSError: say it is the authority, not the network
+        raise ValueError(f"the cluster's certificate authority does not load: {error}") from None
     request = urllib.request.Request(
         api.endpoint.rstrip("/") + path, headers={"Authorization": f"Bearer {eks_token(api.cluster, api.region)}"}
     )

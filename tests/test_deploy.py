@@ -383,6 +383,7 @@ def test_a_pulumi_cli_older_than_the_documented_one_is_refused_before_anything_r
 
     assert cli_version("v3.272.0") == (3, 272, 0)
     assert cli_version("3.150.1-alpha.x") == (3, 150, 1)
+    assert cli_version("3.150.0+abc") == (3, 150, 0)
     old = FakeStack()
     old.workspace = SimpleNamespace(pulumi_version="3.150.0")  # type: ignore[attr-defined]
     code, document, _ = run(["--stack", "prod", "--up"], old, capsys)

@@ -638,3 +638,29 @@ def test_a_node_group_past_the_kubelet_skew_is_a_problem(prod_run: Run) -> None:
     assert row.problems == [
         "node group prod-us-old-0a1b2c3 runs 1.31, 4 minors behind the control plane's 1.35 (Kubernetes allows 3)"
     ]
+
+
+def test_a_node_group_newer_than_its_control_plane_is_a_problem(prod_run: Run) -> None:
+    create_cluster(prod_run, "prod-us", "us-east-1", version="1.34")
+    eks = boto3.client("eks", region_name="us-east-1")
+    eks.create_nodegroup(
+        clusterName="prod-us",
+        nodegroupName="prod-us-new-0a1b2c3",
+        nodeRole=f"arn:aws:iam::{ACCOUNT}:role/n",
+        subnets=["subnet-1"],
+        labels={"fleet/node-group": "new"},
+        version="1.35",
+    )
+    spec = load_fleet(prod_raw())
+    row = status.cluster_row(spec, spec.clusters[0], status.boto3_clients, status.boto3_clients, status.EdgeChecks(), TODAY)
+    assert "node group prod-us-new-0a1b2c3 runs 1.35, newer than the control plane's 1.34" in row.problems
+
+
+def test_a_certificate_authority_that_does_not_load_is_unreadable_not_unreachable() -> None:
+    import base64
+
+    api = status_kube.Api("prod-us", "us-east-1", "https://127.0.0.1:9", base64.b64encode(b"not a certificate").decode())
+    found, problems = status_kube.read(api, status_kube.https_get, False, False)
+    assert isinstance(found, str)
+    assert found.startswith("unreadable: the cluster's certificate authority does not load")
+    assert problems == []

@@ -78,8 +78,8 @@ transition model and the interconnect's route moves rely on; an older engine rep
 
 
 def cli_version(text: str) -> tuple[int, int, int] | None:
-    """``v3.272.0`` or ``3.272.0-alpha.x`` as (3, 272, 0); None when it is not a version."""
-    parts = text.strip().lstrip("v").split("-")[0].split(".")
+    """``v3.272.0``, ``3.272.0-alpha.x`` or ``3.272.1-dev.0+g123`` as (3, 272, 0); None when it is not a version."""
+    parts = text.strip().lstrip("v").split("+")[0].split("-")[0].split(".")
     try:
         major, minor, patch = (int(p) for p in [*parts, "0", "0"][:3])
     except ValueError:
