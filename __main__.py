@@ -7,7 +7,7 @@ import pulumi
 from components.config import clock, hub_stack
 from components.config.stack_config import raw_fleet_config
 from components.config.version_rules import version_warnings
-from components.planning import checks, identity, preflight
+from components.planning import cells, checks, identity, preflight
 from components.resources.fleet import build_fleet
 
 if __name__ == "__main__":
@@ -25,7 +25,7 @@ for warning in version_warnings(spec, clock.today()):
     pulumi.log.warn(warning)
 for warning in identity.cross_account_warnings(spec):
     pulumi.log.warn(warning)
-for warning in identity.foreign_grant_warnings(pulumi.get_stack(), spec, hub_stack.readable_stacks()):
+for warning in identity.foreign_grant_warnings(cells.environment_of(pulumi.get_stack()), spec, hub_stack.readable_stacks()):
     pulumi.log.warn(warning)
 # Every flow's path, every hard limit and quota, before a single resource is registered.
 checked = preflight.run(spec)
@@ -34,7 +34,8 @@ if not checked.passed:
 for warning in checked.warnings:
     pulumi.log.warn(f"preflight: {warning}")
 
-fleet = build_fleet(spec)
+# A cell (<env>.<cluster>, fleet:cells) builds its own cluster only; checks.stack_fleet refused any other.
+fleet = build_fleet(spec, cells.cell_of(pulumi.get_stack()))
 
 pulumi.export("clusters", fleet.summaries())
 pulumi.export("kubeconfig", fleet.kubeconfig)
@@ -44,5 +45,5 @@ if spec.dns is not None and spec.dns.arc:
     pulumi.export("arc", fleet.arc_summary())
 pulumi.export("clusterset", fleet.clusterset_summary())
 pulumi.export("argocd", fleet.gitops.summary() if fleet.gitops else {})
-for name, value in fleet.hub_exports().items():
+for name, value in {**fleet.hub_exports(), **fleet.cell_exports()}.items():
     pulumi.export(name, value)

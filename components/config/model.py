@@ -160,6 +160,8 @@ class FleetSpec(Model):
     # Plans derived from this spec, each computed once: the preflight asks for the same plan per flow.
     _plans: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    cells: bool = False
+    """Deploy as one stack per cluster, ``<stack>.<cluster>``, each run with this file (planning/cells.py, docs/cells.md)."""
     protect: bool = True
     """Pulumi protect on every cluster, its KMS key, network and NLB, and EKS and NLB deletion protection."""
     api_access_cidrs: list[Annotated[Network, AfterValidator(not_everywhere)]]

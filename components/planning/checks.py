@@ -16,7 +16,7 @@ from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec, InterconnectMode
 from ..config.stack_rules import fleet_problems
 from ..config.validation import parse_model
-from . import gitops, interconnect, submariner
+from . import cells, gitops, interconnect, submariner
 
 
 def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
@@ -29,9 +29,14 @@ def load_fleet(raw: Mapping[str, object]) -> FleetSpec:
 
 
 def stack_fleet(raw: Mapping[str, object], stack: str) -> FleetSpec:
-    """A stack's fleet, with the hub stack it joins (or the stacks joining it) read from this project."""
-    spec = hub_stack.with_hub_stack(load_fleet(raw), stack=stack)
-    if problems := membership_problems(spec, stack):
+    """A stack's fleet, with the hub stack it joins (or the stacks joining it) read from this project.
+    A cell (``<env>.<cluster>``) runs with its environment's config and is that environment to its hub."""
+    loaded = load_fleet(raw)
+    if problems := cells.scope_problems(loaded, stack):
+        raise ConfigError(problems)
+    environment = cells.environment_of(stack)
+    spec = hub_stack.with_hub_stack(loaded, stack=environment)
+    if problems := membership_problems(spec, environment):
         raise ConfigError(problems)
     return spec
 
@@ -100,7 +105,7 @@ def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
 
 
 def plan_problems(spec: FleetSpec) -> list[str]:
-    return _gateway_pool_problems(spec) + _gitops_problems(spec) + _interconnect_problems(spec)
+    return _gateway_pool_problems(spec) + _gitops_problems(spec) + _interconnect_problems(spec) + cells.cell_config_problems(spec)
 
 
 def _gateway_pool_problems(spec: FleetSpec) -> list[str]:

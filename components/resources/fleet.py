@@ -14,12 +14,14 @@ import pulumi_random as random
 from ..aws import arc, cidr, eks_releases, zones
 from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec
-from ..planning import flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades
+from ..planning import cells, flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades
 from ..planning import gitops as gitops_plan
+from ..planning.cell_trust import GENERATED_PSK_LENGTH
 from ..planning.gitops import REGISTRATION_OUTPUT
 from ..planning.submariner import ClusterSet, plan_clusterset
 from ..planning.trust import HUB_EGRESS_KEY, HUB_OUTPUT, INTERCONNECT_OUTPUT
 from . import interconnect_transit, providers
+from .cell_reads import CellReads, read_cells
 from .cluster import RegionalCluster, RegionalClusterArgs
 from .cluster_addons import ClusterAddons, ClusterAddonsArgs
 from .dns import EdgeEndpoint, GlobalTraffic, GlobalTrafficArgs, describe_target
@@ -39,12 +41,10 @@ from .interconnect_transit import RegionalTransitGateway, RegionalTransitGateway
 from .network import ClusterNetwork, ClusterNetworkArgs
 from .recovery import RecoveryControls, RecoveryControlsArgs
 from .stack_reads import OtherStacks, describe_cluster, read_other_stacks
-from .submariner import SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
+from .submariner import BrokerCredential, SubmarinerBroker, SubmarinerBrokerArgs, SubmarinerMember, SubmarinerMemberArgs
 
 # Route53 is a global service whose API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
-# 64 alphanumerics: about 380 bits, and no characters that need quoting anywhere the key travels.
-GENERATED_PSK_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,17 @@ class Fleet:
     recovery: RecoveryControls | None = None
     addon_versions: dict[str, dict[str, pulumi.Output[str]]] | None = None
     """Per cluster, each EKS add-on's resolved version (components/aws/eks_addons.py)."""
+    cell_reads: CellReads | None = None
+    """A cell's reads of the other cells (planning/cells.py); None for a whole-environment stack."""
+    broker: SubmarinerBroker | None = None
+    psk: pulumi.Output[str] | None = None
 
     def summaries(self) -> dict[str, Any]:
         """The ``clusters`` stack output: what each cluster is and where it lives."""
         summary: dict[str, Any] = {}
         for cluster_spec in sorted(self.spec.clusters, key=lambda c: c.name):
+            if cluster_spec.name not in self.clusters:
+                continue
             cluster = self.clusters[cluster_spec.name]
             summary[cluster_spec.name] = {
                 "region": cluster_spec.region,
@@ -96,8 +102,10 @@ class Fleet:
         regions = {c.name: c.region for c in self.spec.clusters}
         summary: dict[str, Any] = {}
         for record in sorted(self.spec.dns.records, key=lambda r: r.name):
-            serving = self.spec.serving_targets(record)
-            drained = sorted({t.cluster for t in record.targets()} - {t.cluster for t in serving})
+            serving = [t for t in self.spec.serving_targets(record) if t.cluster in self.clusters]
+            drained = sorted({t.cluster for t in record.targets() if t.cluster in self.clusters} - {t.cluster for t in serving})
+            if not serving and not drained:
+                continue  # a cell's output names its own sets only
             summary[record.name] = {
                 "routing": record.routing,
                 "targets": [describe_target(record, target, regions[target.cluster]) for target in serving],
@@ -113,8 +121,36 @@ class Fleet:
             return {}
         summary = self.clusterset.summary()
         for name, member in summary["members"].items():
-            member["gatewayIps"] = self.clusters[name].gateway_public_ips
+            if name in self.clusters:
+                member["gatewayIps"] = self.clusters[name].gateway_public_ips
+        if self.cell_reads is not None:
+            summary["members"] = {n: m for n, m in summary["members"].items() if n in self.clusters}
+            summary["waitingFor"] = list(self.cell_reads.waiting)
         return summary
+
+    def cell_exports(self) -> dict[str, Any]:
+        """What a cell exports for the other cells of its environment (planning/cells.py): a clusterset
+        member's addresses, and on the broker's cell the broker's server, per-member credentials and the PSK."""
+        if self.cell_reads is None or self.clusterset is None or self.networks is None:
+            return {}
+        name = self.cell_reads.cluster
+        if name not in {m.name for m in self.clusterset.members}:
+            return {}
+        network = self.networks[name]
+        exports: dict[str, Any] = {
+            cells.MEMBER_OUTPUT: {"cluster": name, "gatewayIps": network.gateway_public_ips, "natIps": network.nat_public_ips}
+        }
+        if self.broker is not None and self.psk is not None:
+            broker = self.broker
+            exports[cells.BROKER_OUTPUT] = pulumi.Output.secret(
+                {
+                    "cluster": name,
+                    "server": broker.server,
+                    "psk": self.psk,
+                    "credentials": {m: {"token": c.token, "ca": c.ca} for m, c in sorted(broker.credentials.items())},
+                }
+            )
+        return exports
 
     def hub_exports(self) -> dict[str, Any]:
         """What the other side of fleet:hub reads from this stack: a hub's Argo CD role and network,
@@ -169,12 +205,16 @@ def _zone_table(provider: aws.Provider) -> tuple[list[str], list[str]]:
     return list(found.names), list(found.zone_ids)
 
 
-def _availability_zones(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> dict[str, tuple[zones.Zone, ...]]:
-    """Each cluster's zones: the first N by zone ID that are available, need no opt-in and that EKS accepts."""
+def _availability_zones(
+    spec: FleetSpec, aws_providers: dict[str, aws.Provider], built: set[str]
+) -> dict[str, tuple[zones.Zone, ...]]:
+    """Each built cluster's zones: the first N by zone ID that are available, need no opt-in and that EKS accepts."""
     by_region = {region: _zone_table(provider) for region, provider in aws_providers.items()}
     problems = []
     chosen: dict[str, tuple[zones.Zone, ...]] = {}
     for i, cluster in enumerate(spec.clusters):
+        if cluster.name not in built:
+            continue
         try:
             chosen[cluster.name] = zones.choose_zones(*by_region[cluster.region], cluster.availability_zones)
         except ValueError as exc:
@@ -194,17 +234,22 @@ def _deploying_principal(provider: aws.Provider) -> tuple[str, str]:
 def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
     """Only fleet:deployer runs this stack: checked before any cloud resource is registered (only the
     providers the identity lookup needs exist by then), so another identity changes nothing."""
-    if problem := identity.caller_problem(spec, caller, pulumi.get_stack(), preview=pulumi.runtime.is_dry_run()):
+    stack = cells.environment_of(pulumi.get_stack())
+    if problem := identity.caller_problem(spec, caller, stack, preview=pulumi.runtime.is_dry_run()):
         raise ConfigError([problem])
 
 
-def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -> tuple[dict[str, str], list[str]]:
+def _running_versions(
+    spec: FleetSpec, aws_providers: dict[str, aws.Provider], built: set[str]
+) -> tuple[dict[str, str], list[str]]:
     """The Kubernetes version of each of the stack's clusters that exists (DescribeCluster; a cluster
     EKS does not know is not created yet), and the clusters EKS would not describe: EKS moves control
     planes by itself at the end of support, and the config must not ask to move one back or skip a minor."""
     running: dict[str, str] = {}
     problems: list[str] = []
     for i, cluster in sorted(enumerate(spec.clusters), key=lambda entry: entry[1].name):
+        if cluster.name not in built:
+            continue
         found, error = describe_cluster(cluster.name, aws_providers[cluster.region])
         if error is not None:
             problems.append(
@@ -216,27 +261,38 @@ def _running_versions(spec: FleetSpec, aws_providers: dict[str, aws.Provider]) -
     return running, problems
 
 
-def build_fleet(spec: FleetSpec) -> Fleet:
+def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
+    """The fleet of ``spec``; for a cell (planning/cells.py), only cluster ``cell`` and what is its alone,
+    with what it needs of the other cells read from their outputs."""
+    environment = cells.environment_of(pulumi.get_stack())
+    built = sorted((c for c in spec.clusters if cell is None or c.name == cell), key=lambda c: c.name)
+    in_scope = {c.name for c in built}
     joined = interconnect.plan_joined(spec)
-    regions = [c.region for c in spec.clusters] + ([ROUTE53_REGION] if spec.dns else [])
+    regions = [c.region for c in built] + ([ROUTE53_REGION] if spec.dns else [])
     regions += [arc.CONTROL_REGION] if spec.dns is not None and spec.dns.arc else []
     preview = pulumi.runtime.is_dry_run()
     aws_providers = providers.aws_providers(regions, spec.account, spec.acting_role(preview))
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
-    running, unreadable = _running_versions(spec, aws_providers)
-    if problems := unreadable + upgrades.running_version_problems(spec, running, pulumi.get_stack()):
+    running, unreadable = _running_versions(spec, aws_providers, in_scope)
+    if problems := unreadable + upgrades.running_version_problems(spec, running, environment):
         raise ConfigError(problems)
-    chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in spec.clusters})
+    chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in built}, in_scope)
     clusterset = plan_clusterset(spec)
     members = {m.name for m in clusterset.members} if clusterset else set()
     # Other stacks' outputs, checked against this stack's config before any cloud resource exists.
     others = read_other_stacks(spec, aws_providers, account_id, preview)
+    reads = read_cells(spec, environment, cell, clusterset, aws_providers[built[0].region]) if cell is not None else None
+    for waiting in reads.waiting if reads is not None else ():
+        pulumi.log.warn(
+            f"cell {waiting} has not deployed yet: what this cell needs of it (the clusterset's broker, its addresses) "
+            "comes in the join round (python -m deploy.order)"
+        )
 
     # Every VPC first: each cluster's API allow list names other clusters' egress addresses, in both
     # directions (the hub reaches members, members reach the broker on the hub).
     networks: dict[str, ClusterNetwork] = {}
-    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+    for cluster_spec in built:
         networks[cluster_spec.name] = ClusterNetwork(
             f"{cluster_spec.name}-network",
             ClusterNetworkArgs(
@@ -257,7 +313,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     fleet_flows = flows.fleet_flows(spec)
     clusters: dict[str, RegionalCluster] = {}
     kubernetes_providers: dict[str, k8s.Provider] = {}
-    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+    for cluster_spec in built:
         sources = flows.api_sources(fleet_flows, cluster_spec.name, keep_internet_path=spec.interconnect.keep_internet_path)
         cluster = RegionalCluster(
             cluster_spec.name,
@@ -271,7 +327,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 kubeconfig_auth=spec.provider_kubeconfig(preview),
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
-                peer_api_access_cidrs=_egress_addresses(sources, networks, others),
+                peer_api_access_cidrs=_egress_addresses(sources, networks, others, reads),
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
@@ -281,7 +337,7 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         )
 
     cluster_addons: dict[str, ClusterAddons] = {}
-    for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
+    for cluster_spec in built:
         cluster = clusters[cluster_spec.name]
         cluster_addons[cluster_spec.name] = ClusterAddons(
             f"{cluster_spec.name}-addons",
@@ -306,8 +362,10 @@ def build_fleet(spec: FleetSpec) -> Fleet:
     links: dict[str, InterconnectLink] = {}
     if joined is not None:
         links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, others)
+    broker: SubmarinerBroker | None = None
+    psk: pulumi.Output[str] | None = None
     if clusterset is not None:
-        _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons)
+        broker, psk = _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons, reads)
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
     edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
@@ -333,7 +391,8 @@ def build_fleet(spec: FleetSpec) -> Fleet:
                 dns=spec.dns,
                 zone_id=zone.zone_id,
                 edges=edges,
-                serving={record.name: spec.serving_targets(record) for record in spec.dns.records},
+                # A cell holds its own cluster's sets and health check only.
+                serving={r.name: [t for t in spec.serving_targets(r) if t.cluster in in_scope] for r in spec.dns.records},
                 routing_controls=recovery.routing_controls if recovery is not None else None,
             ),
             pulumi.ResourceOptions(providers={"aws": route53}),
@@ -364,16 +423,27 @@ def build_fleet(spec: FleetSpec) -> Fleet:
         networks=networks,
         recovery=recovery,
         addon_versions=addon_versions,
+        cell_reads=reads,
+        broker=broker,
+        psk=psk,
     )
 
 
 def _egress_addresses(
-    sources: tuple[flows.ApiSource, ...], networks: dict[str, ClusterNetwork], others: OtherStacks
+    sources: tuple[flows.ApiSource, ...], networks: dict[str, ClusterNetwork], others: OtherStacks, reads: CellReads | None
 ) -> pulumi.Output[list[str]]:
-    """The public addresses every source of an API flow leaves from, as the flow says (NAT, gateways, another stack's hub)."""
+    """The public addresses every source of an API flow leaves from, as the flow says (NAT, gateways, another
+    stack's hub, another cell's cluster)."""
     parts: list[pulumi.Output[list[str]]] = []
     for source in sources:
         network = networks.get(source.source)
+        if network is None and reads is not None and source.source in reads.peers:
+            # Another cell of this environment: a clusterset member calling the broker ([] until it deploys).
+            if flows.Egress.NAT in source.egress:
+                parts.append(reads.member_value(source.source, "natIps"))
+            if flows.Egress.GATEWAY in source.egress:
+                parts.append(reads.member_value(source.source, "gatewayIps"))
+            continue
         if network is None:
             # The only party outside this stack that calls an API is the hub of fleet:hub.
             assert HUB_OUTPUT in others.hub, f"no egress known for {source.source}"
@@ -506,6 +576,8 @@ def _join_hub_interconnect(
     hub_end = ClusterEnd(plan.hub, plan.hub_region, hub_network, pulumi.Output.from_input(""), "", ())
     links: dict[str, InterconnectLink] = {}
     for spoke in plan.spokes:
+        if spoke.name not in clusters:
+            continue  # another cell's
         cluster = clusters[spoke.name]
         links[spoke.name] = InterconnectLink(
             f"{spoke.name}-interconnect",
@@ -534,40 +606,70 @@ def _join_clusterset(
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
     cluster_addons: dict[str, ClusterAddons],
-) -> None:
-    """The broker on its cluster, then every member's join, each waiting on the broker and its own CoreDNS."""
+    reads: CellReads | None,
+) -> tuple[SubmarinerBroker | None, pulumi.Output[str] | None]:
+    """The broker and the PSK on the broker's cluster, then every built member's join, each waiting on
+    the broker and its own CoreDNS. A cell's member takes the broker's server, its credential, the PSK
+    and its peers' addresses from the other cells' outputs (``reads``); before the broker's cell has
+    deployed, it builds its gateways and joins in the join round."""
     config = spec.clusterset
     assert config is not None  # a clusterset is only planned from an enabled section
-    broker_cluster = clusters[clusterset.broker]
-    broker = SubmarinerBroker(
-        "submariner-broker",
-        SubmarinerBrokerArgs(
-            members=tuple(m.name for m in clusterset.members),
-            chart_version=config.chart_version,
-            chart_repository=config.chart_repository,
-            endpoint=broker_cluster.endpoint,
-        ),
-        pulumi.ResourceOptions(providers={"kubernetes": kubernetes_providers[clusterset.broker]}),
-    )
-    if config.psk is not None:
-        psk = pulumi.Output.secret(config.psk.get_secret_value())
-    else:
-        psk = random.RandomPassword(
-            "submariner-psk",
-            random.RandomPasswordArgs(length=GENERATED_PSK_LENGTH, special=False, keepers={"version": str(config.psk_version)}),
-        ).result
+    broker: SubmarinerBroker | None = None
+    psk: pulumi.Output[str] | None = None
+    if clusterset.broker in clusters:
+        broker = SubmarinerBroker(
+            "submariner-broker",
+            SubmarinerBrokerArgs(
+                members=tuple(m.name for m in clusterset.members),
+                chart_version=config.chart_version,
+                chart_repository=config.chart_repository,
+                endpoint=clusters[clusterset.broker].endpoint,
+            ),
+            pulumi.ResourceOptions(providers={"kubernetes": kubernetes_providers[clusterset.broker]}),
+        )
+        if config.psk is not None:
+            psk = pulumi.Output.secret(config.psk.get_secret_value())
+        else:
+            psk = random.RandomPassword(
+                "submariner-psk",
+                random.RandomPasswordArgs(
+                    length=GENERATED_PSK_LENGTH, special=False, keepers={"version": str(config.psk_version)}
+                ),
+            ).result
     for member in clusterset.members:
+        if member.name not in clusters:
+            continue
         cluster = clusters[member.name]
+        if broker is not None and psk is not None:
+            server: pulumi.Output[str] | None = broker.server
+            credential: BrokerCredential | None = broker.credentials[member.name]
+            member_psk: pulumi.Output[str] | None = psk
+            dependencies: tuple[pulumi.Resource, ...] = (broker.release, broker.token_secrets[member.name])
+        elif reads is not None and reads.broker is not None:
+            name = member.name
+            server = reads.broker_value(lambda b: str(b["server"]))
+            credential = BrokerCredential(
+                token=reads.broker_value(lambda b, n=name: str(b["credentials"][n]["token"])),
+                ca=reads.broker_value(lambda b, n=name: str(b["credentials"][n]["ca"])),
+            )
+            member_psk = reads.broker_value(lambda b: str(b["psk"]))
+            dependencies = ()
+        else:
+            server, credential, member_psk, dependencies = None, None, None, ()
+        peers = {
+            p.name: clusters[p.name].gateway_public_ips if p.name in clusters else _peer_addresses(reads, p.name)
+            for p in clusterset.peers_of(member.name)
+        }
         SubmarinerMember(
             f"{member.name}-submariner",
             SubmarinerMemberArgs(
                 member=member,
                 clusterset=clusterset,
-                peer_gateway_ips={p.name: clusters[p.name].gateway_public_ips for p in clusterset.peers_of(member.name)},
-                broker_server=broker.server,
-                credential=broker.credentials[member.name],
-                broker_dependencies=(broker.release, broker.token_secrets[member.name]),
-                psk=psk,
+                peer_gateway_ips=peers,
+                broker_server=server,
+                credential=credential,
+                broker_dependencies=dependencies,
+                psk=member_psk,
                 chart_version=config.chart_version,
                 chart_repository=config.chart_repository,
                 eks_cluster=cluster.eks_cluster,
@@ -582,6 +684,12 @@ def _join_clusterset(
             ),
             providers.for_cluster(member.name, member.region, aws_providers, kubernetes_providers),
         )
+    return broker, psk
+
+
+def _peer_addresses(reads: CellReads | None, peer: str) -> pulumi.Output[list[str]]:
+    assert reads is not None, f"{peer} is built by this stack or read from its cell"
+    return reads.member_value(peer, "gatewayIps")
 
 
 def _edges(
@@ -595,7 +703,7 @@ def _edges(
     served = spec.served_clusters()
     for cluster_spec in sorted(spec.clusters, key=lambda c: c.name):
         name, edge = cluster_spec.name, cluster_spec.edge
-        if name not in served:
+        if name not in served or name not in clusters:
             continue
         if edge.dns_name is not None and edge.zone_id is not None:
             edges[name] = EdgeEndpoint(name, cluster_spec.region, edge.dns_name, edge.zone_id, owned=False)

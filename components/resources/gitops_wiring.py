@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..config.model import ClusterSpec, FleetSpec
-from ..planning import gitops, naming
+from ..planning import cells, gitops, naming
 from ..planning.trust import HUB_EGRESS_KEY, HUB_OUTPUT
 from . import providers
 from .cluster import RegionalCluster
@@ -37,7 +37,7 @@ class GitOps:
 
     def summary(self) -> pulumi.Output[dict[str, Any]]:
         """The ``argocd`` stack output: hub, registered clusters, and the Applications each set will generate."""
-        specs = sorted(self.spec.clusters, key=lambda c: c.name)
+        specs = sorted((c for c in self.spec.clusters if c.name in self.servers), key=lambda c: c.name)
         pulled = sorted(self.pulled)
         config = self.spec.gitops
 
@@ -106,7 +106,7 @@ def build_gitops(
     """Argo CD on this stack's hub, registering its own clusters and pulling its fleet:members'
     (``registrations``: each member stack's exported registration); or, joining another stack's hub,
     the hub role's entries and this stack's registration output (with its peering ends, ``links``)."""
-    stack = pulumi.get_stack()
+    stack = cells.environment_of(pulumi.get_stack())
     hub_spec = spec.hub
     config = spec.gitops
     if config is not None and hub_spec is not None:
@@ -137,11 +137,13 @@ def build_gitops(
         # Only the hub's role is read from the hub stack (checked by stack_reads against fleet:hub):
         # this stack grants it an entry on its own clusters and exports what the hub needs; the hub
         # stack writes the Secrets, as itself.
+        # A cell registers its own cluster only (planning/cells.py).
+        built = [c for c in spec.clusters if c.name in clusters]
         role_arn = others.hub_value(lambda hub: str(hub[HUB_OUTPUT]["roleArn"]))
-        any_region = sorted({c.region for c in spec.clusters})[0]
+        any_region = sorted({c.region for c in built})[0]
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=aws_providers[any_region]))
-        _register(spec.clusters, clusters, aws_providers, None, role_arn, stack, account.account_id, here=False)
-        servers = {c.name: clusters[c.name].endpoint for c in spec.clusters}
+        _register(built, clusters, aws_providers, None, role_arn, stack, account.account_id, here=False)
+        servers = {c.name: clusters[c.name].endpoint for c in built}
         registration = _registration(spec, clusters, account.account_id, links)
         return GitOps(spec, stack, spec.hub_stack.stack, role_arn, servers, None, registration)
     return None
@@ -151,7 +153,7 @@ def _registration(
     spec: FleetSpec, clusters: dict[str, RegionalCluster], account_id: pulumi.Output[str], links: dict[str, InterconnectLink]
 ) -> pulumi.Output[Any]:
     """The member side's registration output (gitops.REGISTRATION_OUTPUT)."""
-    names = sorted(c.name for c in spec.clusters)
+    names = sorted(c.name for c in spec.clusters if c.name in clusters)
     regions = {c.name: c.region for c in spec.clusters}
     parts = [
         pulumi.Output.all(clusters[n].endpoint, clusters[n].certificate_authority_data, _link_end(links.get(n))) for n in names

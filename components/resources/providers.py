@@ -14,14 +14,14 @@ import pulumi_kubernetes as k8s
 
 from ..aws.api_retries import RETRY_MODE
 from ..config.model import AccountSpec, DnsAccountSpec
-from ..planning import naming
+from ..planning import cells, naming
 
 
 def aws_providers(regions: Iterable[str], account: AccountSpec | None = None, role: str | None = None) -> dict[str, aws.Provider]:
     """One provider per distinct region, shared by every cluster in that region. With fleet:account,
     each assumes ``role`` there and refuses any other account (allowed_account_ids), so credentials
     for the wrong account fail before anything is read or changed."""
-    stack = pulumi.get_stack()
+    stack = cells.environment_of(pulumi.get_stack())
     assume = [aws.ProviderAssumeRoleArgs(role_arn=role, session_name=f"fleet-{stack}")] if account and role else None
     return {
         region: aws.Provider(
@@ -40,7 +40,7 @@ def aws_providers(regions: Iterable[str], account: AccountSpec | None = None, ro
 
 def dns_provider(region: str, account: DnsAccountSpec, preview: bool) -> aws.Provider:
     """Route 53 in the account that holds the zone (fleet:dns.account), as its role (its preview role for a preview)."""
-    stack = pulumi.get_stack()
+    stack = cells.environment_of(pulumi.get_stack())
     role = account.preview_role_arn if preview and account.preview_role_arn else account.role_arn
     return aws.Provider(
         "aws-dns",
@@ -77,7 +77,7 @@ def for_cluster(
 def reader_provider(name: str, account: str, role: str) -> aws.Provider:
     """Reads in another stack's account as that stack's read-only role (its fleet:deployer.preview), bound
     to that account; each call names its region."""
-    stack = pulumi.get_stack()
+    stack = cells.environment_of(pulumi.get_stack())
     return aws.Provider(
         name,
         aws.ProviderArgs(

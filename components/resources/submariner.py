@@ -132,14 +132,15 @@ class SubmarinerMemberArgs:
     """The whole clusterset, for peers and cable driver."""
     peer_gateway_ips: Mapping[str, pulumi.Input[list[str]]]
     """Per other member, its gateways' pool addresses: the only sources of tunnel traffic."""
-    broker_server: pulumi.Input[str]
-    """host:port of the broker API."""
-    credential: BrokerCredential
-    """This member's own broker token and the broker CA."""
+    broker_server: pulumi.Input[str] | None
+    """host:port of the broker API; None for a cell whose broker's cell has not deployed yet."""
+    credential: BrokerCredential | None
+    """This member's own broker token and the broker CA; None (with the server) until the broker's cell
+    exports it: the gateways are built, the operator waits for the join round (planning/cells.py)."""
     broker_dependencies: tuple[pulumi.Resource, ...]
     """The broker release and this member's token: the join waits for these and nothing else."""
-    psk: pulumi.Output[str]
-    """The clusterset's IPsec PSK (secret)."""
+    psk: pulumi.Output[str] | None
+    """The clusterset's IPsec PSK (secret); None with the credential."""
     chart_version: str
     """Pinned submariner-operator chart version."""
     chart_repository: str
@@ -168,7 +169,7 @@ class SubmarinerMemberArgs:
 class SubmarinerMember(pulumi.ComponentResource):
     """One cluster's join: gateway nodes, the firewall openings Submariner needs, and the operator."""
 
-    release: k8s.helm.v3.Release
+    release: k8s.helm.v3.Release | None
 
     def __init__(self, name: str, args: SubmarinerMemberArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fleet:index:SubmarinerMember", name, None, opts)
@@ -178,6 +179,10 @@ class SubmarinerMember(pulumi.ComponentResource):
         gateway_groups = self._gateway_security_groups(name, args)
         self._node_openings(name, args)
         self._gateway_nodes(name, args, gateway_groups)
+        if args.credential is None or args.broker_server is None or args.psk is None:
+            self.release = None
+            self.register_outputs({"clusterId": member.name, "joined": False})
+            return
 
         namespace = k8s_objects.namespace(f"{name}-ns", plan.OPERATOR_NAMESPACE, child)
         self.release = k8s.helm.v3.Release(
