@@ -14,7 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from components.config.stack_files import StackFileError
+from components.config.errors import ConfigError
+from components.config.hub_stack import read_spec
+from components.config.stack_files import StackFileError, read_stack_file
+from components.planning import cells
 from deploy.touched import ROOT, hub_of, members_of, stacks_in
 
 
@@ -53,20 +56,38 @@ def registration_round(root: Path = ROOT) -> list[str]:
 def deploy_rounds(root: Path = ROOT) -> list[list[dict[str, str]]]:
     """The stacks in rounds: a round's stacks depend on nothing in their own round, so a CI matrix runs
     them side by side; each after the rounds of the hub it joins, and the registration round last. Each
-    entry names the stack and its stack file, relative to the project (issue 37's contract for cells)."""
+    entry names the stack and its stack file, relative to the project (issue 37's contract for cells).
+
+    A celled environment (fleet:cells) is its cells, all in its round, then its clusterset's cells again
+    in the join round right after it (planning/cells.py)."""
     order = deploy_order(root)
     hubs = {stack: hub_of(stack, root) for stack in order}
     depth: dict[str, int] = {}
     for stack in order:  # a hub comes before the stacks joining it
         hub = hubs[stack]
         depth[stack] = 0 if hub is None else depth[hub] + 1
-    rounds: list[list[dict[str, str]]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    # Two rounds per level: the stacks (and cells), then the cells' join.
+    rounds: list[list[dict[str, str]]] = [[] for _ in range(2 * (max(depth.values(), default=-1) + 1))]
     for stack in order:
-        rounds[depth[stack]].append({"stack": stack, "file": f"Pulumi.{stack}.yaml"})
+        first, join = _entries(stack, root)
+        rounds[2 * depth[stack]] += first
+        rounds[2 * depth[stack] + 1] += join
     again = registration_round(root)
     if again:
-        rounds.append([{"stack": stack, "file": f"Pulumi.{stack}.yaml"} for stack in again])
-    return rounds
+        rounds.append([entry for stack in again for entry in _entries(stack, root)[0]])
+    return [sorted(r, key=lambda e: e["stack"]) for r in rounds if r]
+
+
+def _entries(stack: str, root: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A stack's entries in its own round and in the join round after it."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not read_stack_file(path).config.get("fleet:cells"):
+        return [{"stack": stack, "file": path.name}], []
+    spec = read_spec(path)
+    return (
+        [{"stack": c.stack, "file": c.file} for c in cells.cells_of(stack, spec)],
+        [{"stack": c.stack, "file": c.file} for c in cells.joining_cells(stack, spec)],
+    )
 
 
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
@@ -80,7 +101,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
         hubs = {stack: hub_of(stack, root) for stack in order}
         again = registration_round(root)
         members = {stack: members_of(stack, root) for stack in again}
-    except (StackFileError, ValueError) as exc:
+    except (StackFileError, ConfigError, ValueError) as exc:
         print(f"python -m deploy.order: {exc}", file=sys.stderr)
         return 1
     if args.json:

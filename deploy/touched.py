@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from components.config.hub_stack import is_cell_file
 from components.config.stack_files import StackFileError, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +27,10 @@ PROGRAM_PATHS = ("__main__.py", "Pulumi.yaml", "requirements.txt", "components/"
 
 
 def stacks_in(root: Path = ROOT) -> list[str]:
-    return sorted(m["stack"] for path in root.glob("Pulumi.*.yaml") if (m := _STACK_FILE.match(path.name)))
+    """The environments' stacks (a cell's own file, Pulumi.<env>.<cluster>.yaml, is its environment's)."""
+    return sorted(
+        m["stack"] for path in root.glob("Pulumi.*.yaml") if (m := _STACK_FILE.match(path.name)) and not is_cell_file(path)
+    )
 
 
 def hub_of(stack: str, root: Path = ROOT) -> str | None:

@@ -40,6 +40,7 @@ from .stacks import (
     available_stacks,
     cli_encoded,
     hub_stack_of,
+    member_placeholders,
     placeholder_hub,
     placeholder_registration,
     project_defaults,
@@ -73,6 +74,7 @@ __all__ = [
     "creator_sessions",
     "deployer_session",
     "hub_stack_of",
+    "member_placeholders",
     "physical_name_length",
     "placeholder_hub",
     "placeholder_registration",
@@ -175,7 +177,8 @@ def run_program(
     """
     # A hub pulls its members' registrations: members not given answer with placeholders from their stack files.
     members = [str(m) for m in config.get("fleet:members") or []]
-    stack_outputs = {**{m: placeholder_registration(m, config) for m in members}, **(stack_outputs or {})}
+    placeholders = {name: outputs for m in members for name, outputs in member_placeholders(m, config).items()}
+    stack_outputs = {**placeholders, **(stack_outputs or {})}
     # A member reads its hub's outputs: a hub not given answers with placeholders.
     hub = config.get("fleet:hub")
     if isinstance(hub, dict) and "stack" in hub and str(hub["stack"]) not in stack_outputs:

@@ -85,6 +85,17 @@ def placeholder_hub(reference: str, account: str | None = None) -> dict[str, Any
     return {"argocdHub": {"cluster": "<hub>", "namespace": "argocd", "roleArn": role, "egressIps": [PLACEHOLDER_EGRESS]}}
 
 
+def member_placeholders(reference: str, hub_config: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Per stack the hub reads for the member ``reference``, its placeholder outputs: the member's own, or
+    for a celled member (fleet:cells) each cell's, holding its own cluster."""
+    member = reference.rsplit("/", 1)[-1]
+    config = stack_file_config(member) if stack_path(member).is_file() else {}
+    if not config.get("fleet:cells"):
+        return {reference: placeholder_registration(reference, hub_config)}
+    whole = placeholder_registration(reference, hub_config)["argocdRegistration"]["clusters"]
+    return {f"{reference}.{name}": {"argocdRegistration": {"clusters": {name: entry}}} for name, entry in whole.items()}
+
+
 def placeholder_registration(reference: str, hub_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a member stack of this project (``organization/project/stack``) exports for its hub to pull
     (planning/gitops.REGISTRATION_OUTPUT), offline: its clusters from its stack file, servers, ARNs and

@@ -53,7 +53,7 @@ def joining_stacks(hub: str, project_dir: Path | None = None) -> tuple[dict[str,
     unread: list[str] = []
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        if stack == hub:
+        if stack == hub or is_cell_file(path):
             continue
         try:
             joined = read_stack_file(path).config.get("fleet:hub")
@@ -78,11 +78,25 @@ def readable_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
     return _read_all(project_dir)[0]
 
 
+def is_cell_file(path: Path) -> bool:
+    """``Pulumi.<env>.<cluster>.yaml``: a cell's own stack file (its secrets provider only; a cell runs with
+    its environment's file, planning/cells.py), not a stack of its own."""
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return "." in stack and (path.parent / f"Pulumi.{stack.split('.', 1)[0]}.yaml").is_file()
+
+
+def read_spec(path: Path) -> FleetSpec:
+    """One stack file's validated config (ConfigError naming the file)."""
+    return _read_spec(path, path.name)
+
+
 def _read_all(project_dir: Path | None) -> tuple[dict[str, FleetSpec], list[str]]:
     project_dir = project_dir or PROJECT_DIR
     problems: list[str] = []
     stacks: dict[str, FleetSpec] = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        if is_cell_file(path):
+            continue
         try:
             stacks[path.name.removeprefix("Pulumi.").removesuffix(".yaml")] = _read_spec(path, path.name)
         except ConfigError as exc:

@@ -19,8 +19,8 @@ from pulumi.runtime.sync_await import _sync_await
 from ..config import hub_stack
 from ..config.errors import ConfigError
 from ..config.model import FleetSpec
+from ..planning import cells, interconnect, trust
 from ..planning import gitops as gitops_plan
-from ..planning import interconnect, trust
 from . import providers
 
 T = TypeVar("T")
@@ -75,11 +75,14 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
     claimed: dict[str, str] = {}
     peered = interconnect.member_plans(spec)
     for reference_name, member in spec.member_specs.items():
-        reference = references[reference_name] = pulumi.StackReference(
-            f"member-{reference_name.rsplit('/', 1)[-1]}", stack_name=reference_name
-        )
-        exported = read(reference, gitops_plan.REGISTRATION_OUTPUT)
-        found = trust.registration_problems(reference_name, member, exported, claimed, reference_name in peered)
+        if member.cells:
+            exported, found = _read_cell_registrations(reference_name, member, references)
+        else:
+            reference = references[reference_name] = pulumi.StackReference(
+                f"member-{reference_name.rsplit('/', 1)[-1]}", stack_name=reference_name
+            )
+            exported, found = read(reference, gitops_plan.REGISTRATION_OUTPUT), []
+        found = found or trust.registration_problems(reference_name, member, exported, claimed, reference_name in peered)
         if not found:
             found = _described_problems(spec, reference_name, member, exported, aws_providers, account_id, preview)
         problems += found
@@ -92,6 +95,34 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
     if problems:
         raise ConfigError(problems)
     return OtherStacks(hub, registrations, references)
+
+
+def _read_cell_registrations(
+    reference: str, member: FleetSpec, references: dict[str, pulumi.StackReference]
+) -> tuple[Any, list[str]]:
+    """A celled member's registration (planning/cells.py): each cell's, holding its own cluster only,
+    merged into the environment's; a cell that registers another cell's cluster is refused."""
+    environment = reference.rsplit("/", 1)[-1]
+    prefix = reference.rsplit("/", 1)[0]
+    merged: dict[str, Any] = {}
+    problems: list[str] = []
+    for cell in cells.cells_of(environment, member):
+        name = f"{prefix}/{cell.stack}"
+        cell_reference = pulumi.StackReference(f"member-{cell.stack}", stack_name=name)
+        references[reference] = references.get(reference, cell_reference)
+        references[name] = cell_reference
+        exported = read(cell_reference, gitops_plan.REGISTRATION_OUTPUT)
+        clusters = exported.get("clusters") if isinstance(exported, dict) else None
+        if not isinstance(clusters, dict):
+            continue  # registration_problems names the missing cluster
+        for cluster in sorted(set(clusters) - {cell.cluster}):
+            problems.append(
+                f"stack {name} output {gitops_plan.REGISTRATION_OUTPUT}.clusters.{cluster}: the cell of {cell.cluster} "
+                f"registers only its own cluster: refused"
+            )
+        if cell.cluster in clusters:
+            merged[cell.cluster] = clusters[cell.cluster]
+    return {"clusters": merged}, problems
 
 
 def _described_problems(
