@@ -52,3 +52,19 @@ def fleet_hub_project() -> Path:
             "Pulumi.staging.yaml": staging.replace("stack: organization/fleet/mgmt", "stack: organization/fleet/prod"),
         },
     )
+
+
+@cache
+def cells_project() -> Path:
+    """The shipped stacks with prod deployed as cells (fleet:cells) and registered by mgmt's hub."""
+    _, mgmt = _shipped("mgmt")
+    _, prod = _shipped("prod")
+    _, staging = _shipped("staging")
+    return _project(
+        "fleet-cells-project-",
+        {
+            "Pulumi.mgmt.yaml": mgmt.replace("config:\n", "config:\n  fleet:members:\n    - organization/fleet/prod\n", 1),
+            "Pulumi.prod.yaml": prod.replace("config:\n", "config:\n  fleet:cells: true\n", 1),
+            "Pulumi.staging.yaml": staging,
+        },
+    )

@@ -1,0 +1,237 @@
+"""Cells (fleet:cells, components/planning/cells.py): prod deployed as one stack per cluster.
+
+The oracle for what a cell must hold is the single-stack program itself: the cells of an environment
+together register exactly what its one stack registers, with the same inputs once the join round has
+run, so moving a stack's state into its cells (docs/cells.md) leaves nothing to create, change or delete.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from components.config import hub_stack
+from components.config.errors import ConfigError
+from components.planning import cells
+from deploy.order import deploy_rounds
+from offline import stacks
+from offline.harness import Run, creator_session, deployer_session, run_program, stack_config
+from tests.reference_stacks import cells_project
+
+ENVIRONMENT = "prod"
+CELLS = ("prod.prod-eu", "prod.prod-us")
+REFERENCE = "organization/fleet/{}"
+# What one cell registers at most (issue 37's budget: a stack a real engine deploys in one cluster's time).
+MAX_RESOURCES_PER_STACK = 300
+
+
+@pytest.fixture(autouse=True)
+def _cells_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    project = cells_project()
+    monkeypatch.setattr(stacks, "STACK_DIR", project)
+    monkeypatch.setattr(hub_stack, "PROJECT_DIR", project)
+
+
+def _config(mutate: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    config = copy.deepcopy(stack_config(ENVIRONMENT))
+    if mutate is not None:
+        mutate(config)
+    return config
+
+
+def run_cell(stack: str, outputs: dict[str, dict[str, Any]] | None = None, **options: Any) -> Run:
+    config = options.pop("config", None) or _config()
+    return run_program(
+        config,
+        stack=stack,
+        stack_outputs={REFERENCE.format(name): value for name, value in (outputs or {}).items()},
+        caller_arn=deployer_session(config),
+        creator_arn=creator_session(config),
+        **options,
+    )
+
+
+def deploy_cells() -> tuple[dict[str, Run], dict[str, Run]]:
+    """Both rounds of python -m deploy.order: every cell, then the clusterset's cells again with the
+    first round's outputs."""
+    first = {stack: run_cell(stack) for stack in CELLS}
+    exported = {stack: run.exports for stack, run in first.items()}
+    return first, {stack: run_cell(stack, exported) for stack in CELLS}
+
+
+@pytest.fixture(scope="module")
+def rounds() -> Iterator[tuple[dict[str, Run], dict[str, Run], Run]]:
+    with pytest.MonkeyPatch.context() as patch:
+        project = cells_project()
+        patch.setattr(stacks, "STACK_DIR", project)
+        patch.setattr(hub_stack, "PROJECT_DIR", project)
+        first, joined = deploy_cells()
+        config = _config(lambda c: c.pop("fleet:cells"))
+        whole = run_program(config, stack=ENVIRONMENT, caller_arn=deployer_session(config), creator_arn=creator_session(config))
+        yield first, joined, whole
+
+
+def _keys(run: Run) -> set[tuple[str, str]]:
+    return {(r.type, r.name) for r in run.registrations.values()}
+
+
+_STACK_IN_URN = re.compile(r"urn:pulumi:[A-Za-z0-9_.-]+::")
+
+
+def _inputs(run: Run) -> dict[tuple[str, str], str]:
+    """Each registration's inputs, with the stack part of every URN they hold made the same: a state
+    move rewrites it (docs/cells.md)."""
+    return {
+        (r.type, r.name): _STACK_IN_URN.sub("urn:pulumi:STACK::", json.dumps(r.inputs, sort_keys=True, default=str))
+        for r in run.registrations.values()
+    }
+
+
+# Components and providers each cell has its own of: a component groups a cell's own children, a
+# provider is configuration; neither is a cloud resource two stacks could fight over.
+SHARED_KINDS = ("fleet:index:GlobalTraffic", "pulumi:providers:")
+
+
+def test_every_cluster_is_in_exactly_one_stack_and_the_cells_hold_what_one_stack_holds(rounds: Any) -> None:
+    _, joined, whole = rounds
+    per_cell = {stack: _keys(run) for stack, run in joined.items()}
+    assert set().union(*per_cell.values()) == _keys(whole)
+    overlap = per_cell["prod.prod-us"] & per_cell["prod.prod-eu"]
+    assert overlap and all(kind.startswith(SHARED_KINDS) for kind, _ in overlap), overlap
+    for stack, keys in per_cell.items():
+        other = "prod-eu" if stack.endswith("prod-us") else "prod-us"
+        # The broker's cell holds each member's token on the broker's cluster (submariner-broker-<member>-*).
+        assert not [k for k in keys if other in k[1] and not k[1].startswith("submariner-broker-")], stack
+        assert len(keys) <= MAX_RESOURCES_PER_STACK
+
+
+def test_after_the_join_round_every_resource_has_the_single_stack_inputs(rounds: Any) -> None:
+    """What makes the move into cells replace nothing: after the join round, a cell asks for each of
+    its resources exactly what the single stack asked for."""
+    _, joined, whole = rounds
+    expected = _inputs(whole)
+    for run in joined.values():
+        for key, inputs in _inputs(run).items():
+            assert inputs == expected[key], key
+
+
+def test_the_first_round_builds_everything_but_the_join_and_says_what_it_waits_for(rounds: Any) -> None:
+    first, joined, _ = rounds
+    eu_first, eu_joined = first["prod.prod-eu"], joined["prod.prod-eu"]
+    assert _keys(eu_first) < _keys(eu_joined)
+    added = _keys(eu_joined) - _keys(eu_first)
+    # Only the operator and its join: the gateways' nodes, addresses and groups were built in round one.
+    assert added == {
+        ("kubernetes:core/v1:Namespace", "prod-eu-submariner-ns"),
+        ("kubernetes:helm.sh/v3:Release", "prod-eu-submariner-operator"),
+        ("kubernetes:submariner.io/v1alpha1:Submariner", "prod-eu-submariner-submariner"),
+    }, added
+    assert ("eks:index:ManagedNodeGroup", "prod-eu-submariner-gateway") in _keys(eu_first)
+    assert any("cell prod.prod-us has not deployed yet" in w for w in eu_first.warnings)
+    assert not any("has not deployed yet" in w for run in joined.values() for w in run.warnings)
+
+
+def test_the_brokers_api_admits_the_members_addresses_from_the_join_round_on(rounds: Any) -> None:
+    first, joined, _ = rounds
+    eu = joined["prod.prod-eu"].exports[cells.MEMBER_OUTPUT]
+
+    def allowed(run: Run) -> set[str]:
+        return set(run.named("prod-us-eks").inputs["publicAccessCidrs"])
+
+    before, after = allowed(first["prod.prod-us"]), allowed(joined["prod.prod-us"])
+    member_addresses = {f"{ip}/32" for ip in eu["gatewayIps"] + eu["natIps"]}
+    assert member_addresses & after and not member_addresses & before
+
+
+def test_the_brokers_credentials_and_psk_leave_its_cell_as_a_secret(rounds: Any) -> None:
+    first, joined, _ = rounds
+    for run in (*first.values(), *joined.values()):
+        assert ("clustersetBroker" in run.exports) == (run is first["prod.prod-us"] or run is joined["prod.prod-us"])
+    assert "clustersetBroker" in joined["prod.prod-us"].secret_exports
+    assert "clustersetMember" not in joined["prod.prod-us"].secret_exports
+
+
+def _forge(mutate: Callable[[dict[str, Any]], None]) -> dict[str, dict[str, Any]]:
+    first = {stack: run_cell(stack) for stack in CELLS}
+    exported = {stack: copy.deepcopy(run.exports) for stack, run in first.items()}
+    mutate(exported)
+    return exported
+
+
+@pytest.mark.parametrize(
+    ("forgery", "refusal"),
+    [
+        (lambda o: o["prod.prod-us"]["clustersetBroker"].update(server="evil.example.com:443"), "server"),
+        (lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"]["prod-eu"].update(ca="bm90IGEgY2E="), "ca"),
+        (lambda o: o["prod.prod-us"]["clustersetBroker"].update(psk="short"), "psk"),
+        (lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"].pop("prod-eu"), "credentials.prod-eu"),
+        (lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"]["prod-eu"].update(token="x"), "token"),
+        (lambda o: o["prod.prod-us"]["clustersetMember"].update(gatewayIps=["10.0.0.1"]), "not a public address"),
+        (lambda o: o["prod.prod-us"]["clustersetMember"].update(natIps=["0.0.0.0/0"]), "not a single IPv4 address"),
+        (lambda o: o["prod.prod-us"]["clustersetMember"].update(cluster="prod-eu"), "exports its own cluster"),
+        (
+            lambda o: o["prod.prod-us"]["clustersetMember"].update(gatewayIps=[f"198.51.100.{i}" for i in range(1, 40)]),
+            "more than",
+        ),
+    ],
+)
+def test_a_forged_cell_output_stops_the_reading_cell_before_any_resource(forgery: Any, refusal: str) -> None:
+    outputs = _forge(forgery)
+    registered: list[str] = []
+    with pytest.raises(ConfigError) as error:
+        run_cell("prod.prod-eu", outputs, registrations_on_error=registered)
+    assert refusal in str(error.value)
+    assert "stack prod.prod-us output" in str(error.value)
+    assert not [name for name in registered if name.startswith("prod-eu")], registered
+
+
+def test_a_celled_environment_never_runs_as_its_own_stack_nor_as_a_cell_it_does_not_declare() -> None:
+    with pytest.raises(ConfigError, match=r"fleet:cells: this environment deploys as one stack per cluster"):
+        run_cell("prod")
+    with pytest.raises(ConfigError, match=r"has no cluster 'prod-ap'"):
+        run_cell("prod.prod-ap")
+    staging = copy.deepcopy(stack_config("staging"))
+    with pytest.raises(ConfigError, match=r"runs only with a config that sets fleet:cells: true"):
+        run_program(staging, stack="staging.staging-us", caller_arn=deployer_session(staging))
+
+
+def test_deploy_order_lists_the_cells_and_their_join_round() -> None:
+    rounds = deploy_rounds(cells_project())
+    entry = {"file": "Pulumi.prod.yaml"}
+    assert rounds == [
+        [{"stack": "mgmt", "file": "Pulumi.mgmt.yaml"}],
+        [{"stack": s, **entry} for s in CELLS] + [{"stack": "staging", "file": "Pulumi.staging.yaml"}],
+        [{"stack": s, **entry} for s in CELLS],
+        [{"stack": "mgmt", "file": "Pulumi.mgmt.yaml"}],
+    ]
+
+
+def test_a_cells_own_stack_file_is_not_a_stack(tmp_path: Any) -> None:
+    project = cells_project()
+    for name in ("Pulumi.yaml", "Pulumi.mgmt.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"):
+        (tmp_path / name).write_text((project / name).read_text())
+    (tmp_path / "Pulumi.prod.prod-us.yaml").write_text("secretsprovider: awskms://alias/fleet\n")
+    assert [s for r in deploy_rounds(tmp_path) for s in r] == [s for r in deploy_rounds(project) for s in r]
+
+
+def test_the_hub_registers_each_cells_cluster_from_that_cells_output() -> None:
+    mgmt = copy.deepcopy(stack_config("mgmt"))
+    run = run_program(mgmt, stack="mgmt", caller_arn=deployer_session(mgmt), creator_arn=creator_session(mgmt))
+    names = {r.name for r in run.registrations.values()}
+    assert {"prod-us-argocd", "prod-eu-argocd"} <= names
+
+
+def test_the_hub_refuses_a_cell_that_registers_another_cells_cluster() -> None:
+    mgmt = copy.deepcopy(stack_config("mgmt"))
+    forged = stacks.member_placeholders(REFERENCE.format("prod"), mgmt)
+    eu = forged[REFERENCE.format("prod.prod-eu")]["argocdRegistration"]["clusters"]
+    eu["prod-us"] = dict(eu["prod-eu"])
+    with pytest.raises(ConfigError, match=r"stack organization/fleet/prod.prod-eu output argocdRegistration.clusters.prod-us"):
+        run_program(
+            mgmt, stack="mgmt", stack_outputs=forged, caller_arn=deployer_session(mgmt), creator_arn=creator_session(mgmt)
+        )
