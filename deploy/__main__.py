@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from deploy import parallelism
-from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, ExitCode, StackOpener, deploy, select_stack
+from deploy import cells, parallelism
+from deploy.cells import EnvironmentSummary
+from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, DeploySummary, ExitCode, StackOpener, deploy, select_stack
 
 
 def _positive(text: str) -> int:
@@ -62,6 +64,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "PULUMI_PARALLEL, when set, instead)"
         ),
     )
+    parser.add_argument(
+        "--cells-at-once",
+        type=_positive,
+        metavar="N",
+        default=None,
+        help="for an environment of cells (fleet:cells): cells of a round run at once (default: 8; each is a pulumi process)",
+    )
     parser.set_defaults(operation="preview")
     return parser.parse_args(argv)
 
@@ -77,6 +86,7 @@ def main(
         return code
     args = parse_args(argv)
     packs: tuple[Path, ...] = () if args.no_policy else tuple(args.policy_pack or [DEFAULT_POLICY_PACK])
+    sizing = parallel_for or parallelism.for_stack
     request = DeployRequest(
         stack=args.stack,
         operation=args.operation,
@@ -85,13 +95,33 @@ def main(
         message=args.message,
         backend_url=args.backend_url,
         expect_no_changes=args.expect_no_changes,
-        parallel=args.parallel if args.parallel is not None else (parallel_for or parallelism.for_stack)(stack_name(args.stack)),
+        parallel=args.parallel,
     )
-    summary = deploy(request, open_stack)
+    summary: DeploySummary | EnvironmentSummary
+    if cells.is_celled(stack_name(args.stack)):
+        # An up creates a new cell's stack (a cluster just added to the file); a preview never writes the backend.
+        up_default = open_stack is select_stack and args.operation == "up"
+        opener = cells.create_or_select_stack if up_default else open_stack
+        summary = cells.deploy_environment(
+            dataclasses.replace(request, stack=stack_name(args.stack)),
+            opener,
+            sizing,
+            cells_at_once=args.cells_at_once or cells.DEFAULT_CELLS_AT_ONCE,
+        )
+        for failed in summary.failed:
+            print(f"error: cell {failed} failed (its summary is in the JSON); the other cells went on", file=sys.stderr)
+    else:
+        if args.cells_at_once is not None:
+            print("python -m deploy: --cells-at-once is for an environment of cells (fleet:cells)", file=sys.stderr)
+            return 2
+        request = dataclasses.replace(
+            request, parallel=args.parallel if args.parallel is not None else sizing(stack_name(args.stack))
+        )
+        summary = deploy(request, open_stack)
+        if summary.error:
+            print(f"error: {summary.error}", file=sys.stderr)
     document = json.dumps(summary.as_json(), indent=2, sort_keys=True)
     print(document)
-    if summary.error:
-        print(f"error: {summary.error}", file=sys.stderr)
     if args.summary_file is not None:
         try:
             args.summary_file.write_text(document + "\n")

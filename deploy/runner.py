@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, TextIO
+from typing import Any, Literal, Protocol
 
 from pulumi import automation as auto
 
@@ -32,7 +32,12 @@ class DeployableStack(Protocol):
     """The part of ``pulumi.automation.Stack`` a deploy uses (tests pass a fake)."""
 
     def refresh(
-        self, *, on_output: Callable[[str], None] | None = ..., message: str | None = ..., parallel: int | None = ...
+        self,
+        *,
+        on_output: Callable[[str], None] | None = ...,
+        message: str | None = ...,
+        parallel: int | None = ...,
+        config_file: str | None = ...,
     ) -> auto.RefreshResult: ...
 
     def preview(
@@ -44,6 +49,7 @@ class DeployableStack(Protocol):
         message: str | None = ...,
         on_event: Callable[[auto.EngineEvent], None] | None = ...,
         parallel: int | None = ...,
+        config_file: str | None = ...,
     ) -> auto.PreviewResult: ...
 
     def up(
@@ -55,10 +61,17 @@ class DeployableStack(Protocol):
         message: str | None = ...,
         on_event: Callable[[auto.EngineEvent], None] | None = ...,
         parallel: int | None = ...,
+        config_file: str | None = ...,
     ) -> auto.UpResult: ...
 
 
 StackOpener = Callable[[str, Path, Mapping[str, str]], DeployableStack]
+
+
+class Progress(Protocol):
+    """Where a deploy writes the engine's output (a terminal, or one cell's prefixed lines)."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 def select_stack(stack: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
@@ -80,6 +93,9 @@ class DeployRequest:
     expect_no_changes: bool = False
     parallel: int | None = None
     """Steps the engine runs at once (``--parallel``); None leaves the engine's default, 4 x CPUs."""
+    config_file: str | None = None
+    """The stack file to run with instead of ``Pulumi.<stack>.yaml`` (``--config-file``): a cell's is its
+    environment's (planning/cells.py)."""
 
 
 @dataclass
@@ -156,10 +172,10 @@ def _cli_too_old(stack: DeployableStack) -> str | None:
 def deploy(
     request: DeployRequest,
     open_stack: StackOpener = select_stack,
-    progress: TextIO | None = None,
+    progress: Progress | None = None,
 ) -> DeploySummary:
     """Run one deploy and say how it went; never raises for an engine failure."""
-    stream = progress if progress is not None else sys.stderr
+    stream: Progress = progress if progress is not None else sys.stderr
     summary = DeploySummary(request.stack, request.operation)
     env = {"PULUMI_BACKEND_URL": request.backend_url} if request.backend_url else {}
 
@@ -170,23 +186,26 @@ def deploy(
     arc_output: Mapping[str, Any] | None = None
     summary.parallel = request.parallel
     steps: dict[str, Any] = {"parallel": request.parallel} if request.parallel else {}
+    config: dict[str, Any] = {"config_file": request.config_file} if request.config_file else {}
     try:
         stack = open_stack(request.stack, ROOT, env)
         if (too_old := _cli_too_old(stack)) is not None:
             return _failed(summary, ExitCode.FAILED, too_old)
         if request.refresh:
-            refreshed = stack.refresh(on_output=echo, message=request.message)
+            refreshed = stack.refresh(on_output=echo, message=request.message, **config)
             summary.refresh_changes = _counts(refreshed.summary.resource_changes)
         if request.operation == "up":
             created = CreatedControls()
-            result = stack.up(on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=created, **steps)
+            result = stack.up(
+                on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=created, **steps, **config
+            )
             summary.changes = _counts(result.summary.resource_changes)
             summary.outputs = sorted(result.outputs)
             arc_output = result.outputs["arc"].value if "arc" in result.outputs else None
         else:
             acting = ActingRoleUpdates()
             preview = stack.preview(
-                on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting, **steps
+                on_output=echo, diff=True, policy_packs=packs, message=request.message, on_event=acting, **steps, **config
             )
             summary.changes = acting.discount(_counts(preview.change_summary))
     except auto.ConcurrentUpdateError as error:

@@ -17,8 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from components.config.hub_stack import is_cell_file
-from components.config.stack_files import StackFileError, read_stack_file
+from components.config.stack_files import StackFileError, is_cell_file, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")

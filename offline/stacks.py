@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from components.config import stack_files
-from components.config.stack_files import StackFile, read_stack_file
+from components.config.stack_files import StackFile, is_cell_file, read_stack_file
+from components.planning import cells
 from components.planning.trust import hub_role_name_prefix
 
 from .mock_aws import EKS_CLUSTERS, FAKE_CA, PEERINGS, eks_description, eks_endpoint, peering_description
@@ -32,11 +33,18 @@ STACK_DIR = ROOT
 
 
 def stack_path(stack: str) -> Path:
+    """``Pulumi.<stack>.yaml``; for a cell (``<env>.<cluster>``, planning/cells.py), its environment's file,
+    which it runs with (``--config-file``)."""
+    environment = cells.environment_of(stack)
+    if environment != stack and (STACK_DIR / f"Pulumi.{environment}.yaml").is_file():
+        return STACK_DIR / f"Pulumi.{environment}.yaml"
     return STACK_DIR / f"Pulumi.{stack}.yaml"
 
 
 def available_stacks() -> list[str]:
-    return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACK_DIR.glob("Pulumi.*.yaml"))
+    return sorted(
+        p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in STACK_DIR.glob("Pulumi.*.yaml") if not is_cell_file(p)
+    )
 
 
 def stack_file(stack: str) -> StackFile:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError, config_path
 from .model import FleetSpec
-from .stack_files import StackFileError, load_yaml, read_stack_file
+from .stack_files import StackFileError, is_cell_file, load_yaml, read_stack_file
 from .validation import parse_fleet
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -76,13 +76,6 @@ def project_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
 def readable_stacks(project_dir: Path | None = None) -> dict[str, FleetSpec]:
     """Every stack of this project whose file reads (the others are named by their own plans)."""
     return _read_all(project_dir)[0]
-
-
-def is_cell_file(path: Path) -> bool:
-    """``Pulumi.<env>.<cluster>.yaml``: a cell's own stack file (its secrets provider only; a cell runs with
-    its environment's file, planning/cells.py), not a stack of its own."""
-    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return "." in stack and (path.parent / f"Pulumi.{stack.split('.', 1)[0]}.yaml").is_file()
 
 
 def read_spec(path: Path) -> FleetSpec:

@@ -190,3 +190,16 @@ def fix_credentials(config: dict[str, Any]) -> None:
         and not str(repo.get("url", "")).startswith("https://")
     ):
         repo["credentials"] = SSH_KEY_PLACEHOLDER
+
+
+def is_cell_file(path: Path) -> bool:
+    """``Pulumi.<env>.<cluster>.yaml``: a cell's own stack file (its secrets provider only; a cell runs with
+    its environment's file, planning/cells.py), not a stack of its own."""
+    stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    environment = path.parent / f"Pulumi.{stack.split('.', 1)[0]}.yaml"
+    if "." not in stack or not environment.is_file():
+        return False
+    try:
+        return read_stack_file(environment).config.get("fleet:cells") is True
+    except StackFileError:
+        return False

@@ -1,0 +1,138 @@
+"""Cells at scale: ``python -m benchmarks.cells <clusters>`` prints JSON for one generated celled fleet.
+
+The fleet is prod's stack file (joining mgmt's hub, global DNS, a clusterset) with ``fleet:cells: true``
+and N clusters round-robin over three regions (benchmarks/fleets.py's clusters), every one in one
+weighted record. Its clusterset holds the first three clusters: over public endpoints the broker's API
+admits every member's addresses, and EKS takes at most 40 entries (planning/flows.py), so a clusterset
+of more needs a private path to the broker, which cells do not split (planning/cells.py).
+
+Every cell is evaluated as ``python -m deploy.order`` runs it: all cells, then the clusterset's cells
+again with the first round's outputs; mgmt's hub then registers every cell's cluster. Each stack's
+critical path and total create time come from offline/critical_path.py's create-time table.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.fleets import MAX_SIZE, _cluster
+from components.planning import cells
+from components.planning.checks import load_fleet
+from offline.critical_path import (
+    DEFAULT_PARALLEL_PER_CPU,
+    bound_minutes,
+    critical_path,
+    enough_parallel,
+    snapshot_writes,
+    total_create_minutes,
+)
+from offline.harness import Run, creator_session, deployer_session, run_program, stack_config
+
+ENVIRONMENT = "prod"
+CLUSTERSET_SIZE = 3
+ENGINE_DEFAULT = 2 * DEFAULT_PARALLEL_PER_CPU
+"""The engine's default on a 2-vCPU runner (GitHub's ubuntu-latest): 8 steps."""
+
+
+def generated_cells(size: int) -> dict[str, Any]:
+    """Stack config (``fleet:*`` keys) of a celled environment of ``size`` clusters named c01..cNN."""
+    if not 2 <= size <= MAX_SIZE:
+        raise ValueError(f"fleet size {size}: between 2 and {MAX_SIZE} clusters")
+    config = copy.deepcopy(stack_config(ENVIRONMENT))
+    config.pop("fleet:quotas", None)
+    config["fleet:cells"] = True
+    clusters = [_cluster(i) for i in range(1, size + 1)]
+    config["fleet:clusters"] = clusters
+    names = [c["name"] for c in clusters]
+    config["fleet:dns"]["records"] = [{"name": "api.example.com", "routing": "weighted", "weights": dict.fromkeys(names, 10)}]
+    clusterset = config["fleet:submariner"]
+    clusterset["broker"] = names[0]
+    clusterset["clusters"] = names[:CLUSTERSET_SIZE]
+    return config
+
+
+def evaluate_cells(config: dict[str, Any], run: Callable[..., Run] = run_program) -> tuple[dict[str, Run], dict[str, Run]]:
+    """Both rounds of a celled environment: every cell, then the clusterset's cells with the first round's outputs."""
+    spec = load_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
+    who = {"caller_arn": deployer_session(config), "creator_arn": creator_session(config)}
+    first = {cell.stack: run(config, stack=cell.stack, **who) for cell in cells.cells_of(ENVIRONMENT, spec)}
+    exported = {f"organization/fleet/{stack}": r.exports for stack, r in first.items()}
+    joined = {
+        cell.stack: run(config, stack=cell.stack, stack_outputs=exported, **who)
+        for cell in cells.joining_cells(ENVIRONMENT, spec)
+    }
+    return first, joined
+
+
+def _new_only(before: Run, after: Run) -> Run:
+    """``after`` with what ``before`` already created as done: the join round's own creates."""
+    kept = {urn: r for urn, r in after.registrations.items() if urn not in before.registrations}
+    return Run(kept, after.exports, after.secret_exports, after.warnings)
+
+
+def _stack_row(stack: str, run: Run, deploy_parallel: int) -> dict[str, Any]:
+    path = critical_path(run).minutes
+    total = total_create_minutes(run)
+    return {
+        "stack": stack,
+        "resources": len(run.registrations),
+        "criticalPathMinutes": path,
+        "totalCreateMinutes": total,
+        "totalOver8Minutes": round(total / ENGINE_DEFAULT, 1),
+        "deployParallel": deploy_parallel,
+        "totalOverDeployParallelMinutes": round(total / deploy_parallel, 1),
+        "boundAt8Minutes": bound_minutes(run, ENGINE_DEFAULT),
+        "diySnapshotWrites": snapshot_writes(run),
+    }
+
+
+def measure_cells(size: int) -> dict[str, Any]:
+    config = generated_cells(size)
+    started = time.perf_counter()
+    first, joined = evaluate_cells(config)
+    plan_seconds = time.perf_counter() - started
+    # Each cell's whole graph is its joined one when it has a join round; the first round creates all but the join.
+    whole = {stack: joined.get(stack, run) for stack, run in first.items()}
+    rows = [_stack_row(stack, run, enough_parallel(run, ENGINE_DEFAULT)) for stack, run in sorted(whole.items())]
+    join_rows = [
+        _stack_row(f"{stack} (join)", _new_only(first[stack], run), ENGINE_DEFAULT) for stack, run in sorted(joined.items())
+    ]
+    rounds = [
+        max(bound_minutes(run, enough_parallel(run, ENGINE_DEFAULT)) for run in first.values()),
+        max((bound_minutes(_new_only(first[s], r), ENGINE_DEFAULT) for s, r in joined.items()), default=0.0),
+    ]
+    largest = max(rows, key=lambda r: r["resources"])
+    single_cell = min(r["criticalPathMinutes"] for r in rows)
+    return {
+        "clusters": size,
+        "stacks": len(rows),
+        "planSeconds": round(plan_seconds, 1),
+        "largestStack": {"stack": largest["stack"], "resources": largest["resources"]},
+        "maxCriticalPathMinutes": max(r["criticalPathMinutes"] for r in rows),
+        "maxTotalOver8Minutes": max(r["totalOver8Minutes"] for r in rows),
+        "roundMinutes": [round(m, 1) for m in rounds],
+        "fleetBoundMinutes": round(sum(rounds), 1),
+        "oneCellCriticalPathMinutes": single_cell,
+        "stacksTable": rows,
+        "joinTable": join_rows,
+    }
+
+
+def one_stack(size: int) -> dict[str, Any]:
+    """The same environment as one stack (fleet:cells off): what cells replace."""
+    config = generated_cells(size)
+    config.pop("fleet:cells")
+    run = run_program(config, stack=ENVIRONMENT, caller_arn=deployer_session(config), creator_arn=creator_session(config))
+    deploy = enough_parallel(run, ENGINE_DEFAULT)
+    return {"clusters": size, **_stack_row(ENVIRONMENT, run, deploy), "boundAtDeployMinutes": bound_minutes(run, deploy)}
+
+
+if __name__ == "__main__":
+    # <clusters> [cells|one-stack]
+    kind = sys.argv[2] if len(sys.argv) > 2 else "cells"
+    print(json.dumps(measure_cells(int(sys.argv[1])) if kind == "cells" else one_stack(int(sys.argv[1]))))
