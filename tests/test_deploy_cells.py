@@ -1,0 +1,129 @@
+"""``python -m deploy --stack <env>`` for an environment of cells: its rounds, cells side by side, a failed
+cell stopping only itself. The workspace is faked (tests/test_deploy.py's FakeStack)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deploy import cells as deploy_cells
+from deploy.__main__ import main
+from deploy.runner import DeployableStack, DeployRequest, ExitCode
+from tests.reference_stacks import cells_project
+from tests.test_deploy import FakeStack, opener
+
+CELLS = ["prod.prod-eu", "prod.prod-us"]
+
+
+class Opened:
+    """Per cell its own fake stack; records what opened which, and how many ran at once."""
+
+    def __init__(self, failing: Mapping[str, dict[str, str]] | None = None) -> None:
+        self.failing = dict(failing or {})
+        self.stacks: dict[str, list[FakeStack]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        stack = FakeStack(fail=self.failing.get(name))
+        with self.lock:
+            self.stacks.setdefault(name, []).append(stack)
+        return stack
+
+
+def run_environment(operation: str, opened: Opened, sizes: dict[str, int] | None = None) -> deploy_cells.EnvironmentSummary:
+    sized: list[str] = []
+
+    def parallel_for(stack: str) -> int:
+        sized.append(stack)
+        return (sizes or {}).get(stack, 16)
+
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation=operation),  # type: ignore[arg-type]
+        opened,
+        parallel_for,
+        root=cells_project(),
+        progress=io.StringIO(),
+    )
+    assert sorted(set(sized)) == sorted({s.stack for r in summary.rounds for s in r})
+    return summary
+
+
+def test_an_up_runs_every_cell_then_the_clusterset_join_each_with_the_environments_file_and_its_own_parallelism() -> None:
+    opened = Opened()
+    summary = run_environment("up", opened, {"prod.prod-us": 32})
+    assert [[s.stack for s in r] for r in summary.rounds] == [CELLS, CELLS]
+    assert summary.exit_code is ExitCode.OK
+    for name, stacks in opened.stacks.items():
+        assert len(stacks) == 2  # its own round, then the join
+        for stack in stacks:
+            ups = [kwargs for op, kwargs in stack.calls if op == "up"]
+            assert [u["config_file"] for u in ups] == [str(cells_project() / "Pulumi.prod.yaml")]
+            assert [u["parallel"] for u in ups] == [32 if name == "prod.prod-us" else 16]
+            refreshes = [kwargs for op, kwargs in stack.calls if op == "refresh"]
+            assert refreshes[0]["config_file"].endswith("Pulumi.prod.yaml")
+
+
+def test_a_failed_cell_stops_only_itself_and_the_summary_names_it() -> None:
+    opened = Opened({"prod.prod-us": {"up": "error: creating EKS cluster: AccessDenied"}})
+    summary = run_environment("up", opened)
+    assert summary.failed == ["prod.prod-us"]
+    assert summary.skipped == ["prod.prod-us"]
+    assert [[s.stack for s in r] for r in summary.rounds] == [CELLS, ["prod.prod-eu"]]
+    assert summary.exit_code is ExitCode.FAILED
+    document = summary.as_json()
+    assert document["failed"] == ["prod.prod-us"]
+    eu = next(s for s in document["rounds"][0] if s["stack"] == "prod.prod-eu")
+    assert eu["result"] == "succeeded"
+
+
+def test_a_preview_runs_the_first_round_only() -> None:
+    opened = Opened()
+    summary = run_environment("preview", opened)
+    assert [[s.stack for s in r] for r in summary.rounds] == [CELLS]
+    assert all(op != "up" for stacks in opened.stacks.values() for s in stacks for op, _ in s.calls)
+
+
+def test_cells_of_a_round_run_side_by_side() -> None:
+    barrier = threading.Barrier(len(CELLS), timeout=10)
+
+    class Meeting(FakeStack):
+        def up(self, **kwargs: Any) -> Any:
+            barrier.wait()  # each cell's up waits for the other's: sequential runs would time out
+            return super().up(**kwargs)
+
+    def open_stack(name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        return Meeting()
+
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="up"), open_stack, lambda s: 8, root=cells_project(), progress=io.StringIO()
+    )
+    assert summary.exit_code is ExitCode.OK
+
+
+def test_each_cells_engine_output_is_prefixed_with_its_stack() -> None:
+    out = io.StringIO()
+    deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="preview"), Opened(), lambda s: 8, root=cells_project(), progress=out
+    )
+    lines = out.getvalue().splitlines()
+    assert lines
+    assert all(line.startswith(("[prod.prod-eu] ", "[prod.prod-us] ")) for line in lines)
+
+
+def test_cells_at_once_is_refused_for_a_single_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "prod", "--cells-at-once", "4"], opener(FakeStack()), parallel_for=lambda s: 8) == 2
+    assert "--cells-at-once is for an environment of cells" in capsys.readouterr().err
+
+
+def test_the_environment_summary_is_json() -> None:
+    summary = run_environment("up", Opened())
+    document = json.loads(json.dumps(summary.as_json()))
+    assert document["environment"] == "prod"
+    assert document["result"] == "succeeded"
+    assert [len(r) for r in document["rounds"]] == [2, 2]
