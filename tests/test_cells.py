@@ -8,6 +8,7 @@ run, so moving a stack's state into its cells (docs/cells.md) leaves nothing to 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,8 +20,9 @@ from components.config import hub_stack
 from components.config.errors import ConfigError
 from components.planning import cells
 from deploy.order import deploy_rounds
-from offline import stacks
+from offline import stacks, state_move
 from offline.harness import Run, creator_session, deployer_session, run_program, stack_config
+from offline.transition import transition
 from tests.reference_stacks import cells_project
 
 ENVIRONMENT = "prod"
@@ -237,3 +239,63 @@ def test_the_hub_refuses_a_cell_that_registers_another_cells_cluster() -> None:
         run_program(
             mgmt, stack="mgmt", stack_outputs=forged, caller_arn=deployer_session(mgmt), creator_arn=creator_session(mgmt)
         )
+
+
+# --- Moving a running single stack into cells (docs/cells.md): pulumi state move, then the cells' up.
+
+
+def _source_urns(stack: str, cell: Run) -> list[str]:
+    return [
+        u.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{ENVIRONMENT}::") for u in state_move.top_level(cell, SHARED_COMPONENTS)
+    ]
+
+
+SHARED_COMPONENTS = ("fleet:index:GlobalTraffic",)
+
+
+def test_moving_the_single_stack_into_its_cells_creates_replaces_and_deletes_nothing(rounds: Any) -> None:
+    _, joined, whole = rounds
+    moved_anywhere: set[str] = set()
+    for stack, cell in joined.items():
+        listed = _source_urns(stack, cell)
+        moved_anywhere |= state_move.moved_sources(whole, listed)
+        plan = transition(state_move.move(whole, listed, stack), cell, state_move.renamed(whole, listed, stack))
+        actions = plan.by_action()
+        assert not actions["replace"], [c.name for c in actions["replace"]]
+        assert not actions["delete"], [c.name for c in actions["delete"]]
+        # A cell's own `traffic` component is new: a component holds no cloud object.
+        assert [(c.type, c.name) for c in actions["create"]] == [("fleet:index:GlobalTraffic", "traffic")]
+        # What changes is state only: a packaged component's resource reference, which pulumi state move
+        # copies as it is (naming the environment's stack).
+        for change in actions["update"]:
+            assert not cell.registrations[change.urn].custom, change
+            assert change.changed == ("cluster",), change
+        assert not plan.violations, plan.violations
+    # Every cloud resource moved to exactly one cell; the environment's stack keeps its providers (copied,
+    # never moved) and the component every cell has one of.
+    remaining = {whole.registrations[u].type for u in set(whole.registrations) - moved_anywhere}
+    assert remaining == {
+        "pulumi:providers:aws",
+        "pulumi:providers:kubernetes",
+        "pulumi:providers:random",
+        SHARED_COMPONENTS[0],
+    } & (remaining | {SHARED_COMPONENTS[0]})
+    assert all(t.startswith("pulumi:providers:") or t in SHARED_COMPONENTS for t in remaining), remaining
+
+
+def test_without_the_alias_the_moved_record_sets_would_be_deleted_and_created_again(rounds: Any) -> None:
+    _, joined, whole = rounds
+    stack, cell = "prod.prod-us", joined["prod.prod-us"]
+    unaliased = Run({u: dataclasses.replace(r, aliases=[]) for u, r in cell.registrations.items()}, cell.exports, set(), [])
+    listed = _source_urns(stack, cell)
+    plan = transition(state_move.move(whole, listed, stack), unaliased, state_move.renamed(whole, listed, stack))
+    deleted = {c.type for c in plan.by_action()["delete"]}
+    assert "aws:route53/record:Record" in deleted
+
+
+def test_a_second_move_of_the_same_resources_is_refused_before_anything_is_written(rounds: Any) -> None:
+    _, joined, whole = rounds
+    stack, cell = "prod.prod-eu", joined["prod.prod-eu"]
+    first = state_move.move(whole, _source_urns(stack, cell), stack)
+    with pytest.raises(state_move.MoveRefusedError, match="already exists in destination stack"):
+        state_move.move(whole, _source_urns(stack, cell), stack, into=first)
