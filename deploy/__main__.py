@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploy import cells, parallelism
 from deploy.cells import EnvironmentSummary
-from deploy.runner import DEFAULT_POLICY_PACK, DeployRequest, DeploySummary, ExitCode, StackOpener, deploy, select_stack
+from deploy.runner import DEFAULT_POLICY_PACK, ROOT, DeployRequest, DeploySummary, ExitCode, StackOpener, deploy, select_stack
 
 
 def _positive(text: str) -> int:
@@ -79,6 +79,7 @@ def main(
     argv: Sequence[str] | None = None,
     open_stack: StackOpener = select_stack,
     parallel_for: Callable[[str], int | None] | None = None,
+    read_state: cells.StateReader = cells.single_stack_state,
 ) -> int:
     from deploy import upgrade
 
@@ -107,10 +108,21 @@ def main(
             opener,
             sizing,
             cells_at_once=args.cells_at_once or cells.DEFAULT_CELLS_AT_ONCE,
+            read_state=read_state,
         )
+        if summary.error:
+            print(f"error: {summary.error}", file=sys.stderr)
         for failed in summary.failed:
             print(f"error: cell {failed} failed (its summary is in the JSON); the other cells went on", file=sys.stderr)
     else:
+        if (environment := cells.environment_of_cell(stack_name(args.stack))) is not None:
+            # One cell (a CI matrix job): its environment's file is its config.
+            request = dataclasses.replace(request, config_file=str(ROOT / f"Pulumi.{environment}.yaml"))
+            if (refused := cells.not_moved_yet(environment, args.backend_url, ROOT, read_state)) is not None:
+                print(f"error: {refused}", file=sys.stderr)
+                return int(ExitCode.FAILED)
+            if args.operation == "up" and open_stack is select_stack:
+                open_stack = cells.create_or_select_stack
         if args.cells_at_once is not None:
             print("python -m deploy: --cells-at-once is for an environment of cells (fleet:cells)", file=sys.stderr)
             return 2

@@ -39,6 +39,12 @@ def is_celled(stack: str, root: Path = ROOT) -> bool:
     return path.is_file() and read_stack_file(path).config.get("fleet:cells") is True
 
 
+def environment_of_cell(stack: str, root: Path = ROOT) -> str | None:
+    """The celled environment ``stack`` is a cell of, or None."""
+    environment = cells.environment_of(stack)
+    return environment if environment != stack and is_celled(environment, root) else None
+
+
 def environment_rounds(environment: str, root: Path = ROOT) -> tuple[tuple[cells.Cell, ...], tuple[cells.Cell, ...]]:
     """The environment's cells, and those deployed again in the join round."""
     spec = read_spec(root / f"Pulumi.{environment}.yaml")
@@ -68,6 +74,51 @@ class _Prefixed:
             self.stream.flush()
 
 
+# What the environment's own stack may still hold once its resources have moved into its cells: no cloud
+# object (offline/cells.py: providers are copied, never moved; the shared component stays behind).
+LEFT_BEHIND_TYPES = ("pulumi:pulumi:Stack", "pulumi:pulumi:StackReference", "fleet:index:GlobalTraffic")
+
+
+def held_by_single_stack(deployment: Mapping[str, Any]) -> list[str]:
+    """The URNs an environment's single stack (``pulumi stack export``) still holds that its cells would
+    create again: everything but its root, providers, stack references and the shared component."""
+    return sorted(
+        str(r.get("urn"))
+        for r in deployment.get("resources") or []
+        if not str(r.get("type", "")).startswith("pulumi:providers:") and r.get("type") not in LEFT_BEHIND_TYPES
+    )
+
+
+def single_stack_state(environment: str, work_dir: Path, env: Mapping[str, str]) -> Mapping[str, Any] | None:
+    """The environment's own stack's deployment, or None when the backend has no such stack."""
+    options = auto.LocalWorkspaceOptions(env_vars=dict(env)) if env else None
+    try:
+        stack = auto.select_stack(stack_name=environment, work_dir=str(work_dir), opts=options)
+    except auto.StackNotFoundError:
+        return None
+    return dict(stack.export_stack().deployment or {})
+
+
+StateReader = Callable[[str, Path, Mapping[str, str]], Mapping[str, Any] | None]
+
+
+def not_moved_yet(environment: str, backend_url: str | None, root: Path, read_state: StateReader) -> str | None:
+    """Why no cell of ``environment`` may deploy yet: its single stack still holds what the cells would
+    create a second time (a VPC, a record set: AWS would hold two, or refuse the second's name)."""
+    env = {"PULUMI_BACKEND_URL": backend_url} if backend_url else {}
+    try:
+        state = read_state(environment, root, env)
+    except Exception as error:  # a backend that cannot be read must not let cells create what it may hold
+        return f"cannot read the stack {environment} to check that its resources have moved into its cells: {error}"
+    if state is not None and (held := held_by_single_stack(state)):
+        return (
+            f"the stack {environment} still holds {len(held)} resources its cells would create a second time "
+            f"(first: {held[0]}): move them into the cells first (docs/cells.md, 'Moving a running environment into "
+            f"cells'; python -m deploy.move_into_cells --stack {environment} prints the commands)"
+        )
+    return None
+
+
 @dataclass
 class EnvironmentSummary:
     environment: str
@@ -75,6 +126,8 @@ class EnvironmentSummary:
     rounds: list[list[DeploySummary]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Cells left out of the join round: their first round failed."""
+    error: str | None = None
+    """Why no cell ran."""
 
     @property
     def failed(self) -> list[str]:
@@ -82,6 +135,8 @@ class EnvironmentSummary:
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.error is not None:
+            return ExitCode.FAILED
         codes = {s.exit_code for r in self.rounds for s in r}
         failures = codes - set(SUCCESS)
         if len(failures) == 1:
@@ -100,6 +155,7 @@ class EnvironmentSummary:
             else ("changes-pending" if self.exit_code is ExitCode.CHANGES_PENDING else "failed"),
             "failed": self.failed,
             "skipped": self.skipped,
+            "error": self.error,
             "rounds": [[s.as_json() for s in r] for r in self.rounds],
         }
 
@@ -111,6 +167,7 @@ def deploy_environment(
     cells_at_once: int = DEFAULT_CELLS_AT_ONCE,
     root: Path = ROOT,
     progress: TextIO | None = None,
+    read_state: StateReader = single_stack_state,
 ) -> EnvironmentSummary:
     """Every round of the environment ``request.stack``; never raises for a cell's failure."""
     environment = request.stack
@@ -118,6 +175,9 @@ def deploy_environment(
     lock = threading.Lock()
     first, join = environment_rounds(environment, root)
     summary = EnvironmentSummary(environment, request.operation)
+    if (refused := not_moved_yet(environment, request.backend_url, root, read_state)) is not None:
+        summary.error = refused
+        return summary
 
     def run_round(round_cells: tuple[cells.Cell, ...]) -> list[DeploySummary]:
         # Each cell's parallelism from its own graph, sized before the round starts: the offline

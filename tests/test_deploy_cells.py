@@ -21,6 +21,27 @@ from tests.test_deploy import FakeStack, opener
 CELLS = ["prod.prod-eu", "prod.prod-us"]
 
 
+def no_single_stack(environment: str, work_dir: Path, env: Mapping[str, str]) -> None:
+    return None
+
+
+# `pulumi stack export` of prod after both cells' moves (offline/state_move.py): what stays behind.
+MOVED_OUT = {
+    "resources": [
+        {"urn": "urn:pulumi:prod::fleet::pulumi:pulumi:Stack::fleet-prod", "type": "pulumi:pulumi:Stack"},
+        {"urn": "urn:pulumi:prod::fleet::pulumi:providers:aws::aws-us-east-1", "type": "pulumi:providers:aws"},
+        {"urn": "urn:pulumi:prod::fleet::fleet:index:GlobalTraffic::traffic", "type": "fleet:index:GlobalTraffic"},
+        {"urn": "urn:pulumi:prod::fleet::pulumi:pulumi:StackReference::hub", "type": "pulumi:pulumi:StackReference"},
+    ]
+}
+NOT_MOVED = {
+    "resources": [
+        *MOVED_OUT["resources"],
+        {"urn": "urn:pulumi:prod::fleet::fleet:index:ClusterNetwork::prod-us-network", "type": "fleet:index:ClusterNetwork"},
+    ]
+}
+
+
 class Opened:
     """Per cell its own fake stack; records what opened which, and how many ran at once."""
 
@@ -49,6 +70,7 @@ def run_environment(operation: str, opened: Opened, sizes: dict[str, int] | None
         parallel_for,
         root=cells_project(),
         progress=io.StringIO(),
+        read_state=no_single_stack,
     )
     assert sorted(set(sized)) == sorted({s.stack for r in summary.rounds for s in r})
     return summary
@@ -101,7 +123,12 @@ def test_cells_of_a_round_run_side_by_side() -> None:
         return Meeting()
 
     summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"), open_stack, lambda s: 8, root=cells_project(), progress=io.StringIO()
+        DeployRequest(stack="prod", operation="up"),
+        open_stack,
+        lambda s: 8,
+        root=cells_project(),
+        progress=io.StringIO(),
+        read_state=no_single_stack,
     )
     assert summary.exit_code is ExitCode.OK
 
@@ -109,7 +136,12 @@ def test_cells_of_a_round_run_side_by_side() -> None:
 def test_each_cells_engine_output_is_prefixed_with_its_stack() -> None:
     out = io.StringIO()
     deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="preview"), Opened(), lambda s: 8, root=cells_project(), progress=out
+        DeployRequest(stack="prod", operation="preview"),
+        Opened(),
+        lambda s: 8,
+        root=cells_project(),
+        progress=out,
+        read_state=no_single_stack,
     )
     lines = out.getvalue().splitlines()
     assert lines
@@ -127,3 +159,51 @@ def test_the_environment_summary_is_json() -> None:
     assert document["environment"] == "prod"
     assert document["result"] == "succeeded"
     assert [len(r) for r in document["rounds"]] == [2, 2]
+
+
+@pytest.mark.parametrize("state", [None, MOVED_OUT])
+def test_cells_deploy_once_the_single_stack_is_gone_or_holds_no_cloud_object(state: Any) -> None:
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="up"),
+        Opened(),
+        lambda s: 8,
+        root=cells_project(),
+        progress=io.StringIO(),
+        read_state=lambda *_: state,
+    )
+    assert summary.exit_code is ExitCode.OK
+
+
+def test_no_cell_deploys_while_the_single_stack_still_holds_what_the_cells_would_create_again() -> None:
+    opened = Opened()
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="up"),
+        opened,
+        lambda s: 8,
+        root=cells_project(),
+        progress=io.StringIO(),
+        read_state=lambda *_: NOT_MOVED,
+    )
+    assert summary.exit_code is ExitCode.FAILED
+    assert summary.error is not None
+    assert "still holds 1 resources" in summary.error
+    assert "python -m deploy.move_into_cells --stack prod" in summary.error
+    assert not opened.stacks
+
+
+def test_an_unreadable_single_stack_stops_the_cells_too() -> None:
+    def broken(*_: Any) -> None:
+        raise RuntimeError("AccessDenied: s3:GetObject")
+
+    opened = Opened()
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="up"),
+        opened,
+        lambda s: 8,
+        root=cells_project(),
+        progress=io.StringIO(),
+        read_state=broken,
+    )
+    assert summary.error is not None
+    assert "AccessDenied" in summary.error
+    assert not opened.stacks

@@ -1,0 +1,45 @@
+"""A celled environment evaluated offline as ``python -m deploy`` deploys it (components/planning/cells.py):
+every cell, then the clusterset's cells again with the first round's outputs; and what moving a running
+single stack into those cells takes (offline/state_move.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from components.planning import cells
+from components.planning.checks import load_fleet
+from offline import state_move
+from offline.harness import PROJECT, Run, creator_session, deployer_session, run_program
+from offline.stacks import ORGANIZATION
+
+SHARED_COMPONENTS = ("fleet:index:GlobalTraffic",)
+"""Components every cell has one of (``traffic``): a move leaves them behind and takes their children."""
+
+
+def evaluate_cells(
+    environment: str, config: dict[str, Any], run: Callable[..., Run] = run_program
+) -> tuple[dict[str, Run], dict[str, Run]]:
+    """Both rounds of a celled environment: every cell, then the clusterset's cells with the first round's outputs."""
+    spec = load_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
+    who = {"caller_arn": deployer_session(config), "creator_arn": creator_session(config)}
+    first = {cell.stack: run(config, stack=cell.stack, **who) for cell in cells.cells_of(environment, spec)}
+    exported = {f"{ORGANIZATION}/{PROJECT}/{stack}": r.exports for stack, r in first.items()}
+    joining = cells.joining_cells(environment, spec)
+    joined = {cell.stack: run(config, stack=cell.stack, stack_outputs=exported, **who) for cell in joining}
+    return first, joined
+
+
+def whole_cells(environment: str, config: dict[str, Any]) -> dict[str, Run]:
+    """Each cell as it stands after both rounds: what its state holds once deployed."""
+    first, joined = evaluate_cells(environment, config)
+    return {stack: joined.get(stack, run) for stack, run in first.items()}
+
+
+def move_urns(environment: str, stack: str, cell: Run) -> list[str]:
+    """What ``pulumi state move --source <environment> --dest <stack>`` lists: the cell's top-level
+    resources and the children of the shared components, as URNs of the environment's stack."""
+    return [
+        urn.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{environment}::")
+        for urn in state_move.top_level(cell, SHARED_COMPONENTS)
+    ]
