@@ -17,12 +17,10 @@ import copy
 import json
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from benchmarks.fleets import MAX_SIZE, _cluster
-from components.planning import cells
-from components.planning.checks import load_fleet
+from offline import cells as offline_cells
 from offline.critical_path import (
     DEFAULT_PARALLEL_PER_CPU,
     bound_minutes,
@@ -56,17 +54,8 @@ def generated_cells(size: int) -> dict[str, Any]:
     return config
 
 
-def evaluate_cells(config: dict[str, Any], run: Callable[..., Run] = run_program) -> tuple[dict[str, Run], dict[str, Run]]:
-    """Both rounds of a celled environment: every cell, then the clusterset's cells with the first round's outputs."""
-    spec = load_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
-    who = {"caller_arn": deployer_session(config), "creator_arn": creator_session(config)}
-    first = {cell.stack: run(config, stack=cell.stack, **who) for cell in cells.cells_of(ENVIRONMENT, spec)}
-    exported = {f"organization/fleet/{stack}": r.exports for stack, r in first.items()}
-    joined = {
-        cell.stack: run(config, stack=cell.stack, stack_outputs=exported, **who)
-        for cell in cells.joining_cells(ENVIRONMENT, spec)
-    }
-    return first, joined
+def evaluate_cells(config: dict[str, Any]) -> tuple[dict[str, Run], dict[str, Run]]:
+    return offline_cells.evaluate_cells(ENVIRONMENT, config)
 
 
 def _new_only(before: Run, after: Run) -> Run:

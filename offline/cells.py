@@ -39,7 +39,14 @@ def whole_cells(environment: str, config: dict[str, Any]) -> dict[str, Run]:
 def move_urns(environment: str, stack: str, cell: Run) -> list[str]:
     """What ``pulumi state move --source <environment> --dest <stack>`` lists: the cell's top-level
     resources and the children of the shared components, as URNs of the environment's stack."""
-    return [
+    return sorted(
         urn.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{environment}::")
         for urn in state_move.top_level(cell, SHARED_COMPONENTS)
-    ]
+    )
+
+
+def engine_urn(urn: str) -> str:
+    """A URN as the engine writes it: Pulumi's mocks put the root stack's type before a top-level
+    resource's (``pulumi:pulumi:Stack$``), the engine leaves it out (offline/recording.py)."""
+    head, project, qualified, name = urn.split("::", 3)
+    return f"{head}::{project}::{qualified.removeprefix(state_move.STACK_TYPE + '$')}::{name}"

@@ -20,6 +20,7 @@ from components.config import hub_stack
 from components.config.errors import ConfigError
 from components.planning import cells
 from deploy.order import deploy_rounds
+from offline import cells as offline_cells
 from offline import stacks, state_move
 from offline.harness import Run, creator_session, deployer_session, run_program, stack_config
 from offline.transition import transition
@@ -61,9 +62,7 @@ def run_cell(stack: str, outputs: dict[str, dict[str, Any]] | None = None, **opt
 def deploy_cells() -> tuple[dict[str, Run], dict[str, Run]]:
     """Both rounds of python -m deploy.order: every cell, then the clusterset's cells again with the
     first round's outputs."""
-    first = {stack: run_cell(stack) for stack in CELLS}
-    exported = {stack: run.exports for stack, run in first.items()}
-    return first, {stack: run_cell(stack, exported) for stack in CELLS}
+    return offline_cells.evaluate_cells(ENVIRONMENT, _config())
 
 
 @pytest.fixture(scope="module")
@@ -245,12 +244,10 @@ def test_the_hub_refuses_a_cell_that_registers_another_cells_cluster() -> None:
 
 
 def _source_urns(stack: str, cell: Run) -> list[str]:
-    return [
-        u.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{ENVIRONMENT}::") for u in state_move.top_level(cell, SHARED_COMPONENTS)
-    ]
+    return offline_cells.move_urns(ENVIRONMENT, stack, cell)
 
 
-SHARED_COMPONENTS = ("fleet:index:GlobalTraffic",)
+SHARED_COMPONENTS = offline_cells.SHARED_COMPONENTS
 
 
 def test_moving_the_single_stack_into_its_cells_creates_replaces_and_deletes_nothing(rounds: Any) -> None:
@@ -299,3 +296,32 @@ def test_a_second_move_of_the_same_resources_is_refused_before_anything_is_writt
     first = state_move.move(whole, _source_urns(stack, cell), stack)
     with pytest.raises(state_move.MoveRefusedError, match="already exists in destination stack"):
         state_move.move(whole, _source_urns(stack, cell), stack, into=first)
+
+
+def test_move_into_cells_prints_the_moves_the_tests_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy import move_into_cells
+
+    assert move_into_cells.main(["--stack", ENVIRONMENT, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    cells_now = offline_cells.whole_cells(ENVIRONMENT, _config())
+    expected = {
+        s: [offline_cells.engine_urn(u) for u in offline_cells.move_urns(ENVIRONMENT, s, run)] for s, run in cells_now.items()
+    }
+    assert printed["cells"] == expected
+    # As the engine names them: no root stack type before a top-level resource's.
+    assert all("pulumi:pulumi:Stack" not in u for urns in expected.values() for u in urns)
+    assert "urn:pulumi:prod::fleet::fleet:index:ClusterNetwork::prod-us-network" in expected["prod.prod-us"]
+    assert move_into_cells.main(["--stack", ENVIRONMENT]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    moves = [line for line in lines if line.startswith("pulumi state move")]
+    assert [m.split()[6] for m in moves] == sorted(CELLS)
+    assert all("--source prod " in m for m in moves)
+    # Providers are copied by the move, never listed (pulumi refuses to move one).
+    assert not any("pulumi:providers:" in m for m in moves)
+
+
+def test_move_into_cells_refuses_an_environment_that_is_not_celled(capsys: pytest.CaptureFixture[str]) -> None:
+    from deploy import move_into_cells
+
+    assert move_into_cells.main(["--stack", "staging"]) == 1
+    assert "set fleet:cells: true first" in capsys.readouterr().err

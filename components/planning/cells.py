@@ -142,7 +142,8 @@ def cell_config_problems(spec: FleetSpec) -> list[str]:
                 )
     if spec.clusterset is not None and spec.clusterset.psk is not None:
         problems.append(
-            f"{config_path(('submariner', 'psk'))}: a cell cannot decrypt a secret of the environment's file (each stack has its "
-            "own secrets provider): leave it unset and the broker's cell generates the key"
+            f"{config_path(('submariner', 'psk'))}: cells share the key the broker's cell generates, which the members check "
+            "(planning/cell_trust.py); leave it unset (and a cell cannot decrypt the environment's secrets under Pulumi "
+            "Cloud's default secrets manager, whose keys are per stack)"
         )
     return problems
