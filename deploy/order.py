@@ -90,12 +90,35 @@ def _entries(stack: str, root: Path) -> tuple[list[dict[str, str]], list[dict[st
     )
 
 
+def matrix_lines(root: Path = ROOT) -> list[str]:
+    """``$GITHUB_OUTPUT`` lines for the deploy workflow's matrices: per environment, the stacks of its own
+    round (itself, or its cells) and of its join round (``<env>-join``, [] unless it has cells)."""
+    lines = []
+    for stack in deploy_order(root):
+        first, join = _entries(stack, root)
+        lines.append(f"{stack}={json.dumps([e['stack'] for e in first])}")
+        lines.append(f"{stack}-join={json.dumps([e['stack'] for e in join])}")
+    return lines
+
+
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.order", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--json", action="store_true", help='print {"order": [...], "hubs": {...}, "registerAfter": [...], "rounds": [[...]]}'
     )
+    parser.add_argument(
+        "--matrix",
+        action="store_true",
+        help="print <env>=[stacks] and <env>-join=[stacks] lines for $GITHUB_OUTPUT (CI matrices)",
+    )
     args = parser.parse_args(argv)
+    if args.matrix:
+        try:
+            print("\n".join(matrix_lines(root)))
+        except (StackFileError, ConfigError, ValueError) as exc:
+            print(f"python -m deploy.order: {exc}", file=sys.stderr)
+            return 1
+        return 0
     try:
         order = deploy_order(root)
         hubs = {stack: hub_of(stack, root) for stack in order}

@@ -325,3 +325,13 @@ def test_move_into_cells_refuses_an_environment_that_is_not_celled(capsys: pytes
 
     assert move_into_cells.main(["--stack", "staging"]) == 1
     assert "set fleet:cells: true first" in capsys.readouterr().err
+
+
+def test_the_deploy_workflow_gets_the_cells_as_its_matrices() -> None:
+    from deploy.order import matrix_lines
+
+    lines = matrix_lines(cells_project())
+    assert 'prod=["prod.prod-eu", "prod.prod-us"]' in lines
+    assert 'prod-join=["prod.prod-eu", "prod.prod-us"]' in lines
+    assert 'staging=["staging"]' in lines
+    assert "staging-join=[]" in lines

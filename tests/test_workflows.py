@@ -110,8 +110,8 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     # (python -m deploy.order), and neither waits for the other.
     assert deploy_order(reference_project) == ["mgmt", "prod", "staging"]
     assert jobs["mgmt"]["needs"] == "tests"
-    assert jobs["prod"]["needs"] == "mgmt"
-    assert jobs["staging"]["needs"] == "mgmt"
+    assert jobs["prod"]["needs"] == ["tests", "mgmt"]
+    assert jobs["staging"]["needs"] == ["tests", "mgmt"]
     # Then mgmt again, once it lists them (fleet:members): the hub pulls their registrations from
     # their outputs. The reference lists none yet (they must exist first), so the job's up step is
     # skipped by its check of python -m deploy.order.
@@ -120,7 +120,7 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
         shutil.copy(path, tmp_path / path.name)
     list_members_in_mgmt(tmp_path)
     assert order.registration_round(tmp_path) == ["mgmt"]
-    assert jobs["register"]["needs"] == ["prod", "staging"]
+    assert jobs["register"]["needs"] == ["prod", "prod-join", "staging", "staging-join"]
     (check,) = [step for step in jobs["register"]["steps"] if step.get("id") == "round"]
     assert "python -m deploy.order --json" in check["run"]
     assert '"mgmt" not in' in check["run"]
@@ -132,11 +132,34 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     assert jobs["mgmt"]["environment"] == "management"
     assert jobs["staging"]["environment"] == "staging"
     assert jobs["prod"]["environment"] == "production"
-    for stack in ("mgmt", "staging", "prod"):
-        job = jobs[stack]
-        assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
-        (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
-        assert f"--stack {stack} --up" in up["run"]
+    job = jobs["mgmt"]
+    assert job["concurrency"] == {"group": "pulumi-stack-mgmt", "cancel-in-progress": False}
+    (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
+    assert "--stack mgmt --up" in up["run"]
+    # prod and staging: a matrix of their stacks (one, or their cells), each its own concurrency group.
+    for stack in ("staging", "prod"):
+        for key in (stack, f"{stack}-join"):
+            job = jobs[key]
+            assert job["strategy"]["matrix"]["stack"] == f"${{{{ fromJSON(needs.tests.outputs.{key}) }}}}"
+            assert job["strategy"]["fail-fast"] is False
+            assert job["concurrency"] == {"group": "pulumi-stack-${{ matrix.stack }}", "cancel-in-progress": False}
+            assert job["env"]["STACK"] == "${{ matrix.stack }}"
+            (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
+            assert '--stack "$STACK" --up' in up["run"]
+            assert jobs["tests"]["outputs"][key] == f"${{{{ steps.rounds.outputs.{key} }}}}"
+        assert jobs[f"{stack}-join"]["needs"] == ["tests", stack]
+        assert f"needs.tests.outputs.{stack}-join != '[]'" in jobs[f"{stack}-join"]["if"]
+    (rounds,) = [step for step in jobs["tests"]["steps"] if step.get("id") == "rounds"]
+    assert rounds["run"] == '.venv/bin/python -m deploy.order --matrix >> "$GITHUB_OUTPUT"'
+    # The matrices the reference stacks give: one stack each, no join round.
+    assert order.matrix_lines(reference_project) == [
+        'mgmt=["mgmt"]',
+        "mgmt-join=[]",
+        'prod=["prod"]',
+        "prod-join=[]",
+        'staging=["staging"]',
+        "staging-join=[]",
+    ]
     # Every stack the repo ships is deployed by this workflow.
     assert {"mgmt", "staging", "prod"} == set(stacks_in(reference_project))
 
@@ -258,7 +281,7 @@ def test_order_cli_prints_the_order_as_text_and_json(
     # The deploy workflow runs the same rounds: prod and staging both need only mgmt.
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
     for entry in order.deploy_rounds(reference_project)[1]:
-        assert workflow["jobs"][entry["stack"]]["needs"] == "mgmt"
+        assert workflow["jobs"][entry["stack"]]["needs"] == ["tests", "mgmt"]
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:
