@@ -57,7 +57,7 @@ def create_or_select_stack(stack: str, work_dir: Path, env: Mapping[str, str]) -
     return auto.create_or_select_stack(stack_name=stack, work_dir=str(work_dir), opts=options)
 
 
-class _Prefixed:
+class Prefixed:
     """One cell's engine output, line by line, each line naming the cell (cells write side by side)."""
 
     def __init__(self, stack: str, stream: TextIO, lock: threading.Lock) -> None:
@@ -192,7 +192,7 @@ def deploy_environment(
             for cell in round_cells
         ]
         with ThreadPoolExecutor(max_workers=max(1, min(cells_at_once, len(requests)))) as pool:
-            return list(pool.map(lambda r: deploy(r, open_stack, progress=_Prefixed(r.stack, stream, lock)), requests))
+            return list(pool.map(lambda r: deploy(r, open_stack, progress=Prefixed(r.stack, stream, lock)), requests))
 
     summary.rounds.append(run_round(first))
     if request.operation != "up":

@@ -25,8 +25,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,8 +41,9 @@ from components.config import clock
 from components.config.errors import ConfigError
 from components.config.model import FleetSpec
 from components.config.stack_files import StackFileError
-from components.planning import gitops, upgrades
+from components.planning import cells, gitops, upgrades
 from components.planning.upgrades import Campaign, CampaignCluster
+from deploy import cells as deploy_cells
 from deploy import rollback
 from deploy.rollback import ConfigurableStack, EksClients
 from deploy.runner import ROOT, DeployRequest, ExitCode, deploy
@@ -123,6 +126,16 @@ class Runner:
     accept_unknown_insights: bool = False
     stack: str = ""
     """The stack the campaign runs from (its own clusters' fleet/stack label)."""
+    celled: Callable[[str], bool] = lambda environment: False
+    """Whether an environment deploys as cells (fleet:cells): its clusters then move cell by cell."""
+    cells_at_once: int = 8
+    """Cells of one wave updated at once (each a pulumi process)."""
+
+
+def deploying_stack(runner: Runner, stack: str, cluster: CampaignCluster) -> str:
+    """The stack whose up moves ``cluster``: its environment's, or in an environment of cells, its cell."""
+    environment = cluster.stack or stack
+    return cells.cell_stack(environment, cluster.name) if runner.celled(environment) else environment
 
 
 def _region(spec: FleetSpec, cluster: CampaignCluster) -> str:
@@ -308,20 +321,25 @@ def _hop(runner: Runner, stack: str, moving: list[CampaignCluster], old: str, ne
             return "insights", why
     stacks: dict[str, list[CampaignCluster]] = {}
     for cluster in moving:
-        stacks.setdefault(cluster.stack or stack, []).append(cluster)
+        stacks.setdefault(deploying_stack(runner, stack, cluster), []).append(cluster)
+    # Every config first (cells of one environment share its file: written one at a time), then the ups:
+    # a wave of cells is a set of stacks updated side by side.
+    opened = {name: runner.open_stack(name) for name in stacks}
     for name, clusters in stacks.items():
-        opened = runner.open_stack(name)
         for cluster in clusters:
-            opened.set_config(_version_key(runner.spec, cluster), auto.ConfigValue(new), path=True)
-        succeeded, message = runner.up(name)
-        if not succeeded:
-            # Where the control plane did not move, the config goes back to what it said, so the resumed
-            # campaign plans this hop for that cluster again; where it moved, the config says so, or
-            # every later deploy would be a rollback request the running-version check refuses.
-            for cluster in clusters:
-                if _running(runner, cluster) == old:
-                    _restore_version(runner, opened, cluster)
-            return "up", message
+            opened[name].set_config(_version_key(runner.spec, cluster), auto.ConfigValue(new), path=True)
+    with ThreadPoolExecutor(max_workers=max(1, min(runner.cells_at_once, len(stacks)))) as pool:
+        results = dict(zip(stacks, pool.map(runner.up, stacks), strict=True))
+    failed = [name for name, (succeeded, _) in results.items() if not succeeded]
+    for name in failed:
+        # Where the control plane did not move, the config goes back to what it said, so the resumed
+        # campaign plans this hop for that cluster again; where it moved, the config says so, or
+        # every later deploy would be a rollback request the running-version check refuses.
+        for cluster in stacks[name]:
+            if _running(runner, cluster) == old:
+                _restore_version(runner, opened[name], cluster)
+    if failed:
+        return "up", "; ".join(f"{name}: {results[name][1]}" if len(failed) > 1 else results[name][1] for name in failed)
     finished = runner.now()
     if (why := _health(runner, moving, new, finished)) is not None:
         return "health", why
@@ -366,11 +384,13 @@ def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSu
             by_stack.setdefault(cluster.stack or stack, []).append(cluster)
     for name, clusters in by_stack.items():
         owner = runner.spec.joining_stacks.get(name, runner.spec) if name != stack else runner.spec
+        # An environment of cells writes its file through any of its cells (they all run with it).
+        writer = deploying_stack(runner, stack, clusters[0]) if runner.celled(name) else name
         if eks_releases.minor(owner.kubernetes_version) >= eks_releases.minor(target):
             continue
         if {c.name for c in clusters} != {c.name for c in owner.clusters}:
             continue  # some of its clusters are not in this campaign: their default stays theirs
-        opened = runner.open_stack(name)
+        opened = runner.open_stack(writer)
         opened.set_config("fleet:kubernetesVersion", auto.ConfigValue(target))
         for cluster in clusters:
             # The versions this campaign wrote, in this run or an earlier one (a resumed campaign reads
@@ -384,14 +404,45 @@ def _settle_defaults(runner: Runner, stack: str, target: str, summary: UpgradeSu
 # ---------------------------------------------------------------- command line
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+class CellConfig:
+    """A cell's config is its environment's file (planning/cells.py): ``pulumi config set|rm --config-file``
+    writes it there (the Automation API's config calls take no config file)."""
+
+    def __init__(self, stack: str, config_file: Path) -> None:
+        self.stack, self.config_file = stack, config_file
+
+    def _run(self, *arguments: str) -> None:
+        command = ["pulumi", "config", *arguments, "--stack", self.stack, "--config-file", str(self.config_file)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise auto.CommandError(auto.CommandResult(done.stdout, done.stderr, done.returncode))
+
+    def set_config(self, key: str, value: auto.ConfigValue, *, path: bool = False) -> None:
+        self._run("set", *(["--path"] if path else []), key, value.value, "--plaintext")
+
+    def remove_config(self, key: str, *, path: bool = False) -> None:
+        self._run("rm", *(["--path"] if path else []), key)
+
+
 def _select(stack: str) -> ConfigurableStack:
+    if (environment := deploy_cells.environment_of_cell(stack)) is not None:
+        return CellConfig(stack, ROOT / f"Pulumi.{environment}.yaml")
     stack_object: ConfigurableStack = auto.select_stack(stack_name=stack, work_dir=str(ROOT))
     return stack_object
 
 
 def _up(packs: tuple[Path, ...]) -> Callable[[str], tuple[bool, str]]:
     def run(stack: str) -> tuple[bool, str]:
-        result = deploy(DeployRequest(stack=stack, operation="up", policy_packs=packs))
+        environment = deploy_cells.environment_of_cell(stack)
+        config_file = str(ROOT / f"Pulumi.{environment}.yaml") if environment is not None else None
+        result = deploy(
+            DeployRequest(stack=stack, operation="up", policy_packs=packs, config_file=config_file),
+            # Cells of a wave update side by side: each line names its cell.
+            progress=deploy_cells.Prefixed(stack, sys.stderr, _OUTPUT_LOCK) if environment is not None else None,
+        )
         return result.exit_code == ExitCode.OK, result.error or ""
 
     return run
@@ -469,6 +520,7 @@ def main(argv: Sequence[str], eks_for: EksClients = boto3_eks, open_stack: Calla
         soak_minutes=args.soak_minutes,
         approve=args.approve,
         accept_unknown_insights=args.accept_unknown_insights,
+        celled=deploy_cells.is_celled,
     )
     summary = run_campaign(args.stack, runner, args.from_wave)
     print(json.dumps(summary.as_json(), indent=2))

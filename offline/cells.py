@@ -50,3 +50,11 @@ def engine_urn(urn: str) -> str:
     resource's (``pulumi:pulumi:Stack$``), the engine leaves it out (offline/recording.py)."""
     head, project, qualified, name = urn.split("::", 3)
     return f"{head}::{project}::{qualified.removeprefix(state_move.STACK_TYPE + '$')}::{name}"
+
+
+def merged(runs: dict[str, Run]) -> Run:
+    """The cells' registrations as one graph (their URNs name their own stacks, so none collide): what
+    the offline tools that read one graph (cost, upgrade gates) read for a celled environment."""
+    registrations = {urn: r for run in runs.values() for urn, r in run.registrations.items()}
+    warnings = sorted({w for run in runs.values() for w in run.warnings})
+    return Run(registrations, {}, set(), warnings)

@@ -24,8 +24,9 @@ from components.aws import eks_versions
 from components.config import clock, hub_stack
 from components.config.errors import ConfigError
 from components.config.stack_files import StackFileError, load_yaml, read_stack_file
-from components.planning import blast_radius, capacity, checks, dns_answers, flows, gitops, identity, kubeconfig, preflight
+from components.planning import blast_radius, capacity, cells, checks, dns_answers, flows, gitops, identity, kubeconfig, preflight
 from components.planning.trust import INTERCONNECT_OUTPUT
+from offline import cells as offline_cells
 from offline import harness, overlay_demand, stacks, upgrade_gates
 from offline.harness import (
     creator_session,
@@ -161,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.access:
         return _access(args.json)
+    if stack_config(stack).get("fleet:cells") is True and cells.cell_of(stack) is None:
+        from plan import cells_plan
+
+        return cells_plan.main(stack, args)
     try:
         hub_stack = hub_stack_of(stack)
         spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
@@ -200,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     foreign = {flows.hub_stack_party(hub_stack): hub_outputs["argocdHub"]["egressIps"]} if hub_stack else None
     parties = {flows.hub_stack_party(hub_stack): hub_outputs["argocdHub"]["cluster"]} if hub_stack and hub_run else None
     graphed = harness.Run({**hub_run.registrations, **run.registrations}, {}, set(), []) if hub_run else run
-    plan = report.build(stack, run, report.flow_paths(spec, graphed, foreign, parties))
+    own = {cell} if (cell := cells.cell_of(stack)) is not None else None
+    plan = report.build(stack, run, report.flow_paths(spec, graphed, foreign, parties, own))
     plan["preflight"] = checked.as_dict()
     # The program logged the preflight's warnings too; the plan shows them once, in its own section.
     plan["warnings"] = [w for w in plan["warnings"] if not w.startswith("preflight: ")]
@@ -628,8 +634,13 @@ def stack_name(argument: str) -> str:
 
 
 def evaluate(stack: str) -> tuple[Any, harness.Run]:
-    """A stack's validated spec (knowing its hub and joining stacks) and its offline run."""
-    spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in stack_config(stack).items()}, stack)
+    """A stack's validated spec (knowing its hub and joining stacks) and its offline run; for an environment
+    of cells, every cell's graph after both rounds, as one (offline/cells.py)."""
+    config = stack_config(stack)
+    if config.get("fleet:cells") is True and cells.cell_of(stack) is None:
+        spec = checks.environment_fleet({key.removeprefix("fleet:"): value for key, value in config.items()}, stack)
+        return spec, offline_cells.merged(offline_cells.whole_cells(stack, config))
+    spec = checks.stack_fleet({key.removeprefix("fleet:"): value for key, value in config.items()}, stack)
     hub = hub_stack_of(stack)
     return spec, run_stack(stack, stack_outputs={hub: placeholder_hub(hub)} if hub else None)
 

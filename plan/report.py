@@ -16,12 +16,20 @@ from offline.reachability import check
 
 
 def flow_paths(
-    spec: FleetSpec, run: Run, foreign_egress: dict[str, list[str]] | None = None, parties: dict[str, str] | None = None
+    spec: FleetSpec,
+    run: Run,
+    foreign_egress: dict[str, list[str]] | None = None,
+    parties: dict[str, str] | None = None,
+    built: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every cross-cluster flow with the path it takes in the registered resources, or why it has none."""
+    """Every cross-cluster flow with the path it takes in the registered resources, or why it has none.
+    ``built``: the clusters this graph holds (a cell's own); a flow to or from another cell's is not in it."""
     graph = Graph(run, foreign_egress, parties)
     result = []
+    names = {c.name for c in spec.clusters}
     for flow in flows.fleet_flows(spec):
+        if built is not None and ({flow.source, flow.destination} & names) - built:
+            continue
         verdict = check(graph, flow)
         result.append(
             {

@@ -787,3 +787,62 @@ def test_a_resumed_campaign_removes_the_versions_earlier_runs_wrote() -> None:
     stacks: dict[str, FakeStack] = {}
     _settle_defaults(runner(spec, Eks(), FakeKubectl(), stacks, []), "prod", "1.35", UpgradeSummary("prod", "1.35"))
     assert ("fleet:clusters[2].kubernetesVersion", "(removed)", True) in stacks["prod"].config
+
+
+def test_in_an_environment_of_cells_a_wave_is_its_clusters_cells() -> None:
+    """fleet:cells: the wave's cluster moves through its own cell's up, the version written into the
+    environment's file through that cell (deploy/upgrade.py CellConfig), never through the environment's stack."""
+    eks, kubectl = Eks(), FakeKubectl()
+    stacks: dict[str, FakeStack] = {}
+    ups: list[str] = []
+    queue_wave_eu(eks)
+    built = runner(spec_at("1.34"), eks, kubectl, stacks, ups)
+    built.celled = lambda environment: environment == "prod"
+    summary = run_campaign("prod", built)
+    eks.done()
+    assert summary.done == ["eu: 1.34 -> 1.35"]
+    assert ups == ["prod.prod-eu"]
+    assert stacks["prod.prod-eu"].config == [("fleet:clusters[2].kubernetesVersion", "1.35", True)]
+    assert "prod" not in stacks
+
+
+def test_a_cell_writes_its_config_into_its_environments_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deploy import upgrade
+
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> Any:
+        calls.append(command)
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(upgrade.subprocess, "run", fake_run)
+    written = upgrade.CellConfig("prod.prod-eu", tmp_path / "Pulumi.prod.yaml")
+    written.set_config("fleet:clusters[2].kubernetesVersion", auto.ConfigValue("1.35"), path=True)
+    written.remove_config("fleet:clusters[2].kubernetesVersion", path=True)
+    file = str(tmp_path / "Pulumi.prod.yaml")
+    assert calls == [
+        [
+            "pulumi",
+            "config",
+            "set",
+            "--path",
+            "fleet:clusters[2].kubernetesVersion",
+            "1.35",
+            "--plaintext",
+            "--stack",
+            "prod.prod-eu",
+            "--config-file",
+            file,
+        ],
+        [
+            "pulumi",
+            "config",
+            "rm",
+            "--path",
+            "fleet:clusters[2].kubernetesVersion",
+            "--stack",
+            "prod.prod-eu",
+            "--config-file",
+            file,
+        ],
+    ]

@@ -41,6 +41,15 @@ def stack_fleet(raw: Mapping[str, object], stack: str) -> FleetSpec:
     return spec
 
 
+def environment_fleet(raw: Mapping[str, object], environment: str) -> FleetSpec:
+    """A celled environment's fleet as a whole (for the offline tools that plan every cell; the program
+    itself runs only as a cell, stack_fleet)."""
+    spec = hub_stack.with_hub_stack(load_fleet(raw), stack=environment)
+    if problems := membership_problems(spec, environment):
+        raise ConfigError(problems)
+    return spec
+
+
 def membership_problems(spec: FleetSpec, stack: str) -> list[str]:
     """What only the other stacks' files can say: a joining stack's account and interconnect against
     its hub's, and, for a hub, its fleet:members. The hub registers each member's clusters as itself,
