@@ -28,6 +28,12 @@ def measure_in_fresh_process(size: int, interconnect: str | None = None, gateway
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+def _fresh(module_and_args: list[str]) -> dict[str, Any]:
+    """One measurement module run in a process of its own (peak memory and caches stay its own)."""
+    result = subprocess.run([sys.executable, "-m", *module_and_args], cwd=ROOT, capture_output=True, text=True, check=True)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def benchmark(
     sizes: list[int], repeat: int, interconnect: str | None = None, gateway_peers: str | None = None
 ) -> list[dict[str, Any]]:
@@ -121,7 +127,22 @@ def main(argv: list[str] | None = None) -> int:
         "--gateway-peers", choices=["pools", "anywhere"], help="fleet:submariner.gatewayPeers of every size (default: pools)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
+    parser.add_argument(
+        "--cells",
+        action="store_true",
+        help="generated celled fleets (benchmarks/cells.py): each stack's bounds, the rounds, against one stack (sizes >= 2)",
+    )
     args = parser.parse_args(argv)
+    if args.cells:
+        from benchmarks import cells
+
+        sizes = sorted({s for s in args.sizes if s >= 2})
+        celled = [_fresh(["benchmarks.cells", str(size), "cells"]) for size in sizes]
+        single = [_fresh(["benchmarks.cells", str(size), "one-stack"]) for size in sizes]
+        print(
+            json.dumps({"cells": celled, "oneStack": single}, indent=2) if args.json else cells.markdown(celled, single), end=""
+        )
+        return 0
     rows = benchmark(args.sizes, args.repeat, args.interconnect, args.gateway_peers)
     print(json.dumps(rows, indent=2) if args.json else markdown(rows), end="\n" if args.json else "")
     return 0

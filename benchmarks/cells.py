@@ -125,3 +125,27 @@ if __name__ == "__main__":
     # <clusters> [cells|one-stack]
     kind = sys.argv[2] if len(sys.argv) > 2 else "cells"
     print(json.dumps(measure_cells(int(sys.argv[1])) if kind == "cells" else one_stack(int(sys.argv[1]))))
+
+
+def markdown(cell_rows: list[dict[str, Any]], one_rows: list[dict[str, Any]]) -> str:
+    """docs/benchmarks.md's cells table: per size, the cells' stacks against the same environment as one stack."""
+    one = {r["clusters"]: r for r in one_rows}
+    lines = [
+        "| clusters | stacks | largest stack | critical path, slowest cell (min) | total ÷ 8, largest cell (min) "
+        "| total ÷ deploy's p, largest cell (min) | DIY snapshot writes, largest cell | rounds (min) | fleet bound, cells (min) "
+        "| one stack: resources | one stack: bound at 8 (min) | one stack: bound at deploy's p (min) | planned as cells in (s) |",
+        "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in cell_rows:
+        table = row["stacksTable"]
+        single = one.get(row["clusters"], {})
+        lines.append(
+            f"| {row['clusters']} | {row['stacks']} | {row['largestStack']['stack']} ({row['largestStack']['resources']}) "
+            f"| {row['maxCriticalPathMinutes']:g} | {max(r['totalOver8Minutes'] for r in table):g} "
+            f"| {max(r['totalOverDeployParallelMinutes'] for r in table):g} | {max(r['diySnapshotWrites'] for r in table):,} "
+            f"| {' + '.join(f'{m:g}' for m in row['roundMinutes'])} | {row['fleetBoundMinutes']:g} "
+            f"| {single.get('resources', 0):,} | {single.get('boundAt8Minutes', 0):g} "
+            f"| {single.get('boundAtDeployMinutes', 0):g} "
+            f"| {row['planSeconds']:g} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -113,7 +113,7 @@ def not_moved_yet(environment: str, backend_url: str | None, root: Path, read_st
     if state is not None and (held := held_by_single_stack(state)):
         return (
             f"the stack {environment} still holds {len(held)} resources its cells would create a second time "
-            f"(first: {held[0]}): move them into the cells first (docs/cells.md, 'Moving a running environment into "
+            f"(first: {held[0]}): move them into the cells first (docs/runbooks.md, 'Move a running environment into "
             f"cells'; python -m deploy.move_into_cells --stack {environment} prints the commands)"
         )
     return None

@@ -1,5 +1,5 @@
 """``python -m deploy.move_into_cells --stack ENV [--json]``: the commands that move a running single
-stack into its cells (docs/cells.md, "Moving a running environment into cells").
+stack into its cells (docs/runbooks.md, "Move a running environment into cells").
 
 Run once ``fleet:cells: true`` is in ``Pulumi.<ENV>.yaml``. The URNs are the program's own: each cell's
 top-level resources and its children of the component every cell has one of, evaluated offline as

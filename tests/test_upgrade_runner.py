@@ -815,7 +815,7 @@ def test_a_cell_writes_its_config_into_its_environments_file(tmp_path: Any, monk
         calls.append(command)
         return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
 
-    monkeypatch.setattr(upgrade.subprocess, "run", fake_run)
+    monkeypatch.setattr("deploy.upgrade.subprocess.run", fake_run)
     written = upgrade.CellConfig("prod.prod-eu", tmp_path / "Pulumi.prod.yaml")
     written.set_config("fleet:clusters[2].kubernetesVersion", auto.ConfigValue("1.35"), path=True)
     written.remove_config("fleet:clusters[2].kubernetesVersion", path=True)

@@ -104,7 +104,7 @@ def scope_problems(spec: FleetSpec, stack: str) -> list[str]:
         return [
             f"stack {stack}: Pulumi.{environment}.yaml has no cluster {cluster!r} in fleet:clusters "
             f"(its cells: {', '.join(cell_stack(environment, n) for n in names)}); a cell whose cluster left the file "
-            "is destroyed, never run (docs/cells.md, 'Removing a cluster')"
+            "is destroyed, never run (docs/cells.md, 'Add or remove a cluster')"
         ]
     return []
 
