@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.fleets import MAX_SIZE, _cluster
+from benchmarks.fleets import MAX_SIZE, REGIONS, _cluster
 from offline import cells as offline_cells
 from offline.critical_path import (
     DEFAULT_PARALLEL_PER_CPU,
@@ -33,6 +33,7 @@ from offline.harness import Run, creator_session, deployer_session, run_program,
 
 ENVIRONMENT = "prod"
 CLUSTERSET_SIZE = 3
+RAISED_QUOTAS = {"elasticIps": 5000, "onDemandVcpus": {"Standard": 100000, "G": 1000}, "spotVcpus": {"Standard": 100000}}
 ENGINE_DEFAULT = 2 * DEFAULT_PARALLEL_PER_CPU
 """The engine's default on a 2-vCPU runner (GitHub's ubuntu-latest): 8 steps."""
 
@@ -107,6 +108,7 @@ def measure_cells(size: int) -> dict[str, Any]:
         "roundMinutes": [round(m, 1) for m in rounds],
         "fleetBoundMinutes": round(sum(rounds), 1),
         "oneCellCriticalPathMinutes": single_cell,
+        "hubResources": hub_resources(size),
         "stacksTable": rows,
         "joinTable": join_rows,
     }
@@ -133,8 +135,9 @@ def markdown(cell_rows: list[dict[str, Any]], one_rows: list[dict[str, Any]]) ->
     lines = [
         "| clusters | stacks | largest stack | critical path, slowest cell (min) | total ÷ 8, largest cell (min) "
         "| total ÷ deploy's p, largest cell (min) | DIY snapshot writes, largest cell | rounds (min) | fleet bound, cells (min) "
-        "| one stack: resources | one stack: bound at 8 (min) | one stack: bound at deploy's p (min) | planned as cells in (s) |",
-        "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| hub stack (mgmt) | one stack: resources | one stack: bound at 8 (min) | one stack: bound at deploy's p (min) "
+        "| planned as cells in (s) |",
+        "|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in cell_rows:
         table = row["stacksTable"]
@@ -144,8 +147,38 @@ def markdown(cell_rows: list[dict[str, Any]], one_rows: list[dict[str, Any]]) ->
             f"| {row['maxCriticalPathMinutes']:g} | {max(r['totalOver8Minutes'] for r in table):g} "
             f"| {max(r['totalOverDeployParallelMinutes'] for r in table):g} | {max(r['diySnapshotWrites'] for r in table):,} "
             f"| {' + '.join(f'{m:g}' for m in row['roundMinutes'])} | {row['fleetBoundMinutes']:g} "
-            f"| {single.get('resources', 0):,} | {single.get('boundAt8Minutes', 0):g} "
+            f"| {row['hubResources']} | {single.get('resources', 0):,} | {single.get('boundAt8Minutes', 0):g} "
             f"| {single.get('boundAtDeployMinutes', 0):g} "
             f"| {row['planSeconds']:g} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def hub_resources(size: int) -> int:
+    """What mgmt's hub stack registers once it lists the generated celled environment in fleet:members:
+    the one stack that grows with the environment (it registers every cell's cluster in Argo CD)."""
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from components.config import hub_stack
+    from offline import stacks
+    from offline.harness import ROOT
+
+    project = Path(tempfile.mkdtemp(prefix="fleet-cells-hub-"))
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    mgmt = yaml.safe_load((ROOT / "Pulumi.mgmt.yaml").read_text())
+    mgmt["config"]["fleet:members"] = ["organization/fleet/prod"]
+    # The hub counts its members' instances against the account's quotas: a generated fleet's account has raised them.
+    mgmt["config"]["fleet:quotas"] = {"regions": {region: RAISED_QUOTAS for region in REGIONS}}
+    (project / "Pulumi.mgmt.yaml").write_text(yaml.safe_dump(mgmt, sort_keys=False))
+    (project / "Pulumi.prod.yaml").write_text(yaml.safe_dump({"config": generated_cells(size)}, sort_keys=False))
+    saved = stacks.STACK_DIR, hub_stack.PROJECT_DIR
+    stacks.STACK_DIR = hub_stack.PROJECT_DIR = project
+    try:
+        config = stack_config("mgmt")
+        run = run_program(config, stack="mgmt", caller_arn=deployer_session(config), creator_arn=creator_session(config))
+    finally:
+        stacks.STACK_DIR, hub_stack.PROJECT_DIR = saved
+    return len(run.registrations)

@@ -110,8 +110,15 @@ def eks_endpoint(name: str, region: str) -> str:
     return f"https://{eks_id(name, region)}.gr7.{region}.eks.amazonaws.com"
 
 
-def eks_description(account: str, region: str, name: str, endpoint: str, ca: str) -> dict[str, Any]:
-    """The fields of pulumi-aws eks.get_cluster the hub reads (EKS DescribeCluster: arn, endpoint, certificateAuthority)."""
+# A running cluster's tags unless a test says otherwise: the mode the shipped stacks deploy with.
+RUNNING_TAGS = {"fleet-workload-identity": "podIdentity"}
+
+
+def eks_description(
+    account: str, region: str, name: str, endpoint: str, ca: str, tags: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The fields of pulumi-aws eks.get_cluster the program reads (EKS DescribeCluster: arn, endpoint,
+    certificateAuthority, tags)."""
     arn = f"arn:aws:eks:{region}:{account}:cluster/{name}"
     return {
         "arn": arn,
@@ -120,6 +127,7 @@ def eks_description(account: str, region: str, name: str, endpoint: str, ca: str
         "endpoint": endpoint,
         "certificateAuthorities": [{"data": ca}],
         "status": "ACTIVE",
+        "tags": dict(tags or {}),
     }
 
 
@@ -156,8 +164,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         creators: dict[str, str] | None = None,
         running: dict[str, str] | None = None,
         describe_errors: dict[str, str] | None = None,
+        running_tags: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.zones_per_region = zones_per_region or {}
+        # The tags a running cluster carries (DescribeCluster): by default the workload identity mode the
+        # shipped stacks run (planning/workload_identity.py); a test of an older cluster gives its own.
+        self.running_tags = running_tags or {}
         # What EKS answers DescribeCluster for a cluster instead of describing it (e.g. AccessDenied).
         self.describe_errors = describe_errors or {}
         # The stack's clusters that already run, by name, at their control plane's Kubernetes version
@@ -306,7 +318,12 @@ class FleetMocks(pulumi.runtime.Mocks):
                 nodeSecurityGroupId=f"sg-{_fake_id(name, 'node')}",
             )
             EKS_CLUSTERS[(self.account(), region, str(name))] = eks_description(
-                self.account(), region, str(name), server, FAKE_CA
+                self.account(),
+                region,
+                str(name),
+                server,
+                FAKE_CA,
+                {**(state.get("tags") or {}), **(state.get("clusterTags") or {})},
             )
         elif args.typ == "kubernetes:core/v1:Secret" and state.get("type") == "kubernetes.io/service-account-token":
             # What the token controller fills in (pulumi-kubernetes waits for it).
@@ -395,9 +412,11 @@ class FleetMocks(pulumi.runtime.Mocks):
             found = EKS_CLUSTERS.get((self.account(args.provider), region, name))
             if name in self.running:
                 described = found or eks_description(
-                    self.account(args.provider), region, name, eks_endpoint(name, region), FAKE_CA
+                    self.account(args.provider), region, name, eks_endpoint(name, region), FAKE_CA, RUNNING_TAGS
                 )
                 found = {**described, "version": self.running[name]}
+                if name in self.running_tags:
+                    found["tags"] = dict(self.running_tags[name])
             if found is None:
                 return {}, [("name", f"ResourceNotFoundException: No cluster found for name: {args.args.get('name')}.")]
             return dict(found), []

@@ -215,3 +215,28 @@ def test_the_floor_registers_the_programs_graph_and_nothing_else() -> None:
     floor = run_program(config, entry=replay(run))
     assert sorted(floor.registrations) == sorted(run.registrations)
     assert all(floor.registrations[urn].inputs == r.inputs for urn, r in run.registrations.items() if r.custom)
+
+
+@pytest.mark.slow
+def test_a_forty_cluster_celled_fleet_reaches_the_cells_numbers() -> None:
+    """Issue 37's numbers for a 40-cluster fleet with fleet:cells (a benchmark's figures, not a timing)."""
+    from benchmarks import cells as bench
+
+    found = bench.measure_cells(40)
+    table = found["stacksTable"]
+    clusters = [r["stack"].split(".", 1)[1] for r in table]
+    assert sorted(clusters) == sorted(c["name"] for c in bench.generated_cells(40)["fleet:clusters"])  # one stack each
+    assert found["stacks"] == 40
+    assert max(r["resources"] for r in table) <= 300
+    assert found["hubResources"] <= 300
+    for row in table:
+        assert row["totalOver8Minutes"] <= 1.5 * row["criticalPathMinutes"], row
+    one_cell = min(r["criticalPathMinutes"] for r in table)
+    assert found["fleetBoundMinutes"] <= 1.5 * one_cell, found["roundMinutes"]
+    # What one more cluster adds to the largest stack (a cell) and to the hub stack that registers them all.
+    # (per added cluster, measured from 10 to 11: the cells do not grow at all, the hub by a registration)
+    ten, eleven = bench.measure_cells(10), bench.measure_cells(11)
+    assert eleven["largestStack"]["resources"] - ten["largestStack"]["resources"] <= 3
+    assert found["largestStack"]["resources"] == ten["largestStack"]["resources"]
+    assert eleven["hubResources"] - ten["hubResources"] <= 3
+    assert (found["hubResources"] - ten["hubResources"]) / 30 <= 3

@@ -28,7 +28,10 @@ class EksAddon:
     switch: str
     """The ClusterAddonsSpec field that turns it on for a cluster."""
     managed_policy: str | None = None
-    """The AWS managed policy its service account's IRSA role gets, if it calls AWS."""
+    """The AWS managed policy its service account's role gets, if it calls AWS."""
+    service_account: str | None = None
+    """Its service account that calls AWS (the add-on's Pod Identity association names it): for the EBS CSI
+    driver, ebs-csi-controller-sa (EKS user guide, add-ons-iam, "Pod Identity Support Reference")."""
 
 
 EKS_ADDONS: tuple[EksAddon, ...] = (
@@ -39,6 +42,7 @@ EKS_ADDONS: tuple[EksAddon, ...] = (
         "ebsCsiVersion",
         "ebs_csi",
         "service-role/AmazonEBSCSIDriverPolicy",
+        "ebs-csi-controller-sa",
     ),
     EksAddon("metrics-server", "metrics-server", "metrics_server_version", "metricsServerVersion", "metrics_server"),
 )

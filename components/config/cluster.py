@@ -223,6 +223,15 @@ class LoadBalancerControllerSpec(Model):
     """aws-load-balancer-controller chart (eks-charts), pinned; app v2.17.0."""
 
 
+class WorkloadIdentity(StrEnum):
+    """How the fleet's own workloads that call AWS (the load balancer controller, cluster-autoscaler,
+    the EBS CSI driver, Argo CD on the hub) get their IAM role: planning/workload_identity.py."""
+
+    POD_IDENTITY = "podIdentity"
+    BOTH = "both"
+    IRSA = "irsa"
+
+
 class SupportType(StrEnum):
     """EKS upgrade policy: STANDARD upgrades the cluster when standard support ends; EXTENDED pays for 12 more months."""
 

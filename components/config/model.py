@@ -36,6 +36,7 @@ from .cluster import (
     SupportType,
     Taint,
     TaintEffect,
+    WorkloadIdentity,
     pinned_version,
 )
 from .dns import (
@@ -118,6 +119,7 @@ __all__ = [
     "UpgradesSpec",
     "WaveSpec",
     "WeightedRecord",
+    "WorkloadIdentity",
     "pinned_version",
 ]
 
@@ -160,6 +162,9 @@ class FleetSpec(Model):
     # Plans derived from this spec, each computed once: the preflight asks for the same plan per flow.
     _plans: dict[str, Any] = PrivateAttr(default_factory=dict)
 
+    workload_identity: WorkloadIdentity = WorkloadIdentity.POD_IDENTITY
+    """How the fleet's AWS-calling workloads get their roles: EKS Pod Identity (no OIDC provider per cluster),
+    IRSA, or both while a running fleet moves from one to the other (docs/runbooks.md)."""
     cells: bool = False
     """Deploy as one stack per cluster, ``<stack>.<cluster>``, each run with this file (planning/cells.py, docs/cells.md)."""
     protect: bool = True

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..aws import eks_releases
-from ..config.model import NodeGroupSpec, Taint
+from ..config.model import NodeGroupSpec, Taint, WorkloadIdentity
+from . import workload_identity
 
 # Lets workloads select a node group by its config name; EKS's own label carries a generated name.
 NODE_GROUP_LABEL = "fleet/node-group"
@@ -138,8 +139,11 @@ bound on growth: retries, backoff, EC2 capacity and quotas can take longer (the 
 time "doesn't depend on CA")."""
 
 
-def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_version: str) -> dict[str, Any]:
-    """cluster-autoscaler chart values: auto-discovery of this cluster's groups, IRSA, balanced similar groups."""
+def autoscaler_values(
+    cluster: str, region: str, role_arn: Any, kubernetes_version: str, mode: WorkloadIdentity = WorkloadIdentity.IRSA
+) -> dict[str, Any]:
+    """cluster-autoscaler chart values: auto-discovery of this cluster's groups, its role (IRSA's annotation,
+    or Pod Identity's association, planning/workload_identity.py), balanced similar groups."""
     return {
         "cloudProvider": "aws",
         "awsRegion": region,
@@ -148,9 +152,11 @@ def autoscaler_values(cluster: str, region: str, role_arn: Any, kubernetes_versi
         "rbac": {
             "serviceAccount": {
                 "name": AUTOSCALER_SERVICE_ACCOUNT,
-                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+                "annotations": workload_identity.service_account_annotations(mode, role_arn),
             }
         },
+        # A change of mode restarts the pods, which get the new mode's credentials as they start.
+        **({"podAnnotations": annotations} if (annotations := workload_identity.pod_annotations(mode)) else {}),
         "extraArgs": {
             # Spread capacity over a workload's similar groups (one per AZ or instance family).
             "balance-similar-node-groups": True,

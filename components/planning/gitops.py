@@ -15,7 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..config.gitops import NAMESPACE as NAMESPACE
-from ..config.model import ApplicationSetSpec, ArgoCdSpec, ArgoCdSsoSpec, ClusterSpec, FleetSpec, GitRepoSpec, RootAppSpec
+from ..config.model import (
+    ApplicationSetSpec,
+    ArgoCdSpec,
+    ArgoCdSsoSpec,
+    ClusterSpec,
+    FleetSpec,
+    GitRepoSpec,
+    RootAppSpec,
+    WorkloadIdentity,
+)
+from . import workload_identity
 
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
@@ -320,14 +330,19 @@ def rbac_policy_csv(sso: ArgoCdSsoSpec | None) -> str:
     return "".join(f"g, {group}, role:admin\n" for group in groups)
 
 
-def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | None) -> dict[str, Any]:
+def argocd_values(
+    config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | None, mode: WorkloadIdentity = WorkloadIdentity.IRSA
+) -> dict[str, Any]:
     """argo-cd chart values: HA when asked, no internet exposure, admin off (or a hashed password), read-only by default.
 
     Dex is off (SSO, when configured, is Argo CD's own OIDC client) and so is the notifications
     controller unless asked for: with neither admin nor SSO, people reach Argo CD through their
     kubeconfig (``argocd --core``), and nothing runs that nobody can use.
     """
-    irsa = {"annotations": {"eks.amazonaws.com/role-arn": role_arn}}
+    # The hub role: IRSA's annotation, or Pod Identity's associations (planning/workload_identity.py);
+    # a change of mode restarts the pods, which get the new mode's credentials as they start.
+    account = {"annotations": workload_identity.service_account_annotations(mode, role_arn)}
+    pods = {"podAnnotations": annotations} if (annotations := workload_identity.pod_annotations(mode)) else {}
     replicas = 2 if config.ha else 1
     cm: dict[str, Any] = {"admin.enabled": config.admin.enabled, "exec.enabled": False}
     rbac: dict[str, Any] = {"policy.default": "role:readonly"}
@@ -346,14 +361,15 @@ def argocd_values(config: ArgoCdSpec, role_arn: Any, admin_password_hash: Any | 
         "dex": {"enabled": False},
         "notifications": {"enabled": config.notifications},
         # More than one controller replica shards the registered clusters between them.
-        "controller": {"replicas": replicas, "serviceAccount": irsa},
+        "controller": {"replicas": replicas, "serviceAccount": account, **pods},
         "server": {
             "replicas": replicas,
-            "serviceAccount": irsa,
+            "serviceAccount": account,
+            **pods,
             "service": {"type": "LoadBalancer" if config.expose_server else "ClusterIP"},
         },
         "repoServer": {"replicas": replicas},
-        "applicationSet": {"replicas": replicas, "serviceAccount": irsa},
+        "applicationSet": {"replicas": replicas, "serviceAccount": account, **pods},
         # With redis-ha on, the chart ignores redis.enabled (its template checks both): set it only without.
         "redis-ha": {"enabled": config.ha},
         **({} if config.ha else {"redis": {"enabled": True}}),

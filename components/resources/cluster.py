@@ -11,8 +11,8 @@ import pulumi_eks as eks
 
 from ..aws import eks_access, eks_releases
 from ..aws.eks_access import CLUSTER_ADMIN_POLICY
-from ..config.model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType
-from ..planning import autoscaling, identity, naming
+from ..config.model import ClusterSpec, KubeconfigAuth, NodeGroupSpec, SupportType, WorkloadIdentity
+from ..planning import autoscaling, identity, naming, workload_identity
 from ..planning.kubeconfig import ClusterAccess, build, endpoint_from_eks_kubeconfig, render
 from . import nodes
 from .network import ClusterNetwork
@@ -44,6 +44,8 @@ class RegionalClusterArgs:
     """Being removed on purpose: tagged so, for the policy pack that otherwise insists on protection."""
     peer_api_access_cidrs: pulumi.Input[Sequence[str]] = ()
     """Egress addresses of every party whose flows reach this API (components/planning/flows.py), as IPs or CIDRs."""
+    workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
+    """fleet:workloadIdentity: an IAM OIDC provider only while IRSA is in use; the mode tagged on the cluster."""
 
 
 class RegionalCluster(pulumi.ComponentResource):
@@ -114,7 +116,8 @@ class RegionalCluster(pulumi.ComponentResource):
                 else None,
                 enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
                 encryption_config_key_arn=secrets_key.arn,
-                create_oidc_provider=True,
+                # One per cluster, 100 per account by default: only while a workload still uses IRSA.
+                create_oidc_provider=workload_identity.uses_irsa(args.workload_identity),
                 kubernetes_service_ip_address_range=str(spec.service_cidr),
                 skip_default_node_group=True,
                 # Pinned per minor (components/aws/eks_releases.py): pulumi-eks would otherwise take
@@ -133,8 +136,10 @@ class RegionalCluster(pulumi.ComponentResource):
                 if (auth.profile or auth.role_arn)
                 else None,
                 tags=tags,
+                # The mode, read back by the next deploy (DescribeCluster) to refuse a jump that strands pods.
+                cluster_tags={workload_identity.MODE_TAG: args.workload_identity.value},
             ),
-            guarded,
+            pulumi.ResourceOptions.merge(guarded, pulumi.ResourceOptions(transforms=[_oidc_provider(args.workload_identity)])),
         )
 
         self.node_groups = [
@@ -313,3 +318,21 @@ def _public_access_cidrs(configured: Sequence[str], peer_addresses: Sequence[str
     """The configured CIDRs plus one /32 per peer address, each once, in a stable order."""
     peers = {address if "/" in address else f"{address}/32" for address in peer_addresses}
     return [*configured, *sorted(peers - set(configured))]
+
+
+OIDC_PROVIDER_TYPE = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+
+
+def _oidc_provider(mode: WorkloadIdentity) -> pulumi.ResourceTransform:
+    """While a fleet moves to Pod Identity (``both``), the cluster's OIDC provider loses the protection it
+    inherits from the cluster: the next step (``podIdentity``) deletes it, and Pulumi refuses to delete a
+    resource its state says is protected."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != OIDC_PROVIDER_TYPE or mode is not WorkloadIdentity.BOTH:
+            return None
+        return pulumi.ResourceTransformResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=False))
+        )
+
+    return transform

@@ -10,14 +10,15 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from ..aws import eks_addons, eks_releases
-from ..config.model import AddonPin, AddonVersionsSpec, ClusterSpec, pinned_version
+from ..config.model import AddonPin, AddonVersionsSpec, ClusterSpec, WorkloadIdentity, pinned_version
 from ..planning import autoscaling, naming
+from ..planning import workload_identity as identity
 from ..planning.iam_policies import cluster_autoscaler_policy, ebs_key_policy
 from . import k8s_objects
-from .irsa import irsa_role
+from .workload_roles import associations, workload_role
 
 EBS_CSI = eks_addons.BY_NAME["aws-ebs-csi-driver"]
-EBS_CSI_SERVICE_ACCOUNT = ("kube-system", "ebs-csi-controller-sa")
+EBS_CSI_SERVICE_ACCOUNT = ("kube-system", str(EBS_CSI.service_account))
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
@@ -41,6 +42,8 @@ class ClusterAddonsArgs:
     """The pulumi-eks cluster: CoreDNS's add-on was its child before it moved here (an alias keeps it)."""
     preserve_coredns_config: bool = False
     """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
+    workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
+    """fleet:workloadIdentity: how the autoscaler and the EBS CSI driver get their roles."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -53,6 +56,10 @@ class ClusterAddons(pulumi.ComponentResource):
         spec = args.spec
         addons = spec.addons
         part = naming.partition(spec.region)
+        # The agent that serves Pod Identity credentials, first: pods started without it get none.
+        self.identity_ready: list[pulumi.Resource] = []
+        if identity.uses_pod_identity(args.workload_identity):
+            self.identity_ready.append(self._eks_addon_named(name, identity.AGENT_ADDON, "pod-identity-agent", args, None))
         if addons.autoscaler:
             self._autoscaler(name, args, part)
         if spec.runs_gpu_plugin:
@@ -79,25 +86,33 @@ class ClusterAddons(pulumi.ComponentResource):
                 self._eks_addon(name, addon, args, None)
         self.register_outputs({"versions": self.versions})
 
-    def _irsa_role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
-        return irsa_role(
+    def _role(self, name: str, args: ClusterAddonsArgs, account: tuple[str, str], purpose: str) -> aws.iam.Role:
+        return workload_role(
             name,
+            mode=args.workload_identity,
             cluster=args.spec.name,
             purpose=purpose,
             oidc_provider_arn=args.oidc_provider_arn,
             oidc_provider_url=args.oidc_provider_url,
-            service_account=account,
+            namespace=account[0],
+            service_accounts=(account[1],),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _autoscaler(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
         spec = args.spec
-        role = self._irsa_role(
-            f"{name}-autoscaler-role",
-            args,
-            (autoscaling.AUTOSCALER_NAMESPACE, autoscaling.AUTOSCALER_SERVICE_ACCOUNT),
-            "autoscaler",
+        account = (autoscaling.AUTOSCALER_NAMESPACE, autoscaling.AUTOSCALER_SERVICE_ACCOUNT)
+        role = self._role(f"{name}-autoscaler-role", args, account, "autoscaler")
+        bound = associations(
+            f"{name}-autoscaler-identity",
+            mode=args.workload_identity,
+            cluster=spec.name,
+            namespace=account[0],
+            service_accounts=(account[1],),
+            role=role,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         policy = aws.iam.RolePolicy(
             f"{name}-autoscaler-policy",
@@ -111,13 +126,15 @@ class ClusterAddons(pulumi.ComponentResource):
             version=args.versions.cluster_autoscaler_chart_version,
             repository=autoscaling.AUTOSCALER_REPO,
             namespace=autoscaling.AUTOSCALER_NAMESPACE,
-            values=autoscaling.autoscaler_values(spec.name, spec.region, role.arn, args.kubernetes_version),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            values=autoscaling.autoscaler_values(
+                spec.name, spec.region, role.arn, args.kubernetes_version, args.workload_identity
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *bound, *self.identity_ready]),
         )
 
     def _storage(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
         key = args.versions.storage_kms_key_arn
-        role = self._irsa_role(f"{name}-ebs-csi-role", args, EBS_CSI_SERVICE_ACCOUNT, "ebs-csi")
+        role = self._role(f"{name}-ebs-csi-role", args, EBS_CSI_SERVICE_ACCOUNT, "ebs-csi")
         attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-ebs-csi-policy",
@@ -135,7 +152,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
             )
-        addon = self._eks_addon(name, EBS_CSI, args, role.arn, attachments)
+        addon = self._eks_addon(name, EBS_CSI, args, role, [*attachments, *self.identity_ready])
         parameters = {"type": "gp3", "encrypted": "true", **({"kmsKeyId": key} if key else {})}
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",
@@ -187,35 +204,57 @@ class ClusterAddons(pulumi.ComponentResource):
         name: str,
         addon: eks_addons.EksAddon,
         args: ClusterAddonsArgs,
-        role_arn: pulumi.Input[str] | None,
+        role: aws.iam.Role | None,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.eks.Addon:
         """An EKS add-on at its version for this cluster's minor (components/aws/eks_addons.py): the pin,
         else EKS's default build for the minor, so an upgrade moves it with the cluster."""
         pin: AddonPin = getattr(args.versions, addon.pin_field)
         version = pinned_version(pin, args.kubernetes_version)
+        return self._eks_addon_named(name, addon.name, addon.part, args, version, role, depends_on, addon.service_account)
+
+    def _eks_addon_named(
+        self,
+        name: str,
+        addon_name: str,
+        part: str,
+        args: ClusterAddonsArgs,
+        version: str | None,
+        role: aws.iam.Role | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+        service_account: str | None = None,
+    ) -> aws.eks.Addon:
+        """An EKS add-on at ``version``, else EKS's default build for the cluster's minor. Its service account
+        gets ``role`` by IRSA (serviceAccountRoleArn), Pod Identity (the add-on's own association: an
+        add-on cannot adopt a standalone one), or both while a fleet moves (planning/workload_identity.py)."""
         resolved: pulumi.Input[str] = (
             version
             if version is not None
             else aws.eks.get_addon_version_output(
-                addon_name=addon.name,
+                addon_name=addon_name,
                 kubernetes_version=args.kubernetes_version,
                 most_recent=False,
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).version
         )
+        mode = args.workload_identity
         created = aws.eks.Addon(
-            f"{name}-{addon.part}",
+            f"{name}-{part}",
             aws.eks.AddonArgs(
                 cluster_name=args.spec.name,
-                addon_name=addon.name,
+                addon_name=addon_name,
                 addon_version=resolved,
-                service_account_role_arn=role_arn,
+                service_account_role_arn=role.arn if role is not None and identity.uses_irsa(mode) else None,
+                pod_identity_associations=[
+                    aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account=service_account)
+                ]
+                if role is not None and service_account is not None and identity.uses_pod_identity(mode)
+                else None,
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="PRESERVE",
                 tags=args.tags,
             ),
             pulumi.ResourceOptions(parent=self, depends_on=[*args.node_groups, *(depends_on or [])]),
         )
-        self.versions[addon.name] = created.addon_version
+        self.versions[addon_name] = created.addon_version
         return created

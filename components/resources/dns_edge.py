@@ -14,10 +14,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..config.model import IngressTarget
-from ..planning import naming
+from ..config.model import IngressTarget, WorkloadIdentity
+from ..planning import naming, workload_identity
 from ..planning.iam_policies import LOAD_BALANCER_CONTROLLER_SA, load_balancer_controller_policy
-from .irsa import irsa_role
+from .workload_roles import associations, workload_role
 
 LOAD_BALANCER_CONTROLLER_REPO = "https://aws.github.io/eks-charts"
 
@@ -48,6 +48,10 @@ class RegionalEdgeArgs:
     """Protect the NLB from deletion (Pulumi protect and the load balancer's deletion protection)."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
+    """fleet:workloadIdentity: how the controller gets its role."""
+    identity_ready: tuple[pulumi.Resource, ...] = ()
+    """The cluster's Pod Identity agent: the controller's pods start once it serves credentials."""
 
 
 class RegionalEdge(pulumi.ComponentResource):
@@ -148,13 +152,26 @@ class RegionalEdge(pulumi.ComponentResource):
             child,
         )
 
-        controller_role = irsa_role(
+        mode = args.workload_identity
+        controller_role = workload_role(
             f"{name}-lbc-role",
+            mode=mode,
             cluster=args.cluster_name,
             purpose="lb-controller",
             oidc_provider_arn=args.oidc_provider_arn,
             oidc_provider_url=args.oidc_provider_url,
-            service_account=LOAD_BALANCER_CONTROLLER_SA,
+            namespace=namespace,
+            service_accounts=(service_account,),
+            tags=args.tags,
+            opts=child,
+        )
+        bound = associations(
+            f"{name}-lbc-identity",
+            mode=mode,
+            cluster=args.cluster_name,
+            namespace=namespace,
+            service_accounts=(service_account,),
+            role=controller_role,
             tags=args.tags,
             opts=child,
         )
@@ -183,8 +200,10 @@ class RegionalEdge(pulumi.ComponentResource):
                     "serviceAccount": {
                         "create": True,
                         "name": service_account,
-                        "annotations": {"eks.amazonaws.com/role-arn": controller_role.arn},
+                        "annotations": workload_identity.service_account_annotations(mode, controller_role.arn),
                     },
+                    # A change of mode restarts the pods, which get the new mode's credentials as they start.
+                    **({"podAnnotations": pods} if (pods := workload_identity.pod_annotations(mode)) else {}),
                     # Only TargetGroupBindings: no webhook turning Services into load balancers,
                     # no security-group management, no WAF/Shield calls it has no permission for.
                     "enableServiceMutatorWebhook": False,
@@ -199,7 +218,7 @@ class RegionalEdge(pulumi.ComponentResource):
                     "controllerConfig": {"featureGates": {"EnableServiceController": False}},
                 },
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy, *bound, *args.identity_ready]),
         )
 
         ingress_namespace = k8s.core.v1.Namespace(

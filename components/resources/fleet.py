@@ -13,8 +13,8 @@ import pulumi_random as random
 
 from ..aws import arc, cidr, eks_releases, zones
 from ..config.errors import ConfigError, config_path
-from ..config.model import FleetSpec
-from ..planning import cells, flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades
+from ..config.model import FleetSpec, WorkloadIdentity
+from ..planning import cells, flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades, workload_identity
 from ..planning import gitops as gitops_plan
 from ..planning.cell_trust import GENERATED_PSK_LENGTH
 from ..planning.gitops import REGISTRATION_OUTPUT
@@ -240,7 +240,7 @@ def _refuse_other_deployers(spec: FleetSpec, caller: str) -> None:
 
 
 def _running_versions(
-    spec: FleetSpec, aws_providers: dict[str, aws.Provider], built: set[str]
+    spec: FleetSpec, aws_providers: dict[str, aws.Provider], built: set[str], modes: dict[str, WorkloadIdentity] | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """The Kubernetes version of each of the stack's clusters that exists (DescribeCluster; a cluster
     EKS does not know is not created yet), and the clusters EKS would not describe: EKS moves control
@@ -258,6 +258,8 @@ def _running_versions(
             )
         elif found is not None and found.version:
             running[cluster.name] = found.version
+            if modes is not None:
+                modes[cluster.name] = workload_identity.running_mode(found.tags)
     return running, problems
 
 
@@ -274,8 +276,10 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
     aws_providers = providers.aws_providers(regions, spec.account, spec.acting_role(preview))
     account_id, caller = _deploying_principal(aws_providers[sorted(regions)[0]])
     _refuse_other_deployers(spec, caller)
-    running, unreadable = _running_versions(spec, aws_providers, in_scope)
-    if problems := unreadable + upgrades.running_version_problems(spec, running, environment):
+    modes: dict[str, WorkloadIdentity] = {}
+    running, unreadable = _running_versions(spec, aws_providers, in_scope, modes)
+    problems = unreadable + upgrades.running_version_problems(spec, running, environment)
+    if problems := problems + workload_identity.transition_problems(spec.workload_identity, modes):
         raise ConfigError(problems)
     chosen_zones = _availability_zones(spec, {c.region: aws_providers[c.region] for c in built}, in_scope)
     clusterset = plan_clusterset(spec)
@@ -328,6 +332,7 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
                 protect=spec.protects(cluster_spec),
                 retiring=cluster_spec.retiring,
                 peer_api_access_cidrs=_egress_addresses(sources, networks, others, reads),
+                workload_identity=spec.workload_identity,
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[cluster_spec.region]}),
         )
@@ -351,6 +356,7 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
                 tags=naming.cluster_tags(cluster_spec.name, cluster_spec.region),
                 eks_cluster=cluster.eks_cluster,
                 preserve_coredns_config=cluster_spec.name in members,
+                workload_identity=spec.workload_identity,
             ),
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
@@ -366,8 +372,9 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
     psk: pulumi.Output[str] | None = None
     if clusterset is not None:
         broker, psk = _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons, reads)
-    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
-    edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
+    identity_ready = {name: tuple(addons.identity_ready) for name, addons in cluster_addons.items()}
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links, identity_ready)
+    edges = _edges(spec, clusters, aws_providers, kubernetes_providers, identity_ready)
     traffic = None
     recovery: RecoveryControls | None = None
     if spec.dns is not None:
@@ -698,6 +705,7 @@ def _edges(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
+    identity_ready: dict[str, tuple[pulumi.Resource, ...]],
 ) -> dict[str, EdgeEndpoint]:
     """An edge for every cluster a DNS record names: an owned NLB, or the load balancer configured."""
     edges: dict[str, EdgeEndpoint] = {}
@@ -725,6 +733,8 @@ def _edges(
                 controller_chart_version=spec.load_balancer_controller.chart_version,
                 protect=spec.protects(cluster_spec),
                 tags=naming.cluster_tags(name, cluster_spec.region),
+                workload_identity=spec.workload_identity,
+                identity_ready=identity_ready[name],
             ),
             providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),
         )

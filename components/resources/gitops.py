@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,11 +12,12 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from ..aws import eks_access
-from ..config.model import ArgoCdSpec
+from ..config.model import ArgoCdSpec, WorkloadIdentity
 from ..planning import gitops
 from ..planning.iam_policies import argocd_hub_trust_policy
 from ..planning.naming import partition
 from . import k8s_objects
+from .workload_roles import associations, workload_role
 
 ADMIN_PASSWORD_LENGTH = 32
 
@@ -38,6 +38,10 @@ class ArgoCdHubArgs:
     """Its issuer URL, for the trust policy's sub/aud conditions."""
     tags: dict[str, str]
     """Tags for the AWS resources."""
+    workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
+    """fleet:workloadIdentity: how Argo CD's service accounts get the hub role."""
+    identity_ready: tuple[pulumi.Resource, ...] = ()
+    """The hub's Pod Identity agent: Argo CD's pods start once it serves credentials."""
 
 
 class ArgoCdHub(pulumi.ComponentResource):
@@ -52,21 +56,34 @@ class ArgoCdHub(pulumi.ComponentResource):
         super().__init__("fleet:index:ArgoCdHub", name, None, opts)
         config = args.config
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        mode = args.workload_identity
+        # Its trust names the hub cluster's service accounts only: adding a member changes no trust.
+        role = workload_role(
             f"{name}-role",
-            aws.iam.RoleArgs(
-                name_prefix=args.role_name_prefix,
-                description="Argo CD on the hub: reaches member clusters through their EKS access entries",
-                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_provider_url).apply(
-                    lambda values: json.dumps(
-                        argocd_hub_trust_policy(values[0], values[1], gitops.NAMESPACE, gitops.HUB_SERVICE_ACCOUNTS)
-                    )
-                ),
-                tags=args.tags,
-            ),
-            child,
+            mode=mode,
+            cluster=args.hub.name,
+            purpose="argocd",
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_provider_url=args.oidc_provider_url,
+            namespace=gitops.NAMESPACE,
+            service_accounts=gitops.HUB_SERVICE_ACCOUNTS,
+            tags=args.tags,
+            opts=child,
+            name_prefix=args.role_name_prefix,
+            description="Argo CD on the hub: reaches member clusters through their EKS access entries",
+            irsa_policy=argocd_hub_trust_policy,
         )
         self.role_arn = role.arn
+        bound = associations(
+            f"{name}-identity",
+            mode=mode,
+            cluster=args.hub.name,
+            namespace=gitops.NAMESPACE,
+            service_accounts=gitops.HUB_SERVICE_ACCOUNTS,
+            role=role,
+            tags=args.tags,
+            opts=child,
+        )
 
         namespace = k8s_objects.namespace(f"{name}-ns", gitops.NAMESPACE, child)
 
@@ -78,7 +95,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             )
             self.admin_password = password.result
             password_hash = password.bcrypt_hash
-        values: Any = gitops.argocd_values(config, role.arn, password_hash)
+        values: Any = gitops.argocd_values(config, role.arn, password_hash, mode)
         self.release = k8s_objects.pinned_release(
             f"{name}-chart",
             release_name="argocd",
@@ -88,7 +105,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             namespace=namespace,
             values=values,
             secret_values=gitops.values_carry_credentials(config),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*bound, *args.identity_ready]),
         )
 
         # Credentials belong in a labelled Secret, not in Helm values (which every reader of the release sees).
