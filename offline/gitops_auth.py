@@ -2,8 +2,8 @@
 
 For a Secret whose config has ``awsAuthConfig`` Argo CD runs ``argocd-k8s-auth aws --cluster-name
 <clusterName> [--role-arn <roleARN>]`` in the application controller's pod. Without a role ARN it
-presigns sts:GetCallerIdentity with the pod's own credentials (IRSA: the role annotated on its
-ServiceAccount); with one it first calls sts:AssumeRole on it, which IAM allows only when the
+presigns sts:GetCallerIdentity with the pod's own credentials (its ServiceAccount's Pod Identity
+association, or IRSA's annotated role); with one it first calls sts:AssumeRole on it, which IAM allows only when the
 role's trust policy admits the caller and, where the trust names the account root, the caller's
 identity policy allows the call too. EKS then maps the presented role to an access entry.
 """
@@ -19,7 +19,11 @@ CONTROLLER_SERVICE_ACCOUNT = "controller"
 
 
 def pod_role(run: Run) -> str:
-    """The role the application controller's pod runs as: its ServiceAccount's IRSA annotation."""
+    """The role the application controller's pod runs as: its ServiceAccount's Pod Identity association
+    (EKS's webhook prefers it to an IRSA annotation), else the IRSA annotation."""
+    for association in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation"):
+        if (association.inputs["namespace"], association.inputs["serviceAccount"]) == ("argocd", "argocd-application-controller"):
+            return str(association.inputs["roleArn"])
     values = run.named("argocd-chart").inputs["values"]
     return str(values[CONTROLLER_SERVICE_ACCOUNT]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"])
 

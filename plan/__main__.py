@@ -162,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.access:
         return _access(args.json)
-    if stack_config(stack).get("fleet:cells") is True and cells.cell_of(stack) is None:
+    try:
+        celled = stack_config(stack).get("fleet:cells") is True and cells.cell_of(stack) is None
+    except (ConfigError, StackFileError) as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    if celled:
         from plan import cells_plan
 
         return cells_plan.main(stack, args)

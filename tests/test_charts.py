@@ -161,10 +161,20 @@ def test_argocd_pods_run_as_the_accounts_that_carry_the_hub_role(fleet: Run) -> 
         ("Deployment", "argocd-server"),
         ("Deployment", "argocd-applicationset-controller"),
     }
+    # Pod Identity (fleet:workloadIdentity's default): EKS gives each account the role through its
+    # association; the rendered pods carry the mode, so a change of mode restarts them.
+    associated = {
+        r.inputs["serviceAccount"]: r.inputs["roleArn"]
+        for r in fleet.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["namespace"] == gitops.NAMESPACE
+    }
     for kind, name in workloads:
-        account = _named(objects, kind, name)["spec"]["template"]["spec"]["serviceAccountName"]
+        template = _named(objects, kind, name)["spec"]["template"]
+        account = template["spec"]["serviceAccountName"]
         assert account in gitops.HUB_SERVICE_ACCOUNTS
-        assert accounts[account]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
+        assert associated[account] == role_arn
+        assert "eks.amazonaws.com/role-arn" not in (accounts[account]["metadata"].get("annotations") or {})
+        assert template["metadata"]["annotations"]["fleet/workload-identity"] == "podIdentity"
 
 
 def test_argocd_ha_replicas_service_type_and_nothing_unused(fleet: Run) -> None:

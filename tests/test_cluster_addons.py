@@ -30,11 +30,22 @@ def test_every_cluster_has_an_autoscaler_that_can_only_touch_its_own_groups(flee
     release = fleet.named(f"{cluster}-addons-autoscaler")
     assert fleet.registrations[release.provider_urn].name == f"{cluster}-k8s"
     role = fleet.named(f"{cluster}-addons-autoscaler-role")
-    assert release.inputs["values"]["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
-    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
-    assert trust["Condition"]["StringEquals"][next(k for k in trust["Condition"]["StringEquals"] if k.endswith(":sub"))] == (
-        "system:serviceaccount:kube-system:cluster-autoscaler"
+    # Pod Identity (fleet:workloadIdentity's default): the association names the role, the trust this
+    # cluster's kube-system/cluster-autoscaler only (tests/test_workload_identity.py covers IRSA).
+    association = fleet.named(f"{cluster}-addons-autoscaler-identity").inputs
+    assert (association["clusterName"], association["namespace"], association["serviceAccount"]) == (
+        cluster,
+        "kube-system",
+        "cluster-autoscaler",
     )
+    assert association["roleArn"] == role.outputs["arn"]
+    assert release.inputs["values"]["rbac"]["serviceAccount"]["annotations"] == {}
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Condition"]["StringEquals"] == {
+        "aws:RequestTag/eks-cluster-name": cluster,
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "cluster-autoscaler",
+    }
     statements = {
         s["Sid"]: s for s in json.loads(fleet.named(f"{cluster}-addons-autoscaler-policy").inputs["policy"])["Statement"]
     }
@@ -167,9 +178,10 @@ def test_every_cluster_has_the_ebs_csi_addon_with_its_own_role_and_a_default_enc
     addon = fleet.named(f"{cluster}-addons-ebs-csi").inputs
     role = fleet.named(f"{cluster}-addons-ebs-csi-role")
     assert (addon["addonName"], addon["clusterName"]) == ("aws-ebs-csi-driver", cluster)
-    assert addon["serviceAccountRoleArn"] == role.outputs["arn"]
+    assert "serviceAccountRoleArn" not in addon
+    assert addon["podIdentityAssociations"] == [{"roleArn": role.outputs["arn"], "serviceAccount": "ebs-csi-controller-sa"}]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
-    assert "system:serviceaccount:kube-system:ebs-csi-controller-sa" in trust.values()
+    assert trust["aws:RequestTag/kubernetes-service-account"] == "ebs-csi-controller-sa"
     attachment = fleet.named(f"{cluster}-addons-ebs-csi-policy").inputs
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
     storage_class = fleet.named(f"{cluster}-addons-gp3").inputs

@@ -255,7 +255,10 @@ def test_controller_release_pinned_and_told_its_cluster(fleet: Run, cluster: str
     assert values["region"] == REGIONS[cluster]
     assert values["vpcId"] == fleet.named(f"{cluster}-network-vpc").id, "no IMDS lookup (hop limit 1)"
     role = fleet.named(f"{cluster}-edge-lbc-role")
-    assert values["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    # Pod Identity (fleet:workloadIdentity's default): no annotation; the association names the role.
+    assert values["serviceAccount"]["annotations"] == {}
+    association = fleet.named(f"{cluster}-edge-lbc-identity").inputs
+    assert (association["serviceAccount"], association["roleArn"]) == ("aws-load-balancer-controller", role.outputs["arn"])
     assert values["enableServiceMutatorWebhook"] is False
 
 
@@ -263,13 +266,13 @@ def test_controller_release_pinned_and_told_its_cluster(fleet: Run, cluster: str
 def test_controller_role_trusts_only_its_service_account(fleet: Run, cluster: str) -> None:
     role = fleet.named(f"{cluster}-edge-lbc-role")
     (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    eks = fleet.named(f"{cluster}-eks").outputs
-    assert statement["Principal"] == {"Federated": eks["oidcProviderArn"]}
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Condition"] == {
         "StringEquals": {
-            f"{eks['oidcProviderUrl']}:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
-            f"{eks['oidcProviderUrl']}:aud": "sts.amazonaws.com",
+            "aws:RequestTag/eks-cluster-name": cluster,
+            "aws:RequestTag/kubernetes-namespace": "kube-system",
+            "aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller",
         }
     }
 

@@ -213,7 +213,8 @@ def test_control_plane_security_settings(fleet: Run, name: str) -> None:
     assert eks["upgradePolicy"] == {"supportType": "STANDARD"}
     assert eks["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOG_TYPES)
     assert set(eks["enabledClusterLogTypes"]) == {"api", "audit", "authenticator", "controllerManager", "scheduler"}
-    assert eks["createOidcProvider"] is True
+    # No IAM OIDC provider (100 per account): the workloads use EKS Pod Identity (fleet:workloadIdentity).
+    assert eks["createOidcProvider"] is False
     assert eks["skipDefaultNodeGroup"] is True
     assert eks["deletionProtection"] is True
     assert "roleMappings" not in eks, "no aws-auth ConfigMap entries"
@@ -510,7 +511,8 @@ def changed_resources(before: Run, after: Run) -> set[str]:
             {"prod-eu-general-euw1-az1", "prod-eu-general-euw1-az2", "prod-eu-general-euw1-az3"},
         ),
         (lambda c: c["fleet:clusters"][1]["nodeGroups"][1].update(labels={"workload": "batch"}), {"prod-us-arm"}),
-        # The autoscaler's image follows the cluster's minor version; the EKS add-ons' default versions are
+        # The autoscaler's image follows the cluster's minor version; the EKS add-ons' (the Pod Identity agent's
+        # too) default versions are
         # looked up for it too (and held by ignoreChanges until fleet:addons pins new ones).
         # Its node groups (and Submariner gateways) follow the control plane.
         (
@@ -520,6 +522,7 @@ def changed_resources(before: Run, after: Run) -> set[str]:
                 "mgmt-addons-autoscaler",
                 "mgmt-addons-ebs-csi",
                 "mgmt-addons-metrics-server",
+                "mgmt-addons-pod-identity-agent",
                 "mgmt-system-use1-az1",
                 "mgmt-system-use1-az2",
                 "mgmt-system-use1-az4",

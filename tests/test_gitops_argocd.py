@@ -54,9 +54,10 @@ def test_release_values_exist_upstream_and_are_hardened(fleet: Run) -> None:
     assert values["server"]["service"]["type"] == "ClusterIP"
     assert values["redis-ha"]["enabled"] is True
     assert values["server"]["replicas"] == values["repoServer"]["replicas"] == 2
-    role_arn = fleet.named("argocd-role").outputs["arn"]
+    # Pod Identity (fleet:workloadIdentity's default): no role annotation; a restart on a change of mode.
     for component in ("controller", "server", "applicationSet"):
-        assert values[component]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn
+        assert values[component]["serviceAccount"]["annotations"] == {}
+        assert values[component]["podAnnotations"] == {"fleet/workload-identity": "podIdentity"}
 
 
 def test_nothing_runs_that_nobody_can_use(fleet: Run) -> None:
@@ -131,21 +132,28 @@ def test_hub_role_trust_is_pinned_to_the_three_service_accounts(fleet: Run) -> N
     role = fleet.named("argocd-role")
     assert region_of(fleet, role) == "us-east-1"
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    # IRSA only: nothing assumes the role with sts:AssumeRole (cluster Secrets carry no roleARN).
-    (irsa,) = trust["Statement"]
-    issuer = fleet.named(f"{HUB}-eks").outputs["oidcProviderUrl"]
-    assert irsa["Principal"] == {"Federated": fleet.named(f"{HUB}-eks").outputs["oidcProviderArn"]}
-    assert irsa["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert irsa["Condition"] == {
+    # Pod Identity only: EKS Auth assumes it for the hub cluster's three Argo CD accounts (the session tags
+    # pinned), and no member's trust or OIDC provider is named, so adding a member changes no trust.
+    (pod,) = trust["Statement"]
+    assert pod["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert pod["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+    assert pod["Condition"] == {
         "StringEquals": {
-            f"{issuer}:aud": "sts.amazonaws.com",
-            f"{issuer}:sub": [
-                "system:serviceaccount:argocd:argocd-application-controller",
-                "system:serviceaccount:argocd:argocd-applicationset-controller",
-                "system:serviceaccount:argocd:argocd-server",
+            "aws:RequestTag/eks-cluster-name": HUB,
+            "aws:RequestTag/kubernetes-namespace": "argocd",
+            "aws:RequestTag/kubernetes-service-account": [
+                "argocd-application-controller",
+                "argocd-applicationset-controller",
+                "argocd-server",
             ],
         }
     }
+    associated = {
+        r.inputs["serviceAccount"]
+        for r in fleet.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["namespace"] == "argocd" and r.inputs["clusterName"] == HUB
+    }
+    assert associated == {"argocd-application-controller", "argocd-applicationset-controller", "argocd-server"}
     assert role.inputs["namePrefix"] == "fleet-fleet-argocd-hub-"
 
 

@@ -150,6 +150,9 @@ FORCE_NEW: dict[str, ForceNew] = {
         ("clusterName", "principalArn", "policyArn", "accessScope"), TF + "eks/access_policy_association.go"
     ),
     "aws:eks/addon:Addon": ForceNew(("clusterName", "addonName"), TF + "eks/addon.go"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ForceNew(
+        ("clusterName", "namespace", "serviceAccount"), TF + "eks/pod_identity_association.go"
+    ),
     # Remote components: what replaces the aws:eks/cluster:Cluster or aws:eks/nodeGroup:NodeGroup inside.
     # Subnets and security groups update in place since terraform-provider-aws v5.25.0 (EKS
     # UpdateClusterConfig, 2023-10; CHANGELOG: "Allow vpc_config.security_group_ids and

@@ -56,10 +56,12 @@ class ClusterAddons(pulumi.ComponentResource):
         spec = args.spec
         addons = spec.addons
         part = naming.partition(spec.region)
-        # The agent that serves Pod Identity credentials, first: pods started without it get none.
-        self.identity_ready: list[pulumi.Resource] = []
+        # The agent that serves Pod Identity credentials on every node. The workloads' releases wait for their
+        # associations (EKS injects the credentials' variables only into pods started after one exists), not
+        # for the agent: a pod that asks before its node's agent answers gets an error its SDK call retries,
+        # and waiting would put the add-on's create on every cluster's critical path.
         if identity.uses_pod_identity(args.workload_identity):
-            self.identity_ready.append(self._eks_addon_named(name, identity.AGENT_ADDON, "pod-identity-agent", args, None))
+            self._eks_addon_named(name, identity.AGENT_ADDON, "pod-identity-agent", args, None)
         if addons.autoscaler:
             self._autoscaler(name, args, part)
         if spec.runs_gpu_plugin:
@@ -129,7 +131,7 @@ class ClusterAddons(pulumi.ComponentResource):
             values=autoscaling.autoscaler_values(
                 spec.name, spec.region, role.arn, args.kubernetes_version, args.workload_identity
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *bound, *self.identity_ready]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, *bound]),
         )
 
     def _storage(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
@@ -152,7 +154,7 @@ class ClusterAddons(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
             )
-        addon = self._eks_addon(name, EBS_CSI, args, role, [*attachments, *self.identity_ready])
+        addon = self._eks_addon(name, EBS_CSI, args, role, attachments)
         parameters = {"type": "gp3", "encrypted": "true", **({"kmsKeyId": key} if key else {})}
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",

@@ -50,8 +50,6 @@ class RegionalEdgeArgs:
     """Tags for the AWS resources."""
     workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
     """fleet:workloadIdentity: how the controller gets its role."""
-    identity_ready: tuple[pulumi.Resource, ...] = ()
-    """The cluster's Pod Identity agent: the controller's pods start once it serves credentials."""
 
 
 class RegionalEdge(pulumi.ComponentResource):
@@ -218,7 +216,7 @@ class RegionalEdge(pulumi.ComponentResource):
                     "controllerConfig": {"featureGates": {"EnableServiceController": False}},
                 },
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy, *bound, *args.identity_ready]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controller_policy, *bound]),
         )
 
         ingress_namespace = k8s.core.v1.Namespace(

@@ -372,9 +372,8 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
     psk: pulumi.Output[str] | None = None
     if clusterset is not None:
         broker, psk = _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons, reads)
-    identity_ready = {name: tuple(addons.identity_ready) for name, addons in cluster_addons.items()}
-    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links, identity_ready)
-    edges = _edges(spec, clusters, aws_providers, kubernetes_providers, identity_ready)
+    gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
+    edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
     traffic = None
     recovery: RecoveryControls | None = None
     if spec.dns is not None:
@@ -705,7 +704,6 @@ def _edges(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
-    identity_ready: dict[str, tuple[pulumi.Resource, ...]],
 ) -> dict[str, EdgeEndpoint]:
     """An edge for every cluster a DNS record names: an owned NLB, or the load balancer configured."""
     edges: dict[str, EdgeEndpoint] = {}
@@ -734,7 +732,6 @@ def _edges(
                 protect=spec.protects(cluster_spec),
                 tags=naming.cluster_tags(name, cluster_spec.region),
                 workload_identity=spec.workload_identity,
-                identity_ready=identity_ready[name],
             ),
             providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),
         )

@@ -40,8 +40,6 @@ class ArgoCdHubArgs:
     """Tags for the AWS resources."""
     workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
     """fleet:workloadIdentity: how Argo CD's service accounts get the hub role."""
-    identity_ready: tuple[pulumi.Resource, ...] = ()
-    """The hub's Pod Identity agent: Argo CD's pods start once it serves credentials."""
 
 
 class ArgoCdHub(pulumi.ComponentResource):
@@ -105,7 +103,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             namespace=namespace,
             values=values,
             secret_values=gitops.values_carry_credentials(config),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*bound, *args.identity_ready]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=bound),
         )
 
         # Credentials belong in a labelled Secret, not in Helm values (which every reader of the release sees).

@@ -102,7 +102,6 @@ def build_gitops(
     others: OtherStacks,
     registrations: dict[str, pulumi.Output[Any]],
     links: dict[str, InterconnectLink],
-    identity_ready: dict[str, tuple[pulumi.Resource, ...]] | None = None,
 ) -> GitOps | None:
     """Argo CD on this stack's hub, registering its own clusters and pulling its fleet:members'
     (``registrations``: each member stack's exported registration); or, joining another stack's hub,
@@ -124,7 +123,6 @@ def build_gitops(
                 oidc_provider_url=hub_cluster.oidc_provider_url,
                 tags=naming.cluster_tags(hub_spec.name, hub_spec.region),
                 workload_identity=spec.workload_identity,
-                identity_ready=(identity_ready or {}).get(hub_spec.name, ()),
             ),
             providers.for_cluster(hub_spec.name, hub_spec.region, aws_providers, kubernetes_providers),
         )
