@@ -80,6 +80,7 @@ def main(
     open_stack: StackOpener = select_stack,
     parallel_for: Callable[[str], int | None] | None = None,
     read_state: cells.StateReader = cells.single_stack_state,
+    list_stacks: cells.StackLister = cells.backend_stacks,
 ) -> int:
     from deploy import upgrade
 
@@ -109,6 +110,7 @@ def main(
             sizing,
             cells_at_once=args.cells_at_once or cells.DEFAULT_CELLS_AT_ONCE,
             read_state=read_state,
+            list_stacks=list_stacks,
         )
         if summary.error:
             print(f"error: {summary.error}", file=sys.stderr)
@@ -121,8 +123,13 @@ def main(
             if (refused := cells.not_moved_yet(environment, args.backend_url, ROOT, read_state)) is not None:
                 print(f"error: {refused}", file=sys.stderr)
                 return int(ExitCode.FAILED)
-            if args.operation == "up" and open_stack is select_stack:
-                open_stack = cells.create_or_select_stack
+            if args.operation == "up":
+                if open_stack is select_stack:
+                    open_stack = cells.create_or_select_stack
+                env = {"PULUMI_BACKEND_URL": args.backend_url} if args.backend_url else {}
+                if (refused := cells.ensure_cell_stacks(environment, open_stack, ROOT, env)) is not None:
+                    print(f"error: {refused}", file=sys.stderr)
+                    return int(ExitCode.FAILED)
         if args.cells_at_once is not None:
             print("python -m deploy: --cells-at-once is for an environment of cells (fleet:cells)", file=sys.stderr)
             return 2

@@ -100,6 +100,13 @@ def single_stack_state(environment: str, work_dir: Path, env: Mapping[str, str])
 
 
 StateReader = Callable[[str, Path, Mapping[str, str]], Mapping[str, Any] | None]
+StackLister = Callable[[Path, Mapping[str, str]], list[str]]
+
+
+def backend_stacks(work_dir: Path, env: Mapping[str, str]) -> list[str]:
+    """The project's stacks the backend holds (pulumi stack ls)."""
+    workspace = auto.LocalWorkspace(work_dir=str(work_dir), env_vars=dict(env) if env else None)
+    return [summary.name.rsplit("/", 1)[-1] for summary in workspace.list_stacks()]
 
 
 def not_moved_yet(environment: str, backend_url: str | None, root: Path, read_state: StateReader) -> str | None:
@@ -131,13 +138,15 @@ class EnvironmentSummary:
 
     @property
     def failed(self) -> list[str]:
-        return sorted({s.stack for r in self.rounds for s in r if s.exit_code not in SUCCESS} | set(self.skipped))
+        """The cells whose last round failed."""
+        last = {s.stack: s for r in self.rounds for s in r}
+        return sorted({stack for stack, s in last.items() if s.exit_code not in SUCCESS} | set(self.skipped))
 
     @property
     def exit_code(self) -> ExitCode:
         if self.error is not None:
             return ExitCode.FAILED
-        codes = {s.exit_code for r in self.rounds for s in r}
+        codes = {s.exit_code for s in {s.stack: s for r in self.rounds for s in r}.values()}
         failures = codes - set(SUCCESS)
         if len(failures) == 1:
             return failures.pop()
@@ -160,6 +169,23 @@ class EnvironmentSummary:
         }
 
 
+def ensure_cell_stacks(environment: str, open_stack: StackOpener, root: Path, env: Mapping[str, str]) -> str | None:
+    """Every cell's stack of the environment, created where the backend lacks it, before any cell reads
+    another (a StackReference to a stack the backend lacks fails the program: a cluster just added to
+    the file). Matrix jobs may race to create one: the loser selects it. Why not, or None."""
+    for cell in environment_rounds(environment, root)[0]:
+        for attempt in (1, 2):
+            try:
+                open_stack(cell.stack, root, env)
+                break
+            except auto.StackAlreadyExistsError:
+                if attempt == 2:
+                    return f"cannot select the stack {cell.stack}, which another job created"
+            except Exception as error:
+                return f"cannot create or select the stack {cell.stack}: {error}"
+    return None
+
+
 def deploy_environment(
     request: DeployRequest,
     open_stack: StackOpener,
@@ -168,6 +194,7 @@ def deploy_environment(
     root: Path = ROOT,
     progress: TextIO | None = None,
     read_state: StateReader = single_stack_state,
+    list_stacks: StackLister = backend_stacks,
 ) -> EnvironmentSummary:
     """Every round of the environment ``request.stack``; never raises for a cell's failure."""
     environment = request.stack
@@ -194,12 +221,28 @@ def deploy_environment(
         with ThreadPoolExecutor(max_workers=max(1, min(cells_at_once, len(requests)))) as pool:
             return list(pool.map(lambda r: deploy(r, open_stack, progress=Prefixed(r.stack, stream, lock)), requests))
 
+    env = {"PULUMI_BACKEND_URL": request.backend_url} if request.backend_url else {}
+    try:
+        orphans = [s for s in list_stacks(root, env) if cells.environment_of(s) == environment and s != environment]
+    except Exception as error:  # a backend that cannot be listed must not hide a cell left behind
+        summary.error = f"cannot list the backend's stacks to find cells of {environment} no longer in its file: {error}"
+        return summary
+    if left := sorted(set(orphans) - {c.stack for c in first}):
+        summary.error = (
+            f"{', '.join(left)}: a cell whose cluster has left Pulumi.{environment}.yaml still exists and may still serve "
+            f"(its record sets, its cluster): destroy it (pulumi destroy --stack {left[0]} --config-file "
+            f"Pulumi.{environment}.yaml, then pulumi stack rm) before deploying the environment (docs/cells.md)"
+        )
+        return summary
+    if request.operation == "up" and (refused := ensure_cell_stacks(environment, open_stack, root, env)) is not None:
+        summary.error = refused
+        return summary
     summary.rounds.append(run_round(first))
     if request.operation != "up":
         return summary
-    failed = {s.stack for s in summary.rounds[0] if s.exit_code not in SUCCESS}
-    summary.skipped = sorted(c.stack for c in join if c.stack in failed)
-    joining = tuple(c for c in join if c.stack not in failed)
-    if joining:
-        summary.rounds.append(run_round(joining))
+    # Every clusterset cell again, those whose first round failed too: a running member whose broker had
+    # not exported yet (after a move into cells, or a new broker) stopped before changing anything, and
+    # joins now; any other failure gets one more attempt of its own stack.
+    if join:
+        summary.rounds.append(run_round(join))
     return summary

@@ -430,6 +430,10 @@ class CellConfig:
 def _select(stack: str) -> ConfigurableStack:
     if (environment := deploy_cells.environment_of_cell(stack)) is not None:
         return CellConfig(stack, ROOT / f"Pulumi.{environment}.yaml")
+    if deploy_cells.is_celled(stack):
+        # An environment of cells writes its file through one of its cells (its own stack may be gone).
+        first = deploy_cells.environment_rounds(stack)[0][0]
+        return CellConfig(first.stack, ROOT / first.file)
     stack_object: ConfigurableStack = auto.select_stack(stack_name=stack, work_dir=str(ROOT))
     return stack_object
 

@@ -22,8 +22,13 @@ def evaluate_cells(
 ) -> tuple[dict[str, Run], dict[str, Run]]:
     """Both rounds of a celled environment: every cell, then the clusterset's cells with the first round's outputs."""
     spec = load_fleet({key.removeprefix("fleet:"): value for key, value in config.items()})
-    who = {"caller_arn": deployer_session(config), "creator_arn": creator_session(config)}
-    first = {cell.stack: run(config, stack=cell.stack, **who) for cell in cells.cells_of(environment, spec)}
+    # One account: the Elastic IPs one cell allocates are what EC2 lists to the next (cell_reads.py).
+    who = {"caller_arn": deployer_session(config), "creator_arn": creator_session(config), "addresses": {}}
+    # Every cell's stack exists before the first round (deploy/cells.py creates them), none with outputs yet.
+    empty: dict[str, dict[str, Any]] = {
+        f"{ORGANIZATION}/{PROJECT}/{cell.stack}": {} for cell in cells.cells_of(environment, spec)
+    }
+    first = {cell.stack: run(config, stack=cell.stack, stack_outputs=empty, **who) for cell in cells.cells_of(environment, spec)}
     exported = {f"{ORGANIZATION}/{PROJECT}/{stack}": r.exports for stack, r in first.items()}
     joining = cells.joining_cells(environment, spec)
     joined = {cell.stack: run(config, stack=cell.stack, stack_outputs=exported, **who) for cell in joining}

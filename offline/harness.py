@@ -169,6 +169,7 @@ def run_program(
     running: dict[str, str] | None = None,
     describe_errors: dict[str, str] | None = None,
     running_tags: dict[str, dict[str, str]] | None = None,
+    addresses: dict[tuple[str, str, str], dict[str, str]] | None = None,
 ) -> Run:
     """Run ``__main__.py`` under mocks with ``config`` (Python values keyed ``fleet:...``).
 
@@ -184,7 +185,9 @@ def run_program(
     hub = config.get("fleet:hub")
     if isinstance(hub, dict) and "stack" in hub and str(hub["stack"]) not in stack_outputs:
         stack_outputs[str(hub["stack"])] = placeholder_hub(str(hub["stack"]), hub.get("account"))
-    mocks = FleetMocks(zones_per_region, stack_outputs, caller_arn, creator_arn, creators, running, describe_errors, running_tags)
+    mocks = FleetMocks(
+        zones_per_region, stack_outputs, caller_arn, creator_arn, creators, running, describe_errors, running_tags, addresses
+    )
     monitor = RecordingMonitor(mocks)
     # set_mocks keeps an existing root stack resource: without this, a run after another stack's run
     # would parent its top-level resources to that stack's root (a URN of the wrong stack).

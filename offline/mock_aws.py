@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import fnmatch
 import hashlib
 import json
 from ipaddress import IPv4Network
@@ -61,6 +62,10 @@ class ResourceInUseError(Exception):
     """What EKS answers when an access entry already exists for a principal."""
 
 
+class UnknownStackError(Exception):
+    """What a StackReference to a stack the backend does not have fails the program with."""
+
+
 class PeeringRefusedError(Exception):
     """What EC2 answers for a peering connection between VPCs whose ranges overlap."""
 
@@ -99,6 +104,8 @@ PEERINGS: dict[str, dict[str, Any]] = {}
 # it: what another stack's run reads of them.
 VPC_RANGES: dict[str, str] = {}
 EKS_CLUSTERS: dict[tuple[str, str, str], dict[str, Any]] = {}
+Addresses = dict[tuple[str, str, str], dict[str, str]]
+"""Elastic IPs by (account, region, public IP): their tags (what EC2 DescribeAddresses filters on)."""
 
 
 def eks_id(name: str, region: str) -> str:
@@ -165,7 +172,11 @@ class FleetMocks(pulumi.runtime.Mocks):
         running: dict[str, str] | None = None,
         describe_errors: dict[str, str] | None = None,
         running_tags: dict[str, dict[str, str]] | None = None,
+        addresses: Addresses | None = None,
     ) -> None:
+        # The account's Elastic IPs: this run's, or those of the runs a caller shares them across (the
+        # cells of one environment, offline/cells.py).
+        self.addresses: Addresses = addresses if addresses is not None else {}
         self.zones_per_region = zones_per_region or {}
         # The tags a running cluster carries (DescribeCluster): by default the workload identity mode the
         # shipped stacks run (planning/workload_identity.py); a test of an older cluster gives its own.
@@ -334,7 +345,12 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["result"] = "P" * int(state["length"])
             state["bcryptHash"] = "$2a$10$" + _fake_id(args.name) * 3
         elif args.typ == "pulumi:pulumi:StackReference":
-            state["outputs"] = self.stack_outputs.get(str(state.get("name")), {})
+            name = str(state.get("name"))
+            if name not in self.stack_outputs:
+                # The engine fails the program for a stack the backend does not have (pkg/backend
+                # GetStackOutputs); a stack that exists with no checkpoint reads as no outputs.
+                raise UnknownStackError(f'unknown stack "{name}"')
+            state["outputs"] = self.stack_outputs[name]
         elif args.typ.startswith("aws:"):
             region = self._region(args)
             resource_id = f"{args.typ.split('/')[-1].split(':')[0].lower()}-{_fake_id(args.name)}"
@@ -351,6 +367,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             if args.typ == "aws:ec2/eip:Eip":
                 digest = hashlib.sha256(args.name.encode()).digest()
                 state["publicIp"] = f"198.51.{digest[0]}.{digest[1] or 1}"
+                # What EC2 DescribeAddresses lists in this account and region from now on.
+                self.addresses[(self.account(), region, state["publicIp"])] = dict(state.get("tags") or {})
             if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 state["latestVersion"] = 1
             if args.typ == "aws:ec2/vpc:Vpc":
@@ -404,6 +422,19 @@ class FleetMocks(pulumi.runtime.Mocks):
                 # As the engine reports a failed invoke: an error the caller's invoke raises, not a crash.
                 return {}, [("id", f"InvalidVpcPeeringConnectionID.NotFound: {args.args.get('id')}")]
             return dict(described), []
+        if args.token == "aws:ec2/getEips:getEips":
+            region = str(args.args.get("region") or self.monitor.region_of_provider(args.provider) or "us-east-1")
+            filters = [
+                (str(f["name"]).removeprefix("tag:"), [str(v) for v in f["values"]]) for f in args.args.get("filters") or []
+            ]
+            ips = sorted(
+                ip
+                for (account, where, ip), tags in self.addresses.items()
+                if account == self.account(args.provider)
+                and where == region
+                and all(any(fnmatch.fnmatchcase(tags.get(key, ""), v) for v in values) and key in tags for key, values in filters)
+            )
+            return {"id": region, "publicIps": ips, "allocationIds": [f"eipalloc-{_fake_id(ip)}" for ip in ips]}, []
         if args.token == "aws:eks/getCluster:getCluster":
             region = str(args.args.get("region") or self.monitor.region_of_provider(args.provider) or "us-east-1")
             name = str(args.args.get("name"))

@@ -25,6 +25,10 @@ def no_single_stack(environment: str, work_dir: Path, env: Mapping[str, str]) ->
     return None
 
 
+def no_other_cells(work_dir: Path, env: Mapping[str, str]) -> list[str]:
+    return ["mgmt", "prod.prod-eu", "prod.prod-us", "staging"]
+
+
 # `pulumi stack export` of prod after both cells' moves (offline/state_move.py): what stays behind.
 MOVED_OUT = {
     "resources": [
@@ -71,6 +75,7 @@ def run_environment(operation: str, opened: Opened, sizes: dict[str, int] | None
         root=cells_project(),
         progress=io.StringIO(),
         read_state=no_single_stack,
+        list_stacks=no_other_cells,
     )
     assert sorted(set(sized)) == sorted({s.stack for r in summary.rounds for s in r})
     return summary
@@ -82,8 +87,8 @@ def test_an_up_runs_every_cell_then_the_clusterset_join_each_with_the_environmen
     assert [[s.stack for s in r] for r in summary.rounds] == [CELLS, CELLS]
     assert summary.exit_code is ExitCode.OK
     for name, stacks in opened.stacks.items():
-        assert len(stacks) == 2  # its own round, then the join
-        for stack in stacks:
+        assert len(stacks) == 3  # created first, then its own round and the join
+        for stack in stacks[1:]:
             ups = [kwargs for op, kwargs in stack.calls if op == "up"]
             assert [u["config_file"] for u in ups] == [str(cells_project() / "Pulumi.prod.yaml")]
             assert [u["parallel"] for u in ups] == [32 if name == "prod.prod-us" else 16]
@@ -95,13 +100,54 @@ def test_a_failed_cell_stops_only_itself_and_the_summary_names_it() -> None:
     opened = Opened({"prod.prod-us": {"up": "error: creating EKS cluster: AccessDenied"}})
     summary = run_environment("up", opened)
     assert summary.failed == ["prod.prod-us"]
-    assert summary.skipped == ["prod.prod-us"]
-    assert [[s.stack for s in r] for r in summary.rounds] == [CELLS, ["prod.prod-eu"]]
+    # The join round runs every clusterset cell: one more attempt of the failed cell's own stack.
+    assert [[s.stack for s in r] for r in summary.rounds] == [CELLS, CELLS]
     assert summary.exit_code is ExitCode.FAILED
     document = summary.as_json()
     assert document["failed"] == ["prod.prod-us"]
     eu = next(s for s in document["rounds"][0] if s["stack"] == "prod.prod-eu")
     assert eu["result"] == "succeeded"
+
+
+def test_a_member_that_waited_for_its_broker_in_the_first_round_joins_in_the_second() -> None:
+    """After a move into cells a running member stops in the first round (its broker had no outputs yet)
+    and goes through in the join round: the environment's deploy succeeds."""
+
+    class OnceRefused(Opened):
+        def __call__(self, name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+            first_time = name == "prod.prod-eu" and len(self.stacks.get(name, [])) == 1
+            stack = FakeStack(fail={"up": "error: stack prod.prod-us exports no clustersetBroker"} if first_time else None)
+            with self.lock:
+                self.stacks.setdefault(name, []).append(stack)
+            return stack
+
+    summary = run_environment("up", OnceRefused())
+    assert summary.failed == []
+    assert summary.exit_code is ExitCode.OK
+
+
+def test_an_up_creates_every_cells_stack_before_any_cell_runs() -> None:
+    opened = Opened()
+    run_environment("up", opened)
+    # One open per cell to create it, then one per round.
+    assert {name: len(stacks) for name, stacks in opened.stacks.items()} == {"prod.prod-eu": 3, "prod.prod-us": 3}
+    assert all(not stacks[0].calls for stacks in opened.stacks.values())
+
+
+def test_a_cell_whose_cluster_left_the_file_stops_the_environment_until_it_is_destroyed() -> None:
+    opened = Opened()
+    summary = deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation="up"),
+        opened,
+        lambda s: 8,
+        root=cells_project(),
+        progress=io.StringIO(),
+        read_state=no_single_stack,
+        list_stacks=lambda *_: ["prod.prod-eu", "prod.prod-us", "prod.prod-ap"],
+    )
+    assert summary.error is not None
+    assert summary.error.startswith("prod.prod-ap: a cell whose cluster has left Pulumi.prod.yaml")
+    assert not opened.stacks
 
 
 def test_a_preview_runs_the_first_round_only() -> None:
@@ -129,6 +175,7 @@ def test_cells_of_a_round_run_side_by_side() -> None:
         root=cells_project(),
         progress=io.StringIO(),
         read_state=no_single_stack,
+        list_stacks=no_other_cells,
     )
     assert summary.exit_code is ExitCode.OK
 
@@ -142,6 +189,7 @@ def test_each_cells_engine_output_is_prefixed_with_its_stack() -> None:
         root=cells_project(),
         progress=out,
         read_state=no_single_stack,
+        list_stacks=no_other_cells,
     )
     lines = out.getvalue().splitlines()
     assert lines
@@ -170,6 +218,7 @@ def test_cells_deploy_once_the_single_stack_is_gone_or_holds_no_cloud_object(sta
         root=cells_project(),
         progress=io.StringIO(),
         read_state=lambda *_: state,
+        list_stacks=no_other_cells,
     )
     assert summary.exit_code is ExitCode.OK
 
@@ -183,6 +232,7 @@ def test_no_cell_deploys_while_the_single_stack_still_holds_what_the_cells_would
         root=cells_project(),
         progress=io.StringIO(),
         read_state=lambda *_: NOT_MOVED,
+        list_stacks=no_other_cells,
     )
     assert summary.exit_code is ExitCode.FAILED
     assert summary.error is not None

@@ -147,8 +147,11 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
             (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
             assert '--stack "$STACK" --up' in up["run"]
             assert jobs["tests"]["outputs"][key] == f"${{{{ steps.rounds.outputs.{key} }}}}"
-        assert jobs[f"{stack}-join"]["needs"] == ["tests", stack]
+        assert jobs[f"{stack}-join"]["needs"] == ["tests", "mgmt", stack]
+        assert "needs.mgmt.result == 'success'" in jobs[f"{stack}-join"]["if"]
         assert f"needs.tests.outputs.{stack}-join != '[]'" in jobs[f"{stack}-join"]["if"]
+    # Runs deploy in order, one at a time (a later run's cells never slot between an earlier run's rounds).
+    assert deploy["concurrency"] == {"group": "deploy-${{ github.ref }}", "cancel-in-progress": False}
     (rounds,) = [step for step in jobs["tests"]["steps"] if step.get("id") == "rounds"]
     assert rounds["run"] == '.venv/bin/python -m deploy.order --matrix >> "$GITHUB_OUTPUT"'
     # The matrices the reference stacks give: one stack each, no join round.

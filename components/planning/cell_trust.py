@@ -4,9 +4,9 @@ its own config before any resource is registered: trust.py's rules, for the valu
 Another cell's stack is written by whoever can deploy or edit that stack; one cell held must not
 widen what the others admit or whom they trust:
 
-- A member's ``clustersetMember``: its own cluster's name, and addresses that are single public
-  IPv4 hosts, no more of them than that cluster's config lets it own (its NAT gateways; its gateway
-  pool). The broker admits them to its API endpoint and every peer to its tunnel ports.
+- No address is taken from another cell's outputs: the ones the broker admits to its API endpoint and
+  every peer to its tunnel ports are the Elastic IPs EC2 lists in this account under the member's tags
+  (resources/cell_reads.py).
 - The broker's ``clustersetBroker``: the server is the broker cluster's endpoint exactly as EKS
   describes it in this account (DescribeCluster), the CA that cluster's own, a token shaped as a
   ServiceAccount token, and a pre-shared key of the length the broker's cell generates. A forged
@@ -19,56 +19,16 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from ipaddress import AddressValueError, IPv4Address
 from typing import Any
 
-from ..config.model import FleetSpec
-from . import flows
-from .cells import BROKER_OUTPUT, MEMBER_OUTPUT, cell_stack
-from .submariner import ClusterSet, broker_server
+from .cells import BROKER_OUTPUT, cell_stack
+from .submariner import broker_server
 
 GENERATED_PSK_LENGTH = 64
 """64 alphanumerics (about 380 bits): what the broker's cell generates (resources/fleet.py)."""
 _PSK_RE = re.compile(r"^[A-Za-z0-9]+$")
 # A JWT: three base64url segments (RFC 7519 section 3); a ServiceAccount token is one.
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
-
-
-def _address_problem(address: Any) -> str | None:
-    if not isinstance(address, str):
-        return "not a string"
-    try:
-        ip = IPv4Address(address)
-    except (AddressValueError, ValueError):
-        return "not a single IPv4 address"
-    if not ip.is_global:
-        return "not a public address"
-    return None
-
-
-def member_output_problems(environment: str, spec: FleetSpec, clusterset: ClusterSet, cluster: str, exported: Any) -> list[str]:
-    """A member cell's ``clustersetMember`` as another cell reads it."""
-    where = f"stack {cell_stack(environment, cluster)} output {MEMBER_OUTPUT}"
-    if not isinstance(exported, Mapping):
-        return [f"{where}: {exported!r} is not a mapping: refused"]
-    problems: list[str] = []
-    if exported.get("cluster") != cluster:
-        problems.append(f"{where}.cluster: {exported.get('cluster')!r}, not {cluster!r}: a cell exports its own cluster; refused")
-    cluster_spec = next(c for c in spec.clusters if c.name == cluster)
-    limits = {"gatewayIps": clusterset.pool_addresses, "natIps": flows.nat_addresses(cluster_spec)}
-    for key, limit in limits.items():
-        addresses = exported.get(key)
-        if not isinstance(addresses, list):
-            problems.append(f"{where}.{key}: {addresses!r} is not a list of addresses: refused")
-            continue
-        for address in addresses:
-            if problem := _address_problem(address):
-                problems.append(f"{where}.{key}: {address!r}: {problem}: refused, since it would be admitted")
-        if len(addresses) > limit:
-            problems.append(
-                f"{where}.{key}: {len(addresses)} addresses, more than the {limit} {cluster}'s config lets it own: refused"
-            )
-    return problems
 
 
 def _pem(data: Any) -> str | None:

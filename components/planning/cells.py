@@ -11,9 +11,9 @@ The contract, as pure data (the program, ``python -m deploy.order`` and the depl
 - Each cluster is the stack ``<env>.<cluster>``. It runs with the environment's own file as its
   config (``pulumi up --stack <env>.<cluster> --config-file Pulumi.<env>.yaml``): the stack name
   says which cluster, so no generated file can drift from the reviewed one.
-- Nothing is shared by every cell but read-only config. What crosses between cells (the clusterset's
-  broker, its pre-shared key, the addresses peers admit) is another cell's output, read through a
-  StackReference and checked against this config (planning/trust.py, ``cell_*_problems``).
+- Nothing is shared by every cell but read-only config. The clusterset's broker and its pre-shared key
+  cross between cells as the broker cell's output, read through a StackReference and checked against
+  this config (planning/cell_trust.py); the addresses peers admit are read from EC2 (resources/cell_reads.py).
 - Two rounds: every cell in the first; the clusterset's cells again in the second, the *join*: a
   cell joins the clusterset from what the broker's cell exported in the first, and the broker's
   API admits what the members exported. No environment-wide stack is needed: the broker's cell
@@ -39,8 +39,6 @@ STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 BROKER_OUTPUT = "clustersetBroker"
 """What the broker's cell exports for the members' join: the broker's server, each member's credential, the PSK."""
-MEMBER_OUTPUT = "clustersetMember"
-"""What every member's cell exports for its peers and the broker: its gateway and NAT addresses."""
 
 
 @dataclass(frozen=True)

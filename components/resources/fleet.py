@@ -129,17 +129,14 @@ class Fleet:
         return summary
 
     def cell_exports(self) -> dict[str, Any]:
-        """What a cell exports for the other cells of its environment (planning/cells.py): a clusterset
-        member's addresses, and on the broker's cell the broker's server, per-member credentials and the PSK."""
+        """What a cell exports for the other cells of its environment (planning/cells.py): on the broker's cell,
+        the broker's server, per-member credentials and the PSK (the members' addresses come from EC2)."""
         if self.cell_reads is None or self.clusterset is None or self.networks is None:
             return {}
         name = self.cell_reads.cluster
         if name not in {m.name for m in self.clusterset.members}:
             return {}
-        network = self.networks[name]
-        exports: dict[str, Any] = {
-            cells.MEMBER_OUTPUT: {"cluster": name, "gatewayIps": network.gateway_public_ips, "natIps": network.nat_public_ips}
-        }
+        exports: dict[str, Any] = {}
         if self.broker is not None and self.psk is not None:
             broker = self.broker
             exports[cells.BROKER_OUTPUT] = pulumi.Output.secret(
@@ -286,7 +283,11 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
     members = {m.name for m in clusterset.members} if clusterset else set()
     # Other stacks' outputs, checked against this stack's config before any cloud resource exists.
     others = read_other_stacks(spec, aws_providers, account_id, preview)
-    reads = read_cells(spec, environment, cell, clusterset, aws_providers[built[0].region]) if cell is not None else None
+    reads = (
+        read_cells(spec, environment, cell, clusterset, aws_providers[built[0].region], running=cell in running)
+        if cell is not None
+        else None
+    )
     for waiting in reads.waiting if reads is not None else ():
         pulumi.log.warn(
             f"cell {waiting} has not deployed yet: what this cell needs of it (the clusterset's broker, its addresses) "
