@@ -81,8 +81,16 @@ def deploy_rounds(root: Path = ROOT) -> list[list[dict[str, str]]]:
 def _entries(stack: str, root: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A stack's entries in its own round and in the join round after it."""
     path = root / f"Pulumi.{stack}.yaml"
-    if not read_stack_file(path).config.get("fleet:cells"):
+    stack_file = read_stack_file(path)
+    if not stack_file.config.get("fleet:cells"):
         return [{"stack": stack, "file": path.name}], []
+    if stack_file.secrets:
+        # Each cell decrypts its config with the file's secrets provider settings; under Pulumi Cloud's
+        # default secrets manager the keys are per stack, and no cell could (docs/cells.md).
+        raise ValueError(
+            f"{path.name}: fleet:cells: true with encrypted values ({', '.join(stack_file.secrets)}): a cell of a celled "
+            "environment reads its file's secrets with its own stack's keys; keep secrets out of it (docs/cells.md)"
+        )
     spec = read_spec(path)
     return (
         [{"stack": c.stack, "file": c.file} for c in cells.cells_of(stack, spec)],

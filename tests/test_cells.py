@@ -399,3 +399,13 @@ def test_the_first_round_after_the_move_changes_nothing_and_a_running_member_wai
     assert all(not broker.registrations[c.urn].custom for c in actions["update"])
     with pytest.raises(ConfigError, match=r"deploy prod\.prod-us first"):
         run_cell("prod.prod-eu", addresses=addresses, running=running)
+
+
+def test_a_celled_environments_file_holds_no_encrypted_value(tmp_path: Any) -> None:
+    project = cells_project()
+    for name in ("Pulumi.yaml", "Pulumi.mgmt.yaml", "Pulumi.staging.yaml"):
+        (tmp_path / name).write_text((project / name).read_text())
+    text = (project / "Pulumi.prod.yaml").read_text()
+    (tmp_path / "Pulumi.prod.yaml").write_text(text.replace("config:\n", "config:\n  fleet:note:\n    secure: AAABAJ5x\n", 1))
+    with pytest.raises(ValueError, match=r"Pulumi.prod.yaml: fleet:cells: true with encrypted values \(fleet:note\)"):
+        deploy_rounds(tmp_path)

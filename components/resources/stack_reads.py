@@ -9,7 +9,7 @@ handed on as plain values: a refusal stops the program with every problem, havin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pulumi
@@ -36,6 +36,8 @@ class OtherStacks:
     """Per fleet:members stack, its checked argocdRegistration."""
     references: dict[str, pulumi.StackReference]
     """Per stack read, its reference: what the values came from, kept as their resources' dependency."""
+    cell_references: dict[str, list[pulumi.StackReference]] = field(default_factory=dict)
+    """Per celled member stack, each of its cells' references."""
 
     def hub_value(self, pick: Callable[[dict[str, Any]], T]) -> pulumi.Output[T]:
         """A checked value of the hub's outputs, depending on its reference as a read output would."""
@@ -44,9 +46,11 @@ class OtherStacks:
         return self.references["hub"].outputs.apply(lambda _: pick(checked))
 
     def registration(self, member: str) -> pulumi.Output[Any]:
-        """A member stack's checked registration, depending on its reference as a read output would."""
+        """A member stack's checked registration, depending on its reference (each of its cells' for an
+        environment of cells) as a read output would."""
         checked = self.registrations[member]
-        return self.references[member].outputs.apply(lambda _: checked)
+        read_from = [self.references[member], *self.cell_references.get(member, [])]
+        return pulumi.Output.all(*[r.outputs for r in read_from]).apply(lambda _: checked)
 
 
 def read(reference: pulumi.StackReference, name: str) -> Any:
@@ -72,11 +76,12 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
             hub[trust.INTERCONNECT_OUTPUT] = read(reference, trust.INTERCONNECT_OUTPUT)
             problems += trust.interconnect_output_problems(spec, hub, joined.hub_region, str(joined.hub_cidr))
     registrations: dict[str, Any] = {}
+    cell_references: dict[str, list[pulumi.StackReference]] = {}
     claimed: dict[str, str] = {}
     peered = interconnect.member_plans(spec)
     for reference_name, member in spec.member_specs.items():
         if member.cells:
-            exported, found = _read_cell_registrations(reference_name, member, references)
+            exported, found = _read_cell_registrations(reference_name, member, references, cell_references)
         else:
             reference = references[reference_name] = pulumi.StackReference(
                 f"member-{reference_name.rsplit('/', 1)[-1]}", stack_name=reference_name
@@ -94,11 +99,14 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
         registrations[reference_name] = exported
     if problems:
         raise ConfigError(problems)
-    return OtherStacks(hub, registrations, references)
+    return OtherStacks(hub, registrations, references, cell_references)
 
 
 def _read_cell_registrations(
-    reference: str, member: FleetSpec, references: dict[str, pulumi.StackReference]
+    reference: str,
+    member: FleetSpec,
+    references: dict[str, pulumi.StackReference],
+    cell_references: dict[str, list[pulumi.StackReference]],
 ) -> tuple[Any, list[str]]:
     """A celled member's registration (planning/cells.py): each cell's, holding its own cluster only,
     merged into the environment's; a cell that registers another cell's cluster is refused."""
@@ -111,6 +119,7 @@ def _read_cell_registrations(
         cell_reference = pulumi.StackReference(f"member-{cell.stack}", stack_name=name)
         references[reference] = references.get(reference, cell_reference)
         references[name] = cell_reference
+        cell_references.setdefault(reference, []).append(cell_reference)
         exported = read(cell_reference, gitops_plan.REGISTRATION_OUTPUT)
         clusters = exported.get("clusters") if isinstance(exported, dict) else None
         if not isinstance(clusters, dict):
