@@ -9,10 +9,11 @@ from typing import Any
 
 from components.planning import cells
 from components.planning.checks import load_fleet
-from offline import state_move
 from offline.harness import PROJECT, Run, creator_session, deployer_session, run_program
 from offline.stacks import ORGANIZATION
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 SHARED_COMPONENTS = ("fleet:index:GlobalTraffic",)
 """Components every cell has one of (``traffic``): a move leaves them behind and takes their children."""
 
@@ -45,8 +46,7 @@ def move_urns(environment: str, stack: str, cell: Run) -> list[str]:
     """What ``pulumi state move --source <environment> --dest <stack>`` lists: the cell's top-level
     resources and the children of the shared components, as URNs of the environment's stack."""
     return sorted(
-        urn.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{environment}::")
-        for urn in state_move.top_level(cell, SHARED_COMPONENTS)
+        urn.replace(f"urn:pulumi:{stack}::", f"urn:pulumi:{environment}::") for urn in top_level(cell, SHARED_COMPONENTS)
     )
 
 
@@ -54,7 +54,7 @@ def engine_urn(urn: str) -> str:
     """A URN as the engine writes it: Pulumi's mocks put the root stack's type before a top-level
     resource's (``pulumi:pulumi:Stack$``), the engine leaves it out (offline/recording.py)."""
     head, project, qualified, name = urn.split("::", 3)
-    return f"{head}::{project}::{qualified.removeprefix(state_move.STACK_TYPE + '$')}::{name}"
+    return f"{head}::{project}::{qualified.removeprefix(STACK_TYPE + '$')}::{name}"
 
 
 def merged(runs: dict[str, Run]) -> Run:
@@ -63,3 +63,21 @@ def merged(runs: dict[str, Run]) -> Run:
     registrations = {urn: r for run in runs.values() for urn, r in run.registrations.items()}
     warnings = sorted({w for run in runs.values() for w in run.warnings})
     return Run(registrations, {}, set(), warnings)
+
+
+def _is_root(urn: str) -> bool:
+    return not urn or urn.split("::")[2] == STACK_TYPE
+
+
+def top_level(run: Run, shared_types: tuple[str, ...]) -> list[str]:
+    """What goes to a cell: its top-level resources, and its children of the components every cell has
+    one of (``shared_types``). Providers go with the resources that use them."""
+    listed = []
+    for urn, registration in run.registrations.items():
+        if registration.type.startswith(PROVIDER_TYPE_PREFIX):
+            continue
+        parent = run.registrations.get(registration.parent)
+        top = _is_root(registration.parent) and registration.type not in shared_types
+        if top or (parent is not None and parent.type in shared_types):
+            listed.append(urn)
+    return listed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -202,20 +202,8 @@ def _with_new_version(old: Registration, new: Registration, versions: set[str]) 
     return dataclasses.replace(new, inputs={**new.inputs, "launchTemplate": bumped})
 
 
-def _renamed_references(value: Any, renamed: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return renamed.get(value, value)
-    if isinstance(value, dict):
-        return {k: _renamed_references(v, renamed) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_renamed_references(v, renamed) for v in value]
-    return value
-
-
-def transition(before: Run, after: Run, renamed: Mapping[str, str] | None = None) -> Transition:
-    """Every change from ``before`` to ``after``, the engine's steps, and the rules they break.
-    ``renamed``: URNs a state move gave new names (offline/state_move.py); a resource reference it left
-    naming the old URN is the same resource, so its change is an update of state, never a replacement."""
+def transition(before: Run, after: Run) -> Transition:
+    """Every change from ``before`` to ``after``, the engine's steps, and the rules they break."""
     changes: list[Change] = []
     steps: list[Step] = []
     deferred: list[Step] = []
@@ -239,10 +227,6 @@ def transition(before: Run, after: Run, renamed: Mapping[str, str] | None = None
         replaces = old.provider_urn != new.provider_urn and provider_replaces(before, old, after, new)
         regions = (effective_region(before, old), effective_region(after, new))
         change = classify(old, _with_new_version(old, new, versions), replaces, regions)
-        if change is not None and renamed:
-            same_objects = dataclasses.replace(old, inputs=_renamed_references(old.inputs, renamed))
-            if classify(same_objects, _with_new_version(old, new, versions), replaces, regions) is None:
-                change = dataclasses.replace(change, action="update", forced_by=())
         if change is None:
             continue
         changes.append(change)

@@ -8,7 +8,6 @@ run, so moving a stack's state into its cells (docs/cells.md) leaves nothing to 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -18,11 +17,11 @@ import pytest
 
 from components.config import hub_stack
 from components.config.errors import ConfigError
+from deploy import cells as deploy_cells_module
 from deploy.order import deploy_rounds
 from offline import cells as offline_cells
-from offline import stacks, state_move
+from offline import stacks, state_split
 from offline.harness import Run, creator_session, deployer_session, run_program, stack_config
-from offline.transition import transition
 from tests.reference_stacks import cells_project
 
 ENVIRONMENT = "prod"
@@ -281,7 +280,7 @@ def test_the_hub_refuses_a_cell_that_registers_another_cells_cluster() -> None:
         )
 
 
-# --- Moving a running single stack into cells (docs/cells.md): pulumi state move, then the cells' up.
+# --- Moving a running single stack into cells (docs/runbooks.md): export, split, import, then the cells' up.
 
 
 def _source_urns(stack: str, cell: Run) -> list[str]:
@@ -291,52 +290,114 @@ def _source_urns(stack: str, cell: Run) -> list[str]:
 SHARED_COMPONENTS = offline_cells.SHARED_COMPONENTS
 
 
-def test_moving_the_single_stack_into_its_cells_creates_replaces_and_deletes_nothing(rounds: Any) -> None:
+def _engine(value: Any) -> Any:
+    """URN strings (and provider references, ``<urn>::<id>``) as the engine writes them."""
+    text = json.dumps(value)
+    for match in set(re.findall(r'urn:pulumi:[^"]+', text)):
+        parts = match.split("::")
+        if len(parts) >= 4:
+            fixed = offline_cells.engine_urn("::".join(parts[:4])) + ("::" + "::".join(parts[4:]) if len(parts) > 4 else "")
+            text = text.replace(match, fixed)
+    return json.loads(text)
+
+
+def export_of(run: Run, stack: str) -> dict[str, Any]:
+    """``pulumi stack export --show-secrets`` of a run's state, in the engine's deployment format (v3)."""
+    root = f"urn:pulumi:{stack}::fleet::pulumi:pulumi:Stack::fleet-{stack}"
+    resources: list[dict[str, Any]] = [{"urn": root, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": run.exports}]
+    for r in run.registrations.values():
+        resource: dict[str, Any] = {
+            "urn": r.urn,
+            "custom": r.custom,
+            "type": r.type,
+            "inputs": r.inputs,
+            "outputs": r.outputs,
+            "parent": r.parent,
+            "protect": r.protect,
+            "dependencies": r.dependencies,
+            "propertyDependencies": r.property_dependencies,
+        }
+        if r.custom:
+            resource["id"] = r.id
+        if r.provider:
+            resource["provider"] = r.provider
+        resources.append(_engine(resource))
+    return {"version": 3, "deployment": {"manifest": {"version": "3.200.0"}, "resources": resources}}
+
+
+def _by_name(resources: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["type"], r["urn"].rsplit("::", 1)[-1]): r for r in resources if r["type"] != "pulumi:pulumi:Stack"}
+
+
+def test_the_split_gives_each_cell_the_state_its_program_leaves_unchanged(rounds: Any) -> None:
+    """After pulumi stack import, each cell's program finds every resource it registers, with the same
+    inputs, parent and provider: nothing to create, change or delete; no URN of the environment's stack."""
     _, joined, whole = rounds
-    moved_anywhere: set[str] = set()
+    listed = {stack: [offline_cells.engine_urn(u) for u in _source_urns(stack, cell)] for stack, cell in joined.items()}
+    cells_state, rest = state_split.split(export_of(whole, ENVIRONMENT), ENVIRONMENT, listed, offline_cells.SHARED_COMPONENTS)
     for stack, cell in joined.items():
-        listed = _source_urns(stack, cell)
-        moved_anywhere |= state_move.moved_sources(whole, listed)
-        plan = transition(state_move.move(whole, listed, stack), cell, state_move.renamed(whole, listed, stack))
-        actions = plan.by_action()
-        assert not actions["replace"], [c.name for c in actions["replace"]]
-        assert not actions["delete"], [c.name for c in actions["delete"]]
-        # A cell's own `traffic` component is new: a component holds no cloud object.
-        assert [(c.type, c.name) for c in actions["create"]] == [("fleet:index:GlobalTraffic", "traffic")]
-        # What changes is state only: a packaged component's resource reference, which pulumi state move
-        # copies as it is (naming the environment's stack).
-        for change in actions["update"]:
-            assert not cell.registrations[change.urn].custom, change
-            assert change.changed == ("cluster",), change
-        assert not plan.violations, plan.violations
-    # Every cloud resource moved to exactly one cell; the environment's stack keeps its providers (copied,
-    # never moved) and the component every cell has one of.
-    remaining = {whole.registrations[u].type for u in set(whole.registrations) - moved_anywhere}
-    assert remaining == {
+        imported = cells_state[stack]["deployment"]["resources"]
+        text = json.dumps(imported)
+        assert "urn:pulumi:prod::" not in text, stack
+        state = _by_name(imported)
+        program = {(r.type, r.name): r for r in cell.registrations.values()}
+        assert set(state) == set(program), set(state) ^ set(program)
+        urns = {r["urn"] for r in imported}
+        seen: set[str] = set()
+        for resource in imported:
+            # Integrity: parents and providers exist, and come first.
+            for needed in [resource.get("parent"), (resource.get("provider") or "").rsplit("::", 1)[0]]:
+                assert not needed or needed in seen, (resource["urn"], needed)
+            assert set(resource.get("dependencies") or []) <= urns
+            seen.add(resource["urn"])
+        for key, registration in program.items():
+            expected = _engine({"inputs": registration.inputs, "parent": registration.parent, "provider": registration.provider})
+            expected = json.loads(json.dumps(expected).replace(f"urn:pulumi:{stack}::", "urn:pulumi:CELL::"))
+            found = {k: state[key].get(k, "") for k in ("inputs", "parent", "provider")}
+            found = json.loads(json.dumps(found).replace(f"urn:pulumi:{stack}::", "urn:pulumi:CELL::"))
+            assert found == expected, key
+    # What stays in the environment's stack: no cloud object.
+    left = {r["type"] for r in rest["deployment"]["resources"]}
+    assert left <= {
+        "pulumi:pulumi:Stack",
         "pulumi:providers:aws",
         "pulumi:providers:kubernetes",
         "pulumi:providers:random",
         SHARED_COMPONENTS[0],
-    } & (remaining | {SHARED_COMPONENTS[0]})
-    assert all(t.startswith("pulumi:providers:") or t in SHARED_COMPONENTS for t in remaining), remaining
+    }, left
+    assert not deploy_cells_module.held_by_single_stack(rest["deployment"])
 
 
-def test_without_the_alias_the_moved_record_sets_would_be_deleted_and_created_again(rounds: Any) -> None:
+def test_the_split_refuses_encrypted_secrets_pending_operations_and_a_resource_for_two_cells(rounds: Any) -> None:
     _, joined, whole = rounds
-    stack, cell = "prod.prod-us", joined["prod.prod-us"]
-    unaliased = Run({u: dataclasses.replace(r, aliases=[]) for u, r in cell.registrations.items()}, cell.exports, set(), [])
-    listed = _source_urns(stack, cell)
-    plan = transition(state_move.move(whole, listed, stack), unaliased, state_move.renamed(whole, listed, stack))
-    deleted = {c.type for c in plan.by_action()["delete"]}
-    assert "aws:route53/record:Record" in deleted
+    listed = {stack: [offline_cells.engine_urn(u) for u in _source_urns(stack, cell)] for stack, cell in joined.items()}
+    export = export_of(whole, ENVIRONMENT)
+    encrypted = copy.deepcopy(export)
+    encrypted["deployment"]["resources"][1]["outputs"] = {
+        "x": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "AAAB"}
+    }
+    with pytest.raises(state_split.SplitRefusedError, match="--show-secrets"):
+        state_split.split(encrypted, ENVIRONMENT, listed, SHARED_COMPONENTS)
+    pending = copy.deepcopy(export)
+    pending["deployment"]["pending_operations"] = [{"type": "creating"}]
+    with pytest.raises(state_split.SplitRefusedError, match="pending operations"):
+        state_split.split(pending, ENVIRONMENT, listed, SHARED_COMPONENTS)
+    twice = {**listed, "prod.prod-eu": [*listed["prod.prod-eu"], listed["prod.prod-us"][0]]}
+    with pytest.raises(state_split.SplitRefusedError, match="would go to both"):
+        state_split.split(export, ENVIRONMENT, twice, SHARED_COMPONENTS)
 
 
-def test_a_second_move_of_the_same_resources_is_refused_before_anything_is_written(rounds: Any) -> None:
-    _, joined, whole = rounds
-    stack, cell = "prod.prod-eu", joined["prod.prod-eu"]
-    first = state_move.move(whole, _source_urns(stack, cell), stack)
-    with pytest.raises(state_move.MoveRefusedError, match="already exists in destination stack"):
-        state_move.move(whole, _source_urns(stack, cell), stack, into=first)
+def test_move_into_cells_splits_an_export_into_private_files(rounds: Any, tmp_path: Any) -> None:
+    from deploy import move_into_cells
+
+    _, _, whole = rounds
+    export = tmp_path / "prod.json"
+    export.write_text(json.dumps(export_of(whole, ENVIRONMENT)))
+    out = tmp_path / "move"
+    assert move_into_cells.main(["--stack", ENVIRONMENT, "--split", str(export), "--out", str(out)]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["prod.prod-eu.json", "prod.prod-us.json", "prod.rest.json"]
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in out.iterdir())
 
 
 def test_move_into_cells_prints_the_moves_the_tests_check(capsys: pytest.CaptureFixture[str]) -> None:
@@ -354,11 +415,11 @@ def test_move_into_cells_prints_the_moves_the_tests_check(capsys: pytest.Capture
     assert "urn:pulumi:prod::fleet::fleet:index:ClusterNetwork::prod-us-network" in expected["prod.prod-us"]
     assert move_into_cells.main(["--stack", ENVIRONMENT]) == 0
     lines = capsys.readouterr().out.splitlines()
-    moves = [line for line in lines if line.startswith("pulumi state move")]
-    assert [m.split()[6] for m in moves] == sorted(CELLS)
-    assert all("--source prod " in m for m in moves)
-    # Providers are copied by the move, never listed (pulumi refuses to move one).
-    assert not any("pulumi:providers:" in m for m in moves)
+    imports = [line.split()[4] for line in lines if line.startswith("pulumi stack import")]
+    assert imports == [*sorted(CELLS), "prod"]
+    assert any(line.startswith("pulumi stack export --stack prod --show-secrets") for line in lines)
+    # Providers go with the resources that use them, never listed.
+    assert not any("pulumi:providers:" in u for urns in expected.values() for u in urns)
 
 
 def test_move_into_cells_refuses_an_environment_that_is_not_celled(capsys: pytest.CaptureFixture[str]) -> None:
@@ -379,9 +440,9 @@ def test_the_deploy_workflow_gets_the_cells_as_its_matrices() -> None:
 
 
 def test_the_first_round_after_the_move_changes_nothing_and_a_running_member_waits_for_the_broker(rounds: Any) -> None:
-    """Right after pulumi state move no cell has outputs: the broker's cell builds what it holds from EC2
-    and its own state, unchanged; a running member stops before anything (its join needs the broker's
-    output), and joins unchanged in the join round (test_moving_the_single_stack_...)."""
+    """Right after the import no cell has outputs: the broker's cell builds what it holds from EC2 and its
+    own state, and registers exactly the single stack's; a running member stops before anything (its join
+    needs the broker's output) and joins in the join round (test_the_split_...)."""
     _, joined, _ = rounds
     addresses: dict[tuple[str, str, str], dict[str, str]] = {}
     config = _config(lambda c: c.pop("fleet:cells"))
@@ -390,13 +451,11 @@ def test_the_first_round_after_the_move_changes_nothing_and_a_running_member_wai
     )
     running = {"prod-us": "1.35", "prod-eu": "1.35"}
     broker = run_cell("prod.prod-us", addresses=addresses, running=running)
-    listed = _source_urns("prod.prod-us", joined["prod.prod-us"])
-    plan = transition(state_move.move(whole, listed, "prod.prod-us"), broker, state_move.renamed(whole, listed, "prod.prod-us"))
-    actions = plan.by_action()
-    assert not actions["replace"]
-    assert not actions["delete"]
-    assert [(c.type, c.name) for c in actions["create"]] == [("fleet:index:GlobalTraffic", "traffic")]
-    assert all(not broker.registrations[c.urn].custom for c in actions["update"])
+    expected = {(r.type, r.name): r for r in joined["prod.prod-us"].registrations.values()}
+    for registration in broker.registrations.values():
+        assert registration.inputs == expected[(registration.type, registration.name)].inputs, registration.name
+    assert len(broker.registrations) == len(expected)
+    del whole
     with pytest.raises(ConfigError, match=r"deploy prod\.prod-us first"):
         run_cell("prod.prod-eu", addresses=addresses, running=running)
 

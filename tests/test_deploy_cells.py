@@ -29,7 +29,7 @@ def no_other_cells(work_dir: Path, env: Mapping[str, str]) -> list[str]:
     return ["mgmt", "prod.prod-eu", "prod.prod-us", "staging"]
 
 
-# `pulumi stack export` of prod after both cells' moves (offline/state_move.py): what stays behind.
+# `pulumi stack export` of prod after the split into cells (offline/state_split.py): what stays behind.
 MOVED_OUT = {
     "resources": [
         {"urn": "urn:pulumi:prod::fleet::pulumi:pulumi:Stack::fleet-prod", "type": "pulumi:pulumi:Stack"},

@@ -52,10 +52,6 @@ class GlobalTrafficArgs:
     serving: dict[str, list[RecordTarget]]
     """Per record name, the record sets to register: drained clusters left out (FleetSpec.serving_targets)."""
     routing_controls: Mapping[str, pulumi.Input[str]] | None = None
-    cell: bool = False
-    """Built by a cell (planning/cells.py): each cell holds its own sets and check under a ``traffic`` of its
-    own, and a running stack's move into cells (offline/state_move.py) leaves them at the root: an alias
-    takes them from there."""
     """With fleet:dns.arc, each cluster's ARC routing control: its records are healthy only while it is On."""
 
 
@@ -80,24 +76,14 @@ def describe_target(record: RecordSpec, target: RecordTarget, region: str) -> di
     return {"setIdentifier": target.set_identifier, "cluster": target.cluster, "region": region, **record.describe(target)}
 
 
-def _child(parent: pulumi.Resource, cell: bool) -> pulumi.ResourceOptions:
-    """A GlobalTraffic child's options: in a cell, also the alias under which ``pulumi state move`` leaves it
-    (its parent stays in the environment's stack, so the move re-parents it to the root)."""
-    return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)] if cell else None)
-
-
-def _record_options(
-    parent: pulumi.Resource, name: str, record: str, target: RecordTarget, cell: bool = False
-) -> pulumi.ResourceOptions:
+def _record_options(parent: pulumi.Resource, name: str, record: str, target: RecordTarget) -> pulumi.ResourceOptions:
     """A set named by its role or location (RecordTarget) is the set that was named by its cluster (an
     alias): its new identifier is an update, which the aws provider sends as one transactional change
     batch, DELETE of the old set and CREATE of the new (terraform-provider-aws route53 record.go,
     resourceRecordUpdate), so Route 53 never holds the role or location twice, nor not at all."""
-    options = _child(parent, cell)
     if target.legacy_identifier is None or target.legacy_identifier == target.set_identifier:
-        return options
-    legacy = pulumi.Alias(name=f"{name}-{record}-{target.legacy_identifier}")
-    return pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(aliases=[legacy]))
+        return pulumi.ResourceOptions(parent=parent)
+    return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(name=f"{name}-{record}-{target.legacy_identifier}")])
 
 
 class GlobalTraffic(pulumi.ComponentResource):
@@ -117,7 +103,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                     type="A",
                     aliases=[aws.route53.RecordAliasArgs(name=edge.hostname, zone_id=edge.zone_id, evaluate_target_health=False)],
                 ),
-                _child(self, args.cell),
+                pulumi.ResourceOptions(parent=self),
             )
             # Checks probe each region's own edge, never the global name, so one region's failure is
             # seen as that region's; by its own name, since an ingress that routes by host answers the
@@ -133,7 +119,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                     request_interval=check.request_interval,
                     tags={"Name": f"{cluster} edge", "fleet-cluster": cluster, "fleet-region": edge.region},
                 ),
-                _child(self, args.cell),
+                pulumi.ResourceOptions(parent=self),
             )
             self.health_check_ids[cluster] = health_check.id
         record_checks: dict[str, pulumi.Input[str]] = dict(self.health_check_ids)
@@ -143,7 +129,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                 aws.route53.HealthCheckArgs(
                     type="RECOVERY_CONTROL", routing_control_arn=control, tags={"Name": f"{cluster} routing control"}
                 ),
-                _child(self, args.cell),
+                pulumi.ResourceOptions(parent=self),
             )
             # The records' health: the edge answers AND the cluster's routing control is On.
             record_checks[cluster] = aws.route53.HealthCheck(
@@ -154,7 +140,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                     child_health_threshold=2,
                     tags={"Name": f"{cluster} edge and routing control", "fleet-cluster": cluster},
                 ),
-                _child(self, args.cell),
+                pulumi.ResourceOptions(parent=self),
             ).id
 
         for record in sorted(args.dns.records, key=lambda r: r.name):
@@ -178,7 +164,7 @@ class GlobalTraffic(pulumi.ComponentResource):
                             health_check_id=record_checks[target.cluster],
                             **_routing_policy(record, target, edge.region),
                         ),
-                        _record_options(self, name, record.name, target, args.cell),
+                        _record_options(self, name, record.name, target),
                     )
                 )
             if record.front:

@@ -401,7 +401,6 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
                 # A cell holds its own cluster's sets and health check only.
                 serving={r.name: [t for t in spec.serving_targets(r) if t.cluster in in_scope] for r in spec.dns.records},
                 routing_controls=recovery.routing_controls if recovery is not None else None,
-                cell=cell is not None,
             ),
             pulumi.ResourceOptions(providers={"aws": route53}),
         )
