@@ -71,6 +71,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="for an environment of cells (fleet:cells): cells of a round run at once (default: 8; each is a pulumi process)",
     )
+    parser.add_argument(
+        "--create-cells",
+        action="store_true",
+        help="for an environment of cells: create every cell's stack the backend lacks, check none is left behind, exit "
+        "(the deploy workflow runs it once before the cells' matrix)",
+    )
     parser.set_defaults(operation="preview")
     return parser.parse_args(argv)
 
@@ -100,6 +106,23 @@ def main(
         parallel=args.parallel,
     )
     summary: DeploySummary | EnvironmentSummary
+    if args.create_cells:
+        environment = stack_name(args.stack)
+        if not cells.is_celled(environment):
+            print(
+                f"python -m deploy: --create-cells: {environment} is one stack (no fleet:cells): nothing to create",
+                file=sys.stderr,
+            )
+            return 0
+        env = {"PULUMI_BACKEND_URL": args.backend_url} if args.backend_url else {}
+        opener = cells.create_or_select_stack if open_stack is select_stack else open_stack
+        refused = cells.cells_left_behind(environment, ROOT, env, list_stacks) or cells.ensure_cell_stacks(
+            environment, opener, ROOT, env
+        )
+        if refused is not None:
+            print(f"error: {refused}", file=sys.stderr)
+            return int(ExitCode.FAILED)
+        return 0
     if cells.is_celled(stack_name(args.stack)):
         # An up creates a new cell's stack (a cluster just added to the file); a preview never writes the backend.
         up_default = open_stack is select_stack and args.operation == "up"
@@ -117,19 +140,19 @@ def main(
         for failed in summary.failed:
             print(f"error: cell {failed} failed (its summary is in the JSON); the other cells went on", file=sys.stderr)
     else:
-        if (environment := cells.environment_of_cell(stack_name(args.stack))) is not None:
+        if (celled := cells.environment_of_cell(stack_name(args.stack))) is not None:
             # One cell (a CI matrix job): its environment's file is its config.
-            request = dataclasses.replace(request, config_file=str(ROOT / f"Pulumi.{environment}.yaml"))
-            if (refused := cells.not_moved_yet(environment, args.backend_url, ROOT, read_state)) is not None:
+            request = dataclasses.replace(request, config_file=str(ROOT / f"Pulumi.{celled}.yaml"))
+            env = {"PULUMI_BACKEND_URL": args.backend_url} if args.backend_url else {}
+            refused = cells.not_moved_yet(celled, args.backend_url, ROOT, read_state) or cells.cells_left_behind(
+                celled, ROOT, env, list_stacks
+            )
+            if refused is not None:
                 print(f"error: {refused}", file=sys.stderr)
                 return int(ExitCode.FAILED)
-            if args.operation == "up":
-                if open_stack is select_stack:
-                    open_stack = cells.create_or_select_stack
-                env = {"PULUMI_BACKEND_URL": args.backend_url} if args.backend_url else {}
-                if (refused := cells.ensure_cell_stacks(environment, open_stack, ROOT, env)) is not None:
-                    print(f"error: {refused}", file=sys.stderr)
-                    return int(ExitCode.FAILED)
+            if args.operation == "up" and open_stack is select_stack:
+                # Its own stack only: the workflow's cells job created every cell's before the matrix.
+                open_stack = cells.create_or_select_stack
         if args.cells_at_once is not None:
             print("python -m deploy: --cells-at-once is for an environment of cells (fleet:cells)", file=sys.stderr)
             return 2

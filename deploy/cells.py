@@ -169,6 +169,24 @@ class EnvironmentSummary:
         }
 
 
+def cells_left_behind(environment: str, root: Path, env: Mapping[str, str], list_stacks: StackLister) -> str | None:
+    """Why no cell deploys: the backend holds a cell whose cluster has left the environment's file (it may
+    still serve, its record sets and cluster, and the others would drop it from their openings)."""
+    first = {c.stack for c in environment_rounds(environment, root)[0]}
+    try:
+        listed = [s for s in list_stacks(root, env) if cells.environment_of(s) == environment and s != environment]
+    except Exception as error:  # a backend that cannot be listed must not hide a cell left behind
+        return f"cannot list the backend's stacks to find cells of {environment} no longer in its file: {error}"
+    if not (left := sorted(set(listed) - first)):
+        return None
+    return (
+        f"{', '.join(left)}: a cell whose cluster has left Pulumi.{environment}.yaml still exists and may still serve (its "
+        "record sets, its cluster). Its resources are protected: put its entry back with retiring: true and deploy that "
+        f"cell (which lifts the protection), take it out of the records and the clusterset, then pulumi destroy --stack "
+        f"{left[0]} --config-file Pulumi.{environment}.yaml and pulumi stack rm (docs/cells.md, 'Add or remove a cluster')"
+    )
+
+
 def ensure_cell_stacks(environment: str, open_stack: StackOpener, root: Path, env: Mapping[str, str]) -> str | None:
     """Every cell's stack of the environment, created where the backend lacks it, before any cell reads
     another (a StackReference to a stack the backend lacks fails the program: a cluster just added to
@@ -222,17 +240,8 @@ def deploy_environment(
             return list(pool.map(lambda r: deploy(r, open_stack, progress=Prefixed(r.stack, stream, lock)), requests))
 
     env = {"PULUMI_BACKEND_URL": request.backend_url} if request.backend_url else {}
-    try:
-        orphans = [s for s in list_stacks(root, env) if cells.environment_of(s) == environment and s != environment]
-    except Exception as error:  # a backend that cannot be listed must not hide a cell left behind
-        summary.error = f"cannot list the backend's stacks to find cells of {environment} no longer in its file: {error}"
-        return summary
-    if left := sorted(set(orphans) - {c.stack for c in first}):
-        summary.error = (
-            f"{', '.join(left)}: a cell whose cluster has left Pulumi.{environment}.yaml still exists and may still serve "
-            f"(its record sets, its cluster): destroy it (pulumi destroy --stack {left[0]} --config-file "
-            f"Pulumi.{environment}.yaml, then pulumi stack rm) before deploying the environment (docs/cells.md)"
-        )
+    if (left := cells_left_behind(environment, root, env, list_stacks)) is not None:
+        summary.error = left
         return summary
     if request.operation == "up" and (refused := ensure_cell_stacks(environment, open_stack, root, env)) is not None:
         summary.error = refused

@@ -176,12 +176,16 @@ def test_the_brokers_credentials_and_psk_leave_its_cell_as_a_secret(rounds: Any)
     assert "clustersetMember" not in joined["prod.prod-us"].secret_exports
 
 
-def _forge(mutate: Callable[[dict[str, Any]], None]) -> dict[str, dict[str, Any]]:
-    addresses: dict[tuple[str, str, str], dict[str, str]] = {}
+Addresses = dict[tuple[str, str, str], dict[str, str]]
+
+
+def _forge(mutate: Callable[[dict[str, Any]], None]) -> tuple[dict[str, dict[str, Any]], Addresses]:
+    """The first round's outputs, changed by ``mutate``, and the account's addresses after that round."""
+    addresses: Addresses = {}
     first = {stack: run_cell(stack, addresses=addresses) for stack in CELLS}
     exported = {stack: copy.deepcopy(run.exports) for stack, run in first.items()}
     mutate(exported)
-    return exported
+    return exported, addresses
 
 
 @pytest.mark.parametrize(
@@ -195,10 +199,10 @@ def _forge(mutate: Callable[[dict[str, Any]], None]) -> dict[str, dict[str, Any]
     ],
 )
 def test_a_forged_cell_output_stops_the_reading_cell_before_any_resource(forgery: Any, refusal: str) -> None:
-    outputs = _forge(forgery)
+    outputs, addresses = _forge(forgery)
     registered: list[str] = []
     with pytest.raises(ConfigError) as error:
-        run_cell("prod.prod-eu", outputs, registrations_on_error=registered)
+        run_cell("prod.prod-eu", outputs, registrations_on_error=registered, addresses=addresses)
     assert refusal in str(error.value)
     assert "stack prod.prod-us output" in str(error.value)
     assert not [name for name in registered if name.startswith("prod-eu")], registered
@@ -208,19 +212,19 @@ def test_a_forged_cell_output_stops_the_reading_cell_before_any_resource(forgery
 def test_a_running_member_never_loses_its_join_to_a_missing_broker_output(missing: str) -> None:
     """After a move into cells (no outputs yet), a destroyed broker cell, or a new broker: a member whose
     cluster runs stops and names the cell to deploy first; it never builds itself without its join."""
-    outputs = _forge(lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"].pop("prod-eu"))
+    outputs, addresses = _forge(lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"].pop("prod-eu"))
     if missing == "output":
         outputs["prod.prod-us"] = {}
     registered: list[str] = []
     with pytest.raises(ConfigError, match=r"stack prod\.prod-us .* and prod-eu runs .* deploy prod\.prod-us first") as error:
-        run_cell("prod.prod-eu", outputs, running={"prod-eu": "1.35"}, registrations_on_error=registered)
+        run_cell("prod.prod-eu", outputs, running={"prod-eu": "1.35"}, registrations_on_error=registered, addresses=addresses)
     assert "clusterset join would be deleted" in str(error.value)
     assert not [name for name in registered if name.startswith("prod-eu")], registered
 
 
 def test_a_new_member_waits_for_its_token_and_joins_in_the_join_round() -> None:
-    outputs = _forge(lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"].pop("prod-eu"))
-    run = run_cell("prod.prod-eu", outputs)
+    outputs, addresses = _forge(lambda o: o["prod.prod-us"]["clustersetBroker"]["credentials"].pop("prod-eu"))
+    run = run_cell("prod.prod-eu", outputs, addresses=addresses)
     assert not run.of_type("kubernetes:submariner.io/v1alpha1:Submariner")
     assert any("cell prod.prod-us has not deployed yet" in w for w in run.warnings)
 
@@ -468,3 +472,14 @@ def test_a_celled_environments_file_holds_no_encrypted_value(tmp_path: Any) -> N
     (tmp_path / "Pulumi.prod.yaml").write_text(text.replace("config:\n", "config:\n  fleet:note:\n    secure: AAABAJ5x\n", 1))
     with pytest.raises(ValueError, match=r"Pulumi.prod.yaml: fleet:cells: true with encrypted values \(fleet:note\)"):
         deploy_rounds(tmp_path)
+
+
+def test_a_peer_whose_addresses_ec2_lists_in_part_is_refused_not_dropped() -> None:
+    """An empty answer from EC2 for a peer whose network exists (its addresses renamed, retagged) would shrink
+    the broker's allow list and the tunnels' openings without a word: refused."""
+    addresses: Addresses = {}
+    run_cell("prod.prod-eu", addresses=addresses)
+    # Its NAT addresses renamed: the gateway pool is still there, so the network exists.
+    renamed = {key: {**tags, "Name": tags["Name"].replace("-nat-", "-egress-")} for key, tags in addresses.items()}
+    with pytest.raises(ConfigError, match=r"prod-eu has Elastic IPs in eu-west-1 .* EC2 lists no NAT address of it"):
+        run_cell("prod.prod-us", addresses=renamed)

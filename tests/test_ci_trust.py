@@ -92,11 +92,25 @@ def test_only_main_deploys() -> None:
     # workflow_dispatch can start on any branch: every job that deploys refuses any ref but main.
     assert "workflow_dispatch" in document["on"]
     deploying = [n for n, j in document["jobs"].items() if j.get("permissions", {}).get("id-token") == "write"]
-    assert sorted(deploying) == ["mgmt", "prod", "prod-join", "register", "staging", "staging-join"]
+    assert sorted(deploying) == [
+        "mgmt",
+        "prod",
+        "prod-cells",
+        "prod-join",
+        "register",
+        "staging",
+        "staging-cells",
+        "staging-join",
+    ]
     for job_name in deploying:
-        # A join or register round also runs after a failed cell (!cancelled()): the ref check comes first.
-        assert document["jobs"][job_name]["if"].startswith("github.ref == 'refs/heads/main'"), job_name
-        assert " || " not in document["jobs"][job_name]["if"], job_name
+        # A join or register round also runs after a failed cell (!cancelled()): the ref check comes first,
+        # and is a conjunct of the whole condition (every || is inside parentheses).
+        condition = " ".join(document["jobs"][job_name]["if"].split())
+        assert condition.startswith("github.ref == 'refs/heads/main'"), job_name
+        depth = 0
+        for i, char in enumerate(condition):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            assert not (condition.startswith("||", i) and depth == 0), job_name
 
 
 def test_previews_never_run_on_the_deploy_environments() -> None:

@@ -42,6 +42,7 @@ def test_every_cluster_has_an_autoscaler_that_can_only_touch_its_own_groups(flee
     assert release.inputs["values"]["rbac"]["serviceAccount"]["annotations"] == {}
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Condition"]["StringEquals"] == {
+        "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:{CLUSTERS[cluster]}:123456789012:cluster/{cluster}",
         "aws:RequestTag/eks-cluster-name": cluster,
         "aws:RequestTag/kubernetes-namespace": "kube-system",
         "aws:RequestTag/kubernetes-service-account": "cluster-autoscaler",
@@ -178,7 +179,7 @@ def test_every_cluster_has_the_ebs_csi_addon_with_its_own_role_and_a_default_enc
     addon = fleet.named(f"{cluster}-addons-ebs-csi").inputs
     role = fleet.named(f"{cluster}-addons-ebs-csi-role")
     assert (addon["addonName"], addon["clusterName"]) == ("aws-ebs-csi-driver", cluster)
-    assert "serviceAccountRoleArn" not in addon
+    assert addon["serviceAccountRoleArn"] == role.outputs["arn"]
     assert addon["podIdentityAssociations"] == [{"roleArn": role.outputs["arn"], "serviceAccount": "ebs-csi-controller-sa"}]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert trust["aws:RequestTag/kubernetes-service-account"] == "ebs-csi-controller-sa"

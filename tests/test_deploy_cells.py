@@ -257,3 +257,43 @@ def test_an_unreadable_single_stack_stops_the_cells_too() -> None:
     assert summary.error is not None
     assert "AccessDenied" in summary.error
     assert not opened.stacks
+
+
+def test_the_workflows_cells_job_creates_each_missing_cell_once_and_refuses_one_left_behind() -> None:
+    created: list[str] = []
+
+    def open_stack(name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        created.append(name)
+        return FakeStack()
+
+    root = cells_project()
+    assert deploy_cells.cells_left_behind("prod", root, {}, no_other_cells) is None
+    assert deploy_cells.ensure_cell_stacks("prod", open_stack, root, {}) is None
+    assert created == CELLS
+    left = deploy_cells.cells_left_behind("prod", root, {}, lambda *_: [*CELLS, "prod.prod-ap", "staging"])
+    assert left is not None
+    assert left.startswith("prod.prod-ap: a cell whose cluster has left Pulumi.prod.yaml")
+    assert "retiring: true" in left
+
+
+def test_a_matrix_job_that_loses_the_race_to_create_a_cell_selects_it() -> None:
+    from pulumi import automation as auto
+    from pulumi.automation.errors import create_command_error
+
+    attempts: list[str] = []
+
+    def racing(name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
+        attempts.append(name)
+        if attempts.count(name) == 1:
+            error = create_command_error(auto.CommandResult("", f"error: stack '{name}' already exists", 255))
+            assert isinstance(error, auto.StackAlreadyExistsError)
+            raise error
+        return FakeStack()
+
+    assert deploy_cells.ensure_cell_stacks("prod", racing, cells_project(), {}) is None
+    assert attempts == [CELLS[0], CELLS[0], CELLS[1], CELLS[1]]
+
+
+def test_cells_of_a_single_stack_environment_need_nothing_created(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "prod", "--create-cells"], opener(FakeStack()), parallel_for=lambda s: 8) == 0
+    assert "is one stack (no fleet:cells)" in capsys.readouterr().err

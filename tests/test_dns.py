@@ -270,6 +270,7 @@ def test_controller_role_trusts_only_its_service_account(fleet: Run, cluster: st
     assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Condition"] == {
         "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:{REGIONS[cluster]}:123456789012:cluster/{cluster}",
             "aws:RequestTag/eks-cluster-name": cluster,
             "aws:RequestTag/kubernetes-namespace": "kube-system",
             "aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller",

@@ -139,6 +139,7 @@ def test_hub_role_trust_is_pinned_to_the_three_service_accounts(fleet: Run) -> N
     assert pod["Action"] == ["sts:AssumeRole", "sts:TagSession"]
     assert pod["Condition"] == {
         "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": f"arn:aws:eks:us-east-1:123456789012:cluster/{HUB}",
             "aws:RequestTag/eks-cluster-name": HUB,
             "aws:RequestTag/kubernetes-namespace": "argocd",
             "aws:RequestTag/kubernetes-service-account": [

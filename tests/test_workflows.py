@@ -110,8 +110,15 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     # (python -m deploy.order), and neither waits for the other.
     assert deploy_order(reference_project) == ["mgmt", "prod", "staging"]
     assert jobs["mgmt"]["needs"] == "tests"
-    assert jobs["prod"]["needs"] == ["tests", "mgmt"]
-    assert jobs["staging"]["needs"] == ["tests", "mgmt"]
+    assert jobs["prod"]["needs"] == ["tests", "mgmt", "prod-cells"]
+    assert jobs["staging"]["needs"] == ["tests", "mgmt", "staging-cells"]
+    # Once per environment, before its matrix: every cell's stack exists (and none left behind).
+    for stack, environment in (("prod", "production"), ("staging", "staging")):
+        job = jobs[f"{stack}-cells"]
+        assert job["needs"] == ["tests", "mgmt"]
+        assert job["environment"] == environment
+        (step,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
+        assert step["run"] == f".venv/bin/python -m deploy --stack {stack} --create-cells"
     # Then mgmt again, once it lists them (fleet:members): the hub pulls their registrations from
     # their outputs. The reference lists none yet (they must exist first), so the job's up step is
     # skipped by its check of python -m deploy.order.
@@ -284,7 +291,7 @@ def test_order_cli_prints_the_order_as_text_and_json(
     # The deploy workflow runs the same rounds: prod and staging both need only mgmt.
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
     for entry in order.deploy_rounds(reference_project)[1]:
-        assert workflow["jobs"][entry["stack"]]["needs"] == ["tests", "mgmt"]
+        assert workflow["jobs"][entry["stack"]]["needs"] == ["tests", "mgmt", f"{entry['stack']}-cells"]
 
 
 def test_a_users_joining_stack_deploys_after_its_hub(reference_project: Path, tmp_path: Path) -> None:

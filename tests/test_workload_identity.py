@@ -63,7 +63,9 @@ def test_the_hub_roles_trust_names_argo_cds_three_accounts_in_either_mode() -> N
         (IRSA, BOTH, False),
         (BOTH, POD, False),
         (POD, BOTH, False),
-        (BOTH, IRSA, False),
+        # Back to IRSA: the pods would restart while the associations still exist, get Pod Identity's
+        # credentials alone, and lose them when the associations go (Pulumi deletes last).
+        (BOTH, IRSA, True),
         (POD, POD, False),
     ],
 )
@@ -104,8 +106,13 @@ def test_by_default_no_cluster_has_an_oidc_provider_and_every_workload_has_an_as
     agent = next(r for r in pod.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "eks-pod-identity-agent")
     assert agent.inputs["clusterName"] == "mgmt"
     ebs = next(r for r in pod.of_type("aws:eks/addon:Addon") if r.inputs["addonName"] == "aws-ebs-csi-driver")
-    assert "serviceAccountRoleArn" not in ebs.inputs
     assert [a["serviceAccount"] for a in ebs.inputs["podIdentityAssociations"]] == ["ebs-csi-controller-sa"]
+    # Kept: EKS ignores it once the agent runs, and an update that drops it sends an empty one, refused.
+    assert ebs.inputs["serviceAccountRoleArn"] == ebs.inputs["podIdentityAssociations"][0]["roleArn"]
+    assert agent.urn in pod.depends_on(ebs)
+    # Each association waits for its cluster (it names it), well before the workloads' pods start.
+    for association in pod.of_type(ASSOCIATION):
+        assert pod.named("mgmt-eks").urn in pod.transitive_dependencies(association), association.name
     # Each role is the one its association names, and trusts Pod Identity only.
     roles = {r.outputs["arn"]: r for r in pod.of_type("aws:iam/role:Role")}
     for association in pod.of_type(ASSOCIATION):
@@ -152,7 +159,7 @@ def test_moving_a_running_fleet_through_both_replaces_nothing_and_keeps_a_trust_
         plan = transition(old, new)
         actions = plan.by_action()
         assert not actions["replace"], [c.name for c in actions["replace"]]
-        assert not [c for c in actions["delete"] if c.type != ASSOCIATION], [c.name for c in actions["delete"]]
+        assert not actions["delete"], [c.name for c in actions["delete"]]
     # In the middle, each role admits both: pods still on IRSA and pods restarted onto Pod Identity.
     for role in middle.of_type("aws:iam/role:Role"):
         trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -163,3 +170,16 @@ def test_moving_a_running_fleet_through_both_replaces_nothing_and_keeps_a_trust_
     assert after.named("mgmt-eks").inputs["createOidcProvider"] is False
     # The pods restart on each step (their annotation names the mode).
     assert middle.named("mgmt-addons-autoscaler").inputs["values"]["podAnnotations"] == {"fleet/workload-identity": "both"}
+
+
+@pytest.mark.parametrize(("mode", "providers"), [(POD, 0), (BOTH, 3), (IRSA, 3)])
+def test_the_preflight_counts_oidc_providers_only_while_irsa_is_in_use(mode: WorkloadIdentity, providers: int) -> None:
+    from components.planning import preflight
+    from components.planning.checks import load_fleet
+    from offline.harness import stack_config
+
+    raw = {key.removeprefix("fleet:"): value for key, value in stack_config("fleet").items()}
+    raw["workloadIdentity"] = mode.value
+    checked = preflight.run(load_fleet(raw))
+    counted = sum(q.needed for q in checked.quotas if q.quota.key == "iamOidcProviders")
+    assert counted == providers

@@ -38,7 +38,7 @@ from ..aws.service_quotas import (
 )
 from ..config.errors import ConfigError
 from ..config.model import FleetSpec, FlowLogDestination, WeightedRecord
-from . import capacity, dns_answers, flows, gitops, instances, interconnect, naming, security_rules, submariner
+from . import capacity, dns_answers, flows, gitops, instances, interconnect, naming, security_rules, submariner, workload_identity
 from .flows import Flow, FlowKind, Route
 
 
@@ -475,7 +475,8 @@ def quota_needs(spec: FleetSpec) -> list[tuple[str, str | None, int]]:
     # Per edge one check; with ARC two more (its routing control's, and the two combined).
     checks_per_edge = 3 if spec.dns is not None and spec.dns.arc else 1
     needs.append(("route53HealthChecks", None, len(owned_edges) * checks_per_edge if spec.dns is not None else 0))
-    needs.append(("iamOidcProviders", None, len(spec.clusters)))
+    # One per cluster, only while IRSA is in use (fleet:workloadIdentity): Pod Identity needs none.
+    needs.append(("iamOidcProviders", None, len(spec.clusters) if workload_identity.uses_irsa(spec.workload_identity) else 0))
     needs.append(("iamRoles", None, iam_roles(spec, owned_edges, members)))
     return [n for n in needs if n[2]]
 

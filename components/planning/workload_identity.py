@@ -14,7 +14,7 @@ pod-id-how-it-works, pod-id-role, pod-id-agent-setup, pod-id-association, pod-id
 - A role is trusted by the service principal ``pods.eks.amazonaws.com`` for ``sts:AssumeRole`` and
   ``sts:TagSession``. EKS tags each session (eks-cluster-name, kubernetes-namespace,
   kubernetes-service-account), so the trust pins the cluster, namespace and service account as IRSA's
-  pinned sub and aud did.
+  pinned sub and aud did; the cluster by its ARN (eks-cluster-arn) as well as its name.
 - An association (cluster, namespace, service account -> role) may precede its service account. EKS
   injects the credentials only into pods it starts: running pods keep what they had until restarted.
   When a service account has an association, EKS's webhook injects the Pod Identity variables only,
@@ -47,10 +47,12 @@ POD_ANNOTATION = "fleet/workload-identity"
 """On the workloads' pods: a change of mode changes their template, so they restart and EKS injects
 the credentials of the new mode."""
 # Moves the program makes in one deploy: one step at a time, each side admitting what runs.
+# Not both -> irsa: the pods restart while the associations still exist (Pulumi deletes last), so EKS
+# hands them Pod Identity credentials alone, and the associations go a moment later. ``both`` is a
+# state a fleet can stay in.
 ALLOWED_MOVES = {
     (WorkloadIdentity.IRSA, WorkloadIdentity.BOTH),
     (WorkloadIdentity.BOTH, WorkloadIdentity.POD_IDENTITY),
-    (WorkloadIdentity.BOTH, WorkloadIdentity.IRSA),
     (WorkloadIdentity.POD_IDENTITY, WorkloadIdentity.BOTH),
 }
 
@@ -64,7 +66,12 @@ def uses_pod_identity(mode: WorkloadIdentity) -> bool:
 
 
 def trust_policy(
-    mode: WorkloadIdentity, cluster: str, namespace: str, service_accounts: tuple[str, ...], irsa: dict[str, Any] | None
+    mode: WorkloadIdentity,
+    cluster: str,
+    namespace: str,
+    service_accounts: tuple[str, ...],
+    irsa: dict[str, Any] | None,
+    cluster_arn: str | None = None,
 ) -> dict[str, Any]:
     """A workload role's trust: the named service accounts of one cluster, through IRSA (``irsa``: the
     role's IRSA policy, sub and aud pinned, kept as it always was), Pod Identity (the session tags
@@ -83,6 +90,8 @@ def trust_policy(
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": {
                     "StringEquals": {
+                        # The ARN too: a cluster of the same name in another region of the account is another.
+                        **({"aws:RequestTag/eks-cluster-arn": cluster_arn} if cluster_arn else {}),
                         "aws:RequestTag/eks-cluster-name": cluster,
                         "aws:RequestTag/kubernetes-namespace": namespace,
                         "aws:RequestTag/kubernetes-service-account": accounts[0] if len(accounts) == 1 else accounts,

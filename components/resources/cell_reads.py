@@ -77,8 +77,8 @@ def member_addresses(member: str, region: str, provider: aws.Provider) -> dict[s
     (components/resources/network.py tags them)."""
     return {
         "gatewayIps": sorted(
-            set(_addresses(provider, region, {GATEWAY_POOL_TAG: member}))
-            | set(_addresses(provider, region, {GATEWAY_DRAINING_TAG: member}))
+            set(_addresses(provider, region, {"fleet-cluster": member, GATEWAY_POOL_TAG: member}))
+            | set(_addresses(provider, region, {"fleet-cluster": member, GATEWAY_DRAINING_TAG: member}))
         ),
         "natIps": _addresses(provider, region, {"fleet-cluster": member, "Name": f"{member}-network-nat-*"}),
     }
@@ -100,6 +100,21 @@ def read_cells(
     regions = {c.name: c.region for c in spec.clusters}
     peers = frozenset(m.name for m in clusterset.members if m.name != cluster)
     members = {peer: member_addresses(peer, regions[peer], provider) for peer in sorted(peers)}
+    # A peer with some addresses but not those it admits others by (renamed, retagged): refused, never an
+    # allow list or a tunnel rule that silently loses it. With none at all its network is not created yet:
+    # its addresses come with it, and this cell admits them in the next round.
+    problems: list[str] = []
+    for peer, found in sorted(members.items()):
+        if (found["gatewayIps"] and found["natIps"]) or not _addresses(provider, regions[peer], {"fleet-cluster": peer}):
+            continue
+        missing = [kind for kind, ips in (("gateway pool", found["gatewayIps"]), ("NAT", found["natIps"])) if not ips]
+        problems.append(
+            f"{peer} has Elastic IPs in {regions[peer]} (fleet-cluster: {peer}) but EC2 lists no {' or '.join(missing)} "
+            f"address of it (tags submariner-gateway-pool, Name {peer}-network-nat-*): refused, since its tunnels and "
+            "calls to the broker would lose their openings"
+        )
+    if problems:
+        raise ConfigError(problems)
     if clusterset.broker == cluster:
         return CellReads(cluster, members, peers=peers)
     broker_cell = cells.cell_stack(environment, clusterset.broker)

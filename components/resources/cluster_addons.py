@@ -44,6 +44,8 @@ class ClusterAddonsArgs:
     """Keep in-cluster CoreDNS edits across add-on updates (Lighthouse's clusterset.local forward)."""
     workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
     """fleet:workloadIdentity: how the autoscaler and the EBS CSI driver get their roles."""
+    cluster_arn: str = ""
+    """The cluster's ARN, which a Pod Identity trust pins (the eks-cluster-arn session tag)."""
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -60,8 +62,9 @@ class ClusterAddons(pulumi.ComponentResource):
         # associations (EKS injects the credentials' variables only into pods started after one exists), not
         # for the agent: a pod that asks before its node's agent answers gets an error its SDK call retries,
         # and waiting would put the add-on's create on every cluster's critical path.
+        self.agent: list[pulumi.Resource] = []
         if identity.uses_pod_identity(args.workload_identity):
-            self._eks_addon_named(name, identity.AGENT_ADDON, "pod-identity-agent", args, None)
+            self.agent.append(self._eks_addon_named(name, identity.AGENT_ADDON, "pod-identity-agent", args, None))
         if addons.autoscaler:
             self._autoscaler(name, args, part)
         if spec.runs_gpu_plugin:
@@ -100,6 +103,7 @@ class ClusterAddons(pulumi.ComponentResource):
             service_accounts=(account[1],),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
+            cluster_arn=args.cluster_arn,
         )
 
     def _autoscaler(self, name: str, args: ClusterAddonsArgs, part: str) -> None:
@@ -114,7 +118,7 @@ class ClusterAddons(pulumi.ComponentResource):
             service_accounts=(account[1],),
             role=role,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.eks_cluster]),
         )
         policy = aws.iam.RolePolicy(
             f"{name}-autoscaler-policy",
@@ -154,7 +158,8 @@ class ClusterAddons(pulumi.ComponentResource):
                     pulumi.ResourceOptions(parent=self),
                 )
             )
-        addon = self._eks_addon(name, EBS_CSI, args, role, attachments)
+        # After the agent: a change of its associations restarts the add-on's pods.
+        addon = self._eks_addon(name, EBS_CSI, args, role, [*attachments, *self.agent])
         parameters = {"type": "gp3", "encrypted": "true", **({"kmsKeyId": key} if key else {})}
         k8s.storage.v1.StorageClass(
             f"{name}-gp3",
@@ -246,7 +251,9 @@ class ClusterAddons(pulumi.ComponentResource):
                 cluster_name=args.spec.name,
                 addon_name=addon_name,
                 addon_version=resolved,
-                service_account_role_arn=role.arn if role is not None and identity.uses_irsa(mode) else None,
+                # Kept under Pod Identity too: EKS ignores it once the agent runs, and dropping it sends
+                # an empty ServiceAccountRoleArn, which EKS refuses (hashicorp/terraform-provider-aws#30645).
+                service_account_role_arn=role.arn if role is not None else None,
                 pod_identity_associations=[
                     aws.eks.AddonPodIdentityAssociationArgs(role_arn=role.arn, service_account=service_account)
                 ]

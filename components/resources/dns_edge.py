@@ -50,6 +50,10 @@ class RegionalEdgeArgs:
     """Tags for the AWS resources."""
     workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
     """fleet:workloadIdentity: how the controller gets its role."""
+    cluster_arn: str = ""
+    """The cluster's ARN, which a Pod Identity trust pins."""
+    eks_cluster: pulumi.Resource | None = None
+    """The cluster: the controller's association waits for it."""
 
 
 class RegionalEdge(pulumi.ComponentResource):
@@ -162,6 +166,7 @@ class RegionalEdge(pulumi.ComponentResource):
             service_accounts=(service_account,),
             tags=args.tags,
             opts=child,
+            cluster_arn=args.cluster_arn,
         )
         bound = associations(
             f"{name}-lbc-identity",
@@ -171,7 +176,7 @@ class RegionalEdge(pulumi.ComponentResource):
             service_accounts=(service_account,),
             role=controller_role,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.eks_cluster] if args.eks_cluster else None),
         )
         controller_policy = aws.iam.RolePolicy(
             f"{name}-lbc-policy",

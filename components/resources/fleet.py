@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from ..aws import arc, cidr, eks_releases, zones
+from ..aws import arc, cidr, eks_releases, identifiers, zones
 from ..config.errors import ConfigError, config_path
 from ..config.model import FleetSpec, WorkloadIdentity
 from ..planning import cells, flows, identity, interconnect, kubeconfig, naming, security_rules, upgrades, workload_identity
@@ -358,6 +358,9 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
                 eks_cluster=cluster.eks_cluster,
                 preserve_coredns_config=cluster_spec.name in members,
                 workload_identity=spec.workload_identity,
+                cluster_arn=identifiers.eks_cluster_arn(
+                    naming.partition(cluster_spec.region), cluster_spec.region, account_id, cluster_spec.name
+                ),
             ),
             providers.for_cluster(cluster_spec.name, cluster_spec.region, aws_providers, kubernetes_providers),
         )
@@ -374,7 +377,7 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
     if clusterset is not None:
         broker, psk = _join_clusterset(spec, clusterset, clusters, aws_providers, kubernetes_providers, cluster_addons, reads)
     gitops = build_gitops(spec, clusters, aws_providers, kubernetes_providers, others, registrations, links)
-    edges = _edges(spec, clusters, aws_providers, kubernetes_providers)
+    edges = _edges(spec, clusters, aws_providers, kubernetes_providers, account_id)
     traffic = None
     recovery: RecoveryControls | None = None
     if spec.dns is not None:
@@ -704,6 +707,7 @@ def _edges(
     clusters: dict[str, RegionalCluster],
     aws_providers: dict[str, aws.Provider],
     kubernetes_providers: dict[str, k8s.Provider],
+    account_id: str,
 ) -> dict[str, EdgeEndpoint]:
     """An edge for every cluster a DNS record names: an owned NLB, or the load balancer configured."""
     edges: dict[str, EdgeEndpoint] = {}
@@ -732,6 +736,10 @@ def _edges(
                 protect=spec.protects(cluster_spec),
                 tags=naming.cluster_tags(name, cluster_spec.region),
                 workload_identity=spec.workload_identity,
+                cluster_arn=identifiers.eks_cluster_arn(
+                    naming.partition(cluster_spec.region), cluster_spec.region, account_id, name
+                ),
+                eks_cluster=cluster.eks_cluster,
             ),
             providers.for_cluster(name, cluster_spec.region, aws_providers, kubernetes_providers),
         )

@@ -40,6 +40,10 @@ class ArgoCdHubArgs:
     """Tags for the AWS resources."""
     workload_identity: WorkloadIdentity = WorkloadIdentity.IRSA
     """fleet:workloadIdentity: how Argo CD's service accounts get the hub role."""
+    cluster_arn: pulumi.Input[str] = ""
+    """The hub cluster's ARN, which a Pod Identity trust pins."""
+    eks_cluster: pulumi.Resource | None = None
+    """The hub cluster: Argo CD's associations wait for it."""
 
 
 class ArgoCdHub(pulumi.ComponentResource):
@@ -70,6 +74,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             name_prefix=args.role_name_prefix,
             description="Argo CD on the hub: reaches member clusters through their EKS access entries",
             irsa_policy=argocd_hub_trust_policy,
+            cluster_arn=args.cluster_arn,
         )
         self.role_arn = role.arn
         bound = associations(
@@ -80,7 +85,7 @@ class ArgoCdHub(pulumi.ComponentResource):
             service_accounts=gitops.HUB_SERVICE_ACCOUNTS,
             role=role,
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.eks_cluster] if args.eks_cluster else None),
         )
 
         namespace = k8s_objects.namespace(f"{name}-ns", gitops.NAMESPACE, child)

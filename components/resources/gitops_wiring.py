@@ -123,6 +123,8 @@ def build_gitops(
                 oidc_provider_url=hub_cluster.oidc_provider_url,
                 tags=naming.cluster_tags(hub_spec.name, hub_spec.region),
                 workload_identity=spec.workload_identity,
+                cluster_arn=account.account_id.apply(partial(_cluster_arn, hub_spec.region, name=hub_spec.name)),
+                eks_cluster=hub_cluster.eks_cluster,
             ),
             providers.for_cluster(hub_spec.name, hub_spec.region, aws_providers, kubernetes_providers),
         )

@@ -31,12 +31,14 @@ def workload_role(
     name_prefix: str | None = None,
     description: str | None = None,
     irsa_policy: Callable[[str, str, str, tuple[str, ...]], dict[str, Any]] | None = None,
+    cluster_arn: pulumi.Input[str] = "",
 ) -> aws.iam.Role:
     """The role, trusted by these service accounts of this cluster only, named from a prefix that fits IAM's 64
     characters. Under Pod Identity alone the cluster has no OIDC provider, and the trust names none."""
     accounts = tuple(service_accounts)
 
-    def trust(oidc: list[str]) -> str:
+    def trust(values: list[str]) -> str:
+        oidc, arn = values[:2], values[2]
         irsa = None
         if identity.uses_irsa(mode):
             irsa = (
@@ -44,9 +46,9 @@ def workload_role(
                 if irsa_policy is None
                 else irsa_policy(oidc[0], oidc[1], namespace, accounts)
             )
-        return json.dumps(identity.trust_policy(mode, cluster, namespace, accounts, irsa))
+        return json.dumps(identity.trust_policy(mode, cluster, namespace, accounts, irsa, arn or None))
 
-    policy = pulumi.Output.all(oidc_provider_arn, oidc_provider_url).apply(trust)
+    policy = pulumi.Output.all(oidc_provider_arn, oidc_provider_url, cluster_arn).apply(trust)
     return aws.iam.Role(
         name,
         aws.iam.RoleArgs(
@@ -71,7 +73,10 @@ def associations(
     opts: pulumi.ResourceOptions,
 ) -> list[aws.eks.PodIdentityAssociation]:
     """Under Pod Identity, one association per service account (none under IRSA alone). Named by the
-    account; EKS holds one association per service account, so a changed one is replaced delete-first."""
+    account; EKS holds one association per service account, so a changed one is replaced delete-first.
+    ``opts`` must make it wait for the cluster (it names it by name): created then, it has long reached
+    EKS's admission webhook when the workloads' first pods start, once nodes exist (associations are
+    eventually consistent, and a pod admitted before its association gets no credentials)."""
     if not identity.uses_pod_identity(mode):
         return []
     return [
