@@ -75,7 +75,8 @@ def touched_stacks(
 def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m deploy.touched",
-        description="Read changed paths on stdin (git diff --name-only A B); print stacks=<JSON list> for $GITHUB_OUTPUT.",
+        description="Read changed paths on stdin (git diff --name-only A B); print stacks=<JSON list> and cells=<JSON list> "
+        "for $GITHUB_OUTPUT.",
     )
     parser.add_argument(
         "--root", type=Path, default=root, help="the folder with the Pulumi.<stack>.yaml files (default: this project)"
@@ -92,8 +93,28 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     except StackFileError as exc:
         print(f"python -m deploy.touched: {exc}", file=sys.stderr)
         return 1
-    print(f"stacks={json.dumps(touched_stacks(sys.stdin, stacks, hubs, members))}")
+    touched = touched_stacks(sys.stdin, stacks, hubs, members)
+    try:
+        celled = {stack: cells_of(stack, root) for stack in touched}
+    except StackFileError as exc:
+        print(f"python -m deploy.touched: {exc}", file=sys.stderr)
+        return 1
+    # An environment of cells is previewed cell by cell (the program runs only as a cell), each in its
+    # environment's preview environment (its reviewers, its read-only role).
+    print(f"stacks={json.dumps([stack for stack in touched if not celled[stack]])}")
+    entries = [{"stack": cell, "environment": stack} for stack in touched for cell in celled[stack]]
+    print(f"cells={json.dumps(entries)}")
     return 0
+
+
+def cells_of(stack: str, root: Path = ROOT) -> list[str]:
+    """The cells of an environment of cells (``<stack>.<cluster>``, components/planning/cells.py), by cluster
+    name; [] for an environment that is one stack. From the stack file alone (PyYAML)."""
+    config = read_stack_file(root / f"Pulumi.{stack}.yaml").config
+    if config.get("fleet:cells") is not True:
+        return []
+    clusters = config.get("fleet:clusters") or []
+    return sorted(f"{stack}.{c['name']}" for c in clusters if isinstance(c, dict) and isinstance(c.get("name"), str))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from offline.harness import Run, creator_session, deployer_session, run_program,
 from tests.reference_stacks import cells_project
 
 ENVIRONMENT = "prod"
+ROOT_DIR = Path(__file__).resolve().parents[1]
 CELLS = ("prod.prod-eu", "prod.prod-us")
 REFERENCE = "organization/fleet/{}"
 # What one cell registers at most (issue 37's budget: a stack a real engine deploys in one cluster's time).
@@ -483,3 +485,30 @@ def test_a_peer_whose_addresses_ec2_lists_in_part_is_refused_not_dropped() -> No
     renamed = {key: {**tags, "Name": tags["Name"].replace("-nat-", "-egress-")} for key, tags in addresses.items()}
     with pytest.raises(ConfigError, match=r"prod-eu has Elastic IPs in eu-west-1 .* EC2 lists no NAT address of it"):
         run_cell("prod.prod-us", addresses=renamed)
+
+
+def test_a_pull_request_previews_a_celled_environment_cell_by_cell_in_its_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    import io as _io
+    import sys as _sys
+
+    import yaml
+
+    from deploy import touched
+
+    project = cells_project()
+    stdin = _sys.stdin
+    try:
+        _sys.stdin = _io.StringIO("Pulumi.prod.yaml\n")
+        assert touched.main(["--root", str(project)]) == 0
+    finally:
+        _sys.stdin = stdin
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert json.loads(lines["stacks"]) == ["mgmt", "staging"]  # the hub registering prod, and who joins it
+    assert json.loads(lines["cells"]) == [{"stack": s, "environment": "prod"} for s in CELLS]
+    workflow = yaml.safe_load((ROOT_DIR / ".github" / "workflows" / "preview.yml").read_text())
+    job = workflow["jobs"]["preview-cells"]
+    assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.cells) }}"
+    assert job["environment"] == "preview-${{ matrix.environment }}"
+    (run,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
+    assert run["run"].startswith('.venv/bin/python -m deploy --stack "$STACK" --no-refresh')
+    assert "--up" not in run["run"]

@@ -250,7 +250,7 @@ def test_touched_cli_prints_a_github_output_line(
     monkeypatch.setattr(sys, "stdin", io.StringIO("Pulumi.mgmt.yaml\n"))
     assert touched.main([], root=reference_project) == 0
     # mgmt's file is read by the stacks that join it (its NAT addresses, its interconnect).
-    assert capsys.readouterr().out == 'stacks=["mgmt", "prod", "staging"]\n'
+    assert capsys.readouterr().out == 'stacks=["mgmt", "prod", "staging"]\ncells=[]\n'
 
 
 def test_touched_cli_reports_a_malformed_stack_file_where_it_breaks(
@@ -354,7 +354,7 @@ def test_the_stacks_job_has_what_deploy_touched_imports(tmp_path: Path, referenc
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == 'stacks=["mgmt", "prod", "staging"]\n'
+    assert result.stdout == 'stacks=["mgmt", "prod", "staging"]\ncells=[]\n'
 
 
 def test_ci_runs_the_readmes_test_command_with_the_pinned_installer() -> None:
