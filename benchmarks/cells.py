@@ -123,12 +123,6 @@ def one_stack(size: int) -> dict[str, Any]:
     return {"clusters": size, **_stack_row(ENVIRONMENT, run, deploy), "boundAtDeployMinutes": bound_minutes(run, deploy)}
 
 
-if __name__ == "__main__":
-    # <clusters> [cells|one-stack]
-    kind = sys.argv[2] if len(sys.argv) > 2 else "cells"
-    print(json.dumps(measure_cells(int(sys.argv[1])) if kind == "cells" else one_stack(int(sys.argv[1]))))
-
-
 def markdown(cell_rows: list[dict[str, Any]], one_rows: list[dict[str, Any]]) -> str:
     """docs/benchmarks.md's cells table: per size, the cells' stacks against the same environment as one stack."""
     one = {r["clusters"]: r for r in one_rows}
@@ -182,3 +176,9 @@ def hub_resources(size: int) -> int:
     finally:
         stacks.STACK_DIR, hub_stack.PROJECT_DIR = saved
     return len(run.registrations)
+
+
+if __name__ == "__main__":
+    # <clusters> [cells|one-stack]
+    kind = sys.argv[2] if len(sys.argv) > 2 else "cells"
+    print(json.dumps(measure_cells(int(sys.argv[1])) if kind == "cells" else one_stack(int(sys.argv[1]))))

@@ -141,10 +141,13 @@ def test_a_fleet_deploys_in_about_the_time_of_one_cluster(fleet: Run, prod: Run)
     assert shipped.count("eks:index:Cluster") == 1, [step.name for step in shipped.steps]
     # The clusterset join (broker chart, then the member's operator) is the only wait beyond one cluster's.
     assert path.minutes <= single.minutes + CREATE_MINUTES["kubernetes:helm.sh/v3:Release"] * 1.5
-    assert [step.type for step in single.steps if step.minutes >= 1] == [
-        "eks:index:Cluster",
-        "eks:index:ManagedNodeGroup",
-        "kubernetes:helm.sh/v3:Release",
+    # The cluster, its nodes, then EKS Pod Identity's agent and the EBS CSI add-on that waits for it (a change
+    # of the add-on's associations restarts its pods, which must find the agent running).
+    assert [step.name for step in single.steps if step.minutes >= 1] == [
+        "hub-eks",
+        "hub-system-use1-az1",
+        "hub-addons-pod-identity-agent",
+        "hub-addons-ebs-csi",
     ]
 
 
