@@ -42,6 +42,7 @@ def commands(moves: dict[str, Any]) -> list[str]:
     private = "$HOME/fleet-move"
     lines = [
         f"# Pulumi CLI {moves['minCli']} or newer; nothing deploys {environment} until the last step.",
+        "gh workflow disable deploy.yml",
         f"python -m deploy --stack {environment} --expect-no-changes  # on the commit before fleet:cells",
         f"install -d -m 700 {private}",
         f"pulumi stack export --stack {environment} --show-secrets --file {private}/{environment}.json",
@@ -49,13 +50,14 @@ def commands(moves: dict[str, Any]) -> list[str]:
     ]
     for stack in moves["cells"]:
         cell = shlex.quote(stack)
-        lines.append(f"pulumi stack init {cell} --no-select  # {environment}'s secrets provider: docs/cells.md")
+        lines.append(f"pulumi stack select --create {cell}  # {environment}'s secrets provider: docs/cells.md")
         lines.append(f"pulumi stack import --stack {cell} --file {private}/{stack}.json")
     lines += [
         f"pulumi stack import --stack {environment} --file {private}/{environment}.rest.json",
         f"rm -r {private}",
         f"python -m deploy --stack {environment}  # every cell's preview: no change",
         f"python -m deploy --stack {environment} --up",
+        "gh workflow enable deploy.yml",
     ]
     return lines
 

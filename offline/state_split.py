@@ -18,9 +18,12 @@ the old stack. A split of the exported state has neither problem:
 - what stays is the environment's root, its providers, stack references and the shared components:
   no cloud object, which ``python -m deploy`` checks before any cell deploys (deploy/cells.py).
 
-Secrets must be exported as plaintext (``--show-secrets``): ``pulumi stack import`` encrypts them with the
-cell's own secrets provider; a ciphertext from the environment's would not decrypt there. The files
-hold secrets in the clear: write them somewhere private and delete them after the import.
+Each cell's deployment keeps the export's ``secrets_providers``: without one, ``pulumi stack import`` has
+no secrets manager to write the cell's secrets with and panics ("attempt to encrypt value",
+pulumi/pulumi#3654; deployment.go, initializeSecretsManager). It is the environment's, which the cells
+run with anyway (their config file is the environment's, docs/cells.md). Secrets must be exported in the
+clear (``--show-secrets``), so nothing depends on a ciphertext decrypting under another stack's salt:
+write the files somewhere private and delete them after the import.
 """
 
 from __future__ import annotations
@@ -32,15 +35,17 @@ from typing import Any
 
 ROOT_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
-CIPHERTEXT = "ciphertext"
+SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+"""Pulumi's wire signature of a secret value (sdk/go/common/resource/sig): ``{sig: ..., ciphertext|plaintext}``."""
 
 
 class SplitRefusedError(ValueError):
     """An export this transform will not split, with why."""
 
 
-def _urn_prefix(stack: str) -> str:
-    return f"urn:pulumi:{stack}::"
+def _urn_prefix(stack: str, project: str) -> str:
+    """This project's URNs of ``stack`` only (another project's stack of the same name is another)."""
+    return f"urn:pulumi:{stack}::{project}::"
 
 
 def _rewritten(resource: Mapping[str, Any], environment: str, cell: str, project: str) -> dict[str, Any]:
@@ -48,16 +53,18 @@ def _rewritten(resource: Mapping[str, Any], environment: str, cell: str, project
     (``<project>-<stack>``)."""
     text = json.dumps(resource)
     text = text.replace(
-        f'{_urn_prefix(environment)}{project}::{ROOT_TYPE}::{project}-{environment}"',
-        f'{_urn_prefix(cell)}{project}::{ROOT_TYPE}::{project}-{cell}"',
+        f"{_urn_prefix(environment, project)}{ROOT_TYPE}::{project}-{environment}",
+        f"{_urn_prefix(cell, project)}{ROOT_TYPE}::{project}-{cell}",
     )
-    text = text.replace(_urn_prefix(environment), _urn_prefix(cell))
+    text = text.replace(_urn_prefix(environment, project), _urn_prefix(cell, project))
     return dict(json.loads(text))
 
 
 def _has_ciphertext(value: Any) -> bool:
     if isinstance(value, dict):
-        return CIPHERTEXT in value or any(_has_ciphertext(v) for v in value.values())
+        if value.get(SECRET_SIG[0]) == SECRET_SIG[1]:
+            return "ciphertext" in value
+        return any(_has_ciphertext(v) for v in value.values())
     if isinstance(value, list):
         return any(_has_ciphertext(v) for v in value)
     return False
@@ -121,25 +128,30 @@ def split(
             copied = copy.deepcopy(resource)
             if copied["type"] == ROOT_TYPE:
                 copied["outputs"] = {}
-            for key in ("dependencies",):
-                copied[key] = [d for d in copied.get(key) or [] if d in kept]
-            if copied.get("propertyDependencies"):
-                copied["propertyDependencies"] = {
-                    k: [d for d in v if d in kept] for k, v in copied["propertyDependencies"].items()
-                }
-            if copied.get("deletedWith") and copied["deletedWith"] not in kept:
-                del copied["deletedWith"]
+            _keep_references(copied, kept.__contains__)
             included.append(_rewritten(copied, environment, cell, project))
         cells[cell] = {
             "version": export.get("version", 3),
-            "deployment": {"manifest": deployment.get("manifest", {}), "resources": included},
+            "deployment": {**deployment, "resources": included, "pending_operations": []},
         }
     rest = [copy.deepcopy(r) for r in resources if r["urn"] not in taken]
     for resource in rest:
-        resource["dependencies"] = [d for d in resource.get("dependencies") or [] if d not in taken]
-        if resource.get("propertyDependencies"):
-            resource["propertyDependencies"] = {
-                k: [d for d in v if d not in taken] for k, v in resource["propertyDependencies"].items()
-            }
+        _keep_references(resource, lambda d: d not in taken)
+        if resource["type"] == ROOT_TYPE:
+            resource["outputs"] = {}  # what it exported is the cells' now (their own outputs)
     remaining = {"version": export.get("version", 3), "deployment": {**deployment, "resources": rest}}
     return cells, remaining
+
+
+def _keep_references(resource: dict[str, Any], keep: Any) -> None:
+    """Drop the references to resources that went elsewhere: dependencies of every kind (the engine's
+    integrity check refuses one to a resource the snapshot lacks, snapshot.go VerifyIntegrity)."""
+    resource["dependencies"] = [d for d in resource.get("dependencies") or [] if keep(d)]
+    if resource.get("propertyDependencies"):
+        resource["propertyDependencies"] = {k: [d for d in v if keep(d)] for k, v in resource["propertyDependencies"].items()}
+    for key in ("deletedWith", "replaceWith"):
+        value = resource.get(key)
+        if isinstance(value, str) and value and not keep(value):
+            del resource[key]
+        elif isinstance(value, list):
+            resource[key] = [d for d in value if keep(d)]

@@ -307,16 +307,36 @@ def _engine(value: Any) -> Any:
     return json.loads(text)
 
 
+SIG = state_split.SECRET_SIG
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    """A secret as ``pulumi stack export --show-secrets`` writes it (sdk/go/common/resource/sig; deployment.go)."""
+    return {SIG[0]: SIG[1], "plaintext": json.dumps(value)}
+
+
+def _revealed(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG[0]) == SIG[1]:
+            return json.loads(value["plaintext"])
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revealed(v) for v in value]
+    return value
+
+
 def export_of(run: Run, stack: str) -> dict[str, Any]:
-    """``pulumi stack export --show-secrets`` of a run's state, in the engine's deployment format (v3)."""
+    """``pulumi stack export --show-secrets`` of a run's state, in the engine's deployment format (v3): its
+    manifest, its secrets provider, and each secret input as the export writes it."""
     root = f"urn:pulumi:{stack}::fleet::pulumi:pulumi:Stack::fleet-{stack}"
     resources: list[dict[str, Any]] = [{"urn": root, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": run.exports}]
     for r in run.registrations.values():
+        inputs = {k: _secret(v) if k in r.secret_inputs else v for k, v in r.inputs.items()}
         resource: dict[str, Any] = {
             "urn": r.urn,
             "custom": r.custom,
             "type": r.type,
-            "inputs": r.inputs,
+            "inputs": inputs,
             "outputs": r.outputs,
             "parent": r.parent,
             "protect": r.protect,
@@ -328,7 +348,9 @@ def export_of(run: Run, stack: str) -> dict[str, Any]:
         if r.provider:
             resource["provider"] = r.provider
         resources.append(_engine(resource))
-    return {"version": 3, "deployment": {"manifest": {"version": "3.200.0"}, "resources": resources}}
+    manifest = {"time": "2026-12-07T16:00:00Z", "magic": "0" * 64, "version": "v3.200.0"}
+    providers = {"type": "passphrase", "state": {"salt": "v1:c2FsdA==:v1:aXY=:Y2lwaGVy"}}
+    return {"version": 3, "deployment": {"manifest": manifest, "secrets_providers": providers, "resources": resources}}
 
 
 def _by_name(resources: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -340,9 +362,15 @@ def test_the_split_gives_each_cell_the_state_its_program_leaves_unchanged(rounds
     inputs, parent and provider: nothing to create, change or delete; no URN of the environment's stack."""
     _, joined, whole = rounds
     listed = {stack: [offline_cells.engine_urn(u) for u in _source_urns(stack, cell)] for stack, cell in joined.items()}
-    cells_state, rest = state_split.split(export_of(whole, ENVIRONMENT), ENVIRONMENT, listed, offline_cells.SHARED_COMPONENTS)
+    cells_state, rest = state_split.split(export_of(whole, ENVIRONMENT), ENVIRONMENT, listed, SHARED_COMPONENTS)
+    export = export_of(whole, ENVIRONMENT)
     for stack, cell in joined.items():
-        imported = cells_state[stack]["deployment"]["resources"]
+        deployment = cells_state[stack]["deployment"]
+        # Kept: pulumi stack import writes the cell's secrets with it (without one it panics).
+        assert deployment["secrets_providers"] == export["deployment"]["secrets_providers"]
+        assert deployment["manifest"] == export["deployment"]["manifest"]
+        imported = deployment["resources"]
+        assert any(SIG[1] in json.dumps(r.get("inputs")) for r in imported), "secrets stay in the export's form"
         text = json.dumps(imported)
         assert "urn:pulumi:prod::" not in text, stack
         state = _by_name(imported)
@@ -359,7 +387,7 @@ def test_the_split_gives_each_cell_the_state_its_program_leaves_unchanged(rounds
         for key, registration in program.items():
             expected = _engine({"inputs": registration.inputs, "parent": registration.parent, "provider": registration.provider})
             expected = json.loads(json.dumps(expected).replace(f"urn:pulumi:{stack}::", "urn:pulumi:CELL::"))
-            found = {k: state[key].get(k, "") for k in ("inputs", "parent", "provider")}
+            found = {k: _revealed(state[key].get(k, "")) for k in ("inputs", "parent", "provider")}
             found = json.loads(json.dumps(found).replace(f"urn:pulumi:{stack}::", "urn:pulumi:CELL::"))
             assert found == expected, key
     # What stays in the environment's stack: no cloud object.
@@ -372,6 +400,9 @@ def test_the_split_gives_each_cell_the_state_its_program_leaves_unchanged(rounds
         SHARED_COMPONENTS[0],
     }, left
     assert not deploy_cells_module.held_by_single_stack(rest["deployment"])
+    # What the environment's stack exported is the cells' now.
+    (root,) = [r for r in rest["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack"]
+    assert root["outputs"] == {}
 
 
 def test_the_split_refuses_encrypted_secrets_pending_operations_and_a_resource_for_two_cells(rounds: Any) -> None:
@@ -512,3 +543,19 @@ def test_a_pull_request_previews_a_celled_environment_cell_by_cell_in_its_enviro
     (run,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
     assert run["run"].startswith('.venv/bin/python -m deploy --stack "$STACK" --no-refresh')
     assert "--up" not in run["run"]
+
+
+def test_the_hub_registers_the_cells_that_have_deployed_and_waits_for_a_new_one() -> None:
+    """A cluster just added to a celled member environment: its cell's stack exists (the deploy workflow's
+    cells job runs before the hub) but has no outputs yet. The hub registers the others and says so; it
+    registers the new one in its register round, once the cell has deployed."""
+    mgmt = copy.deepcopy(stack_config("mgmt"))
+    outputs = stacks.member_placeholders(REFERENCE.format("prod"), mgmt)
+    outputs[REFERENCE.format("prod.prod-eu")] = {}
+    run = run_program(
+        mgmt, stack="mgmt", stack_outputs=outputs, caller_arn=deployer_session(mgmt), creator_arn=creator_session(mgmt)
+    )
+    names = {r.name for r in run.registrations.values()}
+    assert "prod-us-argocd" in names
+    assert "prod-eu-argocd" not in names
+    assert any("organization/fleet/prod.prod-eu has not deployed yet" in w for w in run.warnings)

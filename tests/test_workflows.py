@@ -109,13 +109,14 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     # Prod and staging join mgmt's hub: on a new account they can only deploy after mgmt
     # (python -m deploy.order), and neither waits for the other.
     assert deploy_order(reference_project) == ["mgmt", "prod", "staging"]
-    assert jobs["mgmt"]["needs"] == "tests"
+    # mgmt reads celled members' cell stacks (fleet:members): their cells jobs run first.
+    assert jobs["mgmt"]["needs"] == ["tests", "prod-cells", "staging-cells"]
     assert jobs["prod"]["needs"] == ["tests", "mgmt", "prod-cells"]
     assert jobs["staging"]["needs"] == ["tests", "mgmt", "staging-cells"]
     # Once per environment, before its matrix: every cell's stack exists (and none left behind).
     for stack, environment in (("prod", "production"), ("staging", "staging")):
         job = jobs[f"{stack}-cells"]
-        assert job["needs"] == ["tests", "mgmt"]
+        assert job["needs"] == "tests"
         assert job["environment"] == environment
         (step,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
         assert step["run"] == f".venv/bin/python -m deploy --stack {stack} --create-cells"
@@ -154,7 +155,7 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
             (up,) = [step for step in job["steps"] if "python -m deploy" in step.get("run", "")]
             assert '--stack "$STACK" --up' in up["run"]
             assert jobs["tests"]["outputs"][key] == f"${{{{ steps.rounds.outputs.{key} }}}}"
-        assert jobs[f"{stack}-join"]["needs"] == ["tests", "mgmt", stack]
+        assert jobs[f"{stack}-join"]["needs"] == ["tests", "mgmt", f"{stack}-cells", stack]
         assert "needs.mgmt.result == 'success'" in jobs[f"{stack}-join"]["if"]
         assert f"needs.tests.outputs.{stack}-join != '[]'" in jobs[f"{stack}-join"]["if"]
     # Runs deploy in order, one at a time (a later run's cells never slot between an earlier run's rounds).

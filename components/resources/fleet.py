@@ -368,7 +368,7 @@ def build_fleet(spec: FleetSpec, cell: str | None = None) -> Fleet:
 
     # What each fleet:members stack exports for this hub to register it (planning/gitops.py).
     registrations = {reference: others.registration(reference) for reference in others.registrations}
-    interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers, registrations)
+    interconnect_hub = _interconnect(spec, clusterset, clusters, networks, aws_providers, registrations, others.absent)
     links: dict[str, InterconnectLink] = {}
     if joined is not None:
         links = _join_hub_interconnect(spec, joined, clusters, networks, aws_providers, others)
@@ -473,6 +473,7 @@ def _interconnect(
     networks: dict[str, ClusterNetwork],
     aws_providers: dict[str, aws.Provider],
     registrations: dict[str, pulumi.Output[Any]],
+    absent: dict[str, set[str]] | None = None,
 ) -> InterconnectHub | None:
     """The hub's peering with every member that calls or is called by it (components/planning/interconnect.py),
     and the hub's side of each fleet:members stack's peering."""
@@ -517,7 +518,7 @@ def _interconnect(
             ),
             pulumi.ResourceOptions(providers={"aws": aws_providers[spoke.region]}),
         )
-    _pull_member_links(spec, hub, hub_side, aws_providers[plan.hub_region], registrations)
+    _pull_member_links(spec, hub, hub_side, aws_providers[plan.hub_region], registrations, absent)
     return hub_side
 
 
@@ -527,11 +528,15 @@ def _pull_member_links(
     hub_side: InterconnectHub,
     provider: aws.Provider,
     registrations: dict[str, pulumi.Output[Any]],
+    absent: dict[str, set[str]] | None = None,
 ) -> None:
-    """The hub's side of every fleet:members stack's peering, from its stack file (its plan) and outputs (ids)."""
+    """The hub's side of every fleet:members stack's peering, from its stack file (its plan) and outputs (ids);
+    none yet for a cell that has not deployed (stack_reads.py)."""
     for reference, plan in interconnect.member_plans(spec).items():
         registration = registrations[reference]
         for spoke in plan.spokes:
+            if spoke.name in (absent or {}).get(reference, set()):
+                continue
             InterconnectPulledLink(
                 f"{spoke.name}-interconnect",
                 InterconnectPulledLinkArgs(

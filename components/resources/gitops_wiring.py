@@ -131,7 +131,7 @@ def build_gitops(
         members = [c for c in spec.clusters if c.name != hub_spec.name]
         hub_provider = kubernetes_providers[hub_spec.name]
         _register(members, clusters, aws_providers, hub_provider, hub.role_arn, stack, account.account_id, here=True)
-        pulled = _pull_members(spec, hub_provider, hub.role_arn, registrations)
+        pulled = _pull_members(spec, hub_provider, hub.role_arn, registrations, others.absent)
         servers = {c.name: clusters[c.name].endpoint for c in members}
         servers[hub_spec.name] = pulumi.Output.from_input(gitops.IN_CLUSTER_SERVER)
         return GitOps(spec, stack, hub_spec.name, hub.role_arn, servers, hub, pulled=pulled)
@@ -193,7 +193,11 @@ def _cluster_arn(region: str, account: str, name: str) -> str:
 
 
 def _pull_members(
-    spec: FleetSpec, hub_provider: k8s.Provider, role_arn: pulumi.Output[str], registrations: dict[str, pulumi.Output[Any]]
+    spec: FleetSpec,
+    hub_provider: k8s.Provider,
+    role_arn: pulumi.Output[str],
+    registrations: dict[str, pulumi.Output[Any]],
+    absent: dict[str, set[str]] | None = None,
 ) -> dict[str, tuple[pulumi.Output[str], dict[str, str]]]:
     """Every cluster of every fleet:members stack, registered from its outputs; names and labels come
     from its stack file (checks.membership_problems made sure there is one, joining this hub)."""
@@ -202,6 +206,8 @@ def _pull_members(
         member_stack = reference.rsplit("/", 1)[-1]
         registration = registrations[reference]
         for cluster in sorted(member.clusters, key=lambda c: c.name):
+            if cluster.name in (absent or {}).get(reference, set()):
+                continue  # its cell has not deployed yet (stack_reads.py)
             labels = gitops.cluster_labels(cluster, member_stack)
             registered = ArgoCdPulledMember(
                 f"{cluster.name}-argocd",

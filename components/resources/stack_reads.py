@@ -38,6 +38,8 @@ class OtherStacks:
     """Per stack read, its reference: what the values came from, kept as their resources' dependency."""
     cell_references: dict[str, list[pulumi.StackReference]] = field(default_factory=dict)
     """Per celled member stack, each of its cells' references."""
+    absent: dict[str, set[str]] = field(default_factory=dict)
+    """Per celled member stack, the clusters whose cells have not deployed yet (registered later)."""
 
     def hub_value(self, pick: Callable[[dict[str, Any]], T]) -> pulumi.Output[T]:
         """A checked value of the hub's outputs, depending on its reference as a read output would."""
@@ -77,11 +79,16 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
             problems += trust.interconnect_output_problems(spec, hub, joined.hub_region, str(joined.hub_cidr))
     registrations: dict[str, Any] = {}
     cell_references: dict[str, list[pulumi.StackReference]] = {}
+    absent: dict[str, set[str]] = {}
     claimed: dict[str, str] = {}
     peered = interconnect.member_plans(spec)
     for reference_name, member in spec.member_specs.items():
         if member.cells:
-            exported, found = _read_cell_registrations(reference_name, member, references, cell_references)
+            exported, found, waiting = _read_cell_registrations(reference_name, member, references, cell_references)
+            if waiting:
+                absent[reference_name] = waiting
+                # Checked and registered: the cells that have deployed.
+                member = member.model_copy(update={"clusters": [c for c in member.clusters if c.name not in waiting]})
         else:
             reference = references[reference_name] = pulumi.StackReference(
                 f"member-{reference_name.rsplit('/', 1)[-1]}", stack_name=reference_name
@@ -95,11 +102,13 @@ def read_other_stacks(spec: FleetSpec, aws_providers: dict[str, aws.Provider], a
             hub_end = trust.HubEnd(account_id, spec.hub.region, str(spec.hub.vpc_cidr))
             provider = aws_providers[hub_end.region]
             for spoke in peered[reference_name].spokes:
+                if spoke.name in absent.get(reference_name, set()):
+                    continue
                 problems += _peering_problems(reference_name, member, spoke.name, exported, provider, hub_end)
         registrations[reference_name] = exported
     if problems:
         raise ConfigError(problems)
-    return OtherStacks(hub, registrations, references, cell_references)
+    return OtherStacks(hub, registrations, references, cell_references, absent)
 
 
 def _read_cell_registrations(
@@ -107,13 +116,14 @@ def _read_cell_registrations(
     member: FleetSpec,
     references: dict[str, pulumi.StackReference],
     cell_references: dict[str, list[pulumi.StackReference]],
-) -> tuple[Any, list[str]]:
+) -> tuple[Any, list[str], set[str]]:
     """A celled member's registration (planning/cells.py): each cell's, holding its own cluster only,
     merged into the environment's; a cell that registers another cell's cluster is refused."""
     environment = reference.rsplit("/", 1)[-1]
     prefix = reference.rsplit("/", 1)[0]
     merged: dict[str, Any] = {}
     problems: list[str] = []
+    waiting: set[str] = set()
     for cell in cells.cells_of(environment, member):
         name = f"{prefix}/{cell.stack}"
         cell_reference = pulumi.StackReference(f"member-{cell.stack}", stack_name=name)
@@ -122,6 +132,11 @@ def _read_cell_registrations(
         cell_references.setdefault(reference, []).append(cell_reference)
         exported = read(cell_reference, gitops_plan.REGISTRATION_OUTPUT)
         clusters = exported.get("clusters") if isinstance(exported, dict) else None
+        if exported is None:
+            # A cell that has not deployed yet (a cluster just added): the hub registers it once it has,
+            # in the register round; the others are not held back by it.
+            waiting.add(cell.cluster)
+            continue
         if not isinstance(clusters, dict):
             continue  # registration_problems names the missing cluster
         for cluster in sorted(set(clusters) - {cell.cluster}):
@@ -131,7 +146,12 @@ def _read_cell_registrations(
             )
         if cell.cluster in clusters:
             merged[cell.cluster] = clusters[cell.cluster]
-    return {"clusters": merged}, problems
+    for cluster in sorted(waiting):
+        pulumi.log.warn(
+            f"{prefix}/{cells.cell_stack(environment, cluster)} has not deployed yet: {cluster} is registered in Argo CD "
+            "once it has (this hub's register round)"
+        )
+    return {"clusters": merged}, problems, waiting
 
 
 def _described_problems(
