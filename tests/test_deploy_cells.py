@@ -29,6 +29,25 @@ def no_other_cells(work_dir: Path, env: Mapping[str, str]) -> list[str]:
     return ["mgmt", "prod.prod-eu", "prod.prod-us", "staging"]
 
 
+def deploy_prod(
+    open_stack: Any,
+    operation: str = "up",
+    read_state: Any = no_single_stack,
+    list_stacks: Any = no_other_cells,
+    progress: Any = None,
+) -> deploy_cells.EnvironmentSummary:
+    """prod's environment deploy with parallelism 8, the cells project, and the backend as given."""
+    return deploy_cells.deploy_environment(
+        DeployRequest(stack="prod", operation=operation),  # type: ignore[arg-type]
+        open_stack,
+        lambda s: 8,
+        root=cells_project(),
+        progress=progress if progress is not None else io.StringIO(),
+        read_state=read_state,
+        list_stacks=list_stacks,
+    )
+
+
 # `pulumi stack export` of prod after the split into cells (offline/state_split.py): what stays behind.
 MOVED_OUT = {
     "resources": [
@@ -136,15 +155,7 @@ def test_an_up_creates_every_cells_stack_before_any_cell_runs() -> None:
 
 def test_a_cell_whose_cluster_left_the_file_stops_the_environment_until_it_is_destroyed() -> None:
     opened = Opened()
-    summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"),
-        opened,
-        lambda s: 8,
-        root=cells_project(),
-        progress=io.StringIO(),
-        read_state=no_single_stack,
-        list_stacks=lambda *_: ["prod.prod-eu", "prod.prod-us", "prod.prod-ap"],
-    )
+    summary = deploy_prod(opened, list_stacks=lambda *_: ["prod.prod-eu", "prod.prod-us", "prod.prod-ap"])
     assert summary.error is not None
     assert summary.error.startswith("prod.prod-ap: a cell whose cluster has left Pulumi.prod.yaml")
     assert not opened.stacks
@@ -168,29 +179,13 @@ def test_cells_of_a_round_run_side_by_side() -> None:
     def open_stack(name: str, work_dir: Path, env: Mapping[str, str]) -> DeployableStack:
         return Meeting()
 
-    summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"),
-        open_stack,
-        lambda s: 8,
-        root=cells_project(),
-        progress=io.StringIO(),
-        read_state=no_single_stack,
-        list_stacks=no_other_cells,
-    )
+    summary = deploy_prod(open_stack)
     assert summary.exit_code is ExitCode.OK
 
 
 def test_each_cells_engine_output_is_prefixed_with_its_stack() -> None:
     out = io.StringIO()
-    deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="preview"),
-        Opened(),
-        lambda s: 8,
-        root=cells_project(),
-        progress=out,
-        read_state=no_single_stack,
-        list_stacks=no_other_cells,
-    )
+    deploy_prod(Opened(), operation="preview", progress=out)
     lines = out.getvalue().splitlines()
     assert lines
     assert all(line.startswith(("[prod.prod-eu] ", "[prod.prod-us] ")) for line in lines)
@@ -211,29 +206,13 @@ def test_the_environment_summary_is_json() -> None:
 
 @pytest.mark.parametrize("state", [None, MOVED_OUT])
 def test_cells_deploy_once_the_single_stack_is_gone_or_holds_no_cloud_object(state: Any) -> None:
-    summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"),
-        Opened(),
-        lambda s: 8,
-        root=cells_project(),
-        progress=io.StringIO(),
-        read_state=lambda *_: state,
-        list_stacks=no_other_cells,
-    )
+    summary = deploy_prod(Opened(), read_state=lambda *_: state)
     assert summary.exit_code is ExitCode.OK
 
 
 def test_no_cell_deploys_while_the_single_stack_still_holds_what_the_cells_would_create_again() -> None:
     opened = Opened()
-    summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"),
-        opened,
-        lambda s: 8,
-        root=cells_project(),
-        progress=io.StringIO(),
-        read_state=lambda *_: NOT_MOVED,
-        list_stacks=no_other_cells,
-    )
+    summary = deploy_prod(opened, read_state=lambda *_: NOT_MOVED)
     assert summary.exit_code is ExitCode.FAILED
     assert summary.error is not None
     assert "still holds 1 resources" in summary.error
@@ -246,14 +225,7 @@ def test_an_unreadable_single_stack_stops_the_cells_too() -> None:
         raise RuntimeError("AccessDenied: s3:GetObject")
 
     opened = Opened()
-    summary = deploy_cells.deploy_environment(
-        DeployRequest(stack="prod", operation="up"),
-        opened,
-        lambda s: 8,
-        root=cells_project(),
-        progress=io.StringIO(),
-        read_state=broken,
-    )
+    summary = deploy_prod(opened, read_state=broken)
     assert summary.error is not None
     assert "AccessDenied" in summary.error
     assert not opened.stacks
