@@ -277,3 +277,19 @@ def test_secrets_reach_only_the_steps_that_run_pulumi(name: str) -> None:
                     "run", ""
                 )
                 assert runs_pulumi, (job_name, step.get("name") or step.get("uses"))
+
+
+def test_a_rerun_of_an_older_run_deploys_nothing() -> None:
+    """GitHub re-runs keep the run's commit and its passed approvals: retrying one failed cell days later
+    would roll it back. Every deploying job first checks that its commit is still main's head."""
+    document = workflow("deploy.yml")
+    deploying = [n for n, j in document["jobs"].items() if j.get("permissions", {}).get("id-token") == "write"]
+    for job_name in deploying:
+        steps = document["jobs"][job_name]["steps"]
+        names = [step.get("name") or step.get("uses", "") for step in steps]
+        check = names.index("Only main's head deploys")
+        assert check < names.index("./.github/actions/fleet-setup"), job_name
+        step = steps[check]
+        assert '"repos/${GITHUB_REPOSITORY}/commits/main"' in step["run"]
+        assert '[ "$head" != "$GITHUB_SHA" ]' in step["run"]
+        assert step["env"] == {"GH_TOKEN": "${{ github.token }}"}
