@@ -42,21 +42,26 @@ def commands(moves: dict[str, Any]) -> list[str]:
     private = "$HOME/fleet-move"
     lines = [
         f"# Pulumi CLI {moves['minCli']} or newer; nothing deploys {environment} until the last step.",
+        f"# Before: on the commit without fleet:cells, python -m deploy --stack {environment} --expect-no-changes exits 0.",
         "gh workflow disable deploy.yml",
-        f"python -m deploy --stack {environment} --expect-no-changes  # on the commit before fleet:cells",
+        "gh run list --workflow deploy.yml --status in_progress  # wait until it lists none",
+        f"export PULUMI_CONFIG_PASSPHRASE=...  # {environment}'s passphrase (none with a KMS secrets provider)",
         f"install -d -m 700 {private}",
         f"pulumi stack export --stack {environment} --show-secrets --file {private}/{environment}.json",
         f"python -m deploy.move_into_cells --stack {environment} --split {private}/{environment}.json --out {private}",
     ]
     for stack in moves["cells"]:
         cell = shlex.quote(stack)
-        lines.append(f"pulumi stack select --create {cell}  # {environment}'s secrets provider: docs/cells.md")
+        lines.append(
+            f"pulumi stack select --create {cell} --secrets-provider <{environment}'s>  # passphrase, or its awskms:// key"
+        )
         lines.append(f"pulumi stack import --stack {cell} --file {private}/{stack}.json")
     lines += [
         f"pulumi stack import --stack {environment} --file {private}/{environment}.rest.json",
         f"rm -r {private}",
         f"python -m deploy --stack {environment}  # every cell's preview: no change",
         f"python -m deploy --stack {environment} --up",
+        "python -m deploy --stack mgmt --up  # the hub reads each cell's registration (when it lists the environment)",
         "gh workflow enable deploy.yml",
     ]
     return lines

@@ -106,6 +106,7 @@ def matrix_lines(root: Path = ROOT) -> list[str]:
         first, join = _entries(stack, root)
         lines.append(f"{stack}={json.dumps([e['stack'] for e in first])}")
         lines.append(f"{stack}-join={json.dumps([e['stack'] for e in join])}")
+        lines.append(f"{stack}-celled={json.dumps(first != [{'stack': stack, 'file': f'Pulumi.{stack}.yaml'}])}")
     return lines
 
 

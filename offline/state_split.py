@@ -33,6 +33,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from components.planning.gitops import REGISTRATION_OUTPUT
+
 ROOT_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
 SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
@@ -127,10 +129,11 @@ def split(
                 continue
             copied = copy.deepcopy(resource)
             if copied["type"] == ROOT_TYPE:
-                copied["outputs"] = {}
+                copied["outputs"] = _own_outputs(copied.get("outputs") or {}, cell)
             _keep_references(copied, kept.__contains__)
             included.append(_rewritten(copied, environment, cell, project))
         cells[cell] = {
+            **({"features": export["features"]} if "features" in export else {}),
             "version": export.get("version", 3),
             "deployment": {**deployment, "resources": included, "pending_operations": []},
         }
@@ -139,8 +142,26 @@ def split(
         _keep_references(resource, lambda d: d not in taken)
         if resource["type"] == ROOT_TYPE:
             resource["outputs"] = {}  # what it exported is the cells' now (their own outputs)
-    remaining = {"version": export.get("version", 3), "deployment": {**deployment, "resources": rest}}
+    remaining = {
+        **({"features": export["features"]} if "features" in export else {}),
+        "version": export.get("version", 3),
+        "deployment": {**deployment, "resources": rest},
+    }
     return cells, remaining
+
+
+def _own_outputs(outputs: Mapping[str, Any], cell: str) -> dict[str, Any]:
+    """A cell's root outputs right after the import: its own cluster's registration for the hub stack, as
+    the environment exported it. A cell exports its outputs only once its own up succeeds; until then
+    the hub would read nothing and drop the cluster from Argo CD (stack_reads.py)."""
+    cluster = cell.split(".", 1)[1]
+    registration = outputs.get(REGISTRATION_OUTPUT)
+    if not isinstance(registration, Mapping):
+        return {}
+    clusters = registration.get("clusters")
+    if not isinstance(clusters, Mapping) or cluster not in clusters:
+        return {}
+    return {REGISTRATION_OUTPUT: {**registration, "clusters": {cluster: clusters[cluster]}}}
 
 
 def _keep_references(resource: dict[str, Any], keep: Any) -> None:

@@ -371,6 +371,11 @@ def test_the_split_gives_each_cell_the_state_its_program_leaves_unchanged(rounds
         assert deployment["manifest"] == export["deployment"]["manifest"]
         imported = deployment["resources"]
         assert any(SIG[1] in json.dumps(r.get("inputs")) for r in imported), "secrets stay in the export's form"
+        # Its own registration, seeded: until its first up exports it, the hub keeps the cluster registered.
+        (root,) = [r for r in imported if r["type"] == "pulumi:pulumi:Stack"]
+        cluster = stack.split(".", 1)[1]
+        registered = export["deployment"]["resources"][0]["outputs"]["argocdRegistration"]["clusters"][cluster]
+        assert root["outputs"] == {"argocdRegistration": {"clusters": {cluster: registered}}}
         text = json.dumps(imported)
         assert "urn:pulumi:prod::" not in text, stack
         state = _by_name(imported)
@@ -474,6 +479,8 @@ def test_the_deploy_workflow_gets_the_cells_as_its_matrices() -> None:
     assert 'prod-join=["prod.prod-eu", "prod.prod-us"]' in lines
     assert 'staging=["staging"]' in lines
     assert "staging-join=[]" in lines
+    assert "prod-celled=true" in lines
+    assert "staging-celled=false" in lines
 
 
 def test_the_first_round_after_the_move_changes_nothing_and_a_running_member_waits_for_the_broker(rounds: Any) -> None:

@@ -166,11 +166,19 @@ def test_main_deploys_in_dependency_order_prod_behind_an_approval(reference_proj
     assert order.matrix_lines(reference_project) == [
         'mgmt=["mgmt"]',
         "mgmt-join=[]",
+        "mgmt-celled=false",
         'prod=["prod"]',
         "prod-join=[]",
+        "prod-celled=false",
         'staging=["staging"]',
         "staging-join=[]",
+        "staging-celled=false",
     ]
+    # A cells job runs only for an environment of cells: skipped, it asks no approval and holds nothing back.
+    for stack in ("prod", "staging"):
+        assert jobs[f"{stack}-cells"]["if"] == f"github.ref == 'refs/heads/main' && needs.tests.outputs.{stack}-celled == 'true'"
+        assert f"needs.{stack}-cells.result != 'failure'" in jobs[stack]["if"]
+        assert f"needs.{stack}-cells.result != 'failure'" in jobs["mgmt"]["if"]
     # Every stack the repo ships is deployed by this workflow.
     assert {"mgmt", "staging", "prod"} == set(stacks_in(reference_project))
 
