@@ -33,10 +33,9 @@ SUCCESS = (ExitCode.OK, ExitCode.CHANGES_PENDING)
 
 
 def is_celled(stack: str, root: Path = ROOT) -> bool:
-    from components.config.stack_files import read_stack_file
+    from components.config.stack_files import declares_cells
 
-    path = root / f"Pulumi.{stack}.yaml"
-    return path.is_file() and read_stack_file(path).config.get("fleet:cells") is True
+    return declares_cells(root / f"Pulumi.{stack}.yaml")
 
 
 def environment_of_cell(stack: str, root: Path = ROOT) -> str | None:

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from components.config.stack_files import StackFileError, is_cell_file, read_stack_file
+from components.config.stack_files import StackFileError, declares_cells, is_cell_file, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 _STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
@@ -110,9 +110,10 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
 def cells_of(stack: str, root: Path = ROOT) -> list[str]:
     """The cells of an environment of cells (``<stack>.<cluster>``, components/planning/cells.py), by cluster
     name; [] for an environment that is one stack. From the stack file alone (PyYAML)."""
-    config = read_stack_file(root / f"Pulumi.{stack}.yaml").config
-    if config.get("fleet:cells") is not True:
+    path = root / f"Pulumi.{stack}.yaml"
+    if not declares_cells(path):
         return []
+    config = read_stack_file(path).config
     clusters = config.get("fleet:clusters") or []
     return sorted(f"{stack}.{c['name']}" for c in clusters if isinstance(c, dict) and isinstance(c.get("name"), str))
 

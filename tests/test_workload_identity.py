@@ -183,3 +183,25 @@ def test_the_preflight_counts_oidc_providers_only_while_irsa_is_in_use(mode: Wor
     checked = preflight.run(load_fleet(raw))
     counted = sum(q.needed for q in checked.quotas if q.quota.key == "iamOidcProviders")
     assert counted == providers
+
+
+@pytest.mark.parametrize(
+    ("release", "kind", "account"),
+    [
+        ("prod-us-addons-autoscaler", "Deployment", "cluster-autoscaler"),
+        ("prod-us-edge-lbc", "Deployment", "aws-load-balancer-controller"),
+    ],
+)
+def test_the_pinned_charts_render_the_mode_on_the_pods_and_no_role_on_the_account(release: str, kind: str, account: str) -> None:
+    """What the charts' templates do with the values: the pods carry the mode (a change of mode rolls them,
+    and EKS injects the credentials of the new one as they start); the account carries no IRSA role."""
+    from offline import charts
+    from tests.charts_under_test import release_of
+
+    run = run_stack("prod")
+    objects = charts.render(release_of(run, run.named(release)))
+    (workload,) = [o for o in objects if o["kind"] == kind]
+    assert workload["spec"]["template"]["metadata"]["annotations"]["fleet/workload-identity"] == "podIdentity"
+    assert workload["spec"]["template"]["spec"]["serviceAccountName"] == account
+    (service_account,) = [o for o in objects if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == account]
+    assert "eks.amazonaws.com/role-arn" not in (service_account["metadata"].get("annotations") or {})

@@ -192,14 +192,19 @@ def fix_credentials(config: dict[str, Any]) -> None:
         repo["credentials"] = SSH_KEY_PLACEHOLDER
 
 
+def declares_cells(path: Path) -> bool:
+    """Whether the stack file at ``path`` exists and sets ``fleet:cells: true`` (planning/cells.py): the one
+    check of the key on a file, for the tools that read stack files without the model (PyYAML only)."""
+    return path.is_file() and read_stack_file(path).config.get("fleet:cells") is True
+
+
 def is_cell_file(path: Path) -> bool:
     """``Pulumi.<env>.<cluster>.yaml``: a cell's own stack file (its secrets provider only; a cell runs with
     its environment's file, planning/cells.py), not a stack of its own."""
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    environment = path.parent / f"Pulumi.{stack.split('.', 1)[0]}.yaml"
-    if "." not in stack or not environment.is_file():
+    if "." not in stack:
         return False
     try:
-        return read_stack_file(environment).config.get("fleet:cells") is True
+        return declares_cells(path.parent / f"Pulumi.{stack.split('.', 1)[0]}.yaml")
     except StackFileError:
         return False
